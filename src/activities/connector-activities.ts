@@ -1,0 +1,74 @@
+import { Context } from '@temporalio/activity';
+import type { ConnectorDirectory } from '../config/connectors';
+import type { HttpClient } from './http/client';
+import { TransportError } from './http/client';
+import { FailureType, permanent, retryable } from './http/failures';
+import { connectorFor } from './providers/registry';
+import type { CallContext, Connector } from './providers/types';
+import type { AcknowledgeCall, ConnectorCall, OpenOutcome, ResolveCall } from './contract';
+
+export interface ConnectorActivityDeps {
+  connectors: ConnectorDirectory;
+  http: HttpClient;
+}
+
+const HEARTBEAT_EVERY_MS = 1_000;
+
+/**
+ * Run `fn` while heartbeating, so a killed worker is noticed within the heartbeat timeout and a
+ * cancellation (a resolve overtaking an open) reaches the request as an abort.
+ */
+async function withHeartbeat<T>(fn: () => Promise<T>): Promise<T> {
+  const ctx = Context.current();
+  ctx.heartbeat();
+  const timer = setInterval(() => ctx.heartbeat(), HEARTBEAT_EVERY_MS);
+  try {
+    return await fn();
+  } finally {
+    clearInterval(timer);
+  }
+}
+
+/** Transport errors are retryable; their message is already scrubbed. */
+function rethrow(err: unknown): never {
+  if (err instanceof TransportError) {
+    if (err.code === 'ECANCELLED') throw err; // the activity is being cancelled; Temporal reports that
+    throw retryable(FailureType.Transport, err.message);
+  }
+  throw err;
+}
+
+export function createConnectorActivities(deps: ConnectorActivityDeps) {
+  function resolveCall(call: ConnectorCall): { connector: Connector; ctx: CallContext } {
+    const config = deps.connectors.find(call.incident.tenantId, call.connectorId);
+    if (!config) {
+      throw permanent(FailureType.ConnectorRemoved, `connector ${call.connectorId} is no longer configured for this tenant`);
+    }
+    const connector = connectorFor(config.provider);
+    if (!connector) throw permanent(FailureType.ProviderRejected, `no connector implementation for ${config.provider}`);
+    const info = Context.current().info;
+    const signal = Context.current().cancellationSignal;
+    return { connector, ctx: { connector: config, http: deps.http, signal, attempt: info.attempt } };
+  }
+
+  return {
+    async openConnector(call: ConnectorCall): Promise<OpenOutcome> {
+      const { connector, ctx } = resolveCall(call);
+      return withHeartbeat(() => connector.open(ctx, call.incident)).catch(rethrow);
+    },
+
+    async acknowledgeConnector(call: AcknowledgeCall): Promise<void> {
+      const { connector, ctx } = resolveCall(call);
+      if (!connector.acknowledge) return;
+      const ack = connector.acknowledge.bind(connector);
+      await withHeartbeat(() => ack(ctx, call.incident, { ...(call.externalRef ? { externalRef: call.externalRef } : {}) }, call.actor)).catch(rethrow);
+    },
+
+    async resolveConnector(call: ResolveCall): Promise<void> {
+      const { connector, ctx } = resolveCall(call);
+      await withHeartbeat(() =>
+        connector.resolve(ctx, call.incident, { ...(call.externalRef ? { externalRef: call.externalRef } : {}) }, call.resolution),
+      ).catch(rethrow);
+    },
+  };
+}

@@ -1,0 +1,37 @@
+/**
+ * Activity inputs and outputs. They are recorded in workflow history, so they carry identities and
+ * external references only, never a credential or a webhook URL: the activity looks the connector up
+ * by (tenant, connector id) in the worker's own configuration.
+ */
+import type { ConnectorRef } from '../config/connectors';
+import type { MirrorBatch, MirroredIncident } from '../db/mirror-store';
+import type { Incident } from '../shared/contract';
+import type { OpenOutcome, ResolutionInfo } from './providers/types';
+
+export type { ConnectorRef, MirrorBatch, MirroredIncident, OpenOutcome, ResolutionInfo };
+
+export interface BeginInput {
+  incident: Incident;
+}
+
+export interface BeginResult {
+  /** The tenant's connectors at open: the snapshot this incident fans out to. */
+  connectors: ConnectorRef[];
+  /** What the mirror already holds for this incident; `available: false` when it could not be read. */
+  mirror: { available: boolean; record?: MirroredIncident };
+  settings: { pagerReResolveDelayMs: number };
+}
+
+export interface ConnectorCall {
+  incident: Incident;
+  connectorId: string;
+  externalRef?: string;
+}
+
+export interface ResolveCall extends ConnectorCall {
+  resolution: ResolutionInfo;
+}
+
+export interface AcknowledgeCall extends ConnectorCall {
+  actor?: string;
+}

@@ -1,0 +1,102 @@
+import { Agent, request, type Dispatcher } from 'undici';
+import { urlSchemeProblem } from '../../config/url-policy';
+import { scrub } from './scrub';
+import type { HttpRequest, HttpResponse, SecretList } from './types';
+
+export const MAX_RESPONSE_BYTES = 1024 * 1024;
+
+/** A request that never produced an HTTP answer: refused, reset, timed out, aborted, or too large. */
+export class TransportError extends Error {
+  constructor(
+    message: string,
+    readonly code: string,
+  ) {
+    super(message);
+    this.name = 'TransportError';
+  }
+}
+
+export interface HttpClientOptions {
+  timeoutMs: number;
+  maxResponseBytes?: number;
+  /** Overrides the dispatcher (a proxy agent, or a test's). Certificate validation is never turned off. */
+  dispatcher?: Dispatcher;
+  userAgent?: string;
+}
+
+/**
+ * The one HTTP client every connector uses. It enforces the URL policy (https, or http to loopback only),
+ * a timeout, a bounded response body, and it never throws on an HTTP status: classification happens in
+ * classify.ts. Errors carry only a scrubbed message and a code, never the URL or a cause chain.
+ */
+export class HttpClient {
+  readonly #timeoutMs: number;
+  readonly #maxBytes: number;
+  readonly #dispatcher: Dispatcher;
+  readonly #userAgent: string;
+
+  constructor(options: HttpClientOptions) {
+    this.#timeoutMs = options.timeoutMs;
+    this.#maxBytes = options.maxResponseBytes ?? MAX_RESPONSE_BYTES;
+    this.#dispatcher =
+      options.dispatcher ??
+      new Agent({ connect: { rejectUnauthorized: true }, headersTimeout: options.timeoutMs, bodyTimeout: options.timeoutMs });
+    this.#userAgent = options.userAgent ?? 'probectl-notify';
+  }
+
+  async send(req: HttpRequest, secrets: SecretList, signal?: AbortSignal): Promise<HttpResponse> {
+    let url: URL;
+    try {
+      url = new URL(req.url);
+    } catch {
+      throw new TransportError('invalid request URL', 'EINVALIDURL');
+    }
+    const problem = urlSchemeProblem(url);
+    if (problem) throw new TransportError(problem, 'EURLPOLICY');
+
+    const timeout = AbortSignal.timeout(this.#timeoutMs);
+    const combined = signal ? AbortSignal.any([signal, timeout]) : timeout;
+    try {
+      const res = await request(url, {
+        method: req.method,
+        headers: { 'user-agent': this.#userAgent, ...req.headers },
+        body: req.body,
+        signal: combined,
+        dispatcher: this.#dispatcher,
+        maxRedirections: 0,
+      } as Parameters<typeof request>[1]);
+      const text = await readBounded(res.body, this.#maxBytes);
+      const headers: Record<string, string> = {};
+      for (const [k, v] of Object.entries(res.headers)) {
+        if (v !== undefined) headers[k.toLowerCase()] = Array.isArray(v) ? v.join(', ') : v;
+      }
+      return { status: res.statusCode, headers, text };
+    } catch (err) {
+      if (err instanceof TransportError) throw err;
+      if (signal?.aborted) throw new TransportError('request cancelled', 'ECANCELLED');
+      if (timeout.aborted) throw new TransportError(`no answer within ${this.#timeoutMs} ms`, 'ETIMEDOUT');
+      const e = err as { code?: unknown; message?: unknown };
+      const code = typeof e.code === 'string' ? e.code : 'ENETWORK';
+      const message = typeof e.message === 'string' ? e.message : 'network error';
+      throw new TransportError(scrub(`${code}: ${message}`, [...secrets, req.url]), code);
+    }
+  }
+
+  async close(): Promise<void> {
+    await this.#dispatcher.close();
+  }
+}
+
+async function readBounded(body: AsyncIterable<Buffer> & { destroy?: () => void }, max: number): Promise<string> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of body) {
+    size += chunk.length;
+    if (size > max) {
+      body.destroy?.();
+      throw new TransportError(`response larger than ${max} bytes`, 'ERESPONSETOOLARGE');
+    }
+    chunks.push(chunk);
+  }
+  return Buffer.concat(chunks).toString('utf8');
+}

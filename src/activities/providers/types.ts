@@ -1,0 +1,46 @@
+import type { ConnectorConfig } from '../../config/connectors';
+import type { Incident, Provider } from '../../shared/contract';
+import type { HttpClient } from '../http/client';
+
+/** What one connector call gets: the connector's configuration (with its secrets), the client, and the attempt. */
+export interface CallContext {
+  connector: ConnectorConfig;
+  http: HttpClient;
+  /** Aborts the request when the activity is cancelled (a resolve overtook an open). */
+  signal?: AbortSignal;
+  /** Activity attempt, 1-based. */
+  attempt: number;
+}
+
+export interface OpenOutcome {
+  externalRef: string;
+  externalUrl?: string;
+}
+
+/** The link as a connector needs it to act on what it opened. */
+export interface LinkRef {
+  externalRef?: string;
+}
+
+export interface ResolutionInfo {
+  source: string;
+  actor?: string;
+  reason?: string;
+}
+
+/**
+ * One provider behind one interface. Implementations build requests with pure functions in build.ts and
+ * send them through ctx.http; they throw ApplicationFailures from classify.ts.
+ */
+export interface Connector {
+  provider: Provider;
+  open(ctx: CallContext, incident: Incident): Promise<OpenOutcome>;
+  /** Acknowledge on a pager; chat and ticket connectors have nothing to acknowledge. */
+  acknowledge?(ctx: CallContext, incident: Incident, link: LinkRef, actor?: string): Promise<void>;
+  resolve(ctx: CallContext, incident: Incident, link: LinkRef, resolution: ResolutionInfo): Promise<void>;
+}
+
+/** The secrets of a connector, for scrubbing. */
+export function secretsOf(c: ConnectorConfig): string[] {
+  return [c.credential.reveal(), c.url.reveal()];
+}

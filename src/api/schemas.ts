@@ -1,0 +1,36 @@
+import { z } from 'zod';
+import { SEVERITIES } from '../shared/contract';
+import { INCIDENT_ID_PATTERN, TENANT_ID_PATTERN } from '../shared/ids';
+
+export const incidentIdParam = z.object({ id: z.string().regex(INCIDENT_ID_PATTERN, 'incident id must match [A-Za-z0-9._-]{1,128}') });
+
+export const openBody = z.strictObject({
+  id: z.string().regex(INCIDENT_ID_PATTERN, 'must match [A-Za-z0-9._-]{1,128}'),
+  tenantId: z.string().regex(TENANT_ID_PATTERN).optional(),
+  title: z.string().min(1).max(4096),
+  severity: z.enum(SEVERITIES),
+  summary: z.string().max(65_536).optional(),
+  source: z.string().min(1).max(255).optional(),
+  url: z.url({ protocol: /^https?$/ }).max(2048).optional(),
+  openedAt: z.iso.datetime({ offset: true }).optional(),
+  labels: z.record(z.string().max(128), z.string().max(1024)).refine((l) => Object.keys(l).length <= 64, 'at most 64 labels').optional(),
+});
+
+export const correlateBody = z.strictObject({
+  signalId: z.string().min(1).max(256),
+  summary: z.string().max(4096).optional(),
+});
+
+export const acknowledgeBody = z.strictObject({
+  actor: z.string().min(1).max(256).optional(),
+});
+
+export const resolveBody = z.strictObject({
+  actor: z.string().min(1).max(256).optional(),
+  reason: z.string().max(1000).optional(),
+});
+
+/** zod issues as short reasons: the path and the rule, never the rejected value. */
+export function reasons(error: z.ZodError): string[] {
+  return error.issues.map((i) => `${i.path.length > 0 ? i.path.join('.') : 'body'}: ${i.message}`);
+}

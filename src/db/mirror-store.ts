@@ -1,0 +1,133 @@
+import type { Pool } from 'pg';
+import type { Incident, IncidentStatus, Link, LinkStatus, Provider, TimelineEntry } from '../shared/contract';
+import { withTenant } from './tenant-tx';
+
+/** What the workflow writes in one batch. Idempotent: a retried batch changes nothing twice. */
+export interface MirrorBatch {
+  incident: Incident;
+  status: IncidentStatus;
+  acknowledgedAt?: string;
+  resolution?: { at: string; source: string; actor?: string };
+  links: Link[];
+  timeline: TimelineEntry[];
+}
+
+export interface MirroredIncident {
+  status: IncidentStatus;
+  resolvedAt?: string;
+  resolutionSource?: string;
+  resolutionActor?: string;
+  links: Link[];
+}
+
+interface LinkRow {
+  connector_id: string;
+  provider: string;
+  status: string;
+  external_ref: string | null;
+  external_url: string | null;
+  last_error: string | null;
+  updated_at: Date;
+}
+
+const toLink = (r: LinkRow): Link => ({
+  connectorId: r.connector_id,
+  provider: r.provider as Provider,
+  status: r.status as LinkStatus,
+  ...(r.external_ref ? { externalRef: r.external_ref } : {}),
+  ...(r.external_url ? { externalUrl: r.external_url } : {}),
+  ...(r.last_error ? { error: r.last_error } : {}),
+  updatedAt: r.updated_at.toISOString(),
+});
+
+/** Tenant-scoped access to the mirror. Every method runs under row-level security for one tenant. */
+export class MirrorStore {
+  constructor(private readonly pool: Pool) {}
+
+  async ping(): Promise<void> {
+    await this.pool.query('SELECT 1');
+  }
+
+  async read(tenantId: string, incidentId: string): Promise<MirroredIncident | undefined> {
+    return withTenant(this.pool, tenantId, async (c) => {
+      const inc = await c.query<{ status: string; resolved_at: Date | null; resolution_source: string | null; resolution_actor: string | null }>(
+        'SELECT status, resolved_at, resolution_source, resolution_actor FROM incidents WHERE tenant_id = $1 AND incident_id = $2',
+        [tenantId, incidentId],
+      );
+      const links = await c.query<LinkRow>(
+        'SELECT connector_id, provider, status, external_ref, external_url, last_error, updated_at FROM incident_integrations WHERE tenant_id = $1 AND incident_id = $2 ORDER BY id',
+        [tenantId, incidentId],
+      );
+      const row = inc.rows[0];
+      if (!row && links.rows.length === 0) return undefined;
+      return {
+        status: (row?.status ?? 'open') as IncidentStatus,
+        ...(row?.resolved_at ? { resolvedAt: row.resolved_at.toISOString() } : {}),
+        ...(row?.resolution_source ? { resolutionSource: row.resolution_source } : {}),
+        ...(row?.resolution_actor ? { resolutionActor: row.resolution_actor } : {}),
+        links: links.rows.map(toLink),
+      };
+    });
+  }
+
+  async write(batch: MirrorBatch): Promise<void> {
+    const { incident } = batch;
+    await withTenant(this.pool, incident.tenantId, async (c) => {
+      await c.query(
+        `INSERT INTO incidents (tenant_id, incident_id, title, severity, status, opened_at, acknowledged_at, resolved_at, resolution_source, resolution_actor)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
+         ON CONFLICT (tenant_id, incident_id) DO UPDATE SET
+           status = CASE WHEN incidents.status = 'resolved' THEN incidents.status ELSE EXCLUDED.status END,
+           acknowledged_at = COALESCE(incidents.acknowledged_at, EXCLUDED.acknowledged_at),
+           resolved_at = COALESCE(incidents.resolved_at, EXCLUDED.resolved_at),
+           resolution_source = COALESCE(incidents.resolution_source, EXCLUDED.resolution_source),
+           resolution_actor = COALESCE(incidents.resolution_actor, EXCLUDED.resolution_actor),
+           updated_at = now()`,
+        [
+          incident.tenantId, incident.id, incident.title, incident.severity, batch.status, incident.openedAt,
+          batch.acknowledgedAt ?? null, batch.resolution?.at ?? null, batch.resolution?.source ?? null, batch.resolution?.actor ?? null,
+        ],
+      );
+      for (const l of batch.links) {
+        // A terminal link (resolved, orphaned) is never moved back by a late or repeated write.
+        await c.query(
+          `INSERT INTO incident_integrations (tenant_id, incident_id, connector_id, provider, status, external_ref, external_url, last_error, updated_at)
+           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
+           ON CONFLICT (tenant_id, incident_id, connector_id) DO UPDATE SET
+             status = EXCLUDED.status,
+             external_ref = COALESCE(EXCLUDED.external_ref, incident_integrations.external_ref),
+             external_url = COALESCE(EXCLUDED.external_url, incident_integrations.external_url),
+             last_error = EXCLUDED.last_error,
+             updated_at = EXCLUDED.updated_at
+           WHERE incident_integrations.status NOT IN ('resolved', 'orphaned') OR EXCLUDED.status IN ('resolved', 'orphaned')`,
+          [incident.tenantId, incident.id, l.connectorId, l.provider, l.status, l.externalRef ?? null, l.externalUrl ?? null, l.error ?? null, l.updatedAt],
+        );
+      }
+      for (const t of batch.timeline) {
+        await c.query(
+          `INSERT INTO incident_timeline (tenant_id, incident_id, seq, at, kind, connector_id, source, actor, detail)
+           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT DO NOTHING`,
+          [incident.tenantId, incident.id, t.seq, t.at, t.kind, t.connectorId ?? null, t.source ?? null, t.actor ?? null, t.detail ?? null],
+        );
+      }
+    });
+  }
+
+  async timeline(tenantId: string, incidentId: string): Promise<TimelineEntry[]> {
+    return withTenant(this.pool, tenantId, async (c) => {
+      const rows = await c.query<{ seq: number; at: Date; kind: string; connector_id: string | null; source: string | null; actor: string | null; detail: string | null }>(
+        'SELECT seq, at, kind, connector_id, source, actor, detail FROM incident_timeline WHERE tenant_id = $1 AND incident_id = $2 ORDER BY seq',
+        [tenantId, incidentId],
+      );
+      return rows.rows.map((r) => ({
+        seq: r.seq,
+        at: r.at.toISOString(),
+        kind: r.kind as TimelineEntry['kind'],
+        ...(r.connector_id ? { connectorId: r.connector_id } : {}),
+        ...(r.source ? { source: r.source } : {}),
+        ...(r.actor ? { actor: r.actor } : {}),
+        ...(r.detail ? { detail: r.detail } : {}),
+      }));
+    });
+  }
+}

@@ -1,0 +1,30 @@
+import type { Pool, PoolClient } from 'pg';
+import { isTenantId } from '../shared/ids';
+import { APP_ROLE } from './pool';
+
+/**
+ * Run `fn` in a transaction as the non-superuser service role with the tenant set, so row-level security
+ * confines every read and write to that tenant. This is the only way the service touches the mirror.
+ */
+export async function withTenant<T>(pool: Pool, tenantId: string, fn: (client: PoolClient) => Promise<T>): Promise<T> {
+  if (!isTenantId(tenantId)) throw new Error('invalid tenant id');
+  const client = await pool.connect();
+  let broken = false;
+  try {
+    await client.query('BEGIN');
+    await client.query(`SET LOCAL ROLE ${APP_ROLE}`);
+    await client.query("SELECT set_config('probectl.tenant_id', $1, true), set_config('statement_timeout', '5000', true)", [tenantId]);
+    const result = await fn(client);
+    await client.query('COMMIT');
+    return result;
+  } catch (err) {
+    try {
+      await client.query('ROLLBACK');
+    } catch {
+      broken = true;
+    }
+    throw err;
+  } finally {
+    client.release(broken);
+  }
+}

@@ -1,0 +1,118 @@
+/**
+ * The language-neutral workflow contract (docs/workflow-contract.md). Plain JSON shapes only: these cross
+ * Temporal's default JSON payload converter and are read by probectl's Go client.
+ */
+export const SEVERITIES = ['critical', 'error', 'warning', 'info'] as const;
+export type Severity = (typeof SEVERITIES)[number];
+
+export const PROVIDERS = ['pagerduty', 'opsgenie', 'slack', 'teams', 'servicenow', 'jira'] as const;
+export type Provider = (typeof PROVIDERS)[number];
+
+export interface Incident {
+  id: string;
+  tenantId: string;
+  title: string;
+  severity: Severity;
+  summary?: string;
+  source?: string;
+  url?: string;
+  /** ISO 8601 */
+  openedAt: string;
+  labels?: Record<string, string>;
+}
+
+export interface IncidentWorkflowInput {
+  incident: Incident;
+  /** Carried state when the workflow continues-as-new; never set by callers. */
+  carried?: unknown;
+}
+
+/** `source` of a signal: a connector id of the incident's tenant, `api`, or `probectl`. */
+export type SignalSource = string;
+
+export interface CorrelateSignal {
+  tenantId: string;
+  signalId: string;
+  summary?: string;
+  at: string;
+}
+
+export interface AcknowledgeSignal {
+  tenantId: string;
+  source: SignalSource;
+  actor?: string;
+  at: string;
+}
+
+export interface ResolveSignal {
+  tenantId: string;
+  source: SignalSource;
+  actor?: string;
+  reason?: string;
+  at: string;
+}
+
+export type IncidentStatus = 'open' | 'acknowledged' | 'resolved';
+
+export type LinkStatus =
+  | 'pending' // open attempt under way
+  | 'open' // the provider holds an open alert / post / ticket
+  | 'acknowledged'
+  | 'resolved'
+  | 'failed' // the provider refused permanently, or retries ran out
+  | 'skipped' // filtered out (min_severity)
+  | 'orphaned'; // the connector was removed from the configuration
+
+export interface Link {
+  connectorId: string;
+  provider: Provider;
+  status: LinkStatus;
+  /** Provider-side reference: dedup key, alias, sys_id, issue key, channel/ts. Never a secret. */
+  externalRef?: string;
+  externalUrl?: string;
+  /** Why the last operation failed; scrubbed of secrets. */
+  error?: string;
+  updatedAt: string;
+}
+
+export type TimelineKind =
+  | 'opened'
+  | 'connector.opened'
+  | 'connector.adopted'
+  | 'connector.failed'
+  | 'connector.skipped'
+  | 'connector.resolved'
+  | 'connector.acknowledged'
+  | 'connector.orphaned'
+  | 'correlated'
+  | 'acknowledged'
+  | 'resolved'
+  | 'origin.skipped'
+  | 'signal.rejected'
+  | 'mirror.unavailable'
+  | 'already.resolved';
+
+export interface TimelineEntry {
+  seq: number;
+  at: string;
+  kind: TimelineKind;
+  connectorId?: string;
+  source?: string;
+  actor?: string;
+  detail?: string;
+}
+
+export interface IncidentStateView {
+  incident: Incident;
+  status: IncidentStatus;
+  links: Link[];
+  timeline: TimelineEntry[];
+}
+
+export interface IncidentResolution {
+  resolvedAt: string;
+  source: SignalSource;
+  actor?: string;
+  reason?: string;
+  links: Link[];
+}

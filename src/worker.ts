@@ -1,0 +1,68 @@
+import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
+import type { Pool } from 'pg';
+import { createActivities } from './activities';
+import { HttpClient } from './activities/http/client';
+import { connectorFor } from './activities/providers/registry';
+import { ConfigError } from './config/errors';
+import type { AppConfig } from './config/load';
+import { MirrorStore } from './db/mirror-store';
+import type { Logger } from './observability/logger';
+
+export interface WorkerHandle {
+  worker: Worker;
+  /** Resolves when the worker has stopped (after shutdown() or a fatal error). */
+  done: Promise<void>;
+  shutdown(): Promise<void>;
+}
+
+export interface StartWorkerOptions {
+  config: AppConfig;
+  pool: Pool;
+  log: Logger;
+  /** Pre-built workflow bundle (tests build it once); otherwise the workflows are bundled at start. */
+  workflowBundle?: WorkerOptions['workflowBundle'];
+  connection?: NativeConnection;
+}
+
+/** Every configured provider must have a connector, or the worker refuses to start. */
+export function checkImplemented(config: AppConfig): void {
+  const missing = config.connectors.all.filter((c) => !connectorFor(c.provider));
+  if (missing.length > 0) {
+    throw new ConfigError(
+      'PROBECTL_NOTIFY_CONNECTORS',
+      missing.map((c) => `entry #${c.position} (tenant ${JSON.stringify(c.tenantId)}, ${c.provider}): this provider has no connector implementation yet`),
+    );
+  }
+}
+
+export async function startWorker(opts: StartWorkerOptions): Promise<WorkerHandle> {
+  const { config, log } = opts;
+  checkImplemented(config);
+  const http = new HttpClient({ timeoutMs: config.httpTimeoutMs });
+  const ownConnection = !opts.connection;
+  const connection = opts.connection ?? (await NativeConnection.connect({ address: config.temporal.address }));
+  const activities = createActivities({ config, connectors: config.connectors, http, mirror: new MirrorStore(opts.pool) });
+  const worker = await Worker.create({
+    connection,
+    namespace: config.temporal.namespace,
+    taskQueue: config.temporal.taskQueue,
+    ...(opts.workflowBundle ? { workflowBundle: opts.workflowBundle } : { workflowsPath: require.resolve('./workflows') }),
+    activities,
+    // A killed worker's activities are retried elsewhere after their heartbeat timeout; on SIGTERM the
+    // worker stops polling and lets running activities finish within this grace period.
+    shutdownGraceTime: '20 seconds',
+  });
+  log.info({ taskQueue: config.temporal.taskQueue, namespace: config.temporal.namespace, connectors: config.connectors.all.length }, 'worker started');
+  const done = worker.run().finally(async () => {
+    await http.close();
+    if (ownConnection) await connection.close();
+  });
+  return {
+    worker,
+    done,
+    async shutdown() {
+      if (worker.getState() === 'RUNNING') worker.shutdown();
+      await done;
+    },
+  };
+}

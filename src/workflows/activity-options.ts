@@ -1,0 +1,51 @@
+/**
+ * Activity proxies with a bounded, documented retry policy per capability (docs/delivery.md). A page that
+ * is hours late is worth less than a ticket that is, so pages and posts give up sooner than tickets;
+ * resolves are retried longest because a lost resolve leaves someone paged. Only types are imported from
+ * the activities.
+ */
+import type { Duration } from '@temporalio/common';
+import { ActivityCancellationType, proxyActivities, type ActivityOptions } from '@temporalio/workflow';
+import type { Activities } from '../activities';
+import type { Provider } from '../shared/contract';
+
+/** Failure types that are never retried (mirrors NON_RETRYABLE in src/activities/http/failures.ts). */
+const NON_RETRYABLE = ['ProviderRejected', 'AuthRejected', 'ConnectorRemoved', 'InvalidInput'];
+
+const base = (scheduleToClose: Duration, maximumInterval: Duration): ActivityOptions => ({
+  startToCloseTimeout: '2 minutes',
+  heartbeatTimeout: '10 seconds',
+  scheduleToCloseTimeout: scheduleToClose,
+  // A resolve that overtakes an open waits until the open attempt has really stopped.
+  cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
+  retry: {
+    initialInterval: '1 second',
+    backoffCoefficient: 2,
+    // Also caps an honoured Retry-After.
+    maximumInterval,
+    nonRetryableErrorTypes: NON_RETRYABLE,
+  },
+});
+
+/** Opening: pages and posts for 30 minutes, tickets for 12 hours. */
+const openPage = proxyActivities<Activities>(base('30 minutes', '1 minute'));
+const openTicket = proxyActivities<Activities>(base('12 hours', '5 minutes'));
+/** Acknowledge for an hour; resolve for a day. */
+export const acknowledging = proxyActivities<Activities>(base('1 hour', '5 minutes'));
+export const resolving = proxyActivities<Activities>(base('24 hours', '5 minutes'));
+
+export function opening(provider: Provider): Activities {
+  return provider === 'servicenow' || provider === 'jira' ? openTicket : openPage;
+}
+
+/** Reading the connector snapshot and the mirror at open: quick, and never blocks a page for long. */
+export const beginning = proxyActivities<Activities>({
+  startToCloseTimeout: '20 seconds',
+  retry: { initialInterval: '500 milliseconds', maximumInterval: '10 seconds' },
+});
+
+/** Mirror writes retry until they land: a Postgres outage delays the mirror, never loses it. */
+export const mirroring = proxyActivities<Activities>({
+  startToCloseTimeout: '30 seconds',
+  retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '30 seconds' },
+});

@@ -1,0 +1,310 @@
+/**
+ * incidentWorkflow — one long-lived workflow per incident, id `probectl-<incidentId>`
+ * (docs/workflow-contract.md). Handlers only change state; the main body opens every connector once,
+ * waits for the resolution, cancels outstanding opens and waits for them, then resolves every link except
+ * the origin. Deterministic and free of I/O: provider calls are activities.
+ */
+import {
+  ActivityFailure,
+  ApplicationFailure,
+  CancellationScope,
+  TimeoutFailure,
+  condition,
+  continueAsNew,
+  isCancellation,
+  setHandler,
+  sleep,
+  allHandlersFinished,
+  workflowInfo,
+} from '@temporalio/workflow';
+import type { ConnectorRef } from '../config/connectors';
+import { SEVERITY_RANK } from '../connectors/spec';
+import type {
+  AcknowledgeSignal, CorrelateSignal, IncidentResolution, IncidentWorkflowInput, Link, ResolveSignal,
+} from '../shared/contract';
+import { incidentProblems, signalProblems } from '../shared/validate';
+import { truncate } from '../shared/text';
+import { acknowledging, beginning, mirroring, opening, resolving } from './activity-options';
+import { acknowledgeSignal, correlateSignal, resolveSignal, stateQuery } from './messages';
+import {
+  hasMirrorWork, initialState, markIncidentDirty, record, rememberSignal, resolutionResult, setLink, takeMirrorBatch, view,
+  type IncidentState,
+} from './state';
+
+const PAGERS = new Set(['pagerduty', 'opsgenie']);
+const now = (): string => new Date().toISOString();
+
+/** The scrubbed reason an activity failed, for the link and the timeline. */
+function failureReason(err: unknown): string {
+  if (err instanceof ActivityFailure) {
+    const cause = err.cause;
+    if (cause instanceof TimeoutFailure) return 'gave up: the retry window ran out (timed out)';
+    if (cause instanceof ApplicationFailure) return truncate(cause.message, 500);
+    if (cause) return truncate(cause.message, 500);
+  }
+  return err instanceof Error ? truncate(err.message, 500) : 'unknown failure';
+}
+
+function failureType(err: unknown): string | undefined {
+  return err instanceof ActivityFailure && err.cause instanceof ApplicationFailure ? err.cause.type ?? undefined : undefined;
+}
+
+export async function incidentWorkflow(input: IncidentWorkflowInput): Promise<IncidentResolution> {
+  const problems = incidentProblems(input?.incident);
+  if (problems.length > 0) throw ApplicationFailure.nonRetryable(`invalid incident: ${problems.join('; ')}`, 'InvalidInput');
+
+  const s: IncidentState = (input.carried as IncidentState | undefined) ?? initialState(input.incident);
+  const incident = s.incident;
+
+  // ---- handlers: synchronous, they only change state -------------------------------------------------
+  setHandler(stateQuery, () => view(s));
+
+  setHandler(correlateSignal, (sig: CorrelateSignal) => {
+    if (!acceptSignal(sig, false)) return;
+    if (typeof sig.signalId !== 'string' || sig.signalId.length === 0 || sig.signalId.length > 256) {
+      record(s, now(), 'signal.rejected', { detail: 'correlate: signalId is missing or malformed' });
+      return;
+    }
+    if (!rememberSignal(s, sig.signalId)) return; // a duplicate delivery of the same correlated signal
+    s.correlationCount += 1;
+    record(s, now(), 'correlated', {
+      detail: truncate(`${sig.signalId}${typeof sig.summary === 'string' && sig.summary ? `: ${sig.summary}` : ''}`, 500),
+    });
+  });
+
+  setHandler(acknowledgeSignal, (sig: AcknowledgeSignal) => {
+    if (!acceptSignal(sig, true)) return;
+    if (s.status !== 'open') return; // a second acknowledgement, or one after the resolve: no-op
+    s.status = 'acknowledged';
+    s.acknowledgement = { source: sig.source, ...(sig.actor ? { actor: sig.actor } : {}), at: now() };
+    markIncidentDirty(s);
+    record(s, now(), 'acknowledged', { source: sig.source, ...(sig.actor ? { actor: sig.actor } : {}) });
+  });
+
+  setHandler(resolveSignal, (sig: ResolveSignal) => {
+    if (!acceptSignal(sig, true)) return;
+    if (s.status === 'resolved') return; // duplicate resolve: no-op
+    s.status = 'resolved';
+    s.resolution = {
+      source: sig.source,
+      ...(sig.actor ? { actor: sig.actor } : {}),
+      ...(typeof sig.reason === 'string' && sig.reason ? { reason: truncate(sig.reason, 1000) } : {}),
+      at: now(),
+    };
+    markIncidentDirty(s);
+    record(s, now(), 'resolved', {
+      source: sig.source,
+      ...(sig.actor ? { actor: sig.actor } : {}),
+      ...(s.resolution.reason ? { detail: s.resolution.reason } : {}),
+    });
+  });
+
+  /** Signals carry the tenant; a mismatch is ignored and recorded, never acted on. */
+  function acceptSignal(sig: unknown, needsSource: boolean): boolean {
+    const p = signalProblems(sig, needsSource);
+    if (p.length > 0) {
+      record(s, now(), 'signal.rejected', { detail: p.join('; ') });
+      return false;
+    }
+    if ((sig as { tenantId: string }).tenantId !== incident.tenantId) {
+      record(s, now(), 'signal.rejected', { detail: 'tenant mismatch' });
+      return false;
+    }
+    return true;
+  }
+
+  // ---- the mirror: one writer, in order, retried until it lands ----------------------------------------
+  let closing = false;
+  let mirrorBusy = false;
+  const mirrorLoop = (async () => {
+    for (;;) {
+      await condition(() => hasMirrorWork(s) || closing);
+      if (!hasMirrorWork(s)) return;
+      mirrorBusy = true;
+      await mirroring.writeMirror(takeMirrorBatch(s));
+      mirrorBusy = false;
+    }
+  })();
+
+  const finish = async (): Promise<IncidentResolution> => {
+    closing = true;
+    await mirrorLoop;
+    await condition(allHandlersFinished);
+    return resolutionResult(s);
+  };
+
+  // ---- open ---------------------------------------------------------------------------------------------
+  if (!s.begun) {
+    const begun = await beginning.beginIncident({ incident });
+    s.begun = true;
+    s.connectors = begun.connectors;
+    s.settings = begun.settings;
+    if (!s.resolution) record(s, now(), 'opened', { detail: truncate(incident.title, 200) });
+    const mirrored = begun.mirror.record;
+    if (!begun.mirror.available) {
+      record(s, now(), 'mirror.unavailable', { detail: 'links could not be read; relying on provider-side idempotency keys' });
+    }
+    if (mirrored?.status === 'resolved' && !s.resolution) {
+      // Re-opened after Temporal's retention: the incident was resolved already. Nothing pages.
+      s.status = 'resolved';
+      s.resolution = {
+        source: mirrored.resolutionSource ?? 'probectl',
+        ...(mirrored.resolutionActor ? { actor: mirrored.resolutionActor } : {}),
+        at: mirrored.resolvedAt ?? now(),
+      };
+      for (const l of mirrored.links) s.links[l.connectorId] = l;
+      record(s, now(), 'already.resolved', { detail: 'the mirror holds this incident as resolved; nothing was opened' });
+      return finish();
+    }
+    for (const l of mirrored?.links ?? []) {
+      const ref = s.connectors.find((c) => c.id === l.connectorId);
+      if (!ref) continue;
+      if (l.status === 'open' || l.status === 'acknowledged' || l.status === 'resolved') {
+        // A re-driven run or a re-open after retention: adopt what exists, never open it again.
+        setLink(s, ref, now(), l.status, { ...(l.externalRef ? { externalRef: l.externalRef } : {}), ...(l.externalUrl ? { externalUrl: l.externalUrl } : {}) });
+        record(s, now(), 'connector.adopted', { connectorId: ref.id, ...(l.externalRef ? { detail: l.externalRef } : {}) });
+      }
+    }
+  }
+
+  const openScope = new CancellationScope();
+  const toOpen: ConnectorRef[] = [];
+  for (const ref of s.connectors) {
+    if (s.links[ref.id]) continue;
+    if (ref.minSeverity && SEVERITY_RANK[incident.severity] < SEVERITY_RANK[ref.minSeverity]) {
+      setLink(s, ref, now(), 'skipped');
+      record(s, now(), 'connector.skipped', { connectorId: ref.id, detail: `severity ${incident.severity} is below min_severity ${ref.minSeverity}` });
+      continue;
+    }
+    if (s.resolution) continue; // resolved before anything was opened: never open
+    toOpen.push(ref);
+  }
+
+  const acknowledgeOne = async (ref: ConnectorRef, link: Link): Promise<void> => {
+    try {
+      await acknowledging.acknowledgeConnector({
+        incident, connectorId: ref.id,
+        ...(link.externalRef ? { externalRef: link.externalRef } : {}),
+        ...(s.acknowledgement?.actor ? { actor: s.acknowledgement.actor } : {}),
+      });
+      if (s.links[ref.id]?.status === 'open') setLink(s, ref, now(), 'acknowledged');
+      record(s, now(), 'connector.acknowledged', { connectorId: ref.id });
+    } catch (err) {
+      if (isCancellation(err)) throw err;
+      record(s, now(), 'connector.failed', { connectorId: ref.id, detail: `acknowledge: ${failureReason(err)}` });
+    }
+  };
+
+  const inflightAcks: Promise<void>[] = [];
+  const maybeAcknowledge = (ref: ConnectorRef): void => {
+    const link = s.links[ref.id];
+    if (!s.acknowledgement || !PAGERS.has(ref.provider) || link?.status !== 'open') return;
+    if (ref.id === s.acknowledgement.source) {
+      // The origin acknowledged it itself: mark it, never echo the acknowledgement back.
+      setLink(s, ref, now(), 'acknowledged');
+      return;
+    }
+    inflightAcks.push(acknowledgeOne(ref, link));
+  };
+
+  const openOne = async (ref: ConnectorRef): Promise<void> => {
+    setLink(s, ref, now(), 'pending');
+    try {
+      const out = await opening(ref.provider).openConnector({ incident, connectorId: ref.id });
+      setLink(s, ref, now(), 'open', { externalRef: out.externalRef, ...(out.externalUrl ? { externalUrl: out.externalUrl } : {}) });
+      record(s, now(), 'connector.opened', { connectorId: ref.id, detail: out.externalRef });
+      if (s.status === 'acknowledged') maybeAcknowledge(ref);
+    } catch (err) {
+      if (isCancellation(err) || (err instanceof ActivityFailure && isCancellation(err.cause))) {
+        record(s, now(), 'connector.failed', { connectorId: ref.id, detail: 'open cancelled: the incident was resolved first' });
+        return; // stays pending; the resolve fan-out covers it with the deterministic key
+      }
+      const reason = failureReason(err);
+      setLink(s, ref, now(), failureType(err) === 'ConnectorRemoved' ? 'orphaned' : 'failed', { error: reason });
+      record(s, now(), 'connector.failed', { connectorId: ref.id, detail: `open: ${reason}` });
+    }
+  };
+
+  const opens = toOpen.map((ref) => openScope.run(() => openOne(ref)));
+  let opensSettled = false;
+  const allOpens = Promise.all(opens).then(() => {
+    opensSettled = true;
+  });
+
+  // ---- wait: acknowledge fan-out, continue-as-new, until the resolve ------------------------------------
+  let acknowledgedFanOut = s.acknowledgement !== undefined && s.status !== 'open';
+  for (;;) {
+    await condition(
+      () =>
+        s.resolution !== undefined ||
+        (s.acknowledgement !== undefined && !acknowledgedFanOut) ||
+        (workflowInfo().continueAsNewSuggested && opensSettled && !mirrorBusy && !hasMirrorWork(s)),
+    );
+    if (s.resolution) break;
+    if (s.acknowledgement && !acknowledgedFanOut) {
+      acknowledgedFanOut = true;
+      for (const ref of s.connectors) maybeAcknowledge(ref);
+      continue;
+    }
+    // History is large: carry the compact state into a fresh run once nothing is in flight.
+    await Promise.all(inflightAcks);
+    await condition(allHandlersFinished);
+    if (s.resolution || hasMirrorWork(s)) continue;
+    await continueAsNew<typeof incidentWorkflow>({ incident, carried: s });
+  }
+
+  // ---- resolve ------------------------------------------------------------------------------------------
+  // No trigger after its resolve: stop outstanding opens and wait until they have really stopped.
+  openScope.cancel();
+  await allOpens;
+  await Promise.all(inflightAcks);
+
+  const resolution = s.resolution!;
+  const origin = s.connectors.find((c) => c.id === resolution.source);
+  if (origin) {
+    // The origin closed it itself: mark its link resolved, never call it.
+    if (s.links[origin.id] && s.links[origin.id]!.status !== 'skipped') setLink(s, origin, now(), 'resolved');
+    record(s, now(), 'origin.skipped', { connectorId: origin.id, detail: 'resolved at the origin; not called back' });
+  }
+  const targets = s.connectors.filter((ref) => {
+    if (ref.id === origin?.id) return false;
+    const status = s.links[ref.id]?.status;
+    return status === 'open' || status === 'acknowledged' || status === 'pending' || status === 'failed';
+  });
+  const resolveInfo = {
+    source: resolution.source,
+    ...(resolution.actor ? { actor: resolution.actor } : {}),
+    ...(resolution.reason ? { reason: resolution.reason } : {}),
+  };
+  const resolveOne = async (ref: ConnectorRef, again: boolean): Promise<void> => {
+    const link = s.links[ref.id];
+    try {
+      await resolving.resolveConnector({
+        incident, connectorId: ref.id, resolution: resolveInfo,
+        ...(link?.externalRef ? { externalRef: link.externalRef } : {}),
+      });
+      if (!again) {
+        setLink(s, ref, now(), 'resolved');
+        record(s, now(), 'connector.resolved', { connectorId: ref.id });
+      }
+    } catch (err) {
+      if (failureType(err) === 'ConnectorRemoved') {
+        setLink(s, ref, now(), 'orphaned', { error: 'the connector was removed from the configuration' });
+        if (!again) record(s, now(), 'connector.orphaned', { connectorId: ref.id, detail: 'removed from the configuration before the resolve' });
+        return;
+      }
+      const reason = failureReason(err);
+      if (!again) setLink(s, ref, now(), 'failed', { error: `resolve: ${reason}` });
+      record(s, now(), 'connector.failed', { connectorId: ref.id, detail: `${again ? 'second resolve' : 'resolve'}: ${reason}` });
+    }
+  };
+  await Promise.all(targets.map((ref) => resolveOne(ref, false)));
+
+  // Pagers get a second, delayed resolve, so a trigger that was still in flight cannot leave a zombie alert.
+  const pagers = targets.filter((ref) => PAGERS.has(ref.provider) && s.links[ref.id]?.status === 'resolved');
+  if (pagers.length > 0 && s.settings.pagerReResolveDelayMs > 0) {
+    await sleep(s.settings.pagerReResolveDelayMs);
+    await Promise.all(pagers.map((ref) => resolveOne(ref, true)));
+  }
+  return finish();
+}

@@ -1,0 +1,48 @@
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { Client } from 'pg';
+import { migrate } from '../../src/db/migrate';
+import { createPool } from '../../src/db/pool';
+import { Secret } from '../../src/config/secret';
+import { STACK_FILE, type SharedStack } from './stack-file';
+import { findTemporalCli, startDevServer } from './temporal-server';
+
+/**
+ * One Temporal dev server and one fresh Postgres database for the whole run. Postgres is the machine's
+ * local server (PG_ADMIN_URL, default postgres://postgres@127.0.0.1:5432/postgres); without it the run
+ * fails here, loudly, rather than skipping anything.
+ */
+export default async function globalSetup(): Promise<void> {
+  const artifacts = join(__dirname, '..', '..', 'test-artifacts');
+  mkdirSync(artifacts, { recursive: true });
+
+  const adminUrl = process.env.PG_ADMIN_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
+  const databaseName = `probectl_notify_test_${process.pid}_${Date.now()}`;
+  const admin = new Client({ connectionString: adminUrl, connectionTimeoutMillis: 5000 });
+  try {
+    await admin.connect();
+  } catch (err) {
+    throw new Error(`tests need the local Postgres (PG_ADMIN_URL=${adminUrl.replace(/:[^:@/]*@/, ':<secret>@')}): ${(err as Error).message}`);
+  }
+  await admin.query(`CREATE DATABASE ${databaseName}`);
+  await admin.end();
+  const databaseUrl = adminUrl.replace(/\/[^/]*$/, `/${databaseName}`);
+  const pool = createPool(new Secret(databaseUrl));
+  await migrate(pool);
+  await pool.end();
+
+  const cli = findTemporalCli();
+  const dbFile = join(artifacts, `temporal-${process.pid}.sqlite`);
+  const server = await startDevServer({ cli, dbFile });
+  const stack: SharedStack = {
+    temporalAddress: server.address,
+    temporalPid: server.process.pid,
+    temporalCli: cli,
+    temporalDb: dbFile,
+    databaseUrl,
+    adminUrl,
+    databaseName,
+  };
+  writeFileSync(STACK_FILE, JSON.stringify(stack, null, 2));
+  (globalThis as Record<string, unknown>).__PROBECTL_DEV_SERVER__ = server;
+}
