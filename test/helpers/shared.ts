@@ -1,8 +1,8 @@
 import { readFileSync } from 'node:fs';
-import { STACK_FILE, type SharedStack } from '../setup/stack-file';
+import { stackFile, type SharedStack } from '../setup/stack-file';
 
 export function sharedStack(): SharedStack {
-  return JSON.parse(readFileSync(STACK_FILE, 'utf8')) as SharedStack;
+  return JSON.parse(readFileSync(stackFile(), 'utf8')) as SharedStack;
 }
 
 let counter = 0;
@@ -12,13 +12,16 @@ export function uniqueId(prefix: string): string {
   return `${prefix}-${process.pid}-${Date.now().toString(36)}-${counter}`;
 }
 
-export async function eventually<T>(fn: () => T | Promise<T>, opts: { timeoutMs?: number; intervalMs?: number; what?: string } = {}): Promise<T> {
+type Maybe<T> = T | undefined | null | false;
+
+/** Poll until `fn` yields a value (not undefined/null/false); the value is returned. */
+export async function eventually<T>(fn: () => Maybe<T> | Promise<Maybe<T>>, opts: { timeoutMs?: number; intervalMs?: number; what?: string } = {}): Promise<T> {
   const deadline = Date.now() + (opts.timeoutMs ?? 30_000);
   let last: unknown;
   for (;;) {
     try {
       const v = await fn();
-      if (v !== undefined && v !== false) return v;
+      if (v !== undefined && v !== null && v !== false) return v as T;
     } catch (err) {
       last = err;
     }

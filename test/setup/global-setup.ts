@@ -4,7 +4,7 @@ import { Client } from 'pg';
 import { migrate } from '../../src/db/migrate';
 import { createPool } from '../../src/db/pool';
 import { Secret } from '../../src/config/secret';
-import { STACK_FILE, type SharedStack } from './stack-file';
+import { stackFile, type SharedStack } from './stack-file';
 import { findTemporalCli, startDevServer } from './temporal-server';
 
 /**
@@ -43,6 +43,7 @@ export default async function globalSetup(): Promise<void> {
     adminUrl,
     databaseName,
   };
-  writeFileSync(STACK_FILE, JSON.stringify(stack, null, 2));
+  process.env.PROBECTL_TEST_STACK_FILE = stackFile();
+  writeFileSync(stackFile(), JSON.stringify(stack, null, 2));
   (globalThis as Record<string, unknown>).__PROBECTL_DEV_SERVER__ = server;
 }

@@ -1,17 +1,18 @@
 import { readFileSync, rmSync } from 'node:fs';
 import { Client } from 'pg';
 import type { DevServer } from './temporal-server';
-import { STACK_FILE, type SharedStack } from './stack-file';
+import { stackFile, type SharedStack } from './stack-file';
 
 export default async function globalTeardown(): Promise<void> {
   const server = (globalThis as Record<string, unknown>).__PROBECTL_DEV_SERVER__ as DevServer | undefined;
   await server?.stop();
   let stack: SharedStack | undefined;
   try {
-    stack = JSON.parse(readFileSync(STACK_FILE, 'utf8')) as SharedStack;
+    stack = JSON.parse(readFileSync(stackFile(), 'utf8')) as SharedStack;
   } catch {
     return;
   }
+  rmSync(stackFile(), { force: true });
   if (stack.temporalDb) for (const suffix of ['', '-wal', '-shm']) rmSync(stack.temporalDb + suffix, { force: true });
   const admin = new Client({ connectionString: stack.adminUrl });
   await admin.connect();

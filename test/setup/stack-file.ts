@@ -1,7 +1,13 @@
 import { join } from 'node:path';
 
-/** Where global setup leaves the addresses of the shared dev server and test database for test files. */
-export const STACK_FILE = join(__dirname, '..', '..', 'test-artifacts', 'stack.json');
+/**
+ * Where global setup leaves the addresses of the shared dev server and test database for test files: one
+ * file per jest run (several runs may share a checkout), named in PROBECTL_TEST_STACK_FILE, which global
+ * setup sets and the in-band test files inherit.
+ */
+export function stackFile(): string {
+  return process.env.PROBECTL_TEST_STACK_FILE ?? join(__dirname, '..', '..', 'test-artifacts', `stack-${process.pid}.json`);
+}
 
 export interface SharedStack {
   temporalAddress: string;
