@@ -1,9 +1,15 @@
-import { readdirSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import type { Pool } from 'pg';
 
-/** migrations/ at the package root; the same path from src/db (ts) and dist/db (js). */
-export const MIGRATIONS_DIR = join(__dirname, '..', '..', 'migrations');
+/** migrations/ beside the package.json above this file (from src/db, dist/db, or any build folder). */
+function findMigrationsDir(): string {
+  for (let dir = __dirname; ; dir = dirname(dir)) {
+    if (existsSync(join(dir, 'package.json')) && existsSync(join(dir, 'migrations'))) return join(dir, 'migrations');
+    if (dirname(dir) === dir) return join(__dirname, '..', '..', 'migrations');
+  }
+}
+export const MIGRATIONS_DIR = findMigrationsDir();
 const LOCK_KEY = 7_240_113_004; // pg_advisory_lock key for "probectl-notify migrations"
 
 export interface Migration {
