@@ -1,0 +1,39 @@
+#!/usr/bin/env bash
+# `npm start`: everything locally in one terminal — the Temporal dev server (unless TEMPORAL_ADDRESS
+# names a running one), migrations, the worker and the API. Ctrl-C stops all of it.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+if [ -z "${DATABASE_URL:-}" ]; then
+  echo "DATABASE_URL is not set. Point it at a Postgres database, e.g." >&2
+  echo "  createdb -h 127.0.0.1 -U postgres probectl_notify" >&2
+  echo "  DATABASE_URL=postgres://postgres@127.0.0.1:5432/probectl_notify npm start" >&2
+  exit 78
+fi
+
+if [ ! -f dist/main.js ] || [ -n "$(find src migrations -newer dist/main.js -print -quit)" ]; then
+  echo "building..."
+  npm run -s build
+fi
+
+pids=()
+cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; }
+trap cleanup EXIT INT TERM
+
+if [ -z "${TEMPORAL_ADDRESS:-}" ]; then
+  port="${TEMPORAL_PORT:-7233}"
+  echo "starting the Temporal dev server on 127.0.0.1:$port (UI http://127.0.0.1:${TEMPORAL_UI_PORT:-8233})"
+  bash scripts/temporal-dev-server.sh &
+  pids+=($!)
+  export TEMPORAL_ADDRESS="127.0.0.1:$port"
+  for i in $(seq 1 120); do
+    (echo >"/dev/tcp/127.0.0.1/$port") 2>/dev/null && break
+    [ "$i" = 120 ] && { echo "the dev server did not start" >&2; exit 1; }
+    sleep 0.5
+  done
+  sleep 1
+fi
+
+node dist/main.js all &
+pids+=($!)
+wait -n "${pids[@]}"
