@@ -3,6 +3,7 @@ import type { ConnectorDirectory } from '../config/connectors';
 import type { HttpClient } from './http/client';
 import { TransportError } from './http/client';
 import { FailureType, permanent, retryable } from './http/failures';
+import { PACER, type Pacer } from './pacing';
 import { connectorFor } from './providers/registry';
 import type { CallContext, Connector } from './providers/types';
 import type { AcknowledgeCall, ConnectorCall, OpenOutcome, ResolveCall } from './contract';
@@ -10,6 +11,8 @@ import type { AcknowledgeCall, ConnectorCall, OpenOutcome, ResolveCall } from '.
 export interface ConnectorActivityDeps {
   connectors: ConnectorDirectory;
   http: HttpClient;
+  /** Outbound pacing per connector key; the process-wide pacer by default. */
+  pacer?: Pacer;
 }
 
 const HEARTBEAT_EVERY_MS = 1_000;
@@ -39,6 +42,16 @@ function rethrow(err: unknown): never {
 }
 
 export function createConnectorActivities(deps: ConnectorActivityDeps) {
+  const pacer = deps.pacer ?? PACER;
+
+  /** Wait for the connector's rate token (heartbeating; a cancellation ends the wait), then call. */
+  function paced<T>(ctx: CallContext, fn: () => Promise<T>): Promise<T> {
+    return withHeartbeat(async () => {
+      await pacer.take(ctx.connector, (ms) => Context.current().sleep(ms));
+      return fn();
+    });
+  }
+
   function resolveCall(call: ConnectorCall): { connector: Connector; ctx: CallContext } {
     const config = deps.connectors.find(call.incident.tenantId, call.connectorId);
     if (!config) {
@@ -54,19 +67,19 @@ export function createConnectorActivities(deps: ConnectorActivityDeps) {
   return {
     async openConnector(call: ConnectorCall): Promise<OpenOutcome> {
       const { connector, ctx } = resolveCall(call);
-      return withHeartbeat(() => connector.open(ctx, call.incident)).catch(rethrow);
+      return paced(ctx, () => connector.open(ctx, call.incident)).catch(rethrow);
     },
 
     async acknowledgeConnector(call: AcknowledgeCall): Promise<void> {
       const { connector, ctx } = resolveCall(call);
       if (!connector.acknowledge) return;
       const ack = connector.acknowledge.bind(connector);
-      await withHeartbeat(() => ack(ctx, call.incident, { ...(call.externalRef ? { externalRef: call.externalRef } : {}) }, call.actor)).catch(rethrow);
+      await paced(ctx, () => ack(ctx, call.incident, { ...(call.externalRef ? { externalRef: call.externalRef } : {}) }, call.actor)).catch(rethrow);
     },
 
     async resolveConnector(call: ResolveCall): Promise<void> {
       const { connector, ctx } = resolveCall(call);
-      await withHeartbeat(() =>
+      await paced(ctx, () =>
         connector.resolve(ctx, call.incident, { ...(call.externalRef ? { externalRef: call.externalRef } : {}) }, call.resolution),
       ).catch(rethrow);
     },

@@ -10,6 +10,8 @@ export interface CallContext {
   signal?: AbortSignal;
   /** Activity attempt, 1-based. */
   attempt: number;
+  /** Waits between polls (Opsgenie request status, Jira search); tests pass a fast one. Default: a timer that honours `signal`. */
+  sleep?: (ms: number) => Promise<void>;
 }
 
 export interface OpenOutcome {

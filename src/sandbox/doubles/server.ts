@@ -1,4 +1,5 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer as createTlsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 
 /** One request as a double saw it, timestamped on arrival. */
@@ -41,12 +42,16 @@ export class DoubleServer {
   #held: Array<() => void> = [];
   #heldWaiters: Array<() => void> = [];
   #sockets = new Set<import('node:net').Socket>();
+  #scheme = 'http';
 
   constructor(private readonly handler: Handler) {}
 
-  async start(port = 0): Promise<this> {
-    this.#server = createServer((req, res) => void this.#serve(req, res));
-    this.#server.on('connection', (s) => {
+  /** Listen on 127.0.0.1; with `tls` (PEM key and certificate) it speaks https, for certificate tests. */
+  async start(port = 0, tls?: { key: string | Buffer; cert: string | Buffer }): Promise<this> {
+    const listener = (req: IncomingMessage, res: ServerResponse) => void this.#serve(req, res);
+    this.#server = tls ? createTlsServer({ key: tls.key, cert: tls.cert }, listener) : createServer(listener);
+    this.#scheme = tls ? 'https' : 'http';
+    this.#server.on('connection', (s: import('node:net').Socket) => {
       this.#sockets.add(s);
       s.on('close', () => this.#sockets.delete(s));
     });
@@ -57,7 +62,7 @@ export class DoubleServer {
   get url(): string {
     const a = this.#server?.address() as AddressInfo | undefined;
     if (!a) throw new Error('double not started');
-    return `http://127.0.0.1:${a.port}`;
+    return `${this.#scheme}://127.0.0.1:${a.port}`;
   }
 
   /** Number of answers currently held back. */

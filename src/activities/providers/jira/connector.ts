@@ -1,0 +1,89 @@
+import type { Incident } from '../../../shared/contract';
+import { classify } from '../../http/classify';
+import { FailureType, permanent } from '../../http/failures';
+import type { HttpResponse } from '../../http/types';
+import { classifyOptions, malformed, parseJson, pause, sendChecked, sendRaw } from '../send';
+import type { CallContext, Connector } from '../types';
+import {
+  DEFAULT_RESOLVE_TRANSITION, browseUrl, buildCreate, buildListTransitions, buildReadStatus, buildSearch, buildTransition,
+  parseCreated, parseSearch, parseStatusCategory, parseTransitions, siteBase, type FoundIssue, type JiraOptions,
+} from './build';
+
+const LABEL = 'Jira';
+/** On a retried open, a miss is searched again this often, this far apart: Cloud search is eventually consistent. */
+export const SEARCH_RETRIES = 3;
+export const SEARCH_RETRY_DELAY_MS = 1_500;
+const ISSUE_KEY = /^[A-Za-z][A-Za-z0-9_]*-\d+$/;
+
+/** Sites whose `/search/jql` answered 404/410 (Data Center): they get the classic search from then on. */
+const classicSites = new Set<string>();
+
+async function search(ctx: CallContext, incident: Incident): Promise<FoundIssue | undefined> {
+  const { url, credential, options } = ctx.connector;
+  const site = siteBase(url.reveal());
+  let res: HttpResponse | undefined;
+  if (!classicSites.has(site)) {
+    res = await sendRaw(ctx, buildSearch(url.reveal(), credential.reveal(), incident, options.project, 'jql'));
+    if (res.status === 404 || res.status === 410) classicSites.add(site);
+  }
+  if (!res || classicSites.has(site)) res = await sendRaw(ctx, buildSearch(url.reveal(), credential.reveal(), incident, options.project, 'classic'));
+  classify(res, classifyOptions(ctx, { label: LABEL, action: 'search' }));
+  const found = parseSearch(parseJson(res, `${LABEL} search`));
+  if (found === 'malformed') malformed(`${LABEL} search: the answer has no issues list`);
+  return found;
+}
+
+/** done / indeterminate / new of an issue; undefined when the issue does not exist (404). */
+async function statusCategory(ctx: CallContext, key: string): Promise<string | undefined | 'gone'> {
+  const { url, credential } = ctx.connector;
+  const res = await sendRaw(ctx, buildReadStatus(url.reveal(), credential.reveal(), key));
+  if (res.status === 404) return 'gone';
+  classify(res, classifyOptions(ctx, { label: LABEL, action: 'read status' }));
+  return parseStatusCategory(parseJson(res, `${LABEL} read status`));
+}
+
+/**
+ * Jira REST v2. Delivery policy: look up, then create — the issue carries the label probectl-<id> and every
+ * open searches for it first, so a create whose answer was lost is adopted on the retry. Cloud's search is
+ * eventually consistent, so a retried open that misses searches again (bounded) before it creates.
+ */
+export const jira: Connector = {
+  provider: 'jira',
+
+  async open(ctx, incident) {
+    const { url, credential, options } = ctx.connector;
+    let found = await search(ctx, incident);
+    for (let i = 0; !found && ctx.attempt > 1 && i < SEARCH_RETRIES; i += 1) {
+      await pause(ctx, SEARCH_RETRY_DELAY_MS);
+      found = await search(ctx, incident);
+    }
+    if (found) return { externalRef: found.key, externalUrl: browseUrl(url.reveal(), found.key) };
+    const res = await sendChecked(ctx, buildCreate(url.reveal(), credential.reveal(), incident, options as JiraOptions), { label: LABEL, action: 'create' });
+    const key = parseCreated(parseJson(res, `${LABEL} create`));
+    if (!key) malformed(`${LABEL} create: the answer has no issue key`);
+    return { externalRef: key, externalUrl: browseUrl(url.reveal(), key) };
+  },
+
+  async resolve(ctx, incident, link) {
+    const { url, credential, options } = ctx.connector;
+    let key = link.externalRef && ISSUE_KEY.test(link.externalRef) ? link.externalRef : undefined;
+    if (!key) key = (await search(ctx, incident))?.key;
+    if (!key) return; // never created: nothing to resolve
+
+    const category = await statusCategory(ctx, key);
+    if (category === 'gone' || category === 'done') return; // deleted, or already done
+
+    const configured = options.resolve_transition || DEFAULT_RESOLVE_TRANSITION;
+    const first = await sendRaw(ctx, buildTransition(url.reveal(), credential.reveal(), key, configured));
+    if (first.status >= 200 && first.status < 300) return;
+    if (first.status !== 400) classify(first, classifyOptions(ctx, { label: LABEL, action: 'transition' }));
+
+    // The configured transition is not offered from the current status: take the one that ends in "done".
+    const listed = await sendChecked(ctx, buildListTransitions(url.reveal(), credential.reveal(), key), { label: LABEL, action: 'list transitions' });
+    const done = parseTransitions(parseJson(listed, `${LABEL} list transitions`)).find((t) => t.toCategory === 'done');
+    if (!done) {
+      throw permanent(FailureType.ProviderRejected, `${LABEL} transition: neither transition ${configured} nor any transition to a done status is offered for ${key}`);
+    }
+    await sendChecked(ctx, buildTransition(url.reveal(), credential.reveal(), key, done.id), { label: LABEL, action: `transition ${done.id}` });
+  },
+};

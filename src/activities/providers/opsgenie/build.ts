@@ -1,0 +1,130 @@
+import type { Incident, Severity } from '../../../shared/contract';
+import { incidentKey } from '../../../shared/ids';
+import { truncate } from '../../../shared/text';
+import type { HttpRequest } from '../../http/types';
+import { describe, listOption, mapSeverity } from '../format';
+
+/** Opsgenie Alert API limits (docs.opsgenie.com/docs/alert-api). */
+export const MAX_MESSAGE = 130;
+export const MAX_DESCRIPTION = 15_000;
+export const MAX_TAG = 50;
+export const MAX_TAGS = 20;
+export const MAX_DETAIL_VALUE = 1_000;
+
+export const DEFAULT_PRIORITY: Record<Severity, string> = { critical: 'P1', error: 'P2', warning: 'P3', info: 'P5' };
+export const isPriority = (v: string): boolean => /^P[1-5]$/.test(v);
+export const RESPONDER_TYPES = ['team', 'user', 'escalation', 'schedule'] as const;
+
+export interface OpsgenieOptions {
+  priority_map?: string;
+  responders?: string;
+  tags?: string;
+}
+
+/**
+ * The alerts endpoint from the configured URL: `https://api.opsgenie.com/v2/alerts`, the EU host, or the
+ * JSM ops endpoint `https://api.atlassian.com/jsm/ops/integration/v2/alerts`; a bare host means `/v2/alerts`.
+ * Every other path (close, acknowledge, request status) hangs below it.
+ */
+export function alertsEndpoint(configured: string): URL {
+  const u = new URL(configured);
+  const path = u.pathname.replace(/\/+$/, '');
+  u.pathname = path === '' ? '/v2/alerts' : path;
+  return u;
+}
+
+export function isAlertsPath(pathname: string): boolean {
+  const path = pathname.replace(/\/+$/, '');
+  return path === '' || path.endsWith('/v2/alerts');
+}
+
+function headers(apiKey: string, withBody: boolean): Record<string, string> {
+  return {
+    authorization: `GenieKey ${apiKey}`,
+    accept: 'application/json',
+    ...(withBody ? { 'content-type': 'application/json' } : {}),
+  };
+}
+
+function below(endpoint: string, ...segments: string[]): URL {
+  const u = alertsEndpoint(endpoint);
+  u.pathname = [u.pathname, ...segments.map(encodeURIComponent)].join('/');
+  return u;
+}
+
+/** `team:NOC;user:alice@example.com` → Opsgenie responders (`user` by username, the rest by name). */
+export function responders(raw: string | undefined): Array<Record<string, string>> {
+  return listOption(raw).map((entry): Record<string, string> => {
+    const i = entry.indexOf(':');
+    const type = entry.slice(0, i).trim();
+    const name = entry.slice(i + 1).trim();
+    return type === 'user' ? { type, username: name } : { type, name };
+  });
+}
+
+export function buildCreate(endpoint: string, apiKey: string, incident: Incident, options: OpsgenieOptions = {}): HttpRequest {
+  const details: Record<string, string> = { incident_id: incident.id, tenant: incident.tenantId, severity: incident.severity };
+  if (incident.source) details.source = truncate(incident.source, MAX_DETAIL_VALUE);
+  if (incident.url) details.url = truncate(incident.url, MAX_DETAIL_VALUE);
+  for (const [k, v] of Object.entries(incident.labels ?? {})) details[`label.${k}`] = truncate(v, MAX_DETAIL_VALUE);
+  const tags = ['probectl', `severity:${incident.severity}`, ...listOption(options.tags)].map((t) => truncate(t, MAX_TAG)).slice(0, MAX_TAGS);
+  const body: Record<string, unknown> = {
+    message: truncate(incident.title, MAX_MESSAGE),
+    alias: incidentKey(incident.id),
+    description: truncate(describe(incident), MAX_DESCRIPTION),
+    priority: mapSeverity(incident.severity, DEFAULT_PRIORITY, options.priority_map, isPriority),
+    source: 'probectl',
+    entity: truncate(incident.source ?? 'probectl', 512),
+    tags,
+    details,
+  };
+  const r = responders(options.responders);
+  if (r.length > 0) body.responders = r;
+  return { method: 'POST', url: alertsEndpoint(endpoint).toString(), headers: headers(apiKey, true), body: JSON.stringify(body) };
+}
+
+/** Close or acknowledge by alias: `POST <alerts>/<alias>/<action>?identifierType=alias`. */
+export function buildAliasAction(endpoint: string, apiKey: string, incident: Incident, action: 'close' | 'acknowledge', note: string): HttpRequest {
+  const u = below(endpoint, incidentKey(incident.id), action);
+  u.searchParams.set('identifierType', 'alias');
+  return {
+    method: 'POST',
+    url: u.toString(),
+    headers: headers(apiKey, true),
+    body: JSON.stringify({ user: 'probectl', source: 'probectl', note: truncate(note, 25_000) }),
+  };
+}
+
+export function buildRequestStatus(endpoint: string, apiKey: string, requestId: string): HttpRequest {
+  return { method: 'GET', url: below(endpoint, 'requests', requestId).toString(), headers: headers(apiKey, false) };
+}
+
+/** `{"result":"Request will be processed","requestId":"..."}` → the request id. */
+export function parseAccepted(body: unknown): string | undefined {
+  const id = (body as { requestId?: unknown } | null)?.requestId;
+  return typeof id === 'string' && id.length > 0 ? id : undefined;
+}
+
+export interface RequestStatus {
+  isSuccess: boolean;
+  status: string;
+  alertId?: string;
+}
+
+/** `{"data":{"success":true,"isSuccess":true,"status":"Created alert","alertId":"..."}}` → its outcome. */
+export function parseRequestStatus(body: unknown): RequestStatus | undefined {
+  const data = (body as { data?: Record<string, unknown> } | null)?.data;
+  if (!data || typeof data !== 'object') return undefined;
+  const ok = data.isSuccess ?? data.success;
+  if (typeof ok !== 'boolean') return undefined;
+  return {
+    isSuccess: ok,
+    status: typeof data.status === 'string' ? data.status : '',
+    ...(typeof data.alertId === 'string' && data.alertId ? { alertId: data.alertId } : {}),
+  };
+}
+
+/** A close or acknowledge that found nothing open is done: "Alert does not exist", or already closed. */
+export function isNothingToDo(status: string): boolean {
+  return /does not exist|already (closed|acknowledged)/i.test(status);
+}

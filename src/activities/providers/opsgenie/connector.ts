@@ -1,0 +1,77 @@
+import { incidentKey } from '../../../shared/ids';
+import { classify } from '../../http/classify';
+import { FailureType, permanent, retryable } from '../../http/failures';
+import { excerpt } from '../../http/scrub';
+import { classifyOptions, parseJson, pause, sendChecked, sendRaw } from '../send';
+import { resolvedBy } from '../format';
+import type { CallContext, Connector } from '../types';
+import { secretsOf } from '../types';
+import {
+  buildAliasAction, buildCreate, buildRequestStatus, isNothingToDo, parseAccepted, parseRequestStatus,
+  type OpsgenieOptions, type RequestStatus,
+} from './build';
+
+const LABEL = 'Opsgenie';
+/** Request-status poll: at most this many reads, this far apart (Opsgenie processes requests within seconds). */
+export const POLL_TRIES = 5;
+export const POLL_DELAY_MS = 400;
+
+type Confirmation = RequestStatus | 'unconfirmable' | 'pending';
+
+/**
+ * Read the outcome of an accepted (202) request. 404 means "not processed yet": poll again. A key without
+ * read rights (401/403 on the status read, after the write was accepted) cannot confirm; we keep the 202.
+ */
+async function confirm(ctx: CallContext, requestId: string, action: string): Promise<Confirmation> {
+  const { url, credential } = ctx.connector;
+  for (let i = 0; i < POLL_TRIES; i += 1) {
+    await pause(ctx, POLL_DELAY_MS * (i === 0 ? 0.5 : 1));
+    const res = await sendRaw(ctx, buildRequestStatus(url.reveal(), credential.reveal(), requestId));
+    if (res.status === 404) continue;
+    if (res.status === 401 || res.status === 403) return 'unconfirmable';
+    classify(res, classifyOptions(ctx, { label: LABEL, action: `${action} status` }));
+    const status = parseRequestStatus(parseJson(res, `${LABEL} ${action} status`));
+    if (status) return status;
+  }
+  return 'pending';
+}
+
+/**
+ * Send an alert request, then confirm it through the request-status API. Delivery policy: re-send. An
+ * unconfirmed request is retried, which is safe: a create with the alias of an open alert only raises its
+ * count, and close/acknowledge by alias are idempotent.
+ */
+async function sendAndConfirm(ctx: CallContext, req: Parameters<typeof sendChecked>[1], action: string, nothingToDoIsOk: boolean): Promise<void> {
+  const res = await sendChecked(ctx, req, { label: LABEL, action });
+  const requestId = parseAccepted(parseJson(res, `${LABEL} ${action}`));
+  if (!requestId) return; // a 2xx without a request id: accepted, nothing to poll
+  const outcome = await confirm(ctx, requestId, action);
+  if (outcome === 'unconfirmable') return;
+  if (outcome === 'pending') {
+    throw retryable(FailureType.ProviderUnavailable, `${LABEL} ${action}: accepted but not processed after ${POLL_TRIES} status reads; re-sending by alias`);
+  }
+  if (outcome.isSuccess) return;
+  if (nothingToDoIsOk && isNothingToDo(outcome.status)) return;
+  throw permanent(FailureType.ProviderRejected, `${LABEL} ${action}: ${excerpt(outcome.status, secretsOf(ctx.connector)) || 'request failed'}`);
+}
+
+export const opsgenie: Connector = {
+  provider: 'opsgenie',
+
+  async open(ctx, incident) {
+    const { url, credential, options } = ctx.connector;
+    await sendAndConfirm(ctx, buildCreate(url.reveal(), credential.reveal(), incident, options as OpsgenieOptions), 'create', false);
+    return { externalRef: incidentKey(incident.id) };
+  },
+
+  async acknowledge(ctx, incident, _link, actor) {
+    const { url, credential } = ctx.connector;
+    const note = `Acknowledged${actor ? ` by ${actor}` : ''} in probectl`;
+    await sendAndConfirm(ctx, buildAliasAction(url.reveal(), credential.reveal(), incident, 'acknowledge', note), 'acknowledge', true);
+  },
+
+  async resolve(ctx, incident, _link, resolution) {
+    const { url, credential } = ctx.connector;
+    await sendAndConfirm(ctx, buildAliasAction(url.reveal(), credential.reveal(), incident, 'close', resolvedBy(resolution)), 'close', true);
+  },
+};

@@ -1,0 +1,120 @@
+import type { Incident, Severity } from '../../../shared/contract';
+import { incidentKey } from '../../../shared/ids';
+import { truncate } from '../../../shared/text';
+import type { HttpRequest } from '../../http/types';
+import { basicAuth, describe, mapSeverity } from '../format';
+
+/** incident.short_description is 160 characters; description is 4000 on a default instance. */
+export const MAX_SHORT_DESCRIPTION = 160;
+export const MAX_DESCRIPTION = 4_000;
+export const MAX_CLOSE_NOTES = 4_000;
+export const DEFAULT_CLOSE_CODE = 'Solution provided';
+/** Resolved, Closed, Canceled: nothing left to resolve. */
+export const DONE_STATES = new Set(['6', '7', '8']);
+
+export const DEFAULT_URGENCY: Record<Severity, string> = { critical: '1', error: '1', warning: '2', info: '3' };
+export const DEFAULT_IMPACT: Record<Severity, string> = { critical: '1', error: '2', warning: '2', info: '3' };
+export const isLevel = (v: string): boolean => /^[123]$/.test(v);
+
+export interface ServiceNowOptions {
+  close_code?: string;
+  assignment_group?: string;
+  caller_id?: string;
+  category?: string;
+  urgency_map?: string;
+  impact_map?: string;
+}
+
+const TABLE_PATH = /\/api\/now(\/v\d+)?\/table\/incident$/;
+
+/**
+ * The incident table endpoint from the configured URL: the instance base (`https://acme.service-now.com`)
+ * means `/api/now/table/incident`; a URL that already ends in `/api/now[/v2]/table/incident` is used as is.
+ */
+export function tableEndpoint(configured: string): URL {
+  const u = new URL(configured);
+  const path = u.pathname.replace(/\/+$/, '');
+  u.pathname = TABLE_PATH.test(path) ? path : `${path}/api/now/table/incident`;
+  u.search = '';
+  return u;
+}
+
+export function isTablePath(pathname: string): boolean {
+  const path = pathname.replace(/\/+$/, '');
+  return path === '' || TABLE_PATH.test(path);
+}
+
+/** `https://<instance>/nav_to.do?uri=incident.do?sys_id=<id>` for people. */
+export function ticketUrl(configured: string, sysId: string): string {
+  const u = new URL(configured);
+  return `${u.origin}/nav_to.do?uri=${encodeURIComponent(`incident.do?sys_id=${sysId}`)}`;
+}
+
+function headers(credential: string, withBody: boolean): Record<string, string> {
+  return { authorization: basicAuth(credential), accept: 'application/json', ...(withBody ? { 'content-type': 'application/json' } : {}) };
+}
+
+/** Look the ticket up by correlation_id (the crash-safe check before a create, and the resolve without a sys_id). */
+export function buildLookup(configured: string, credential: string, incident: Incident): HttpRequest {
+  const u = tableEndpoint(configured);
+  u.searchParams.set('sysparm_query', `correlation_id=${incidentKey(incident.id)}`);
+  u.searchParams.set('sysparm_fields', 'sys_id,number,state');
+  u.searchParams.set('sysparm_limit', '1');
+  return { method: 'GET', url: u.toString(), headers: headers(credential, false) };
+}
+
+export function buildRead(configured: string, credential: string, sysId: string): HttpRequest {
+  const u = tableEndpoint(configured);
+  u.pathname += `/${encodeURIComponent(sysId)}`;
+  u.searchParams.set('sysparm_fields', 'sys_id,number,state');
+  return { method: 'GET', url: u.toString(), headers: headers(credential, false) };
+}
+
+export function buildCreate(configured: string, credential: string, incident: Incident, options: ServiceNowOptions = {}): HttpRequest {
+  const u = tableEndpoint(configured);
+  u.searchParams.set('sysparm_fields', 'sys_id,number,state');
+  const body: Record<string, string> = {
+    short_description: truncate(incident.title, MAX_SHORT_DESCRIPTION),
+    description: truncate(describe(incident), MAX_DESCRIPTION),
+    correlation_id: incidentKey(incident.id),
+    correlation_display: 'probectl',
+    urgency: mapSeverity(incident.severity, DEFAULT_URGENCY, options.urgency_map, isLevel),
+    impact: mapSeverity(incident.severity, DEFAULT_IMPACT, options.impact_map, isLevel),
+  };
+  if (options.assignment_group) body.assignment_group = options.assignment_group;
+  if (options.caller_id) body.caller_id = options.caller_id;
+  if (options.category) body.category = options.category;
+  return { method: 'POST', url: u.toString(), headers: headers(credential, true), body: JSON.stringify(body) };
+}
+
+export function buildResolve(configured: string, credential: string, sysId: string, closeNotes: string, options: ServiceNowOptions = {}): HttpRequest {
+  const u = tableEndpoint(configured);
+  u.pathname += `/${encodeURIComponent(sysId)}`;
+  u.searchParams.set('sysparm_fields', 'sys_id,number,state');
+  return {
+    method: 'PATCH',
+    url: u.toString(),
+    headers: headers(credential, true),
+    body: JSON.stringify({ state: '6', close_code: options.close_code || DEFAULT_CLOSE_CODE, close_notes: truncate(closeNotes, MAX_CLOSE_NOTES) }),
+  };
+}
+
+export interface TicketRecord {
+  sysId: string;
+  number?: string;
+  state?: string;
+}
+
+function toRecord(r: unknown): TicketRecord | undefined {
+  const o = r as Record<string, unknown> | null;
+  if (!o || typeof o !== 'object' || typeof o.sys_id !== 'string' || !o.sys_id) return undefined;
+  return { sysId: o.sys_id, ...(typeof o.number === 'string' ? { number: o.number } : {}), ...(o.state !== undefined ? { state: String(o.state) } : {}) };
+}
+
+/** `{"result":[...]}` (a query) or `{"result":{...}}` (a record) → the first record; undefined when none. */
+export function parseResult(body: unknown): TicketRecord | undefined | 'malformed' {
+  const result = (body as { result?: unknown } | null)?.result;
+  if (Array.isArray(result)) return result.length === 0 ? undefined : (toRecord(result[0]) ?? 'malformed');
+  if (result && typeof result === 'object') return toRecord(result) ?? 'malformed';
+  return 'malformed';
+}

@@ -1,0 +1,56 @@
+import { classify } from '../../http/classify';
+import type { HttpRequest } from '../../http/types';
+import { classifyOptions, malformed, parseJson, sendChecked, sendRaw } from '../send';
+import { resolvedBy } from '../format';
+import type { CallContext, Connector, OpenOutcome } from '../types';
+import {
+  DONE_STATES, buildCreate, buildLookup, buildRead, buildResolve, parseResult, ticketUrl,
+  type ServiceNowOptions, type TicketRecord,
+} from './build';
+
+const LABEL = 'ServiceNow';
+
+/** A query or record read: the record, or undefined when there is none (404 on a record read counts as none). */
+async function read(ctx: CallContext, req: HttpRequest, action: string): Promise<TicketRecord | undefined> {
+  const res = await sendRaw(ctx, req);
+  if (res.status === 404 && req.url.includes('/incident/')) return undefined;
+  classify(res, classifyOptions(ctx, { label: LABEL, action }));
+  const rec = parseResult(parseJson(res, `${LABEL} ${action}`));
+  if (rec === 'malformed') malformed(`${LABEL} ${action}: the answer has no result.sys_id`);
+  return rec;
+}
+
+function outcome(ctx: CallContext, rec: TicketRecord): OpenOutcome {
+  return { externalRef: rec.sysId, externalUrl: ticketUrl(ctx.connector.url.reveal(), rec.sysId) };
+}
+
+/**
+ * ServiceNow Table API on `incident`. Delivery policy: look up, then create — the ticket carries
+ * correlation_id = probectl-<id>, and every open first queries it, so a create whose answer was lost
+ * (a crash, a timeout) is adopted on the retry instead of being created twice.
+ */
+export const servicenow: Connector = {
+  provider: 'servicenow',
+
+  async open(ctx, incident) {
+    const { url, credential, options } = ctx.connector;
+    const existing = await read(ctx, buildLookup(url.reveal(), credential.reveal(), incident), 'lookup');
+    if (existing) return outcome(ctx, existing);
+    const res = await sendChecked(ctx, buildCreate(url.reveal(), credential.reveal(), incident, options as ServiceNowOptions), { label: LABEL, action: 'create' });
+    const created = parseResult(parseJson(res, `${LABEL} create`));
+    if (!created || created === 'malformed') malformed(`${LABEL} create: the answer has no result.sys_id`);
+    return outcome(ctx, created);
+  },
+
+  async resolve(ctx, incident, link, resolution) {
+    const { url, credential, options } = ctx.connector;
+    // Without a sys_id (the open was cancelled or its answer lost) the ticket is found by correlation_id.
+    const rec = link.externalRef
+      ? await read(ctx, buildRead(url.reveal(), credential.reveal(), link.externalRef), 'read')
+      : await read(ctx, buildLookup(url.reveal(), credential.reveal(), incident), 'lookup');
+    if (!rec) return; // nothing was created, or it was deleted: nothing to resolve
+    if (rec.state && DONE_STATES.has(rec.state)) return; // already resolved, closed or canceled
+    const notes = `${resolvedBy(resolution)} (probectl incident ${incident.id})`;
+    await sendChecked(ctx, buildResolve(url.reveal(), credential.reveal(), rec.sysId, notes, options as ServiceNowOptions), { label: LABEL, action: 'resolve' });
+  },
+};

@@ -1,0 +1,115 @@
+import { randomUUID } from 'node:crypto';
+import { DoubleServer, type RecordedRequest, type Reply } from './server';
+
+export interface OpsgenieAlert {
+  id: string;
+  alias: string;
+  message: string;
+  priority: string;
+  description?: string;
+  tags: string[];
+  details: Record<string, string>;
+  status: 'open' | 'closed';
+  acknowledged: boolean;
+  /** Creates coalesced into this alert (1 = the one that created it). */
+  count: number;
+  /** Which endpoint created it: `/v2/alerts` or `/jsm/ops/integration/v2/alerts`. */
+  basePath: string;
+  createdAt: number;
+}
+
+interface AlertRequest {
+  id: string;
+  action: string;
+  processedAt: number;
+  isSuccess: boolean;
+  status: string;
+  alertId?: string;
+  alias?: string;
+}
+
+/**
+ * Opsgenie's Alert API (and the JSM ops integration endpoint, same body under another base path) as the
+ * docs describe it: `GenieKey` auth (401 otherwise); create/close/acknowledge answer 202 with a requestId
+ * and are processed asynchronously — GET …/alerts/requests/{id} answers 404 until then; a create with the
+ * alias of an open alert raises its count instead of creating another; close/acknowledge by alias of an
+ * alias with nothing open still answer 202 and report "Alert does not exist" in the request status.
+ * Stricter than the real API in one place: a message over 130 characters is refused (422), so truncation shows.
+ */
+export class OpsgenieDouble extends DoubleServer {
+  readonly alerts: OpsgenieAlert[] = [];
+  readonly alertRequests: AlertRequest[] = [];
+
+  constructor(private readonly opts: { apiKey: string; processingMs?: number }) {
+    super((req) => this.#handle(req));
+  }
+
+  openAlerts(): OpsgenieAlert[] {
+    return this.alerts.filter((a) => a.status === 'open');
+  }
+
+  byAlias(alias: string): OpsgenieAlert[] {
+    return this.alerts.filter((a) => a.alias === alias);
+  }
+
+  #accepted(action: string, outcome: Omit<AlertRequest, 'id' | 'action' | 'processedAt'>): Reply {
+    const id = randomUUID();
+    this.alertRequests.push({ id, action, processedAt: Date.now() + (this.opts.processingMs ?? 30), ...outcome });
+    return { status: 202, body: { result: 'Request will be processed', took: 0.01, requestId: id } };
+  }
+
+  #handle(req: RecordedRequest): Reply {
+    const took = 0.001;
+    if (req.headers.authorization !== `GenieKey ${this.opts.apiKey}`) {
+      return { status: 401, body: { message: 'Could not authenticate', took, requestId: randomUUID() } };
+    }
+    const m = /^(.*\/v2\/alerts)(?:\/(.*))?$/.exec(req.path);
+    if (!m) return { status: 404, body: { message: 'Not found', took } };
+    const basePath = m[1]!;
+    const rest = (m[2] ?? '').split('/').map(decodeURIComponent);
+    if (req.method === 'GET' && rest[0] === 'requests' && rest.length === 2) {
+      const r = this.alertRequests.find((x) => x.id === rest[1]);
+      if (!r || r.processedAt > Date.now()) return { status: 404, body: { message: 'Request not found. It might not be processed, yet.', took } };
+      return {
+        status: 200,
+        body: { data: { success: r.isSuccess, isSuccess: r.isSuccess, action: r.action, status: r.status, alertId: r.alertId ?? '', alias: r.alias ?? '' }, took, requestId: randomUUID() },
+      };
+    }
+    if (req.method === 'POST' && m[2] === undefined) return this.#create(req, basePath);
+    if (req.method === 'POST' && rest.length === 2 && (rest[1] === 'close' || rest[1] === 'acknowledge')) {
+      const idType = req.query.get('identifierType') ?? 'id';
+      const open = this.alerts.find((a) => (idType === 'alias' ? a.alias : a.id) === rest[0] && a.status === 'open');
+      const action = rest[1] === 'close' ? 'Close' : 'Acknowledge';
+      if (!open) return this.#accepted(action, { isSuccess: false, status: 'Alert does not exist', alias: rest[0]! });
+      if (rest[1] === 'close') open.status = 'closed';
+      else open.acknowledged = true;
+      return this.#accepted(action, { isSuccess: true, status: rest[1] === 'close' ? 'Closed alert' : 'Acknowledged alert', alertId: open.id, alias: open.alias });
+    }
+    return { status: 404, body: { message: 'Not found', took } };
+  }
+
+  #create(req: RecordedRequest, basePath: string): Reply {
+    const b = req.json as Record<string, any> | undefined;
+    const invalid = (message: string, status = 422): Reply => ({ status, body: { message, took: 0.001, requestId: randomUUID() } });
+    if (!b || typeof b !== 'object') return invalid('Invalid JSON', 400);
+    if (typeof b.message !== 'string' || b.message.trim() === '') return invalid('Message can not be empty.');
+    if (Array.from(b.message).length > 130) return invalid('Message can not be longer than 130 characters.');
+    if (b.alias !== undefined && (typeof b.alias !== 'string' || b.alias.length > 512)) return invalid('Alias can not be longer than 512 characters.');
+    if (b.priority !== undefined && !/^P[1-5]$/.test(b.priority)) return invalid('Priority should be one of [P1, P2, P3, P4, P5]');
+    if (typeof b.description === 'string' && Array.from(b.description).length > 15_000) return invalid('Description can not be longer than 15000 characters.');
+    if (Array.isArray(b.tags) && b.tags.length > 20) return invalid('Tags can not be more than 20.');
+    const alias = typeof b.alias === 'string' ? b.alias : randomUUID();
+    const open = this.alerts.find((a) => a.alias === alias && a.status === 'open');
+    if (open) {
+      open.count += 1;
+      return this.#accepted('Create', { isSuccess: true, status: 'Created alert', alertId: open.id, alias });
+    }
+    const alert: OpsgenieAlert = {
+      id: randomUUID(), alias, message: b.message, priority: b.priority ?? 'P3',
+      ...(typeof b.description === 'string' ? { description: b.description } : {}),
+      tags: Array.isArray(b.tags) ? b.tags : [], details: b.details ?? {}, status: 'open', acknowledged: false, count: 1, basePath, createdAt: Date.now(),
+    };
+    this.alerts.push(alert);
+    return this.#accepted('Create', { isSuccess: true, status: 'Created alert', alertId: alert.id, alias });
+  }
+}

@@ -1,0 +1,90 @@
+import { randomBytes } from 'node:crypto';
+import { DoubleServer, type RecordedRequest, type Reply } from './server';
+
+export interface ServiceNowTicket {
+  sys_id: string;
+  number: string;
+  state: string;
+  short_description: string;
+  description?: string;
+  correlation_id?: string;
+  correlation_display?: string;
+  urgency?: string;
+  impact?: string;
+  assignment_group?: string;
+  caller_id?: string;
+  category?: string;
+  close_code?: string;
+  close_notes?: string;
+  createdAt: number;
+}
+
+const TABLE = '/api/now/table/incident';
+const failure = (status: number, message: string, detail: string): Reply => ({ status, body: { error: { message, detail }, status: 'failure' } });
+
+/**
+ * The ServiceNow Table API on `incident`: basic auth (401 otherwise); encoded-query lookups
+ * (`sysparm_query=correlation_id=…`, `sysparm_fields`, `sysparm_limit`) answering `{"result":[…]}`;
+ * POST → 201 with Location; GET/PATCH by sys_id (404 "No Record found"). Like an instance with the usual
+ * data policy: resolving (state 6) needs close_code and close_notes (403 otherwise), and a Closed (7)
+ * ticket is read-only (403). Stricter than a real instance: a short_description over 160 characters is 400.
+ */
+export class ServiceNowDouble extends DoubleServer {
+  readonly tickets: ServiceNowTicket[] = [];
+
+  constructor(private readonly opts: { user: string; password: string }) {
+    super((req) => this.#handle(req));
+  }
+
+  byCorrelation(id: string): ServiceNowTicket[] {
+    return this.tickets.filter((t) => t.correlation_id === id);
+  }
+
+  #fields(t: ServiceNowTicket, fields: string | null): Record<string, unknown> {
+    const all: Record<string, unknown> = { ...t };
+    delete all.createdAt;
+    if (!fields) return all;
+    return Object.fromEntries(fields.split(',').map((f) => [f, all[f] ?? '']));
+  }
+
+  #handle(req: RecordedRequest): Reply {
+    const expected = `Basic ${Buffer.from(`${this.opts.user}:${this.opts.password}`).toString('base64')}`;
+    if (req.headers.authorization !== expected) return failure(401, 'User Not Authenticated', 'Required to provide Auth information');
+    const path = req.path.replace('/api/now/v2/table/', '/api/now/table/');
+    if (!path.startsWith(TABLE)) return failure(400, 'Invalid table', 'Invalid table');
+    const fields = req.query.get('sysparm_fields');
+    const id = path.slice(TABLE.length + 1);
+    if (path === TABLE && req.method === 'GET') {
+      const conditions = (req.query.get('sysparm_query') ?? '').split('^').filter(Boolean).map((c) => c.split('=') as [string, string]);
+      const limit = Number(req.query.get('sysparm_limit') ?? '10000');
+      const hits = this.tickets.filter((t) => conditions.every(([k, v]) => String((t as unknown as Record<string, unknown>)[k] ?? '') === v));
+      return { status: 200, body: { result: hits.slice(0, limit).map((t) => this.#fields(t, fields)) } };
+    }
+    if (path === TABLE && req.method === 'POST') {
+      const b = req.json as Record<string, string> | undefined;
+      if (!b || typeof b !== 'object') return failure(400, 'Exception while reading request', 'The payload is not valid JSON.');
+      if (typeof b.short_description === 'string' && Array.from(b.short_description).length > 160) {
+        return failure(400, 'Invalid field length', 'short_description is longer than 160 characters');
+      }
+      const t: ServiceNowTicket = {
+        ...b, sys_id: randomBytes(16).toString('hex'), number: `INC${String(10_001 + this.tickets.length).padStart(7, '0')}`,
+        state: '1', short_description: b.short_description ?? '', createdAt: Date.now(),
+      };
+      this.tickets.push(t);
+      return { status: 201, headers: { location: `${TABLE}/${t.sys_id}` }, body: { result: this.#fields(t, fields) } };
+    }
+    const t = this.tickets.find((x) => x.sys_id === id);
+    if (!t) return failure(404, 'No Record found', "Record doesn't exist or ACL restricts the record retrieval");
+    if (req.method === 'GET') return { status: 200, body: { result: this.#fields(t, fields) } };
+    if (req.method === 'PATCH' || req.method === 'PUT') {
+      const b = (req.json ?? {}) as Record<string, string>;
+      if (t.state === '7') return failure(403, 'Operation Failed', 'Closed incidents cannot be modified');
+      if (String(b.state) === '6' && (!b.close_code || !b.close_notes)) {
+        return failure(403, 'Operation Failed', 'Data Policy Exception: the following fields are mandatory: Resolution code, Resolution notes');
+      }
+      Object.assign(t, b, { state: b.state !== undefined ? String(b.state) : t.state });
+      return { status: 200, body: { result: this.#fields(t, fields) } };
+    }
+    return failure(405, 'Method not supported', 'Method not supported');
+  }
+}

@@ -1,0 +1,136 @@
+import { SEARCH_RETRIES, jira } from '../../../src/activities/providers/jira/connector';
+import {
+  MAX_SUMMARY, authHeader, buildCreate, buildListTransitions, buildSearch, buildTransition, parseSearch, parseTransitions, siteBase,
+} from '../../../src/activities/providers/jira/build';
+import type { HttpRequest } from '../../../src/activities/http/types';
+import {
+  ALL_STATUSES, GOLDEN_INCIDENT, asFixture, callContext, connectorFrom, fakeHttp, genericOutcome, json, loadFixture, outcomeOf,
+} from '../../helpers/retry-table';
+
+const URL_ = 'https://acme.atlassian.net/rest/api/2/issue';
+const CRED = 'alice@acme.com:ATATT3xGoldenToken';
+const fields = (r: HttpRequest) => JSON.parse(r.body!).fields as Record<string, any>;
+const path = (r: HttpRequest) => `${r.method} ${new URL(r.url).pathname}`;
+
+describe('Jira builders', () => {
+  test('golden search (Cloud and Data Center), create, transitions', () => {
+    expect(asFixture(buildSearch(URL_, CRED, GOLDEN_INCIDENT, 'OPS', 'jql'))).toEqual(loadFixture('jira', 'search-jql'));
+    expect(asFixture(buildSearch('https://jira.acme.internal/jira/rest/api/2/issue', 'NjM0MDk1OTAxNTQ2OkdvbGRlblBBVA', GOLDEN_INCIDENT, 'OPS', 'classic'))).toEqual(loadFixture('jira', 'search-classic'));
+    expect(asFixture(buildCreate(URL_, CRED, GOLDEN_INCIDENT, { project: 'OPS', components: 'network;edge', fields: '{"customfield_10010":"acme-noc"}' }))).toEqual(loadFixture('jira', 'create'));
+    expect(asFixture(buildTransition(URL_, CRED, 'OPS-17', '31'))).toEqual(loadFixture('jira', 'transition'));
+    expect(asFixture(buildListTransitions(URL_, CRED, 'OPS-17'))).toEqual(loadFixture('jira', 'list-transitions'));
+  });
+
+  test('auth: email:token → Basic, a PAT → Bearer; DC context path kept', () => {
+    expect(Buffer.from(authHeader(CRED).replace('Basic ', ''), 'base64').toString()).toBe(CRED);
+    expect(authHeader('NjM0MDk1OTAxNTQ2OkdvbGRlblBBVA')).toBe('Bearer NjM0MDk1OTAxNTQ2OkdvbGRlblBBVA');
+    expect(siteBase('https://jira.acme.internal/jira/rest/api/2/issue')).toBe('https://jira.acme.internal/jira');
+  });
+
+  test('summary ≤ 255, single line; priority from severity, a fixed one, or none; our fields win over custom ones', () => {
+    const f = fields(buildCreate(URL_, CRED, { ...GOLDEN_INCIDENT, title: `a\nb${'S'.repeat(600)}` }, { project: 'OPS', fields: '{"summary":"x","labels":["y"]}' }));
+    expect(Array.from(f.summary as string)).toHaveLength(MAX_SUMMARY);
+    expect(f.summary.startsWith('a b')).toBe(true);
+    expect(f.labels).toEqual(['probectl', 'probectl-INC-2041']);
+    const prio = (severity: 'critical' | 'error' | 'warning' | 'info', o = {}) => fields(buildCreate(URL_, CRED, { ...GOLDEN_INCIDENT, severity }, { project: 'OPS', ...o })).priority;
+    expect([prio('critical'), prio('error'), prio('warning'), prio('info')].map((p) => p?.name)).toEqual(['Highest', 'High', 'Medium', 'Low']);
+    expect(prio('info', { priority_map: 'info:Lowest' })).toEqual({ name: 'Lowest' });
+    expect(prio('critical', { priority: 'P1' })).toEqual({ name: 'P1' });
+    expect(prio('critical', { priority: 'none' })).toBeUndefined();
+    expect(fields(buildCreate(URL_, CRED, GOLDEN_INCIDENT, { project: 'OPS', issuetype: 'Incident' })).issuetype).toEqual({ name: 'Incident' });
+  });
+
+  test('answer parsing', () => {
+    expect(parseSearch({ issues: [] })).toBeUndefined();
+    expect(parseSearch({ issues: [{ key: 'OPS-1', fields: { status: { statusCategory: { key: 'done' } } } }] })).toEqual({ key: 'OPS-1', statusCategory: 'done' });
+    expect(parseSearch({ errorMessages: [] })).toBe('malformed');
+    expect(parseTransitions({ transitions: [{ id: '5', name: 'Resolve', to: { statusCategory: { key: 'done' } } }, { id: '4', name: 'Start' }] })).toEqual([
+      { id: '5', name: 'Resolve', toCategory: 'done' }, { id: '4', name: 'Start' },
+    ]);
+  });
+});
+
+describe('Jira connector', () => {
+  const c = connectorFrom(`acme|jira|${URL_}?project=OPS&resolve_transition=31|${CRED}`);
+  const none = json(200, { issues: [], isLast: true });
+  const created = json(201, { id: '10001', key: 'OPS-7', self: 'x' });
+
+  test('Cloud search miss → create; the issue key and browse URL come back', async () => {
+    const f = fakeHttp((req) => (req.method === 'GET' ? none : created));
+    expect(await jira.open(callContext(c, f.http), GOLDEN_INCIDENT)).toEqual({ externalRef: 'OPS-7', externalUrl: 'https://acme.atlassian.net/browse/OPS-7' });
+    expect(f.requests.map(path)).toEqual(['GET /rest/api/2/search/jql', 'POST /rest/api/2/issue']);
+  });
+
+  test('Data Center: /search/jql 404 → classic /search', async () => {
+    const dc = connectorFrom(`acme|jira|https://jira.dc.example/rest/api/2/issue?project=OPS|NjM0MDk1OTAxNTQ2OkdvbGRlblBBVA`);
+    const f = fakeHttp((req) => (req.url.includes('/search/jql') ? json(404, {}) : req.method === 'GET' ? json(200, { issues: [{ key: 'OPS-3' }] }) : created));
+    expect((await jira.open(callContext(dc, f.http), GOLDEN_INCIDENT)).externalRef).toBe('OPS-3');
+    expect(f.requests.map(path)).toEqual(['GET /rest/api/2/search/jql', 'GET /rest/api/2/search']);
+  });
+
+  test('a retried open that misses searches again (bounded) before creating; a first attempt does not wait', async () => {
+    const sleeps: number[] = [];
+    const f = fakeHttp((req, n) => (req.method === 'GET' ? (n < 3 ? none : json(200, { issues: [{ key: 'OPS-9' }] })) : created));
+    expect((await jira.open(callContext(c, f.http, 2, sleeps), GOLDEN_INCIDENT)).externalRef).toBe('OPS-9');
+    expect(sleeps).toHaveLength(2);
+    const g = fakeHttp((req) => (req.method === 'GET' ? none : created));
+    const s2: number[] = [];
+    await jira.open(callContext(c, g.http, 3, s2), GOLDEN_INCIDENT);
+    expect(g.requests.filter((r) => r.method === 'GET')).toHaveLength(1 + SEARCH_RETRIES);
+    const h = fakeHttp((req) => (req.method === 'GET' ? none : created));
+    await jira.open(callContext(c, h.http, 1, []), GOLDEN_INCIDENT);
+    expect(h.requests.map((r) => r.method)).toEqual(['GET', 'POST']);
+  });
+
+  test('resolve: transition 31; when not offered, the one to a done category; already done = success; none offered = permanent', async () => {
+    const status = (cat: string) => json(200, { key: 'OPS-7', fields: { status: { statusCategory: { key: cat } } } });
+    const simple = fakeHttp((req) => (req.method === 'GET' ? status('new') : json(204, undefined)));
+    await jira.resolve(callContext(c, simple.http), GOLDEN_INCIDENT, { externalRef: 'OPS-7' }, { source: 'api' });
+    expect(JSON.parse(simple.requests[1]!.body!)).toEqual({ transition: { id: '31' } });
+
+    const classic = fakeHttp((req) => {
+      if (req.method === 'GET' && req.url.endsWith('/transitions')) return json(200, { transitions: [{ id: '4', to: { statusCategory: { key: 'indeterminate' } } }, { id: '5', to: { statusCategory: { key: 'done' } } }] });
+      if (req.method === 'GET') return status('new');
+      return JSON.parse(req.body!).transition.id === '31' ? json(400, { errorMessages: ["Transition id '31' is not valid for this issue."] }) : json(204, undefined);
+    });
+    await jira.resolve(callContext(c, classic.http), GOLDEN_INCIDENT, { externalRef: 'OPS-7' }, { source: 'api' });
+    expect(classic.requests.filter((r) => r.method === 'POST').map((r) => JSON.parse(r.body!).transition.id)).toEqual(['31', '5']);
+
+    const done = fakeHttp(() => status('done'));
+    await jira.resolve(callContext(c, done.http), GOLDEN_INCIDENT, { externalRef: 'OPS-7' }, { source: 'api' });
+    expect(done.requests.map((r) => r.method)).toEqual(['GET']);
+
+    const stuck = fakeHttp((req) => (req.url.endsWith('/transitions') && req.method === 'GET' ? json(200, { transitions: [{ id: '4', to: { statusCategory: { key: 'indeterminate' } } }] }) : req.method === 'GET' ? status('new') : json(400, {})));
+    expect((await outcomeOf(() => jira.resolve(callContext(c, stuck.http), GOLDEN_INCIDENT, { externalRef: 'OPS-7' }, { source: 'api' }))).outcome).toBe('permanent');
+
+    const never = fakeHttp(() => none);
+    await jira.resolve(callContext(c, never.http), GOLDEN_INCIDENT, {}, { source: 'api' });
+    expect(never.requests.map(path)).toEqual(['GET /rest/api/2/search/jql']);
+  });
+
+  test('every status 100–599 on the create (the search answers "none")', async () => {
+    const got: Record<number, string> = {};
+    const want: Record<number, string> = {};
+    for (const s of ALL_STATUSES) {
+      const f = fakeHttp((req) => (req.method === 'GET' ? none : json(s, s < 300 ? { key: 'OPS-1' } : { errorMessages: ['x'] })));
+      got[s] = (await outcomeOf(() => jira.open(callContext(c, f.http), GOLDEN_INCIDENT))).outcome;
+      want[s] = genericOutcome(s);
+    }
+    expect(got).toEqual(want);
+  });
+
+  test('every status 100–599 on the configured transition (400 → the done fallback)', async () => {
+    const got: Record<number, string> = {};
+    const want: Record<number, string> = {};
+    for (const s of ALL_STATUSES) {
+      const f = fakeHttp((req) => {
+        if (req.method === 'GET' && req.url.endsWith('/transitions')) return json(200, { transitions: [{ id: '41', to: { statusCategory: { key: 'done' } } }] });
+        if (req.method === 'GET') return json(200, { fields: { status: { statusCategory: { key: 'new' } } } });
+        return JSON.parse(req.body!).transition.id === '31' ? json(s, s < 300 ? undefined : { errorMessages: ['x'] }) : json(204, undefined);
+      });
+      got[s] = (await outcomeOf(() => jira.resolve(callContext(c, f.http), GOLDEN_INCIDENT, { externalRef: 'OPS-7' }, { source: 'api' }))).outcome;
+      want[s] = s === 400 ? 'ok' : genericOutcome(s);
+    }
+    expect(got).toEqual(want);
+  });
+});
