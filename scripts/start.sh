@@ -1,14 +1,15 @@
 #!/usr/bin/env bash
 # `npm start`: everything locally in one terminal — the Temporal dev server (unless TEMPORAL_ADDRESS
 # names a running one), migrations, the worker and the API. Ctrl-C stops all of it.
+# Without DATABASE_URL it uses the embedded database (PGlite in .data/pglite; for a first look, not production).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
+db_args=()
 if [ -z "${DATABASE_URL:-}" ]; then
-  echo "DATABASE_URL is not set. Point it at a Postgres database, e.g." >&2
-  echo "  createdb -h 127.0.0.1 -U postgres probectl_notify" >&2
-  echo "  DATABASE_URL=postgres://postgres@127.0.0.1:5432/probectl_notify npm start" >&2
-  exit 78
+  echo "DATABASE_URL is not set: using the embedded database (PGlite) in .data/pglite." >&2
+  echo "  For a real Postgres: DATABASE_URL=postgres://postgres@127.0.0.1:5432/probectl_notify npm start" >&2
+  db_args=(--embedded-db=.data/pglite)
 fi
 
 if [ ! -f dist/main.js ] || [ -n "$(find src migrations -newer dist/main.js -print -quit)" ]; then
@@ -34,6 +35,6 @@ if [ -z "${TEMPORAL_ADDRESS:-}" ]; then
   sleep 1
 fi
 
-node dist/main.js all &
+node dist/main.js all "${db_args[@]}" &
 pids+=($!)
 wait -n "${pids[@]}"

@@ -1,12 +1,15 @@
 #!/usr/bin/env node
 /**
- * Process entry: `node dist/main.js [all|worker|api|migrate]` (default all). Configuration comes from the
- * environment (docs/configuration.md); a bad setting stops start-up with a message naming it.
+ * Process entry: `node dist/main.js [all|worker|api|migrate] [--embedded-db[=DIR]]` (default all).
+ * Configuration comes from the environment (docs/configuration.md); a bad setting stops start-up with a
+ * message naming it. `--embedded-db` (what `npm start` passes when DATABASE_URL is unset) starts the
+ * embedded PGlite database in DIR (default .data/pglite) instead; it is ignored when DATABASE_URL is set.
  */
 import { loadConfig } from './config/load';
 import { ConfigError } from './config/errors';
 import { migrate } from './db/migrate';
 import { createPool } from './db/pool';
+import { startEmbeddedDb, type EmbeddedDb } from './runtime/embedded-db';
 import { createLogger } from './observability/logger';
 import { runApi, runWorker, type Running } from './runtime/processes';
 
@@ -14,19 +17,30 @@ const ROLES = ['all', 'worker', 'api', 'migrate'] as const;
 type Role = (typeof ROLES)[number];
 
 async function main(): Promise<void> {
-  const role = (process.argv[2] ?? 'all') as Role;
-  if (!ROLES.includes(role)) {
-    process.stderr.write(`usage: probectl-notify-server [${ROLES.join('|')}]\n`);
+  const args = process.argv.slice(2);
+  const embeddedArg = args.find((a) => a === '--embedded-db' || a.startsWith('--embedded-db='));
+  const role = (args.find((a) => !a.startsWith('--')) ?? 'all') as Role;
+  if (!ROLES.includes(role) || args.some((a) => a.startsWith('--') && a !== embeddedArg)) {
+    process.stderr.write(`usage: probectl-notify-server [${ROLES.join('|')}] [--embedded-db[=DIR]]\n`);
     process.exit(2);
   }
   const config = loadConfig();
   const log = createLogger(config.logLevel);
-  if (!config.databaseUrl) throw new ConfigError('DATABASE_URL', ['required (the mirror of links and timelines lives in Postgres)']);
-  const pool = createPool(config.databaseUrl);
+  let embedded: EmbeddedDb | undefined;
+  let databaseUrl = config.databaseUrl;
+  if (!databaseUrl && embeddedArg) {
+    const dataDir = embeddedArg.includes('=') ? embeddedArg.slice(embeddedArg.indexOf('=') + 1) : '.data/pglite';
+    embedded = await startEmbeddedDb({ dataDir });
+    databaseUrl = embedded.url;
+    log.info({ dataDir: embedded.dataDir, port: embedded.port }, 'embedded database (PGlite) started; set DATABASE_URL for a real Postgres');
+  }
+  if (!databaseUrl) throw new ConfigError('DATABASE_URL', ['required (the mirror of links and timelines lives in Postgres)']);
+  const pool = createPool(databaseUrl);
   const applied = await migrate(pool);
   if (applied.length > 0) log.info({ applied }, 'migrations applied');
   if (role === 'migrate') {
     await pool.end();
+    await embedded?.stop();
     return;
   }
   const running: Running[] = [];
@@ -41,6 +55,7 @@ async function main(): Promise<void> {
     // API first (it stops taking requests), then the worker drains its activities.
     for (const r of [...running].reverse()) await r.stop();
     await pool.end();
+    await embedded?.stop();
     log.info('stopped');
     process.exit(0);
   };

@@ -1,9 +1,10 @@
 import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
 import type { Pool } from 'pg';
 import { createActivities } from './activities';
-import { HttpClient } from './activities/http/client';
+import { HttpClient, proxyFromEnv } from './activities/http/client';
 import { connectorFor } from './activities/providers/registry';
 import { ConfigError } from './config/errors';
+import { connectionOptions } from './config/temporal';
 import type { AppConfig } from './config/load';
 import { MirrorStore } from './db/mirror-store';
 import type { Logger } from './observability/logger';
@@ -22,6 +23,8 @@ export interface StartWorkerOptions {
   /** Pre-built workflow bundle (tests build it once); otherwise the workflows are bundled at start. */
   workflowBundle?: WorkerOptions['workflowBundle'];
   connection?: NativeConnection;
+  /** Where HTTPS_PROXY / HTTP_PROXY / NO_PROXY are read from (default process.env). */
+  env?: Record<string, string | undefined>;
 }
 
 /** Every configured provider must have a connector, or the worker refuses to start. */
@@ -38,9 +41,10 @@ export function checkImplemented(config: AppConfig): void {
 export async function startWorker(opts: StartWorkerOptions): Promise<WorkerHandle> {
   const { config, log } = opts;
   checkImplemented(config);
-  const http = new HttpClient({ timeoutMs: config.httpTimeoutMs });
+  const proxy = proxyFromEnv(opts.env ?? process.env);
+  const http = new HttpClient({ timeoutMs: config.httpTimeoutMs, ...(proxy ? { proxy } : {}) });
   const ownConnection = !opts.connection;
-  const connection = opts.connection ?? (await NativeConnection.connect({ address: config.temporal.address }));
+  const connection = opts.connection ?? (await NativeConnection.connect(connectionOptions(config.temporal)));
   const activities = createActivities({ config, connectors: config.connectors, http, mirror: new MirrorStore(opts.pool) });
   const worker = await Worker.create({
     connection,

@@ -35,3 +35,18 @@ export interface ResolveCall extends ConnectorCall {
 export interface AcknowledgeCall extends ConnectorCall {
   actor?: string;
 }
+
+/**
+ * What probectl is told when a resolution or acknowledgement did not come from it (design.md, the callback
+ * to probectl). `eventId` is stable across retries, so probectl can drop a repeated delivery.
+ */
+export interface CallbackEvent {
+  type: 'incident.resolved' | 'incident.acknowledged';
+  eventId: string;
+  incidentId: string;
+  tenantId: string;
+  source: string;
+  actor?: string;
+  at: string;
+  links?: Array<{ connectorId: string; provider: string; status: string; externalRef?: string; externalUrl?: string }>;
+}

@@ -1,11 +1,24 @@
+import { createCallbackActivities, type CallbackActivityDeps } from './callback-activities';
 import { createConnectorActivities, type ConnectorActivityDeps } from './connector-activities';
 import { createMirrorActivities, type MirrorActivityDeps } from './mirror-activities';
+import { instrument } from '../observability/instrument';
+import { metrics as processMetrics, type NotifyMetrics } from '../observability/metrics';
 
-export type ActivityDeps = ConnectorActivityDeps & MirrorActivityDeps;
+export type ActivityDeps = ConnectorActivityDeps & MirrorActivityDeps & CallbackActivityDeps & {
+  /** Delivery metrics; the process-wide registry by default. */
+  metrics?: NotifyMetrics;
+};
 
 /** Every activity the worker registers, built once at the composition root (src/worker.ts). */
 export function createActivities(deps: ActivityDeps) {
-  return { ...createConnectorActivities(deps), ...createMirrorActivities(deps) };
+  return instrument(
+    { ...createConnectorActivities(deps), ...createMirrorActivities(deps), ...createCallbackActivities(deps) },
+    {
+      metrics: deps.metrics ?? processMetrics,
+      providerOf: (call) =>
+        call.incident?.tenantId && call.connectorId ? deps.connectors.find(call.incident.tenantId, call.connectorId)?.provider : undefined,
+    },
+  );
 }
 
 export type Activities = ReturnType<typeof createActivities>;

@@ -1,10 +1,18 @@
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import { ConnectorDirectory } from '../config/connectors';
+import { InboundDirectory } from '../config/inbound';
 import type { Logger } from '../observability/logger';
+import type { NotifyMetrics } from '../observability/metrics';
+import { inboundPlugin, type InboundMetrics } from './inbound';
 import { healthRoutes, type HealthDeps } from './routes/health';
 import { incidentRoutes, type IncidentRouteDeps } from './routes/incidents';
 
 export interface AppDeps extends IncidentRouteDeps, HealthDeps {
   log: Logger;
+  /** Inbound entries (PROBECTL_NOTIFY_INBOUND); absent or empty: every inbound delivery is refused. */
+  inbound?: { entries: InboundDirectory; connectors: ConnectorDirectory; metrics?: InboundMetrics };
+  /** Served on GET /metrics (Prometheus text format); absent: no /metrics route. */
+  metrics?: NotifyMetrics;
 }
 
 /** Body limit for the /v1 API (inbound webhooks have their own, 1 MiB). */
@@ -38,6 +46,17 @@ export function buildApp(deps: AppDeps): FastifyInstance {
   });
 
   healthRoutes(app, deps);
+  const metrics = deps.metrics;
+  if (metrics) {
+    app.get('/metrics', async (_req, reply) => reply.header('content-type', metrics.contentType()).send(await metrics.text()));
+  }
   incidentRoutes(app, deps);
+  void app.register(inboundPlugin, {
+    entries: deps.inbound?.entries ?? new InboundDirectory([]),
+    connectors: deps.inbound?.connectors ?? new ConnectorDirectory([]),
+    incidents: deps.incidents,
+    mirror: deps.mirror,
+    ...(deps.inbound?.metrics ? { metrics: deps.inbound.metrics } : {}),
+  });
   return app;
 }

@@ -14,6 +14,42 @@ import type {
 import { incidentWorkflowId } from '../shared/ids';
 import { incidentProblems } from '../shared/validate';
 import { WORKFLOW_TYPE, acknowledgeSignal, correlateSignal, resolveSignal, stateQuery } from '../workflows/messages';
+import { SEVERITY, STATUS, TENANT } from '../workflows/search-attributes';
+
+/** Cut to at most `max` UTF-8 bytes on a character boundary (the UI summary is limited in bytes). */
+function byteTruncate(text: string, max: number): string {
+  if (Buffer.byteLength(text, 'utf8') <= max) return text;
+  let out = '';
+  for (const ch of text) {
+    if (Buffer.byteLength(out + ch + '…', 'utf8') > max) break;
+    out += ch;
+  }
+  return `${out}…`;
+}
+
+const md = (v: string) => v.replace(/\s+/g, ' ').replace(/\|/g, '\\|');
+
+/** The Temporal UI's one-line summary of an incident: severity, title, tenant. */
+export function incidentSummary(incident: Incident): string {
+  return byteTruncate(`[${incident.severity}] ${incident.title.replace(/\s+/g, ' ')} · tenant ${incident.tenantId}`, 200);
+}
+
+/** The Temporal UI's static details: what the incident is, as a markdown table. */
+export function incidentDetails(incident: Incident): string {
+  const rows: Array<[string, string]> = [
+    ['incident', incident.id],
+    ['tenant', incident.tenantId],
+    ['severity', incident.severity],
+    ['opened', incident.openedAt],
+    ...(incident.source ? [['source', incident.source] as [string, string]] : []),
+    ...(incident.url ? [['link', incident.url] as [string, string]] : []),
+  ];
+  return byteTruncate(
+    [`**${md(incident.title)}**`, '', '| | |', '|---|---|', ...rows.map(([k, v]) => `| ${k} | ${md(v)} |`),
+      ...(incident.summary ? ['', incident.summary] : [])].join('\n'),
+    16_000,
+  );
+}
 
 /** The memo key that fixes an incident's tenant at start; the API checks it before any signal or query. */
 export const TENANT_MEMO_KEY = 'tenantId';
@@ -81,8 +117,14 @@ export class IncidentClient {
         memo: { [TENANT_MEMO_KEY]: incident.tenantId },
         workflowIdConflictPolicy: 'USE_EXISTING',
         workflowIdReusePolicy: 'ALLOW_DUPLICATE_FAILED_ONLY',
-        staticSummary: `${incident.severity}: ${incident.title}`.slice(0, 190),
-        staticDetails: `tenant ${incident.tenantId} · severity ${incident.severity}`,
+        // Providers and external refs are upserted by the workflow once it knows them.
+        typedSearchAttributes: [
+          { key: TENANT, value: incident.tenantId },
+          { key: STATUS, value: 'open' },
+          { key: SEVERITY, value: incident.severity },
+        ],
+        staticSummary: incidentSummary(incident),
+        staticDetails: incidentDetails(incident),
       });
       // USE_EXISTING may have handed back a run another caller started a moment ago: check whose it is.
       const after = await this.tenantOf(incident.id);

@@ -43,6 +43,36 @@ export function splitEntries(raw: string): string[] {
 }
 
 /**
+ * The entries' fields: `tenant|provider|url|credential[|name]` separated by commas or newlines, or — from a
+ * *_FILE, where a credential may contain `,` or `|` — a JSON array of
+ * `{"tenant","provider","url","credential","name"?}` objects.
+ */
+function entryFields(raw: string, problems: string[]): string[][] {
+  const text = raw.trim();
+  if (!text.startsWith('[')) return splitEntries(raw).map((e) => e.split('|'));
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch {
+    problems.push('the JSON form is not valid JSON');
+    return [];
+  }
+  if (!Array.isArray(parsed)) {
+    problems.push('the JSON form must be an array of objects');
+    return [];
+  }
+  return parsed.map((o: unknown, i) => {
+    const e = (typeof o === 'object' && o !== null ? o : {}) as Record<string, unknown>;
+    const str = (v: unknown) => (typeof v === 'string' ? v : '');
+    if (typeof e.tenant !== 'string' || typeof e.provider !== 'string' || typeof e.url !== 'string' || typeof e.credential !== 'string') {
+      problems.push(`entry #${i + 1}: needs string fields tenant, provider, url and credential`);
+      return [];
+    }
+    return [str(e.tenant), str(e.provider), str(e.url), str(e.credential), ...(typeof e.name === 'string' ? [e.name] : [])];
+  });
+}
+
+/**
  * Parse `tenant|provider|url|credential[|name]` entries. Unset or blank means no connector at all. Every
  * problem names the entry's position, tenant and provider, never its URL or credential.
  */
@@ -51,9 +81,9 @@ export function parseConnectors(raw: string | undefined): ConnectorConfig[] {
   const problems: string[] = [];
   const parsed: Array<Omit<ConnectorConfig, 'id'>> = [];
 
-  splitEntries(raw).forEach((entry, index) => {
+  entryFields(raw, problems).forEach((fields, index) => {
     const position = index + 1;
-    const fields = entry.split('|');
+    if (fields.length === 0) return; // already reported
     const where = (tenant?: string, provider?: string) =>
       `entry #${position}` + (tenant ? ` (tenant ${JSON.stringify(tenant)}${provider ? `, ${provider}` : ''})` : '');
     if (fields.length !== 4 && fields.length !== 5) {

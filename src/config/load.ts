@@ -3,22 +3,31 @@ import { parseDuration } from '../shared/duration';
 import { parseApiTokens, type ApiToken } from './api-tokens';
 import { ConnectorDirectory, parseConnectors } from './connectors';
 import { ConfigError } from './errors';
+import { InboundDirectory, parseInbound } from './inbound';
 import { Secret } from './secret';
+import { secretSetting } from './secret-source';
+import { temporalTls, type TemporalSettings } from './temporal';
 import { urlSchemeProblem } from './url-policy';
 
 export interface AppConfig {
-  temporal: { address: string; namespace: string; taskQueue: string };
+  temporal: TemporalSettings;
   /** Unset: no mirror configured (the demo starts an embedded database). */
   databaseUrl?: Secret;
   connectors: ConnectorDirectory;
   apiTokens: ApiToken[];
+  /** PROBECTL_NOTIFY_INBOUND entries; empty: every inbound delivery is refused (401). */
+  inbound: InboundDirectory;
   callback?: { url: Secret; secret: Secret };
   api: { host: string; port: number };
+  /** The worker's own /metrics endpoint (PROBECTL_NOTIFY_METRICS_PORT); unset: off (the API serves /metrics). */
+  metrics: { host: string; port?: number };
   logLevel: 'trace' | 'debug' | 'info' | 'warn' | 'error' | 'fatal' | 'silent';
   /** Delay before the second resolve sent to pagers (design.md, "No trigger after its resolve"). */
   pagerReResolveDelayMs: number;
   /** Request timeout for one provider call. */
   httpTimeoutMs: number;
+  /** On SIGTERM the API answers /readyz 503 for this long before it stops taking requests. */
+  shutdownDelayMs: number;
 }
 
 type Env = Record<string, string | undefined>;
@@ -45,6 +54,10 @@ const schema = z.object({
   LOG_LEVEL: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info'),
   PROBECTL_NOTIFY_PAGER_RERESOLVE_DELAY: duration('PROBECTL_NOTIFY_PAGER_RERESOLVE_DELAY', '60s'),
   PROBECTL_NOTIFY_HTTP_TIMEOUT: duration('PROBECTL_NOTIFY_HTTP_TIMEOUT', '10s'),
+  // Empty means unset (compose files pass `${VAR:-}`).
+  PROBECTL_NOTIFY_METRICS_PORT: z.preprocess((v) => (v === '' ? undefined : v), z.coerce.number().int().min(1).max(65535).optional()),
+  PROBECTL_NOTIFY_METRICS_HOST: z.string().min(1).default('127.0.0.1'),
+  PROBECTL_NOTIFY_SHUTDOWN_DELAY: duration('PROBECTL_NOTIFY_SHUTDOWN_DELAY', '5s'),
 });
 
 /** Read and validate the whole configuration once; throws ConfigError naming the setting. */
@@ -58,7 +71,7 @@ export function loadConfig(env: Env = process.env): AppConfig {
   }
   const e = parsed.data;
   const callbackUrl = env.PROBECTL_NOTIFY_CALLBACK_URL?.trim();
-  const callbackSecret = env.PROBECTL_NOTIFY_CALLBACK_SECRET;
+  const callbackSecret = secretSetting(env, 'PROBECTL_NOTIFY_CALLBACK_SECRET');
   let callback: AppConfig['callback'];
   if (callbackUrl) {
     let url: URL;
@@ -74,16 +87,19 @@ export function loadConfig(env: Env = process.env): AppConfig {
     }
     callback = { url: new Secret(url.toString()), secret: new Secret(callbackSecret) };
   }
-  const databaseUrl = env.DATABASE_URL?.trim();
+  const databaseUrl = secretSetting(env, 'DATABASE_URL')?.trim();
   return {
-    temporal: { address: e.TEMPORAL_ADDRESS, namespace: e.TEMPORAL_NAMESPACE, taskQueue: e.PROBECTL_NOTIFY_TASK_QUEUE },
+    temporal: { address: e.TEMPORAL_ADDRESS, namespace: e.TEMPORAL_NAMESPACE, taskQueue: e.PROBECTL_NOTIFY_TASK_QUEUE, ...temporalTls(env) },
     ...(databaseUrl ? { databaseUrl: new Secret(databaseUrl) } : {}),
-    connectors: new ConnectorDirectory(parseConnectors(env.PROBECTL_NOTIFY_CONNECTORS)),
-    apiTokens: parseApiTokens(env.PROBECTL_NOTIFY_API_TOKENS),
+    connectors: new ConnectorDirectory(parseConnectors(secretSetting(env, 'PROBECTL_NOTIFY_CONNECTORS'))),
+    apiTokens: parseApiTokens(secretSetting(env, 'PROBECTL_NOTIFY_API_TOKENS')),
+    inbound: new InboundDirectory(parseInbound(secretSetting(env, 'PROBECTL_NOTIFY_INBOUND'))),
     ...(callback ? { callback } : {}),
     api: { host: e.PROBECTL_NOTIFY_API_HOST, port: e.PROBECTL_NOTIFY_API_PORT },
+    metrics: { host: e.PROBECTL_NOTIFY_METRICS_HOST, ...(e.PROBECTL_NOTIFY_METRICS_PORT !== undefined ? { port: e.PROBECTL_NOTIFY_METRICS_PORT } : {}) },
     logLevel: e.LOG_LEVEL,
     pagerReResolveDelayMs: e.PROBECTL_NOTIFY_PAGER_RERESOLVE_DELAY,
     httpTimeoutMs: e.PROBECTL_NOTIFY_HTTP_TIMEOUT,
+    shutdownDelayMs: e.PROBECTL_NOTIFY_SHUTDOWN_DELAY,
   };
 }

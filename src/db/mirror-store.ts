@@ -1,4 +1,4 @@
-import type { Pool } from 'pg';
+import type { Pool, PoolClient } from 'pg';
 import type { Incident, IncidentStatus, Link, LinkStatus, Provider, TimelineEntry } from '../shared/contract';
 import { withTenant } from './tenant-tx';
 
@@ -39,6 +39,23 @@ const toLink = (r: LinkRow): Link => ({
   ...(r.last_error ? { error: r.last_error } : {}),
   updatedAt: r.updated_at.toISOString(),
 });
+
+/** A link found by its external reference (inbound reverse lookup). */
+export interface ReverseMatch {
+  incidentId: string;
+  connectorId: string;
+  linkStatus: LinkStatus;
+  /** The mirrored incident's status; undefined when only the link row exists yet. */
+  incidentStatus?: IncidentStatus;
+}
+
+/** Inbound lookups inside the transaction that claimed the delivery id (same connection, same tenant). */
+export interface InboundLookup {
+  findByExternalRef(provider: Provider, refs: readonly string[]): Promise<ReverseMatch[]>;
+  incidentStatus(incidentId: string): Promise<IncidentStatus | undefined>;
+}
+
+export type DeliveryOutcome<T> = { duplicate: true } | { duplicate: false; value: T };
 
 /** Tenant-scoped access to the mirror. Every method runs under row-level security for one tenant. */
 export class MirrorStore {
@@ -113,6 +130,50 @@ export class MirrorStore {
     });
   }
 
+  /**
+   * External reference(s) → links and their incidents, under the tenant's row-level security (another
+   * tenant's identical reference is invisible). Uses the incident_integrations_reverse index.
+   */
+  async findByExternalRef(tenantId: string, provider: Provider, refs: readonly string[]): Promise<ReverseMatch[]> {
+    return withTenant(this.pool, tenantId, (c) => reverseLookup(c, tenantId).findByExternalRef(provider, refs));
+  }
+
+  /**
+   * Run an inbound delivery once. With a delivery id, its row is inserted first in the same transaction
+   * that `fn` runs in: a concurrent duplicate waits on the unique key until this one committed (then it is
+   * a duplicate) or rolled back (then it runs). `fn` failing rolls the row back, so the provider's retry is
+   * processed again. Without a delivery id `fn` just runs in a tenant transaction.
+   */
+  async inboundDelivery<T>(
+    tenantId: string,
+    delivery: { provider: Provider; deliveryId: string; entryId: string } | undefined,
+    fn: (lookup: InboundLookup) => Promise<T>,
+  ): Promise<DeliveryOutcome<T>> {
+    return withTenant(this.pool, tenantId, async (c) => {
+      if (delivery) {
+        const claimed = await c.query(
+          `INSERT INTO inbound_deliveries (tenant_id, provider, delivery_id, entry_id) VALUES ($1, $2, $3, $4)
+           ON CONFLICT DO NOTHING`,
+          [tenantId, delivery.provider, delivery.deliveryId, delivery.entryId],
+        );
+        if (claimed.rowCount === 0) return { duplicate: true as const };
+      }
+      return { duplicate: false as const, value: await fn(reverseLookup(c, tenantId)) };
+    });
+  }
+
+  /** Delete the tenant's delivery ids older than `days` (bounded batch); returns how many went. */
+  async pruneDeliveries(tenantId: string, days: number, limit = 5_000): Promise<number> {
+    return withTenant(this.pool, tenantId, async (c) => {
+      const r = await c.query(
+        `DELETE FROM inbound_deliveries WHERE ctid IN (
+           SELECT ctid FROM inbound_deliveries WHERE tenant_id = $1 AND received_at < now() - make_interval(days => $2) LIMIT $3)`,
+        [tenantId, days, limit],
+      );
+      return r.rowCount ?? 0;
+    });
+  }
+
   async timeline(tenantId: string, incidentId: string): Promise<TimelineEntry[]> {
     return withTenant(this.pool, tenantId, async (c) => {
       const rows = await c.query<{ seq: number; at: Date; kind: string; connector_id: string | null; source: string | null; actor: string | null; detail: string | null }>(
@@ -130,4 +191,32 @@ export class MirrorStore {
       }));
     });
   }
+}
+
+function reverseLookup(c: PoolClient, tenantId: string): InboundLookup {
+  return {
+    async findByExternalRef(provider, refs) {
+      const wanted = [...new Set(refs.filter((r) => r.length > 0 && r.length <= 255))];
+      if (wanted.length === 0) return [];
+      const rows = await c.query<{ incident_id: string; connector_id: string; status: string; incident_status: string | null }>(
+        `SELECT l.incident_id, l.connector_id, l.status, i.status AS incident_status
+           FROM incident_integrations l
+           LEFT JOIN incidents i ON i.tenant_id = l.tenant_id AND i.incident_id = l.incident_id
+          WHERE l.tenant_id = $1 AND l.provider = $2 AND l.external_ref = ANY($3::text[])
+          ORDER BY l.id
+          LIMIT 20`,
+        [tenantId, provider, wanted],
+      );
+      return rows.rows.map((r) => ({
+        incidentId: r.incident_id,
+        connectorId: r.connector_id,
+        linkStatus: r.status as LinkStatus,
+        ...(r.incident_status ? { incidentStatus: r.incident_status as IncidentStatus } : {}),
+      }));
+    },
+    async incidentStatus(incidentId) {
+      const r = await c.query<{ status: string }>('SELECT status FROM incidents WHERE tenant_id = $1 AND incident_id = $2', [tenantId, incidentId]);
+      return r.rows[0]?.status as IncidentStatus | undefined;
+    },
+  };
 }

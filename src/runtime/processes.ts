@@ -4,17 +4,24 @@ import { buildApp } from '../api/app';
 import { TokenAuthenticator } from '../api/auth';
 import { IncidentClient } from '../client';
 import type { AppConfig } from '../config/load';
+import { connectionOptions } from '../config/temporal';
 import { MirrorStore } from '../db/mirror-store';
 import type { Logger } from '../observability/logger';
+import { PrometheusInboundMetrics } from '../observability/inbound-bridge';
+import { metrics } from '../observability/metrics';
+import { startMetricsServer } from '../observability/metrics-server';
+import { openIncidentsFromVisibility } from '../observability/open-incidents';
+import { installSdkLogger } from '../observability/sdk-logger';
 import { startWorker, type WorkerHandle } from '../worker';
 import { readinessChecks } from './readiness';
+import { checkSearchAttributes } from './search-attributes';
 
 export interface Running {
   stop(): Promise<void>;
 }
 
 export async function runApi(config: AppConfig, pool: Pool, log: Logger): Promise<Running & { port: number }> {
-  const connection = await Connection.connect({ address: config.temporal.address });
+  const connection = await Connection.connect(connectionOptions(config.temporal));
   const client = new Client({ connection, namespace: config.temporal.namespace });
   let accepting = true;
   const app = buildApp({
@@ -24,7 +31,10 @@ export async function runApi(config: AppConfig, pool: Pool, log: Logger): Promis
     mirror: new MirrorStore(pool),
     checks: readinessChecks(client, pool, config.temporal.namespace, config.temporal.taskQueue),
     isAccepting: () => accepting,
+    inbound: { entries: config.inbound, connectors: config.connectors, metrics: new PrometheusInboundMetrics(metrics) },
+    metrics,
   });
+  metrics.setOpenIncidentsSource(openIncidentsFromVisibility(client, config.temporal.taskQueue));
   await app.listen({ host: config.api.host, port: config.api.port });
   const address = app.server.address();
   const port = typeof address === 'object' && address ? address.port : config.api.port;
@@ -32,8 +42,11 @@ export async function runApi(config: AppConfig, pool: Pool, log: Logger): Promis
   return {
     port,
     async stop() {
-      // /readyz goes unready first, then the server stops taking requests and finishes those in flight.
+      // /readyz goes unready first and stays so for the drain delay (load balancers stop sending), then the
+      // server stops taking requests and finishes those in flight.
       accepting = false;
+      log.info({ delayMs: config.shutdownDelayMs }, 'unready; draining');
+      await new Promise((r) => setTimeout(r, config.shutdownDelayMs));
       await app.close();
       await connection.close();
     },
@@ -41,6 +54,22 @@ export async function runApi(config: AppConfig, pool: Pool, log: Logger): Promis
 }
 
 export async function runWorker(config: AppConfig, pool: Pool, log: Logger): Promise<Running & { handle: WorkerHandle }> {
+  installSdkLogger(log);
+  // Fail at start, naming the command to run, rather than on the first upsert of every incident.
+  const probe = await Connection.connect(connectionOptions(config.temporal));
+  try {
+    await checkSearchAttributes(probe, config.temporal.namespace);
+  } finally {
+    await probe.close();
+  }
   const handle = await startWorker({ config, pool, log });
-  return { handle, stop: () => handle.shutdown() };
+  const metricsServer = config.metrics.port !== undefined ? await startMetricsServer(metrics, config.metrics.host, config.metrics.port) : undefined;
+  if (metricsServer) log.info({ host: config.metrics.host, port: metricsServer.port }, 'worker metrics listening');
+  return {
+    handle,
+    async stop() {
+      await handle.shutdown();
+      await metricsServer?.close();
+    },
+  };
 }

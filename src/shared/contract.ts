@@ -52,6 +52,14 @@ export interface ResolveSignal {
   at: string;
 }
 
+/** Re-open one connector whose link is `failed`; anything else is recorded as `signal.rejected`. */
+export interface RedriveSignal {
+  tenantId: string;
+  connectorId: string;
+  actor?: string;
+  at: string;
+}
+
 export type IncidentStatus = 'open' | 'acknowledged' | 'resolved';
 
 export type LinkStatus =
@@ -84,6 +92,7 @@ export type TimelineKind =
   | 'connector.resolved'
   | 'connector.acknowledged'
   | 'connector.orphaned'
+  | 'connector.redriven'
   | 'correlated'
   | 'acknowledged'
   | 'resolved'

@@ -5,7 +5,7 @@
  * the activities.
  */
 import type { Duration } from '@temporalio/common';
-import { ActivityCancellationType, proxyActivities, type ActivityOptions } from '@temporalio/workflow';
+import { ActivityCancellationType, proxyActivities, type ActivityInterfaceFor, type ActivityOptions } from '@temporalio/workflow';
 import type { Activities } from '../activities';
 import type { Provider } from '../shared/contract';
 
@@ -34,7 +34,7 @@ const openTicket = proxyActivities<Activities>(base('12 hours', '5 minutes'));
 export const acknowledging = proxyActivities<Activities>(base('1 hour', '5 minutes'));
 export const resolving = proxyActivities<Activities>(base('24 hours', '5 minutes'));
 
-export function opening(provider: Provider): Activities {
+export function opening(provider: Provider): ActivityInterfaceFor<Activities> {
   return provider === 'servicenow' || provider === 'jira' ? openTicket : openPage;
 }
 
@@ -48,4 +48,10 @@ export const beginning = proxyActivities<Activities>({
 export const mirroring = proxyActivities<Activities>({
   startToCloseTimeout: '30 seconds',
   retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '30 seconds' },
+});
+
+/** The callback to probectl retries until it is delivered: no attempt limit, at most a minute apart. */
+export const reporting = proxyActivities<Activities>({
+  startToCloseTimeout: '30 seconds',
+  retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '1 minute' },
 });

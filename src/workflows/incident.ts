@@ -15,19 +15,26 @@ import {
   setHandler,
   sleep,
   allHandlersFinished,
+  setCurrentDetails,
+  upsertSearchAttributes,
   workflowInfo,
 } from '@temporalio/workflow';
 import type { ConnectorRef } from '../config/connectors';
 import { SEVERITY_RANK } from '../connectors/spec';
 import type {
-  AcknowledgeSignal, CorrelateSignal, IncidentResolution, IncidentWorkflowInput, Link, ResolveSignal,
+  AcknowledgeSignal, CorrelateSignal, IncidentResolution, IncidentWorkflowInput, Link, RedriveSignal, ResolveSignal,
 } from '../shared/contract';
+import { incidentKey } from '../shared/ids';
 import { incidentProblems, signalProblems } from '../shared/validate';
 import { truncate } from '../shared/text';
-import { acknowledging, beginning, mirroring, opening, resolving } from './activity-options';
-import { acknowledgeSignal, correlateSignal, resolveSignal, stateQuery } from './messages';
+import { acknowledging, beginning, mirroring, opening, reporting, resolving } from './activity-options';
+import { acknowledgeSignal, correlateSignal, redriveSignal, resolveSignal, stateQuery } from './messages';
+import { EXTERNAL_REFS, PROVIDERS, SEVERITY, STATUS, TENANT, indexedValues, signature } from './search-attributes';
 import {
-  hasMirrorWork, initialState, markIncidentDirty, record, rememberSignal, resolutionResult, setLink, takeMirrorBatch, view,
+  BEGIN_SUMMARY, acknowledgeSummary, currentDetails, mirrorSummary, openSummary, openedDetail, reportSummary, resolveSummary,
+} from './ui';
+import {
+  MAX_CARRIED_PENDING, hasMirrorWork, initialState, markIncidentDirty, record, rememberSignal, resolutionResult, setLink, takeMirrorBatch, view,
   type IncidentState,
 } from './state';
 
@@ -55,6 +62,7 @@ export async function incidentWorkflow(input: IncidentWorkflowInput): Promise<In
 
   const s: IncidentState = (input.carried as IncidentState | undefined) ?? initialState(input.incident);
   const incident = s.incident;
+  s.run = (s.run ?? 0) + 1;
 
   // ---- handlers: synchronous, they only change state -------------------------------------------------
   setHandler(stateQuery, () => view(s));
@@ -99,6 +107,22 @@ export async function incidentWorkflow(input: IncidentWorkflowInput): Promise<In
     });
   });
 
+  // Operator action (CLI `incident redrive`): re-open one connector whose link is failed. Queued here, run
+  // by the main loop; anything else is recorded as rejected.
+  const redriveQueue: ConnectorRef[] = [];
+  setHandler(redriveSignal, (sig: RedriveSignal) => {
+    if (!acceptSignal(sig, false)) return;
+    const ref = s.connectors.find((c) => c.id === sig.connectorId);
+    const link = ref ? s.links[ref.id] : undefined;
+    const refuse = (why: string) => void record(s, now(), 'signal.rejected', { detail: `redrive ${truncate(String(sig.connectorId), 64)}: ${why}` });
+    if (!ref || !link) return refuse('no such connector on this incident');
+    if (s.resolution) return refuse('the incident is resolved');
+    if (redriveQueue.includes(ref)) return; // a repeated request before the loop picked it up
+    if (link.status !== 'failed') return refuse(`the link is ${link.status}; only a failed link is re-driven`);
+    redriveQueue.push(ref);
+    record(s, now(), 'connector.redriven', { connectorId: ref.id, ...(sig.actor ? { actor: truncate(sig.actor, 256) } : {}) });
+  });
+
   /** Signals carry the tenant; a mismatch is ignored and recorded, never acted on. */
   function acceptSignal(sig: unknown, needsSource: boolean): boolean {
     const p = signalProblems(sig, needsSource);
@@ -116,26 +140,92 @@ export async function incidentWorkflow(input: IncidentWorkflowInput): Promise<In
   // ---- the mirror: one writer, in order, retried until it lands ----------------------------------------
   let closing = false;
   let mirrorBusy = false;
+  /** A continue-as-new is under way: no new mirror write starts (what is pending is carried), unless too much piles up. */
+  let switching = false;
+  const mirrorHeld = () => switching && s.pending.timeline.length <= MAX_CARRIED_PENDING;
   const mirrorLoop = (async () => {
     for (;;) {
-      await condition(() => hasMirrorWork(s) || closing);
+      await condition(() => (hasMirrorWork(s) && !mirrorHeld()) || closing);
       if (!hasMirrorWork(s)) return;
       mirrorBusy = true;
-      await mirroring.writeMirror(takeMirrorBatch(s));
+      const batch = takeMirrorBatch(s);
+      await mirroring.writeMirror.executeWithOptions({ summary: mirrorSummary(batch) }, [batch]);
       mirrorBusy = false;
     }
   })();
 
+  // ---- the Temporal UI: search attributes (one upsert per change burst, only when values changed) and the
+  // current-details table (refreshed on every change). Continue-as-new carries the search attributes over.
+  const indexed = () => indexedValues({ tenantId: incident.tenantId, status: s.status, severity: incident.severity, links: Object.values(s.links) });
+  const atStart = workflowInfo().typedSearchAttributes;
+  let indexedSig = signature({
+    tenant: atStart.get(TENANT) ?? '',
+    status: (atStart.get(STATUS) ?? '') as IncidentState['status'],
+    severity: (atStart.get(SEVERITY) ?? '') as IncidentState['incident']['severity'],
+    providers: [...(atStart.get(PROVIDERS) ?? [])].sort(),
+    externalRefs: [...(atStart.get(EXTERNAL_REFS) ?? [])].sort(),
+  });
+  const details = () => currentDetails({
+    incident, status: s.status, connectors: s.connectors, links: s.links, correlationCount: s.correlationCount,
+    ...(s.resolution ? { resolution: s.resolution } : {}), ...(s.acknowledgement ? { acknowledgement: s.acknowledgement } : {}), run: s.run ?? 1,
+  });
+  let shownDetails = '';
+  const uiSynced = () => signature(indexed()) === indexedSig;
+  const uiLoop = (async () => {
+    for (;;) {
+      await condition(() => closing || !uiSynced() || details() !== shownDetails);
+      const v = indexed();
+      if (signature(v) !== indexedSig) {
+        upsertSearchAttributes([
+          { key: TENANT, value: v.tenant },
+          { key: STATUS, value: v.status },
+          { key: SEVERITY, value: v.severity },
+          { key: PROVIDERS, value: v.providers.length > 0 ? v.providers : null },
+          { key: EXTERNAL_REFS, value: v.externalRefs.length > 0 ? v.externalRefs : null },
+        ]);
+        indexedSig = signature(v);
+      }
+      const d = details();
+      if (d !== shownDetails) {
+        setCurrentDetails(d);
+        shownDetails = d;
+      }
+      if (closing) return;
+    }
+  })();
+
+  // ---- the callback to probectl: what it did not do itself, retried until delivered, never blocking ------
+  const reports: Promise<unknown>[] = [];
+  let reportsInFlight = 0;
+  const tellProbectl = (type: 'incident.resolved' | 'incident.acknowledged'): void => {
+    const what = type === 'incident.resolved' ? s.resolution : s.acknowledgement;
+    if (!what || what.source === 'probectl') return;
+    reportsInFlight += 1;
+    reports.push(
+      reporting.reportToProbectl
+        .executeWithOptions({ summary: reportSummary(type) }, [{
+          type, eventId: `${incidentKey(incident.id)}/${type}`, incidentId: incident.id, tenantId: incident.tenantId,
+          source: what.source, ...(what.actor ? { actor: what.actor } : {}), at: what.at,
+          ...(type === 'incident.resolved'
+            ? { links: Object.values(s.links).map(({ connectorId, provider, status, externalRef, externalUrl }) => ({ connectorId, provider, status, ...(externalRef ? { externalRef } : {}), ...(externalUrl ? { externalUrl } : {}) })) }
+            : {}),
+        }])
+        .finally(() => void (reportsInFlight -= 1)),
+    );
+  };
+
   const finish = async (): Promise<IncidentResolution> => {
+    await Promise.all(reports); // the workflow completes only once probectl has the event
     closing = true;
     await mirrorLoop;
+    await uiLoop;
     await condition(allHandlersFinished);
     return resolutionResult(s);
   };
 
   // ---- open ---------------------------------------------------------------------------------------------
   if (!s.begun) {
-    const begun = await beginning.beginIncident({ incident });
+    const begun = await beginning.beginIncident.executeWithOptions({ summary: BEGIN_SUMMARY }, [{ incident }]);
     s.begun = true;
     s.connectors = begun.connectors;
     s.settings = begun.settings;
@@ -182,11 +272,11 @@ export async function incidentWorkflow(input: IncidentWorkflowInput): Promise<In
 
   const acknowledgeOne = async (ref: ConnectorRef, link: Link): Promise<void> => {
     try {
-      await acknowledging.acknowledgeConnector({
+      await acknowledging.acknowledgeConnector.executeWithOptions({ summary: acknowledgeSummary(ref, link) }, [{
         incident, connectorId: ref.id,
         ...(link.externalRef ? { externalRef: link.externalRef } : {}),
         ...(s.acknowledgement?.actor ? { actor: s.acknowledgement.actor } : {}),
-      });
+      }]);
       if (s.links[ref.id]?.status === 'open') setLink(s, ref, now(), 'acknowledged');
       record(s, now(), 'connector.acknowledged', { connectorId: ref.id });
     } catch (err) {
@@ -210,9 +300,9 @@ export async function incidentWorkflow(input: IncidentWorkflowInput): Promise<In
   const openOne = async (ref: ConnectorRef): Promise<void> => {
     setLink(s, ref, now(), 'pending');
     try {
-      const out = await opening(ref.provider).openConnector({ incident, connectorId: ref.id });
+      const out = await opening(ref.provider).openConnector.executeWithOptions({ summary: openSummary(ref, incident) }, [{ incident, connectorId: ref.id }]);
       setLink(s, ref, now(), 'open', { externalRef: out.externalRef, ...(out.externalUrl ? { externalUrl: out.externalUrl } : {}) });
-      record(s, now(), 'connector.opened', { connectorId: ref.id, detail: out.externalRef });
+      record(s, now(), 'connector.opened', { connectorId: ref.id, detail: openedDetail(ref, out.externalRef) });
       if (s.status === 'acknowledged') maybeAcknowledge(ref);
     } catch (err) {
       if (isCancellation(err) || (err instanceof ActivityFailure && isCancellation(err.cause))) {
@@ -227,29 +317,46 @@ export async function incidentWorkflow(input: IncidentWorkflowInput): Promise<In
 
   const opens = toOpen.map((ref) => openScope.run(() => openOne(ref)));
   let opensSettled = false;
+  const redrives: Promise<void>[] = [];
+  let redrivesInFlight = 0;
   const allOpens = Promise.all(opens).then(() => {
     opensSettled = true;
   });
 
   // ---- wait: acknowledge fan-out, continue-as-new, until the resolve ------------------------------------
   let acknowledgedFanOut = s.acknowledgement !== undefined && s.status !== 'open';
+  const needsAttention = () =>
+    s.resolution !== undefined || (s.acknowledgement !== undefined && !acknowledgedFanOut) || redriveQueue.length > 0;
+  /** Nothing in flight that a new run could not pick up: the switch may happen now. */
+  const canSwitch = () =>
+    opensSettled && redrivesInFlight === 0 && !mirrorBusy && reportsInFlight === 0 && uiSynced() && allHandlersFinished() &&
+    s.pending.timeline.length <= MAX_CARRIED_PENDING;
   for (;;) {
-    await condition(
-      () =>
-        s.resolution !== undefined ||
-        (s.acknowledgement !== undefined && !acknowledgedFanOut) ||
-        (workflowInfo().continueAsNewSuggested && opensSettled && !mirrorBusy && !hasMirrorWork(s)),
-    );
+    await condition(() => needsAttention() || (workflowInfo().continueAsNewSuggested && opensSettled && redrivesInFlight === 0 && reportsInFlight === 0));
     if (s.resolution) break;
     if (s.acknowledgement && !acknowledgedFanOut) {
       acknowledgedFanOut = true;
       for (const ref of s.connectors) maybeAcknowledge(ref);
+      tellProbectl('incident.acknowledged');
       continue;
     }
-    // History is large: carry the compact state into a fresh run once nothing is in flight.
+    if (redriveQueue.length > 0) {
+      for (const ref of redriveQueue.splice(0)) {
+        redrivesInFlight += 1;
+        redrives.push(openScope.run(() => openOne(ref)).finally(() => void (redrivesInFlight -= 1)));
+      }
+      continue;
+    }
+    // History is large: carry the compact state into a fresh run. No new mirror write starts meanwhile (a
+    // steady stream of signals would otherwise never leave a gap); the one in flight lands first, and what is
+    // still pending is carried (bounded). Handlers are synchronous, so a signal that arrives during the switch
+    // is already in `s`, or it makes the server refuse the completion and arrives in a new task, where this
+    // check runs again: no signal is lost.
+    switching = true;
     await Promise.all(inflightAcks);
-    await condition(allHandlersFinished);
-    if (s.resolution || hasMirrorWork(s)) continue;
+    await condition(() => needsAttention() || canSwitch());
+    switching = false;
+    if (needsAttention() || !canSwitch()) continue;
     await continueAsNew<typeof incidentWorkflow>({ incident, carried: s });
   }
 
@@ -257,6 +364,7 @@ export async function incidentWorkflow(input: IncidentWorkflowInput): Promise<In
   // No trigger after its resolve: stop outstanding opens and wait until they have really stopped.
   openScope.cancel();
   await allOpens;
+  await Promise.all(redrives);
   await Promise.all(inflightAcks);
 
   const resolution = s.resolution!;
@@ -279,10 +387,10 @@ export async function incidentWorkflow(input: IncidentWorkflowInput): Promise<In
   const resolveOne = async (ref: ConnectorRef, again: boolean): Promise<void> => {
     const link = s.links[ref.id];
     try {
-      await resolving.resolveConnector({
+      await resolving.resolveConnector.executeWithOptions({ summary: resolveSummary(ref, link, again) }, [{
         incident, connectorId: ref.id, resolution: resolveInfo,
         ...(link?.externalRef ? { externalRef: link.externalRef } : {}),
-      });
+      }]);
       if (!again) {
         setLink(s, ref, now(), 'resolved');
         record(s, now(), 'connector.resolved', { connectorId: ref.id });
@@ -299,6 +407,7 @@ export async function incidentWorkflow(input: IncidentWorkflowInput): Promise<In
     }
   };
   await Promise.all(targets.map((ref) => resolveOne(ref, false)));
+  tellProbectl('incident.resolved'); // after the fan-out, so the links are final; finish() waits for it
 
   // Pagers get a second, delayed resolve, so a trigger that was still in flight cannot leave a zombie alert.
   const pagers = targets.filter((ref) => PAGERS.has(ref.provider) && s.links[ref.id]?.status === 'resolved');

@@ -13,6 +13,11 @@ export const MAX_TIMELINE_IN_STATE = 100;
 export const MAX_SEEN_SIGNAL_IDS = 256;
 /** A mirror batch carries at most this many timeline entries; the rest waits for the next batch. */
 export const MAX_TIMELINE_PER_BATCH = 200;
+/**
+ * Continue-as-new carries at most this many timeline entries not yet in the mirror; above it, the switch
+ * waits for a mirror write first. Keeps the carried state (one payload, 2 MiB limit) small.
+ */
+export const MAX_CARRIED_PENDING = 400;
 
 export interface Settings {
   pagerReResolveDelayMs: number;
@@ -34,6 +39,8 @@ export interface IncidentState {
   settings: Settings;
   /** Not yet written to the mirror. */
   pending: { timeline: TimelineEntry[]; linkIds: string[]; incident: boolean };
+  /** Which run of the incident this is (1 + continue-as-new count); absent in states carried before it existed. */
+  run?: number;
 }
 
 export function initialState(incident: Incident): IncidentState {

@@ -4,12 +4,16 @@ import { DefaultLogger, Runtime, bundleWorkflowCode, type WorkflowBundleWithSour
 import type { FastifyInstance } from 'fastify';
 import type { Pool } from 'pg';
 import { buildApp } from '../../src/api/app';
+import { InboundMetrics } from '../../src/api/inbound';
 import { TokenAuthenticator } from '../../src/api/auth';
 import { IncidentClient } from '../../src/client';
 import { loadConfig, type AppConfig } from '../../src/config/load';
 import { MirrorStore } from '../../src/db/mirror-store';
 import { createPool } from '../../src/db/pool';
 import { createLogger, type Logger } from '../../src/observability/logger';
+import { PrometheusInboundMetrics } from '../../src/observability/inbound-bridge';
+import { metrics as processMetrics, type NotifyMetrics } from '../../src/observability/metrics';
+import { openIncidentsFromVisibility } from '../../src/observability/open-incidents';
 import { startWorker, type WorkerHandle } from '../../src/worker';
 import { sharedStack, uniqueId } from './shared';
 
@@ -42,6 +46,10 @@ export interface TestStack {
   incidents: IncidentClient;
   mirror: MirrorStore;
   app: FastifyInstance;
+  /** Counters of the inbound route (PROBECTL_NOTIFY_INBOUND in env configures its entries). */
+  inboundMetrics: InboundMetrics;
+  /** The process-wide Prometheus registry the worker's activities and the app's /metrics use. */
+  metrics: NotifyMetrics;
   log: Logger;
   /** Every log line the worker and API wrote. */
   logLines: string[];
@@ -55,11 +63,16 @@ export interface TestStack {
  * A worker (in this process) and the HTTP app (for inject) on the shared dev server and test database,
  * with its own task queue so test files do not steal each other's tasks.
  */
-export async function startStack(opts: { env?: Record<string, string>; worker?: boolean } = {}): Promise<TestStack> {
+export async function startStack(opts: {
+  env?: Record<string, string>;
+  worker?: boolean;
+  /** Another Temporal dev server than the run's shared one (a test that starts its own, e.g. with other dynamic config). */
+  temporalAddress?: string;
+} = {}): Promise<TestStack> {
   installRuntime();
   const shared = sharedStack();
   const env: Record<string, string> = {
-    TEMPORAL_ADDRESS: shared.temporalAddress,
+    TEMPORAL_ADDRESS: opts.temporalAddress ?? shared.temporalAddress,
     DATABASE_URL: shared.databaseUrl,
     PROBECTL_NOTIFY_TASK_QUEUE: uniqueId('tq'),
     PROBECTL_NOTIFY_PAGER_RERESOLVE_DELAY: '1s',
@@ -83,6 +96,8 @@ export async function startStack(opts: { env?: Record<string, string>; worker?: 
   const client = new Client({ connection, namespace: config.temporal.namespace });
   const incidents = new IncidentClient({ client, taskQueue: config.temporal.taskQueue });
   const mirror = new MirrorStore(pool);
+  const inboundMetrics: InboundMetrics = new PrometheusInboundMetrics(processMetrics);
+  processMetrics.setOpenIncidentsSource(openIncidentsFromVisibility(client, config.temporal.taskQueue));
   const app = buildApp({
     log,
     auth: new TokenAuthenticator(config.apiTokens),
@@ -90,13 +105,15 @@ export async function startStack(opts: { env?: Record<string, string>; worker?: 
     mirror,
     checks: { postgres: () => mirror.ping(), temporal: async () => void (await client.workflowService.getSystemInfo({})) },
     isAccepting: () => true,
+    inbound: { entries: config.inbound, connectors: config.connectors, metrics: inboundMetrics },
+    metrics: processMetrics,
   });
   await app.ready();
 
   const stack: TestStack = {
-    config, pool, client, incidents, mirror, app, log, logLines, env,
+    config, pool, client, incidents, mirror, app, inboundMetrics, metrics: processMetrics, log, logLines, env,
     async startWorker() {
-      stack.worker = await startWorker({ config, pool, log, workflowBundle: await workflowBundle() });
+      stack.worker = await startWorker({ config, pool, log, env, workflowBundle: await workflowBundle() });
       return stack.worker;
     },
     async stop() {

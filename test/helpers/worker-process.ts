@@ -5,8 +5,11 @@ import { join } from 'node:path';
 const ROOT = join(__dirname, '..', '..');
 const BUILD_DIR = join(ROOT, 'test-artifacts', `build-${process.pid}`);
 
-/** Compile src once per jest run into test-artifacts/build-<pid> (several runs may share a checkout). */
-function ensureBuild(): string {
+/**
+ * Compile src once per jest run into test-artifacts/build-<pid> (several runs may share a checkout).
+ * Returns the path of the built main.js; the build folder is its directory (the CLI is cli/main.js there).
+ */
+export function ensureBuild(): string {
   const main = join(BUILD_DIR, 'main.js');
   if (!existsSync(main)) {
     const r = spawnSync('npx', ['tsc', '-p', 'tsconfig.build.json', '--outDir', BUILD_DIR], { cwd: ROOT, encoding: 'utf8' });
@@ -27,9 +30,9 @@ export interface WorkerProcess {
  * The real worker (`node main.js worker`) as a child process, so a test can SIGKILL it mid-activity and
  * start another: a crash, not a polite shutdown.
  */
-export function spawnWorker(env: Record<string, string>): WorkerProcess {
+export function spawnWorker(env: Record<string, string>, role: 'worker' | 'all' | 'api' = 'worker'): WorkerProcess {
   const main = ensureBuild();
-  const child = spawn(process.execPath, [main, 'worker'], {
+  const child = spawn(process.execPath, [main, role], {
     cwd: ROOT,
     env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -42,7 +45,7 @@ export function spawnWorker(env: Record<string, string>): WorkerProcess {
   child.stderr!.on('data', onData);
   const ready = new Promise<void>((resolve, reject) => {
     const check = () => {
-      if (out.includes('worker started')) resolve();
+      if (out.includes(role === 'api' ? 'API listening' : role === 'all' ? 'API listening' : 'worker started')) resolve();
     };
     child.stdout!.on('data', check);
     child.once('exit', (code) => reject(new Error(`worker exited with ${code} before it started:\n${out}`)));

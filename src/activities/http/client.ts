@@ -1,4 +1,4 @@
-import { Agent, request, type Dispatcher } from 'undici';
+import { Agent, EnvHttpProxyAgent, request, type Dispatcher } from 'undici';
 import { urlSchemeProblem } from '../../config/url-policy';
 import { scrub } from './scrub';
 import type { HttpRequest, HttpResponse, SecretList } from './types';
@@ -16,11 +16,29 @@ export class TransportError extends Error {
   }
 }
 
+export interface ProxySettings {
+  httpProxy?: string;
+  httpsProxy?: string;
+  noProxy?: string;
+}
+
+/** Proxy settings from the conventional variables (upper or lower case); undefined when none is set. */
+export function proxyFromEnv(env: Record<string, string | undefined>): ProxySettings | undefined {
+  const pick = (name: string) => env[name] || env[name.toLowerCase()] || undefined;
+  const httpsProxy = pick('HTTPS_PROXY');
+  const httpProxy = pick('HTTP_PROXY');
+  if (!httpsProxy && !httpProxy) return undefined;
+  const noProxy = pick('NO_PROXY');
+  return { ...(httpProxy ? { httpProxy } : {}), ...(httpsProxy ? { httpsProxy } : {}), ...(noProxy ? { noProxy } : {}) };
+}
+
 export interface HttpClientOptions {
   timeoutMs: number;
   maxResponseBytes?: number;
-  /** Overrides the dispatcher (a proxy agent, or a test's). Certificate validation is never turned off. */
+  /** Overrides the dispatcher (a test's). Certificate validation is never turned off. */
   dispatcher?: Dispatcher;
+  /** Outbound proxy (HTTPS_PROXY / HTTP_PROXY / NO_PROXY); certificates are still validated end to end. */
+  proxy?: ProxySettings;
   userAgent?: string;
 }
 
@@ -38,9 +56,21 @@ export class HttpClient {
   constructor(options: HttpClientOptions) {
     this.#timeoutMs = options.timeoutMs;
     this.#maxBytes = options.maxResponseBytes ?? MAX_RESPONSE_BYTES;
+    const tls = { rejectUnauthorized: true };
+    const timeouts = { headersTimeout: options.timeoutMs, bodyTimeout: options.timeoutMs };
     this.#dispatcher =
       options.dispatcher ??
-      new Agent({ connect: { rejectUnauthorized: true }, headersTimeout: options.timeoutMs, bodyTimeout: options.timeoutMs });
+      (options.proxy
+        ? new EnvHttpProxyAgent({
+            ...(options.proxy.httpProxy ? { httpProxy: options.proxy.httpProxy } : {}),
+            ...(options.proxy.httpsProxy ? { httpsProxy: options.proxy.httpsProxy } : {}),
+            noProxy: options.proxy.noProxy ?? '',
+            connect: tls,
+            requestTls: tls,
+            proxyTls: tls,
+            ...timeouts,
+          })
+        : new Agent({ connect: tls, ...timeouts }));
     this.#userAgent = options.userAgent ?? 'probectl-notify';
   }
 

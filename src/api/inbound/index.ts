@@ -1,0 +1,2 @@
+export { inboundPlugin, INBOUND_BODY_LIMIT, DELIVERY_RETENTION_DAYS, type InboundDeps } from './plugin';
+export { InboundMetrics, type InboundCount, type InboundOutcome } from './metrics';

@@ -1,0 +1,177 @@
+/**
+ * Authentication of one inbound delivery (docs/inbound.md). Pure functions over the headers, the raw body
+ * and the entry's secrets; every comparison is constant-time and runs over every secret and every
+ * presented value without an early exit, so the answer time does not reveal which one nearly matched.
+ */
+import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
+import type { InboundProvider } from '../../config/inbound';
+
+/** The headers that can carry a credential, lower-case as Node delivers them. */
+export const TOKEN_HEADER = 'x-probectl-token';
+export const SIGNATURE_HEADER = 'x-probectl-signature';
+export const TIMESTAMP_HEADER = 'x-probectl-timestamp';
+/** Jira Cloud admin webhooks with a secret (WebSub `sha256=<hex>`). */
+export const HUB_SIGNATURE_HEADER = 'x-hub-signature';
+/** PagerDuty V3 webhooks: comma-separated `v1=<hex>` values (several during secret rotation). */
+export const PAGERDUTY_SIGNATURE_HEADER = 'x-pagerduty-signature';
+
+/** A timestamped signature older or newer than this is refused (replay window). */
+export const REPLAY_WINDOW_SECONDS = 300;
+/** More presented signatures than this are not looked at (a header is not a work queue). */
+const MAX_PRESENTED_SIGNATURES = 8;
+
+export type Headers = Record<string, string | string[] | undefined>;
+
+export type AuthMethod = 'token' | 'probectl-signature' | 'probectl-signature-timestamped' | 'hub-signature' | 'pagerduty-signature';
+
+export type VerifyResult = { ok: true; method: AuthMethod } | { ok: false; reason: string };
+
+/** One header's value; a repeated header is refused rather than guessed at. */
+export function header(headers: Headers, name: string): string | undefined {
+  const v = headers[name];
+  if (Array.isArray(v)) return v.length === 1 ? v[0] : undefined;
+  return v;
+}
+
+/** The signature headers an entry of this provider accepts, besides X-Probectl-Token. */
+export function signatureHeadersFor(provider: InboundProvider): string[] {
+  return [
+    SIGNATURE_HEADER,
+    ...(provider === 'jira' ? [HUB_SIGNATURE_HEADER] : []),
+    ...(provider === 'pagerduty' ? [PAGERDUTY_SIGNATURE_HEADER] : []),
+  ];
+}
+
+/** Is any credential header present for this provider (a first, cheap check before anything is read)? */
+export function hasCredential(provider: InboundProvider, headers: Headers): boolean {
+  return [TOKEN_HEADER, ...signatureHeadersFor(provider)].some((h) => headers[h] !== undefined);
+}
+
+const sha256 = (v: string | Buffer): Buffer => createHash('sha256').update(v).digest();
+
+export function hmacSha256(secret: string, data: Buffer | string): Buffer {
+  return createHmac('sha256', secret).update(data).digest();
+}
+
+/** Constant-time equality of two 32-byte digests; false for anything of another length. */
+function digestEquals(a: Buffer, b: Buffer): boolean {
+  if (a.length !== 32 || b.length !== 32) return false;
+  return timingSafeEqual(a, b);
+}
+
+/**
+ * X-Probectl-Token against the entry's secrets. Both sides are hashed first, so the comparison is over
+ * equal lengths whatever was presented, and every secret is compared.
+ */
+export function tokenMatches(presented: string, secrets: readonly string[]): boolean {
+  const p = sha256(Buffer.from(presented, 'utf8'));
+  let ok = false;
+  for (const s of secrets) {
+    if (timingSafeEqual(p, sha256(Buffer.from(s, 'utf8')))) ok = true;
+  }
+  return ok;
+}
+
+/**
+ * The 32 bytes of a presented HMAC-SHA256: 64 hex digits, or base64 (standard or URL-safe, padded or
+ * not) as ServiceNow scripts produce it. Undefined for anything else (a truncated value included).
+ */
+export function decodeDigest(text: string): Buffer | undefined {
+  const v = text.trim();
+  if (/^[0-9a-fA-F]{64}$/.test(v)) return Buffer.from(v, 'hex');
+  if (/^[A-Za-z0-9+/_-]{43}={0,1}$/.test(v)) {
+    const b = Buffer.from(v.replace(/-/g, '+').replace(/_/g, '/'), 'base64');
+    return b.length === 32 ? b : undefined;
+  }
+  return undefined;
+}
+
+/** Does any presented digest equal HMAC(secret, data) for any secret? Every pair is compared. */
+function anyMatch(presented: readonly Buffer[], secrets: readonly string[], data: Buffer): boolean {
+  let ok = false;
+  for (const s of secrets) {
+    const expected = hmacSha256(s, data);
+    for (const p of presented) {
+      if (digestEquals(p, expected)) ok = true;
+    }
+  }
+  return ok;
+}
+
+/**
+ * `X-Probectl-Signature: sha256=<hex|base64 HMAC-SHA256(secret, raw body)>`. With `X-Probectl-Timestamp:
+ * <unix seconds>` the HMAC is over `v1:<timestamp>:<raw body>` instead, and a timestamp outside the replay
+ * window is refused.
+ */
+export function verifyProbectlSignature(
+  value: string,
+  timestamp: string | undefined,
+  body: Buffer,
+  secrets: readonly string[],
+  nowMs: number,
+): VerifyResult {
+  const m = /^sha256=(.+)$/i.exec(value.trim());
+  const digest = m ? decodeDigest(m[1]!) : undefined;
+  if (!digest) return { ok: false, reason: 'X-Probectl-Signature is not sha256=<hex or base64 HMAC>' };
+  if (timestamp === undefined) {
+    return anyMatch([digest], secrets, body) ? { ok: true, method: 'probectl-signature' } : { ok: false, reason: 'X-Probectl-Signature does not match' };
+  }
+  if (!/^\d{1,12}$/.test(timestamp.trim())) return { ok: false, reason: 'X-Probectl-Timestamp is not unix seconds' };
+  const ts = Number(timestamp.trim());
+  if (Math.abs(nowMs / 1000 - ts) > REPLAY_WINDOW_SECONDS) {
+    return { ok: false, reason: `X-Probectl-Timestamp is outside the ${REPLAY_WINDOW_SECONDS}s replay window` };
+  }
+  const base = Buffer.concat([Buffer.from(`v1:${timestamp.trim()}:`, 'utf8'), body]);
+  return anyMatch([digest], secrets, base)
+    ? { ok: true, method: 'probectl-signature-timestamped' }
+    : { ok: false, reason: 'X-Probectl-Signature does not match' };
+}
+
+/** Jira Cloud: `X-Hub-Signature: sha256=<hex>`. */
+export function verifyHubSignature(value: string, body: Buffer, secrets: readonly string[]): VerifyResult {
+  const m = /^sha256=([0-9a-fA-F]{64})$/.exec(value.trim());
+  if (!m) return { ok: false, reason: 'X-Hub-Signature is not sha256=<hex>' };
+  return anyMatch([Buffer.from(m[1]!, 'hex')], secrets, body)
+    ? { ok: true, method: 'hub-signature' }
+    : { ok: false, reason: 'X-Hub-Signature does not match' };
+}
+
+/** PagerDuty V3: `X-PagerDuty-Signature: v1=<hex>[,v1=<hex>...]`; any v1 value may match. */
+export function verifyPagerDutySignature(value: string, body: Buffer, secrets: readonly string[]): VerifyResult {
+  const presented = value
+    .split(',')
+    .map((s) => s.trim())
+    .filter((s) => s.startsWith('v1='))
+    .slice(0, MAX_PRESENTED_SIGNATURES)
+    .map((s) => s.slice(3))
+    .filter((hex) => /^[0-9a-fA-F]{64}$/.test(hex))
+    .map((hex) => Buffer.from(hex, 'hex'));
+  if (presented.length === 0) return { ok: false, reason: 'X-PagerDuty-Signature holds no v1=<hex> value' };
+  return anyMatch(presented, secrets, body)
+    ? { ok: true, method: 'pagerduty-signature' }
+    : { ok: false, reason: 'X-PagerDuty-Signature does not match' };
+}
+
+/**
+ * The signature step (after the token step and the body limit): the first signature header present for
+ * this provider decides. X-Probectl-Signature wins over the provider's own header when both are present.
+ */
+export function verifySignature(
+  provider: InboundProvider,
+  headers: Headers,
+  body: Buffer,
+  secrets: readonly string[],
+  nowMs: number,
+): VerifyResult {
+  const probectl = header(headers, SIGNATURE_HEADER);
+  if (probectl !== undefined) return verifyProbectlSignature(probectl, header(headers, TIMESTAMP_HEADER), body, secrets, nowMs);
+  if (provider === 'jira') {
+    const hub = header(headers, HUB_SIGNATURE_HEADER);
+    if (hub !== undefined) return verifyHubSignature(hub, body, secrets);
+  }
+  if (provider === 'pagerduty') {
+    const pd = header(headers, PAGERDUTY_SIGNATURE_HEADER);
+    if (pd !== undefined) return verifyPagerDutySignature(pd, body, secrets);
+  }
+  return { ok: false, reason: 'no signature header' };
+}

@@ -1,0 +1,66 @@
+import { maskHint } from '../../config/secret';
+import type { ConnectorConfig } from '../../config/connectors';
+import { loadConfig } from '../../config/load';
+import { PROVIDER_SPECS } from '../../connectors/specs';
+import { connectorFor } from '../../activities/providers/registry';
+import { str, type Command } from '../command';
+import { EXIT } from '../io';
+
+/** What an operator may see of a connector: identity, host, options; secrets as a masked hint. */
+export function describeConnector(c: ConnectorConfig) {
+  const url = new URL(c.url.reveal());
+  // Slack and Teams URLs are credentials: show the host only; others show host and path.
+  const chat = PROVIDER_SPECS[c.provider].kind === 'chat';
+  return {
+    tenant: c.tenantId,
+    id: c.id,
+    provider: c.provider,
+    entry: c.position,
+    endpoint: chat ? `${url.protocol}//${url.host}/… (${maskHint(c.url)})` : `${url.protocol}//${url.host}${url.pathname}`,
+    credential: c.credential.isEmpty ? '(none)' : maskHint(c.credential),
+    options: { ...c.options },
+    implemented: connectorFor(c.provider) !== undefined,
+  };
+}
+
+export const connectorsList: Command = {
+  path: ['connectors', 'list'],
+  summary: "list each tenant's connectors, secrets masked",
+  help: `
+Usage: probectl-notify connectors list [--tenant T] [--json]
+
+Lists PROBECTL_NOTIFY_CONNECTORS by tenant: connector id, provider, endpoint and options. Credentials
+show as <secret>…abcd (the last four characters of secrets of 16 or more characters, nothing of shorter
+ones); Slack and Teams webhook URLs are credentials, so only their host is shown.
+
+  --tenant T   only this tenant
+  --json       one JSON document instead of the table
+
+Example:
+  probectl-notify connectors list --tenant acme
+`,
+  options: { tenant: { type: 'string' }, json: { type: 'boolean' } },
+  async run({ values, env, io }) {
+    const config = loadConfig(env);
+    const tenant = str(values, 'tenant');
+    const rows = config.connectors.all.filter((c) => !tenant || c.tenantId === tenant).map(describeConnector);
+    if (values.json) {
+      io.out(JSON.stringify(rows, null, 2));
+      return EXIT.ok;
+    }
+    if (rows.length === 0) {
+      io.out(tenant ? `no connectors for tenant ${tenant}` : 'no connectors configured (PROBECTL_NOTIFY_CONNECTORS is unset: nothing is ever sent)');
+      return EXIT.ok;
+    }
+    let current = '';
+    for (const r of rows) {
+      if (r.tenant !== current) {
+        current = r.tenant;
+        io.out(`tenant ${current}`);
+      }
+      const opts = Object.entries(r.options).map(([k, v]) => `${k}=${v}`).join(' ');
+      io.out(`  ${r.id.padEnd(14)} ${r.provider.padEnd(11)} ${r.endpoint}  credential ${r.credential}${opts ? `  ${opts}` : ''}${r.implemented ? '' : '  (not implemented)'}`);
+    }
+    return EXIT.ok;
+  },
+};

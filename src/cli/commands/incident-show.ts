@@ -1,0 +1,64 @@
+import { WorkflowNotFoundError } from '@temporalio/client';
+import { loadConfig } from '../../config/load';
+import type { IncidentStateView } from '../../shared/contract';
+import { required, str, type Command } from '../command';
+import { EXIT, FailureError, type Io } from '../io';
+import { connectTemporal, within, type TemporalSession } from '../temporal';
+
+/**
+ * The incident's tenant (from the memo) and status; FailureError when there is no such incident or it
+ * belongs to another tenant than `tenant` (the same answer, as in the API).
+ */
+export async function lookup(t: TemporalSession, id: string, tenant: string | undefined): Promise<{ tenantId: string; status: string }> {
+  const found = await t.incidents.tenantOf(id);
+  if (!found || !found.tenantId || (tenant && found.tenantId !== tenant)) throw new FailureError(`no incident ${id}${tenant ? ` for tenant ${tenant}` : ''}`);
+  return { tenantId: found.tenantId, status: found.status };
+}
+
+export function printState(io: Io, s: IncidentStateView): void {
+  io.out(`incident ${s.incident.id} · tenant ${s.incident.tenantId} · ${s.incident.severity} · ${s.status}`);
+  io.out(`  ${s.incident.title}`);
+  io.out('links:');
+  if (s.links.length === 0) io.out('  (none)');
+  for (const l of s.links) {
+    io.out(`  ${l.connectorId.padEnd(14)} ${l.provider.padEnd(11)} ${l.status.padEnd(12)} ${l.externalRef ?? ''}${l.externalUrl ? ` ${l.externalUrl}` : ''}${l.error ? `  error: ${l.error}` : ''}`);
+  }
+  io.out('timeline (latest):');
+  for (const e of s.timeline.slice(-15)) {
+    io.out(`  ${String(e.seq).padStart(3)} ${e.at} ${e.kind}${e.connectorId ? ` ${e.connectorId}` : ''}${e.source ? ` source=${e.source}` : ''}${e.actor ? ` actor=${e.actor}` : ''}${e.detail ? ` — ${e.detail}` : ''}`);
+  }
+}
+
+export const incidentShow: Command = {
+  path: ['incident', 'show'],
+  summary: "show an incident's status, links and latest timeline",
+  help: `
+Usage: probectl-notify incident show --incident ID [--tenant T] [--json]
+
+Asks the workflow (query \`state\`): status, one link per connector (status, external reference and URL,
+the scrubbed error of a failed one) and the latest timeline entries. A worker must be running to answer
+(also for a completed incident). With --tenant, an incident of another tenant is reported as not found.
+
+Example:
+  probectl-notify incident show --incident inc-42
+Exit: 0 shown, 1 no such incident, 69 Temporal unavailable or no worker answered within 15 s.
+`,
+  options: { incident: { type: 'string' }, tenant: { type: 'string' }, json: { type: 'boolean' } },
+  async run({ values, env, io }) {
+    const id = required(values, 'incident', incidentShow);
+    const config = loadConfig(env);
+    const t = await connectTemporal(config);
+    try {
+      await lookup(t, id, str(values, 'tenant'));
+      const state = await within(15_000, `no worker answered the query within 15 s (is a worker polling task queue ${config.temporal.taskQueue}?)`, t.incidents.getIncident(id));
+      if (values.json) io.out(JSON.stringify(state, null, 2));
+      else printState(io, state);
+      return EXIT.ok;
+    } catch (err) {
+      if (err instanceof WorkflowNotFoundError) throw new FailureError(`no incident ${id}`);
+      throw err;
+    } finally {
+      await t.close();
+    }
+  },
+};

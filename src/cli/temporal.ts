@@ -1,0 +1,46 @@
+import { Client, Connection } from '@temporalio/client';
+import { IncidentClient } from '../client';
+import type { AppConfig } from '../config/load';
+import { UnavailableError, reach } from './io';
+
+export interface TemporalSession {
+  connection: Connection;
+  client: Client;
+  incidents: IncidentClient;
+  close(): Promise<void>;
+}
+
+/** Connect to TEMPORAL_ADDRESS; an unreachable server is UnavailableError (exit 69). */
+export async function connectTemporal(config: AppConfig): Promise<TemporalSession> {
+  const connection = await reach(`Temporal at ${config.temporal.address}`, () =>
+    Connection.connect({ address: config.temporal.address, connectTimeout: '5s' }),
+  );
+  try {
+    await reach(`Temporal at ${config.temporal.address}`, () => connection.workflowService.getSystemInfo({}));
+  } catch (err) {
+    await connection.close();
+    throw err;
+  }
+  const client = new Client({ connection, namespace: config.temporal.namespace });
+  return {
+    connection,
+    client,
+    incidents: new IncidentClient({ client, taskQueue: config.temporal.taskQueue }),
+    close: () => connection.close(),
+  };
+}
+
+/** Reject after `ms` with UnavailableError(`what`): queries wait for a worker that may not be there. */
+export async function within<T>(ms: number, what: string, p: Promise<T>): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    return await Promise.race([
+      p,
+      new Promise<never>((_, reject) => {
+        timer = setTimeout(() => reject(new UnavailableError(what)), ms);
+      }),
+    ]);
+  } finally {
+    if (timer) clearTimeout(timer);
+  }
+}

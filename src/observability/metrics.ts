@@ -1,0 +1,117 @@
+/**
+ * Prometheus metrics (prom-client). One registry per process, served by the API's /metrics and, in a
+ * worker-only process, by the worker's own endpoint (PROBECTL_NOTIFY_METRICS_PORT; docs/configuration.md).
+ *
+ * Labels are closed sets (provider, action, outcome, failure type): never a tenant, an incident id, a
+ * reference or a message, so the cardinality is bounded and no secret or tenant data reaches a scrape.
+ */
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+
+export const DELIVERY_PROVIDERS = ['pagerduty', 'opsgenie', 'slack', 'teams', 'servicenow', 'jira', 'probectl'] as const;
+export type DeliveryAction = 'open' | 'acknowledge' | 'resolve' | 'callback';
+/** ok; retried = this attempt failed and Temporal will retry it; permanent = no retry follows; cancelled. */
+export type DeliveryOutcome = 'ok' | 'retried' | 'permanent' | 'cancelled';
+
+/** A provider label: one of the known providers, else "other". */
+export function providerLabel(p: unknown): string {
+  return typeof p === 'string' && (DELIVERY_PROVIDERS as readonly string[]).includes(p) ? p : 'other';
+}
+
+/** A failure-type label: a short identifier (the ApplicationFailure type), else "other". */
+export function reasonLabel(t: unknown): string {
+  return typeof t === 'string' && /^[A-Za-z][A-Za-z0-9_:.-]{0,47}$/.test(t) ? t : 'other';
+}
+
+export interface OpenIncidentCounts {
+  open: number;
+  acknowledged: number;
+}
+
+export class NotifyMetrics {
+  readonly registry = new Registry();
+
+  readonly deliveries = new Counter({
+    name: 'probectl_notify_deliveries_total',
+    help: 'Provider calls (activity attempts) by provider, action and outcome (ok, retried, permanent, cancelled).',
+    labelNames: ['provider', 'action', 'outcome'] as const,
+    registers: [this.registry],
+  });
+
+  readonly deliveryLatency = new Histogram({
+    name: 'probectl_notify_delivery_duration_seconds',
+    help: 'Duration of one provider call attempt, including pacing, by provider and action.',
+    labelNames: ['provider', 'action'] as const,
+    buckets: [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120],
+    registers: [this.registry],
+  });
+
+  readonly permanentFailures = new Counter({
+    name: 'probectl_notify_permanent_failures_total',
+    help: 'Provider calls that failed for good (refused, or out of retries), by provider and failure type.',
+    labelNames: ['provider', 'reason'] as const,
+    registers: [this.registry],
+  });
+
+  /** Inbound deliveries by verification outcome; call `inboundVerification.inc({ provider, outcome })`. */
+  readonly inboundVerification = new Counter({
+    name: 'probectl_notify_inbound_verifications_total',
+    help: 'Inbound ITSM/pager deliveries by provider and outcome (accepted_*, duplicate, ignored_*, refused_*, failed_*).',
+    labelNames: ['provider', 'outcome'] as const,
+    registers: [this.registry],
+  });
+
+  #openIncidents: (() => Promise<OpenIncidentCounts>) | undefined;
+  #cache: { at: number; value: OpenIncidentCounts } | undefined;
+
+  readonly openIncidents: Gauge<'status'>;
+
+  constructor(opts: { defaultMetrics?: boolean; openIncidentsCacheMs?: number } = {}) {
+    const cacheMs = opts.openIncidentsCacheMs ?? 10_000;
+    // eslint-disable-next-line @typescript-eslint/no-this-alias
+    const self = this;
+    this.openIncidents = new Gauge({
+      name: 'probectl_notify_open_incidents',
+      help: 'Incidents whose workflow is running, by status (open, acknowledged), counted in Temporal visibility for this task queue. Absent where no source is set (a worker-only process).',
+      labelNames: ['status'] as const,
+      registers: [this.registry],
+      async collect() {
+        const source = self.#openIncidents;
+        if (!source) return;
+        try {
+          if (!self.#cache || Date.now() - self.#cache.at >= cacheMs) self.#cache = { at: Date.now(), value: await source() };
+          this.set({ status: 'open' }, self.#cache.value.open);
+          this.set({ status: 'acknowledged' }, self.#cache.value.acknowledged);
+        } catch {
+          // Visibility unreachable: the series go stale rather than report a wrong number.
+          this.reset();
+        }
+      },
+    });
+    if (opts.defaultMetrics) collectDefaultMetrics({ register: this.registry, prefix: 'probectl_notify_' });
+  }
+
+  /** Where the open-incidents gauge reads its numbers (the API sets a Temporal visibility count). */
+  setOpenIncidentsSource(source: (() => Promise<OpenIncidentCounts>) | undefined): void {
+    this.#openIncidents = source;
+    this.#cache = undefined;
+  }
+
+  /** Record one finished provider call attempt. */
+  delivery(v: { provider: string; action: DeliveryAction; outcome: DeliveryOutcome; seconds: number; reason?: string }): void {
+    const provider = providerLabel(v.provider);
+    this.deliveries.inc({ provider, action: v.action, outcome: v.outcome });
+    this.deliveryLatency.observe({ provider, action: v.action }, v.seconds);
+    if (v.outcome === 'permanent') this.permanentFailures.inc({ provider, reason: reasonLabel(v.reason) });
+  }
+
+  contentType(): string {
+    return this.registry.contentType;
+  }
+
+  text(): Promise<string> {
+    return this.registry.metrics();
+  }
+}
+
+/** The process-wide metrics: activities, the inbound route and /metrics share it. */
+export const metrics = new NotifyMetrics({ defaultMetrics: true });

@@ -1,0 +1,110 @@
+/**
+ * Determinism guard: the recorded incident lifecycles in test/histories/ (test/replay/record-histories.ts)
+ * must replay against the current workflow code. A change that adds, removes or reorders a command without
+ * `patched()` fails here (docs/workflow-contract.md, "Changing workflow code safely"). The second part
+ * proves the guard has teeth: modified copies of the workflow really fail to replay.
+ */
+import { mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { HistoryAndWorkflowId } from '@temporalio/client';
+import { historyFromJSON } from '@temporalio/common/lib/proto-utils';
+import { DefaultLogger, Runtime, Worker, bundleWorkflowCode, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
+
+const ROOT = join(__dirname, '..', '..');
+const HISTORIES = join(ROOT, 'test', 'histories');
+const LIFECYCLES = ['plain-resolve', 'inbound-resolve', 'continue-as-new'];
+
+function loadHistories(): HistoryAndWorkflowId[] {
+  return readdirSync(HISTORIES)
+    .filter((f) => f.endsWith('.json'))
+    .sort()
+    .map((f) => ({ workflowId: f.replace(/\.json$/, ''), history: historyFromJSON(JSON.parse(readFileSync(join(HISTORIES, f), 'utf8'))) }));
+}
+
+async function replayAll(workflowBundle: WorkflowBundleWithSourceMap): Promise<Map<string, Error | undefined>> {
+  const results = new Map<string, Error | undefined>();
+  for await (const r of Worker.runReplayHistories({ workflowBundle }, loadHistories())) results.set(r.workflowId, r.error as Error | undefined);
+  return results;
+}
+
+/**
+ * A copy of src/workflows/incident.ts with `edit` applied, imports pointed back at src, bundled as a whole
+ * workflow module. Throws if the edit's anchor is gone (update this test with the workflow).
+ */
+async function bundleModified(dir: string, edit: (source: string) => string): Promise<WorkflowBundleWithSourceMap> {
+  const srcDir = join(ROOT, 'src');
+  const original = readFileSync(join(srcDir, 'workflows', 'incident.ts'), 'utf8');
+  const edited = edit(original);
+  if (edited === original) throw new Error('the deliberate change did not apply: its anchor is no longer in incident.ts');
+  const rewired = edited
+    .replace(/from '\.\/([^']+)'/g, (_m, p: string) => `from '${join(srcDir, 'workflows', p)}'`)
+    .replace(/from '\.\.\/([^']+)'/g, (_m, p: string) => `from '${join(srcDir, p)}'`);
+  mkdirSync(dir, { recursive: true });
+  writeFileSync(join(dir, 'incident.ts'), rewired);
+  writeFileSync(join(dir, 'index.ts'), "export { incidentWorkflow } from './incident';\n");
+  return bundleWorkflowCode({ workflowsPath: join(dir, 'index.ts'), logger: new DefaultLogger('WARN') });
+}
+
+describe('replay of recorded incident lifecycles', () => {
+  const scratch = join(ROOT, 'test-artifacts', `replay-${process.pid}`);
+
+  beforeAll(() => {
+    try {
+      Runtime.install({ logger: new DefaultLogger('ERROR') });
+    } catch {
+      // already installed in this test file's registry
+    }
+  });
+  afterAll(() => rmSync(scratch, { recursive: true, force: true }));
+
+  test('the committed histories cover the three lifecycles and are real histories', () => {
+    const files = readdirSync(HISTORIES).filter((f) => f.endsWith('.json'));
+    for (const name of LIFECYCLES) expect(files.some((f) => f === `${name}.json` || f.startsWith(`${name}.run-`))).toBe(true);
+    expect(files.filter((f) => f.startsWith('continue-as-new.run-')).length).toBeGreaterThanOrEqual(2);
+    const hs = loadHistories();
+    for (const { workflowId, history } of hs) {
+      const types = (history.events ?? []).map((e) => e.eventType);
+      expect({ workflowId, first: types[0] }).toEqual({ workflowId, first: 1 }); // WorkflowExecutionStarted
+      expect(types.length).toBeGreaterThan(10);
+    }
+    // The inbound lifecycle really skipped its origin; the continue-as-new one really continued.
+    const inbound = JSON.stringify(JSON.parse(readFileSync(join(HISTORIES, 'inbound-resolve.json'), 'utf8')));
+    expect(inbound).toContain('"source":"pagerduty"');
+    const canFirst = JSON.parse(readFileSync(join(HISTORIES, 'continue-as-new.run-1.json'), 'utf8')) as { events: Array<{ eventType: string }> };
+    expect(canFirst.events.at(-1)!.eventType).toBe('EVENT_TYPE_WORKFLOW_EXECUTION_CONTINUED_AS_NEW');
+  });
+
+  test('every recorded history replays against the current workflow code', async () => {
+    const bundle = await bundleWorkflowCode({ workflowsPath: require.resolve('../../src/workflows'), logger: new DefaultLogger('WARN') });
+    const results = await replayAll(bundle);
+    expect(results.size).toBeGreaterThanOrEqual(4);
+    const failures = [...results].filter(([, e]) => e).map(([id, e]) => `${id}: ${e!.message}`);
+    expect(failures).toEqual([]);
+  });
+
+  test('a deliberate non-deterministic change (an extra timer before the open) fails every replay', async () => {
+    const bundle = await bundleModified(join(scratch, 'extra-timer'), (src) =>
+      src.replace('  // ---- open ----', "  await sleep('1 second'); // deliberate non-deterministic change\n  // ---- open ----"),
+    );
+    const results = await replayAll(bundle);
+    expect(results.size).toBeGreaterThanOrEqual(4);
+    for (const [id, err] of results) {
+      expect({ id, failed: err !== undefined }).toEqual({ id, failed: true });
+      expect(`${err?.name} ${err?.message}`).toMatch(/Determinism|Nondeterminism|TMPRL1100/i);
+    }
+  });
+
+  test('a deliberate non-deterministic change (dropping the pagers\' delayed second resolve) fails the resolve replays', async () => {
+    const bundle = await bundleModified(join(scratch, 'no-second-resolve'), (src) =>
+      src.replace('if (pagers.length > 0 && s.settings.pagerReResolveDelayMs > 0) {', 'if (pagers.length < 0) { // deliberate non-deterministic change'),
+    );
+    const results = await replayAll(bundle);
+    for (const id of ['plain-resolve', 'inbound-resolve']) {
+      const err = results.get(id);
+      expect({ id, failed: err !== undefined }).toEqual({ id, failed: true });
+      expect(`${err?.name} ${err?.message}`).toMatch(/Determinism|Nondeterminism|TMPRL1100/i);
+    }
+    // The first continue-as-new run never reached the resolve: the same change replays fine there.
+    expect(results.get('continue-as-new.run-1')).toBeUndefined();
+  });
+});

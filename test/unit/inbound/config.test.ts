@@ -1,0 +1,68 @@
+import { ConfigError } from '../../../src/config/errors';
+import { INBOUND_PROVIDERS, InboundDirectory, parseInbound } from '../../../src/config/inbound';
+import { loadConfig } from '../../../src/config/load';
+
+const S = 'abcdefghijklmnop-secret';
+
+function problems(raw: string): string {
+  try {
+    parseInbound(raw);
+  } catch (err) {
+    expect(err).toBeInstanceOf(ConfigError);
+    expect((err as ConfigError).setting).toBe('PROBECTL_NOTIFY_INBOUND');
+    return (err as Error).message;
+  }
+  throw new Error('expected a ConfigError');
+}
+
+describe('PROBECTL_NOTIFY_INBOUND', () => {
+  test('unset or blank: no entries', () => {
+    expect(parseInbound(undefined)).toEqual([]);
+    expect(parseInbound('  ')).toEqual([]);
+    expect(loadConfig({}).inbound.isEmpty).toBe(true);
+  });
+
+  test('id:tenant:provider:secret, split on the first three colons', () => {
+    const entries = parseInbound(`sn-main:acme:servicenow:${S}:with:colons, jira-cloud:acme:JIRA:${S}\npd:beta:pagerduty:${S}`);
+    expect(entries.map((e) => [e.position, e.id, e.tenantId, e.provider])).toEqual([
+      [1, 'sn-main', 'acme', 'servicenow'],
+      [2, 'jira-cloud', 'acme', 'jira'],
+      [3, 'pd', 'beta', 'pagerduty'],
+    ]);
+    expect(entries[0]!.secrets.map((s) => s.reveal())).toEqual([`${S}:with:colons`]);
+    expect(JSON.stringify(entries)).not.toContain(S);
+    const dir = new InboundDirectory(entries);
+    expect(dir.find('pd')?.tenantId).toBe('beta');
+    expect(dir.find('nope')).toBeUndefined();
+  });
+
+  test('chat providers are refused; every inbound provider is accepted', () => {
+    expect(INBOUND_PROVIDERS).toEqual(['pagerduty', 'opsgenie', 'servicenow', 'jira']);
+    expect(problems(`ok:acme:jira:${S},chat:acme:slack:${S}`)).toMatch(/entry #2 \(id "chat"\): slack is a chat provider/);
+    expect(problems(`chat:acme:teams:${S}`)).toMatch(/entry #1 .*teams is a chat provider/);
+  });
+
+  test('problems name the position and never echo the secret', () => {
+    const cases: Array<[string, RegExp]> = [
+      [`x:acme:nagios:${S}`, /entry #1 \(id "x"\): unknown provider "nagios"/],
+      [`Bad_Id:acme:jira:${S}`, /entry #1: the id must match/],
+      [`-x:acme:jira:${S}`, /entry #1: the id must match/],
+      [`ok:acme:jira:${S},ok:beta:servicenow:${S}`, /entry #2 \(id "ok"\): the id is already used by entry #1/],
+      ['short:acme:jira:tooShort123', /entry #1 \(id "short"\): the secret must be at least 16 characters/],
+      [`ok:acme:jira:${S},nocolons`, /entry #2: expected id:tenant:provider:secret/],
+      [`ok:bad tenant!:jira:${S}`, /entry #1 \(id "ok"\): the tenant must match/],
+    ];
+    for (const [raw, re] of cases) {
+      const msg = problems(raw);
+      expect(msg).toMatch(re);
+      expect(msg).not.toContain(S);
+      expect(msg).not.toContain('tooShort123');
+    }
+  });
+
+  test('loadConfig wires it in and fails on a bad entry', () => {
+    const config = loadConfig({ PROBECTL_NOTIFY_INBOUND: `sn:acme:servicenow:${S}` });
+    expect(config.inbound.find('sn')?.provider).toBe('servicenow');
+    expect(() => loadConfig({ PROBECTL_NOTIFY_INBOUND: `sn:acme:slack:${S}` })).toThrow(ConfigError);
+  });
+});
