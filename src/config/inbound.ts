@@ -8,6 +8,8 @@ import { Secret } from './secret';
 export const INBOUND_SETTING = 'PROBECTL_NOTIFY_INBOUND';
 export const INBOUND_ID_PATTERN = /^[a-z0-9][a-z0-9_-]{0,63}$/;
 export const MIN_INBOUND_SECRET_LENGTH = 16;
+/** Old and new secret while rotating. */
+export const MAX_SECRETS_PER_ENTRY = 2;
 
 /** Providers that can deliver status back (pagers and ticketing). Chat posts have no inbound. */
 export type InboundProvider = Exclude<Provider, 'slack' | 'teams'>;
@@ -25,7 +27,8 @@ export interface InboundEntry {
   provider: InboundProvider;
   /**
    * The shared secrets: the X-Probectl-Token value and the HMAC key of every signature scheme. A list so
-   * that an entry can carry an old and a new secret while they are rotated (one today; issue 9).
+   * that an entry can carry an old and a new secret while they are rotated: list the same
+   * `id:tenant:provider` twice with the two secrets, then drop the old one.
    */
   secrets: Secret[];
 }
@@ -73,7 +76,18 @@ export function parseInbound(raw: string | undefined): InboundEntry[] {
     }
     const clash = seenIds.get(id);
     if (clash !== undefined) {
-      problems.push(`${here}: the id is already used by entry #${clash}`);
+      // The same id twice, for the same tenant and provider, is a secret rotation: both secrets are accepted
+      // until the old entry is removed.
+      const first = entries.find((e) => e.id === id)!;
+      if (first.tenantId !== tenantId || first.provider !== provider) {
+        problems.push(`${here}: the id is already used by entry #${clash} for another tenant or provider`);
+      } else if (first.secrets.length >= MAX_SECRETS_PER_ENTRY) {
+        problems.push(`${here}: an entry may carry at most ${MAX_SECRETS_PER_ENTRY} secrets at once (old and new, while rotating)`);
+      } else if (first.secrets.some((s) => s.reveal() === secret)) {
+        problems.push(`${here}: the same secret is listed twice for this id`);
+      } else {
+        first.secrets.push(new Secret(secret));
+      }
       return;
     }
     seenIds.set(id, position);
