@@ -205,18 +205,20 @@ async function main(): Promise<void> {
     const histories: Record<string, unknown> = {};
     {
       const a = await open('h', 0);
-      await linksOpen(a);
+      const aOpen = await linksOpen(a);
+      if (!aOpen) problems.push('history: the six links were not open within 30 s; the inbound-resolve history is not a full open + resolve');
       const r = await deliver(a.tenant, a.id, 'resolved', randomUUID());
       if (r.status !== 202) problems.push(`history: inbound resolve answered ${r.status} ${r.text}`);
       await stack.client.workflow.getHandle(`probectl-${a.id}`).result();
       resolvedCount += 1;
-      histories.inboundResolve = { via: 'POST /ingest/itsm/pagerduty (origin PagerDuty; 5 resolves, 1 delayed second resolve for Opsgenie, callback to probectl)', ...(await history(`probectl-${a.id}`)) };
+      histories.inboundResolve = { sixLinksOpenBeforeResolve: aOpen, via: 'POST /ingest/itsm/pagerduty (origin PagerDuty; 5 resolves, 1 delayed second resolve for Opsgenie, callback to probectl)', ...(await history(`probectl-${a.id}`)) };
       const b = await open('h', 1);
-      await linksOpen(b);
+      const bOpen = await linksOpen(b);
+      if (!bOpen) problems.push('history: the six links were not open within 30 s; the probectl-resolve history is not a full open + resolve');
       await stack.client.workflow.getHandle(`probectl-${b.id}`).signal('resolve', { tenantId: tenants[b.tenant], source: 'probectl', at: new Date().toISOString() });
       await stack.client.workflow.getHandle(`probectl-${b.id}`).result();
       resolvedCount += 1;
-      histories.probectlResolve = { via: 'resolve signal from probectl (6 resolves, 2 delayed second resolves, no callback)', ...(await history(`probectl-${b.id}`)) };
+      histories.probectlResolve = { sixLinksOpenBeforeResolve: bOpen, via: 'resolve signal from probectl (6 resolves, 2 delayed second resolves, no callback)', ...(await history(`probectl-${b.id}`)) };
     }
     results.history = histories;
     log(`history: ${JSON.stringify(Object.fromEntries(Object.entries(histories).map(([k, v]) => [k, (v as { events: number }).events])))}`);
