@@ -1,6 +1,7 @@
 import { Client, Connection } from '@temporalio/client';
 import { IncidentClient } from '../client';
 import type { AppConfig } from '../config/load';
+import { connectionOptions } from '../config/temporal';
 import { UnavailableError, reach } from './io';
 
 export interface TemporalSession {
@@ -10,10 +11,10 @@ export interface TemporalSession {
   close(): Promise<void>;
 }
 
-/** Connect to TEMPORAL_ADDRESS; an unreachable server is UnavailableError (exit 69). */
+/** Connect to TEMPORAL_ADDRESS (TLS / API key as configured); an unreachable server is UnavailableError (exit 69). */
 export async function connectTemporal(config: AppConfig): Promise<TemporalSession> {
   const connection = await reach(`Temporal at ${config.temporal.address}`, () =>
-    Connection.connect({ address: config.temporal.address, connectTimeout: '5s' }),
+    Connection.connect({ ...connectionOptions(config.temporal), connectTimeout: '5s' }),
   );
   try {
     await reach(`Temporal at ${config.temporal.address}`, () => connection.workflowService.getSystemInfo({}));

@@ -1,12 +1,9 @@
 import { Connection } from '@temporalio/client';
+import { connectionOptions } from '../../config/temporal';
 import { loadConfig } from '../../config/load';
-import { SEARCH_ATTRIBUTES } from '../../workflows/search-attributes';
+import { SearchAttributesMissingError, registerSearchAttributes, searchAttributeStatus } from '../../runtime/search-attributes';
 import { str, type Command } from '../command';
 import { EXIT, FailureError, reach } from '../io';
-
-/** temporal.api.enums.v1.IndexedValueType by SearchAttributeType. */
-const INDEXED_VALUE_TYPE: Record<string, number> = { TEXT: 1, KEYWORD: 2, INT: 3, DOUBLE: 4, BOOL: 5, DATETIME: 6, KEYWORD_LIST: 7 };
-const TYPE_NAME = Object.fromEntries(Object.entries(INDEXED_VALUE_TYPE).map(([k, v]) => [v, k]));
 
 export const setupTemporal: Command = {
   path: ['setup-temporal'],
@@ -16,48 +13,42 @@ Usage: probectl-notify setup-temporal [--namespace NS] [--dry-run]
 
 Registers the custom search attributes incidentWorkflow sets (ProbectlTenant, ProbectlStatus,
 ProbectlSeverity, ProbectlProviders, ProbectlExternalRefs) in the namespace, through the operator service
-of TEMPORAL_ADDRESS. Attributes already present with the same type are left alone; one present with
-another type is reported and fails the command. The dev server (npm start, npm run demo, tests) registers
-them itself. Temporal Cloud does not allow this through the operator service: add them with tcld or the
-Cloud UI instead.
+of TEMPORAL_ADDRESS (with the TLS / API key settings of docs/configuration.md). Attributes already present
+with the same type are left alone; one present with another type is reported and fails the command. The
+dev server (npm start, npm run demo, tests) registers them itself. Temporal Cloud does not accept this
+call from ordinary API keys: create them with tcld or the Cloud UI instead.
 
   --namespace NS   default TEMPORAL_NAMESPACE
-  --dry-run        only report what is missing
+  --dry-run        only report what is missing (exit 1 when something is)
 
 Example:
   TEMPORAL_ADDRESS=temporal.internal:7233 TEMPORAL_NAMESPACE=probectl probectl-notify setup-temporal
+  → added    ProbectlTenant …   /   present  ProbectlTenant …
 Exit: 0 all present, 1 a type conflict or the server refused, 69 Temporal unavailable.
 `,
   options: { namespace: { type: 'string' }, 'dry-run': { type: 'boolean' } },
   async run({ values, env, io }) {
     const config = loadConfig(env);
     const namespace = str(values, 'namespace') ?? config.temporal.namespace;
-    const wanted = SEARCH_ATTRIBUTES;
-    const connection = await reach(`Temporal at ${config.temporal.address}`, () => Connection.connect({ address: config.temporal.address, connectTimeout: '5s' }));
+    const where = `Temporal at ${config.temporal.address}`;
+    const connection = await reach(where, () => Connection.connect({ ...connectionOptions(config.temporal), connectTimeout: '5s' }));
     try {
-      const existing = await reach(`Temporal at ${config.temporal.address}`, () => connection.operatorService.listSearchAttributes({ namespace }));
-      const custom = (existing.customAttributes ?? {}) as Record<string, number>;
-      const missing: Record<string, number> = {};
-      const conflicts: string[] = [];
-      for (const a of wanted) {
-        const type = INDEXED_VALUE_TYPE[a.type];
-        if (type === undefined) throw new FailureError(`unknown search attribute type ${a.type} for ${a.name}`);
-        const have = custom[a.name];
-        if (have === undefined) missing[a.name] = type;
-        else if (Number(have) !== type) conflicts.push(`${a.name} is ${TYPE_NAME[Number(have)] ?? have}, expected ${a.type}`);
-        else io.out(`present  ${a.name} (${a.type})`);
+      if (values['dry-run']) {
+        const s = await reach(where, () => searchAttributeStatus(connection, namespace));
+        for (const n of s.present) io.out(`present  ${n}`);
+        for (const n of s.missing) io.out(`missing  ${n}`);
+        for (const n of s.wrongType) io.err(`conflict ${n}`);
+        return s.missing.length + s.wrongType.length === 0 ? EXIT.ok : EXIT.failure;
       }
-      for (const c of conflicts) io.err(`conflict ${c}`);
-      if (Object.keys(missing).length > 0) {
-        if (values['dry-run']) {
-          for (const name of Object.keys(missing)) io.out(`missing  ${name} (${TYPE_NAME[missing[name]!]})`);
-        } else {
-          await connection.operatorService.addSearchAttributes({ namespace, searchAttributes: missing });
-          for (const name of Object.keys(missing)) io.out(`added    ${name} (${TYPE_NAME[missing[name]!]})`);
-        }
+      try {
+        const r = await reach(where, () => registerSearchAttributes(connection, namespace));
+        for (const n of r.present) io.out(`present  ${n}`);
+        for (const n of r.added) io.out(`added    ${n}`);
+        return EXIT.ok;
+      } catch (err) {
+        if (err instanceof SearchAttributesMissingError) throw new FailureError(err.message);
+        throw err;
       }
-      if (conflicts.length > 0) return EXIT.failure;
-      return values['dry-run'] && Object.keys(missing).length > 0 ? EXIT.failure : EXIT.ok;
     } finally {
       await connection.close();
     }
