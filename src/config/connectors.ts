@@ -99,7 +99,7 @@ export function parseConnectors(raw: string | undefined): ConnectorConfig[] {
     }
     const provider = providerRaw.toLowerCase() as Provider;
     if (!PROVIDERS.includes(provider)) {
-      problems.push(`${where(tenantRaw)}: unknown provider ${JSON.stringify(providerRaw.slice(0, 32))}; expected one of ${PROVIDERS.join(', ')}`);
+      problems.push(`${where(tenantRaw)}: unknown provider ${(/^[A-Za-z]{1,20}$/.test(providerRaw) ? JSON.stringify(providerRaw) : '(not shown: it does not look like a provider name)')}; expected one of ${PROVIDERS.join(', ')}`);
       return;
     }
     const here = where(tenantRaw, provider);

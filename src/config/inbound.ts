@@ -63,7 +63,7 @@ export function parseInbound(raw: string | undefined): InboundEntry[] {
     }
     const provider = providerRaw.toLowerCase() as Provider;
     if (!PROVIDERS.includes(provider)) {
-      problems.push(`${here}: unknown provider ${JSON.stringify(providerRaw.slice(0, 32))}; expected one of ${INBOUND_PROVIDERS.join(', ')}`);
+      problems.push(`${here}: unknown provider ${(/^[A-Za-z]{1,20}$/.test(providerRaw) ? JSON.stringify(providerRaw) : '(not shown: it does not look like a provider name)')}; expected one of ${INBOUND_PROVIDERS.join(', ')}`);
       return;
     }
     if (!(INBOUND_PROVIDERS as readonly string[]).includes(provider)) {

@@ -31,6 +31,8 @@ export function loadMigrations(dir = MIGRATIONS_DIR): Migration[] {
  */
 export async function migrate(pool: Pool, migrations = loadMigrations()): Promise<string[]> {
   const client = await pool.connect();
+  const onError = () => undefined; // a lost connection surfaces as the failing query's error instead
+  client.on('error', onError);
   const applied: string[] = [];
   try {
     await client.query('SELECT pg_advisory_lock($1)', [LOCK_KEY]);
@@ -55,6 +57,7 @@ export async function migrate(pool: Pool, migrations = loadMigrations()): Promis
     try {
       await client.query('SELECT pg_advisory_unlock($1)', [LOCK_KEY]);
     } finally {
+      client.off('error', onError);
       client.release();
     }
   }

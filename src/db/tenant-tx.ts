@@ -10,6 +10,11 @@ export async function withTenant<T>(pool: Pool, tenantId: string, fn: (client: P
   if (!isTenantId(tenantId)) throw new Error('invalid tenant id');
   const client = await pool.connect();
   let broken = false;
+  // A connection lost mid-transaction emits 'error' on the client; without a listener Node would exit.
+  const onError = () => {
+    broken = true;
+  };
+  client.on('error', onError);
   try {
     await client.query('BEGIN');
     await client.query(`SET LOCAL ROLE ${APP_ROLE}`);
@@ -25,6 +30,7 @@ export async function withTenant<T>(pool: Pool, tenantId: string, fn: (client: P
     }
     throw err;
   } finally {
+    client.off('error', onError);
     client.release(broken);
   }
 }

@@ -39,6 +39,8 @@ export interface InboundDeps {
 declare module 'fastify' {
   interface FastifyRequest {
     inbound?: { entry: InboundEntry; byToken: boolean };
+    /** The Content-Type the sender gave, judged by the handler after authentication. */
+    inboundContentType?: string;
   }
 }
 
@@ -94,6 +96,14 @@ export const inboundPlugin: FastifyPluginAsync<InboundDeps> = async (app: Fastif
 
   /** Before the body is read: the entry, the provider, a credential header, and the token if one is sent. */
   async function authenticate(req: FastifyRequest<{ Params: { provider: string; id: string } }>, reply: FastifyReply) {
+    // Fastify judges the Content-Type itself (415 for one it cannot parse, e.g. an empty header) before the
+    // handler runs, which would answer an unauthenticated delivery before its credential is checked. Keep the
+    // sender's value for the handler's own 415 and give Fastify one it always hands to the raw-body parser.
+    const sentType = req.headers['content-type'];
+    if (sentType !== undefined) {
+      req.inboundContentType = sentType;
+      req.raw.headers['content-type'] = 'application/octet-stream';
+    }
     const { provider, id } = req.params;
     const entry = deps.entries.find(id);
     if (!entry) return refuse(req, reply, provider, 'unknown entry');
@@ -121,7 +131,7 @@ export const inboundPlugin: FastifyPluginAsync<InboundDeps> = async (app: Fastif
         const v = verifySignature(provider, req.headers, raw, entry.secrets.map((s) => s.reveal()), now());
         if (!v.ok) return refuse(req, reply, provider, v.reason);
       }
-      const type = req.headers['content-type'];
+      const type = req.inboundContentType;
       if (typeof type !== 'string' || !JSON_TYPE.test(type)) {
         count(provider, 'refused_415');
         return reply.code(415).send({ error: 'unsupported_media_type', message: 'send the body as application/json' });
