@@ -55,6 +55,9 @@ export async function startWorker(opts: StartWorkerOptions): Promise<WorkerHandl
     // A killed worker's activities are retried elsewhere after their heartbeat timeout; on SIGTERM the
     // worker stops polling and lets running activities finish within this grace period.
     shutdownGraceTime: '20 seconds',
+    // Bounds worker memory whatever the number of open incidents; an evicted incident is replayed from its
+    // (short, continued-as-new) history on its next signal.
+    maxCachedWorkflows: config.maxCachedWorkflows,
   });
   log.info({ taskQueue: config.temporal.taskQueue, namespace: config.temporal.namespace, connectors: config.connectors.all.length }, 'worker started');
   const done = worker.run().finally(async () => {

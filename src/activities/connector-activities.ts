@@ -5,7 +5,7 @@ import { TransportError } from './http/client';
 import { FailureType, permanent, retryable } from './http/failures';
 import { PACER, type Pacer } from './pacing';
 import { connectorFor } from './providers/registry';
-import type { CallContext, Connector } from './providers/types';
+import type { CallContext, Connector, RemoteState } from './providers/types';
 import type { AcknowledgeCall, ConnectorCall, OpenOutcome, ResolveCall } from './contract';
 
 export interface ConnectorActivityDeps {
@@ -82,6 +82,14 @@ export function createConnectorActivities(deps: ConnectorActivityDeps) {
       await paced(ctx, () =>
         connector.resolve(ctx, call.incident, { ...(call.externalRef ? { externalRef: call.externalRef } : {}) }, call.resolution),
       ).catch(rethrow);
+    },
+
+    /** Reconciliation: read what the connector opened; `unsupported` where the provider or credential cannot read. */
+    async checkConnector(call: ConnectorCall): Promise<RemoteState | 'unsupported'> {
+      const { connector, ctx } = resolveCall(call);
+      if (!connector.status) return 'unsupported';
+      const status = connector.status.bind(connector);
+      return paced(ctx, () => status(ctx, call.incident, { ...(call.externalRef ? { externalRef: call.externalRef } : {}) })).catch(rethrow);
     },
   };
 }

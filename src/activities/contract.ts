@@ -19,7 +19,7 @@ export interface BeginResult {
   connectors: ConnectorRef[];
   /** What the mirror already holds for this incident; `available: false` when it could not be read. */
   mirror: { available: boolean; record?: MirroredIncident };
-  settings: { pagerReResolveDelayMs: number };
+  settings: { pagerReResolveDelayMs: number; reconcileIntervalMs: number };
 }
 
 export interface ConnectorCall {

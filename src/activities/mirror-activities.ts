@@ -16,7 +16,7 @@ export function createMirrorActivities(deps: MirrorActivityDeps) {
      */
     async beginIncident(input: BeginInput): Promise<BeginResult> {
       const connectors = deps.config.connectors.forTenant(input.incident.tenantId).map(toRef);
-      const settings = { pagerReResolveDelayMs: deps.config.pagerReResolveDelayMs };
+      const settings = { pagerReResolveDelayMs: deps.config.pagerReResolveDelayMs, reconcileIntervalMs: deps.config.reconcileIntervalMs };
       try {
         const record = await deps.mirror.read(input.incident.tenantId, input.incident.id);
         return { connectors, mirror: { available: true, ...(record ? { record } : {}) }, settings };

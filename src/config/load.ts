@@ -24,8 +24,12 @@ export interface AppConfig {
   logLevel: 'trace' | 'debug' | 'info' | 'warn' | 'error' | 'fatal' | 'silent';
   /** Delay before the second resolve sent to pagers (design.md, "No trigger after its resolve"). */
   pagerReResolveDelayMs: number;
+  /** While an incident is open, how often its tickets' and alerts' states are read back (0 = never). */
+  reconcileIntervalMs: number;
   /** Request timeout for one provider call. */
   httpTimeoutMs: number;
+  /** Workflows kept in the worker's cache (memory bound). */
+  maxCachedWorkflows: number;
   /** On SIGTERM the API answers /readyz 503 for this long before it stops taking requests. */
   shutdownDelayMs: number;
 }
@@ -58,6 +62,8 @@ const schema = z.object({
   PROBECTL_NOTIFY_METRICS_PORT: z.preprocess((v) => (v === '' ? undefined : v), z.coerce.number().int().min(1).max(65535).optional()),
   PROBECTL_NOTIFY_METRICS_HOST: z.string().min(1).default('127.0.0.1'),
   PROBECTL_NOTIFY_SHUTDOWN_DELAY: duration('PROBECTL_NOTIFY_SHUTDOWN_DELAY', '5s'),
+  PROBECTL_NOTIFY_MAX_CACHED_WORKFLOWS: z.coerce.number().int().min(0).max(100_000).default(1000),
+  PROBECTL_NOTIFY_RECONCILE_INTERVAL: duration('PROBECTL_NOTIFY_RECONCILE_INTERVAL', '5m'),
 });
 
 /** Read and validate the whole configuration once; throws ConfigError naming the setting. */
@@ -99,7 +105,9 @@ export function loadConfig(env: Env = process.env): AppConfig {
     metrics: { host: e.PROBECTL_NOTIFY_METRICS_HOST, ...(e.PROBECTL_NOTIFY_METRICS_PORT !== undefined ? { port: e.PROBECTL_NOTIFY_METRICS_PORT } : {}) },
     logLevel: e.LOG_LEVEL,
     pagerReResolveDelayMs: e.PROBECTL_NOTIFY_PAGER_RERESOLVE_DELAY,
+    reconcileIntervalMs: e.PROBECTL_NOTIFY_RECONCILE_INTERVAL,
     httpTimeoutMs: e.PROBECTL_NOTIFY_HTTP_TIMEOUT,
     shutdownDelayMs: e.PROBECTL_NOTIFY_SHUTDOWN_DELAY,
+    maxCachedWorkflows: e.PROBECTL_NOTIFY_MAX_CACHED_WORKFLOWS,
   };
 }

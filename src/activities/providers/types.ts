@@ -31,6 +31,12 @@ export interface ResolutionInfo {
 }
 
 /**
+ * What a connector reads back about the object it opened (reconciliation): `gone` when it no longer exists
+ * or was cancelled, which is not a resolution of the incident.
+ */
+export type RemoteState = 'open' | 'acknowledged' | 'resolved' | 'gone';
+
+/**
  * One provider behind one interface. Implementations build requests with pure functions in build.ts and
  * send them through ctx.http; they throw ApplicationFailures from classify.ts.
  */
@@ -40,6 +46,8 @@ export interface Connector {
   /** Acknowledge on a pager; chat and ticket connectors have nothing to acknowledge. */
   acknowledge?(ctx: CallContext, incident: Incident, link: LinkRef, actor?: string): Promise<void>;
   resolve(ctx: CallContext, incident: Incident, link: LinkRef, resolution: ResolutionInfo): Promise<void>;
+  /** Read the object's state, for reconciliation of missed webhooks; absent where the credential cannot read. */
+  status?(ctx: CallContext, incident: Incident, link: LinkRef): Promise<RemoteState>;
 }
 
 /** The secrets of a connector, for scrubbing. */

@@ -75,6 +75,16 @@ export class OpsgenieDouble extends DoubleServer {
         body: { data: { success: r.isSuccess, isSuccess: r.isSuccess, action: r.action, status: r.status, alertId: r.alertId ?? '', alias: r.alias ?? '' }, took, requestId: randomUUID() },
       };
     }
+    if (req.method === 'GET' && rest.length === 1 && rest[0]) {
+      const idType = req.query.get('identifierType') ?? 'id';
+      const matches = this.alerts.filter((a) => (idType === 'alias' ? a.alias : a.id) === rest[0]);
+      const alert = matches.find((a) => a.status === 'open') ?? matches[matches.length - 1];
+      if (!alert) return { status: 404, body: { message: 'Alert with the given identifier does not exist.', took } };
+      return {
+        status: 200,
+        body: { data: { id: alert.id, alias: alert.alias, message: alert.message, status: alert.status, acknowledged: alert.acknowledged, count: alert.count }, took, requestId: randomUUID() },
+      };
+    }
     if (req.method === 'POST' && m[2] === undefined) return this.#create(req, basePath);
     if (req.method === 'POST' && rest.length === 2 && (rest[1] === 'close' || rest[1] === 'acknowledge')) {
       const idType = req.query.get('identifierType') ?? 'id';

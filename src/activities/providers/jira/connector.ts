@@ -86,4 +86,12 @@ export const jira: Connector = {
     }
     await sendChecked(ctx, buildTransition(url.reveal(), credential.reveal(), key, done.id), { label: LABEL, action: `transition ${done.id}` });
   },
+
+  async status(ctx, incident, link) {
+    let key = link.externalRef && ISSUE_KEY.test(link.externalRef) ? link.externalRef : undefined;
+    if (!key) key = (await search(ctx, incident))?.key;
+    if (!key) return 'gone';
+    const category = await statusCategory(ctx, key);
+    return category === 'gone' ? 'gone' : category === 'done' ? 'resolved' : 'open';
+  },
 };

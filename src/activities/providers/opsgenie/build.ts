@@ -95,6 +95,21 @@ export function buildAliasAction(endpoint: string, apiKey: string, incident: Inc
   };
 }
 
+/** Read one alert by alias: `GET <alerts>/<alias>?identifierType=alias`. */
+export function buildGetAlert(endpoint: string, apiKey: string, incident: Incident): HttpRequest {
+  const u = below(endpoint, incidentKey(incident.id));
+  u.searchParams.set('identifierType', 'alias');
+  return { method: 'GET', url: u.toString(), headers: headers(apiKey, false) };
+}
+
+/** `{"data":{"status":"open"|"closed","acknowledged":bool}}` → its state; undefined when unreadable. */
+export function parseAlertState(body: unknown): 'open' | 'acknowledged' | 'resolved' | undefined {
+  const data = (body as { data?: Record<string, unknown> } | null)?.data;
+  if (!data || typeof data.status !== 'string') return undefined;
+  if (data.status === 'closed') return 'resolved';
+  return data.acknowledged === true ? 'acknowledged' : 'open';
+}
+
 export function buildRequestStatus(endpoint: string, apiKey: string, requestId: string): HttpRequest {
   return { method: 'GET', url: below(endpoint, 'requests', requestId).toString(), headers: headers(apiKey, false) };
 }

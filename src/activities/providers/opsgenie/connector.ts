@@ -7,7 +7,7 @@ import { resolvedBy } from '../format';
 import type { CallContext, Connector } from '../types';
 import { secretsOf } from '../types';
 import {
-  buildAliasAction, buildCreate, buildRequestStatus, isNothingToDo, parseAccepted, parseRequestStatus,
+  buildAliasAction, buildCreate, buildGetAlert, buildRequestStatus, isNothingToDo, parseAccepted, parseAlertState, parseRequestStatus,
   type OpsgenieOptions, type RequestStatus,
 } from './build';
 
@@ -73,5 +73,13 @@ export const opsgenie: Connector = {
   async resolve(ctx, incident, _link, resolution) {
     const { url, credential } = ctx.connector;
     await sendAndConfirm(ctx, buildAliasAction(url.reveal(), credential.reveal(), incident, 'close', resolvedBy(resolution)), 'close', true);
+  },
+
+  async status(ctx, incident) {
+    const { url, credential } = ctx.connector;
+    const res = await sendRaw(ctx, buildGetAlert(url.reveal(), credential.reveal(), incident));
+    if (res.status === 404) return 'gone';
+    classify(res, classifyOptions(ctx, { label: LABEL, action: 'read alert' }));
+    return parseAlertState(parseJson(res, `${LABEL} read alert`)) ?? 'open';
   },
 };

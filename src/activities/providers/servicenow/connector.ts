@@ -2,7 +2,7 @@ import { classify } from '../../http/classify';
 import type { HttpRequest } from '../../http/types';
 import { classifyOptions, malformed, parseJson, sendChecked, sendRaw } from '../send';
 import { resolvedBy } from '../format';
-import type { CallContext, Connector, OpenOutcome } from '../types';
+import type { CallContext, Connector, OpenOutcome, RemoteState } from '../types';
 import {
   DONE_STATES, buildCreate, buildLookup, buildRead, buildResolve, parseResult, ticketUrl,
   type ServiceNowOptions, type TicketRecord,
@@ -53,4 +53,18 @@ export const servicenow: Connector = {
     const notes = `${resolvedBy(resolution)} (probectl incident ${incident.id})`;
     await sendChecked(ctx, buildResolve(url.reveal(), credential.reveal(), rec.sysId, notes, options as ServiceNowOptions), { label: LABEL, action: 'resolve' });
   },
+
+  async status(ctx, incident, link) {
+    const { url, credential } = ctx.connector;
+    const rec = link.externalRef
+      ? await read(ctx, buildRead(url.reveal(), credential.reveal(), link.externalRef), 'read')
+      : await read(ctx, buildLookup(url.reveal(), credential.reveal(), incident), 'lookup');
+    return remoteState(rec?.state, rec !== undefined);
+  },
 };
+
+/** 6 Resolved and 7 Closed resolve the incident; 8 Canceled or a deleted ticket do not. */
+export function remoteState(state: string | undefined, exists: boolean): RemoteState {
+  if (!exists || state === '8') return 'gone';
+  return state === '6' || state === '7' ? 'resolved' : 'open';
+}
