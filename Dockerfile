@@ -16,6 +16,8 @@ COPY --from=build /app/node_modules ./node_modules
 COPY --from=build /app/dist ./dist
 COPY --from=build /app/migrations ./migrations
 USER node
-EXPOSE 8080
+# 8080: the API (/v1, /ingest, /healthz, /readyz, /metrics); 9464: a worker's /metrics when PROBECTL_NOTIFY_METRICS_PORT is set.
+EXPOSE 8080 9464
+STOPSIGNAL SIGTERM
 ENTRYPOINT ["node", "dist/main.js"]
 CMD ["all"]

@@ -80,6 +80,8 @@ export function instrument<T extends Record<string, ActivityFn>>(activities: T, 
       const seconds = () => Number(process.hrtime.bigint() - started) / 1e9;
       try {
         const result = await fn(...args);
+        // No callback URL configured: nothing was delivered, nothing to count.
+        if (action === 'callback' && (result as { delivered?: boolean } | undefined)?.delivered === false) return result;
         opts.metrics.delivery({ provider, action, outcome: 'ok', seconds: seconds() });
         return result;
       } catch (err) {

@@ -62,11 +62,12 @@ export class NotifyMetrics {
 
   #openIncidents: (() => Promise<OpenIncidentCounts>) | undefined;
   #cache: { at: number; value: OpenIncidentCounts } | undefined;
+  #cacheMs: number;
 
   readonly openIncidents: Gauge<'status'>;
 
   constructor(opts: { defaultMetrics?: boolean; openIncidentsCacheMs?: number } = {}) {
-    const cacheMs = opts.openIncidentsCacheMs ?? 10_000;
+    this.#cacheMs = opts.openIncidentsCacheMs ?? 10_000;
     // eslint-disable-next-line @typescript-eslint/no-this-alias
     const self = this;
     this.openIncidents = new Gauge({
@@ -78,7 +79,7 @@ export class NotifyMetrics {
         const source = self.#openIncidents;
         if (!source) return;
         try {
-          if (!self.#cache || Date.now() - self.#cache.at >= cacheMs) self.#cache = { at: Date.now(), value: await source() };
+          if (!self.#cache || Date.now() - self.#cache.at >= self.#cacheMs) self.#cache = { at: Date.now(), value: await source() };
           this.set({ status: 'open' }, self.#cache.value.open);
           this.set({ status: 'acknowledged' }, self.#cache.value.acknowledged);
         } catch {
@@ -91,9 +92,10 @@ export class NotifyMetrics {
   }
 
   /** Where the open-incidents gauge reads its numbers (the API sets a Temporal visibility count). */
-  setOpenIncidentsSource(source: (() => Promise<OpenIncidentCounts>) | undefined): void {
+  setOpenIncidentsSource(source: (() => Promise<OpenIncidentCounts>) | undefined, cacheMs?: number): void {
     this.#openIncidents = source;
     this.#cache = undefined;
+    if (cacheMs !== undefined) this.#cacheMs = cacheMs;
   }
 
   /** Record one finished provider call attempt. */

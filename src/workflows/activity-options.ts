@@ -45,6 +45,14 @@ export const beginning = proxyActivities<Activities>({
 });
 
 /** Mirror writes retry until they land: a Postgres outage delays the mirror, never loses it. */
+/** Reconciliation reads: a few quick tries; a round that fails is simply tried again next interval. */
+export const reconciling = proxyActivities<Activities>({
+  startToCloseTimeout: '30 seconds',
+  heartbeatTimeout: '10 seconds',
+  scheduleToCloseTimeout: '2 minutes',
+  retry: { initialInterval: '1 second', maximumAttempts: 3, nonRetryableErrorTypes: NON_RETRYABLE },
+});
+
 export const mirroring = proxyActivities<Activities>({
   startToCloseTimeout: '30 seconds',
   retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '30 seconds' },

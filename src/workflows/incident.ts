@@ -11,6 +11,8 @@ import {
   TimeoutFailure,
   condition,
   continueAsNew,
+  inWorkflowContext,
+  patched,
   isCancellation,
   setHandler,
   sleep,
@@ -27,7 +29,7 @@ import type {
 import { incidentKey } from '../shared/ids';
 import { incidentProblems, signalProblems } from '../shared/validate';
 import { truncate } from '../shared/text';
-import { acknowledging, beginning, mirroring, opening, reporting, resolving } from './activity-options';
+import { acknowledging, beginning, mirroring, opening, reconciling, reporting, resolving } from './activity-options';
 import { acknowledgeSignal, correlateSignal, redriveSignal, resolveSignal, stateQuery } from './messages';
 import { EXTERNAL_REFS, PROVIDERS, SEVERITY, STATUS, TENANT, indexedValues, signature } from './search-attributes';
 import {
@@ -39,6 +41,8 @@ import {
 } from './state';
 
 const PAGERS = new Set(['pagerduty', 'opsgenie']);
+/** Providers whose objects can be read back to notice a missed webhook (PagerDuty's Events key cannot read). */
+const READABLE = new Set(['servicenow', 'jira', 'opsgenie']);
 const now = (): string => new Date().toISOString();
 
 /** The scrubbed reason an activity failed, for the link and the timeline. */
@@ -139,14 +143,16 @@ export async function incidentWorkflow(input: IncidentWorkflowInput): Promise<In
 
   // ---- the mirror: one writer, in order, retried until it lands ----------------------------------------
   let closing = false;
+  /** The run is ending (continue-as-new or completion): the side loops must not touch workflow APIs after it. */
+  let ended = false;
   let mirrorBusy = false;
   /** A continue-as-new is under way: no new mirror write starts (what is pending is carried), unless too much piles up. */
   let switching = false;
   const mirrorHeld = () => switching && s.pending.timeline.length <= MAX_CARRIED_PENDING;
   const mirrorLoop = (async () => {
     for (;;) {
-      await condition(() => (hasMirrorWork(s) && !mirrorHeld()) || closing);
-      if (!hasMirrorWork(s)) return;
+      await condition(() => (hasMirrorWork(s) && !mirrorHeld()) || closing || ended);
+      if (ended || !inWorkflowContext() || !hasMirrorWork(s)) return;
       mirrorBusy = true;
       const batch = takeMirrorBatch(s);
       await mirroring.writeMirror.executeWithOptions({ summary: mirrorSummary(batch) }, [batch]);
@@ -173,7 +179,9 @@ export async function incidentWorkflow(input: IncidentWorkflowInput): Promise<In
   const uiSynced = () => signature(indexed()) === indexedSig;
   const uiLoop = (async () => {
     for (;;) {
-      await condition(() => closing || !uiSynced() || details() !== shownDetails);
+      await condition(() => closing || ended || !uiSynced() || details() !== shownDetails);
+      // An evicted run's pending continuation may be flushed after its context is gone: never touch the APIs then.
+      if (ended || !inWorkflowContext()) return;
       const v = indexed();
       if (signature(v) !== indexedSig) {
         upsertSearchAttributes([
@@ -220,6 +228,7 @@ export async function incidentWorkflow(input: IncidentWorkflowInput): Promise<In
     await mirrorLoop;
     await uiLoop;
     await condition(allHandlersFinished);
+    ended = true;
     return resolutionResult(s);
   };
 
@@ -331,8 +340,23 @@ export async function incidentWorkflow(input: IncidentWorkflowInput): Promise<In
   const canSwitch = () =>
     opensSettled && redrivesInFlight === 0 && !mirrorBusy && reportsInFlight === 0 && uiSynced() && allHandlersFinished() &&
     s.pending.timeline.length <= MAX_CARRIED_PENDING;
+  // Reconciliation: while open, read the tickets' and alerts' states back every interval, so a resolution whose
+  // webhook never arrived is still noticed. Bounded cost: one read per readable open link per interval.
+  const reconcileEvery = s.settings.reconcileIntervalMs ?? 0;
+  const readable = () => s.connectors.filter((ref) => READABLE.has(ref.provider) && ['open', 'acknowledged'].includes(s.links[ref.id]?.status ?? ''));
+  const canReconcile = () => reconcileEvery > 0 && opensSettled && readable().length > 0;
   for (;;) {
-    await condition(() => needsAttention() || (workflowInfo().continueAsNewSuggested && opensSettled && redrivesInFlight === 0 && reportsInFlight === 0));
+    const ready = () => needsAttention() || (workflowInfo().continueAsNewSuggested && opensSettled && redrivesInFlight === 0 && reportsInFlight === 0);
+    if (canReconcile() && patched('reconciliation-v1')) {
+      if (!(await condition(ready, reconcileEvery))) {
+        await reconcile();
+        continue;
+      }
+    } else {
+      // Also wake when reconciliation becomes possible (the opens settled), so its timer starts.
+      await condition(() => ready() || canReconcile());
+      if (!ready()) continue;
+    }
     if (s.resolution) break;
     if (s.acknowledgement && !acknowledgedFanOut) {
       acknowledgedFanOut = true;
@@ -355,9 +379,45 @@ export async function incidentWorkflow(input: IncidentWorkflowInput): Promise<In
     switching = true;
     await Promise.all(inflightAcks);
     await condition(() => needsAttention() || canSwitch());
-    switching = false;
-    if (needsAttention() || !canSwitch()) continue;
+    if (needsAttention() || !canSwitch()) {
+      switching = false;
+      continue;
+    }
+    ended = true;
     await continueAsNew<typeof incidentWorkflow>({ incident, carried: s });
+  }
+
+  async function reconcile(): Promise<void> {
+    const results = await Promise.all(
+      readable().map(async (ref) => {
+        const link = s.links[ref.id];
+        try {
+          const state = await reconciling.checkConnector.executeWithOptions({ summary: `${ref.id}: read state (reconciliation)` }, [{
+            incident, connectorId: ref.id, ...(link?.externalRef ? { externalRef: link.externalRef } : {}),
+          }]);
+          return { ref, state };
+        } catch (err) {
+          if (isCancellation(err)) throw err;
+          return { ref, state: 'unreadable' as const };
+        }
+      }),
+    );
+    if (s.status === 'resolved') return; // a signal won the race while we were reading
+    const resolvedAt = results.find((r) => r.state === 'resolved');
+    if (resolvedAt) {
+      s.status = 'resolved';
+      s.resolution = { source: resolvedAt.ref.id, at: now(), reason: 'resolved at the provider (reconciliation)' };
+      markIncidentDirty(s);
+      record(s, now(), 'resolved', { source: resolvedAt.ref.id, detail: `found resolved at ${resolvedAt.ref.provider} by reconciliation; its webhook did not arrive` });
+      return;
+    }
+    const acked = results.find((r) => r.state === 'acknowledged');
+    if (acked && s.status === 'open') {
+      s.status = 'acknowledged';
+      s.acknowledgement = { source: acked.ref.id, at: now() };
+      markIncidentDirty(s);
+      record(s, now(), 'acknowledged', { source: acked.ref.id, detail: `found acknowledged at ${acked.ref.provider} by reconciliation` });
+    }
   }
 
   // ---- resolve ------------------------------------------------------------------------------------------

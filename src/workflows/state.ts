@@ -17,10 +17,12 @@ export const MAX_TIMELINE_PER_BATCH = 200;
  * Continue-as-new carries at most this many timeline entries not yet in the mirror; above it, the switch
  * waits for a mirror write first. Keeps the carried state (one payload, 2 MiB limit) small.
  */
-export const MAX_CARRIED_PENDING = 400;
+export const MAX_CARRIED_PENDING = 2_000;
 
 export interface Settings {
   pagerReResolveDelayMs: number;
+  /** 0 or absent (runs started before reconciliation existed): never. */
+  reconcileIntervalMs?: number;
 }
 
 export interface IncidentState {

@@ -52,6 +52,7 @@ export function resolveSummary(ref: ConnectorRef, link: Link | undefined, again:
 }
 
 export function mirrorSummary(batch: { timeline: unknown[]; links: unknown[] }): string {
+  if (batch.timeline.length === 0 && batch.links.length === 0) return 'mirror: write the incident status';
   const parts = [
     `${batch.timeline.length} timeline ${batch.timeline.length === 1 ? 'entry' : 'entries'}`,
     ...(batch.links.length > 0 ? [`${batch.links.length} ${batch.links.length === 1 ? 'link' : 'links'}`] : []),
@@ -98,7 +99,7 @@ export function currentDetails(v: {
   ].join(' · ');
   const title = `### ${cell(v.incident.title)}`;
   const ids = new Set([...v.connectors.map((c) => c.id), ...Object.keys(v.links)]);
-  if (ids.size === 0) return `${title}\n\n${head}\n\nNo connectors yet.`;
+  if (ids.size === 0) return `No connectors yet.\n\n${head}\n\n${title}`;
   const rows = [...ids].map((id) => {
     const ref = v.connectors.find((c) => c.id === id);
     const link = v.links[id];
@@ -106,5 +107,6 @@ export function currentDetails(v: {
     const state = link ? link.status + (link.error ? ` (${link.error})` : '') : 'not started';
     return `| ${cell(connectorLabel({ id, provider }))} | ${cell(link?.externalRef ?? '—')} | ${cell(state)} |`;
   });
-  return [title, '', head, '', '| connector | ref | state |', '|---|---|---|', ...rows].join('\n');
+  // The table first: the UI shows current details in a short frame, and the connectors matter most.
+  return ['| connector | ref | state |', '|---|---|---|', ...rows, '', head, '', title].join('\n');
 }

@@ -48,6 +48,8 @@ describe('record incident lifecycles for the replay tests', () => {
   let stack: TestStack;
   const dbFile = join(ROOT, 'test-artifacts', `temporal-record-${process.pid}.sqlite`);
   const tenant = uniqueId('recorded');
+  /** A tenant with PagerDuty only: the smallest lifecycle. */
+  const single = uniqueId('single');
   const summary: Record<string, number[]> = {};
 
   beforeAll(async () => {
@@ -55,14 +57,20 @@ describe('record incident lifecycles for the replay tests', () => {
     server = await startDevServer({
       cli: findTemporalCli(),
       dbFile,
-      extraArgs: ['--dynamic-config-value', 'limit.historyCount.suggestContinueAsNew=60'],
+      // Low enough that the continue-as-new lifecycle switches runs a few times, high enough that the
+      // others (about 100 events) stay in one run.
+      extraArgs: ['--dynamic-config-value', 'limit.historyCount.suggestContinueAsNew=150'],
     });
     pd = await new PagerDutyDouble().start();
     og = await new OpsgenieDouble({ apiKey: OG_KEY, processingMs: 0 }).start();
     stack = await startStack({
       temporalAddress: server.address,
       env: {
-        PROBECTL_NOTIFY_CONNECTORS: [`${tenant}|pagerduty|${pd.url}/v2/enqueue|${PD_KEY}`, `${tenant}|opsgenie|${og.url}/v2/alerts|${OG_KEY}`].join(','),
+        PROBECTL_NOTIFY_CONNECTORS: [
+          `${tenant}|pagerduty|${pd.url}/v2/enqueue|${PD_KEY}`,
+          `${tenant}|opsgenie|${og.url}/v2/alerts|${OG_KEY}`,
+          `${single}|pagerduty|${pd.url}/v2/enqueue|${PD_KEY}`,
+        ].join(','),
       },
     });
   });
@@ -76,13 +84,22 @@ describe('record incident lifecycles for the replay tests', () => {
     console.log(`histories written to ${OUT}: ${JSON.stringify(summary)}`);
   });
 
-  const openAndWait = async (overrides = {}) => {
-    const inc = incidentFor(tenant, overrides);
+  const openAndWait = async (overrides = {}, t = tenant, links = 2) => {
+    const inc = incidentFor(t, overrides);
     await stack.incidents.openIncident(inc);
-    await eventually(async () => (await stack.incidents.getIncident(inc.id)).links.every((l) => l.status === 'open'), { what: 'open links' });
-    await eventually(async () => (await stack.incidents.getIncident(inc.id)).links.length === 2, { what: 'both links' });
+    await eventually(async () => {
+      const v = await stack.incidents.getIncident(inc.id);
+      return v.links.length === links && v.links.every((l) => l.status === 'open');
+    }, { what: 'open links' });
     return inc;
   };
+
+  test('one connector: open and resolve (the smallest history)', async () => {
+    const inc = await openAndWait({}, single, 1);
+    await stack.incidents.resolve(inc.id, { tenantId: single, source: 'probectl', at: new Date().toISOString() });
+    await stack.incidents.result(inc.id);
+    summary['one-connector-resolve'] = await save(stack.client, `probectl-${inc.id}`, 'one-connector-resolve');
+  });
 
   test('plain resolve: open on two connectors, resolve from the API', async () => {
     const inc = await openAndWait();
@@ -106,10 +123,10 @@ describe('record incident lifecycles for the replay tests', () => {
   test('continue-as-new: correlated signals across several runs, then resolve', async () => {
     const inc = await openAndWait({ severity: 'error' });
     const key = `probectl-${inc.id}`;
-    for (let i = 0; i < 120; i++) {
+    for (let i = 0; i < 300; i++) {
       await stack.incidents.correlate(inc.id, { tenantId: tenant, signalId: `sig-${i}`, summary: `flap ${i}`, at: new Date().toISOString() });
     }
-    await eventually(async () => (await stack.incidents.getIncident(inc.id) as { correlationCount?: number }).correlationCount === 120, { what: 'all signals' });
+    await eventually(async () => (await stack.incidents.getIncident(inc.id) as { correlationCount?: number }).correlationCount === 300, { what: 'all signals' });
     let runs = 0;
     await eventually(async () => {
       runs = 0;

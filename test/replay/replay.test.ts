@@ -9,6 +9,8 @@ import { join } from 'node:path';
 import type { HistoryAndWorkflowId } from '@temporalio/client';
 import { historyFromJSON } from '@temporalio/common/lib/proto-utils';
 import { DefaultLogger, Runtime, Worker, bundleWorkflowCode, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
+import { checkSearchAttributes, registerSearchAttributes } from '../../src/runtime/search-attributes';
+import { SEARCH_ATTRIBUTES } from '../../src/workflows/search-attributes';
 
 const ROOT = join(__dirname, '..', '..');
 const HISTORIES = join(ROOT, 'test', 'histories');
@@ -63,13 +65,17 @@ describe('replay of recorded incident lifecycles', () => {
     expect(files.filter((f) => f.startsWith('continue-as-new.run-')).length).toBeGreaterThanOrEqual(2);
     const hs = loadHistories();
     for (const { workflowId, history } of hs) {
-      const types = (history.events ?? []).map((e) => e.eventType);
+      const types = ((history as { events?: Array<{ eventType?: unknown }> }).events ?? []).map((e) => e.eventType);
       expect({ workflowId, first: types[0] }).toEqual({ workflowId, first: 1 }); // WorkflowExecutionStarted
       expect(types.length).toBeGreaterThan(10);
     }
     // The inbound lifecycle really skipped its origin; the continue-as-new one really continued.
-    const inbound = JSON.stringify(JSON.parse(readFileSync(join(HISTORIES, 'inbound-resolve.json'), 'utf8')));
-    expect(inbound).toContain('"source":"pagerduty"');
+    type JsonEvent = { eventType: string; workflowExecutionSignaledEventAttributes?: { signalName: string; input?: { payloads?: Array<{ data?: string }> } } };
+    const inbound = JSON.parse(readFileSync(join(HISTORIES, 'inbound-resolve.json'), 'utf8')) as { events: JsonEvent[] };
+    const resolves = inbound.events
+      .filter((e) => e.workflowExecutionSignaledEventAttributes?.signalName === 'resolve')
+      .map((e) => JSON.parse(Buffer.from(e.workflowExecutionSignaledEventAttributes!.input!.payloads![0]!.data!, 'base64').toString('utf8')) as { source: string });
+    expect(resolves.map((r) => r.source)).toEqual(['pagerduty']);
     const canFirst = JSON.parse(readFileSync(join(HISTORIES, 'continue-as-new.run-1.json'), 'utf8')) as { events: Array<{ eventType: string }> };
     expect(canFirst.events.at(-1)!.eventType).toBe('EVENT_TYPE_WORKFLOW_EXECUTION_CONTINUED_AS_NEW');
   });
@@ -106,5 +112,40 @@ describe('replay of recorded incident lifecycles', () => {
     }
     // The first continue-as-new run never reached the resolve: the same change replays fine there.
     expect(results.get('continue-as-new.run-1')).toBeUndefined();
+  });
+});
+
+describe('search attributes: code, dev-server list and setup agree', () => {
+  test('scripts/search-attributes.txt lists exactly the attributes the workflow uses', () => {
+    const listed = readFileSync(join(ROOT, 'scripts', 'search-attributes.txt'), 'utf8')
+      .split('\n').map((l) => l.trim()).filter((l) => l && !l.startsWith('#'))
+      .map((l) => l.split(/\s+/)).map(([name, type]) => `${name}=${type!.toUpperCase()}`);
+    const used = SEARCH_ATTRIBUTES.map((a) => `${a.name}=${a.type.replace('_', '')}`);
+    expect(listed.sort()).toEqual(used.sort());
+  });
+
+  test('registerSearchAttributes adds only what is missing; the worker check names the command to run', async () => {
+    const have: Record<string, number> = { ProbectlTenant: 2 };
+    const added: Array<Record<string, number>> = [];
+    const conn = {
+      operatorService: {
+        listSearchAttributes: async () => ({ customAttributes: { ...have } }),
+        addSearchAttributes: async (req: { searchAttributes: Record<string, number> }) => {
+          added.push(req.searchAttributes);
+          Object.assign(have, req.searchAttributes);
+          return {};
+        },
+      },
+    };
+    await expect(checkSearchAttributes(conn, 'default')).rejects.toThrow(/probectl-notify setup-temporal.*ProbectlStatus/s);
+    expect(await registerSearchAttributes(conn, 'default')).toEqual({
+      added: ['ProbectlStatus', 'ProbectlSeverity', 'ProbectlProviders', 'ProbectlExternalRefs'],
+      present: ['ProbectlTenant'],
+    });
+    expect(added).toEqual([{ ProbectlStatus: 2, ProbectlSeverity: 2, ProbectlProviders: 7, ProbectlExternalRefs: 7 }]);
+    await expect(checkSearchAttributes(conn, 'default')).resolves.toBeUndefined();
+    expect(await registerSearchAttributes(conn, 'default')).toMatchObject({ added: [] });
+    have.ProbectlStatus = 1; // registered as Text by hand: cannot be fixed automatically
+    await expect(registerSearchAttributes(conn, 'default')).rejects.toThrow(/ProbectlStatus \(is Text, needs Keyword\)/);
   });
 });
