@@ -21,7 +21,12 @@ export const DEFAULT_RATE_PER_MIN: Record<Provider, number> = {
 export const MIN_RATE_PER_MIN = 1;
 export const MAX_RATE_PER_MIN = 6_000;
 /** Longer waits are not spent holding an activity slot: the call fails retryably with that delay. */
-export const MAX_WAIT_MS = 60_000;
+/**
+ * Longest pacing wait an activity spends holding a worker slot. A longer wait gives the slot back (a
+ * retryable RateLimited failure whose next retry is at the token's time), so one tenant's storm on its own
+ * keys never starves other tenants' pages of worker slots (fairness, docs/providers.md).
+ */
+export const MAX_WAIT_MS = 2_000;
 
 /** Calls per minute for a connector: its `rate_per_min` option, else the provider default. */
 export function rateFor(c: Pick<ConnectorConfig, 'provider' | 'options'>): number {
