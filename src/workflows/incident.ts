@@ -353,8 +353,11 @@ export async function incidentWorkflow(input: IncidentWorkflowInput): Promise<In
         continue;
       }
     } else {
-      // Also wake when reconciliation becomes possible (the opens settled), so its timer starts.
-      await condition(() => ready() || canReconcile());
+      // Also wake when reconciliation becomes possible (the opens settled), so its timer starts. Only on that
+      // change: a run replaying history from before the patch has canReconcile() true and patched() false, and
+      // waking on canReconcile() itself would spin without ever yielding.
+      const couldReconcile = canReconcile();
+      await condition(() => ready() || (!couldReconcile && canReconcile()));
       if (!ready()) continue;
     }
     if (s.resolution) break;

@@ -118,7 +118,6 @@ describe('continue-as-new under 10,000 correlated signals', () => {
     expect(alerts).toHaveLength(1);
     expect(alerts[0]!.status).toBe('resolved');
     expect(pd.events('trigger').filter((r) => (r.json as { dedup_key?: string }).dedup_key === key)).toHaveLength(1);
-    // eslint-disable-next-line no-console
     console.log(`continue-as-new: ${SIGNALS} signals sent in ${sendSeconds.toFixed(1)} s, ${runs.length} runs`);
   });
 });

@@ -80,7 +80,6 @@ describe('record incident lifecycles for the replay tests', () => {
     await og?.stop();
     await server?.stop();
     for (const suffix of ['', '-wal', '-shm']) rmSync(dbFile + suffix, { force: true });
-    // eslint-disable-next-line no-console
     console.log(`histories written to ${OUT}: ${JSON.stringify(summary)}`);
   });
 
