@@ -5,7 +5,9 @@
  * the activities.
  */
 import type { Duration } from '@temporalio/common';
-import { ActivityCancellationType, proxyActivities, type ActivityInterfaceFor, type ActivityOptions } from '@temporalio/workflow';
+import {
+  ActivityCancellationType, proxyActivities, proxyLocalActivities, type ActivityInterfaceFor, type ActivityOptions,
+} from '@temporalio/workflow';
 import type { Activities } from '../activities';
 import type { Provider } from '../shared/contract';
 
@@ -39,10 +41,18 @@ export function opening(provider: Provider): ActivityInterfaceFor<Activities> {
 }
 
 /** Reading the connector snapshot and the mirror at open: quick, and never blocks a page for long. */
-export const beginning = proxyActivities<Activities>({
+const BEGIN_OPTIONS = {
   startToCloseTimeout: '20 seconds',
   retry: { initialInterval: '500 milliseconds', maximumInterval: '10 seconds' },
-});
+} as const;
+/** Runs from before the `lean-history-v1` patch: an ordinary activity on the task queue. */
+export const beginning = proxyActivities<Activities>(BEGIN_OPTIONS);
+/**
+ * Since `lean-history-v1`: a local activity in the first workflow task (one marker event instead of three
+ * events, no queue wait, no second workflow task before the first page). It only reads the configuration and
+ * one mirror row, and answers `mirror.available = false` itself when Postgres is down.
+ */
+export const beginningLocal = proxyLocalActivities<Activities>(BEGIN_OPTIONS);
 
 /** Mirror writes retry until they land: a Postgres outage delays the mirror, never loses it. */
 /** Reconciliation reads: a few quick tries; a round that fails is simply tried again next interval. */
@@ -55,6 +65,17 @@ export const reconciling = proxyActivities<Activities>({
 
 export const mirroring = proxyActivities<Activities>({
   startToCloseTimeout: '30 seconds',
+  retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '30 seconds' },
+});
+/**
+ * Since `lean-history-v1`: the same write as a local activity (one marker event; no task-queue round trip,
+ * no workflow task of its own). Each retry waits on a workflow timer (`localRetryThreshold: 0`), so during a
+ * Postgres outage the workflow task is held for at most one attempt (the pool's 3 s connect timeout, 5 s
+ * statement timeout) and commands issued next to it still go out.
+ */
+export const mirroringLocal = proxyLocalActivities<Activities>({
+  startToCloseTimeout: '10 seconds',
+  localRetryThreshold: 0,
   retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '30 seconds' },
 });
 

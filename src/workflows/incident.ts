@@ -29,7 +29,9 @@ import type {
 import { incidentKey } from '../shared/ids';
 import { incidentProblems, signalProblems } from '../shared/validate';
 import { truncate } from '../shared/text';
-import { acknowledging, beginning, mirroring, opening, reconciling, reporting, resolving } from './activity-options';
+import {
+  acknowledging, beginning, beginningLocal, mirroring, mirroringLocal, opening, reconciling, reporting, resolving,
+} from './activity-options';
 import { acknowledgeSignal, correlateSignal, redriveSignal, resolveSignal, stateQuery } from './messages';
 import { EXTERNAL_REFS, PROVIDERS, SEVERITY, STATUS, TENANT, indexedValues, signature } from './search-attributes';
 import {
@@ -44,6 +46,8 @@ const PAGERS = new Set(['pagerduty', 'opsgenie']);
 /** Providers whose objects can be read back to notice a missed webhook (PagerDuty's Events key cannot read). */
 const READABLE = new Set(['servicenow', 'jira', 'opsgenie']);
 const now = (): string => new Date().toISOString();
+/** Link states that are an outcome of a provider call: the mirror needs them promptly (inbound reverse lookup). */
+const OUTCOMES = new Set(['open', 'acknowledged', 'resolved', 'failed', 'orphaned']);
 
 /** The scrubbed reason an activity failed, for the link and the timeline. */
 function failureReason(err: unknown): string {
@@ -67,6 +71,21 @@ export async function incidentWorkflow(input: IncidentWorkflowInput): Promise<In
   const s: IncidentState = (input.carried as IncidentState | undefined) ?? initialState(input.incident);
   const incident = s.incident;
   s.run = (s.run ?? 0) + 1;
+  // Fewer history events per incident (docs/workflow-contract.md, "History budget"): beginIncident and mirror
+  // writes as local activities, a mirror write only where it cannot hold back a provider call, search-attribute
+  // upserts once per fan-out. Runs from before the patch replay the old path. (Every patch costs two events:
+  // its marker and a TemporalChangeVersion upsert.)
+  const lean = patched('lean-history-v1');
+  /** Provider calls (open, acknowledge, resolve) in flight. */
+  let providerCalls = 0;
+  const providerCall = async <T>(call: () => Promise<T>): Promise<T> => {
+    providerCalls += 1;
+    try {
+      return await call();
+    } finally {
+      providerCalls -= 1;
+    }
+  };
 
   // ---- handlers: synchronous, they only change state -------------------------------------------------
   setHandler(stateQuery, () => view(s));
@@ -149,13 +168,22 @@ export async function incidentWorkflow(input: IncidentWorkflowInput): Promise<In
   /** A continue-as-new is under way: no new mirror write starts (what is pending is carried), unless too much piles up. */
   let switching = false;
   const mirrorHeld = () => switching && s.pending.timeline.length <= MAX_CARRIED_PENDING;
+  /**
+   * lean-history-v1: a local-activity write holds the workflow task (and the commands in it) until Postgres
+   * answers, so it never runs before beginIncident has finished and, while provider calls are in flight, only
+   * for a link outcome (the inbound reverse lookup reads links from the mirror). Everything else rides along
+   * with that write or waits until the calls settle.
+   */
+  const mirrorDue = () =>
+    !lean || closing || ended ||
+    (s.begun && (providerCalls === 0 || s.pending.linkIds.some((id) => OUTCOMES.has(s.links[id]?.status ?? ''))));
   const mirrorLoop = (async () => {
     for (;;) {
-      await condition(() => (hasMirrorWork(s) && !mirrorHeld()) || closing || ended);
+      await condition(() => (hasMirrorWork(s) && !mirrorHeld() && mirrorDue()) || closing || ended);
       if (ended || !inWorkflowContext() || !hasMirrorWork(s)) return;
       mirrorBusy = true;
       const batch = takeMirrorBatch(s);
-      await mirroring.writeMirror.executeWithOptions({ summary: mirrorSummary(batch) }, [batch]);
+      await (lean ? mirroringLocal : mirroring).writeMirror.executeWithOptions({ summary: mirrorSummary(batch) }, [batch]);
       mirrorBusy = false;
     }
   })();
@@ -177,13 +205,17 @@ export async function incidentWorkflow(input: IncidentWorkflowInput): Promise<In
   });
   let shownDetails = '';
   const uiSynced = () => signature(indexed()) === indexedSig;
+  /** lean-history-v1: a status change is upserted at once, providers and references once the calls settle. */
+  let indexedStatus = atStart.get(STATUS) ?? '';
+  const uiDue = () => !lean || providerCalls === 0 || closing || ended || s.status !== indexedStatus;
   const uiLoop = (async () => {
     for (;;) {
-      await condition(() => closing || ended || !uiSynced() || details() !== shownDetails);
+      await condition(() => closing || ended || (!uiSynced() && uiDue()) || details() !== shownDetails);
       // An evicted run's pending continuation may be flushed after its context is gone: never touch the APIs then.
       if (ended || !inWorkflowContext()) return;
       const v = indexed();
-      if (signature(v) !== indexedSig) {
+      if (signature(v) !== indexedSig && uiDue()) {
+        indexedStatus = v.status;
         upsertSearchAttributes([
           { key: TENANT, value: v.tenant },
           { key: STATUS, value: v.status },
@@ -234,7 +266,7 @@ export async function incidentWorkflow(input: IncidentWorkflowInput): Promise<In
 
   // ---- open ---------------------------------------------------------------------------------------------
   if (!s.begun) {
-    const begun = await beginning.beginIncident.executeWithOptions({ summary: BEGIN_SUMMARY }, [{ incident }]);
+    const begun = await (lean ? beginningLocal : beginning).beginIncident.executeWithOptions({ summary: BEGIN_SUMMARY }, [{ incident }]);
     s.begun = true;
     s.connectors = begun.connectors;
     s.settings = begun.settings;
@@ -281,11 +313,11 @@ export async function incidentWorkflow(input: IncidentWorkflowInput): Promise<In
 
   const acknowledgeOne = async (ref: ConnectorRef, link: Link): Promise<void> => {
     try {
-      await acknowledging.acknowledgeConnector.executeWithOptions({ summary: acknowledgeSummary(ref, link) }, [{
+      await providerCall(() => acknowledging.acknowledgeConnector.executeWithOptions({ summary: acknowledgeSummary(ref, link) }, [{
         incident, connectorId: ref.id,
         ...(link.externalRef ? { externalRef: link.externalRef } : {}),
         ...(s.acknowledgement?.actor ? { actor: s.acknowledgement.actor } : {}),
-      }]);
+      }]));
       if (s.links[ref.id]?.status === 'open') setLink(s, ref, now(), 'acknowledged');
       record(s, now(), 'connector.acknowledged', { connectorId: ref.id });
     } catch (err) {
@@ -309,7 +341,7 @@ export async function incidentWorkflow(input: IncidentWorkflowInput): Promise<In
   const openOne = async (ref: ConnectorRef): Promise<void> => {
     setLink(s, ref, now(), 'pending');
     try {
-      const out = await opening(ref.provider).openConnector.executeWithOptions({ summary: openSummary(ref, incident) }, [{ incident, connectorId: ref.id }]);
+      const out = await providerCall(() => opening(ref.provider).openConnector.executeWithOptions({ summary: openSummary(ref, incident) }, [{ incident, connectorId: ref.id }]));
       setLink(s, ref, now(), 'open', { externalRef: out.externalRef, ...(out.externalUrl ? { externalUrl: out.externalUrl } : {}) });
       record(s, now(), 'connector.opened', { connectorId: ref.id, detail: openedDetail(ref, out.externalRef) });
       if (s.status === 'acknowledged') maybeAcknowledge(ref);
@@ -347,7 +379,8 @@ export async function incidentWorkflow(input: IncidentWorkflowInput): Promise<In
   const canReconcile = () => reconcileEvery > 0 && opensSettled && readable().length > 0;
   for (;;) {
     const ready = () => needsAttention() || (workflowInfo().continueAsNewSuggested && opensSettled && redrivesInFlight === 0 && reportsInFlight === 0);
-    if (canReconcile() && patched('reconciliation-v1')) {
+    // Every lean-history-v1 run postdates reconciliation-v1: no second patch (two more events) for it.
+    if (canReconcile() && (lean || patched('reconciliation-v1'))) {
       if (!(await condition(ready, reconcileEvery))) {
         await reconcile();
         continue;
@@ -450,10 +483,10 @@ export async function incidentWorkflow(input: IncidentWorkflowInput): Promise<In
   const resolveOne = async (ref: ConnectorRef, again: boolean): Promise<void> => {
     const link = s.links[ref.id];
     try {
-      await resolving.resolveConnector.executeWithOptions({ summary: resolveSummary(ref, link, again) }, [{
+      await providerCall(() => resolving.resolveConnector.executeWithOptions({ summary: resolveSummary(ref, link, again) }, [{
         incident, connectorId: ref.id, resolution: resolveInfo,
         ...(link?.externalRef ? { externalRef: link.externalRef } : {}),
-      }]);
+      }]));
       if (!again) {
         setLink(s, ref, now(), 'resolved');
         record(s, now(), 'connector.resolved', { connectorId: ref.id });

@@ -15,12 +15,20 @@ import { SEARCH_ATTRIBUTES } from '../../src/workflows/search-attributes';
 const ROOT = join(__dirname, '..', '..');
 const HISTORIES = join(ROOT, 'test', 'histories');
 const LIFECYCLES = ['plain-resolve', 'inbound-resolve', 'continue-as-new'];
+/** Histories recorded before a patch, kept because runs of that age must still replay. */
+const OLDER = ['before-lean-history-v1'];
 
+/** The current recordings (test/histories/*.json) and the older ones (test/histories/<patch>/*.json). */
 function loadHistories(): HistoryAndWorkflowId[] {
-  return readdirSync(HISTORIES)
-    .filter((f) => f.endsWith('.json'))
-    .sort()
-    .map((f) => ({ workflowId: f.replace(/\.json$/, ''), history: historyFromJSON(JSON.parse(readFileSync(join(HISTORIES, f), 'utf8'))) }));
+  return ['', ...OLDER].flatMap((dir) =>
+    readdirSync(join(HISTORIES, dir))
+      .filter((f) => f.endsWith('.json'))
+      .sort()
+      .map((f) => ({
+        workflowId: join(dir, f.replace(/\.json$/, '')),
+        history: historyFromJSON(JSON.parse(readFileSync(join(HISTORIES, dir, f), 'utf8'))),
+      })),
+  );
 }
 
 async function replayAll(workflowBundle: WorkflowBundleWithSourceMap): Promise<Map<string, Error | undefined>> {
@@ -59,10 +67,12 @@ describe('replay of recorded incident lifecycles', () => {
   });
   afterAll(() => rmSync(scratch, { recursive: true, force: true }));
 
-  test('the committed histories cover the three lifecycles and are real histories', () => {
-    const files = readdirSync(HISTORIES).filter((f) => f.endsWith('.json'));
-    for (const name of LIFECYCLES) expect(files.some((f) => f === `${name}.json` || f.startsWith(`${name}.run-`))).toBe(true);
-    expect(files.filter((f) => f.startsWith('continue-as-new.run-')).length).toBeGreaterThanOrEqual(2);
+  test('the committed histories cover the three lifecycles, before and after each patch, and are real histories', () => {
+    for (const dir of ['', ...OLDER]) {
+      const files = readdirSync(join(HISTORIES, dir)).filter((f) => f.endsWith('.json'));
+      for (const name of LIFECYCLES) expect({ dir, name, found: files.some((f) => f === `${name}.json` || f.startsWith(`${name}.run-`)) }).toEqual({ dir, name, found: true });
+      expect(files.filter((f) => f.startsWith('continue-as-new.run-')).length).toBeGreaterThanOrEqual(2);
+    }
     const hs = loadHistories();
     for (const { workflowId, history } of hs) {
       const types = ((history as { events?: Array<{ eventType?: unknown }> }).events ?? []).map((e) => e.eventType);
@@ -76,6 +86,11 @@ describe('replay of recorded incident lifecycles', () => {
       .filter((e) => e.workflowExecutionSignaledEventAttributes?.signalName === 'resolve')
       .map((e) => JSON.parse(Buffer.from(e.workflowExecutionSignaledEventAttributes!.input!.payloads![0]!.data!, 'base64').toString('utf8')) as { source: string });
     expect(resolves.map((r) => r.source)).toEqual(['pagerduty']);
+    // The current recordings took the patched path, the older ones the path from before it.
+    const patches = (file: string) => [...readFileSync(file, 'utf8').matchAll(/"patch-data"[\s\S]*?"data": "([^"]+)"/g)]
+      .map((m) => (JSON.parse(Buffer.from(m[1]!, 'base64').toString('utf8')) as { id: string }).id);
+    expect(patches(join(HISTORIES, 'inbound-resolve.json'))).toContain('lean-history-v1');
+    for (const d of OLDER) expect(patches(join(HISTORIES, d, 'inbound-resolve.json'))).not.toContain('lean-history-v1');
     const canFirst = JSON.parse(readFileSync(join(HISTORIES, 'continue-as-new.run-1.json'), 'utf8')) as { events: Array<{ eventType: string }> };
     expect(canFirst.events.at(-1)!.eventType).toBe('EVENT_TYPE_WORKFLOW_EXECUTION_CONTINUED_AS_NEW');
   });
@@ -83,7 +98,7 @@ describe('replay of recorded incident lifecycles', () => {
   test('every recorded history replays against the current workflow code', async () => {
     const bundle = await bundleWorkflowCode({ workflowsPath: require.resolve('../../src/workflows'), logger: new DefaultLogger('WARN') });
     const results = await replayAll(bundle);
-    expect(results.size).toBeGreaterThanOrEqual(4);
+    expect(results.size).toBeGreaterThanOrEqual(8);
     const failures = [...results].filter(([, e]) => e).map(([id, e]) => `${id}: ${e!.message}`);
     expect(failures).toEqual([]);
   });
@@ -93,7 +108,7 @@ describe('replay of recorded incident lifecycles', () => {
       src.replace('  // ---- open ----', "  await sleep('1 second'); // deliberate non-deterministic change\n  // ---- open ----"),
     );
     const results = await replayAll(bundle);
-    expect(results.size).toBeGreaterThanOrEqual(4);
+    expect(results.size).toBeGreaterThanOrEqual(8);
     for (const [id, err] of results) {
       expect({ id, failed: err !== undefined }).toEqual({ id, failed: true });
       expect(`${err?.name} ${err?.message}`).toMatch(/Determinism|Nondeterminism|TMPRL1100/i);
@@ -105,13 +120,14 @@ describe('replay of recorded incident lifecycles', () => {
       src.replace('if (pagers.length > 0 && s.settings.pagerReResolveDelayMs > 0) {', 'if (pagers.length < 0) { // deliberate non-deterministic change'),
     );
     const results = await replayAll(bundle);
-    for (const id of ['plain-resolve', 'inbound-resolve']) {
+    for (const id of ['plain-resolve', 'inbound-resolve'].flatMap((n) => [n, ...OLDER.map((d) => join(d, n))])) {
       const err = results.get(id);
       expect({ id, failed: err !== undefined }).toEqual({ id, failed: true });
       expect(`${err?.name} ${err?.message}`).toMatch(/Determinism|Nondeterminism|TMPRL1100/i);
     }
     // The first continue-as-new run never reached the resolve: the same change replays fine there.
     expect(results.get('continue-as-new.run-1')).toBeUndefined();
+    for (const d of OLDER) expect(results.get(join(d, 'continue-as-new.run-1'))).toBeUndefined();
   });
 });
 
