@@ -7,6 +7,7 @@ import { ConfigError } from './config/errors';
 import { connectionOptions } from './config/temporal';
 import type { AppConfig } from './config/load';
 import { MirrorStore } from './db/mirror-store';
+import { prebuiltBundle } from './runtime/workflow-bundle';
 import type { Logger } from './observability/logger';
 
 export interface WorkerHandle {
@@ -46,11 +47,13 @@ export async function startWorker(opts: StartWorkerOptions): Promise<WorkerHandl
   const ownConnection = !opts.connection;
   const connection = opts.connection ?? (await NativeConnection.connect(connectionOptions(config.temporal)));
   const activities = createActivities({ config, connectors: config.connectors, http, mirror: new MirrorStore(opts.pool) });
+  // The build's bundle (dist/workflow-bundle.js) when running compiled; otherwise bundled here at start.
+  const workflowBundle = opts.workflowBundle ?? prebuiltBundle(__dirname);
   const worker = await Worker.create({
     connection,
     namespace: config.temporal.namespace,
     taskQueue: config.temporal.taskQueue,
-    ...(opts.workflowBundle ? { workflowBundle: opts.workflowBundle } : { workflowsPath: require.resolve('./workflows') }),
+    ...(workflowBundle ? { workflowBundle } : { workflowsPath: require.resolve('./workflows') }),
     activities,
     // A killed worker's activities are retried elsewhere after their heartbeat timeout; on SIGTERM the
     // worker stops polling and lets running activities finish within this grace period.
@@ -59,7 +62,10 @@ export async function startWorker(opts: StartWorkerOptions): Promise<WorkerHandl
     // (short, continued-as-new) history on its next signal.
     maxCachedWorkflows: config.maxCachedWorkflows,
   });
-  log.info({ taskQueue: config.temporal.taskQueue, namespace: config.temporal.namespace, connectors: config.connectors.all.length }, 'worker started');
+  log.info({
+    taskQueue: config.temporal.taskQueue, namespace: config.temporal.namespace, connectors: config.connectors.all.length,
+    workflowCode: workflowBundle && 'codePath' in workflowBundle ? workflowBundle.codePath : workflowBundle ? 'prebuilt (in memory)' : 'bundled at start',
+  }, 'worker started');
   const done = worker.run().finally(async () => {
     await http.close();
     if (ownConnection) await connection.close();
