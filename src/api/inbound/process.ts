@@ -90,11 +90,15 @@ export async function processDelivery(
     if (mirrored === 'resolved') return { outcome: 'duplicate', why: 'the incident is resolved' };
     if (event.kind === 'acknowledged' && mirrored === 'acknowledged') return { outcome: 'duplicate', why: 'the incident is acknowledged' };
 
-    // 3. The incident's workflow: its tenant (fixed at start) must be the credential's, as on /v1.
-    const owner = await backing('Temporal', () => deps.incidents.tenantOf(incidentId));
-    if (!owner) return matches.length > 0 ? { outcome: 'duplicate', why: 'the workflow is closed' } : UNKNOWN;
-    if (owner.tenantId !== tenantId) return UNKNOWN; // another tenant's incident does not exist for this one
-    if (owner.status !== 'RUNNING') return { outcome: 'duplicate', why: 'the workflow is closed' };
+    // 3. Found by the payload's key only: the incident's workflow must belong to the credential's tenant (fixed
+    // at start), as on /v1. A mirror match needs no such call: the row is under this tenant's row-level
+    // security and was written by that very workflow; a closed workflow answers the signal with "not found".
+    if (matches.length === 0) {
+      const owner = await backing('Temporal', () => deps.incidents.tenantOf(incidentId));
+      if (!owner) return UNKNOWN;
+      if (owner.tenantId !== tenantId) return UNKNOWN; // another tenant's incident does not exist for this one
+      if (owner.status !== 'RUNNING') return { outcome: 'duplicate', why: 'the workflow is closed' };
+    }
 
     const signal = {
       tenantId,
