@@ -25,6 +25,7 @@ const flag = (name: string) => argv.includes(`--${name}`);
 const opt = (name: string, fallback: string) => argv.find((a) => a.startsWith(`--${name}=`))?.split('=').slice(1).join('=') ?? fallback;
 if (flag('help')) {
   process.stdout.write(`usage: npm run bench -- [--quick] [--tenants=N] [--steps=5,10,20,...] [--step-seconds=S]
+  [--no-eager-activities] [--dynamic-config=key=value ...] [--max-cached-workflows=N] [--inbound-rate=N] [--inbound-seconds=S] [--inbound-concurrency=N]
   [--memory-incidents=N] [--memory-minutes=M] [--sqlite-sync=OFF|NORMAL] [--sqlite-journal=WAL] [--keep]\n`);
   process.exit(0);
 }
@@ -39,11 +40,25 @@ const O = {
   resolveSample: Number(opt('resolve-sample', quick ? '10' : '100')),
   inboundSeconds: Number(opt('inbound-seconds', quick ? '2' : '10')),
   inboundConcurrency: Number(opt('inbound-concurrency', '16')),
+  inboundRate: Number(opt('inbound-rate', '500')),
+  /** PROBECTL_NOTIFY_MAX_CACHED_WORKFLOWS for the worker; empty: the service's default. */
+  maxCachedWorkflows: opt('max-cached-workflows', ''),
   memoryIncidents: Number(opt('memory-incidents', quick ? '300' : '10000')),
   memoryMinutes: Number(opt('memory-minutes', quick ? '1' : '8')),
   sqlite: { journalMode: opt('sqlite-journal', 'WAL'), synchronous: opt('sqlite-sync', 'OFF') },
+  /**
+   * Dev server dynamic config. By default what scripts/temporal-dev-server.sh sets (eager activity dispatch);
+   * --no-eager-activities leaves the server's default; --dynamic-config=key=value (repeatable) adds settings.
+   */
+  dynamicConfig: [
+    ...(flag('no-eager-activities') ? [] : ['system.enableActivityEagerExecution=true']),
+    ...argv.filter((a) => a.startsWith('--dynamic-config=')).map((a) => a.slice('--dynamic-config='.length)),
+  ],
   keep: flag('keep'),
 };
+
+/** The worker's node arguments in docker-compose.yml (NODE_OPTIONS there). */
+const WORKER_NODE_ARGS = '--max-old-space-size=256';
 
 const log = (msg: string) => process.stdout.write(`[bench ${new Date().toISOString().slice(11, 19)} load ${load()[0]}] ${msg}\n`);
 
@@ -64,7 +79,7 @@ async function main(): Promise<void> {
   const m: Machine = machine();
   log(`machine: ${m.cpuModel}, ${m.cores} cores, ${m.ramGiB} GiB, node ${m.node}; mode ${quick ? 'quick' : 'full'}`);
   const fleet = await new Fleet(runTag).start();
-  const stack = new BenchStack(O.sqlite);
+  const stack = new BenchStack(O.sqlite, O.dynamicConfig);
   const results: Record<string, unknown> = {};
   const problems: string[] = [];
   try {
@@ -89,8 +104,11 @@ async function main(): Promise<void> {
       PROBECTL_NOTIFY_API_PORT: String(apiPort),
       PROBECTL_NOTIFY_SHUTDOWN_DELAY: '100ms',
       LOG_LEVEL: 'warn',
+      ...(O.maxCachedWorkflows ? { PROBECTL_NOTIFY_MAX_CACHED_WORKFLOWS: O.maxCachedWorkflows } : {}),
     };
-    const worker = stack.spawn('worker', env);
+    // The worker runs as the compose file runs it (heap capped at 256 MB); BENCH_WORKER_NODE_ARGS replaces the
+    // node arguments, e.g. "--cpu-prof --cpu-prof-dir=test-artifacts/prof" to profile it.
+    const worker = stack.spawn('worker', env, (process.env.BENCH_WORKER_NODE_ARGS ?? WORKER_NODE_ARGS).split(' ').filter(Boolean));
     const api = stack.spawn('api', env);
     const apiBase = `http://127.0.0.1:${apiPort}`;
     const agent = new Agent({ connections: 256, keepAliveTimeout: 30_000 });
@@ -281,6 +299,25 @@ async function main(): Promise<void> {
     // ---- 4. inbound verified deliveries per second -----------------------------------------------------------
     {
       const resolved = lat.batch.filter((o) => fleet.allReached(o.id, 'resolve', 'pagerduty'));
+      const openOnes = opened.filter((o) => o.id.includes('-s') && fleet.allReached(o.id, 'open') && !fleet.arrivals.get(o.id)?.resolve.opsgenie);
+      // The target's question: at an offered 500 deliveries/s (open loop, not waiting for answers), how fast
+      // is each answered?
+      const atRate = async (kind: 'resolved' | 'acknowledged', pool: readonly Opened[]) => {
+        const answers: number[] = [];
+        const statuses: string[] = [];
+        const p = await paced(O.inboundRate, O.inboundSeconds * 1000, async (i) => {
+          const o = pool[i % Math.max(1, pool.length)];
+          if (!o) return;
+          const r = await deliver(o.tenant, o.id, kind, randomUUID());
+          answers.push(r.ms);
+          statuses.push(`${r.status} ${safeOutcome(r.text)}`);
+        });
+        return { offeredPerSecond: O.inboundRate, achievedPerSecond: p.achievedRate, skipped: p.skipped, deliveries: answers.length, answer: summarize(answers), outcomes: countBy(statuses) };
+      };
+      // First, on a settled stack: the closed-loop acknowledgements below leave fan-outs running.
+      const dupAtRate = await atRate('resolved', resolved);
+      const ackAtRate = await atRate('acknowledged', openOnes);
+      log(`inbound at ${O.inboundRate}/s offered: dup p99 ${dupAtRate.answer?.p99} ms (achieved ${dupAtRate.achievedPerSecond}/s), ack p99 ${ackAtRate.answer?.p99} ms (achieved ${ackAtRate.achievedPerSecond}/s)`);
       const dupAnswers: number[] = [];
       const dupStatus: string[] = [];
       const dup = await closedLoop(O.inboundConcurrency, O.inboundSeconds * 1000, async (i) => {
@@ -289,7 +326,6 @@ async function main(): Promise<void> {
         dupAnswers.push(r.ms);
         dupStatus.push(`${r.status} ${safeOutcome(r.text)}`);
       });
-      const openOnes = opened.filter((o) => o.id.includes('-s') && fleet.allReached(o.id, 'open') && !fleet.arrivals.get(o.id)?.resolve.opsgenie);
       const ackAnswers: number[] = [];
       const ackStatus: string[] = [];
       const ack = await closedLoop(O.inboundConcurrency, O.inboundSeconds * 1000, async (i) => {
@@ -308,8 +344,9 @@ async function main(): Promise<void> {
       results.inboundThroughput = {
         concurrency: O.inboundConcurrency,
         seconds: O.inboundSeconds,
+        atRate: { duplicateResolutions: dupAtRate, acknowledgements: ackAtRate },
         duplicateResolutions: { what: 'verified resolution of an already-resolved incident, unique delivery id: verify, record delivery id, mirror lookup, 200 duplicate', ...figure(dup, dupAnswers, dupStatus) },
-        acknowledgements: { what: 'verified acknowledgement of an open incident: verify, record delivery id, mirror lookup, describe + signal the workflow, 202', ...figure(ack, ackAnswers, ackStatus) },
+        acknowledgements: { what: 'verified acknowledgement of an open incident: verify, record delivery id, mirror lookup, signal the workflow, 202', ...figure(ack, ackAnswers, ackStatus) },
       };
       log(`inbound: dup ${figure(dup, dupAnswers, dupStatus).perSecond}/s, ack ${figure(ack, ackAnswers, ackStatus).perSecond}/s`);
     }
@@ -366,7 +403,7 @@ async function main(): Promise<void> {
     command: `npm run bench${argv.length ? ` -- ${argv.join(' ')}` : ''}`,
     mode: quick ? 'quick' : 'full',
     machine: m,
-    settings: { ...O, sqlitePragmas: `journal_mode=${O.sqlite.journalMode}, synchronous=${O.sqlite.synchronous}`, pacing: 'rate_per_min=6000 on every connector', logLevel: 'warn' },
+    settings: { ...O, workerNodeArgs: process.env.BENCH_WORKER_NODE_ARGS ?? WORKER_NODE_ARGS, sqlitePragmas: `journal_mode=${O.sqlite.journalMode}, synchronous=${O.sqlite.synchronous}`, pacing: 'rate_per_min=6000 on every connector', logLevel: 'warn' },
     results,
     problems: problems.slice(0, 50),
     missingFigures: missingFigures(results),
@@ -440,6 +477,8 @@ function missingFigures(r: Record<string, any>): string[] {
     ['rawThroughput.steps', r.rawThroughput?.steps?.length ? r.rawThroughput.steps : undefined],
     ['inboundThroughput.duplicateResolutions', r.inboundThroughput?.duplicateResolutions?.answer],
     ['inboundThroughput.acknowledgements', r.inboundThroughput?.acknowledgements?.answer],
+    ['inboundThroughput.atRate.duplicateResolutions', r.inboundThroughput?.atRate?.duplicateResolutions?.answer],
+    ['inboundThroughput.atRate.acknowledgements', r.inboundThroughput?.atRate?.acknowledgements?.answer],
     ['memory.workerRssMB', r.memory?.workerRssMB],
     ['memory.apiRssMB', r.memory?.apiRssMB],
     ['memory.postgres', r.memory?.postgres?.perIncidentBytes],

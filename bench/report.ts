@@ -24,13 +24,16 @@ export function renderMarkdown(r: Any): string {
   const hp = R.history?.probectlResolve;
   const sustained = R.throughput?.sustainedPerSecond;
   const rawSustained = R.rawThroughput?.sustainedPerSecond;
+  const atRateRow = (what: string, a: Any) =>
+    `| inbound ${what} offered at ${a?.offeredPerSecond ?? '–'}/s (achieved ${a?.achievedPerSecond ?? '–'}/s), answer | ${a?.answer?.p50 ?? '–'} | ${a?.answer?.p95 ?? '–'} | ${a?.answer?.p99 ?? '–'} | ${a?.answer?.max ?? '–'} | ${a?.deliveries ?? '–'} | | | ≥ 500/s, p99 ≤ 25 | ${verdict(a?.answer ? a.achievedPerSecond >= 500 * 0.98 && a.skipped === 0 && a.answer.p99 <= 25 : undefined)} |`;
   const lines = [
     `## Run of ${r.date} (${r.mode})`,
     '',
     `Machine: ${m.cpuModel}, ${m.cores} cores, ${m.ramGiB} GiB RAM, Node ${m.node}, Linux ${m.kernel}. ` +
       `Load average (1/5/15 min) at start ${m.loadAvgAtStart.join(' / ')}, at end ${(m.loadAvgAtEnd ?? []).join(' / ')}.`,
     `Command: \`${r.command}\`. Temporal dev server SQLite pragmas: ${r.settings.sqlitePragmas}. ` +
-      `${r.settings.tenants} tenants × 6 connectors, pacing ${r.settings.pacing}; worker and API log level ${r.settings.logLevel}.`,
+      `${r.settings.tenants} tenants × 6 connectors, pacing ${r.settings.pacing}; worker and API log level ${r.settings.logLevel}; worker node arguments \`${r.settings.workerNodeArgs || 'none'}\`, workflow cache ${r.settings.maxCachedWorkflows || 'default'}` +
+      `${r.settings.dynamicConfig?.length ? `; dev server dynamic config ${r.settings.dynamicConfig.join(', ')}` : ''}.`,
     '',
     'Latencies in ms (open is `POST /v1/incidents` sent → the request that creates the object reaches the double).',
     '',
@@ -42,8 +45,10 @@ export function renderMarkdown(r: Any): string {
     row('inbound resolution → HTTP answer', inb.answer, undefined, '', undefined),
     row('inbound resolution → other five resolved', inb.othersResolved, raw.othersResolved, '', undefined),
     `| sustained incidents/s (p99 open → all six ≤ 1 s) | ${sustained ?? '–'} | | | | | ${rawSustained ?? '–'} | ${ratio(sustained, rawSustained)} | ≥ 50 | ${verdict(sustained === undefined ? undefined : sustained >= 50)} |`,
-    `| inbound verified deliveries/s (duplicate resolutions), answer | ${dup?.answer?.p50 ?? '–'} | ${dup?.answer?.p95 ?? '–'} | ${dup?.answer?.p99 ?? '–'} | ${dup?.answer?.max ?? '–'} | ${dup?.deliveries ?? '–'} | | | ≥ 500/s, p99 ≤ 25 | ${verdict(dup ? dup.perSecond >= 500 && dup.answer.p99 <= 25 : undefined)} (${dup?.perSecond ?? '–'}/s) |`,
-    `| inbound verified deliveries/s (acknowledgements → signal), answer | ${ack?.answer?.p50 ?? '–'} | ${ack?.answer?.p95 ?? '–'} | ${ack?.answer?.p99 ?? '–'} | ${ack?.answer?.max ?? '–'} | ${ack?.deliveries ?? '–'} | | | ≥ 500/s, p99 ≤ 25 | ${verdict(ack ? ack.perSecond >= 500 && ack.answer.p99 <= 25 : undefined)} (${ack?.perSecond ?? '–'}/s) |`,
+    atRateRow('duplicate resolutions', R.inboundThroughput?.atRate?.duplicateResolutions),
+    atRateRow('acknowledgements', R.inboundThroughput?.atRate?.acknowledgements),
+    `| inbound capacity, closed loop of ${R.inboundThroughput?.concurrency ?? '–'} clients (duplicate resolutions), answer | ${dup?.answer?.p50 ?? '–'} | ${dup?.answer?.p95 ?? '–'} | ${dup?.answer?.p99 ?? '–'} | ${dup?.answer?.max ?? '–'} | ${dup?.deliveries ?? '–'} | | | | ${dup?.perSecond ?? '–'}/s |`,
+    `| inbound capacity, closed loop (acknowledgements), answer | ${ack?.answer?.p50 ?? '–'} | ${ack?.answer?.p95 ?? '–'} | ${ack?.answer?.p99 ?? '–'} | ${ack?.answer?.max ?? '–'} | ${ack?.deliveries ?? '–'} | | | | ${ack?.perSecond ?? '–'}/s |`,
     `| worker RSS with ${mem.openIncidents ?? '–'} open incidents (peak) | ${mb(mem.workerRssMB)} (${mb(mem.workerPeakRssMB)}) | | | | | | | ≤ 400 MB at 10,000 | ${verdict(mem.workerRssMB === undefined ? undefined : mem.workerRssMB <= 400 && mem.openIncidents >= 10_000 ? true : mem.workerRssMB <= 400 ? undefined : false)} |`,
     `| API RSS (peak) | ${mb(mem.apiRssMB)} (${mb(mem.apiPeakRssMB)}) | | | | | | | | |`,
     `| Postgres per incident (${mem.incidentsInRun ?? '–'} incidents) | ${kb(mem.postgres?.perIncidentBytes)} | | | | | | | | |`,

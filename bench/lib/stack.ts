@@ -37,7 +37,8 @@ export class BenchStack {
   #connection?: Connection;
   children: Child[] = [];
 
-  constructor(readonly sqlite: SqliteSettings) {
+  /** `dynamicConfig`: extra `--dynamic-config-value key=value` settings for the dev server (A/B comparisons). */
+  constructor(readonly sqlite: SqliteSettings, readonly dynamicConfig: readonly string[] = []) {
     this.dir = join(this.root, 'test-artifacts', `bench-${process.pid}`);
   }
 
@@ -61,6 +62,7 @@ export class BenchStack {
         '--db-filename', this.sqliteFile,
         '--sqlite-pragma', `journal_mode=${this.sqlite.journalMode}`,
         '--sqlite-pragma', `synchronous=${this.sqlite.synchronous}`,
+        ...this.dynamicConfig.flatMap((kv) => ['--dynamic-config-value', kv]),
       ],
     });
     this.#connection = await Connection.connect({ address: this.temporal.address });
@@ -78,9 +80,9 @@ export class BenchStack {
   }
 
   /** `node <build>/src/main.js <role>` with `env` (and nothing else from this process but PATH and HOME). */
-  spawn(role: 'worker' | 'api', env: Record<string, string>): Child {
+  spawn(role: 'worker' | 'api', env: Record<string, string>, nodeArgs: readonly string[] = []): Child {
     const main = join(__dirname, '..', '..', 'src', 'main.js');
-    const child = spawn(process.execPath, [main, role], {
+    const child = spawn(process.execPath, [...nodeArgs, main, role], {
       cwd: this.root,
       env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', ...env },
       stdio: ['ignore', 'pipe', 'pipe'],
