@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Starts the Temporal dev server for local use: SQLite file in .data/ (ignored by git), gRPC on
 # ${TEMPORAL_PORT:-7233}, the UI on ${TEMPORAL_UI_PORT:-8233}, the project's search attributes registered.
+# Eager activity dispatch is on: the opens an incident schedules go to the worker with its workflow-task
+# answer instead of through the task queue (docs/benchmarks.md has the measured effect).
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 root="$(cd "$here/.." && pwd)"
@@ -19,4 +21,5 @@ exec "$cli" server start-dev \
   --db-filename "$data/temporal.sqlite" \
   --sqlite-pragma journal_mode=WAL --sqlite-pragma synchronous=NORMAL \
   --log-level "${TEMPORAL_LOG_LEVEL:-warn}" \
+  --dynamic-config-value system.enableActivityEagerExecution=true \
   "${args[@]}" "$@"
