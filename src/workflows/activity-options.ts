@@ -54,7 +54,6 @@ export const beginning = proxyActivities<Activities>(BEGIN_OPTIONS);
  */
 export const beginningLocal = proxyLocalActivities<Activities>(BEGIN_OPTIONS);
 
-/** Mirror writes retry until they land: a Postgres outage delays the mirror, never loses it. */
 /** Reconciliation reads: a few quick tries; a round that fails is simply tried again next interval. */
 export const reconciling = proxyActivities<Activities>({
   startToCloseTimeout: '30 seconds',
@@ -63,15 +62,16 @@ export const reconciling = proxyActivities<Activities>({
   retry: { initialInterval: '1 second', maximumAttempts: 3, nonRetryableErrorTypes: NON_RETRYABLE },
 });
 
+/** Mirror writes retry until they land: a Postgres outage delays the mirror, never loses it. */
 export const mirroring = proxyActivities<Activities>({
   startToCloseTimeout: '30 seconds',
   retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '30 seconds' },
 });
 /**
- * Since `lean-history-v1`: the same write as a local activity (one marker event; no task-queue round trip,
- * no workflow task of its own). Each retry waits on a workflow timer (`localRetryThreshold: 0`), so during a
- * Postgres outage the workflow task is held for at most one attempt (the pool's 3 s connect timeout, 5 s
- * statement timeout) and commands issued next to it still go out.
+ * Since `lean-history-v1`, small writes caused by a fan-out: the same write as a local activity (one marker
+ * event; no task-queue round trip, no workflow task of its own). Each retry waits on a workflow timer
+ * (`localRetryThreshold: 0`), so during a Postgres outage the workflow task is held for at most one attempt
+ * (the pool's 3 s connect timeout, 5 s statement timeout) and the commands next to it still go out.
  */
 export const mirroringLocal = proxyLocalActivities<Activities>({
   startToCloseTimeout: '10 seconds',
