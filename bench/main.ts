@@ -57,8 +57,9 @@ const O = {
   keep: flag('keep'),
 };
 
-/** The worker's node arguments in docker-compose.yml (NODE_OPTIONS there). */
+/** The worker's node arguments and extra environment in docker-compose.yml (NODE_OPTIONS, MALLOC_ARENA_MAX). */
 const WORKER_NODE_ARGS = '--max-old-space-size=256';
+const WORKER_ENV = 'MALLOC_ARENA_MAX=2';
 
 const log = (msg: string) => process.stdout.write(`[bench ${new Date().toISOString().slice(11, 19)} load ${load()[0]}] ${msg}\n`);
 
@@ -108,7 +109,9 @@ async function main(): Promise<void> {
     };
     // The worker runs as the compose file runs it (heap capped at 256 MB); BENCH_WORKER_NODE_ARGS replaces the
     // node arguments, e.g. "--cpu-prof --cpu-prof-dir=test-artifacts/prof" to profile it.
-    const worker = stack.spawn('worker', env, (process.env.BENCH_WORKER_NODE_ARGS ?? WORKER_NODE_ARGS).split(' ').filter(Boolean));
+    // BENCH_WORKER_ENV="K=V K2=V2" replaces the worker's extra environment (default: as docker-compose.yml).
+    const workerEnv = Object.fromEntries((process.env.BENCH_WORKER_ENV ?? WORKER_ENV).split(' ').filter((kv) => kv.includes('=')).map((kv) => [kv.slice(0, kv.indexOf('=')), kv.slice(kv.indexOf('=') + 1)]));
+    const worker = stack.spawn('worker', { ...env, ...workerEnv }, (process.env.BENCH_WORKER_NODE_ARGS ?? WORKER_NODE_ARGS).split(' ').filter(Boolean));
     const api = stack.spawn('api', env);
     const apiBase = `http://127.0.0.1:${apiPort}`;
     const agent = new Agent({ connections: 256, keepAliveTimeout: 30_000 });
@@ -403,7 +406,7 @@ async function main(): Promise<void> {
     command: `npm run bench${argv.length ? ` -- ${argv.join(' ')}` : ''}`,
     mode: quick ? 'quick' : 'full',
     machine: m,
-    settings: { ...O, workerNodeArgs: process.env.BENCH_WORKER_NODE_ARGS ?? WORKER_NODE_ARGS, sqlitePragmas: `journal_mode=${O.sqlite.journalMode}, synchronous=${O.sqlite.synchronous}`, pacing: 'rate_per_min=6000 on every connector', logLevel: 'warn' },
+    settings: { ...O, workerNodeArgs: process.env.BENCH_WORKER_NODE_ARGS ?? WORKER_NODE_ARGS, workerEnv: process.env.BENCH_WORKER_ENV ?? WORKER_ENV, sqlitePragmas: `journal_mode=${O.sqlite.journalMode}, synchronous=${O.sqlite.synchronous}`, pacing: 'rate_per_min=6000 on every connector', logLevel: 'warn' },
     results,
     problems: problems.slice(0, 50),
     missingFigures: missingFigures(results),
