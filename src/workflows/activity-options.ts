@@ -63,21 +63,15 @@ export const reconciling = proxyActivities<Activities>({
 });
 
 /** Mirror writes retry until they land: a Postgres outage delays the mirror, never loses it. */
-export const mirroring = proxyActivities<Activities>({
-  startToCloseTimeout: '30 seconds',
-  retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '30 seconds' },
-});
+const MIRROR_RETRY = { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '30 seconds' } as const;
+export const mirroring = proxyActivities<Activities>({ startToCloseTimeout: '30 seconds', retry: MIRROR_RETRY });
 /**
  * Since `lean-history-v1`, small writes caused by a fan-out: the same write as a local activity (one marker
  * event; no task-queue round trip, no workflow task of its own). Each retry waits on a workflow timer
  * (`localRetryThreshold: 0`), so during a Postgres outage the workflow task is held for at most one attempt
  * (the pool's 3 s connect timeout, 5 s statement timeout) and the commands next to it still go out.
  */
-export const mirroringLocal = proxyLocalActivities<Activities>({
-  startToCloseTimeout: '10 seconds',
-  localRetryThreshold: 0,
-  retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '30 seconds' },
-});
+export const mirroringLocal = proxyLocalActivities<Activities>({ startToCloseTimeout: '10 seconds', localRetryThreshold: 0, retry: MIRROR_RETRY });
 
 /** The callback to probectl retries until it is delivered: no attempt limit, at most a minute apart. */
 export const reporting = proxyActivities<Activities>({
