@@ -4,10 +4,10 @@
  * the open-incidents gauge (Temporal visibility, this task queue). Counts are exact: the registry is this
  * test file's own (jest gives each file a fresh module registry) and only this file's worker feeds it.
  */
-import { PagerDutyDouble } from '../../src/sandbox/doubles/pagerduty';
+import type { PagerDutyDouble } from '../../src/sandbox/doubles/pagerduty';
 import { openIncidentsFromVisibility } from '../../src/observability/open-incidents';
 import { eventually, uniqueId } from '../helpers/shared';
-import { incidentFor, startStack, type TestStack } from '../helpers/stack';
+import { incidentFor, startPagerDutyStack, type TestStack } from '../helpers/stack';
 
 const ROUTING_KEY = 'R0UT1NGKEYmetrics000000000000001';
 
@@ -31,13 +31,7 @@ describe('/metrics after a scripted lifecycle', () => {
   const token = 'tok-metrics-0123456789abcdef';
 
   beforeAll(async () => {
-    pd = await new PagerDutyDouble().start();
-    stack = await startStack({
-      env: {
-        PROBECTL_NOTIFY_CONNECTORS: `${tenant}|pagerduty|${pd.url}/v2/enqueue|${ROUTING_KEY}`,
-        PROBECTL_NOTIFY_API_TOKENS: `${tenant}:${token}`,
-      },
-    });
+    ({ pd, stack } = await startPagerDutyStack(tenant, ROUTING_KEY, token));
     // No caching in the test: the gauge is read fresh on every scrape.
     stack.metrics.setOpenIncidentsSource(openIncidentsFromVisibility(stack.client, stack.config.temporal.taskQueue), 0);
   });

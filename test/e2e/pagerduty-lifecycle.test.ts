@@ -1,6 +1,6 @@
-import { PagerDutyDouble } from '../../src/sandbox/doubles/pagerduty';
+import type { PagerDutyDouble } from '../../src/sandbox/doubles/pagerduty';
 import { eventually, sleep, uniqueId } from '../helpers/shared';
-import { incidentFor, startStack, type TestStack } from '../helpers/stack';
+import { incidentFor, startPagerDutyStack, type TestStack } from '../helpers/stack';
 
 const ROUTING_KEY = 'R0UT1NGKEY5ecretForTests00000001';
 
@@ -11,13 +11,7 @@ describe('PagerDuty lifecycle on the real dev server and Postgres', () => {
   const token = 'tok-acme-0123456789abcdef';
 
   beforeAll(async () => {
-    pd = await new PagerDutyDouble().start();
-    stack = await startStack({
-      env: {
-        PROBECTL_NOTIFY_CONNECTORS: `${tenant}|pagerduty|${pd.url}/v2/enqueue|${ROUTING_KEY}`,
-        PROBECTL_NOTIFY_API_TOKENS: `${tenant}:${token}`,
-      },
-    });
+    ({ pd, stack } = await startPagerDutyStack(tenant, ROUTING_KEY, token));
   });
   afterAll(async () => {
     await stack?.stop();

@@ -14,6 +14,7 @@ import { createLogger, type Logger } from '../../src/observability/logger';
 import { PrometheusInboundMetrics } from '../../src/observability/inbound-bridge';
 import { metrics as processMetrics, type NotifyMetrics } from '../../src/observability/metrics';
 import { openIncidentsFromVisibility } from '../../src/observability/open-incidents';
+import { PagerDutyDouble } from '../../src/sandbox/doubles/pagerduty';
 import { startWorker, type WorkerHandle } from '../../src/worker';
 import { sharedStack, uniqueId } from './shared';
 
@@ -139,4 +140,16 @@ export function incidentFor(tenantId: string, overrides: Partial<import('../../s
     openedAt: new Date().toISOString(),
     ...overrides,
   };
+}
+
+/** A PagerDuty double and a stack whose one tenant has that connector and one API token (the smallest lifecycle). */
+export async function startPagerDutyStack(tenant: string, routingKey: string, token: string): Promise<{ pd: PagerDutyDouble; stack: TestStack }> {
+  const pd = await new PagerDutyDouble().start();
+  const stack = await startStack({
+    env: {
+      PROBECTL_NOTIFY_CONNECTORS: `${tenant}|pagerduty|${pd.url}/v2/enqueue|${routingKey}`,
+      PROBECTL_NOTIFY_API_TOKENS: `${tenant}:${token}`,
+    },
+  });
+  return { pd, stack };
 }
