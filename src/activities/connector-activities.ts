@@ -4,8 +4,9 @@ import type { HttpClient } from './http/client';
 import { TransportError } from './http/client';
 import { FailureType, permanent, retryable } from './http/failures';
 import { PACER, type Pacer } from './pacing';
+import { scrub } from './http/scrub';
 import { connectorFor } from './providers/registry';
-import type { CallContext, Connector, RemoteState } from './providers/types';
+import { secretsOf, type CallContext, type Connector, type RemoteState } from './providers/types';
 import type { AcknowledgeCall, ConnectorCall, OpenOutcome, ResolveCall } from './contract';
 
 export interface ConnectorActivityDeps {
@@ -67,7 +68,11 @@ export function createConnectorActivities(deps: ConnectorActivityDeps) {
   return {
     async openConnector(call: ConnectorCall): Promise<OpenOutcome> {
       const { connector, ctx } = resolveCall(call);
-      return paced(ctx, () => connector.open(ctx, call.incident)).catch(rethrow);
+      const out = await paced(ctx, () => connector.open(ctx, call.incident)).catch(rethrow);
+      // References come from the provider's answer and go to history, the mirror and the API: a provider that
+      // echoes a credential into one must not carry it there.
+      const secrets = secretsOf(ctx.connector);
+      return { ...out, externalRef: scrub(out.externalRef, secrets), ...(out.externalUrl ? { externalUrl: scrub(out.externalUrl, secrets) } : {}) };
     },
 
     async acknowledgeConnector(call: AcknowledgeCall): Promise<void> {

@@ -17,7 +17,8 @@ export interface AppConfig {
   apiTokens: ApiToken[];
   /** PROBECTL_NOTIFY_INBOUND entries; empty: every inbound delivery is refused (401). */
   inbound: InboundDirectory;
-  callback?: { url: Secret; secret: Secret };
+  /** `signature`: the timestamped form (default) or the body-only form (PROBECTL_NOTIFY_CALLBACK_SIGNATURE). */
+  callback?: { url: Secret; secret: Secret; signature: 'timestamped' | 'body' };
   api: { host: string; port: number };
   /** The worker's own /metrics endpoint (PROBECTL_NOTIFY_METRICS_PORT); unset: off (the API serves /metrics). */
   metrics: { host: string; port?: number };
@@ -64,6 +65,7 @@ const schema = z.object({
   PROBECTL_NOTIFY_SHUTDOWN_DELAY: duration('PROBECTL_NOTIFY_SHUTDOWN_DELAY', '5s'),
   PROBECTL_NOTIFY_MAX_CACHED_WORKFLOWS: z.coerce.number().int().min(0).max(100_000).default(250),
   PROBECTL_NOTIFY_RECONCILE_INTERVAL: duration('PROBECTL_NOTIFY_RECONCILE_INTERVAL', '5m'),
+  PROBECTL_NOTIFY_CALLBACK_SIGNATURE: z.enum(['timestamped', 'body'], { message: 'must be timestamped or body' }).default('timestamped'),
 });
 
 /** Read and validate the whole configuration once; throws ConfigError naming the setting. */
@@ -91,7 +93,7 @@ export function loadConfig(env: Env = process.env): AppConfig {
     if (!callbackSecret || callbackSecret.length < 16) {
       throw new ConfigError('PROBECTL_NOTIFY_CALLBACK_SECRET', ['required (at least 16 characters) when PROBECTL_NOTIFY_CALLBACK_URL is set']);
     }
-    callback = { url: new Secret(url.toString()), secret: new Secret(callbackSecret) };
+    callback = { url: new Secret(url.toString()), secret: new Secret(callbackSecret), signature: e.PROBECTL_NOTIFY_CALLBACK_SIGNATURE };
   }
   const databaseUrl = secretSetting(env, 'DATABASE_URL')?.trim();
   return {

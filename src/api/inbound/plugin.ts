@@ -110,6 +110,8 @@ export const inboundPlugin: FastifyPluginAsync<InboundDeps> = async (app: Fastif
     if (entry.provider !== provider) return refuse(req, reply, provider, 'provider does not match the entry');
     if (!hasCredential(entry.provider, req.headers)) return refuse(req, reply, provider, 'no credential header');
     const token = req.headers[TOKEN_HEADER];
+    // An entry that requires timestamped signatures takes no token: a token is the same on every delivery.
+    if (entry.requireTimestamp && token !== undefined) return refuse(req, reply, provider, 'this entry requires a timestamped signature; a token is refused');
     if (token !== undefined) {
       const value = typeof token === 'string' ? token : undefined;
       if (value === undefined || !tokenMatches(value, entry.secrets.map((s) => s.reveal()))) {
@@ -128,7 +130,7 @@ export const inboundPlugin: FastifyPluginAsync<InboundDeps> = async (app: Fastif
       const raw = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
 
       if (!byToken) {
-        const v = verifySignature(provider, req.headers, raw, entry.secrets.map((s) => s.reveal()), now());
+        const v = verifySignature(provider, req.headers, raw, entry.secrets.map((s) => s.reveal()), now(), { requireTimestamp: entry.requireTimestamp });
         if (!v.ok) return refuse(req, reply, provider, v.reason);
       }
       const type = req.inboundContentType;
