@@ -11,6 +11,7 @@ import { connectorsTest } from './commands/connectors-test';
 import { incidentOpen } from './commands/incident-open';
 import { incidentRedrive } from './commands/incident-redrive';
 import { incidentResolve } from './commands/incident-resolve';
+import { inboundGuideCommand } from './commands/inbound-guide';
 import { incidentShow } from './commands/incident-show';
 import { migrate } from './commands/migrate';
 import { setupTemporal } from './commands/setup-temporal';
@@ -20,7 +21,7 @@ import { EXIT, describeError, processIo, type Io } from './io';
 export const COMMANDS: Command[] = [
   configValidate, connectorsList, connectorsCheck, connectorsTest,
   incidentOpen, incidentShow, incidentResolve, incidentRedrive,
-  sign, migrate, setupTemporal,
+  inboundGuideCommand, sign, migrate, setupTemporal,
 ];
 
 function overview(): string {

@@ -56,7 +56,7 @@ describe('probectl-notify CLI against the real stack', () => {
   test('--help on every command, usage errors are 2', async () => {
     const commands = [
       ['config', 'validate'], ['connectors', 'list'], ['connectors', 'check'], ['connectors', 'test'], ['incident', 'open'], ['incident', 'show'],
-      ['incident', 'resolve'], ['incident', 'redrive'], ['sign'], ['migrate'], ['setup-temporal'],
+      ['incident', 'resolve'], ['incident', 'redrive'], ['inbound', 'guide'], ['sign'], ['migrate'], ['setup-temporal'],
     ];
     for (const c of commands) {
       const r = await run([...c, '--help']);
@@ -165,6 +165,31 @@ describe('probectl-notify CLI against the real stack', () => {
     const answer = await stack.app.inject({
       method: 'POST', url: '/ingest/itsm/servicenow/snow-cli', payload: body,
       headers: { 'content-type': 'application/json', 'x-probectl-signature': expected },
+    });
+    expect(answer.statusCode).toBe(200);
+  });
+
+  test('inbound guide prints the entry\'s setup with the secret masked, and a ServiceNow signature the route accepts', async () => {
+    const r = await run(['inbound', 'guide', 'snow-cli', '--base-url', 'https://notify.example.com']);
+    expect(r.code).toBe(0);
+    expect(r.out).toContain('https://notify.example.com/ingest/itsm/servicenow/snow-cli');
+    expect(r.out).toContain('<your secret>');
+    expect(r.out).toContain("r.setRequestHeader('X-Probectl-Timestamp', ts)");
+    expect(r.out + r.err).not.toContain(INBOUND_SECRET);
+    const shown = await run(['inbound', 'guide', 'snow-cli', '--base-url', 'https://notify.example.com', '--show-secret']);
+    expect(shown.out).toContain(INBOUND_SECRET);
+    expect(shown.out).not.toContain('<your secret>');
+    expect((await run(['inbound', 'guide', 'nope', '--base-url', 'https://x.example'])).code).toBe(1);
+    expect((await run(['inbound', 'guide', 'snow-cli'])).code).toBe(2);
+    expect((await run(['inbound', 'guide', 'snow-cli', '--base-url', 'not a url'])).code).toBe(2);
+    // What the printed Business Rule computes (base64 HMAC over v1:<ts>:<body>, as GlideCertificateEncryption
+    // generateMac answers) is accepted by the route.
+    const body = '{"sys_id":"abc","state":"6","correlation_id":"probectl-none","number":"INC1","actor":"x"}';
+    const ts = String(Math.floor(Date.now() / 1000));
+    const mac = createHmac('sha256', INBOUND_SECRET).update(`v1:${ts}:${body}`).digest('base64');
+    const answer = await stack.app.inject({
+      method: 'POST', url: '/ingest/itsm/servicenow/snow-cli', payload: body,
+      headers: { 'content-type': 'application/json', 'x-probectl-timestamp': ts, 'x-probectl-signature': `sha256=${mac}` },
     });
     expect(answer.statusCode).toBe(200);
   });
