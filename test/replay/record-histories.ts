@@ -4,8 +4,9 @@
  *
  *   RECORD_HISTORIES=1 RECORD_ONLY=name,name npx jest --runInBand --testMatch '**\/test/replay/record-histories.ts'
  *
- * (`npm run record:histories`.) With RECORD_HISTORIES=1 the files are written to test/histories/ (or to the
- * folder test/histories/$RECORD_INTO/); without it they go to test-artifacts/histories/ (a dry run).
+ * (`npm run record:histories` sets RECORD_HISTORIES=1.) With RECORD_HISTORIES=1 the files are written to
+ * test/histories/ (or to the folder test/histories/$RECORD_INTO/); without it they go to
+ * test-artifacts/histories/ (a dry run).
  * Recordings are append-only: the recorder refuses, naming the file, to write any lifecycle that already has
  * a file in the target folder, so RECORD_ONLY must name only new lifecycles (LIFECYCLES below lists them all;
  * without RECORD_ONLY every one is recorded). The file name is not `*.test.ts`, so the normal suite never runs
