@@ -18,6 +18,9 @@ entry's newest secret is written in; keep that output private).
   --base-url URL   the API's public base URL as the provider reaches it, e.g. https://notify.example.com
   --show-secret    write the secret into the text instead of the placeholder
 
+Example:
+  probectl-notify inbound guide sn-main --base-url https://notify.example.com > servicenow-setup.txt
+
 Exit: 0 printed, 1 no such entry, 2 usage, 78 PROBECTL_NOTIFY_INBOUND invalid.
 `,
   options: { 'base-url': { type: 'string' }, 'show-secret': { type: 'boolean' } },
