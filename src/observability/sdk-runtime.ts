@@ -11,6 +11,7 @@
  * counters, gauges and histograms) or a proxy of the native endpoint inside /metrics.
  */
 import type { TelemetryOptions } from '@temporalio/worker';
+import { ConfigError } from '../config/errors';
 import type { Logger } from './logger';
 import { PinoSdkLogger } from './sdk-logger';
 
@@ -32,8 +33,8 @@ export type SdkRuntimeInstall = 'installed' | 'already-installed';
 /**
  * Install the Runtime with the service's logger and, when `metricsAddress` is set, the Prometheus exporter.
  * A Runtime that already exists (a test that installed its own) is kept: 'already-installed', and a requested
- * metrics address is then reported in the log rather than silently ignored. Anything else (the address
- * cannot be bound) throws: the worker does not start without the metrics it was asked to export.
+ * metrics address is then reported in the log rather than silently ignored. An address that cannot be bound
+ * is a ConfigError naming the setting: the worker does not start without the metrics it was asked to export.
  */
 export function installSdkRuntime(log: Logger, opts: { metricsAddress?: string } = {}): SdkRuntimeInstall {
   // Imported here so modules that only need the types do not load the native worker runtime.
@@ -45,6 +46,12 @@ export function installSdkRuntime(log: Logger, opts: { metricsAddress?: string }
     }
     return 'already-installed';
   }
-  Runtime.install({ logger: new PinoSdkLogger(log), telemetryOptions: sdkTelemetryOptions(opts.metricsAddress) });
+  try {
+    Runtime.install({ logger: new PinoSdkLogger(log), telemetryOptions: sdkTelemetryOptions(opts.metricsAddress) });
+  } catch (err) {
+    // The exporter binds its port here, synchronously ("Address already in use", "Cannot assign requested address").
+    if (opts.metricsAddress === undefined) throw err;
+    throw new ConfigError('PROBECTL_NOTIFY_SDK_METRICS_ADDRESS', [`cannot serve the Temporal SDK metrics on ${opts.metricsAddress}: ${err instanceof Error ? err.message : String(err)}`]);
+  }
   return 'installed';
 }

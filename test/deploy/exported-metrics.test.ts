@@ -9,6 +9,7 @@
  * name parsed out of the PromQL must have samples there; a name that has none fails the test by name.
  */
 import { spawnSync } from 'node:child_process';
+import { createServer } from 'node:net';
 import { PagerDutyDouble } from '../../src/sandbox/doubles/pagerduty';
 import { ProbectlDouble } from '../../src/sandbox/doubles/probectl';
 import { alertExpressions, dashboardExpressions, promtool } from '../helpers/deploy-files';
@@ -155,6 +156,21 @@ describe('deploy/: every metric the dashboard and the alert rules read is export
     // A new endpoint leaks nothing: no secret, token, tenant or incident id in any scrape.
     for (const text of [apiText, workerText, sdkText]) {
       for (const s of [RK_PACED, RK_PLAIN, TOKEN, INBOUND_SECRET, CALLBACK_SECRET, paced, plain, a.id, b.id]) expect(text).not.toContain(s);
+    }
+  });
+
+  test('a worker whose SDK metrics address cannot be bound does not start, and says which setting', async () => {
+    const taken = createServer();
+    await new Promise<void>((r) => taken.listen(0, '127.0.0.1', r));
+    const address = `127.0.0.1:${(taken.address() as { port: number }).port}`;
+    try {
+      const proc = spawnWorker({ ...stack.env, PROBECTL_NOTIFY_SDK_METRICS_ADDRESS: address }, 'worker');
+      const code = await new Promise<number | null>((r) => proc.child.once('exit', (c) => r(c)));
+      expect(code).toBe(78);
+      expect(proc.output()).toContain(`configuration error: PROBECTL_NOTIFY_SDK_METRICS_ADDRESS: cannot serve the Temporal SDK metrics on ${address}`);
+      expect(proc.output()).not.toContain('worker started');
+    } finally {
+      await new Promise((r) => taken.close(r));
     }
   });
 });
