@@ -7,6 +7,7 @@ import { InboundDirectory, parseInbound } from './inbound';
 import { Secret } from './secret';
 import { secretSetting } from './secret-source';
 import { temporalTls, type TemporalSettings } from './temporal';
+import { socketAddressProblem } from './socket-address';
 import { urlSchemeProblem } from './url-policy';
 
 export interface AppConfig {
@@ -22,6 +23,11 @@ export interface AppConfig {
   api: { host: string; port: number };
   /** The worker's own /metrics endpoint (PROBECTL_NOTIFY_METRICS_PORT); unset: off (the API serves /metrics). */
   metrics: { host: string; port?: number };
+  /**
+   * Where the Temporal SDK's own metrics (task slots, polls, workflow task latency, sticky cache) are served
+   * for Prometheus (`ip:port`, PROBECTL_NOTIFY_SDK_METRICS_ADDRESS); unset: not exported. Worker processes only.
+   */
+  sdkMetricsAddress?: string;
   logLevel: 'trace' | 'debug' | 'info' | 'warn' | 'error' | 'fatal' | 'silent';
   /** Delay before the second resolve sent to pagers (design.md, "No trigger after its resolve"). */
   pagerReResolveDelayMs: number;
@@ -62,6 +68,17 @@ const schema = z.object({
   // Empty means unset (compose files pass `${VAR:-}`).
   PROBECTL_NOTIFY_METRICS_PORT: z.preprocess((v) => (v === '' ? undefined : v), z.coerce.number().int().min(1).max(65535).optional()),
   PROBECTL_NOTIFY_METRICS_HOST: z.string().min(1).default('127.0.0.1'),
+  // Empty means unset, like the metrics port.
+  PROBECTL_NOTIFY_SDK_METRICS_ADDRESS: z.preprocess(
+    (v) => (typeof v === 'string' && v.trim() === '' ? undefined : typeof v === 'string' ? v.trim() : v),
+    z
+      .string()
+      .superRefine((v, ctx) => {
+        const problem = socketAddressProblem(v);
+        if (problem) ctx.addIssue({ code: 'custom', message: `PROBECTL_NOTIFY_SDK_METRICS_ADDRESS ${problem}` });
+      })
+      .optional(),
+  ),
   PROBECTL_NOTIFY_SHUTDOWN_DELAY: duration('PROBECTL_NOTIFY_SHUTDOWN_DELAY', '5s'),
   PROBECTL_NOTIFY_MAX_CACHED_WORKFLOWS: z.coerce.number().int().min(0).max(100_000).default(250),
   PROBECTL_NOTIFY_RECONCILE_INTERVAL: duration('PROBECTL_NOTIFY_RECONCILE_INTERVAL', '5m'),
@@ -105,6 +122,7 @@ export function loadConfig(env: Env = process.env): AppConfig {
     ...(callback ? { callback } : {}),
     api: { host: e.PROBECTL_NOTIFY_API_HOST, port: e.PROBECTL_NOTIFY_API_PORT },
     metrics: { host: e.PROBECTL_NOTIFY_METRICS_HOST, ...(e.PROBECTL_NOTIFY_METRICS_PORT !== undefined ? { port: e.PROBECTL_NOTIFY_METRICS_PORT } : {}) },
+    ...(e.PROBECTL_NOTIFY_SDK_METRICS_ADDRESS !== undefined ? { sdkMetricsAddress: e.PROBECTL_NOTIFY_SDK_METRICS_ADDRESS } : {}),
     logLevel: e.LOG_LEVEL,
     pagerReResolveDelayMs: e.PROBECTL_NOTIFY_PAGER_RERESOLVE_DELAY,
     reconcileIntervalMs: e.PROBECTL_NOTIFY_RECONCILE_INTERVAL,
