@@ -1,15 +1,26 @@
 /**
  * incidentWorkflow — one long-lived workflow per incident, id `probectl-<incidentId>`
- * (docs/workflow-contract.md). This entry validates the input and picks the code path the run was started
- * with: runs from before a patch replay the legacy code unchanged (src/workflows/patches.ts).
+ * (docs/workflow-contract.md). This entry validates the input and picks the code path the run takes:
+ * runs that started before `state-machine-v1` replay the legacy code unchanged (src/workflows/patches.ts).
  */
-import { ApplicationFailure } from '@temporalio/workflow';
+import { ApplicationFailure, patched, workflowInfo } from '@temporalio/workflow';
 import type { IncidentResolution, IncidentWorkflowInput } from '../shared/contract';
 import { incidentProblems } from '../shared/validate';
 import { incidentWorkflowV1 } from './legacy/incident-v1';
+import { STATE_MACHINE_V1 } from './patches';
+import { fromLegacy, isLegacyState } from './v2/from-legacy';
+import { incidentWorkflowV2 } from './v2/incident-v2';
+import { STATE_VERSION, type IncidentState } from './v2/state';
 
 export async function incidentWorkflow(input: IncidentWorkflowInput): Promise<IncidentResolution> {
   const problems = incidentProblems(input?.incident);
   if (problems.length > 0) throw ApplicationFailure.nonRetryable(`invalid incident: ${problems.join('; ')}`, 'InvalidInput');
+  const carried = input.carried as { v?: number } | undefined;
+  // A run continued from the state machine knows its path from its state: no patch asked (two events saved).
+  if (carried?.v === STATE_VERSION) return incidentWorkflowV2(input, carried as IncidentState);
+  if (patched(STATE_MACHINE_V1)) {
+    const chain = workflowInfo().firstExecutionRunId;
+    return incidentWorkflowV2(input, isLegacyState(carried) ? fromLegacy(carried, chain) : undefined);
+  }
   return incidentWorkflowV1(input);
 }
