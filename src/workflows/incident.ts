@@ -5,7 +5,7 @@
  */
 import { ApplicationFailure, patched, workflowInfo } from '@temporalio/workflow';
 import type { IncidentResolution, IncidentWorkflowInput } from '../shared/contract';
-import { incidentProblems } from '../shared/validate';
+import { incidentProblems, labelProblems } from '../shared/validate';
 import { incidentWorkflowV1 } from './legacy/incident-v1';
 import { STATE_MACHINE_V1 } from './patches';
 import { fromLegacy, isLegacyState } from './v2/from-legacy';
@@ -19,6 +19,8 @@ export async function incidentWorkflow(input: IncidentWorkflowInput): Promise<In
   // A run continued from the state machine knows its path from its state: no patch asked (two events saved).
   if (carried?.v === STATE_VERSION) return incidentWorkflowV2(input, carried as IncidentState);
   if (patched(STATE_MACHINE_V1)) {
+    const labels = labelProblems(input.incident);
+    if (labels.length > 0) throw ApplicationFailure.nonRetryable(`invalid incident: ${labels.join('; ')}`, 'InvalidInput');
     const chain = workflowInfo().firstExecutionRunId;
     return incidentWorkflowV2(input, isLegacyState(carried) ? fromLegacy(carried, chain) : undefined);
   }

@@ -17,6 +17,7 @@ import type {
 import { incidentKey } from '../../shared/ids';
 import { NOT_FOUND_YET, outcomeKey, type FollowUpRecord, type KeyedEntry } from '../../shared/records';
 import { truncate } from '../../shared/text';
+import { fitCarried } from './bounds';
 import { enqueue, type IncidentRowState, type Outbox } from './records';
 
 export const STATE_VERSION = 2;
@@ -529,7 +530,7 @@ export function handover(s: IncidentState): IncidentState {
   for (const o of next.ownFollowUps) o.running = false;
   for (const i of next.outbox) i.carriers = [];
   next.run = s.run + 1;
-  return next;
+  return fitCarried(next);
 }
 
 // ---- views ----------------------------------------------------------------------------------------------
