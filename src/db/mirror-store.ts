@@ -184,6 +184,19 @@ export class MirrorStore {
     return { followUpsRecorded: followUps.length === 0 || writer !== undefined };
   }
 
+  /** Keyed timeline entries alone (what the API records as it receives it); a repeated key is a no-op. */
+  async recordEntries(tenantId: string, incidentId: string, entries: readonly KeyedEntry[]): Promise<void> {
+    await withTenant(this.pool, tenantId, async (c) => {
+      for (const t of entries) {
+        await c.query(
+          `INSERT INTO incident_timeline (tenant_id, incident_id, entry_key, at, kind, connector_id, source, actor, detail)
+           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT DO NOTHING`,
+          [tenantId, incidentId, t.key, t.at, t.kind, t.connectorId ?? null, t.source ?? null, t.actor ?? null, t.detail ?? null],
+        );
+      }
+    });
+  }
+
   /**
    * External reference(s) → links and their incidents, under the tenant's row-level security (another
    * tenant's identical reference is invisible). Uses the incident_integrations_reverse index.

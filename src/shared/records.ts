@@ -4,6 +4,7 @@
  * JSON; no secret ever appears here.
  */
 import type { IncidentStatus, Link, TimelineKind } from './contract';
+import { incidentKey } from './ids';
 
 /** A timeline entry with its key (migration 004): a repeated write of the same key is a no-op. */
 export interface KeyedEntry {
@@ -68,3 +69,8 @@ export function outcomeKey(chain: string, actionId: string): string {
 
 /** The entry detail of a resolve that found no ticket yet (activity and workflow write the same). */
 export const NOT_FOUND_YET = 'no ticket found yet: a second lookup-and-close follows';
+
+/** The key of a correlated signal's entry, for the workflow and the API alike (the signal id dedupes). */
+export function correlateKey(incidentId: string, signalId: string): string {
+  return `correlate:${incidentKey(incidentId)}:${signalId}`;
+}

@@ -90,5 +90,8 @@ export const recordingLocal = proxyLocalActivities<Activities>({
   retry: { initialInterval: '500 milliseconds', backoffCoefficient: 2, maximumInterval: '5 seconds', maximumAttempts: 3 },
 });
 
+/** The same write as an ordinary activity: for batches a stream of signals fed (see v2/flusher.ts). */
+export const recording = proxyActivities<Activities>({ startToCloseTimeout: '30 seconds', retry: MIRROR_RETRY });
+
 /** Follow-ups the workflow carries out itself (Postgres could not take them): as the calls they stand for. */
 export const followingUp = resolving;

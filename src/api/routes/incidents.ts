@@ -4,6 +4,8 @@ import type { z } from 'zod';
 import { InvalidIncidentError, TenantConflictError, type IncidentClient } from '../../client';
 import type { MirrorStore } from '../../db/mirror-store';
 import type { Incident } from '../../shared/contract';
+import { correlateKey } from '../../shared/records';
+import { truncate } from '../../shared/text';
 import type { TokenAuthenticator } from '../auth';
 import { acknowledgeBody, correlateBody, incidentIdParam, openBody, reasons, resolveBody } from '../schemas';
 
@@ -134,7 +136,19 @@ export const incidentRoutes: FastifyPluginAsync<IncidentRouteDeps> = async (app:
   app.post('/incidents/:id/correlate', async (req, reply) => {
     const body = parse(correlateBody, req.body, reply);
     if (!body) return reply;
-    return signal(req, reply, (id, tenantId) => deps.incidents.correlate(id, { tenantId, ...body, at: new Date().toISOString() }));
+    return signal(req, reply, async (id, tenantId) => {
+      const at = new Date().toISOString();
+      // The API records what it receives (the workflow only counts it); Postgres down: the workflow records it.
+      let recorded = false;
+      try {
+        const detail = truncate(`${body.signalId}${body.summary ? `: ${body.summary}` : ''}`, 500);
+        await deps.mirror.recordEntries(tenantId, id, [{ key: correlateKey(id, body.signalId), at, kind: 'correlated', detail }]);
+        recorded = true;
+      } catch (err) {
+        req.log.warn({ err: { message: (err as Error).message.split('\n')[0]!.slice(0, 200) } }, 'recording a correlated signal failed; the workflow records it');
+      }
+      await deps.incidents.correlate(id, { tenantId, ...body, at, recorded });
+    });
   });
 
   app.post('/incidents/:id/acknowledge', async (req, reply) => {

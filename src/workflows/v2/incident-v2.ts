@@ -44,7 +44,7 @@ export async function incidentWorkflowV2(input: IncidentWorkflowInput, carried?:
     planCallback(s, now());
     calls.startDecided();
     own.start();
-    flusher.flush();
+    flusher.flush(s.resolving && s.actions.length === 0);
     ui.sync(s.actions.some((a) => a.kind === 'open' && a.running));
     if (finished(s) && !flusher.busy) break;
     if (workflowInfo().continueAsNewSuggested) {

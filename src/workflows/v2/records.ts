@@ -21,8 +21,13 @@ export type Outbox = RecordItem[];
 
 /** Add or supersede an item (a newer link or incident snapshot replaces the older one, carriers dropped). */
 export function enqueue(outbox: Outbox, key: string, body: ItemBody): void {
-  const at = outbox.findIndex((i) => i.key === key);
   const fresh: RecordItem = { key, carriers: [], ...body };
+  // Entries are immutable and their keys unique: no search (a stream of correlated signals stays linear).
+  if ('entry' in body) {
+    outbox.push(fresh);
+    return;
+  }
+  const at = outbox.findIndex((i) => i.key === key);
   if (at >= 0) outbox[at] = fresh;
   else outbox.push(fresh);
 }
@@ -57,6 +62,11 @@ export function release(outbox: Outbox, carrier: string): void {
 /** Items no running call carries: the record activity must write them. */
 export function unattached(outbox: Outbox): Outbox {
   return outbox.filter((i) => i.carriers.length === 0);
+}
+
+/** Entries a stream of signals feeds (correlated, refused): written in batches, never one write per signal. */
+export function isStreamItem(i: RecordItem): boolean {
+  return 'entry' in i && (i.entry.kind === 'correlated' || i.entry.kind === 'signal.rejected');
 }
 
 export function payloadOf(items: readonly RecordItem[]): RecordPayload {

@@ -15,7 +15,7 @@ import type {
   Provider, RedriveSignal, ResolveSignal, TimelineEntry, TimelineKind,
 } from '../../shared/contract';
 import { incidentKey } from '../../shared/ids';
-import { NOT_FOUND_YET, outcomeKey, type FollowUpRecord, type KeyedEntry } from '../../shared/records';
+import { NOT_FOUND_YET, correlateKey, outcomeKey, type FollowUpRecord, type KeyedEntry } from '../../shared/records';
 import { truncate } from '../../shared/text';
 import { fitCarried } from './bounds';
 import { enqueue, type IncidentRowState, type Outbox } from './records';
@@ -256,10 +256,7 @@ export function correlate(s: IncidentState, sig: CorrelateSignal & { recorded?: 
   return 'counted';
 }
 
-/** The key of a correlated signal's entry, for the workflow and the API alike (the signal id dedupes). */
-export function correlateKey(incidentId: string, signalId: string): string {
-  return `correlate:${incidentKey(incidentId)}:${signalId}`;
-}
+export { correlateKey };
 
 /** The first acknowledgement wins: pagers other than the origin are acknowledged, probectl is told. */
 export function acknowledge(s: IncidentState, sig: AcknowledgeSignal, at: string): boolean {
