@@ -8,7 +8,7 @@ import { initialState as legacyInitial } from '../../src/workflows/legacy/state-
 import { attach, confirm, payloadOf, release, unattached } from '../../src/workflows/v2/records';
 import {
   MAX_RECENT, MAX_SEEN_SIGNAL_IDS, MAX_TICKET_PASSES, acknowledge, begin, blockingResolve, correlate, correlateKey, finished, handover,
-  initialState, ownFollowUpDone, ownFollowUps, planCallback, planResolve, reconciled, redrive, resolve, settled, view, type IncidentState,
+  initialState, ownFollowUpDone, ownFollowUps, planResolve, reconciled, redrive, resolve, settled, view, type IncidentState,
 } from '../../src/workflows/v2/state';
 import type { Incident } from '../../src/shared/contract';
 import type { ConnectorRef } from '../../src/config/connectors';
@@ -212,22 +212,19 @@ describe('resolve', () => {
     expect(owedKeys(s).filter((k) => !k.startsWith('follow-up:'))).toEqual(['link:opsgenie', expect.stringMatching(/^entry:run-1:resolve:opsgenie:\d+$/)]);
   });
 
-  test('after the fan-out probectl is told, once; not when probectl resolved it', () => {
+  test('probectl is told once, decided with the fan-out (it rides with the resolve calls); not when probectl resolved it', () => {
     const s = opened();
     resolve(s, { tenantId: 'acme', source: 'jira-inbound', at: AT }, AT);
     planResolve(s, AT);
-    planCallback(s, AT);
-    expect(s.followedUp).toBe(false); // calls still to run
-    run(s);
-    for (const a of [...s.actions]) settled(s, a.id, ok({ followUpsRecorded: true }), AT);
-    planCallback(s, AT);
-    planCallback(s, AT);
+    planResolve(s, AT);
     expect(payloadOf(s.outbox).followUps.filter((f) => f.kind === 'callback')).toHaveLength(1);
+    run(s);
+    const carried = attach(s.outbox, s.actions[0]!.id);
+    expect(carried.followUps.map((f) => f.kind)).toEqual(['callback']);
     const p = initialState(incident, 'r');
     begin(p, { connectors: [], settings, mirror: { available: true } }, AT);
     resolve(p, { tenantId: 'acme', source: 'probectl', at: AT }, AT);
     planResolve(p, AT);
-    planCallback(p, AT);
     expect(payloadOf(p.outbox).followUps).toEqual([]);
     p.outbox.length = 0;
     expect(finished(p)).toBe(true);

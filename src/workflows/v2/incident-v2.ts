@@ -15,7 +15,7 @@ import { Flusher } from './flusher';
 import { OwnFollowUps } from './own-follow-ups';
 import { reconcileLoop } from './reconcile';
 import {
-  acknowledge, begin, correlate, finished, handover, initialState, planCallback, planResolve, redrive, rejectSignal, resolutionResult,
+  acknowledge, begin, correlate, finished, handover, initialState, planResolve, redrive, rejectSignal, resolutionResult,
   resolve, view, type IncidentState,
 } from './state';
 import { UiSync } from './ui-sync';
@@ -41,7 +41,6 @@ export async function incidentWorkflowV2(input: IncidentWorkflowInput, carried?:
     wake.take();
     if (s.resolution) calls.cancelOpens();
     planResolve(s, now());
-    planCallback(s, now());
     calls.startDecided();
     own.start();
     flusher.flush(s.resolving && s.actions.length === 0);

@@ -4,11 +4,11 @@
  * lookup-and-close, the callback to probectl. Each waits on a timer until due, then runs as the activity it
  * stands for. A hand-over carries them to the next run, which starts them again (each is idempotent).
  */
-import { sleep } from '@temporalio/workflow';
+import { condition, sleep } from '@temporalio/workflow';
 import { followingUp, reporting } from '../activity-options';
 import { reportSummary, resolveSummary } from '../ui';
 import { failureOutcome } from './failures';
-import { ownFollowUpDone, type IncidentState, type OwnFollowUp } from './state';
+import { callbackEvent, ownFollowUpDone, type IncidentState, type OwnFollowUp } from './state';
 import type { Wake } from './wake';
 
 export class OwnFollowUps {
@@ -41,7 +41,11 @@ export class OwnFollowUps {
     let out: { ok: boolean; found?: boolean; reason?: string };
     try {
       if (f.kind === 'callback') {
-        await reporting.reportToProbectl.executeWithOptions({ summary: reportSummary(f.event.type) }, [f.event]);
+        // After the fan-out has settled, with the links as they are then.
+        if (f.event.type === 'incident.resolved') await condition(() => s.actions.length === 0 || this.#ended);
+        if (this.#ended) return;
+        const event = f.event.type === 'incident.resolved' ? callbackEvent(s, 'incident.resolved') : f.event;
+        await reporting.reportToProbectl.executeWithOptions({ summary: reportSummary(f.event.type) }, [event]);
         out = { ok: true };
       } else {
         const ref = s.connectors.find((c) => c.id === f.connectorId)!;

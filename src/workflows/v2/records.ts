@@ -32,10 +32,15 @@ export function enqueue(outbox: Outbox, key: string, body: ItemBody): void {
   else outbox.push(fresh);
 }
 
-/** Everything still owed, marked as carried by `carrier` (an action id); the payload to send with it. */
+/**
+ * What a provider call takes along: everything still owed but the entries a signal stream feeds (those are written
+ * in batches by the workflow's own write, so a call's input — recorded in history — stays small). The items are
+ * marked as carried by `carrier` (an action id).
+ */
 export function attach(outbox: Outbox, carrier: string): RecordPayload {
-  for (const i of outbox) if (!i.carriers.includes(carrier)) i.carriers.push(carrier);
-  return payloadOf(outbox);
+  const taken = outbox.filter((i) => !isStreamItem(i));
+  for (const i of taken) if (!i.carriers.includes(carrier)) i.carriers.push(carrier);
+  return payloadOf(taken);
 }
 
 /**

@@ -84,8 +84,6 @@ export interface IncidentState {
   resolution?: { source: string; actor?: string; reason?: string; at: string };
   /** The resolve fan-out was decided (after the opens had stopped). */
   resolving: boolean;
-  /** Pager and ticket follow-ups were decided (once, after the resolve fan-out). */
-  followedUp: boolean;
   correlation: { count: number; seen: string[] };
   /** The latest entries, for the `state` query. */
   recent: TimelineEntry[];
@@ -111,7 +109,6 @@ export function initialState(incident: Incident, chain: string): IncidentState {
     actions: [],
     nextId: 1,
     resolving: false,
-    followedUp: false,
     correlation: { count: 0, seen: [] },
     recent: [],
     nextSeq: 1,
@@ -214,7 +211,6 @@ export function begin(s: IncidentState, b: BeginInput, at: string): void {
     for (const l of mirrored.links) s.links[l.connectorId] = l;
     note(s, at, 'already.resolved', { detail: 'the mirror holds this incident as resolved; nothing was opened' });
     s.resolving = true;
-    s.followedUp = true;
     owesIncidentRow(s);
     return;
   }
@@ -464,16 +460,13 @@ export function planResolve(s: IncidentState, at: string): boolean {
     const status = s.links[ref.id]?.status;
     if (status === 'open' || status === 'acknowledged' || status === 'pending' || status === 'failed') addAction(s, 'resolve', ref.id);
   }
-  return true;
-}
-
-/** After the resolve fan-out: probectl is told (unless it resolved it itself). */
-export function planCallback(s: IncidentState, at: string): void {
-  if (s.followedUp || !s.resolving || s.actions.length > 0 || !s.resolution) return;
-  s.followedUp = true;
+  // probectl is told (unless it resolved it itself), decided now so the record rides with the resolve calls. The
+  // event's links are those of the moment it is sent: whoever sends it waits until the fan-out has settled
+  // and takes the links as they are then (the runner from Postgres, the workflow from its state).
   if (s.resolution.source !== 'probectl') {
     followUp(s, { key: `${s.chain}:callback:resolved`, kind: 'callback', dueAt: at, event: callbackEvent(s, 'incident.resolved') });
   }
+  return true;
 }
 
 export function callbackEvent(s: IncidentState, type: 'incident.resolved' | 'incident.acknowledged') {
@@ -487,9 +480,9 @@ export function callbackEvent(s: IncidentState, type: 'incident.resolved' | 'inc
   };
 }
 
-/** Nothing left to do: resolved, fanned out, told, every record and follow-up handed over. */
+/** Nothing left to do: resolved, fanned out, every record and follow-up handed over. */
 export function finished(s: IncidentState): boolean {
-  return s.resolving && s.followedUp && s.actions.length === 0 && s.ownFollowUps.length === 0 && s.outbox.length === 0;
+  return s.resolving && s.actions.length === 0 && s.ownFollowUps.length === 0 && s.outbox.length === 0;
 }
 
 // ---- reconciliation -------------------------------------------------------------------------------------
