@@ -1,6 +1,7 @@
 import { join } from 'node:path';
 import { existsSync } from 'node:fs';
 import { loadConfig } from '../../config/load';
+import { prebuiltBundle } from '../../runtime/workflow-bundle';
 import { WORKFLOW_TYPE } from '../../workflows/messages';
 import { str, type Command } from '../command';
 import { EXIT, FailureError, UsageError } from '../io';
@@ -22,7 +23,8 @@ failure and a summary with timings. Nothing is changed on the server.
 
   --limit N       replay at most N open incidents
   --query Q       an extra visibility filter, ANDed, e.g. "ProbectlTenant = 'acme'"
-  --bundle FILE   the workflow bundle to check (default: the one beside this CLI)
+  --bundle FILE   the workflow bundle to check (default: the one this build's worker runs, or the code
+                  bundled from source when the build has none)
 
 Example (before rolling out a new worker image):
   probectl-notify replay-check --limit 5000
@@ -34,13 +36,18 @@ Exit: 0 every history replayed, 1 at least one did not (or no bundle), 2 usage, 
     const limit = Number(str(values, 'limit') ?? DEFAULT_LIMIT);
     if (!Number.isInteger(limit) || limit < 1) throw new UsageError('--limit takes a positive integer');
     const extra = str(values, 'query');
-    const bundlePath = str(values, 'bundle') ?? join(__dirname, '..', '..', 'workflow-bundle.js');
-    if (!existsSync(bundlePath)) throw new FailureError(`no workflow bundle at ${bundlePath} (run npm run build, or give --bundle)`);
+    const given = str(values, 'bundle');
+    if (given !== undefined && !existsSync(given)) throw new FailureError(`no workflow bundle at ${given}`);
+    // The bundle the worker of this build runs (dist/workflow-bundle.js); a build without one bundles the code here.
+    const prebuilt = prebuiltBundle(join(__dirname, '..', '..'));
     const config = loadConfig(env);
     const t = await connectTemporal(config);
     const started = Date.now();
     try {
-      const { Worker } = await import('@temporalio/worker');
+      const { DefaultLogger, Worker, bundleWorkflowCode } = await import('@temporalio/worker');
+      const workflowBundle = given !== undefined
+        ? { codePath: given }
+        : prebuilt ?? { code: (await bundleWorkflowCode({ workflowsPath: require.resolve('../../workflows'), logger: new DefaultLogger('WARN') })).code };
       const query = `WorkflowType = '${WORKFLOW_TYPE}' AND TaskQueue = '${config.temporal.taskQueue.replace(/'/g, '')}' AND ExecutionStatus = 'Running'${extra ? ` AND (${extra})` : ''}`;
       const histories = (async function* () {
         let n = 0;
@@ -51,7 +58,7 @@ Exit: 0 every history replayed, 1 at least one did not (or no bundle), 2 usage, 
       })();
       let replayed = 0;
       const failed: string[] = [];
-      for await (const r of Worker.runReplayHistories({ workflowBundle: { codePath: bundlePath } }, histories)) {
+      for await (const r of Worker.runReplayHistories({ workflowBundle }, histories)) {
         replayed += 1;
         if (r.error) {
           failed.push(r.workflowId);
