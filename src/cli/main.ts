@@ -14,6 +14,7 @@ import { incidentResolve } from './commands/incident-resolve';
 import { inboundGuideCommand } from './commands/inbound-guide';
 import { incidentShow } from './commands/incident-show';
 import { migrate } from './commands/migrate';
+import { replayCheck } from './commands/replay-check';
 import { setupTemporal } from './commands/setup-temporal';
 import { sign } from './commands/sign';
 import { EXIT, describeError, processIo, type Io } from './io';
@@ -21,7 +22,7 @@ import { EXIT, describeError, processIo, type Io } from './io';
 export const COMMANDS: Command[] = [
   configValidate, connectorsList, connectorsCheck, connectorsTest,
   incidentOpen, incidentShow, incidentResolve, incidentRedrive,
-  inboundGuideCommand, sign, migrate, setupTemporal,
+  inboundGuideCommand, sign, migrate, setupTemporal, replayCheck,
 ];
 
 function overview(): string {

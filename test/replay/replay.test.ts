@@ -6,7 +6,7 @@
  * The last part proves the guard has teeth: modified copies of the workflow really fail to replay.
  */
 import { mkdirSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join, relative, resolve } from 'node:path';
 import type { HistoryAndWorkflowId } from '@temporalio/client';
 import { historyFromJSON } from '@temporalio/common/lib/proto-utils';
 import { DefaultLogger, Runtime, Worker, bundleWorkflowCode, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
@@ -53,20 +53,35 @@ async function replayAll(workflowBundle: WorkflowBundleWithSourceMap): Promise<M
 }
 
 /**
- * A copy of src/workflows/incident.ts with `edit` applied, imports pointed back at src, bundled as a whole
- * workflow module. Throws if the edit's anchor is gone (update this test with the workflow).
+ * A copy of the workflow code (the whole src/workflows tree) with `edits` applied to the named files (paths
+ * relative to src/workflows), imports that leave the tree pointed back at src, bundled as a whole workflow
+ * module. Throws if an edit's anchor is gone (update this test with the workflow).
  */
-async function bundleModified(dir: string, edit: (source: string) => string): Promise<WorkflowBundleWithSourceMap> {
+async function bundleModified(dir: string, edits: Record<string, (source: string) => string>): Promise<WorkflowBundleWithSourceMap> {
   const srcDir = join(ROOT, 'src');
-  const original = readFileSync(join(srcDir, 'workflows', 'incident.ts'), 'utf8');
-  const edited = edit(original);
-  if (edited === original) throw new Error('the deliberate change did not apply: its anchor is no longer in incident.ts');
-  const rewired = edited
-    .replace(/from '\.\/([^']+)'/g, (_m, p: string) => `from '${join(srcDir, 'workflows', p)}'`)
-    .replace(/from '\.\.\/([^']+)'/g, (_m, p: string) => `from '${join(srcDir, p)}'`);
-  mkdirSync(dir, { recursive: true });
-  writeFileSync(join(dir, 'incident.ts'), rewired);
-  writeFileSync(join(dir, 'index.ts'), "export { incidentWorkflow } from './incident';\n");
+  const wfDir = join(srcDir, 'workflows');
+  const files = (d: string): string[] => readdirSync(d, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? files(join(d, e.name)) : e.name.endsWith('.ts') ? [join(d, e.name)] : []));
+  const applied = new Set<string>();
+  for (const file of files(wfDir)) {
+    const rel = relative(wfDir, file);
+    let text = readFileSync(file, 'utf8');
+    const edit = edits[rel];
+    if (edit) {
+      const edited = edit(text);
+      if (edited === text) throw new Error(`the deliberate change did not apply: its anchor is no longer in src/workflows/${rel}`);
+      text = edited;
+      applied.add(rel);
+    }
+    // Relative imports that leave src/workflows point back at the original files.
+    text = text.replace(/from '(\.{1,2}\/[^']+)'/g, (m, spec: string) => {
+      const target = resolve(dirname(file), spec);
+      return target.startsWith(`${wfDir}/`) ? m : `from '${target}'`;
+    });
+    mkdirSync(dirname(join(dir, rel)), { recursive: true });
+    writeFileSync(join(dir, rel), text);
+  }
+  const missing = Object.keys(edits).filter((f) => !applied.has(f));
+  if (missing.length > 0) throw new Error(`no such workflow file to edit: ${missing.join(', ')}`);
   return bundleWorkflowCode({ workflowsPath: join(dir, 'index.ts'), logger: new DefaultLogger('WARN') });
 }
 
@@ -231,9 +246,9 @@ describe('replay of recorded incident lifecycles', () => {
   });
 
   test('a deliberate non-deterministic change (an extra timer before the open) fails every replay', async () => {
-    const bundle = await bundleModified(join(scratch, 'extra-timer'), (src) =>
-      src.replace('  // ---- open ----', "  await sleep('1 second'); // deliberate non-deterministic change\n  // ---- open ----"),
-    );
+    const bundle = await bundleModified(join(scratch, 'extra-timer'), {
+      'legacy/incident-v1.ts': (src) => src.replace('  // ---- open ----', "  await sleep('1 second'); // deliberate non-deterministic change\n  // ---- open ----"),
+    });
     const results = await replayAll(bundle);
     expect(results.size).toBe(recordingIds().length);
     expect(results.size).toBeGreaterThanOrEqual(8);
@@ -244,9 +259,9 @@ describe('replay of recorded incident lifecycles', () => {
   });
 
   test('a deliberate non-deterministic change (dropping the pagers\' delayed second resolve) fails the resolve replays', async () => {
-    const bundle = await bundleModified(join(scratch, 'no-second-resolve'), (src) =>
-      src.replace('if (pagers.length > 0 && s.settings.pagerReResolveDelayMs > 0) {', 'if (pagers.length < 0) { // deliberate non-deterministic change'),
-    );
+    const bundle = await bundleModified(join(scratch, 'no-second-resolve'), {
+      'legacy/incident-v1.ts': (src) => src.replace('if (pagers.length > 0 && s.settings.pagerReResolveDelayMs > 0) {', 'if (pagers.length < 0) { // deliberate non-deterministic change'),
+    });
     const results = await replayAll(bundle);
     const pagerResolves = [...['plain-resolve', 'inbound-resolve'].flatMap((n) => [n, ...OLDER.map((d) => join(d, n))]),
       'one-connector-resolve', 'acknowledge', 'redrive', 'reconciliation', 'failed-open', 'resolve-racing-open'];

@@ -5,6 +5,8 @@ import type { z } from 'zod';
 import { InvalidIncidentError, TenantConflictError, type IncidentClient } from '../../client';
 import type { MirrorStore } from '../../db/mirror-store';
 import type { Incident } from '../../shared/contract';
+import { correlateKey } from '../../shared/records';
+import { truncate } from '../../shared/text';
 import type { TokenAuthenticator } from '../auth';
 import { answerError } from '../errors';
 import {
@@ -185,7 +187,19 @@ export const incidentRoutes: FastifyPluginAsync<IncidentRouteDeps> = async (plug
     },
   }, async (req, reply) => {
     const body = req.body;
-    return signal(req, reply, req.params.id, (id, tenantId) => deps.incidents.correlate(id, { tenantId, ...body, at: new Date().toISOString() }));
+    return signal(req, reply, req.params.id, async (id, tenantId) => {
+      const at = new Date().toISOString();
+      // The API records what it receives (the workflow only counts it); Postgres down: the workflow records it.
+      let recorded = false;
+      try {
+        const detail = truncate(`${body.signalId}${body.summary ? `: ${body.summary}` : ''}`, 500);
+        await deps.mirror.recordEntries(tenantId, id, [{ key: correlateKey(id, body.signalId), at, kind: 'correlated', detail }]);
+        recorded = true;
+      } catch (err) {
+        req.log.warn({ err: { message: (err as Error).message.split('\n')[0]!.slice(0, 200) } }, 'recording a correlated signal failed; the workflow records it');
+      }
+      await deps.incidents.correlate(id, { tenantId, ...body, at, recorded });
+    });
   });
 
   app.post('/incidents/:id/acknowledge', {
