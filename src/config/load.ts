@@ -6,12 +6,14 @@ import { ConfigError } from './errors';
 import { InboundDirectory, parseInbound } from './inbound';
 import { Secret } from './secret';
 import { secretSetting } from './secret-source';
-import { temporalTls, type TemporalSettings } from './temporal';
+import { temporalClientSettings, type TemporalSettings } from './temporal';
 import { socketAddressProblem } from './socket-address';
 import { urlSchemeProblem } from './url-policy';
 
 export interface AppConfig {
   temporal: TemporalSettings;
+  /** Start-up notices (settings under an alias name); each is logged once, as a warning, by whoever starts. */
+  notices: string[];
   /** Unset: no mirror configured (the demo starts an embedded database). */
   databaseUrl?: Secret;
   connectors: ConnectorDirectory;
@@ -57,8 +59,6 @@ const duration = (setting: string, fallback: string) =>
     });
 
 const schema = z.object({
-  TEMPORAL_ADDRESS: z.string().min(1).default('127.0.0.1:7233'),
-  TEMPORAL_NAMESPACE: z.string().min(1).default('default'),
   PROBECTL_NOTIFY_TASK_QUEUE: z.string().min(1).default('probectl-notify'),
   PROBECTL_NOTIFY_API_HOST: z.string().min(1).default('127.0.0.1'),
   PROBECTL_NOTIFY_API_PORT: z.coerce.number().int().min(0).max(65535).default(8080),
@@ -113,8 +113,10 @@ export function loadConfig(env: Env = process.env): AppConfig {
     callback = { url: new Secret(url.toString()), secret: new Secret(callbackSecret), signature: e.PROBECTL_NOTIFY_CALLBACK_SIGNATURE };
   }
   const databaseUrl = secretSetting(env, 'DATABASE_URL')?.trim();
+  const temporal = temporalClientSettings(env);
   return {
-    temporal: { address: e.TEMPORAL_ADDRESS, namespace: e.TEMPORAL_NAMESPACE, taskQueue: e.PROBECTL_NOTIFY_TASK_QUEUE, ...temporalTls(env) },
+    temporal: { ...temporal.settings, taskQueue: e.PROBECTL_NOTIFY_TASK_QUEUE },
+    notices: temporal.notices,
     ...(databaseUrl ? { databaseUrl: new Secret(databaseUrl) } : {}),
     connectors: new ConnectorDirectory(parseConnectors(secretSetting(env, 'PROBECTL_NOTIFY_CONNECTORS'))),
     apiTokens: parseApiTokens(secretSetting(env, 'PROBECTL_NOTIFY_API_TOKENS')),

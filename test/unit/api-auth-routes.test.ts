@@ -27,8 +27,8 @@ const TOKEN_A = 'tenant-a-token-0123456789abcdef';
 const TOKEN_B = 'tenant-b-token-0123456789abcdef';
 const INBOUND_SECRET = 'inbound-secret-0123456789abcdef';
 const INCIDENT = 'inc-A1';
-/** Routes anyone may call: liveness, readiness and the metrics scrape. Every other route must authenticate. */
-const PUBLIC = new Set(['/healthz', '/readyz', '/metrics']);
+/** Routes anyone may call: liveness, readiness, the metrics scrape and the OpenAPI document. Every other route must authenticate. */
+const PUBLIC = new Set(['/healthz', '/readyz', '/metrics', '/openapi.json']);
 
 type Call = { what: string; args: unknown[] };
 
@@ -52,7 +52,8 @@ function backing(calls: Call[]) {
     },
     getIncident: async (id: string) => {
       rec('temporal.query')(id);
-      return { incident: { id }, status: 'open', links: [], timeline: [] };
+      // A state as the workflow's query returns it (answers are serialized through the documented schema).
+      return { incident: { id, tenantId: 'tenant-a', title: 't', severity: 'critical', openedAt: new Date().toISOString() }, status: 'open', links: [], timeline: [] };
     },
     correlate: async (...a: unknown[]) => rec('temporal.signal.correlate')(...a),
     acknowledge: async (...a: unknown[]) => rec('temporal.signal.acknowledge')(...a),

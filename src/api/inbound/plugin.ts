@@ -17,6 +17,7 @@ import type { ConnectorDirectory } from '../../config/connectors';
 import type { InboundDirectory, InboundEntry } from '../../config/inbound';
 import type { MirrorStore } from '../../db/mirror-store';
 import type { InboundMetrics, InboundOutcome } from './metrics';
+import { inboundRouteDocs } from './openapi';
 import { parseDelivery } from './parsers';
 import { processDelivery, UnavailableError, type Answer } from './process';
 import { TOKEN_HEADER, hasCredential, header, tokenMatches, verifySignature } from './verify';
@@ -123,7 +124,7 @@ export const inboundPlugin: FastifyPluginAsync<InboundDeps> = async (app: Fastif
 
   app.post<{ Params: { provider: string; id: string } }>(
     '/ingest/itsm/:provider/:id',
-    { bodyLimit: INBOUND_BODY_LIMIT, onRequest: authenticate },
+    { bodyLimit: INBOUND_BODY_LIMIT, onRequest: authenticate, config: inboundRouteDocs },
     async (req, reply) => {
       const { entry, byToken } = req.inbound!;
       const provider = entry.provider;

@@ -1,4 +1,6 @@
 import type { FastifyInstance } from 'fastify';
+import { z } from 'zod';
+import { documentOnly } from '../openapi';
 
 export type ReadinessCheck = () => Promise<void>;
 
@@ -27,10 +29,27 @@ async function run(check: ReadinessCheck): Promise<string> {
   }
 }
 
-export function healthRoutes(app: FastifyInstance, deps: HealthDeps): void {
-  app.get('/healthz', async () => ({ status: 'ok' }));
+const readiness = z.object({
+  status: z.enum(['ready', 'not ready', 'shutting down']),
+  checks: z.record(z.string(), z.string()).optional().describe('`ok`, or `failing: <reason>`, by check (temporal, postgres, worker)'),
+});
+const json = (description: string, schema: z.ZodType) => ({ description, content: { 'application/json': { schema } } });
 
-  app.get('/readyz', async (_req, reply) => {
+export function healthRoutes(app: FastifyInstance, deps: HealthDeps): void {
+  app.get('/healthz', {
+    config: documentOnly({
+      operationId: 'healthz', tags: ['operations'], security: [], summary: 'Liveness: the process is up',
+      response: { 200: json('up', z.object({ status: z.literal('ok') })) },
+    }),
+  }, async () => ({ status: 'ok' }));
+
+  app.get('/readyz', {
+    config: documentOnly({
+      operationId: 'readyz', tags: ['operations'], security: [],
+      summary: 'Readiness: Temporal, Postgres and a worker polling the task queue',
+      response: { 200: json('ready', readiness), 503: json('a check fails, or the process is shutting down', readiness) },
+    }),
+  }, async (_req, reply) => {
     if (!deps.isAccepting()) return reply.code(503).send({ status: 'shutting down' });
     const names = Object.keys(deps.checks);
     const results = await Promise.all(names.map((n) => run(deps.checks[n]!)));

@@ -1,5 +1,6 @@
 import { WorkflowNotFoundError } from '@temporalio/client';
 import type { FastifyInstance, FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
+import { hasZodFastifySchemaValidationErrors, serializerCompiler, validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
 import type { z } from 'zod';
 import { InvalidIncidentError, TenantConflictError, type IncidentClient } from '../../client';
 import type { MirrorStore } from '../../db/mirror-store';
@@ -7,7 +8,11 @@ import type { Incident } from '../../shared/contract';
 import { correlateKey } from '../../shared/records';
 import { truncate } from '../../shared/text';
 import type { TokenAuthenticator } from '../auth';
-import { acknowledgeBody, correlateBody, incidentIdParam, openBody, reasons, resolveBody } from '../schemas';
+import { answerError } from '../errors';
+import {
+  BODY_REFUSALS, NOT_FOUND_ANSWER, REFUSALS, answer, errorSchema, incidentStateSchema, openedSchema, signalAcceptedSchema, signalNoopSchema, timelineSchema,
+} from '../responses';
+import { acknowledgeBody, correlateBody, incidentIdParam, openBody, resolveBody, validationReasons } from '../schemas';
 
 export interface IncidentRouteDeps {
   auth: TokenAuthenticator;
@@ -24,12 +29,15 @@ declare module 'fastify' {
 const NOT_FOUND = { error: 'not_found', message: 'no such incident' };
 const UNAUTHORIZED = { error: 'unauthorized', message: 'a valid bearer token is required' };
 
-function parse<T extends z.ZodType>(schema: T, value: unknown, reply: FastifyReply): z.infer<T> | undefined {
-  const r = schema.safeParse(value ?? {});
-  if (r.success) return r.data;
-  void reply.code(400).send({ error: 'invalid_request', reasons: reasons(r.error) });
-  return undefined;
-}
+const BEARER = [{ bearerAuth: [] }];
+const TAGS = ['incidents'];
+const signalAnswers = {
+  202: answer('the signal was sent to the running incident', signalAcceptedSchema),
+  200: answer('the incident is closed: nothing was sent (`noop`)', signalNoopSchema),
+  ...REFUSALS,
+  404: NOT_FOUND_ANSWER,
+  ...BODY_REFUSALS,
+};
 
 /**
  * The caller's tenant, set by the plugin's own onRequest hook. A handler that finds none refuses: this can only
@@ -53,35 +61,60 @@ export function sameTenant(a: string | undefined, b: string | undefined): boolea
  * incident's tenant (fixed at start) is checked before every signal and query, and a mismatch answers 404
  * exactly as a missing incident does.
  */
-export const incidentRoutes: FastifyPluginAsync<IncidentRouteDeps> = async (app: FastifyInstance, deps: IncidentRouteDeps) => {
-  app.addHook('onRequest', async (req, reply) => {
+export const incidentRoutes: FastifyPluginAsync<IncidentRouteDeps> = async (plugin: FastifyInstance, deps: IncidentRouteDeps) => {
+  plugin.addHook('onRequest', async (req, reply) => {
     const tenantId = deps.auth.tenantFor(req.headers.authorization);
     if (!tenantId) return reply.code(401).header('www-authenticate', 'Bearer').send(UNAUTHORIZED);
     req.tenantId = tenantId;
   });
 
+  // Params and bodies are validated by their zod schemas (after the onRequest hook above: 401 before 400),
+  // answers serialized through the schema of their status. A validation failure answers 400 with the
+  // reasons as `path: rule`; every other error is answered as the app answers it (errors.ts).
+  plugin.setValidatorCompiler(validatorCompiler);
+  plugin.setSerializerCompiler(serializerCompiler);
+  plugin.setErrorHandler((err: Error & { statusCode?: number; code?: string }, req, reply) => {
+    if (hasZodFastifySchemaValidationErrors(err)) return reply.code(400).send({ error: 'invalid_request', reasons: validationReasons(err.validation) });
+    return answerError(err, req, reply);
+  });
+  // A POST without a body is an empty object, as it always was (acknowledge and resolve need no field).
+  plugin.addHook('preValidation', async (req) => {
+    if (req.method === 'POST' && (req.body === undefined || req.body === null)) req.body = {};
+  });
+  const app = plugin.withTypeProvider<ZodTypeProvider>();
+
   /** The incident id, once it is known to belong to the caller's tenant (running or closed workflow). */
-  async function owned(req: FastifyRequest, reply: FastifyReply): Promise<{ id: string; status: string; tenantId: string } | undefined> {
+  async function owned(req: FastifyRequest, reply: FastifyReply, id: string): Promise<{ id: string; status: string; tenantId: string } | undefined> {
     const tenantId = callerTenant(req);
     if (!tenantId) {
       void reply.code(401).header('www-authenticate', 'Bearer').send(UNAUTHORIZED);
       return undefined;
     }
-    const params = parse(incidentIdParam, req.params, reply);
-    if (!params) return undefined;
-    const owner = await deps.incidents.tenantOf(params.id);
+    const owner = await deps.incidents.tenantOf(id);
     if (!owner || !sameTenant(owner.tenantId, tenantId)) {
       void reply.code(404).send(NOT_FOUND);
       return undefined;
     }
-    return { id: params.id, status: owner.status, tenantId };
+    return { id, status: owner.status, tenantId };
   }
 
-  app.post('/incidents', async (req, reply) => {
+  app.post('/incidents', {
+    schema: {
+      operationId: 'openIncident', tags: TAGS, security: BEARER,
+      summary: 'Open an incident (start its workflow); idempotent on the incident id',
+      body: openBody,
+      response: {
+        201: answer('started', openedSchema),
+        200: answer('already running (`outcome: running`) or already closed (`outcome: already_closed`): nothing started, `noop: true`', openedSchema),
+        ...REFUSALS,
+        409: answer('this incident id belongs to another tenant', errorSchema),
+        ...BODY_REFUSALS,
+      },
+    },
+  }, async (req, reply) => {
     const tenantId = callerTenant(req);
     if (!tenantId) return reply.code(401).header('www-authenticate', 'Bearer').send(UNAUTHORIZED);
-    const body = parse(openBody, req.body, reply);
-    if (!body) return reply;
+    const body = req.body;
     if (body.tenantId !== undefined && body.tenantId !== tenantId) {
       return reply.code(400).send({ error: 'invalid_request', reasons: ['tenantId: does not match the token; omit it'] });
     }
@@ -102,26 +135,39 @@ export const incidentRoutes: FastifyPluginAsync<IncidentRouteDeps> = async (app:
     }
   });
 
-  app.get('/incidents/:id', async (req, reply) => {
-    const inc = await owned(req, reply);
+  app.get('/incidents/:id', {
+    schema: {
+      operationId: 'getIncident', tags: TAGS, security: BEARER,
+      summary: 'The incident\'s state: status, links and the latest timeline (the workflow\'s `state` query)',
+      params: incidentIdParam,
+      response: { 200: answer('the state', incidentStateSchema), ...REFUSALS, 404: NOT_FOUND_ANSWER },
+    },
+  }, async (req, reply) => {
+    const inc = await owned(req, reply, req.params.id);
     if (!inc) return reply;
-    return reply.send(await deps.incidents.getIncident(inc.id));
+    return reply.send((await deps.incidents.getIncident(inc.id)) as z.output<typeof incidentStateSchema>);
   });
 
-  app.get('/incidents/:id/timeline', async (req, reply) => {
+  app.get('/incidents/:id/timeline', {
+    schema: {
+      operationId: 'getTimeline', tags: TAGS, security: BEARER,
+      summary: 'The whole timeline, from Postgres (also after Temporal\'s retention)',
+      params: incidentIdParam,
+      response: { 200: answer('the timeline', timelineSchema), ...REFUSALS, 404: NOT_FOUND_ANSWER },
+    },
+  }, async (req, reply) => {
     const tenantId = callerTenant(req);
     if (!tenantId) return reply.code(401).header('www-authenticate', 'Bearer').send(UNAUTHORIZED);
-    const params = parse(incidentIdParam, req.params, reply);
-    if (!params) return reply;
+    const params = req.params;
     // The mirror outlives Temporal's retention; row-level security scopes it to the caller's tenant.
     const timeline = await deps.mirror.timeline(tenantId, params.id);
     if (timeline.length === 0) return reply.code(404).send(NOT_FOUND);
-    return reply.send({ incidentId: params.id, timeline });
+    return reply.send({ incidentId: params.id, timeline: timeline as z.output<typeof timelineSchema>['timeline'] });
   });
 
   /** Signal a running incident; a closed one answers 200 with noop (a duplicate resolve after the close). */
-  async function signal(req: FastifyRequest, reply: FastifyReply, send: (id: string, tenantId: string) => Promise<void>) {
-    const inc = await owned(req, reply);
+  async function signal(req: FastifyRequest, reply: FastifyReply, id: string, send: (id: string, tenantId: string) => Promise<void>) {
+    const inc = await owned(req, reply, id);
     if (!inc) return reply;
     if (inc.status !== 'RUNNING') return reply.code(200).send({ incidentId: inc.id, accepted: false, noop: true, status: inc.status });
     try {
@@ -133,10 +179,15 @@ export const incidentRoutes: FastifyPluginAsync<IncidentRouteDeps> = async (app:
     return reply.code(202).send({ incidentId: inc.id, accepted: true });
   }
 
-  app.post('/incidents/:id/correlate', async (req, reply) => {
-    const body = parse(correlateBody, req.body, reply);
-    if (!body) return reply;
-    return signal(req, reply, async (id, tenantId) => {
+  app.post('/incidents/:id/correlate', {
+    schema: {
+      operationId: 'correlate', tags: TAGS, security: BEARER,
+      summary: 'Record a correlated probectl signal on the timeline (never re-pages)',
+      params: incidentIdParam, body: correlateBody, response: signalAnswers,
+    },
+  }, async (req, reply) => {
+    const body = req.body;
+    return signal(req, reply, req.params.id, async (id, tenantId) => {
       const at = new Date().toISOString();
       // The API records what it receives (the workflow only counts it); Postgres down: the workflow records it.
       let recorded = false;
@@ -151,15 +202,25 @@ export const incidentRoutes: FastifyPluginAsync<IncidentRouteDeps> = async (app:
     });
   });
 
-  app.post('/incidents/:id/acknowledge', async (req, reply) => {
-    const body = parse(acknowledgeBody, req.body, reply);
-    if (!body) return reply;
-    return signal(req, reply, (id, tenantId) => deps.incidents.acknowledge(id, { tenantId, source: 'api', ...body, at: new Date().toISOString() }));
+  app.post('/incidents/:id/acknowledge', {
+    schema: {
+      operationId: 'acknowledge', tags: TAGS, security: BEARER,
+      summary: 'Acknowledge: every paging connector is acknowledged (source `api`)',
+      params: incidentIdParam, body: acknowledgeBody, response: signalAnswers,
+    },
+  }, async (req, reply) => {
+    const body = req.body;
+    return signal(req, reply, req.params.id, (id, tenantId) => deps.incidents.acknowledge(id, { tenantId, source: 'api', ...body, at: new Date().toISOString() }));
   });
 
-  app.post('/incidents/:id/resolve', async (req, reply) => {
-    const body = parse(resolveBody, req.body, reply);
-    if (!body) return reply;
-    return signal(req, reply, (id, tenantId) => deps.incidents.resolve(id, { tenantId, source: 'api', ...body, at: new Date().toISOString() }));
+  app.post('/incidents/:id/resolve', {
+    schema: {
+      operationId: 'resolve', tags: TAGS, security: BEARER,
+      summary: 'Resolve: every connector is resolved (source `api`); a duplicate after the close is a 200 no-op',
+      params: incidentIdParam, body: resolveBody, response: signalAnswers,
+    },
+  }, async (req, reply) => {
+    const body = req.body;
+    return signal(req, reply, req.params.id, (id, tenantId) => deps.incidents.resolve(id, { tenantId, source: 'api', ...body, at: new Date().toISOString() }));
   });
 };

@@ -41,7 +41,7 @@ Exit: 0 every history replayed, 1 at least one did not (or no bundle), 2 usage, 
     // The bundle the worker of this build runs (dist/workflow-bundle.js); a build without one bundles the code here.
     const prebuilt = prebuiltBundle(join(__dirname, '..', '..'));
     const config = loadConfig(env);
-    const t = await connectTemporal(config);
+    const t = await connectTemporal(config, io);
     const started = Date.now();
     try {
       const { DefaultLogger, Worker, bundleWorkflowCode } = await import('@temporalio/worker');
