@@ -13,7 +13,8 @@
 #   bash scripts/temporal-cluster.sh env      print TEMPORAL_ADDRESS=... (for `eval`)
 #
 # Settings (environment):
-#   TEMPORAL_CLUSTER_PORT      frontend gRPC port (7233); the server uses the 10 ports from there:
+#   TEMPORAL_CLUSTER_PORT      frontend gRPC port (7233); the server uses the 10 ports from there (all
+#                              below 32768: Temporal stores membership ports as a Postgres smallint):
 #                              +0..+3 gRPC of frontend/history/matching/worker, +4..+7 their membership
 #                              ports, +8 frontend HTTP, +9 Prometheus metrics
 #   TEMPORAL_CLUSTER_DB        name of the main database (temporal); visibility is <name>_visibility
@@ -252,6 +253,11 @@ EOF
 
 # ---- start / stop -----------------------------------------------------------------------------------
 
+# The last errors of the server log, shortened (its lines carry whole stack traces).
+log_errors() {
+  { grep -E '"level":"(error|fatal|dpanic|panic)"' "$logfile" || tail -n 10 "$logfile"; } | tail -n 5 | cut -c1-400 >&2
+}
+
 running_pid() {
   [ -f "$pidfile" ] || return 1
   local pid; pid=$(cat "$pidfile")
@@ -266,6 +272,8 @@ temporal_cli() { bash "$here/temporal-cli.sh"; }
 cmd_start() {
   require_built
   if pid=$(running_pid); then say "already running (pid $pid) at $address"; return 0; fi
+  # cluster_membership.rpc_port is a smallint in the schema: a membership port above 32767 stops the server.
+  [ $((port + 9)) -le 32767 ] || die "TEMPORAL_CLUSTER_PORT=$port: the server's ports must stay below 32768 (membership ports are stored as smallint)"
   for p in $(seq "$port" $((port + 9))); do
     port_busy "$p" && die "port $p is in use (the server needs $port..$((port + 9)); set TEMPORAL_CLUSTER_PORT)"
   done
@@ -280,8 +288,8 @@ cmd_start() {
   echo $! >"$pidfile"
   local pid; pid=$(cat "$pidfile")
   until "$cli" operator cluster health --address "$address" 2>/dev/null | grep -q SERVING; do
-    kill -0 "$pid" 2>/dev/null || { tail -n 30 "$logfile" >&2; die "the server exited during start-up (see $logfile)"; }
-    [ $(( $(date +%s) - start )) -lt 120 ] || { tail -n 30 "$logfile" >&2; die "not serving after 120 s (see $logfile)"; }
+    kill -0 "$pid" 2>/dev/null || { log_errors; die "the server exited during start-up (see $logfile)"; }
+    [ $(( $(date +%s) - start )) -lt 120 ] || { log_errors; die "not serving after 120 s (see $logfile)"; }
     sleep 0.5
   done
   say "serving after $(( $(date +%s) - start ))s"

@@ -28,10 +28,10 @@ export interface WorkerProcess {
 
 /**
  * The real worker (`node main.js worker`) as a child process, so a test can SIGKILL it mid-activity and
- * start another: a crash, not a polite shutdown.
+ * start another: a crash, not a polite shutdown. `main` picks another compiled entry (the cluster suite runs
+ * dist/main.js, whose prebuilt workflow bundle every process shares).
  */
-export function spawnWorker(env: Record<string, string>, role: 'worker' | 'all' | 'api' = 'worker'): WorkerProcess {
-  const main = ensureBuild();
+export function spawnWorker(env: Record<string, string>, role: 'worker' | 'all' | 'api' = 'worker', main: string = ensureBuild()): WorkerProcess {
   const child = spawn(process.execPath, [main, role], {
     cwd: ROOT,
     env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', ...env },
