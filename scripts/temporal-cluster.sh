@@ -76,7 +76,7 @@ cmd_build() {
   local start; start=$(date +%s)
   # `go install pkg@version` builds with the module's own go.mod (no replace directives at this tag),
   # as the server Makefile's temporal-server and temporal-sql-tool targets do from a checkout.
-  CGO_ENABLED=0 GOBIN="$tmp" GOFLAGS="${GOFLAGS:-} -trimpath" go install -tags disable_grpc_modules \
+  CGO_ENABLED=0 GOBIN="$tmp" go install -tags disable_grpc_modules \
     "$MODULE/cmd/server@$VERSION" "$MODULE/cmd/tools/sql@$VERSION" >"$blog" 2>&1 &
   local pid=$!
   while kill -0 "$pid" 2>/dev/null; do

@@ -12,7 +12,9 @@ describe('cluster restarts', () => {
   let t: Topology;
 
   beforeAll(async () => {
-    t = await new Topology('restarts').start();
+    // This file is about restarts, not provider rate limits: pacing is raised above the load (the topology
+    // file runs at the providers' default pacing).
+    t = await new Topology('restarts').start({ ratePerMin: 1200 });
   }, 180_000);
   afterAll(async () => {
     await t?.stop();
@@ -25,42 +27,51 @@ describe('cluster restarts', () => {
     await t.resolve(id, 1 - replica);
   };
 
-  const N_ROLL = byMode(16, 60);
-  test(`rolling restart of every worker and API replica while ${N_ROLL} incidents open and resolve`, async () => {
+  const PACE_MS = byMode(400, 250);
+  test(`rolling restart of every worker and API replica while incidents open and resolve (a new one every ${PACE_MS} ms)`, async () => {
     const result = await scenario('rolling restart', async () => {
-      const ids = Array.from({ length: N_ROLL }, () => uniqueId('roll'));
+      const ids: string[] = [];
       let rollingDone = false;
       const exits: string[] = [];
-      // The load: a new incident every 150 ms, each running its whole lifecycle, until all have started.
+      const retriedBefore = t.retried.api;
+      // The load: a new incident every PACE_MS, each running its whole lifecycle through the replicas, from
+      // before the first replacement until after the last one.
       const load = (async () => {
         const lives: Array<Promise<void>> = [];
-        for (const [i, id] of ids.entries()) {
-          lives.push(lifecycle(id, i % 2));
-          await sleep(150);
+        while (!rollingDone && ids.length < 400) {
+          const id = uniqueId('roll');
+          ids.push(id);
+          lives.push(lifecycle(id, ids.length % 2));
+          await sleep(PACE_MS);
         }
         await Promise.all(lives);
       })();
+      const during: number[] = [];
       const roll = (async () => {
-        await sleep(1_000);
+        await sleep(2_000);
         for (let i = 0; i < t.workers.length; i++) {
+          during.push(ids.length);
           exits.push(`worker ${i + 1}: exit ${await t.replaceWorker(i, 'SIGTERM')}`);
           await sleep(500);
         }
         for (let i = 0; i < t.apis.length; i++) {
+          during.push(ids.length);
           exits.push(`api ${i + 1}: exit ${await t.replaceApi(i, 'SIGTERM')}`);
           await sleep(500);
         }
+        await sleep(1_000);
         rollingDone = true;
       })();
       await Promise.all([load, roll]);
-      expect(rollingDone).toBe(true);
       // Every process drained and exited on its own (exit 0), none had to be killed.
       expect(exits).toEqual([...t.workers.map((_, i) => `worker ${i + 1}: exit 0`), ...t.apis.map((_, i) => `api ${i + 1}: exit 0`)]);
+      // The load really ran across the whole roll: incidents kept starting after each replacement.
+      expect(during.every((n, k) => n < (during[k + 1] ?? ids.length))).toBe(true);
       const unsettled = await settled(t.stack, () => t.tenant, ids, 240_000);
       return {
         expectations: ids.map((incidentId) => ({ incidentId, providers: t.providers, expect: allOpenResolve() })),
         unsettled,
-        injected: `SIGTERM and replacement of ${t.workers.length} workers then ${t.apis.length} API replicas, one at a time`,
+        injected: `SIGTERM and replacement of ${t.workers.length} workers then ${t.apis.length} API replicas, one at a time (incidents started before each: ${during.join(', ')}); ${t.retried.api - retriedBefore} /v1 calls retried on the other replica`,
       };
     });
     expectClean(result);
@@ -78,6 +89,7 @@ describe('cluster restarts', () => {
     };
 
     const result = await scenario('Temporal server restart', async () => {
+      const retriedBefore = { ...t.retried };
       const ids = Array.from({ length: N_SRV }, () => uniqueId('srv'));
       const late = Array.from({ length: 3 }, () => uniqueId('srv-late'));
       const total = N_SRV * PROVIDER_KEYS.length;
@@ -118,7 +130,7 @@ describe('cluster restarts', () => {
       return {
         expectations: all.map((incidentId) => ({ incidentId, providers: t.providers, expect: allOpenResolve() })),
         unsettled,
-        injected: `2 stops of 3 s (Postgres kept): after ${seenOpen}/${total} creates (stop ${r1.stopSeconds}s, start ${r1.startSeconds}s) and after ${seenResolve} resolve requests (stop ${r2.stopSeconds}s, start ${r2.startSeconds}s); 3 opens and ${viaInbound.length} webhooks sent while down`,
+        injected: `2 stops of 3 s (Postgres kept): after ${seenOpen}/${total} creates (stop ${r1.stopSeconds}s, start ${r1.startSeconds}s) and after ${seenResolve} resolve requests (stop ${r2.stopSeconds}s, start ${r2.startSeconds}s); 3 opens and ${viaInbound.length} webhooks sent while down; retried: ${t.retried.api - retriedBefore.api} /v1 calls, ${t.retried.inbound - retriedBefore.inbound} webhooks`,
       };
     });
     expectClean(result);

@@ -6,6 +6,7 @@
  */
 import { createHmac, randomBytes } from 'node:crypto';
 import { mkdirSync, writeFileSync } from 'node:fs';
+import { connect } from 'node:net';
 import { join } from 'node:path';
 import { FAST_ENV, Providers } from '../faults/harness';
 import { freePort } from '../setup/temporal-server';
@@ -25,10 +26,21 @@ export function clusterInfo(): ClusterInfo {
   return (sharedStack() as ReturnType<typeof sharedStack> & { cluster: ClusterInfo }).cluster;
 }
 
-/** Stop and start the Temporal server with the script, as an operator would. */
+function portOpen(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const s = connect({ host: '127.0.0.1', port }, () => {
+      s.destroy();
+      resolve(true);
+    });
+    s.once('error', () => resolve(false));
+  });
+}
+
+/** Stop and start the Temporal server with the script, as an operator would; checks it was really down. */
 export async function restartTemporal(downMs: number): Promise<{ stopSeconds: number; startSeconds: number }> {
   const env = clusterInfo().scriptEnv;
   const stopped = await clusterScript('stop', env);
+  if (await portOpen(Number(env.TEMPORAL_CLUSTER_PORT))) throw new Error('the Temporal frontend still accepts connections after stop');
   await sleep(downMs);
   const started = await clusterScript('start', env);
   return { stopSeconds: stopped.seconds, startSeconds: started.seconds };
@@ -56,34 +68,42 @@ export class Topology {
   workers: Proc[] = [];
   apis: Proc[] = [];
   private readonly all: Proc[] = [];
+  /** Requests the clients had to retry (a network error or a 5xx): /v1 calls and inbound deliveries. */
+  readonly retried = { api: 0, inbound: 0 };
   private spawned = 0;
 
   constructor(private readonly name: string) {}
 
-  async start(counts: { workers?: number; apis?: number } = {}): Promise<this> {
+  /**
+   * `ratePerMin` raises every connector's pacing (`?rate_per_min=`, per worker process) above the providers'
+   * defaults (60–100 calls/min), for scenarios about restarts rather than rate limits.
+   */
+  async start(opts: { workers?: number; apis?: number; ratePerMin?: number } = {}): Promise<this> {
     this.providers = await new Providers().start();
     const inbound = ['pagerduty', 'opsgenie', 'servicenow', 'jira'].map((p) => `${p}:${this.tenant}:${p}:${this.inboundSecret}`).join(',');
+    const connectors = this.providers.entries(this.tenant).map((e) => (opts.ratePerMin ? withRate(e, opts.ratePerMin) : e));
     this.stack = await startStack({
       worker: false,
       env: {
         ...FAST_ENV,
-        PROBECTL_NOTIFY_CONNECTORS: this.providers.entries(this.tenant).join(','),
+        PROBECTL_NOTIFY_CONNECTORS: connectors.join(','),
         PROBECTL_NOTIFY_API_TOKENS: `${this.tenant}:${this.token}`,
         PROBECTL_NOTIFY_INBOUND: inbound,
       },
     });
-    this.workers = await Promise.all(Array.from({ length: counts.workers ?? 3 }, () => this.spawn('worker')));
-    this.apis = await Promise.all(Array.from({ length: counts.apis ?? 2 }, () => this.spawn('api')));
+    this.workers = await Promise.all(Array.from({ length: opts.workers ?? 3 }, () => this.spawn('worker')));
+    this.apis = await Promise.all(Array.from({ length: opts.apis ?? 2 }, () => this.spawn('api')));
     return this;
   }
 
   /** A new worker or API process (an API replica keeps `port` when it replaces another); resolves once ready. */
   async spawn(role: 'worker' | 'api', port?: number): Promise<Proc> {
     this.spawned += 1;
+    const name = `${role}-${this.spawned}`;
     const extra: Record<string, string> = {};
     if (role === 'api') extra.PROBECTL_NOTIFY_API_PORT = String(port ?? (await freePort()));
     const p: Proc = {
-      name: `${role}-${this.spawned}`,
+      name,
       proc: spawnWorker({ ...this.stack.env, ...extra }, role, DIST_MAIN),
       ...(role === 'api' ? { port: Number(extra.PROBECTL_NOTIFY_API_PORT) } : {}),
     };
@@ -133,6 +153,7 @@ export class Topology {
       } catch (err) {
         last = (err as Error).message;
       }
+      this.retried.api += 1;
       if (Date.now() > deadline) throw new Error(`${method} ${path}: no answer below 500 from any replica within ${timeoutMs} ms (last: ${last})`);
       await sleep(attempt < this.apis.length ? 50 : 250);
     }
@@ -175,6 +196,7 @@ export class Topology {
       } catch (err) {
         last = (err as Error).message;
       }
+      this.retried.inbound += 1;
       if (Date.now() > deadline) throw new Error(`inbound ${provider} on replica ${replica}: still failing after ${timeoutMs} ms (last: ${last})`);
       await sleep(500);
     }
@@ -194,4 +216,13 @@ export class Topology {
     await this.stack?.stop();
     await this.providers?.stop();
   }
+}
+
+/** A PROBECTL_NOTIFY_CONNECTORS entry (`tenant|provider|url|credential[|name]`) with `rate_per_min` set on its URL. */
+function withRate(entry: string, perMin: number): string {
+  const parts = entry.split('|');
+  const url = new URL(parts[2]!);
+  url.searchParams.set('rate_per_min', String(perMin));
+  parts[2] = url.toString();
+  return parts.join('|');
 }
