@@ -8,7 +8,7 @@ import { createHmac, randomBytes } from 'node:crypto';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { connect } from 'node:net';
 import { join } from 'node:path';
-import { FAST_ENV, Providers } from '../faults/harness';
+import { FAST_ENV, PROVIDER_KEYS, Providers, linksSettled } from '../faults/harness';
 import { freePort } from '../setup/temporal-server';
 import { sharedStack, sleep, uniqueId } from '../helpers/shared';
 import { startStack, type TestStack } from '../helpers/stack';
@@ -199,6 +199,40 @@ export class Topology {
       this.retried.inbound += 1;
       if (Date.now() > deadline) throw new Error(`inbound ${provider} on replica ${replica}: still failing after ${timeoutMs} ms (last: ${last})`);
       await sleep(500);
+    }
+  }
+
+  /**
+   * For every incident still running: its history into test-artifacts/cluster-<pid>/histories/ (kept when the
+   * run fails; `Worker.runReplayHistory` replays it) and its last workflow-task failure, printed.
+   */
+  async saveRunning(ids: readonly string[]): Promise<string[]> {
+    const dir = join(clusterInfo().artifactsDir, 'histories');
+    const found: string[] = [];
+    for (const id of ids) {
+      const handle = this.stack.client.workflow.getHandle(`probectl-${id}`);
+      const d = await handle.describe().catch(() => undefined);
+      if (d?.status.name !== 'RUNNING') continue;
+      const history = await handle.fetchHistory();
+      mkdirSync(dir, { recursive: true });
+      writeFileSync(join(dir, `probectl-${id}.json`), JSON.stringify(history));
+      const failed = [...(history.events ?? [])].reverse().find((e) => e.workflowTaskFailedEventAttributes)?.workflowTaskFailedEventAttributes;
+      const line = `${id}: still running after ${history.events?.length ?? 0} events; last workflow task failure: ${failed?.failure?.message ?? 'none'}`;
+      process.stdout.write(`[cluster] ${line}\n`);
+      found.push(line);
+    }
+    return found;
+  }
+
+  /** Every incident's links settled (none pending), one after the other; otherwise the running ones are saved and it throws. */
+  async linksSettled(ids: readonly string[], timeoutMs = 180_000): Promise<void> {
+    for (const id of ids) {
+      try {
+        await linksSettled(this.stack, id, PROVIDER_KEYS.length, timeoutMs);
+      } catch (err) {
+        await this.saveRunning(ids);
+        throw err;
+      }
     }
   }
 
