@@ -27,7 +27,7 @@ describe('cluster restarts', () => {
     await t.resolve(id, 1 - replica);
   };
 
-  const PACE_MS = byMode(1_000, 250);
+  const PACE_MS = byMode(1_000, 500);
   test(`rolling restart of every worker and API replica while incidents open and resolve (a new one every ${PACE_MS} ms)`, async () => {
     const result = await scenario('rolling restart', async () => {
       const ids: string[] = [];

@@ -245,6 +245,12 @@ export class Topology {
 
   async stop(): Promise<void> {
     this.saveLogs();
+    // After a failed scenario some incidents may still run, with the test's result() calls waiting on them:
+    // end them, so those calls settle before the connection closes (instead of failing the next file).
+    const running: string[] = [];
+    for await (const w of this.stack.client.workflow.list({ query: `ProbectlTenant = '${this.tenant}' AND ExecutionStatus = 'Running'` })) running.push(w.workflowId);
+    for (const id of running) await this.stack.client.workflow.getHandle(id).terminate('cluster suite teardown').catch(() => undefined);
+    if (running.length > 0) await sleep(2_000);
     for (const p of this.all) await p.proc.kill('SIGKILL');
     this.providers?.heal();
     await this.stack?.stop();
