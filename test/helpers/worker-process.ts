@@ -28,10 +28,10 @@ export interface WorkerProcess {
 
 /**
  * The real worker (`node main.js worker`) as a child process, so a test can SIGKILL it mid-activity and
- * start another: a crash, not a polite shutdown.
+ * start another: a crash, not a polite shutdown. `main` picks another compiled entry (the cluster suite runs
+ * dist/main.js, whose prebuilt workflow bundle every process shares).
  */
-export function spawnWorker(env: Record<string, string>, role: 'worker' | 'all' | 'api' = 'worker'): WorkerProcess {
-  const main = ensureBuild();
+export function spawnWorker(env: Record<string, string>, role: 'worker' | 'all' | 'api' = 'worker', main: string = ensureBuild()): WorkerProcess {
   const child = spawn(process.execPath, [main, role], {
     cwd: ROOT,
     // PROBECTL_NOTIFY_ANSWER_LOG: an API child records its answers for the run's OpenAPI check too.
