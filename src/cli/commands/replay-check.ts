@@ -44,7 +44,14 @@ Exit: 0 every history replayed, 1 at least one did not (or no bundle), 2 usage, 
     const t = await connectTemporal(config, io);
     const started = Date.now();
     try {
-      const { DefaultLogger, Worker, bundleWorkflowCode } = await import('@temporalio/worker');
+      const { DefaultLogger, Runtime, Worker, bundleWorkflowCode } = await import('@temporalio/worker');
+      // The SDK's own log (worker state changes, each replay's nondeterminism warning) stays out of the
+      // output: the failures are reported below, one line each.
+      try {
+        Runtime.install({ logger: new DefaultLogger('ERROR') });
+      } catch {
+        // a runtime exists already in this process
+      }
       const workflowBundle = given !== undefined
         ? { codePath: given }
         : prebuilt ?? { code: (await bundleWorkflowCode({ workflowsPath: require.resolve('../../workflows'), logger: new DefaultLogger('WARN') })).code };
