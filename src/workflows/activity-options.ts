@@ -80,17 +80,9 @@ export const reporting = proxyActivities<Activities>({
 });
 
 /**
- * Since `state-machine-v1`: what the workflow owes Postgres and no provider call carried, written by a local
- * activity (one marker event, no task-queue round trip). A few quick tries; when they fail (Postgres down) the
- * workflow keeps what it owes, backs off and tries again, and never completes before it is written.
+ * Since `state-machine-v1`: what the workflow owes Postgres and no provider call carried (v2/flusher.ts). An
+ * ordinary activity, retried until it lands; the workflow never waits for it except to complete.
  */
-export const recordingLocal = proxyLocalActivities<Activities>({
-  startToCloseTimeout: '10 seconds',
-  localRetryThreshold: '10 seconds',
-  retry: { initialInterval: '500 milliseconds', backoffCoefficient: 2, maximumInterval: '5 seconds', maximumAttempts: 3 },
-});
-
-/** The same write as an ordinary activity: for batches a stream of signals fed (see v2/flusher.ts). */
 export const recording = proxyActivities<Activities>({ startToCloseTimeout: '30 seconds', retry: MIRROR_RETRY });
 
 /** Follow-ups the workflow carries out itself (Postgres could not take them): as the calls they stand for. */

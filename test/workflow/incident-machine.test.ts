@@ -198,7 +198,10 @@ describe('the state machine on the dev server (stubbed activities)', () => {
       expect((await h2.result(inc.id)).source).toBe('jira');
       expect(of(h2.calls, 'openConnector')).toEqual([]);
       const hist = await h2.history(inc.id);
-      expect(hist.workflowTasks).toBe(1);
+      // begin, then the one write of what it decided (the already.resolved entry): two workflow tasks
+      expect(hist.activities).toEqual(['recordIncident']);
+      expect(hist.workflowTasks).toBe(2);
+      expect(of(h2.calls, 'recordIncident')[0]!.input.payload.entries.map((e: { kind: string }) => e.kind)).toEqual(['already.resolved']);
     } finally {
       await h2.stop();
     }

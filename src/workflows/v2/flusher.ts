@@ -3,16 +3,14 @@
  * incident row, follow-ups). It never blocks anything: a failed write (Postgres down) leaves the items owed and
  * is tried again after a back-off; follow-ups Postgres cannot take are carried out by the workflow itself.
  *
- * Two kinds of write:
- * - decisions (an acknowledgement, the final record with the callback, a failure): one local activity — one
- *   marker event, no workflow task of its own;
- * - entries a stream of signals feeds (correlated, refused signals): batched — written once STREAM_BATCH are owed
- *   or STREAM_DELAY_MS after the first one, as an ordinary activity. A local activity holds its workflow task open
- *   until Postgres answers; under a stream of signals that kept workflow tasks colliding (and continue-as-new from
- *   happening), so streams never use one.
+ * The write is an ordinary activity, never a local one. It is rare (what the workflow owes normally rides with
+ * the provider calls it schedules), and a local activity's result is tied to the workflow task it ran in: one
+ * slow enough to outlive the task (a Postgres that hangs) moves activation boundaries on replay, and a run of the
+ * legacy path was seen failing replay exactly there after a worker restart. Entries a stream of signals feeds
+ * (correlated, refused) are batched: written once STREAM_BATCH are owed or STREAM_DELAY_MS after the first one.
  */
 import { sleep } from '@temporalio/workflow';
-import { recording, recordingLocal } from '../activity-options';
+import { recording } from '../activity-options';
 import { confirm, isStreamItem, payloadOf, release, unattached } from './records';
 import { ownFollowUps, type IncidentState } from './state';
 import type { Wake } from './wake';
@@ -62,8 +60,7 @@ export class Flusher {
     const carrier = `record:${s.nextId++}`;
     for (const i of items) i.carriers.push(carrier);
     this.#busy = true;
-    const proxy = streamed > 0 ? recording : recordingLocal;
-    void proxy.recordIncident.executeWithOptions({ summary: summary(items.length) }, [{ incident: s.incident, payload: payloadOf(items) }])
+    void recording.recordIncident.executeWithOptions({ summary: summary(items.length) }, [{ incident: s.incident, payload: payloadOf(items) }])
       .then(
         async (r) => {
           if (this.#ended) return;
