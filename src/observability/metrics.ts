@@ -27,6 +27,14 @@ export interface OpenIncidentCounts {
   acknowledged: number;
 }
 
+export interface OutboxBacklogNumbers {
+  pending: number;
+  oldestSeconds: number;
+}
+
+/** What the inbound outbox dispatcher did with one row it tried. */
+export type OutboxDispatchOutcome = 'signalled' | 'closed' | 'not_owner' | 'retried' | 'unreachable';
+
 export class NotifyMetrics {
   readonly registry = new Registry();
 
@@ -60,6 +68,19 @@ export class NotifyMetrics {
     registers: [this.registry],
   });
 
+  /** One per row the inbound outbox dispatcher tried (the request's own inline try is counted by the route). */
+  readonly inboundOutbox = new Counter({
+    name: 'probectl_notify_inbound_outbox_total',
+    help: 'Inbound outbox rows tried by the dispatcher, by outcome: signalled, closed (workflow closed: duplicate), not_owner (ignored), retried (refused, backing off), unreachable (Temporal unreachable, due again).',
+    labelNames: ['outcome'] as const,
+    registers: [this.registry],
+  });
+
+  readonly inboundOutboxPending: Gauge;
+  readonly inboundOutboxOldest: Gauge;
+  #backlog: (() => Promise<OutboxBacklogNumbers>) | undefined;
+  #backlogCache: { at: number; value: Promise<OutboxBacklogNumbers> } | undefined;
+
   #openIncidents: (() => Promise<OpenIncidentCounts>) | undefined;
   #cache: { at: number; value: OpenIncidentCounts } | undefined;
   #cacheMs: number;
@@ -88,6 +109,43 @@ export class NotifyMetrics {
         }
       },
     });
+    // Both backlog gauges read one query per scrape (cached for a second, so a scrape asks once).
+    const backlog = async (): Promise<OutboxBacklogNumbers | undefined> => {
+      const source = self.#backlog;
+      if (!source) return undefined;
+      if (!self.#backlogCache || Date.now() - self.#backlogCache.at >= 1_000) {
+        const value = source();
+        value.catch(() => undefined);
+        self.#backlogCache = { at: Date.now(), value };
+      }
+      return self.#backlogCache.value;
+    };
+    this.inboundOutboxPending = new Gauge({
+      name: 'probectl_notify_inbound_outbox_pending',
+      help: 'Accepted inbound deliveries whose signal Temporal has not taken yet (the outbox backlog, all tenants; every API replica reports the same number, aggregate with max). Absent where no source is set.',
+      registers: [this.registry],
+      async collect() {
+        try {
+          const v = await backlog();
+          if (v) this.set(v.pending);
+        } catch {
+          // Postgres unreachable: the last value stays (a label-less gauge cannot go absent)
+        }
+      },
+    });
+    this.inboundOutboxOldest = new Gauge({
+      name: 'probectl_notify_inbound_outbox_oldest_seconds',
+      help: 'Age of the oldest pending inbound outbox row, in seconds (0 when none is pending). Alert when it keeps growing: deliveries are accepted but not signalled.',
+      registers: [this.registry],
+      async collect() {
+        try {
+          const v = await backlog();
+          if (v) this.set(v.oldestSeconds);
+        } catch {
+          // as above
+        }
+      },
+    });
     if (opts.defaultMetrics) collectDefaultMetrics({ register: this.registry, prefix: 'probectl_notify_' });
   }
 
@@ -96,6 +154,12 @@ export class NotifyMetrics {
     this.#openIncidents = source;
     this.#cache = undefined;
     if (cacheMs !== undefined) this.#cacheMs = cacheMs;
+  }
+
+  /** Where the outbox backlog gauges read their numbers (the API sets its outbox). */
+  setOutboxBacklogSource(source: (() => Promise<OutboxBacklogNumbers>) | undefined): void {
+    this.#backlog = source;
+    this.#backlogCache = undefined;
   }
 
   /** Record one finished provider call attempt. */
