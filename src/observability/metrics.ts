@@ -79,7 +79,7 @@ export class NotifyMetrics {
   readonly inboundOutboxPending: Gauge;
   readonly inboundOutboxOldest: Gauge;
   #backlog: (() => Promise<OutboxBacklogNumbers>) | undefined;
-  #backlogCache: { at: number; value: Promise<OutboxBacklogNumbers> } | undefined;
+  #backlogInFlight: Promise<OutboxBacklogNumbers> | undefined;
 
   #openIncidents: (() => Promise<OpenIncidentCounts>) | undefined;
   #cache: { at: number; value: OpenIncidentCounts } | undefined;
@@ -109,16 +109,19 @@ export class NotifyMetrics {
         }
       },
     });
-    // Both backlog gauges read one query per scrape (cached for a second, so a scrape asks once).
+    // Both backlog gauges are collected at once by a scrape and share one query (single flight, no cache).
     const backlog = async (): Promise<OutboxBacklogNumbers | undefined> => {
       const source = self.#backlog;
       if (!source) return undefined;
-      if (!self.#backlogCache || Date.now() - self.#backlogCache.at >= 1_000) {
+      if (!self.#backlogInFlight) {
         const value = source();
-        value.catch(() => undefined);
-        self.#backlogCache = { at: Date.now(), value };
+        self.#backlogInFlight = value;
+        value.then(
+          () => (self.#backlogInFlight = undefined),
+          () => (self.#backlogInFlight = undefined),
+        );
       }
-      return self.#backlogCache.value;
+      return self.#backlogInFlight;
     };
     this.inboundOutboxPending = new Gauge({
       name: 'probectl_notify_inbound_outbox_pending',
@@ -159,7 +162,7 @@ export class NotifyMetrics {
   /** Where the outbox backlog gauges read their numbers (the API sets its outbox). */
   setOutboxBacklogSource(source: (() => Promise<OutboxBacklogNumbers>) | undefined): void {
     this.#backlog = source;
-    this.#backlogCache = undefined;
+    this.#backlogInFlight = undefined;
   }
 
   /** Record one finished provider call attempt. */

@@ -49,7 +49,7 @@ export interface TestStack {
   app: FastifyInstance;
   /** Counters of the inbound route (PROBECTL_NOTIFY_INBOUND in env configures its entries). */
   inboundMetrics: InboundMetrics;
-  /** The process-wide Prometheus registry the worker's activities and the app's /metrics use. */
+  /** The Prometheus registry the app's /metrics uses (the process-wide one, which the worker's activities use, unless the stack was given its own). */
   metrics: NotifyMetrics;
   log: Logger;
   /** Every log line the worker and API wrote. */
@@ -79,6 +79,8 @@ export async function startStack(opts: {
   health?: TemporalHealth;
   /** Deadline of the inbound route's inline Temporal try. */
   inlineDeadlineMs?: number;
+  /** A registry of the stack's own for /metrics and the inbound counters (default: the process-wide one). */
+  metrics?: NotifyMetrics;
 } = {}): Promise<TestStack> {
   installRuntime();
   const shared = sharedStack();
@@ -108,9 +110,10 @@ export async function startStack(opts: {
   const client = new Client({ connection, namespace: config.temporal.namespace });
   const incidents = new IncidentClient({ client, taskQueue: config.temporal.taskQueue });
   const mirror = new MirrorStore(pool);
-  const inboundMetrics: InboundMetrics = new PrometheusInboundMetrics(processMetrics);
-  processMetrics.setOpenIncidentsSource(openIncidentsFromVisibility(client, config.temporal.taskQueue));
-  processMetrics.setOutboxBacklogSource(() => mirror.outbox.backlog());
+  const metrics = opts.metrics ?? processMetrics;
+  const inboundMetrics: InboundMetrics = new PrometheusInboundMetrics(metrics);
+  metrics.setOpenIncidentsSource(openIncidentsFromVisibility(client, config.temporal.taskQueue));
+  metrics.setOutboxBacklogSource(() => mirror.outbox.backlog());
   const health = opts.health ?? new TemporalHealth();
   const app = buildApp({
     log,
@@ -123,16 +126,16 @@ export async function startStack(opts: {
       entries: config.inbound, connectors: config.connectors, metrics: inboundMetrics, health,
       ...(opts.inlineDeadlineMs !== undefined ? { inlineDeadlineMs: opts.inlineDeadlineMs } : {}),
     },
-    metrics: processMetrics,
+    metrics,
   });
   await app.ready();
   const dispatcher = opts.dispatcher === false
     ? undefined
-    : new InboundDispatcher({ outbox: mirror.outbox, incidents, health, log, metrics: processMetrics, ...(typeof opts.dispatcher === 'object' ? opts.dispatcher : {}) });
+    : new InboundDispatcher({ outbox: mirror.outbox, incidents, health, log, metrics, ...(typeof opts.dispatcher === 'object' ? opts.dispatcher : {}) });
   dispatcher?.start();
 
   const stack: TestStack = {
-    config, pool, client, incidents, mirror, app, inboundMetrics, metrics: processMetrics, log, logLines, env, health,
+    config, pool, client, incidents, mirror, app, inboundMetrics, metrics, log, logLines, env, health,
     ...(dispatcher ? { dispatcher } : {}),
     async startWorker() {
       stack.worker = await startWorker({ config, pool, log, env, workflowBundle: await workflowBundle() });

@@ -133,18 +133,27 @@ export class InboundDispatcher {
     const rows: LeasedRow[] = [];
     for (const [tenantId, ids] of byTenant) rows.push(...(await o.outbox.claim(tenantId, ids, o.leaseMs)));
 
+    // One incident's rows go one after another, in the order they arrived (an acknowledgement before the
+    // resolution that followed it); different incidents in parallel.
+    const byIncident = new Map<string, LeasedRow[]>();
+    for (const row of rows.sort((a, b) => Number(BigInt(a.id) - BigInt(b.id)))) {
+      const k = `${row.tenantId}\u0000${row.incidentId}`;
+      byIncident.set(k, [...(byIncident.get(k) ?? []), row]);
+    }
     let unreachable = false;
-    const queue = [...rows];
+    const queue = [...byIncident.values()];
     const worker = async () => {
-      for (let row = queue.shift(); row; row = queue.shift()) {
-        if (unreachable || !this.#running) {
-          await this.#release(row, 0, unreachable ? 'not tried: Temporal unreachable' : 'not tried: shutting down');
-          continue;
+      for (let group = queue.shift(); group; group = queue.shift()) {
+        for (const row of group) {
+          if (unreachable || !this.#running) {
+            await this.#release(row, 0, unreachable ? 'not tried: Temporal unreachable' : 'not tried: shutting down');
+            continue;
+          }
+          if ((await this.#send(row)) === 'unreachable') unreachable = true;
         }
-        if ((await this.#send(row)) === 'unreachable') unreachable = true;
       }
     };
-    await Promise.all(Array.from({ length: Math.min(o.concurrency, rows.length) }, worker));
+    await Promise.all(Array.from({ length: Math.min(o.concurrency, queue.length) }, worker));
 
     if (unreachable) {
       if (!o.health.isDown()) o.log.warn({ pending: due.length }, 'inbound outbox: Temporal unreachable; probing every poll, sending when it answers');
