@@ -2,7 +2,7 @@
  * Signed ServiceNow resolutions arriving while Temporal is unreachable — its dev server stopped, or frozen
  * (SIGSTOP: it still accepts connections but never answers) — for 30 s: each is answered 202 `queued` within
  * a second, recorded in the outbox, and once Temporal is back the dispatcher signals every one; each incident
- * resolves once, its fan-out (PagerDuty) done once, counted at the doubles.
+ * resolves once, its fan-out (PagerDuty) done once, counted at the doubles. (Full mode: 200 resolutions, 75 s.)
  *
  * The origin is ServiceNow with reconciliation off, so nothing but the delivery can resolve an incident (a
  * lost delivery would stay lost). Ten incidents per round are taken out of the mirror first, so their
@@ -23,11 +23,16 @@ import { createTestDatabase, type TestDatabase } from '../helpers/database';
 import { eventually, sleep } from '../helpers/shared';
 import { incidentFor, startStack, type TestStack } from '../helpers/stack';
 import { findTemporalCli, startDevServer, type DevServer } from '../setup/temporal-server';
-import { Providers, expectClean, faultTenant, printResults, recordResult, tally, withTimeout, type IncidentExpectation, type ScenarioResult } from './harness';
+import { Providers, expectClean, faultTenant, printResults, recordResult, scale, tally, withTimeout, type IncidentExpectation, type ScenarioResult } from './harness';
 
 const GROUP = 'inbound-outage';
-const N = 100;
-const OUTAGE_MS = 30_000;
+const N = scale(100, 200);
+/**
+ * Longer than every deadline on the way (the inline try's 300 ms, the dispatcher's 2 s probe and 5 s calls,
+ * the request's 10 s lease) and than the client's retry span (~20 s). The full run's 75 s also outlasts the
+ * gRPC keepalive (30 s + 15 s), so the client drops the frozen connection and must find the server again.
+ */
+const OUTAGE_MS = scale(30_000, 75_000);
 const FALLBACK = 10;
 /** A field only the bodies carry: it must never reach a log line. */
 const BODY_MARKER = `body-only-${Math.random().toString(36).slice(2, 12)}`;
@@ -287,5 +292,5 @@ describe('inbound deliveries while Temporal is unreachable: accepted, recorded, 
     ]);
     for (const r of settled) if (r.status === 'rejected') throw r.reason;
     for (const r of settled) if (r.status === 'fulfilled') expectClean(r.value);
-  }, 8 * 60_000);
+  }, scale(8, 15) * 60_000);
 });
