@@ -139,6 +139,16 @@ describe('inbound outbox: Postgres down, and several API replicas', () => {
     expect(await outbox.claim(tA, [a1.id], 0)).toEqual([]);
     const done = await direct.query('SELECT outcome, done_at IS NOT NULL AS done, lease_token FROM inbound_outbox WHERE id = $1', [a1.id]);
     expect(done.rows).toEqual([{ outcome: 'signalled', done: true, lease_token: null }]);
+
+    // Retention: done rows go with the delivery ids after 30 days; a pending row never does.
+    const old = await enqueue(tA, 'inc-old');
+    await direct.query("UPDATE inbound_outbox SET received_at = now() - interval '40 days', done_at = now() - interval '31 days', outcome = 'signalled' WHERE id = ANY($1::bigint[])", [[a1.id]]);
+    await direct.query("UPDATE inbound_outbox SET received_at = now() - interval '40 days' WHERE id = $1", [old.id]);
+    await mirror.pruneDeliveries(tB, 30); // another tenant's pass deletes nothing of tA's
+    expect((await direct.query('SELECT count(*)::int AS n FROM inbound_outbox WHERE tenant_id = $1', [tA])).rows[0].n).toBe(3);
+    await mirror.pruneDeliveries(tA, 30);
+    const left = await direct.query('SELECT incident_id FROM inbound_outbox WHERE tenant_id = $1 ORDER BY id', [tA]);
+    expect(left.rows.map((r) => r.incident_id)).toEqual(['inc-a2', 'inc-old']);
     await direct.query('DELETE FROM inbound_outbox WHERE tenant_id = ANY($1)', [[tA, tB]]);
   });
 
