@@ -2,4 +2,3 @@ export { inboundPlugin, INBOUND_BODY_LIMIT, DELIVERY_RETENTION_DAYS, type Inboun
 export { InboundMetrics, type InboundCount, type InboundOutcome } from './metrics';
 export { InboundDispatcher, type DispatcherOptions } from './dispatcher';
 export { TemporalHealth } from './temporal-health';
-export { INLINE_DEADLINE_MS } from './process';
