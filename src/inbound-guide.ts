@@ -13,6 +13,8 @@ export interface GuideInput {
   provider: InboundProvider;
   /** Public base URL of the API as the provider reaches it, e.g. https://notify.example.com */
   baseUrl: string;
+  /** The entry accepts only the timestamped signature (`require_timestamp`). */
+  requireTimestamp?: boolean;
 }
 
 export function inboundUrl(baseUrl: string, provider: InboundProvider, id: string): string {
@@ -20,7 +22,7 @@ export function inboundUrl(baseUrl: string, provider: InboundProvider, id: strin
 }
 
 function serviceNow(url: string): string {
-  return `ServiceNow → probectl-notify (entry uses X-Probectl-Token)
+  return `ServiceNow → probectl-notify (timestamped signature: a captured delivery is refused after 300 s)
 
 1. System Definition → Business Rules → New
    Name:      probectl-notify resolve sync
@@ -33,22 +35,28 @@ function serviceNow(url: string): string {
      (current.state.changesTo(6) || current.state.changesTo(7)) && current.correlation_id.toString().indexOf('probectl-') == 0
    Note: async rules have no "previous"; keep the changesTo() checks in the condition builder.
 
-2. Script (store the secret in a system property, e.g. x_probectl.inbound_token, marked private):
+2. Script (store the secret in a system property, e.g. x_probectl.inbound_secret, marked private):
 
 (function executeRule(current, previous /*null when async*/) {
     try {
-        var r = new sn_ws.RESTMessageV2();
-        r.setEndpoint('${url}');
-        r.setHttpMethod('post');
-        r.setRequestHeader('Content-Type', 'application/json');
-        r.setRequestHeader('X-Probectl-Token', gs.getProperty('x_probectl.inbound_token')); // ${SECRET_PLACEHOLDER}
-        r.setRequestBody(JSON.stringify({
+        var secret = gs.getProperty('x_probectl.inbound_secret'); // ${SECRET_PLACEHOLDER}
+        var body = JSON.stringify({
             sys_id: current.getUniqueValue(),
             state: current.getValue('state'),
             correlation_id: current.getValue('correlation_id'),
             number: current.getValue('number'),
             actor: gs.getUserName()
-        }));
+        });
+        // X-Probectl-Signature: sha256=<base64 HMAC-SHA256(secret, "v1:" + timestamp + ":" + body)>
+        var ts = String(Math.floor(new GlideDateTime().getNumericValue() / 1000));
+        var mac = new GlideCertificateEncryption().generateMac(GlideStringUtil.base64Encode(secret), 'HmacSHA256', 'v1:' + ts + ':' + body);
+        var r = new sn_ws.RESTMessageV2();
+        r.setEndpoint('${url}');
+        r.setHttpMethod('post');
+        r.setRequestHeader('Content-Type', 'application/json');
+        r.setRequestHeader('X-Probectl-Timestamp', ts);
+        r.setRequestHeader('X-Probectl-Signature', 'sha256=' + mac);
+        r.setRequestBody(body);
         r.setHttpTimeout(10000);
         var res = r.execute();
         var status = res.getStatusCode();
@@ -58,9 +66,11 @@ function serviceNow(url: string): string {
     }
 })(current, previous);
 
-Answers: 202 accepted, 200 duplicate or ignored (both fine), 401 check the token, 5xx retry later.
-Alternative without a token header: sign the body and send
-  X-Probectl-Signature: sha256=<base64 HMAC-SHA256(${SECRET_PLACEHOLDER}, body)> (hex works too).`;
+The body sent must be exactly the string that was signed (setRequestBody(body)). The instance clock must be
+within 300 s of probectl-notify's (NTP).
+Answers: 202 accepted, 200 duplicate or ignored (both fine), 401 check the secret and the clock, 5xx retry later.
+Without signing (weaker: a captured delivery can be replayed): setRequestHeader('X-Probectl-Token', secret)
+instead of the two signature headers; not accepted by an entry with require_timestamp.`;
 }
 
 function jira(url: string): string {
@@ -125,6 +135,9 @@ function opsgenie(url: string): string {
   Alerts are matched by their alias probectl-<id>.`;
 }
 
+/** What each provider's own sender can do about replays (docs/inbound.md, "What a captured delivery is worth"). */
+const CAN_TIMESTAMP: Record<InboundProvider, boolean> = { servicenow: true, jira: false, pagerduty: false, opsgenie: false };
+
 /** The instructions for one entry, as plain text. */
 export function inboundGuide(input: GuideInput): string {
   const url = inboundUrl(input.baseUrl, input.provider, input.id);
@@ -133,10 +146,21 @@ export function inboundGuide(input: GuideInput): string {
     : input.provider === 'jira' ? jira(url)
     : input.provider === 'pagerduty' ? pagerDuty(url)
     : opsgenie(url);
-  const portable = `Any ${input.provider} automation may also send the portable contract:
-  POST ${url}
-  Content-Type: application/json
-  X-Probectl-Token: ${SECRET_PLACEHOLDER}
-  {"external_ref": "probectl-<incident-id>", "status": "resolved" | "acknowledged"}`;
-  return `${body}\n\n${portable}\n`;
+  const portable = `Any ${input.provider} automation or script may also send the portable contract, signed with a timestamp
+(replays are refused after 300 s):
+  BODY='{"external_ref":"probectl-<incident-id>","status":"resolved"}'
+  TS=$(date +%s)
+  SIG=$(printf 'v1:%s:%s' "$TS" "$BODY" | openssl dgst -sha256 -hmac '${SECRET_PLACEHOLDER}' -hex | sed 's/^.* //')
+  curl -sS -X POST '${url}' -H 'Content-Type: application/json' \\
+    -H "X-Probectl-Timestamp: $TS" -H "X-Probectl-Signature: sha256=$SIG" --data "$BODY"
+  ("status" may also be "acknowledged"; \`probectl-notify sign --entry ${input.id} --timestamp now --file body.json\` prints the headers.)`;
+  const strict = input.requireTimestamp
+    ? CAN_TIMESTAMP[input.provider]
+      ? `This entry requires the timestamped signature (require_timestamp): tokens and body-only signatures are refused.`
+      : `This entry requires the timestamped signature (require_timestamp), which ${input.provider}'s own webhooks cannot send:
+only a script or automation that signs as shown below is accepted. Remove require_timestamp to use the setup above.`
+    : CAN_TIMESTAMP[input.provider]
+      ? `Set "require_timestamp": true on this entry (JSON form of PROBECTL_NOTIFY_INBOUND) once the sender signs with a timestamp.`
+      : `${input.provider}'s own webhooks cannot sign with a timestamp, so a captured delivery can be replayed; see docs/inbound.md for what that allows.`;
+  return `${body}\n\n${strict}\n\n${portable}\n`;
 }

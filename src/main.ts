@@ -26,6 +26,8 @@ async function main(): Promise<void> {
   }
   const config = loadConfig();
   const log = createLogger(config.logLevel);
+  for (const notice of config.notices) log.warn(notice);
+  log.info({ address: config.temporal.address, namespace: config.temporal.namespace, tls: Boolean(config.temporal.tls), apiKey: Boolean(config.temporal.apiKey), from: config.temporal.source }, 'Temporal client settings');
   let embedded: EmbeddedDb | undefined;
   let databaseUrl = config.databaseUrl;
   if (!databaseUrl && embeddedArg) {

@@ -7,6 +7,7 @@ import { ConfigError } from './config/errors';
 import { connectionOptions } from './config/temporal';
 import type { AppConfig } from './config/load';
 import { MirrorStore } from './db/mirror-store';
+import { OutcomeRecorder } from './activities/recorder';
 import { prebuiltBundle } from './runtime/workflow-bundle';
 import type { Logger } from './observability/logger';
 
@@ -46,7 +47,11 @@ export async function startWorker(opts: StartWorkerOptions): Promise<WorkerHandl
   const http = new HttpClient({ timeoutMs: config.httpTimeoutMs, ...(proxy ? { proxy } : {}) });
   const ownConnection = !opts.connection;
   const connection = opts.connection ?? (await NativeConnection.connect(connectionOptions(config.temporal)));
-  const activities = createActivities({ config, connectors: config.connectors, http, mirror: new MirrorStore(opts.pool) });
+  const mirror = new MirrorStore(opts.pool);
+  const recorder = new OutcomeRecorder(mirror, {
+    onError: (err) => log.warn({ err: { message: (err as Error).message?.split('\n')[0]?.slice(0, 200) } }, 'recording a call outcome failed; the workflow records it later'),
+  });
+  const activities = createActivities({ config, connectors: config.connectors, http, mirror, recorder });
   // The build's bundle (dist/workflow-bundle.js) when running compiled; otherwise bundled here at start.
   const workflowBundle = opts.workflowBundle ?? prebuiltBundle(__dirname);
   const worker = await Worker.create({

@@ -141,15 +141,19 @@ func run(ctx context.Context, address, namespace, taskQueue string, inc Incident
 	defer c.Close()
 	workflowID := "probectl-" + inc.ID
 
-	// 1. Open: idempotent by id. A second open while it runs returns the same run; an open after it completed
-	//    is refused by the server (ALLOW_DUPLICATE_FAILED_ONLY) — treat that as "already resolved".
+	// 1. Open: idempotent by id. A second open while it runs returns the same run (USE_EXISTING); an open after
+	//    it completed is refused by the server (ALLOW_DUPLICATE_FAILED_ONLY) — treat that as "already resolved".
+	//    The Go SDK hides that refusal (it returns the completed run as if it had started) unless
+	//    WorkflowExecutionErrorWhenAlreadyStarted is set; with it, the refusal arrives as
+	//    serviceerror.WorkflowExecutionAlreadyStarted.
 	run, err := c.ExecuteWorkflow(ctx, client.StartWorkflowOptions{
-		ID:                       workflowID,
-		TaskQueue:                taskQueue,
-		WorkflowIDConflictPolicy: enumspb.WORKFLOW_ID_CONFLICT_POLICY_USE_EXISTING,
-		WorkflowIDReusePolicy:    enumspb.WORKFLOW_ID_REUSE_POLICY_ALLOW_DUPLICATE_FAILED_ONLY,
-		Memo:                     map[string]interface{}{tenantMemoKey: inc.TenantID},
-		StaticSummary:            fmt.Sprintf("%s: %s", inc.Severity, inc.Title),
+		ID:                                       workflowID,
+		TaskQueue:                                taskQueue,
+		WorkflowIDConflictPolicy:                 enumspb.WORKFLOW_ID_CONFLICT_POLICY_USE_EXISTING,
+		WorkflowIDReusePolicy:                    enumspb.WORKFLOW_ID_REUSE_POLICY_ALLOW_DUPLICATE_FAILED_ONLY,
+		WorkflowExecutionErrorWhenAlreadyStarted: true,
+		Memo:                                     map[string]interface{}{tenantMemoKey: inc.TenantID},
+		StaticSummary:                            fmt.Sprintf("%s: %s", inc.Severity, inc.Title),
 	}, workflowType, WorkflowInput{Incident: inc})
 	var already *serviceerror.WorkflowExecutionAlreadyStarted
 	if errors.As(err, &already) {

@@ -3,10 +3,15 @@
  * are posted, signed, to PROBECTL_NOTIFY_CALLBACK_URL. The workflow retries the activity until it lands
  * (no attempt limit, interval capped at a minute), so every failure here is retryable. Without a callback
  * configured the activity does nothing.
+ *
+ * Signed in the timestamped form by default (X-Probectl-Timestamp, and X-Probectl-Signature over
+ * `v1:<timestamp>:<body>`; docs/inbound.md says how probectl verifies it); each attempt is signed afresh.
+ * PROBECTL_NOTIFY_CALLBACK_SIGNATURE=body keeps the body-only form for a verifier that knows only that.
  */
 import { Context } from '@temporalio/activity';
-import { createHmac } from 'node:crypto';
+import type { ApplicationFailure } from '@temporalio/common';
 import type { AppConfig } from '../config/load';
+import { SIGNATURE_HEADER, TIMESTAMP_HEADER, probectlSignature, unixTimestamp } from '../security/signature';
 import type { CallbackEvent } from './contract';
 import type { HttpClient } from './http/client';
 import { TransportError } from './http/client';
@@ -15,20 +20,20 @@ import { FailureType, retryable } from './http/failures';
 import { excerpt } from './http/scrub';
 import type { HttpRequest } from './http/types';
 
-export const CALLBACK_SIGNATURE_HEADER = 'x-probectl-signature';
+export const CALLBACK_SIGNATURE_HEADER = SIGNATURE_HEADER;
+/** Callback excerpts of probectl's answer are kept shorter than a provider's. */
+const CALLBACK_EXCERPT = 200;
 
 export interface CallbackActivityDeps {
   config: Pick<AppConfig, 'callback'>;
   http: HttpClient;
 }
 
-/** `sha256=<hex HMAC-SHA256(secret, body)>`. Pure. */
-export function callbackSignature(secret: string, body: string): string {
-  return `sha256=${createHmac('sha256', secret).update(body, 'utf8').digest('hex')}`;
-}
-
-/** The signed request for one event. Pure: the body is exactly the bytes that were signed. */
-export function buildCallbackRequest(url: string, secret: string, event: CallbackEvent): HttpRequest {
+/**
+ * The signed request for one event. Pure: the body is exactly the bytes that were signed. With a timestamp
+ * the timestamped form (X-Probectl-Timestamp, HMAC over `v1:<timestamp>:<body>`), without one the body form.
+ */
+export function buildCallbackRequest(url: string, secret: string, event: CallbackEvent, timestamp?: string): HttpRequest {
   const body = JSON.stringify(event);
   return {
     method: 'POST',
@@ -36,11 +41,21 @@ export function buildCallbackRequest(url: string, secret: string, event: Callbac
     headers: {
       'content-type': 'application/json',
       accept: 'application/json',
-      [CALLBACK_SIGNATURE_HEADER]: callbackSignature(secret, body),
+      [SIGNATURE_HEADER]: probectlSignature(secret, body, timestamp),
+      ...(timestamp !== undefined ? { [TIMESTAMP_HEADER]: timestamp } : {}),
       'x-probectl-event-id': event.eventId,
     },
     body,
   };
+}
+
+/** The retryable failure for a non-2xx answer from probectl: its body scrubbed whole, then cut. Pure. */
+export function callbackFailure(status: number, text: string, retryAfter: string | undefined, secrets: readonly string[]): ApplicationFailure {
+  const body = excerpt(text, secrets, CALLBACK_EXCERPT);
+  const message = `probectl callback: HTTP ${status}${body ? `: ${body}` : ''}`;
+  // probectl is the system of record: whatever it answers, we keep trying until it takes the event.
+  if (status === 429) return retryable(FailureType.RateLimited, message, parseRetryAfter(retryAfter));
+  return retryable(FailureType.ProviderUnavailable, message);
 }
 
 export function createCallbackActivities(deps: CallbackActivityDeps) {
@@ -49,7 +64,8 @@ export function createCallbackActivities(deps: CallbackActivityDeps) {
       const callback = deps.config.callback;
       if (!callback) return { delivered: false };
       const secrets = [callback.url.reveal(), callback.secret.reveal()];
-      const req = buildCallbackRequest(callback.url.reveal(), callback.secret.reveal(), event);
+      const timestamp = callback.signature === 'body' ? undefined : unixTimestamp();
+      const req = buildCallbackRequest(callback.url.reveal(), callback.secret.reveal(), event, timestamp);
       let status: number;
       let text: string;
       let retryAfter: string | undefined;
@@ -66,11 +82,7 @@ export function createCallbackActivities(deps: CallbackActivityDeps) {
         throw err;
       }
       if (status >= 200 && status < 300) return { delivered: true };
-      // probectl is the system of record: whatever it answers, we keep trying until it takes the event.
-      const body = excerpt(text, secrets, 200);
-      const message = `probectl callback: HTTP ${status}${body ? `: ${body}` : ''}`;
-      if (status === 429) throw retryable(FailureType.RateLimited, message, parseRetryAfter(retryAfter));
-      throw retryable(FailureType.ProviderUnavailable, message);
+      throw callbackFailure(status, text, retryAfter, secrets);
     },
   };
 }

@@ -1,21 +1,30 @@
 import { Context } from '@temporalio/activity';
-import type { ConnectorDirectory } from '../config/connectors';
+import { CancelledFailure } from '@temporalio/common';
+import type { ConnectorDirectory, ConnectorConfig } from '../config/connectors';
+import type { Link, TimelineKind } from '../shared/contract';
+import { NOT_FOUND_YET, outcomeKey, type FollowUpRecord, type KeyedEntry } from '../shared/records';
+import { openedDetail } from '../workflows/ui';
 import type { HttpClient } from './http/client';
 import { TransportError } from './http/client';
 import { FailureType, permanent, retryable } from './http/failures';
 import { PACER, type Pacer } from './pacing';
+import { scrub } from './http/scrub';
 import { connectorFor } from './providers/registry';
-import type { CallContext, Connector, RemoteState } from './providers/types';
-import type { AcknowledgeCall, ConnectorCall, OpenOutcome, ResolveCall } from './contract';
+import { secretsOf, type CallContext, type Connector, type RemoteState } from './providers/types';
+import type { AcknowledgeCall, ConnectorCall, OpenOutcome, Recorded, RecordSpec, ResolveCall, ResolveOutcome } from './contract';
+import type { OutcomeRecorder, RecordResult } from './recorder';
 
 export interface ConnectorActivityDeps {
   connectors: ConnectorDirectory;
   http: HttpClient;
   /** Outbound pacing per connector key; the process-wide pacer by default. */
   pacer?: Pacer;
+  /** Where calls of the state-machine workflow record their outcome; absent: they report `recorded: false`. */
+  recorder?: OutcomeRecorder;
 }
 
 const HEARTBEAT_EVERY_MS = 1_000;
+
 
 /**
  * Run `fn` while heartbeating, so a killed worker is noticed within the heartbeat timeout and a
@@ -32,13 +41,31 @@ async function withHeartbeat<T>(fn: () => Promise<T>): Promise<T> {
   }
 }
 
-/** Transport errors are retryable; their message is already scrubbed. */
+/**
+ * Transport errors are retryable; their message is already scrubbed. A request aborted because the activity was
+ * cancelled ends the activity as cancelled (the workflow tells a cancelled open from a failed one).
+ */
 function rethrow(err: unknown): never {
   if (err instanceof TransportError) {
-    if (err.code === 'ECANCELLED') throw err; // the activity is being cancelled; Temporal reports that
+    if (err.code === 'ECANCELLED') throw new CancelledFailure('the request was aborted: the activity was cancelled');
     throw retryable(FailureType.Transport, err.message);
   }
   throw err;
+}
+
+/** A link as a call's outcome leaves it. */
+function linkOf(config: ConnectorConfig, status: Link['status'], patch: Partial<Link> = {}): Link {
+  return { connectorId: config.id, provider: config.provider, status, ...patch, updatedAt: new Date().toISOString() };
+}
+
+function entryOf(spec: RecordSpec, kind: TimelineKind, connectorId: string, detail?: string): KeyedEntry {
+  return { key: outcomeKey(spec.chain, spec.actionId), at: new Date().toISOString(), kind, connectorId, ...(detail ? { detail } : {}) };
+}
+
+/** Wait until `iso` (heartbeating; a cancellation ends the wait). */
+async function notBefore(iso: string | undefined): Promise<void> {
+  const wait = iso ? Date.parse(iso) - Date.now() : 0;
+  if (wait > 0) await withHeartbeat(() => Context.current().sleep(wait));
 }
 
 export function createConnectorActivities(deps: ConnectorActivityDeps) {
@@ -52,7 +79,28 @@ export function createConnectorActivities(deps: ConnectorActivityDeps) {
     });
   }
 
-  function resolveCall(call: ConnectorCall): { connector: Connector; ctx: CallContext } {
+  /** Record a call's outcome with what the workflow owed (one transaction); no spec: the legacy workflow writes. */
+  async function recordOutcome(
+    call: ConnectorCall,
+    config: ConnectorConfig,
+    outcome: { link: Link; entry: KeyedEntry | undefined; status?: 'open' | 'acknowledged' | 'resolved'; followUps?: FollowUpRecord[] },
+  ): Promise<RecordResult | undefined> {
+    const spec = call.record;
+    if (!spec) return undefined;
+    if (!deps.recorder) return { recorded: false, followUpsRecorded: false };
+    const owed = spec.owed;
+    return deps.recorder.record({
+      incident: call.incident,
+      ...(owed?.incident ? { ...owed.incident, status: owed.incident.status } : { status: outcome.status ?? 'open' }),
+      links: [...(owed?.links ?? []).filter((l) => l.connectorId !== config.id), outcome.link],
+      entries: [...(owed?.entries ?? []), ...(outcome.entry ? [outcome.entry] : [])],
+      followUps: [...(owed?.followUps ?? []), ...(outcome.followUps ?? [])],
+    });
+  }
+
+  const reported = (r: RecordResult | undefined): Recorded => (r ? { recorded: r.recorded, followUpsRecorded: r.followUpsRecorded } : {});
+
+  function resolveCall(call: ConnectorCall): { connector: Connector; ctx: CallContext; config: ConnectorConfig } {
     const config = deps.connectors.find(call.incident.tenantId, call.connectorId);
     if (!config) {
       throw permanent(FailureType.ConnectorRemoved, `connector ${call.connectorId} is no longer configured for this tenant`);
@@ -61,27 +109,57 @@ export function createConnectorActivities(deps: ConnectorActivityDeps) {
     if (!connector) throw permanent(FailureType.ProviderRejected, `no connector implementation for ${config.provider}`);
     const info = Context.current().info;
     const signal = Context.current().cancellationSignal;
-    return { connector, ctx: { connector: config, http: deps.http, signal, attempt: info.attempt } };
+    return { connector, ctx: { connector: config, http: deps.http, signal, attempt: info.attempt }, config };
   }
 
   return {
-    async openConnector(call: ConnectorCall): Promise<OpenOutcome> {
-      const { connector, ctx } = resolveCall(call);
-      return paced(ctx, () => connector.open(ctx, call.incident)).catch(rethrow);
+    async openConnector(call: ConnectorCall): Promise<OpenOutcome & Recorded> {
+      const { connector, ctx, config } = resolveCall(call);
+      await notBefore(call.notBefore);
+      const raw = await paced(ctx, () => connector.open(ctx, call.incident)).catch(rethrow);
+      // References come from the provider's answer and go to history, the mirror and the API: a provider that
+      // echoes a credential into one must not carry it there.
+      const secrets = secretsOf(ctx.connector);
+      const out: OpenOutcome = { ...raw, externalRef: scrub(raw.externalRef, secrets), ...(raw.externalUrl ? { externalUrl: scrub(raw.externalUrl, secrets) } : {}) };
+      const rec = call.record && await recordOutcome(call, config, {
+        link: linkOf(config, 'open', { externalRef: out.externalRef, ...(out.externalUrl ? { externalUrl: out.externalUrl } : {}) }),
+        entry: entryOf(call.record, 'connector.opened', config.id, openedDetail(config, out.externalRef)),
+      });
+      return { ...out, ...reported(rec) };
     },
 
-    async acknowledgeConnector(call: AcknowledgeCall): Promise<void> {
-      const { connector, ctx } = resolveCall(call);
-      if (!connector.acknowledge) return;
-      const ack = connector.acknowledge.bind(connector);
-      await paced(ctx, () => ack(ctx, call.incident, { ...(call.externalRef ? { externalRef: call.externalRef } : {}) }, call.actor)).catch(rethrow);
+    async acknowledgeConnector(call: AcknowledgeCall): Promise<Recorded | void> {
+      const { connector, ctx, config } = resolveCall(call);
+      if (connector.acknowledge) {
+        const ack = connector.acknowledge.bind(connector);
+        await paced(ctx, () => ack(ctx, call.incident, { ...(call.externalRef ? { externalRef: call.externalRef } : {}) }, call.actor)).catch(rethrow);
+      }
+      if (!call.record) return;
+      const rec = await recordOutcome(call, config, {
+        link: linkOf(config, 'acknowledged', call.externalRef ? { externalRef: call.externalRef } : {}),
+        entry: entryOf(call.record, 'connector.acknowledged', config.id),
+        status: 'acknowledged',
+      });
+      return reported(rec);
     },
 
-    async resolveConnector(call: ResolveCall): Promise<void> {
-      const { connector, ctx } = resolveCall(call);
-      await paced(ctx, () =>
+    async resolveConnector(call: ResolveCall): Promise<ResolveOutcome | void> {
+      const { connector, ctx, config } = resolveCall(call);
+      const result = await paced(ctx, () =>
         connector.resolve(ctx, call.incident, { ...(call.externalRef ? { externalRef: call.externalRef } : {}) }, call.resolution),
       ).catch(rethrow);
+      const found = result ? result.found : true;
+      if (!call.record) return { found };
+      const now = Date.now();
+      const ref = call.externalRef ? { externalRef: call.externalRef } : {};
+      const followUps: FollowUpRecord[] = [
+        ...(found && call.reResolve ? [{ key: call.reResolve.key, kind: 're-resolve' as const, dueAt: new Date(now + call.reResolve.afterMs).toISOString(), connectorId: config.id, ...ref, resolution: call.resolution }] : []),
+        ...(!found && call.secondPass ? [{ key: call.secondPass.key, kind: 'ticket-close' as const, dueAt: new Date(now + call.secondPass.afterMs).toISOString(), connectorId: config.id, resolution: call.resolution, pass: 2 }] : []),
+      ];
+      const rec = await recordOutcome(call, config, found
+        ? { link: linkOf(config, 'resolved', ref), entry: entryOf(call.record, 'connector.resolved', config.id), status: 'resolved', followUps }
+        : { link: linkOf(config, 'pending'), entry: entryOf(call.record, 'connector.resolved', config.id, NOT_FOUND_YET), status: 'resolved', followUps });
+      return { ...reported(rec), found };
     },
 
     /** Reconciliation: read what the connector opened; `unsupported` where the provider or credential cannot read. */

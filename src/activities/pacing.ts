@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { ConnectorConfig } from '../config/connectors';
+import { metrics } from '../observability/metrics';
 import type { Provider } from '../shared/contract';
 import { FailureType, retryable } from './http/failures';
 
@@ -70,10 +71,17 @@ export class TokenBucket {
   }
 }
 
+/** Told of each pacing decision (the worker's /metrics: probectl_notify_pacing_wait_seconds and _deferrals_total). */
+export type PacingRecorder = (provider: Provider, waited: number | 'deferred') => void;
+
 export class Pacer {
   readonly #buckets = new Map<string, TokenBucket>();
 
-  constructor(private readonly now: () => number = Date.now, private readonly maxWaitMs = MAX_WAIT_MS) {}
+  constructor(
+    private readonly now: () => number = Date.now,
+    private readonly maxWaitMs = MAX_WAIT_MS,
+    private readonly record: PacingRecorder = () => undefined,
+  ) {}
 
   /**
    * Wait for this connector's next token through `wait` (which heartbeats and throws on cancellation).
@@ -87,9 +95,13 @@ export class Pacer {
       this.#buckets.set(key, bucket);
     }
     const delay = bucket.reserve(this.now());
-    if (delay === 0) return 0;
+    if (delay === 0) {
+      this.record(c.provider, 0);
+      return 0;
+    }
     if (delay > this.maxWaitMs) {
       bucket.release();
+      this.record(c.provider, 'deferred');
       throw retryable(FailureType.RateLimited, `connector ${c.id}: paced to ${bucket.perMinute} calls/min; next slot in ${Math.ceil(delay / 1000)} s`, delay);
     }
     try {
@@ -98,9 +110,10 @@ export class Pacer {
       bucket.release();
       throw err;
     }
+    this.record(c.provider, delay);
     return delay;
   }
 }
 
-/** The worker process's pacer: every activity of this process shares its buckets. */
-export const PACER = new Pacer();
+/** The worker process's pacer: every activity of this process shares its buckets and reports to its metrics. */
+export const PACER = new Pacer(Date.now, MAX_WAIT_MS, (provider, waited) => metrics.pacing(provider, waited));

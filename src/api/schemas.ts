@@ -34,3 +34,14 @@ export const resolveBody = z.strictObject({
 export function reasons(error: z.ZodError): string[] {
   return error.issues.map((i) => `${i.path.length > 0 ? i.path.join('.') : 'body'}: ${i.message}`);
 }
+
+/**
+ * The same reasons from a validation failure of the zod type provider, whose issues carry the path as a JSON
+ * pointer (`/labels/team`) and the rule as the message (never the value).
+ */
+export function validationReasons(issues: ReadonlyArray<{ instancePath: string; message?: string }>): string[] {
+  return issues.map((i) => {
+    const path = i.instancePath.split('/').slice(1).filter((s) => s.length > 0).join('.');
+    return `${path.length > 0 ? path : 'body'}: ${i.message ?? 'invalid'}`;
+  });
+}

@@ -11,8 +11,10 @@ import { connectorsTest } from './commands/connectors-test';
 import { incidentOpen } from './commands/incident-open';
 import { incidentRedrive } from './commands/incident-redrive';
 import { incidentResolve } from './commands/incident-resolve';
+import { inboundGuideCommand } from './commands/inbound-guide';
 import { incidentShow } from './commands/incident-show';
 import { migrate } from './commands/migrate';
+import { replayCheck } from './commands/replay-check';
 import { setupTemporal } from './commands/setup-temporal';
 import { sign } from './commands/sign';
 import { EXIT, describeError, processIo, type Io } from './io';
@@ -20,7 +22,7 @@ import { EXIT, describeError, processIo, type Io } from './io';
 export const COMMANDS: Command[] = [
   configValidate, connectorsList, connectorsCheck, connectorsTest,
   incidentOpen, incidentShow, incidentResolve, incidentRedrive,
-  sign, migrate, setupTemporal,
+  inboundGuideCommand, sign, migrate, setupTemporal, replayCheck,
 ];
 
 function overview(): string {

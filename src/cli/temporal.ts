@@ -2,7 +2,7 @@ import { Client, Connection } from '@temporalio/client';
 import { IncidentClient } from '../client';
 import type { AppConfig } from '../config/load';
 import { connectionOptions } from '../config/temporal';
-import { UnavailableError, reach } from './io';
+import { UnavailableError, reach, type Io } from './io';
 
 export interface TemporalSession {
   connection: Connection;
@@ -11,8 +11,17 @@ export interface TemporalSession {
   close(): Promise<void>;
 }
 
-/** Connect to TEMPORAL_ADDRESS (TLS / API key as configured); an unreachable server is UnavailableError (exit 69). */
-export async function connectTemporal(config: AppConfig): Promise<TemporalSession> {
+/** The configuration's start-up notices (settings under an alias name), one `notice:` line each on stderr. */
+export function printNotices(config: AppConfig, io: Io): void {
+  for (const n of config.notices) io.err(`notice: ${n}`);
+}
+
+/**
+ * Connect to the Temporal frontend of the client settings (TEMPORAL_* variables, or a named profile); an
+ * unreachable server is UnavailableError (exit 69).
+ */
+export async function connectTemporal(config: AppConfig, io: Io): Promise<TemporalSession> {
+  printNotices(config, io);
   const connection = await reach(`Temporal at ${config.temporal.address}`, () =>
     Connection.connect({ ...connectionOptions(config.temporal), connectTimeout: '5s' }),
   );

@@ -1,6 +1,7 @@
+import { z } from 'zod';
 import { TENANT_ID_PATTERN } from '../shared/ids';
-import { splitEntries } from './connectors';
 import { ConfigError } from './errors';
+import { entryLabel, readList, validateEntries, withHint } from './list-setting';
 import { Secret } from './secret';
 
 export const API_TOKENS_SETTING = 'PROBECTL_NOTIFY_API_TOKENS';
@@ -11,28 +12,36 @@ export interface ApiToken {
   token: Secret;
 }
 
-/** `tenant:token` entries; a tenant may have two tokens at once so they can be rotated without downtime. */
+/** One entry, from `tenant:token` or from the JSON form `{"tenant","token"}`. */
+const tokenEntry = z.strictObject({
+  tenant: z.string().regex(TENANT_ID_PATTERN, `the tenant must match ${TENANT_ID_PATTERN.source}`),
+  token: z.string().min(MIN_TOKEN_LENGTH, `the token must be at least ${MIN_TOKEN_LENGTH} characters without whitespace`)
+    .regex(/^\S+$/, `the token must be at least ${MIN_TOKEN_LENGTH} characters without whitespace`),
+});
+
+/**
+ * `tenant:token` entries separated by commas or newlines, or a JSON array of `{"tenant","token"}` (no separator
+ * can break it: use it for tokens that contain a comma). A tenant may have two tokens at once so they can be
+ * rotated without downtime.
+ */
 export function parseApiTokens(raw: string | undefined): ApiToken[] {
-  if (raw === undefined || raw.trim() === '') return [];
   const problems: string[] = [];
+  const { form, entries } = readList(raw, (text) => {
+    const at = text.indexOf(':');
+    return at < 0 ? 'expected tenant:token' : { tenant: text.slice(0, at), token: text.slice(at + 1) };
+  }, problems);
+  const valid = validateEntries(entries, tokenEntry, (v) => [['tenant', typeof v.tenant === 'string' ? v.tenant : undefined]], problems);
   const tokens: ApiToken[] = [];
-  splitEntries(raw).forEach((entry, i) => {
-    const at = entry.indexOf(':');
-    const tenantId = at < 0 ? '' : entry.slice(0, at);
-    const token = at < 0 ? '' : entry.slice(at + 1);
-    if (at < 0 || !TENANT_ID_PATTERN.test(tenantId)) {
-      problems.push(`entry #${i + 1}: expected tenant:token with a tenant matching ${TENANT_ID_PATTERN.source}`);
-    } else if (token.length < MIN_TOKEN_LENGTH || /\s/.test(token)) {
-      problems.push(`entry #${i + 1} (tenant ${JSON.stringify(tenantId)}): the token must be at least ${MIN_TOKEN_LENGTH} characters without whitespace`);
-    } else {
-      tokens.push({ tenantId, token: new Secret(token) });
+  const seen = new Map<string, number>();
+  for (const e of valid) {
+    const clash = seen.get(e.value.token);
+    if (clash !== undefined) {
+      problems.push(`${entryLabel(e, [['tenant', e.value.tenant]])}: the same token is already listed as entry #${clash}`);
+      continue;
     }
-  });
-  const seen = new Set<string>();
-  for (const t of tokens) {
-    if (seen.has(t.token.reveal())) problems.push(`the same token is listed twice (tenant ${JSON.stringify(t.tenantId)})`);
-    seen.add(t.token.reveal());
+    seen.set(e.value.token, e.position);
+    tokens.push({ tenantId: e.value.tenant, token: new Secret(e.value.token) });
   }
-  if (problems.length > 0) throw new ConfigError(API_TOKENS_SETTING, problems);
+  if (problems.length > 0) throw new ConfigError(API_TOKENS_SETTING, withHint(problems, form));
   return tokens;
 }

@@ -2,7 +2,9 @@ import { PROVIDER_SPECS } from '../connectors/specs';
 import { COMMON_OPTION_KEYS } from '../connectors/spec';
 import { PROVIDERS, SEVERITIES, type Provider, type Severity } from '../shared/contract';
 import { CONNECTOR_NAME_PATTERN, TENANT_ID_PATTERN } from '../shared/ids';
+import { z } from 'zod';
 import { ConfigError } from './errors';
+import { entryLabel, mayQuote, readList, validateEntries, withHint, type ListForm } from './list-setting';
 import { Secret } from './secret';
 import { urlSchemeProblem } from './url-policy';
 
@@ -11,6 +13,8 @@ export const CONNECTORS_SETTING = 'PROBECTL_NOTIFY_CONNECTORS';
 export interface ConnectorConfig {
   /** 1-based position of the entry in the setting, for error messages. */
   position: number;
+  /** Which form the entry came from (error messages quote its tenant only where that is safe). */
+  form: ListForm;
   tenantId: string;
   provider: Provider;
   /** The provider name when the tenant has one connector of it, else the entry's name. */
@@ -34,94 +38,60 @@ export function toRef(c: ConnectorConfig): ConnectorRef {
   return c.minSeverity ? { id: c.id, provider: c.provider, minSeverity: c.minSeverity } : { id: c.id, provider: c.provider };
 }
 
-/** Split a list setting on commas and newlines, dropping blank entries. */
-export function splitEntries(raw: string): string[] {
-  return raw
-    .split(/[,\n]/)
-    .map((e) => e.trim())
-    .filter((e) => e.length > 0);
+/** One entry's fields, from `tenant|provider|url|credential[|name]` or the JSON form's object. */
+const entrySchema = z.strictObject({
+  tenant: z.string().trim().regex(TENANT_ID_PATTERN, `the tenant must match ${TENANT_ID_PATTERN.source}`),
+  provider: z.string().trim(),
+  url: z.string().trim(),
+  credential: z.string().trim(),
+  name: z.string().trim().regex(CONNECTOR_NAME_PATTERN, `the name must match ${CONNECTOR_NAME_PATTERN.source}`).optional(),
+});
+
+function fields(text: string): Record<string, string> | string {
+  const f = text.split('|');
+  if (f.length !== 4 && f.length !== 5) return `expected tenant|provider|url|credential[|name] (4 or 5 fields separated by |), found ${f.length}`;
+  const [tenant, provider, url, credential, name] = f as [string, string, string, string, string | undefined];
+  return { tenant, provider, url, credential, ...(name !== undefined ? { name } : {}) };
 }
 
 /**
- * The entries' fields: `tenant|provider|url|credential[|name]` separated by commas or newlines, or — from a
- * *_FILE, where a credential may contain `,` or `|` — a JSON array of
- * `{"tenant","provider","url","credential","name"?}` objects.
- */
-function entryFields(raw: string, problems: string[]): string[][] {
-  const text = raw.trim();
-  if (!text.startsWith('[')) return splitEntries(raw).map((e) => e.split('|'));
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(text);
-  } catch {
-    problems.push('the JSON form is not valid JSON');
-    return [];
-  }
-  if (!Array.isArray(parsed)) {
-    problems.push('the JSON form must be an array of objects');
-    return [];
-  }
-  return parsed.map((o: unknown, i) => {
-    const e = (typeof o === 'object' && o !== null ? o : {}) as Record<string, unknown>;
-    const str = (v: unknown) => (typeof v === 'string' ? v : '');
-    if (typeof e.tenant !== 'string' || typeof e.provider !== 'string' || typeof e.url !== 'string' || typeof e.credential !== 'string') {
-      problems.push(`entry #${i + 1}: needs string fields tenant, provider, url and credential`);
-      return [];
-    }
-    return [str(e.tenant), str(e.provider), str(e.url), str(e.credential), ...(typeof e.name === 'string' ? [e.name] : [])];
-  });
-}
-
-/**
- * Parse `tenant|provider|url|credential[|name]` entries. Unset or blank means no connector at all. Every
- * problem names the entry's position, tenant and provider, never its URL or credential.
+ * Parse `tenant|provider|url|credential[|name]` entries separated by commas or newlines, or the JSON form (an
+ * array of `{"tenant","provider","url","credential","name"?}`, which no separator can break: use it when a
+ * credential contains `,` or `|`). Unset or blank means no connector at all. Every problem names the entry's
+ * position (and, where it cannot be the tail of another entry's credential, its tenant and provider), never
+ * its URL or credential.
  */
 export function parseConnectors(raw: string | undefined): ConnectorConfig[] {
-  if (raw === undefined || raw.trim() === '') return [];
   const problems: string[] = [];
   const parsed: Array<Omit<ConnectorConfig, 'id'>> = [];
+  const { form, entries } = readList(raw, fields, problems);
+  const valid = validateEntries(entries, entrySchema, (v) => [['tenant', typeof v.tenant === 'string' ? v.tenant : undefined]], problems);
 
-  entryFields(raw, problems).forEach((fields, index) => {
-    const position = index + 1;
-    if (fields.length === 0) return; // already reported
-    const where = (tenant?: string, provider?: string) =>
-      `entry #${position}` + (tenant ? ` (tenant ${JSON.stringify(tenant)}${provider ? `, ${provider}` : ''})` : '');
-    if (fields.length !== 4 && fields.length !== 5) {
-      problems.push(`${where()}: expected tenant|provider|url|credential[|name] (4 or 5 fields separated by |), found ${fields.length}`);
-      return;
-    }
-    const [tenantRaw, providerRaw, urlRaw, credentialRaw, nameRaw] = fields.map((f) => f.trim()) as [
-      string, string, string, string, string | undefined,
-    ];
-    if (!TENANT_ID_PATTERN.test(tenantRaw)) {
-      problems.push(`${where()}: the tenant must match ${TENANT_ID_PATTERN.source}`);
-      return;
-    }
+  for (const entry of valid) {
+    const { position } = entry;
+    const { tenant: tenantRaw, provider: providerRaw, url: urlRaw, credential: credentialRaw, name: nameRaw } = entry.value;
     const provider = providerRaw.toLowerCase() as Provider;
     if (!PROVIDERS.includes(provider)) {
-      problems.push(`${where(tenantRaw)}: unknown provider ${(/^[A-Za-z]{1,20}$/.test(providerRaw) ? JSON.stringify(providerRaw) : '(not shown: it does not look like a provider name)')}; expected one of ${PROVIDERS.join(', ')}`);
-      return;
+      const shown = mayQuote(entry) ? ` ${/^[A-Za-z]{1,20}$/.test(providerRaw) ? JSON.stringify(providerRaw) : '(not shown: it does not look like a provider name)'}` : '';
+      problems.push(`${entryLabel(entry, [['tenant', tenantRaw]])}: unknown provider${shown}; expected one of ${PROVIDERS.join(', ')}`);
+      continue;
     }
-    const here = where(tenantRaw, provider);
-    if (nameRaw !== undefined && !CONNECTOR_NAME_PATTERN.test(nameRaw)) {
-      problems.push(`${here}: the name must match ${CONNECTOR_NAME_PATTERN.source}`);
-      return;
-    }
+    const here = entryLabel(entry, [['tenant', tenantRaw], ['provider', provider]]);
     let url: URL;
     try {
       url = new URL(urlRaw);
     } catch {
       problems.push(`${here}: the URL is not a valid absolute URL`);
-      return;
+      continue;
     }
     const schemeProblem = urlSchemeProblem(url);
     if (schemeProblem) {
       problems.push(`${here}: ${schemeProblem}`);
-      return;
+      continue;
     }
     if (url.username || url.password) {
       problems.push(`${here}: put credentials in the credential field, not in the URL`);
-      return;
+      continue;
     }
     const spec = PROVIDER_SPECS[provider];
     const optionKeys = new Set<string>([...COMMON_OPTION_KEYS, ...spec.optionKeys]);
@@ -138,17 +108,18 @@ export function parseConnectors(raw: string | undefined): ConnectorConfig[] {
       const sev = options.min_severity.toLowerCase() as Severity;
       if (!SEVERITIES.includes(sev)) {
         problems.push(`${here}: min_severity must be one of ${SEVERITIES.join(', ')}`);
-        return;
+        continue;
       }
       minSeverity = sev;
     }
     const specProblems = spec.check({ url, credential: credentialRaw, options });
     if (specProblems.length > 0) {
       problems.push(...specProblems.map((p) => `${here}: ${p}`));
-      return;
+      continue;
     }
     parsed.push({
       position,
+      form: entry.form,
       tenantId: tenantRaw,
       provider,
       ...(nameRaw !== undefined ? { name: nameRaw } : {}),
@@ -157,7 +128,7 @@ export function parseConnectors(raw: string | undefined): ConnectorConfig[] {
       options: Object.freeze(options),
       ...(minSeverity ? { minSeverity } : {}),
     });
-  });
+  }
 
   // Connector ids: the provider name when the tenant has one connector of it (stable across URL and
   // credential rotation); otherwise every such entry needs a distinct name.
@@ -170,13 +141,13 @@ export function parseConnectors(raw: string | undefined): ConnectorConfig[] {
   const seenIds = new Map<string, number>();
   for (const c of parsed) {
     const group = groups.get(`${c.tenantId}\u0000${c.provider}`) ?? [];
+    const here = entryLabel(c, [['tenant', c.tenantId], ['provider', c.provider]]);
+    const idText = (id: string) => (mayQuote(c) ? `connector id ${JSON.stringify(id)}` : 'its connector id');
     let id: string;
     if (group.length === 1) {
       id = c.name ?? c.provider;
     } else if (!c.name) {
-      problems.push(
-        `entry #${c.position} (tenant ${JSON.stringify(c.tenantId)}, ${c.provider}): tenant has ${group.length} ${c.provider} connectors, so each needs a name (5th field)`,
-      );
+      problems.push(`${here}: the tenant has ${group.length} ${c.provider} connectors, so each needs a name (5th field)`);
       continue;
     } else {
       id = c.name;
@@ -184,18 +155,18 @@ export function parseConnectors(raw: string | undefined): ConnectorConfig[] {
     const idKey = `${c.tenantId}\u0000${id}`;
     const clash = seenIds.get(idKey);
     if (clash !== undefined) {
-      problems.push(`entry #${c.position} (tenant ${JSON.stringify(c.tenantId)}, ${c.provider}): connector id ${JSON.stringify(id)} is already used by entry #${clash}`);
+      problems.push(`${here}: ${idText(id)} is already used by entry #${clash}`);
       continue;
     }
     if (id === 'api' || id === 'probectl') {
-      problems.push(`entry #${c.position} (tenant ${JSON.stringify(c.tenantId)}, ${c.provider}): ${JSON.stringify(id)} is reserved as a signal source`);
+      problems.push(`${here}: ${idText(id)} is reserved as a signal source (api, probectl)`);
       continue;
     }
     seenIds.set(idKey, c.position);
     result.push({ ...c, id });
   }
 
-  if (problems.length > 0) throw new ConfigError(CONNECTORS_SETTING, problems);
+  if (problems.length > 0) throw new ConfigError(CONNECTORS_SETTING, withHint(problems, form));
   return result;
 }
 

@@ -1,8 +1,9 @@
+import { z } from 'zod';
 import { PROVIDER_SPECS } from '../connectors/specs';
 import { PROVIDERS, type Provider } from '../shared/contract';
 import { TENANT_ID_PATTERN } from '../shared/ids';
-import { splitEntries } from './connectors';
 import { ConfigError } from './errors';
+import { entryLabel, mayQuote, readList, validateEntries, withHint, type ListForm } from './list-setting';
 import { Secret } from './secret';
 
 export const INBOUND_SETTING = 'PROBECTL_NOTIFY_INBOUND';
@@ -31,70 +32,84 @@ export interface InboundEntry {
    * `id:tenant:provider` twice with the two secrets, then drop the old one.
    */
   secrets: Secret[];
+  /**
+   * Only the timestamped X-Probectl-Signature is accepted (`"require_timestamp": true` in the JSON form): a
+   * token, a body-only signature and the providers' own (untimestamped) signatures are refused, so a captured
+   * delivery is worthless after the replay window.
+   */
+  requireTimestamp: boolean;
+}
+
+const secretRule = `the secret must be at least ${MIN_INBOUND_SECRET_LENGTH} characters without whitespace`;
+
+/** One entry's fields; `quote` says whether the provider value may appear in a message (see list-setting.ts). */
+function entrySchema(quote: boolean) {
+  return z.strictObject({
+    id: z.string().regex(INBOUND_ID_PATTERN, `the id must match ${INBOUND_ID_PATTERN.source}`),
+    tenant: z.string().regex(TENANT_ID_PATTERN, `the tenant must match ${TENANT_ID_PATTERN.source}`),
+    provider: z.string().transform((p, ctx) => {
+      const v = p.toLowerCase();
+      if ((INBOUND_PROVIDERS as readonly string[]).includes(v)) return v as InboundProvider;
+      const expected = `expected one of ${INBOUND_PROVIDERS.join(', ')}`;
+      let message: string;
+      if ((PROVIDERS as readonly string[]).includes(v)) message = `${quote ? `${v} is` : 'the provider is'} a chat provider and has no inbound; ${expected}`;
+      else if (!quote) message = `unknown provider; ${expected}`;
+      else message = `unknown provider ${/^[A-Za-z]{1,20}$/.test(p) ? JSON.stringify(p) : '(not shown: it does not look like a provider name)'}; ${expected}`;
+      ctx.addIssue({ code: 'custom', message });
+      return z.NEVER;
+    }),
+    secret: z.string().min(MIN_INBOUND_SECRET_LENGTH, secretRule).regex(/^\S+$/, secretRule),
+    require_timestamp: z.boolean().optional(),
+  });
+}
+const QUOTED = entrySchema(true);
+const UNQUOTED = entrySchema(false);
+
+/** `id:tenant:provider:secret`, split on the first three colons (the secret may contain colons). */
+function fields(text: string): Record<string, string> | string {
+  const parts = splitFirst(text, ':', 3);
+  if (parts.length !== 4) return 'expected id:tenant:provider:secret (the secret may contain colons)';
+  const [id, tenant, provider, secret] = parts as [string, string, string, string];
+  return { id, tenant, provider, secret };
 }
 
 /**
- * Parse `id:tenant:provider:secret` entries, split on the first three colons (the secret may contain
- * colons). Unset or blank: no entry, and every inbound delivery is refused. Every problem names the entry
- * by position (and id/tenant/provider once they are known), never its secret.
+ * Parse `id:tenant:provider:secret` entries (commas or newlines between them), or the JSON form: an array of
+ * `{"id","tenant","provider","secret","require_timestamp"?}`. Unset or blank: no entry, and every inbound
+ * delivery is refused. Every problem names the entry by position (and, where it cannot be a spilled secret,
+ * its id), never its secret.
  */
 export function parseInbound(raw: string | undefined): InboundEntry[] {
-  if (raw === undefined || raw.trim() === '') return [];
   const problems: string[] = [];
+  const { form, entries: read } = readList(raw, fields, problems);
+  const valid = validateEntries(read, (e) => (mayQuote(e) ? QUOTED : UNQUOTED), (v) => [['id', typeof v.id === 'string' ? v.id : undefined]], problems);
   const entries: InboundEntry[] = [];
   const seenIds = new Map<string, number>();
-
-  splitEntries(raw).forEach((entry, index) => {
-    const position = index + 1;
-    const parts = splitFirst(entry, ':', 3);
-    if (parts.length !== 4) {
-      problems.push(`entry #${position}: expected id:tenant:provider:secret (the secret may contain colons)`);
-      return;
-    }
-    const [id, tenantId, providerRaw, secret] = parts as [string, string, string, string];
-    if (!INBOUND_ID_PATTERN.test(id)) {
-      problems.push(`entry #${position}: the id must match ${INBOUND_ID_PATTERN.source}`);
-      return;
-    }
-    const here = `entry #${position} (id ${JSON.stringify(id)})`;
-    if (!TENANT_ID_PATTERN.test(tenantId)) {
-      problems.push(`${here}: the tenant must match ${TENANT_ID_PATTERN.source}`);
-      return;
-    }
-    const provider = providerRaw.toLowerCase() as Provider;
-    if (!PROVIDERS.includes(provider)) {
-      problems.push(`${here}: unknown provider ${(/^[A-Za-z]{1,20}$/.test(providerRaw) ? JSON.stringify(providerRaw) : '(not shown: it does not look like a provider name)')}; expected one of ${INBOUND_PROVIDERS.join(', ')}`);
-      return;
-    }
-    if (!(INBOUND_PROVIDERS as readonly string[]).includes(provider)) {
-      problems.push(`${here}: ${provider} is a chat provider and has no inbound; expected one of ${INBOUND_PROVIDERS.join(', ')}`);
-      return;
-    }
-    if (secret.length < MIN_INBOUND_SECRET_LENGTH || /\s/.test(secret)) {
-      problems.push(`${here}: the secret must be at least ${MIN_INBOUND_SECRET_LENGTH} characters without whitespace`);
-      return;
-    }
+  for (const e of valid) {
+    const { id, tenant: tenantId, provider, secret } = e.value;
+    const here = entryLabel(e, [['id', id]]);
     const clash = seenIds.get(id);
     if (clash !== undefined) {
       // The same id twice, for the same tenant and provider, is a secret rotation: both secrets are accepted
       // until the old entry is removed.
-      const first = entries.find((e) => e.id === id)!;
+      const first = entries.find((x) => x.id === id)!;
       if (first.tenantId !== tenantId || first.provider !== provider) {
         problems.push(`${here}: the id is already used by entry #${clash} for another tenant or provider`);
       } else if (first.secrets.length >= MAX_SECRETS_PER_ENTRY) {
         problems.push(`${here}: an entry may carry at most ${MAX_SECRETS_PER_ENTRY} secrets at once (old and new, while rotating)`);
       } else if (first.secrets.some((s) => s.reveal() === secret)) {
         problems.push(`${here}: the same secret is listed twice for this id`);
+      } else if ((e.value.require_timestamp ?? false) !== first.requireTimestamp) {
+        problems.push(`${here}: require_timestamp differs from entry #${clash} of the same id`);
       } else {
         first.secrets.push(new Secret(secret));
       }
-      return;
+      continue;
     }
-    seenIds.set(id, position);
-    entries.push({ position, id, tenantId, provider: provider as InboundProvider, secrets: [new Secret(secret)] });
-  });
-
-  if (problems.length > 0) throw new ConfigError(INBOUND_SETTING, problems);
+    seenIds.set(id, e.position);
+    entries.push({ position: e.position, id, tenantId, provider, secrets: [new Secret(secret)], requireTimestamp: e.value.require_timestamp ?? false });
+  }
+  if (problems.length > 0) throw new ConfigError(INBOUND_SETTING, withHint(problems, form as ListForm));
   return entries;
 }
 

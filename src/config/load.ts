@@ -6,21 +6,30 @@ import { ConfigError } from './errors';
 import { InboundDirectory, parseInbound } from './inbound';
 import { Secret } from './secret';
 import { secretSetting } from './secret-source';
-import { temporalTls, type TemporalSettings } from './temporal';
+import { temporalClientSettings, type TemporalSettings } from './temporal';
+import { socketAddressProblem } from './socket-address';
 import { urlSchemeProblem } from './url-policy';
 
 export interface AppConfig {
   temporal: TemporalSettings;
+  /** Start-up notices (settings under an alias name); each is logged once, as a warning, by whoever starts. */
+  notices: string[];
   /** Unset: no mirror configured (the demo starts an embedded database). */
   databaseUrl?: Secret;
   connectors: ConnectorDirectory;
   apiTokens: ApiToken[];
   /** PROBECTL_NOTIFY_INBOUND entries; empty: every inbound delivery is refused (401). */
   inbound: InboundDirectory;
-  callback?: { url: Secret; secret: Secret };
+  /** `signature`: the timestamped form (default) or the body-only form (PROBECTL_NOTIFY_CALLBACK_SIGNATURE). */
+  callback?: { url: Secret; secret: Secret; signature: 'timestamped' | 'body' };
   api: { host: string; port: number };
   /** The worker's own /metrics endpoint (PROBECTL_NOTIFY_METRICS_PORT); unset: off (the API serves /metrics). */
   metrics: { host: string; port?: number };
+  /**
+   * Where the Temporal SDK's own metrics (task slots, polls, workflow task latency, sticky cache) are served
+   * for Prometheus (`ip:port`, PROBECTL_NOTIFY_SDK_METRICS_ADDRESS); unset: not exported. Worker processes only.
+   */
+  sdkMetricsAddress?: string;
   logLevel: 'trace' | 'debug' | 'info' | 'warn' | 'error' | 'fatal' | 'silent';
   /** Delay before the second resolve sent to pagers (design.md, "No trigger after its resolve"). */
   pagerReResolveDelayMs: number;
@@ -50,8 +59,6 @@ const duration = (setting: string, fallback: string) =>
     });
 
 const schema = z.object({
-  TEMPORAL_ADDRESS: z.string().min(1).default('127.0.0.1:7233'),
-  TEMPORAL_NAMESPACE: z.string().min(1).default('default'),
   PROBECTL_NOTIFY_TASK_QUEUE: z.string().min(1).default('probectl-notify'),
   PROBECTL_NOTIFY_API_HOST: z.string().min(1).default('127.0.0.1'),
   PROBECTL_NOTIFY_API_PORT: z.coerce.number().int().min(0).max(65535).default(8080),
@@ -61,9 +68,21 @@ const schema = z.object({
   // Empty means unset (compose files pass `${VAR:-}`).
   PROBECTL_NOTIFY_METRICS_PORT: z.preprocess((v) => (v === '' ? undefined : v), z.coerce.number().int().min(1).max(65535).optional()),
   PROBECTL_NOTIFY_METRICS_HOST: z.string().min(1).default('127.0.0.1'),
+  // Empty means unset, like the metrics port.
+  PROBECTL_NOTIFY_SDK_METRICS_ADDRESS: z.preprocess(
+    (v) => (typeof v === 'string' && v.trim() === '' ? undefined : typeof v === 'string' ? v.trim() : v),
+    z
+      .string()
+      .superRefine((v, ctx) => {
+        const problem = socketAddressProblem(v);
+        if (problem) ctx.addIssue({ code: 'custom', message: `PROBECTL_NOTIFY_SDK_METRICS_ADDRESS ${problem}` });
+      })
+      .optional(),
+  ),
   PROBECTL_NOTIFY_SHUTDOWN_DELAY: duration('PROBECTL_NOTIFY_SHUTDOWN_DELAY', '5s'),
   PROBECTL_NOTIFY_MAX_CACHED_WORKFLOWS: z.coerce.number().int().min(0).max(100_000).default(250),
   PROBECTL_NOTIFY_RECONCILE_INTERVAL: duration('PROBECTL_NOTIFY_RECONCILE_INTERVAL', '5m'),
+  PROBECTL_NOTIFY_CALLBACK_SIGNATURE: z.enum(['timestamped', 'body'], { message: 'must be timestamped or body' }).default('timestamped'),
 });
 
 /** Read and validate the whole configuration once; throws ConfigError naming the setting. */
@@ -91,11 +110,13 @@ export function loadConfig(env: Env = process.env): AppConfig {
     if (!callbackSecret || callbackSecret.length < 16) {
       throw new ConfigError('PROBECTL_NOTIFY_CALLBACK_SECRET', ['required (at least 16 characters) when PROBECTL_NOTIFY_CALLBACK_URL is set']);
     }
-    callback = { url: new Secret(url.toString()), secret: new Secret(callbackSecret) };
+    callback = { url: new Secret(url.toString()), secret: new Secret(callbackSecret), signature: e.PROBECTL_NOTIFY_CALLBACK_SIGNATURE };
   }
   const databaseUrl = secretSetting(env, 'DATABASE_URL')?.trim();
+  const temporal = temporalClientSettings(env);
   return {
-    temporal: { address: e.TEMPORAL_ADDRESS, namespace: e.TEMPORAL_NAMESPACE, taskQueue: e.PROBECTL_NOTIFY_TASK_QUEUE, ...temporalTls(env) },
+    temporal: { ...temporal.settings, taskQueue: e.PROBECTL_NOTIFY_TASK_QUEUE },
+    notices: temporal.notices,
     ...(databaseUrl ? { databaseUrl: new Secret(databaseUrl) } : {}),
     connectors: new ConnectorDirectory(parseConnectors(secretSetting(env, 'PROBECTL_NOTIFY_CONNECTORS'))),
     apiTokens: parseApiTokens(secretSetting(env, 'PROBECTL_NOTIFY_API_TOKENS')),
@@ -103,6 +124,7 @@ export function loadConfig(env: Env = process.env): AppConfig {
     ...(callback ? { callback } : {}),
     api: { host: e.PROBECTL_NOTIFY_API_HOST, port: e.PROBECTL_NOTIFY_API_PORT },
     metrics: { host: e.PROBECTL_NOTIFY_METRICS_HOST, ...(e.PROBECTL_NOTIFY_METRICS_PORT !== undefined ? { port: e.PROBECTL_NOTIFY_METRICS_PORT } : {}) },
+    ...(e.PROBECTL_NOTIFY_SDK_METRICS_ADDRESS !== undefined ? { sdkMetricsAddress: e.PROBECTL_NOTIFY_SDK_METRICS_ADDRESS } : {}),
     logLevel: e.LOG_LEVEL,
     pagerReResolveDelayMs: e.PROBECTL_NOTIFY_PAGER_RERESOLVE_DELAY,
     reconcileIntervalMs: e.PROBECTL_NOTIFY_RECONCILE_INTERVAL,

@@ -1,5 +1,6 @@
 import type { Pool, PoolClient } from 'pg';
 import type { Incident, IncidentStatus, Link, LinkStatus, Provider, TimelineEntry } from '../shared/contract';
+import type { FollowUpRecord, KeyedEntry } from '../shared/records';
 import { InboundOutbox, insertOutboxRow, pruneDoneOutbox, type LeasedRow, type OutboxSignal } from './inbound-outbox';
 import { withTenant } from './tenant-tx';
 
@@ -11,6 +12,30 @@ export interface MirrorBatch {
   resolution?: { at: string; source: string; actor?: string };
   links: Link[];
   timeline: TimelineEntry[];
+}
+
+export type { KeyedEntry };
+
+/**
+ * What one writer records at once (a provider-call activity its outcome, the workflow its decisions, the API
+ * what it received). Idempotent: the incident row only ever moves forward (open → acknowledged → resolved), a
+ * terminal link is never moved back, and an entry whose key exists is skipped.
+ */
+export interface RecordBatch {
+  incident: Incident;
+  /** Raise the incident row to at least this status. */
+  status?: IncidentStatus;
+  acknowledgedAt?: string;
+  resolution?: { at: string; source: string; actor?: string };
+  links?: Link[];
+  entries?: KeyedEntry[];
+  /** Work for the follow-up runner, recorded in the same transaction when a follow-up store is configured. */
+  followUps?: FollowUpRecord[];
+}
+
+/** Writes follow-ups inside the record transaction (migration 005); absent: follow-ups are not recorded. */
+export interface FollowUpWriter {
+  write(c: PoolClient, incident: Incident, followUps: readonly FollowUpRecord[]): Promise<void>;
 }
 
 export interface MirroredIncident {
@@ -69,7 +94,10 @@ export class MirrorStore {
   /** Accepted inbound deliveries and their signals (migrations/003). */
   readonly outbox: InboundOutbox;
 
-  constructor(private readonly pool: Pool) {
+  constructor(
+    private readonly pool: Pool,
+    private readonly followUps?: FollowUpWriter,
+  ) {
     this.outbox = new InboundOutbox(pool);
   }
 
@@ -117,26 +145,65 @@ export class MirrorStore {
           batch.acknowledgedAt ?? null, batch.resolution?.at ?? null, batch.resolution?.source ?? null, batch.resolution?.actor ?? null,
         ],
       );
-      for (const l of batch.links) {
-        // A terminal link (resolved, orphaned) is never moved back by a late or repeated write.
-        await c.query(
-          `INSERT INTO incident_integrations (tenant_id, incident_id, connector_id, provider, status, external_ref, external_url, last_error, updated_at)
-           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
-           ON CONFLICT (tenant_id, incident_id, connector_id) DO UPDATE SET
-             status = EXCLUDED.status,
-             external_ref = COALESCE(EXCLUDED.external_ref, incident_integrations.external_ref),
-             external_url = COALESCE(EXCLUDED.external_url, incident_integrations.external_url),
-             last_error = EXCLUDED.last_error,
-             updated_at = EXCLUDED.updated_at
-           WHERE incident_integrations.status NOT IN ('resolved', 'orphaned') OR EXCLUDED.status IN ('resolved', 'orphaned')`,
-          [incident.tenantId, incident.id, l.connectorId, l.provider, l.status, l.externalRef ?? null, l.externalUrl ?? null, l.error ?? null, l.updatedAt],
-        );
-      }
+      for (const l of batch.links) await upsertLink(c, incident, l);
       for (const t of batch.timeline) {
         await c.query(
           `INSERT INTO incident_timeline (tenant_id, incident_id, seq, at, kind, connector_id, source, actor, detail)
            VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT DO NOTHING`,
           [incident.tenantId, incident.id, t.seq, t.at, t.kind, t.connectorId ?? null, t.source ?? null, t.actor ?? null, t.detail ?? null],
+        );
+      }
+    });
+  }
+
+  /**
+   * Record one writer's batch (see RecordBatch): the incident row (created if missing, its status only raised),
+   * the links (a terminal one never moved back) and keyed timeline entries, in one tenant transaction.
+   */
+  async record(batch: RecordBatch): Promise<{ followUpsRecorded: boolean }> {
+    const { incident } = batch;
+    const followUps = batch.followUps ?? [];
+    const writer = followUps.length > 0 ? this.followUps : undefined;
+    await withTenant(this.pool, incident.tenantId, async (c) => {
+      await c.query(
+        `INSERT INTO incidents (tenant_id, incident_id, title, severity, status, opened_at, acknowledged_at, resolved_at, resolution_source, resolution_actor)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
+         ON CONFLICT (tenant_id, incident_id) DO UPDATE SET
+           status = CASE
+             WHEN incidents.status = 'resolved' OR EXCLUDED.status = 'resolved' THEN 'resolved'
+             WHEN incidents.status = 'acknowledged' OR EXCLUDED.status = 'acknowledged' THEN 'acknowledged'
+             ELSE 'open' END,
+           acknowledged_at = COALESCE(incidents.acknowledged_at, EXCLUDED.acknowledged_at),
+           resolved_at = COALESCE(incidents.resolved_at, EXCLUDED.resolved_at),
+           resolution_source = COALESCE(incidents.resolution_source, EXCLUDED.resolution_source),
+           resolution_actor = COALESCE(incidents.resolution_actor, EXCLUDED.resolution_actor),
+           updated_at = now()`,
+        [
+          incident.tenantId, incident.id, incident.title, incident.severity, batch.status ?? 'open', incident.openedAt,
+          batch.acknowledgedAt ?? null, batch.resolution?.at ?? null, batch.resolution?.source ?? null, batch.resolution?.actor ?? null,
+        ],
+      );
+      for (const l of batch.links ?? []) await upsertLink(c, incident, l);
+      for (const t of batch.entries ?? []) {
+        await c.query(
+          `INSERT INTO incident_timeline (tenant_id, incident_id, entry_key, at, kind, connector_id, source, actor, detail)
+           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT DO NOTHING`,
+          [incident.tenantId, incident.id, t.key, t.at, t.kind, t.connectorId ?? null, t.source ?? null, t.actor ?? null, t.detail ?? null],
+        );
+      }
+      if (writer) await writer.write(c, incident, followUps);
+    });
+    return { followUpsRecorded: followUps.length === 0 || writer !== undefined };
+  }
+
+  /** Keyed timeline entries alone (what the API records as it receives it); a repeated key is a no-op. */
+  async recordEntries(tenantId: string, incidentId: string, entries: readonly KeyedEntry[]): Promise<void> {
+    await withTenant(this.pool, tenantId, async (c) => {
+      for (const t of entries) {
+        await c.query(
+          `INSERT INTO incident_timeline (tenant_id, incident_id, entry_key, at, kind, connector_id, source, actor, detail)
+           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT DO NOTHING`,
+          [tenantId, incidentId, t.key, t.at, t.kind, t.connectorId ?? null, t.source ?? null, t.actor ?? null, t.detail ?? null],
         );
       }
     });
@@ -190,14 +257,20 @@ export class MirrorStore {
     });
   }
 
+  /**
+   * The whole timeline in the order things happened: by time, then by the order they were written (entries of
+   * the legacy workflow, keyed by seq, and keyed entries of later runs interleave correctly). `seq` is the
+   * position in that order, numbered from 1.
+   */
   async timeline(tenantId: string, incidentId: string): Promise<TimelineEntry[]> {
     return withTenant(this.pool, tenantId, async (c) => {
-      const rows = await c.query<{ seq: number; at: Date; kind: string; connector_id: string | null; source: string | null; actor: string | null; detail: string | null }>(
-        'SELECT seq, at, kind, connector_id, source, actor, detail FROM incident_timeline WHERE tenant_id = $1 AND incident_id = $2 ORDER BY seq',
+      const rows = await c.query<{ seq: string; at: Date; kind: string; connector_id: string | null; source: string | null; actor: string | null; detail: string | null }>(
+        `SELECT row_number() OVER (ORDER BY at, id) AS seq, at, kind, connector_id, source, actor, detail
+           FROM incident_timeline WHERE tenant_id = $1 AND incident_id = $2 ORDER BY at, id`,
         [tenantId, incidentId],
       );
       return rows.rows.map((r) => ({
-        seq: r.seq,
+        seq: Number(r.seq),
         at: r.at.toISOString(),
         kind: r.kind as TimelineEntry['kind'],
         ...(r.connector_id ? { connectorId: r.connector_id } : {}),
@@ -207,6 +280,22 @@ export class MirrorStore {
       }));
     });
   }
+}
+
+/** A terminal link (resolved, orphaned) is never moved back by a late or repeated write. */
+async function upsertLink(c: PoolClient, incident: Incident, l: Link): Promise<void> {
+  await c.query(
+    `INSERT INTO incident_integrations (tenant_id, incident_id, connector_id, provider, status, external_ref, external_url, last_error, updated_at)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
+     ON CONFLICT (tenant_id, incident_id, connector_id) DO UPDATE SET
+       status = EXCLUDED.status,
+       external_ref = COALESCE(EXCLUDED.external_ref, incident_integrations.external_ref),
+       external_url = COALESCE(EXCLUDED.external_url, incident_integrations.external_url),
+       last_error = EXCLUDED.last_error,
+       updated_at = EXCLUDED.updated_at
+     WHERE incident_integrations.status NOT IN ('resolved', 'orphaned') OR EXCLUDED.status IN ('resolved', 'orphaned')`,
+    [incident.tenantId, incident.id, l.connectorId, l.provider, l.status, l.externalRef ?? null, l.externalUrl ?? null, l.error ?? null, l.updatedAt],
+  );
 }
 
 function reverseLookup(c: PoolClient, tenantId: string): InboundLookup {

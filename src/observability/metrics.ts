@@ -63,7 +63,7 @@ export class NotifyMetrics {
   /** Inbound deliveries by verification outcome; call `inboundVerification.inc({ provider, outcome })`. */
   readonly inboundVerification = new Counter({
     name: 'probectl_notify_inbound_verifications_total',
-    help: 'Inbound ITSM/pager deliveries by provider and outcome (accepted_*, duplicate, ignored_*, refused_*, failed_*).',
+    help: 'Inbound ITSM/pager deliveries by provider and outcome (accepted_*, queued_*, duplicate, ignored_*, refused_*, failed_*).',
     labelNames: ['provider', 'outcome'] as const,
     registers: [this.registry],
   });
@@ -80,6 +80,22 @@ export class NotifyMetrics {
   readonly inboundOutboxOldest: Gauge;
   #backlog: (() => Promise<OutboxBacklogNumbers>) | undefined;
   #backlogInFlight: Promise<OutboxBacklogNumbers> | undefined;
+
+  /** Pacing (src/activities/pacing.ts): time a call waited for its token while holding the activity slot. */
+  readonly pacingWait = new Histogram({
+    name: 'probectl_notify_pacing_wait_seconds',
+    help: 'Time a provider call waited for its pacing token inside the activity (0 when a token was free), by provider. Waits are capped at 2 s; longer ones are deferrals.',
+    labelNames: ['provider'] as const,
+    buckets: [0, 0.05, 0.1, 0.25, 0.5, 1, 1.5, 2],
+    registers: [this.registry],
+  });
+
+  readonly pacingDeferrals = new Counter({
+    name: 'probectl_notify_pacing_deferrals_total',
+    help: 'Provider calls whose pacing wait would exceed 2 s: handed back to Temporal as a RateLimited retry at the token\'s time, by provider.',
+    labelNames: ['provider'] as const,
+    registers: [this.registry],
+  });
 
   #openIncidents: (() => Promise<OpenIncidentCounts>) | undefined;
   #cache: { at: number; value: OpenIncidentCounts } | undefined;
@@ -171,6 +187,13 @@ export class NotifyMetrics {
     this.deliveries.inc({ provider, action: v.action, outcome: v.outcome });
     this.deliveryLatency.observe({ provider, action: v.action }, v.seconds);
     if (v.outcome === 'permanent') this.permanentFailures.inc({ provider, reason: reasonLabel(v.reason) });
+  }
+
+  /** Record one pacing decision: the milliseconds waited for a token, or 'deferred'. */
+  pacing(provider: string, waited: number | 'deferred'): void {
+    const p = providerLabel(provider);
+    if (waited === 'deferred') this.pacingDeferrals.inc({ provider: p });
+    else this.pacingWait.observe({ provider: p }, waited / 1000);
   }
 
   contentType(): string {

@@ -50,19 +50,3 @@ export class PinoSdkLogger implements SdkLogger {
     this.log_('ERROR', message, meta);
   }
 }
-
-/**
- * Route the SDK's log into `log` (once per process; a Runtime that already exists keeps its logger, which
- * is what tests that install their own capture want).
- */
-export function installSdkLogger(log: Logger): boolean {
-  // Imported here so modules that only need the class do not load the native worker runtime.
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
-  const { Runtime } = require('@temporalio/worker') as typeof import('@temporalio/worker');
-  try {
-    Runtime.install({ logger: new PinoSdkLogger(log) });
-    return true;
-  } catch {
-    return false;
-  }
-}

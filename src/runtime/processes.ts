@@ -12,7 +12,7 @@ import { PrometheusInboundMetrics } from '../observability/inbound-bridge';
 import { metrics } from '../observability/metrics';
 import { startMetricsServer } from '../observability/metrics-server';
 import { openIncidentsFromVisibility } from '../observability/open-incidents';
-import { installSdkLogger } from '../observability/sdk-logger';
+import { installSdkRuntime } from '../observability/sdk-runtime';
 import { startWorker, type WorkerHandle } from '../worker';
 import { readinessChecks } from './readiness';
 import { checkSearchAttributes } from './search-attributes';
@@ -70,7 +70,8 @@ export async function runApi(config: AppConfig, pool: Pool, log: Logger): Promis
 }
 
 export async function runWorker(config: AppConfig, pool: Pool, log: Logger): Promise<Running & { handle: WorkerHandle }> {
-  installSdkLogger(log);
+  const runtime = installSdkRuntime(log, { metricsAddress: config.sdkMetricsAddress });
+  if (runtime === 'installed' && config.sdkMetricsAddress !== undefined) log.info({ address: config.sdkMetricsAddress }, 'Temporal SDK metrics listening');
   // Fail at start, naming the command to run, rather than on the first upsert of every incident.
   const probe = await Connection.connect(connectionOptions(config.temporal));
   try {

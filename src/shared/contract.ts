@@ -35,6 +35,8 @@ export interface CorrelateSignal {
   signalId: string;
   summary?: string;
   at: string;
+  /** Set by the HTTP API when it has already recorded the entry in Postgres; other clients leave it out. */
+  recorded?: boolean;
 }
 
 export interface AcknowledgeSignal {

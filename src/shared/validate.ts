@@ -32,6 +32,16 @@ export function incidentProblems(i: unknown): string[] {
   return p;
 }
 
+/**
+ * The label sizes the HTTP API enforces (key ≤ 128, value ≤ 1024 characters), for clients that start the
+ * workflow directly. Checked by the state-machine path only (runs of the legacy path passed without it), so the
+ * carried state stays bounded (src/workflows/v2/bounds.ts).
+ */
+export function labelProblems(i: Incident): string[] {
+  const labels = i.labels ?? {};
+  return Object.entries(labels).some(([k, v]) => k.length > 128 || v.length > 1024) ? ['incident.labels: keys at most 128 and values at most 1024 characters'] : [];
+}
+
 export function asIncident(i: unknown): Incident {
   return i as Incident;
 }

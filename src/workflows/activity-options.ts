@@ -78,3 +78,20 @@ export const reporting = proxyActivities<Activities>({
   startToCloseTimeout: '30 seconds',
   retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '1 minute' },
 });
+
+/**
+ * Since `state-machine-v1`: what the workflow owes Postgres and no provider call carried, written by a local
+ * activity (one marker event, no task-queue round trip). A few quick tries; when they fail (Postgres down) the
+ * workflow keeps what it owes, backs off and tries again, and never completes before it is written.
+ */
+export const recordingLocal = proxyLocalActivities<Activities>({
+  startToCloseTimeout: '10 seconds',
+  localRetryThreshold: '10 seconds',
+  retry: { initialInterval: '500 milliseconds', backoffCoefficient: 2, maximumInterval: '5 seconds', maximumAttempts: 3 },
+});
+
+/** The same write as an ordinary activity: for batches a stream of signals fed (see v2/flusher.ts). */
+export const recording = proxyActivities<Activities>({ startToCloseTimeout: '30 seconds', retry: MIRROR_RETRY });
+
+/** Follow-ups the workflow carries out itself (Postgres could not take them): as the calls they stand for. */
+export const followingUp = resolving;

@@ -8,6 +8,7 @@ import { createHmac } from 'node:crypto';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
+import { DefaultLogger, bundleWorkflowCode } from '@temporalio/worker';
 import { PagerDutyDouble } from '../../src/sandbox/doubles/pagerduty';
 import { eventually, uniqueId } from '../helpers/shared';
 import { startStack, type TestStack } from '../helpers/stack';
@@ -56,7 +57,7 @@ describe('probectl-notify CLI against the real stack', () => {
   test('--help on every command, usage errors are 2', async () => {
     const commands = [
       ['config', 'validate'], ['connectors', 'list'], ['connectors', 'check'], ['connectors', 'test'], ['incident', 'open'], ['incident', 'show'],
-      ['incident', 'resolve'], ['incident', 'redrive'], ['sign'], ['migrate'], ['setup-temporal'],
+      ['incident', 'resolve'], ['incident', 'redrive'], ['inbound', 'guide'], ['sign'], ['migrate'], ['setup-temporal'], ['replay-check'],
     ];
     for (const c of commands) {
       const r = await run([...c, '--help']);
@@ -167,6 +168,53 @@ describe('probectl-notify CLI against the real stack', () => {
       headers: { 'content-type': 'application/json', 'x-probectl-signature': expected },
     });
     expect(answer.statusCode).toBe(200);
+  });
+
+  test('inbound guide prints the entry\'s setup with the secret masked, and a ServiceNow signature the route accepts', async () => {
+    const r = await run(['inbound', 'guide', 'snow-cli', '--base-url', 'https://notify.example.com']);
+    expect(r.code).toBe(0);
+    expect(r.out).toContain('https://notify.example.com/ingest/itsm/servicenow/snow-cli');
+    expect(r.out).toContain('<your secret>');
+    expect(r.out).toContain("r.setRequestHeader('X-Probectl-Timestamp', ts)");
+    expect(r.out + r.err).not.toContain(INBOUND_SECRET);
+    const shown = await run(['inbound', 'guide', 'snow-cli', '--base-url', 'https://notify.example.com', '--show-secret']);
+    expect(shown.out).toContain(INBOUND_SECRET);
+    expect(shown.out).not.toContain('<your secret>');
+    expect((await run(['inbound', 'guide', 'nope', '--base-url', 'https://x.example'])).code).toBe(1);
+    expect((await run(['inbound', 'guide', 'snow-cli'])).code).toBe(2);
+    expect((await run(['inbound', 'guide', 'snow-cli', '--base-url', 'not a url'])).code).toBe(2);
+    // What the printed Business Rule computes (base64 HMAC over v1:<ts>:<body>, as GlideCertificateEncryption
+    // generateMac answers) is accepted by the route.
+    const body = '{"sys_id":"abc","state":"6","correlation_id":"probectl-none","number":"INC1","actor":"x"}';
+    const ts = String(Math.floor(Date.now() / 1000));
+    const mac = createHmac('sha256', INBOUND_SECRET).update(`v1:${ts}:${body}`).digest('base64');
+    const answer = await stack.app.inject({
+      method: 'POST', url: '/ingest/itsm/servicenow/snow-cli', payload: body,
+      headers: { 'content-type': 'application/json', 'x-probectl-timestamp': ts, 'x-probectl-signature': `sha256=${mac}` },
+    });
+    expect(answer.statusCode).toBe(200);
+  });
+
+  test('replay-check replays the open incidents against the build; a workflow change without a patch fails it', async () => {
+    const inc = { id: uniqueId('rc'), tenantId: tenant, title: 'replay me', severity: 'warning' as const, openedAt: new Date().toISOString() };
+    await stack.incidents.openIncident(inc);
+    await eventually(async () => (await stack.incidents.getIncident(inc.id)).links[0]?.status === 'open', { what: 'the page' });
+    const ok = await run(['replay-check', '--limit', '50']);
+    expect(ok.err).toBe('');
+    expect(ok.code).toBe(0);
+    expect(ok.out).toMatch(/(\d+) open incidents? replayed in [\d.]+ s: \1 ok, 0 failed/);
+    // A workflow that does something else first (a timer) cannot replay those histories.
+    const dir = mkdtempSync(join(tmpdir(), 'probectl-replay-'));
+    writeFileSync(join(dir, 'wf.ts'), "import { sleep } from '@temporalio/workflow';\nexport async function incidentWorkflow(): Promise<void> { await sleep(1); }\n");
+    const { code } = await bundleWorkflowCode({ workflowsPath: join(dir, 'wf.ts'), logger: new DefaultLogger('WARN') });
+    writeFileSync(join(dir, 'bundle.js'), code);
+    const bad = await run(['replay-check', '--limit', '50', '--bundle', join(dir, 'bundle.js'), '--query', `WorkflowId = 'probectl-${inc.id}'`]);
+    expect(bad.code).toBe(1);
+    expect(bad.out).toContain(`FAIL probectl-${inc.id}`);
+    expect(bad.out).toMatch(/1 open incident replayed in [\d.]+ s: 0 ok, 1 failed/);
+    expect((await run(['replay-check', '--bundle', join(dir, 'nope.js')])).code).toBe(1);
+    expect((await run(['replay-check', '--limit', 'x'])).code).toBe(2);
+    await stack.incidents.resolve(inc.id, { tenantId: tenant, source: 'probectl', at: new Date().toISOString() });
   });
 
   test('migrate and setup-temporal are idempotent on the real services', async () => {

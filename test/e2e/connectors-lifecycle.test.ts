@@ -11,7 +11,7 @@ import type { DoubleServer } from '../../src/sandbox/doubles/server';
 import { ServiceNowDouble } from '../../src/sandbox/doubles/servicenow';
 import { SlackDouble } from '../../src/sandbox/doubles/slack';
 import { TeamsDouble } from '../../src/sandbox/doubles/teams';
-import { eventually, uniqueId } from '../helpers/shared';
+import { eventually, historyText, uniqueId } from '../helpers/shared';
 import { incidentFor, sdkLogLines, startStack, type TestStack } from '../helpers/stack';
 
 const A = {
@@ -145,7 +145,7 @@ describe('six connectors on one tenant', () => {
     await stack.incidents.result(incC.id).catch(() => undefined);
 
     for (const id of [inc.id, incC.id]) {
-      const history = JSON.stringify(await stack.client.workflow.getHandle(`probectl-${id}`).fetchHistory());
+      const history = historyText(await stack.client.workflow.getHandle(`probectl-${id}`).fetchHistory());
       const token = id === inc.id ? tokenA : tokenC;
       answers.push((await api(token, 'GET', `/v1/incidents/${id}`)).body, (await api(token, 'GET', `/v1/incidents/${id}/timeline`)).body);
       answers.push(JSON.stringify(await stack.incidents.getIncident(id)));

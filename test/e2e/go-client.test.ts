@@ -74,5 +74,18 @@ describe('Go client example against the dev server', () => {
     expect((await stack.incidents.tenantOf(incidentId))?.tenantId).toBe(tenant);
     const timeline = await stack.mirror.timeline(tenant, incidentId);
     expect(timeline.map((t) => t.kind)).toEqual(expect.arrayContaining(['opened', 'connector.opened', 'correlated', 'acknowledged', 'resolved', 'connector.resolved']));
+
+    // The same incident opened again after it completed: the server refuses the start, and the client sees it
+    // (WorkflowExecutionErrorWhenAlreadyStarted; without it the Go SDK returns the completed run as if it had
+    // started, and on 528100c the example went on to signal a closed workflow and exited 1). Nothing pages.
+    const again = await run(bin, [
+      '-address', stack.config.temporal.address, '-namespace', 'default', '-task-queue', stack.config.temporal.taskQueue,
+      '-tenant', tenant, '-incident', incidentId, '-timeout', '60s',
+    ]);
+    expect({ code: again.code, stderr: again.stderr }).toEqual({ code: 0, stderr: '' });
+    expect(again.stdout.trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>)).toEqual([
+      { step: 'opened', workflowId: `probectl-${incidentId}`, outcome: 'already_closed' },
+    ]);
+    expect(pd.alerts.filter((a) => a.dedupKey === `probectl-${incidentId}`)).toEqual([expect.objectContaining({ triggers: 1, status: 'resolved' })]);
   });
 });

@@ -13,6 +13,7 @@ const RB2 = 'R0UT1NGKEYtenantB000000000000001';
 const SECRET_PD = 'pd-webhook-secret-0123456789abcdef';
 const SECRET_JIRA = 'jira-webhook-secret-0123456789:x';
 const SECRET_OTHER = 'tenant-b-secret-0123456789abcdef';
+const SECRET_STRICT = 'strict-secret-0123456789abcdef,with:commas';
 
 const hmac = (secret: string, body: string | Buffer) => createHmac('sha256', secret).update(body).digest('hex');
 
@@ -32,11 +33,13 @@ describe('inbound deliveries: authentication and refusals, each leaving the inci
           `${tenantA}|pagerduty|${pd.url}/v2/enqueue|${RB}|pd-b`,
           `${tenantB}|pagerduty|${pd.url}/v2/enqueue|${RB2}`,
         ].join(','),
-        PROBECTL_NOTIFY_INBOUND: [
-          `pd-a:${tenantA}:pagerduty:${SECRET_PD}`,
-          `jira-a:${tenantA}:jira:${SECRET_JIRA}`,
-          `pd-beta:${tenantB}:pagerduty:${SECRET_OTHER}`,
-        ].join(','),
+        // The JSON form: per-entry options, and a secret with commas.
+        PROBECTL_NOTIFY_INBOUND: JSON.stringify([
+          { id: 'pd-a', tenant: tenantA, provider: 'pagerduty', secret: SECRET_PD },
+          { id: 'jira-a', tenant: tenantA, provider: 'jira', secret: SECRET_JIRA },
+          { id: 'pd-beta', tenant: tenantB, provider: 'pagerduty', secret: SECRET_OTHER },
+          { id: 'pd-strict', tenant: tenantA, provider: 'pagerduty', secret: SECRET_STRICT, require_timestamp: true },
+        ]),
       },
     });
     await stack.incidents.openIncident(inc);
@@ -149,8 +152,36 @@ describe('inbound deliveries: authentication and refusals, each leaving the inci
     expect(rec?.status).toBe('open');
   });
 
+  test('an entry with require_timestamp accepts only the timestamped signature', async () => {
+    const before = await snapshot();
+    const url = '/ingest/itsm/pagerduty/pd-strict';
+    const body = JSON.stringify({ external_ref: 'probectl-no-such-incident', status: 'resolved' });
+    const now = Math.floor(Date.now() / 1000);
+    const stamped = (ts: number, b = body) => ({ 'x-probectl-timestamp': String(ts), 'x-probectl-signature': `sha256=${hmac(SECRET_STRICT, `v1:${ts}:${b}`)}` });
+    const cases: Array<[string, Record<string, string>, number]> = [
+      ['the right token', { 'x-probectl-token': SECRET_STRICT }, 401],
+      ['the right token and a valid timestamped signature', { 'x-probectl-token': SECRET_STRICT, ...stamped(now) }, 401],
+      ['a valid body-only signature', { 'x-probectl-signature': `sha256=${hmac(SECRET_STRICT, body)}` }, 401],
+      ["a valid PagerDuty signature (it has no timestamp)", { 'x-pagerduty-signature': `v1=${hmac(SECRET_STRICT, body)}` }, 401],
+      ['a timestamp header without a signature', { 'x-probectl-timestamp': String(now) }, 401],
+      ['a timestamped signature 330 s old', stamped(now - 330), 401],
+      ['a timestamped signature 330 s ahead', stamped(now + 330), 401],
+      ['the timestamp changed after signing', { ...stamped(now), 'x-probectl-timestamp': String(now - 1) }, 401],
+      ['a valid timestamped signature', stamped(now), 200],
+      ['a valid timestamped signature 240 s old', stamped(now - 240), 200],
+    ];
+    for (const [what, headers, expected] of cases) {
+      const res = await send(url, body, headers);
+      expect({ what, status: res.statusCode }).toEqual({ what, status: expected });
+    }
+    // The same headers on an entry without the option: the body-only signature and the token still work there.
+    expect((await send('/ingest/itsm/pagerduty/pd-a', body, { 'x-probectl-signature': `sha256=${hmac(SECRET_PD, body)}` })).statusCode).toBe(200);
+    expect((await send('/ingest/itsm/pagerduty/pd-a', body, { 'x-probectl-token': SECRET_PD })).statusCode).toBe(200);
+    expect(await snapshot()).toEqual(before);
+  });
+
   test('no secret reaches a log line', () => {
     const logs = stack.logLines.join('\n');
-    for (const s of [SECRET_PD, SECRET_JIRA, SECRET_OTHER]) expect(logs).not.toContain(s);
+    for (const s of [SECRET_PD, SECRET_JIRA, SECRET_OTHER, SECRET_STRICT]) expect(logs).not.toContain(s);
   });
 });

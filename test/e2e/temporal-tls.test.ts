@@ -1,4 +1,6 @@
+import { writeFileSync } from 'node:fs';
 import { connect as tcpConnect, type Socket } from 'node:net';
+import { join } from 'node:path';
 import { createServer, type Server, type TLSSocket } from 'node:tls';
 import { Client, Connection } from '@temporalio/client';
 import { NativeConnection } from '@temporalio/worker';
@@ -42,6 +44,33 @@ function tlsTerminator(pki: TestPki, upstream: string, requireClientCert: boolea
   );
 }
 
+type Env = Record<string, string>;
+
+/**
+ * The same mTLS settings three ways, all read through @temporalio/envconfig: the standard TEMPORAL_TLS_* names,
+ * this project's older names (aliases), and a temporal.toml profile named by TEMPORAL_CONFIG_FILE + TEMPORAL_PROFILE.
+ */
+function mtlsSources(pki: TestPki, address: string): Array<[string, Env]> {
+  const toml = join(pki.dir, 'temporal.toml');
+  writeFileSync(
+    toml,
+    [
+      '[profile.ci]',
+      `address = "${address}"`,
+      '[profile.ci.tls]',
+      `server_ca_cert_path = "${pki.caFile}"`,
+      `client_cert_path = "${pki.clientCertFile}"`,
+      `client_key_path = "${pki.clientKeyFile}"`,
+      '',
+    ].join('\n'),
+  );
+  return [
+    ['standard variables', { TEMPORAL_ADDRESS: address, TEMPORAL_TLS_SERVER_CA_CERT_PATH: pki.caFile, TEMPORAL_TLS_CLIENT_CERT_PATH: pki.clientCertFile, TEMPORAL_TLS_CLIENT_KEY_PATH: pki.clientKeyFile }],
+    ['alias variables', { TEMPORAL_ADDRESS: address, TEMPORAL_TLS_CA_FILE: pki.caFile, TEMPORAL_TLS_CERT_FILE: pki.clientCertFile, TEMPORAL_TLS_KEY_FILE: pki.clientKeyFile }],
+    ['a named temporal.toml profile', { TEMPORAL_CONFIG_FILE: toml, TEMPORAL_PROFILE: 'ci' }],
+  ];
+}
+
 describe('secure connections to Temporal', () => {
   let pki: TestPki;
   beforeAll(() => {
@@ -65,17 +94,19 @@ describe('secure connections to Temporal', () => {
     expect(connectionOptions(cloud.temporal).apiKey).toBe('tcld-api-key-0123456789');
     expect(() => loadConfig({ TEMPORAL_TLS_CERT_FILE: pki.clientCertFile })).toThrow(ConfigError);
     expect(() => loadConfig({ TEMPORAL_TLS: 'false', TEMPORAL_API_KEY: 'x' })).toThrow(/TEMPORAL_TLS/);
+    // The same settings under their standard names, and from a named profile, give the same connection options.
+    const sources = Object.fromEntries(mtlsSources(pki, '127.0.0.1:7233'));
+    const fromStd = loadConfig(sources['standard variables']!).temporal;
+    expect(fromStd.tls).toEqual(loadConfig(sources['alias variables']!).temporal.tls);
+    expect(fromStd.tls).toEqual(loadConfig(sources['a named temporal.toml profile']!).temporal.tls);
+    expect(fromStd.tls?.clientCertPair?.key.toString()).toContain('PRIVATE KEY');
+    expect(() => loadConfig({ TEMPORAL_TLS_CLIENT_CERT_PATH: pki.clientCertFile })).toThrow(ConfigError);
   });
 
-  test('mTLS with a private CA: client and worker connections work; without the client certificate they are refused', async () => {
+  test.each(['standard variables', 'alias variables', 'a named temporal.toml profile'])('mTLS with a private CA from %s: client and worker connections work; without the client certificate they are refused', async (source) => {
     const term = await tlsTerminator(pki, sharedStack().temporalAddress, true);
     try {
-      const config = loadConfig({
-        TEMPORAL_ADDRESS: term.address,
-        TEMPORAL_TLS_CA_FILE: pki.caFile,
-        TEMPORAL_TLS_CERT_FILE: pki.clientCertFile,
-        TEMPORAL_TLS_KEY_FILE: pki.clientKeyFile,
-      });
+      const config = loadConfig(Object.fromEntries(mtlsSources(pki, term.address))[source]!);
       const conn = await Connection.connect(connectionOptions(config.temporal));
       const info = await new Client({ connection: conn }).workflowService.getSystemInfo({});
       expect(info.serverVersion).toBeTruthy();
@@ -84,7 +115,7 @@ describe('secure connections to Temporal', () => {
       await native.close();
       expect(term.accepted()).toBeGreaterThanOrEqual(2);
 
-      const noClientCert = loadConfig({ TEMPORAL_ADDRESS: term.address, TEMPORAL_TLS_CA_FILE: pki.caFile });
+      const noClientCert = loadConfig({ TEMPORAL_ADDRESS: term.address, TEMPORAL_TLS_SERVER_CA_CERT_PATH: pki.caFile });
       await expect(
         (async () => {
           const c = await Connection.connect({ ...connectionOptions(noClientCert.temporal), connectTimeout: 3000 });
@@ -107,6 +138,37 @@ describe('secure connections to Temporal', () => {
       await expect(
         (async () => {
           const c = await Connection.connect({ ...connectionOptions(config.temporal), connectTimeout: 3000 });
+          try {
+            await new Client({ connection: c }).workflowService.getSystemInfo({});
+          } finally {
+            await c.close();
+          }
+        })(),
+      ).rejects.toThrow();
+    } finally {
+      term.server.close();
+    }
+  });
+
+  test('an API key (from TEMPORAL_API_KEY_FILE) implies TLS: the connection goes through the TLS frontend, verified by the CA', async () => {
+    const term = await tlsTerminator(pki, sharedStack().temporalAddress, false);
+    const keyFile = join(pki.dir, 'temporal-api-key');
+    writeFileSync(keyFile, 'tcld-test-api-key-0123456789\n');
+    try {
+      const config = loadConfig({ TEMPORAL_ADDRESS: term.address, TEMPORAL_API_KEY_FILE: keyFile, TEMPORAL_TLS_SERVER_CA_CERT_PATH: pki.caFile });
+      expect(connectionOptions(config.temporal).apiKey).toBe('tcld-test-api-key-0123456789');
+      const conn = await Connection.connect({ ...connectionOptions(config.temporal), connectTimeout: 5000 });
+      const info = await new Client({ connection: conn }).workflowService.getSystemInfo({});
+      expect(info.serverVersion).toBeTruthy();
+      await conn.close();
+      const native = await NativeConnection.connect(connectionOptions(config.temporal));
+      await native.close();
+      expect(term.accepted()).toBeGreaterThanOrEqual(2);
+      // Without the CA the same key is refused by certificate verification (no plaintext fallback).
+      const noCa = loadConfig({ TEMPORAL_ADDRESS: term.address, TEMPORAL_API_KEY_FILE: keyFile });
+      await expect(
+        (async () => {
+          const c = await Connection.connect({ ...connectionOptions(noCa.temporal), connectTimeout: 3000 });
           try {
             await new Client({ connection: c }).workflowService.getSystemInfo({});
           } finally {

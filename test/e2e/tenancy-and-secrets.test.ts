@@ -1,7 +1,7 @@
 import { HttpClient } from '../../src/activities/http/client';
 import { PagerDutyDouble } from '../../src/sandbox/doubles/pagerduty';
 import { withTenant } from '../../src/db/tenant-tx';
-import { eventually, sleep, uniqueId } from '../helpers/shared';
+import { eventually, historyText, sleep, uniqueId } from '../helpers/shared';
 import { incidentFor, sdkLogLines, startStack, type TestStack } from '../helpers/stack';
 
 const KEY_A = 'RKEYtenantA-7f3c9e1d2b4a6f8e0c1d';
@@ -121,14 +121,56 @@ describe('tenancy, row-level security and secrets', () => {
     await stack.incidents.result(inc.id);
     const timeline = await as(tokenA, 'GET', `/v1/incidents/${inc.id}/timeline`);
 
-    const history = JSON.stringify(await stack.client.workflow.getHandle(`probectl-${inc.id}`).fetchHistory());
+    const history = historyText(await stack.client.workflow.getHandle(`probectl-${inc.id}`).fetchHistory());
     expect(history.length).toBeGreaterThan(1000);
+    expect(history).toContain(`probectl-${inc.id}`); // payloads are decoded: the dedup key in the activity results is visible
     for (const text of [history, opened.body, shown.body, timeline.body, stack.logLines.join('\n'), sdkLogLines.join('\n')]) {
       expect(text).not.toContain(KEY_A);
       expect(text).not.toContain(KEY_B);
     }
     // the history is not merely empty of it: it does hold the scrubbed failure
     expect(Buffer.from(history).toString()).toMatch(/HTTP 400/);
+  });
+
+  test('a key straddling the excerpt cut, and its fragments and encodings, reach none of history, Postgres, /v1, the timeline, logs or /metrics', async () => {
+    const inc = incidentFor(tenantA);
+    // The answer: the whole key starting 8 characters before the 300-character cut (on 528100c its first
+    // part survived), then a fragment of it URL-encoded, JSON-escaped and in base64.
+    const fragment = KEY_A.slice(5, 21);
+    const body = `${'e'.repeat(292)}${KEY_A} | ${encodeURIComponent(fragment)} | ${JSON.stringify(fragment)} | ${Buffer.from(fragment).toString('base64')}`;
+    pd.faults.before = (req) =>
+      (req.json as { dedup_key?: string }).dedup_key === `probectl-${inc.id}` && (req.json as { event_action?: string }).event_action === 'trigger'
+        ? { status: 400, body }
+        : undefined;
+    await as(tokenA, 'POST', '/v1/incidents', { id: inc.id, title: inc.title, severity: 'critical' });
+    await eventually(async () => (await stack.incidents.getIncident(inc.id)).links[0]?.status === 'failed');
+    // The link error as Postgres holds it (the resolve below retries the link and clears it).
+    const mirrored = JSON.stringify(await eventually(async () => {
+      const r = await stack.mirror.read(tenantA, inc.id);
+      return r?.links[0]?.status === 'failed' ? r : undefined;
+    }, { what: 'the failed link in the mirror' }));
+    expect(mirrored).toContain('HTTP 400: eeee');
+    pd.faults = {};
+    const shown = await as(tokenA, 'GET', `/v1/incidents/${inc.id}`);
+    expect(shown.body).toContain('HTTP 400: eeee'); // the excerpt is really there
+    await as(tokenA, 'POST', `/v1/incidents/${inc.id}/resolve`, {});
+    await stack.incidents.result(inc.id);
+    const timeline = await as(tokenA, 'GET', `/v1/incidents/${inc.id}/timeline`);
+    expect(timeline.body).toContain('HTTP 400: eeee');
+    const history = historyText(await stack.client.workflow.getHandle(`probectl-${inc.id}`).fetchHistory());
+    expect(history).toContain('HTTP 400: eeee');
+    const metrics = await stack.app.inject({ method: 'GET', url: '/metrics' });
+    const forms = [KEY_A, encodeURIComponent(fragment), JSON.stringify(fragment).slice(1, -1), Buffer.from(fragment).toString('base64'), Buffer.from(KEY_A).toString('base64')];
+    const places: Record<string, string> = {
+      history, postgres: mirrored, state: shown.body, timeline: timeline.body, logs: stack.logLines.join('\n'), sdkLogs: sdkLogLines.join('\n'), metrics: metrics.body,
+    };
+    const leaks: string[] = [];
+    for (const [place, text] of Object.entries(places)) {
+      for (const form of forms) {
+        for (let i = 0; i + 8 <= form.length; i++) if (text.includes(form.slice(i, i + 8))) leaks.push(`${place}: ${form.slice(i, i + 8)}`);
+      }
+    }
+    expect(leaks).toEqual([]);
   });
 });
 

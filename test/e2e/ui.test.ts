@@ -83,7 +83,7 @@ describe('the Temporal UI for one incident', () => {
       // History tab (the default): every activity carries its summary in the timeline and the event table.
       await page.getByText(`PagerDuty: trigger ${key}`, { exact: false }).first().waitFor({ timeout: 60_000 });
       await page.getByText('begin: snapshot the connectors', { exact: false }).first().waitFor({ timeout: 30_000 });
-      await page.getByText('mirror: write', { exact: false }).first().waitFor({ timeout: 30_000 });
+      await page.getByText('mirror: record', { exact: false }).first().waitFor({ timeout: 30_000 });
       await page.screenshot({ path: join(ARTIFACTS, 'ui-incident-history.png'), fullPage: true });
 
       // User Metadata tab: the static summary and details, and the current details the worker answers.

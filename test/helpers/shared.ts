@@ -33,3 +33,20 @@ export async function eventually<T>(fn: () => Maybe<T> | Promise<Maybe<T>>, opts
 }
 
 export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/**
+ * A workflow history as searchable text: every string in it, and every payload's bytes decoded as UTF-8
+ * (JSON.stringify of the proto objects would print payload bytes as numbers, hiding what they hold).
+ */
+export function historyText(history: unknown): string {
+  const out: string[] = [];
+  const walk = (v: unknown): void => {
+    if (v === null || v === undefined) return;
+    if (typeof v === 'string') out.push(v);
+    else if (v instanceof Uint8Array) out.push(Buffer.from(v).toString('utf8'));
+    else if (Array.isArray(v)) v.forEach(walk);
+    else if (typeof v === 'object') for (const x of Object.values(v as Record<string, unknown>)) walk(x);
+  };
+  walk(history);
+  return out.join('\n');
+}

@@ -34,7 +34,8 @@ export function spawnWorker(env: Record<string, string>, role: 'worker' | 'all' 
   const main = ensureBuild();
   const child = spawn(process.execPath, [main, role], {
     cwd: ROOT,
-    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', ...env },
+    // PROBECTL_NOTIFY_ANSWER_LOG: an API child records its answers for the run's OpenAPI check too.
+    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', ...(process.env.PROBECTL_NOTIFY_ANSWER_LOG ? { PROBECTL_NOTIFY_ANSWER_LOG: process.env.PROBECTL_NOTIFY_ANSWER_LOG } : {}), ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let out = '';

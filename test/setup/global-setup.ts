@@ -15,6 +15,10 @@ import { findTemporalCli, startDevServer } from './temporal-server';
 export default async function globalSetup(): Promise<void> {
   const artifacts = join(__dirname, '..', '..', 'test-artifacts');
   mkdirSync(artifacts, { recursive: true });
+  // Every app built during the run records (method, route, status) of its answers here; the summary reporter
+  // checks them against docs/openapi.json after the last test (test/setup/answer-contract.js).
+  process.env.PROBECTL_NOTIFY_ANSWER_LOG ??= join(artifacts, `answers-${process.pid}.jsonl`);
+  writeFileSync(process.env.PROBECTL_NOTIFY_ANSWER_LOG, '');
 
   const adminUrl = process.env.PG_ADMIN_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
   const databaseName = `probectl_notify_test_${process.pid}_${Date.now()}`;

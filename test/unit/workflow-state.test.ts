@@ -1,4 +1,4 @@
-import { hasMirrorWork, initialState, MAX_SEEN_SIGNAL_IDS, MAX_TIMELINE_IN_STATE, record, rememberSignal, setLink, takeMirrorBatch, view } from '../../src/workflows/state';
+import { hasMirrorWork, initialState, MAX_SEEN_SIGNAL_IDS, MAX_TIMELINE_IN_STATE, record, rememberSignal, setLink, takeMirrorBatch, view } from '../../src/workflows/legacy/state-v1';
 
 const incident = { id: 'i-1', tenantId: 't1', title: 'x', severity: 'error' as const, openedAt: '2026-11-27T10:00:00Z' };
 const pd = { id: 'pagerduty', provider: 'pagerduty' as const };

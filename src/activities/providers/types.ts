@@ -36,6 +36,11 @@ export interface ResolutionInfo {
  */
 export type RemoteState = 'open' | 'acknowledged' | 'resolved' | 'gone';
 
+/** What a resolve found: `found: false` when a ticket looked up by its incident key does not exist (yet). */
+export interface ResolveResult {
+  found: boolean;
+}
+
 /**
  * One provider behind one interface. Implementations build requests with pure functions in build.ts and
  * send them through ctx.http; they throw ApplicationFailures from classify.ts.
@@ -45,7 +50,12 @@ export interface Connector {
   open(ctx: CallContext, incident: Incident): Promise<OpenOutcome>;
   /** Acknowledge on a pager; chat and ticket connectors have nothing to acknowledge. */
   acknowledge?(ctx: CallContext, incident: Incident, link: LinkRef, actor?: string): Promise<void>;
-  resolve(ctx: CallContext, incident: Incident, link: LinkRef, resolution: ResolutionInfo): Promise<void>;
+  /**
+   * Resolve what was opened. A ticket connector asked to resolve a link without a reference (its create was
+   * cancelled or its answer lost) looks the ticket up, bounded, and answers `{ found: false }` when there is
+   * none yet — a create still in flight may land later, so the caller schedules a second lookup-and-close.
+   */
+  resolve(ctx: CallContext, incident: Incident, link: LinkRef, resolution: ResolutionInfo): Promise<ResolveResult | void>;
   /** Read the object's state, for reconciliation of missed webhooks; absent where the credential cannot read. */
   status?(ctx: CallContext, incident: Incident, link: LinkRef): Promise<RemoteState>;
 }

@@ -18,6 +18,7 @@ import type { ConnectorDirectory } from '../../config/connectors';
 import type { InboundDirectory, InboundEntry } from '../../config/inbound';
 import type { MirrorStore } from '../../db/mirror-store';
 import type { InboundMetrics, InboundOutcome } from './metrics';
+import { inboundRouteDocs } from './openapi';
 import { parseDelivery } from './parsers';
 import { processDelivery, UnavailableError, type Answer } from './process';
 import { TemporalHealth } from './temporal-health';
@@ -117,6 +118,8 @@ export const inboundPlugin: FastifyPluginAsync<InboundDeps> = async (app: Fastif
     if (entry.provider !== provider) return refuse(req, reply, provider, 'provider does not match the entry');
     if (!hasCredential(entry.provider, req.headers)) return refuse(req, reply, provider, 'no credential header');
     const token = req.headers[TOKEN_HEADER];
+    // An entry that requires timestamped signatures takes no token: a token is the same on every delivery.
+    if (entry.requireTimestamp && token !== undefined) return refuse(req, reply, provider, 'this entry requires a timestamped signature; a token is refused');
     if (token !== undefined) {
       const value = typeof token === 'string' ? token : undefined;
       if (value === undefined || !tokenMatches(value, entry.secrets.map((s) => s.reveal()))) {
@@ -128,14 +131,14 @@ export const inboundPlugin: FastifyPluginAsync<InboundDeps> = async (app: Fastif
 
   app.post<{ Params: { provider: string; id: string } }>(
     '/ingest/itsm/:provider/:id',
-    { bodyLimit: INBOUND_BODY_LIMIT, onRequest: authenticate },
+    { bodyLimit: INBOUND_BODY_LIMIT, onRequest: authenticate, config: inboundRouteDocs },
     async (req, reply) => {
       const { entry, byToken } = req.inbound!;
       const provider = entry.provider;
       const raw = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
 
       if (!byToken) {
-        const v = verifySignature(provider, req.headers, raw, entry.secrets.map((s) => s.reveal()), now());
+        const v = verifySignature(provider, req.headers, raw, entry.secrets.map((s) => s.reveal()), now(), { requireTimestamp: entry.requireTimestamp });
         if (!v.ok) return refuse(req, reply, provider, v.reason);
       }
       const type = req.inboundContentType;

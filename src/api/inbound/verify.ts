@@ -3,20 +3,21 @@
  * and the entry's secrets; every comparison is constant-time and runs over every secret and every
  * presented value without an early exit, so the answer time does not reveal which one nearly matched.
  */
-import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
+import { createHash, timingSafeEqual } from 'node:crypto';
 import type { InboundProvider } from '../../config/inbound';
+import {
+  REPLAY_WINDOW_SECONDS, SIGNATURE_HEADER, TIMESTAMP_HEADER, digestEquals, hmacSha256, signedBytes, timestampProblem,
+} from '../../security/signature';
+
+export { REPLAY_WINDOW_SECONDS, SIGNATURE_HEADER, TIMESTAMP_HEADER, hmacSha256 };
 
 /** The headers that can carry a credential, lower-case as Node delivers them. */
 export const TOKEN_HEADER = 'x-probectl-token';
-export const SIGNATURE_HEADER = 'x-probectl-signature';
-export const TIMESTAMP_HEADER = 'x-probectl-timestamp';
 /** Jira Cloud admin webhooks with a secret (WebSub `sha256=<hex>`). */
 export const HUB_SIGNATURE_HEADER = 'x-hub-signature';
 /** PagerDuty V3 webhooks: comma-separated `v1=<hex>` values (several during secret rotation). */
 export const PAGERDUTY_SIGNATURE_HEADER = 'x-pagerduty-signature';
 
-/** A timestamped signature older or newer than this is refused (replay window). */
-export const REPLAY_WINDOW_SECONDS = 300;
 /** More presented signatures than this are not looked at (a header is not a work queue). */
 const MAX_PRESENTED_SIGNATURES = 8;
 
@@ -48,16 +49,6 @@ export function hasCredential(provider: InboundProvider, headers: Headers): bool
 }
 
 const sha256 = (v: string | Buffer): Buffer => createHash('sha256').update(v).digest();
-
-export function hmacSha256(secret: string, data: Buffer | string): Buffer {
-  return createHmac('sha256', secret).update(data).digest();
-}
-
-/** Constant-time equality of two 32-byte digests; false for anything of another length. */
-function digestEquals(a: Buffer, b: Buffer): boolean {
-  if (a.length !== 32 || b.length !== 32) return false;
-  return timingSafeEqual(a, b);
-}
 
 /**
  * X-Probectl-Token against the entry's secrets. Both sides are hashed first, so the comparison is over
@@ -116,13 +107,9 @@ export function verifyProbectlSignature(
   if (timestamp === undefined) {
     return anyMatch([digest], secrets, body) ? { ok: true, method: 'probectl-signature' } : { ok: false, reason: 'X-Probectl-Signature does not match' };
   }
-  if (!/^\d{1,12}$/.test(timestamp.trim())) return { ok: false, reason: 'X-Probectl-Timestamp is not unix seconds' };
-  const ts = Number(timestamp.trim());
-  if (Math.abs(nowMs / 1000 - ts) > REPLAY_WINDOW_SECONDS) {
-    return { ok: false, reason: `X-Probectl-Timestamp is outside the ${REPLAY_WINDOW_SECONDS}s replay window` };
-  }
-  const base = Buffer.concat([Buffer.from(`v1:${timestamp.trim()}:`, 'utf8'), body]);
-  return anyMatch([digest], secrets, base)
+  const problem = timestampProblem(timestamp, nowMs);
+  if (problem) return { ok: false, reason: problem };
+  return anyMatch([digest], secrets, signedBytes(body, timestamp.trim()))
     ? { ok: true, method: 'probectl-signature-timestamped' }
     : { ok: false, reason: 'X-Probectl-Signature does not match' };
 }
@@ -162,9 +149,16 @@ export function verifySignature(
   body: Buffer,
   secrets: readonly string[],
   nowMs: number,
+  opts: { requireTimestamp?: boolean } = {},
 ): VerifyResult {
   const probectl = header(headers, SIGNATURE_HEADER);
-  if (probectl !== undefined) return verifyProbectlSignature(probectl, header(headers, TIMESTAMP_HEADER), body, secrets, nowMs);
+  const timestamp = header(headers, TIMESTAMP_HEADER);
+  if (opts.requireTimestamp) {
+    // The entry accepts only the timestamped form: a captured delivery is worthless after the replay window.
+    if (probectl === undefined || timestamp === undefined) return { ok: false, reason: 'this entry requires a timestamped X-Probectl-Signature' };
+    return verifyProbectlSignature(probectl, timestamp, body, secrets, nowMs);
+  }
+  if (probectl !== undefined) return verifyProbectlSignature(probectl, timestamp, body, secrets, nowMs);
   if (provider === 'jira') {
     const hub = header(headers, HUB_SIGNATURE_HEADER);
     if (hub !== undefined) return verifyHubSignature(hub, body, secrets);

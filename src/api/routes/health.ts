@@ -1,4 +1,6 @@
 import type { FastifyInstance, FastifyReply } from 'fastify';
+import { z } from 'zod';
+import { documentOnly } from '../openapi';
 
 export type ReadinessCheck = () => Promise<void>;
 
@@ -9,6 +11,7 @@ export interface HealthDeps {
 }
 
 const CHECK_TIMEOUT_MS = 2_000;
+/** What inbound deliveries need: they are recorded in Postgres and signalled when Temporal takes them. */
 const INBOUND_CHECKS = ['postgres'];
 
 async function run(check: ReadinessCheck): Promise<string> {
@@ -28,8 +31,19 @@ async function run(check: ReadinessCheck): Promise<string> {
   }
 }
 
+const readiness = z.object({
+  status: z.enum(['ready', 'not ready', 'shutting down']),
+  checks: z.record(z.string(), z.string()).optional().describe('`ok`, or `failing: <reason>`, by check (temporal, postgres, worker)'),
+});
+const json = (description: string, schema: z.ZodType) => ({ description, content: { 'application/json': { schema } } });
+
 export function healthRoutes(app: FastifyInstance, deps: HealthDeps): void {
-  app.get('/healthz', async () => ({ status: 'ok' }));
+  app.get('/healthz', {
+    config: documentOnly({
+      operationId: 'healthz', tags: ['operations'], security: [], summary: 'Liveness: the process is up',
+      response: { 200: json('up', z.object({ status: z.literal('ok') })) },
+    }),
+  }, async () => ({ status: 'ok' }));
 
   const ready = async (reply: FastifyReply, names: readonly string[]) => {
     if (!deps.isAccepting()) return reply.code(503).send({ status: 'shutting down' });
@@ -39,8 +53,20 @@ export function healthRoutes(app: FastifyInstance, deps: HealthDeps): void {
     return reply.code(ok ? 200 : 503).send({ status: ok ? 'ready' : 'not ready', checks });
   };
 
-  app.get('/readyz', async (_req, reply) => ready(reply, Object.keys(deps.checks)));
-  // Inbound deliveries need only Postgres (they are recorded there, and signalled when Temporal takes them):
-  // a load balancer in front of /ingest checks this one, so a Temporal outage does not take the route away.
-  app.get('/readyz/inbound', async (_req, reply) => ready(reply, INBOUND_CHECKS.filter((n) => n in deps.checks)));
+  app.get('/readyz', {
+    config: documentOnly({
+      operationId: 'readyz', tags: ['operations'], security: [],
+      summary: 'Readiness: Temporal, Postgres and a worker polling the task queue',
+      response: { 200: json('ready', readiness), 503: json('a check fails, or the process is shutting down', readiness) },
+    }),
+  }, async (_req, reply) => ready(reply, Object.keys(deps.checks)));
+
+  // A load balancer in front of /ingest checks this one, so a Temporal outage does not take the route away.
+  app.get('/readyz/inbound', {
+    config: documentOnly({
+      operationId: 'readyzInbound', tags: ['operations'], security: [],
+      summary: 'Readiness for inbound deliveries: Postgres only (they are recorded there and signalled when Temporal takes them)',
+      response: { 200: json('ready', readiness), 503: json('Postgres fails, or the process is shutting down', readiness) },
+    }),
+  }, async (_req, reply) => ready(reply, INBOUND_CHECKS.filter((n) => n in deps.checks)));
 }

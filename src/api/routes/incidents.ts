@@ -1,11 +1,18 @@
 import { WorkflowNotFoundError } from '@temporalio/client';
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyInstance, FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
+import { hasZodFastifySchemaValidationErrors, serializerCompiler, validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
 import type { z } from 'zod';
 import { InvalidIncidentError, TenantConflictError, type IncidentClient } from '../../client';
 import type { MirrorStore } from '../../db/mirror-store';
 import type { Incident } from '../../shared/contract';
+import { correlateKey } from '../../shared/records';
+import { truncate } from '../../shared/text';
 import type { TokenAuthenticator } from '../auth';
-import { acknowledgeBody, correlateBody, incidentIdParam, openBody, reasons, resolveBody } from '../schemas';
+import { answerError } from '../errors';
+import {
+  BODY_REFUSALS, NOT_FOUND_ANSWER, REFUSALS, answer, errorSchema, incidentStateSchema, openedSchema, signalAcceptedSchema, signalNoopSchema, timelineSchema,
+} from '../responses';
+import { acknowledgeBody, correlateBody, incidentIdParam, openBody, resolveBody, validationReasons } from '../schemas';
 
 export interface IncidentRouteDeps {
   auth: TokenAuthenticator;
@@ -20,47 +27,99 @@ declare module 'fastify' {
 }
 
 const NOT_FOUND = { error: 'not_found', message: 'no such incident' };
+const UNAUTHORIZED = { error: 'unauthorized', message: 'a valid bearer token is required' };
 
-function parse<T extends z.ZodType>(schema: T, value: unknown, reply: FastifyReply): z.infer<T> | undefined {
-  const r = schema.safeParse(value ?? {});
-  if (r.success) return r.data;
-  void reply.code(400).send({ error: 'invalid_request', reasons: reasons(r.error) });
-  return undefined;
+const BEARER = [{ bearerAuth: [] }];
+const TAGS = ['incidents'];
+const signalAnswers = {
+  202: answer('the signal was sent to the running incident', signalAcceptedSchema),
+  200: answer('the incident is closed: nothing was sent (`noop`)', signalNoopSchema),
+  ...REFUSALS,
+  404: NOT_FOUND_ANSWER,
+  ...BODY_REFUSALS,
+};
+
+/**
+ * The caller's tenant, set by the plugin's own onRequest hook. A handler that finds none refuses: this can only
+ * happen if a route were ever reached without the hook, and then it must fail closed, never compare
+ * `undefined` with `undefined`.
+ */
+function callerTenant(req: FastifyRequest): string | undefined {
+  return typeof req.tenantId === 'string' && req.tenantId.length > 0 ? req.tenantId : undefined;
+}
+
+/** Same tenant, and both really known: a missing tenant on either side is never a match. */
+export function sameTenant(a: string | undefined, b: string | undefined): boolean {
+  return typeof a === 'string' && a.length > 0 && typeof b === 'string' && b.length > 0 && a === b;
 }
 
 /**
- * The tenant-scoped /v1 API. A token of tenant A never sees or changes tenant B's incident: the incident's
- * tenant (fixed at start) is checked before every signal and query, and a mismatch answers 404 exactly as
- * a missing incident does.
+ * The tenant-scoped /v1 API, as an encapsulated plugin registered under the `/v1` prefix. Its bearer-token
+ * hook belongs to the plugin, so Fastify runs it for every route the plugin declares, whatever spelling of
+ * the request target the router matched (percent-escapes, absolute form, …): authentication is decided by
+ * the matched route, never by the raw URL. A token of tenant A never sees or changes tenant B's incident: the
+ * incident's tenant (fixed at start) is checked before every signal and query, and a mismatch answers 404
+ * exactly as a missing incident does.
  */
-export function incidentRoutes(app: FastifyInstance, deps: IncidentRouteDeps): void {
-  app.addHook('onRequest', async (req, reply) => {
-    if (!req.url.startsWith('/v1/')) return;
+export const incidentRoutes: FastifyPluginAsync<IncidentRouteDeps> = async (plugin: FastifyInstance, deps: IncidentRouteDeps) => {
+  plugin.addHook('onRequest', async (req, reply) => {
     const tenantId = deps.auth.tenantFor(req.headers.authorization);
-    if (!tenantId) return reply.code(401).header('www-authenticate', 'Bearer').send({ error: 'unauthorized', message: 'a valid bearer token is required' });
+    if (!tenantId) return reply.code(401).header('www-authenticate', 'Bearer').send(UNAUTHORIZED);
     req.tenantId = tenantId;
   });
 
+  // Params and bodies are validated by their zod schemas (after the onRequest hook above: 401 before 400),
+  // answers serialized through the schema of their status. A validation failure answers 400 with the
+  // reasons as `path: rule`; every other error is answered as the app answers it (errors.ts).
+  plugin.setValidatorCompiler(validatorCompiler);
+  plugin.setSerializerCompiler(serializerCompiler);
+  plugin.setErrorHandler((err: Error & { statusCode?: number; code?: string }, req, reply) => {
+    if (hasZodFastifySchemaValidationErrors(err)) return reply.code(400).send({ error: 'invalid_request', reasons: validationReasons(err.validation) });
+    return answerError(err, req, reply);
+  });
+  // A POST without a body is an empty object, as it always was (acknowledge and resolve need no field).
+  plugin.addHook('preValidation', async (req) => {
+    if (req.method === 'POST' && (req.body === undefined || req.body === null)) req.body = {};
+  });
+  const app = plugin.withTypeProvider<ZodTypeProvider>();
+
   /** The incident id, once it is known to belong to the caller's tenant (running or closed workflow). */
-  async function owned(req: FastifyRequest, reply: FastifyReply): Promise<{ id: string; status: string } | undefined> {
-    const params = parse(incidentIdParam, req.params, reply);
-    if (!params) return undefined;
-    const owner = await deps.incidents.tenantOf(params.id);
-    if (!owner || owner.tenantId !== req.tenantId) {
+  async function owned(req: FastifyRequest, reply: FastifyReply, id: string): Promise<{ id: string; status: string; tenantId: string } | undefined> {
+    const tenantId = callerTenant(req);
+    if (!tenantId) {
+      void reply.code(401).header('www-authenticate', 'Bearer').send(UNAUTHORIZED);
+      return undefined;
+    }
+    const owner = await deps.incidents.tenantOf(id);
+    if (!owner || !sameTenant(owner.tenantId, tenantId)) {
       void reply.code(404).send(NOT_FOUND);
       return undefined;
     }
-    return { id: params.id, status: owner.status };
+    return { id, status: owner.status, tenantId };
   }
 
-  app.post('/v1/incidents', async (req, reply) => {
-    const body = parse(openBody, req.body, reply);
-    if (!body) return reply;
-    if (body.tenantId !== undefined && body.tenantId !== req.tenantId) {
+  app.post('/incidents', {
+    schema: {
+      operationId: 'openIncident', tags: TAGS, security: BEARER,
+      summary: 'Open an incident (start its workflow); idempotent on the incident id',
+      body: openBody,
+      response: {
+        201: answer('started', openedSchema),
+        200: answer('already running (`outcome: running`) or already closed (`outcome: already_closed`): nothing started, `noop: true`', openedSchema),
+        ...REFUSALS,
+        409: answer('this incident id belongs to another tenant', errorSchema),
+        ...BODY_REFUSALS,
+      },
+    },
+  }, async (req, reply) => {
+    const tenantId = callerTenant(req);
+    if (!tenantId) return reply.code(401).header('www-authenticate', 'Bearer').send(UNAUTHORIZED);
+    const body = req.body;
+    if (body.tenantId !== undefined && body.tenantId !== tenantId) {
       return reply.code(400).send({ error: 'invalid_request', reasons: ['tenantId: does not match the token; omit it'] });
     }
     const { tenantId: _ignored, openedAt, ...rest } = body;
-    const incident: Incident = { ...rest, tenantId: req.tenantId!, openedAt: openedAt ?? new Date().toISOString() };
+    const incident: Incident = { ...rest, tenantId, openedAt: openedAt ?? new Date().toISOString() };
     try {
       const out = await deps.incidents.openIncident(incident);
       if (out.outcome === 'closed') {
@@ -76,28 +135,43 @@ export function incidentRoutes(app: FastifyInstance, deps: IncidentRouteDeps): v
     }
   });
 
-  app.get('/v1/incidents/:id', async (req, reply) => {
-    const inc = await owned(req, reply);
+  app.get('/incidents/:id', {
+    schema: {
+      operationId: 'getIncident', tags: TAGS, security: BEARER,
+      summary: 'The incident\'s state: status, links and the latest timeline (the workflow\'s `state` query)',
+      params: incidentIdParam,
+      response: { 200: answer('the state', incidentStateSchema), ...REFUSALS, 404: NOT_FOUND_ANSWER },
+    },
+  }, async (req, reply) => {
+    const inc = await owned(req, reply, req.params.id);
     if (!inc) return reply;
-    return reply.send(await deps.incidents.getIncident(inc.id));
+    return reply.send((await deps.incidents.getIncident(inc.id)) as z.output<typeof incidentStateSchema>);
   });
 
-  app.get('/v1/incidents/:id/timeline', async (req, reply) => {
-    const params = parse(incidentIdParam, req.params, reply);
-    if (!params) return reply;
+  app.get('/incidents/:id/timeline', {
+    schema: {
+      operationId: 'getTimeline', tags: TAGS, security: BEARER,
+      summary: 'The whole timeline, from Postgres (also after Temporal\'s retention)',
+      params: incidentIdParam,
+      response: { 200: answer('the timeline', timelineSchema), ...REFUSALS, 404: NOT_FOUND_ANSWER },
+    },
+  }, async (req, reply) => {
+    const tenantId = callerTenant(req);
+    if (!tenantId) return reply.code(401).header('www-authenticate', 'Bearer').send(UNAUTHORIZED);
+    const params = req.params;
     // The mirror outlives Temporal's retention; row-level security scopes it to the caller's tenant.
-    const timeline = await deps.mirror.timeline(req.tenantId!, params.id);
+    const timeline = await deps.mirror.timeline(tenantId, params.id);
     if (timeline.length === 0) return reply.code(404).send(NOT_FOUND);
-    return reply.send({ incidentId: params.id, timeline });
+    return reply.send({ incidentId: params.id, timeline: timeline as z.output<typeof timelineSchema>['timeline'] });
   });
 
   /** Signal a running incident; a closed one answers 200 with noop (a duplicate resolve after the close). */
-  async function signal(req: FastifyRequest, reply: FastifyReply, send: (id: string) => Promise<void>) {
-    const inc = await owned(req, reply);
+  async function signal(req: FastifyRequest, reply: FastifyReply, id: string, send: (id: string, tenantId: string) => Promise<void>) {
+    const inc = await owned(req, reply, id);
     if (!inc) return reply;
     if (inc.status !== 'RUNNING') return reply.code(200).send({ incidentId: inc.id, accepted: false, noop: true, status: inc.status });
     try {
-      await send(inc.id);
+      await send(inc.id, inc.tenantId);
     } catch (err) {
       if (err instanceof WorkflowNotFoundError) return reply.code(200).send({ incidentId: inc.id, accepted: false, noop: true, status: 'CLOSED' });
       throw err;
@@ -105,21 +179,48 @@ export function incidentRoutes(app: FastifyInstance, deps: IncidentRouteDeps): v
     return reply.code(202).send({ incidentId: inc.id, accepted: true });
   }
 
-  app.post('/v1/incidents/:id/correlate', async (req, reply) => {
-    const body = parse(correlateBody, req.body, reply);
-    if (!body) return reply;
-    return signal(req, reply, (id) => deps.incidents.correlate(id, { tenantId: req.tenantId!, ...body, at: new Date().toISOString() }));
+  app.post('/incidents/:id/correlate', {
+    schema: {
+      operationId: 'correlate', tags: TAGS, security: BEARER,
+      summary: 'Record a correlated probectl signal on the timeline (never re-pages)',
+      params: incidentIdParam, body: correlateBody, response: signalAnswers,
+    },
+  }, async (req, reply) => {
+    const body = req.body;
+    return signal(req, reply, req.params.id, async (id, tenantId) => {
+      const at = new Date().toISOString();
+      // The API records what it receives (the workflow only counts it); Postgres down: the workflow records it.
+      let recorded = false;
+      try {
+        const detail = truncate(`${body.signalId}${body.summary ? `: ${body.summary}` : ''}`, 500);
+        await deps.mirror.recordEntries(tenantId, id, [{ key: correlateKey(id, body.signalId), at, kind: 'correlated', detail }]);
+        recorded = true;
+      } catch (err) {
+        req.log.warn({ err: { message: (err as Error).message.split('\n')[0]!.slice(0, 200) } }, 'recording a correlated signal failed; the workflow records it');
+      }
+      await deps.incidents.correlate(id, { tenantId, ...body, at, recorded });
+    });
   });
 
-  app.post('/v1/incidents/:id/acknowledge', async (req, reply) => {
-    const body = parse(acknowledgeBody, req.body, reply);
-    if (!body) return reply;
-    return signal(req, reply, (id) => deps.incidents.acknowledge(id, { tenantId: req.tenantId!, source: 'api', ...body, at: new Date().toISOString() }));
+  app.post('/incidents/:id/acknowledge', {
+    schema: {
+      operationId: 'acknowledge', tags: TAGS, security: BEARER,
+      summary: 'Acknowledge: every paging connector is acknowledged (source `api`)',
+      params: incidentIdParam, body: acknowledgeBody, response: signalAnswers,
+    },
+  }, async (req, reply) => {
+    const body = req.body;
+    return signal(req, reply, req.params.id, (id, tenantId) => deps.incidents.acknowledge(id, { tenantId, source: 'api', ...body, at: new Date().toISOString() }));
   });
 
-  app.post('/v1/incidents/:id/resolve', async (req, reply) => {
-    const body = parse(resolveBody, req.body, reply);
-    if (!body) return reply;
-    return signal(req, reply, (id) => deps.incidents.resolve(id, { tenantId: req.tenantId!, source: 'api', ...body, at: new Date().toISOString() }));
+  app.post('/incidents/:id/resolve', {
+    schema: {
+      operationId: 'resolve', tags: TAGS, security: BEARER,
+      summary: 'Resolve: every connector is resolved (source `api`); a duplicate after the close is a 200 no-op',
+      params: incidentIdParam, body: resolveBody, response: signalAnswers,
+    },
+  }, async (req, reply) => {
+    const body = req.body;
+    return signal(req, reply, req.params.id, (id, tenantId) => deps.incidents.resolve(id, { tenantId, source: 'api', ...body, at: new Date().toISOString() }));
   });
-}
+};

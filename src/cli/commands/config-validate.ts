@@ -1,5 +1,6 @@
 import { loadConfig } from '../../config/load';
 import type { Command } from '../command';
+import { printNotices } from '../temporal';
 import { EXIT } from '../io';
 
 export const configValidate: Command = {
@@ -21,13 +22,15 @@ Example:
   options: { quiet: { type: 'boolean', short: 'q' } },
   async run({ values, env, io }) {
     const config = loadConfig(env); // ConfigError → 78
+    printNotices(config, io);
     if (!values.quiet) {
       const tenants = new Set(config.connectors.all.map((c) => c.tenantId));
       io.out(
         `configuration ok: ${config.connectors.all.length} connector(s) for ${tenants.size} tenant(s), ` +
           `${config.apiTokens.length} API token(s), ${config.inbound.all.length} inbound entr(y/ies), ` +
           `database set: ${config.databaseUrl ? 'yes' : 'no'}, callback: ${config.callback ? 'yes' : 'no'}, ` +
-          `temporal ${config.temporal.address} namespace ${config.temporal.namespace} task queue ${config.temporal.taskQueue}`,
+          `temporal ${config.temporal.address} namespace ${config.temporal.namespace} task queue ${config.temporal.taskQueue} ` +
+          `(${config.temporal.source}; TLS: ${config.temporal.tls ? 'yes' : 'no'}, API key: ${config.temporal.apiKey ? 'yes' : 'no'})`,
       );
     }
     return EXIT.ok;

@@ -47,7 +47,7 @@ Exit: 0 started, running or already closed; 1 the id belongs to another tenant o
       ...(Object.keys(labels).length > 0 ? { labels } : {}),
     };
     const config = loadConfig(env);
-    const t = await connectTemporal(config);
+    const t = await connectTemporal(config, io);
     try {
       const outcome = await t.incidents.openIncident(incident);
       if (values.json) io.out(JSON.stringify(outcome));

@@ -39,7 +39,7 @@ the link is not failed, or the new attempt failed too; 69 Temporal unavailable.
     if (!/^\d{1,4}$/.test(waitRaw)) throw new UsageError('--wait takes whole seconds');
     const waitMs = Number(waitRaw) * 1000;
     const config = loadConfig(env);
-    const t = await connectTemporal(config);
+    const t = await connectTemporal(config, io);
     try {
       const { tenantId, status } = await lookup(t, id, str(values, 'tenant'));
       if (status !== 'RUNNING') throw new FailureError(`probectl-${id} is ${status}; a closed incident cannot be re-driven`);

@@ -28,7 +28,7 @@ Exit: 0 resolved (or already resolved), 1 no such incident, 69 Temporal unavaila
   async run({ values, env, io }) {
     const id = required(values, 'incident', incidentResolve);
     const config = loadConfig(env);
-    const t = await connectTemporal(config);
+    const t = await connectTemporal(config, io);
     try {
       const { tenantId, status } = await lookup(t, id, str(values, 'tenant'));
       if (status !== 'RUNNING') {

@@ -47,7 +47,7 @@ Exit: 0 shown, 1 no such incident, 69 Temporal unavailable or no worker answered
   async run({ values, env, io }) {
     const id = required(values, 'incident', incidentShow);
     const config = loadConfig(env);
-    const t = await connectTemporal(config);
+    const t = await connectTemporal(config, io);
     try {
       await lookup(t, id, str(values, 'tenant'));
       const state = await within(15_000, `no worker answered the query within 15 s (is a worker polling task queue ${config.temporal.taskQueue}?)`, t.incidents.getIncident(id));

@@ -1,6 +1,7 @@
 import { Connection } from '@temporalio/client';
 import { connectionOptions } from '../../config/temporal';
 import { loadConfig } from '../../config/load';
+import { printNotices } from '../temporal';
 import { SearchAttributesMissingError, registerSearchAttributes, searchAttributeStatus } from '../../runtime/search-attributes';
 import { str, type Command } from '../command';
 import { EXIT, FailureError, reach } from '../io';
@@ -29,6 +30,7 @@ Exit: 0 all present, 1 a type conflict or the server refused, 69 Temporal unavai
   options: { namespace: { type: 'string' }, 'dry-run': { type: 'boolean' } },
   async run({ values, env, io }) {
     const config = loadConfig(env);
+    printNotices(config, io);
     const namespace = str(values, 'namespace') ?? config.temporal.namespace;
     const where = `Temporal at ${config.temporal.address}`;
     const connection = await reach(where, () => Connection.connect({ ...connectionOptions(config.temporal), connectTimeout: '5s' }));

@@ -1,15 +1,10 @@
-import { createHmac } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { parseInbound } from '../../config/inbound';
+import { probectlSignature } from '../../security/signature';
 import { str, required, type Command } from '../command';
 import { EXIT, FailureError, UsageError } from '../io';
 
-/** `sha256=<hex HMAC-SHA256(secret, body)>`, or over `v1:<timestamp>:<body>` when a timestamp is given. */
-export function probectlSignature(secret: string, body: Buffer, timestamp?: string): string {
-  const h = createHmac('sha256', secret);
-  if (timestamp !== undefined) h.update(`v1:${timestamp}:`, 'utf8');
-  return `sha256=${h.update(body).digest('hex')}`;
-}
+export { probectlSignature };
 
 export const sign: Command = {
   path: ['sign'],

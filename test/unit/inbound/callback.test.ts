@@ -1,21 +1,42 @@
 import { createHmac } from 'node:crypto';
-import { buildCallbackRequest, callbackSignature, createCallbackActivities } from '../../../src/activities/callback-activities';
+import { buildCallbackRequest, callbackFailure, createCallbackActivities } from '../../../src/activities/callback-activities';
 import { HttpClient } from '../../../src/activities/http/client';
 import { pickSource } from '../../../src/api/inbound/process';
 
 const SECRET = 'callback-secret-0123456789';
 
 describe('callback request', () => {
-  test('the body is exactly what is signed, and the secret is nowhere in the request', () => {
-    const req = buildCallbackRequest('https://probectl.example/hooks/notify', SECRET, {
-      type: 'incident.resolved', eventId: 'probectl-inc-1/incident.resolved', incidentId: 'inc-1', tenantId: 'acme', source: 'servicenow', at: '2025-01-01T00:00:00.000Z',
-      links: [{ connectorId: 'jira', provider: 'jira', status: 'resolved', externalRef: 'OPS-1' }],
-    });
+  const event = {
+    type: 'incident.resolved' as const, eventId: 'probectl-inc-1/incident.resolved', incidentId: 'inc-1', tenantId: 'acme', source: 'servicenow', at: '2025-01-01T00:00:00.000Z',
+    links: [{ connectorId: 'jira', provider: 'jira', status: 'resolved', externalRef: 'OPS-1' }],
+  };
+
+  test('body form: the body is exactly what is signed, and the secret is nowhere in the request', () => {
+    const req = buildCallbackRequest('https://probectl.example/hooks/notify', SECRET, event);
     expect(req.method).toBe('POST');
     expect(req.headers['x-probectl-signature']).toBe(`sha256=${createHmac('sha256', SECRET).update(req.body!).digest('hex')}`);
-    expect(req.headers['x-probectl-signature']).toBe(callbackSignature(SECRET, req.body!));
+    expect(req.headers['x-probectl-timestamp']).toBeUndefined();
     expect(JSON.parse(req.body!)).toMatchObject({ type: 'incident.resolved', incidentId: 'inc-1', tenantId: 'acme', source: 'servicenow' });
     expect(JSON.stringify(req)).not.toContain(SECRET);
+  });
+
+  test('timestamped form: X-Probectl-Timestamp, and the HMAC over v1:<timestamp>:<body>', () => {
+    const req = buildCallbackRequest('https://probectl.example/hooks/notify', SECRET, event, '1767225600');
+    expect(req.headers['x-probectl-timestamp']).toBe('1767225600');
+    expect(req.headers['x-probectl-signature']).toBe(`sha256=${createHmac('sha256', SECRET).update(`v1:1767225600:${req.body!}`).digest('hex')}`);
+    expect(JSON.stringify(req)).not.toContain(SECRET);
+  });
+
+  test('a failure answer is scrubbed whole before it is cut (a secret straddling the 200-character cut leaves nothing)', () => {
+    const url = 'https://probectl.example/hooks/notify-0123456789abcdef';
+    const secret = 'Cb-s3cr3t-QZ0123456789xy';
+    for (let offset = 150; offset <= 210; offset++) {
+      const text = `${'x'.repeat(offset)}${secret} and ${encodeURIComponent(url)} ${'y'.repeat(100)}`;
+      const f = callbackFailure(500, text, undefined, [url, secret]);
+      for (let i = 0; i + 8 <= secret.length; i++) expect({ offset, leaked: f.message.includes(secret.slice(i, i + 8)) }).toEqual({ offset, leaked: false });
+      expect(f.nonRetryable).toBe(false);
+    }
+    expect(callbackFailure(429, '', '7', []).nextRetryDelay).toBe(7000);
   });
 
   test('no callback configured: the activity does nothing', async () => {

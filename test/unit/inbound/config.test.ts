@@ -38,8 +38,11 @@ describe('PROBECTL_NOTIFY_INBOUND', () => {
 
   test('chat providers are refused; every inbound provider is accepted', () => {
     expect(INBOUND_PROVIDERS).toEqual(['pagerduty', 'opsgenie', 'servicenow', 'jira']);
-    expect(problems(`ok:acme:jira:${S},chat:acme:slack:${S}`)).toMatch(/entry #2 \(id "chat"\): slack is a chat provider/);
+    // Entries after the first are named by position only in the separated form (see the spill tests below).
+    expect(problems(`ok:acme:jira:${S},chat:acme:slack:${S}`)).toMatch(/entry #2: the provider is a chat provider and has no inbound/);
     expect(problems(`chat:acme:teams:${S}`)).toMatch(/entry #1 .*teams is a chat provider/);
+    expect(problems(JSON.stringify([{ id: 'ok', tenant: 'acme', provider: 'jira', secret: S }, { id: 'chat', tenant: 'acme', provider: 'slack', secret: S }])))
+      .toMatch(/entry #2 \(id "chat"\): slack is a chat provider/);
   });
 
   test('problems name the position and never echo the secret', () => {
@@ -47,7 +50,8 @@ describe('PROBECTL_NOTIFY_INBOUND', () => {
       [`x:acme:nagios:${S}`, /entry #1 \(id "x"\): unknown provider "nagios"/],
       [`Bad_Id:acme:jira:${S}`, /entry #1: the id must match/],
       [`-x:acme:jira:${S}`, /entry #1: the id must match/],
-      [`ok:acme:jira:${S},ok:beta:servicenow:${S}`, /entry #2 \(id "ok"\): the id is already used by entry #1/],
+      [`ok:acme:jira:${S},ok:beta:servicenow:${S}`, /entry #2: the id is already used by entry #1/],
+      [JSON.stringify([{ id: 'ok', tenant: 'acme', provider: 'jira', secret: S }, { id: 'ok', tenant: 'beta', provider: 'servicenow', secret: S }]), /entry #2 \(id "ok"\): the id is already used by entry #1/],
       ['short:acme:jira:tooShort123', /entry #1 \(id "short"\): the secret must be at least 16 characters/],
       [`ok:acme:jira:${S},nocolons`, /entry #2: expected id:tenant:provider:secret/],
       [`ok:bad tenant!:jira:${S}`, /entry #1 \(id "ok"\): the tenant must match/],

@@ -19,3 +19,20 @@ describe('inbound guide', () => {
     for (const s of specifics[provider]!) expect(text).toContain(s);
   });
 });
+
+describe('inbound guide: the timestamped form by default', () => {
+  test('ServiceNow signs v1:<timestamp>:<body>; the token is offered only as the weaker alternative', () => {
+    const text = inboundGuide({ id: 'sn', provider: 'servicenow', baseUrl: 'https://n.example' });
+    expect(text).toContain("generateMac(GlideStringUtil.base64Encode(secret), 'HmacSHA256', 'v1:' + ts + ':' + body)");
+    expect(text.indexOf('X-Probectl-Timestamp')).toBeLessThan(text.indexOf('X-Probectl-Token'));
+    expect(text).toContain('"require_timestamp": true');
+  });
+
+  test.each(['servicenow', 'jira', 'pagerduty', 'opsgenie'] as const)('%s: the portable example is timestamped; require_timestamp is explained', (provider) => {
+    const text = inboundGuide({ id: 'e', provider, baseUrl: 'https://n.example' });
+    expect(text).toContain("printf 'v1:%s:%s' \"$TS\" \"$BODY\"");
+    expect(text).toContain('X-Probectl-Timestamp: $TS');
+    const strict = inboundGuide({ id: 'e', provider, baseUrl: 'https://n.example', requireTimestamp: true });
+    expect(strict).toContain('requires the timestamped signature');
+  });
+});

@@ -20,7 +20,8 @@ describe('pacing', () => {
 
   test('waiters get successive slots; a long wait is refused retryably with its delay; a cancelled wait gives its slot back', async () => {
     let now = 0;
-    const pacer = new Pacer(() => now, 5_000);
+    const recorded: Array<[string, number | 'deferred']> = [];
+    const pacer = new Pacer(() => now, 5_000, (provider, waited) => void recorded.push([provider, waited]));
     const c = connectorFrom('acme|pagerduty|https://events.pagerduty.com/v2/enqueue?rate_per_min=60|R0UT1NGKEY0000000000000000000001');
     const waits: number[] = [];
     const wait = async (ms: number) => void waits.push(ms);
@@ -36,6 +37,8 @@ describe('pacing', () => {
     await expect(pacer.take(c, async () => Promise.reject(new Error('cancelled')))).rejects.toThrow('cancelled');
     await pacer.take(c, wait); // the cancelled slot went back
     expect(waits.at(-1)).toBe(1000);
+    // What the metrics hear: every wait (0 when a token was free), the deferral, and not the cancelled wait.
+    expect(recorded).toEqual([0, 1000, 2000, 3000, 4000, 5000, 'deferred', 0, 1000].map((w) => ['pagerduty', w]));
   });
 
   test('keys are per credential and never contain it; rate_per_min overrides the default', () => {

@@ -67,15 +67,23 @@ export const jira: Connector = {
   async resolve(ctx, incident, link) {
     const { url, credential, options } = ctx.connector;
     let key = link.externalRef && ISSUE_KEY.test(link.externalRef) ? link.externalRef : undefined;
-    if (!key) key = (await search(ctx, incident))?.key;
-    if (!key) return; // never created: nothing to resolve
+    if (!key) {
+      // No key: the create was cancelled or its answer lost. Search is eventually consistent, so a miss is
+      // searched again (bounded) before answering "not found yet".
+      key = (await search(ctx, incident))?.key;
+      for (let i = 0; !key && i < SEARCH_RETRIES; i += 1) {
+        await pause(ctx, SEARCH_RETRY_DELAY_MS);
+        key = (await search(ctx, incident))?.key;
+      }
+    }
+    if (!key) return { found: false };
 
     const category = await statusCategory(ctx, key);
-    if (category === 'gone' || category === 'done') return; // deleted, or already done
+    if (category === 'gone' || category === 'done') return { found: true }; // deleted, or already done
 
     const configured = options.resolve_transition || DEFAULT_RESOLVE_TRANSITION;
     const first = await sendRaw(ctx, buildTransition(url.reveal(), credential.reveal(), key, configured));
-    if (first.status >= 200 && first.status < 300) return;
+    if (first.status >= 200 && first.status < 300) return { found: true };
     if (first.status !== 400) classify(first, classifyOptions(ctx, { label: LABEL, action: 'transition' }));
 
     // The configured transition is not offered from the current status: take the one that ends in "done".
@@ -85,6 +93,7 @@ export const jira: Connector = {
       throw permanent(FailureType.ProviderRejected, `${LABEL} transition: neither transition ${configured} nor any transition to a done status is offered for ${key}`);
     }
     await sendChecked(ctx, buildTransition(url.reveal(), credential.reveal(), key, done.id), { label: LABEL, action: `transition ${done.id}` });
+    return { found: true };
   },
 
   async status(ctx, incident, link) {

@@ -48,10 +48,11 @@ export const servicenow: Connector = {
     const rec = link.externalRef
       ? await read(ctx, buildRead(url.reveal(), credential.reveal(), link.externalRef), 'read')
       : await read(ctx, buildLookup(url.reveal(), credential.reveal(), incident), 'lookup');
-    if (!rec) return; // nothing was created, or it was deleted: nothing to resolve
-    if (rec.state && DONE_STATES.has(rec.state)) return; // already resolved, closed or canceled
+    if (!rec) return { found: link.externalRef !== undefined }; // deleted (a known sys_id), or not created (yet)
+    if (rec.state && DONE_STATES.has(rec.state)) return { found: true }; // already resolved, closed or canceled
     const notes = `${resolvedBy(resolution)} (probectl incident ${incident.id})`;
     await sendChecked(ctx, buildResolve(url.reveal(), credential.reveal(), rec.sysId, notes, options as ServiceNowOptions), { label: LABEL, action: 'resolve' });
+    return { found: true };
   },
 
   async status(ctx, incident, link) {

@@ -3,11 +3,11 @@
  * because it is carried across continue-as-new; bounded so it stays far below the 2 MiB payload limit.
  * No I/O and no Temporal imports: unit-testable as plain functions.
  */
-import type { ConnectorRef } from '../config/connectors';
+import type { ConnectorRef } from '../../config/connectors';
 import type {
   Incident, IncidentResolution, IncidentStateView, IncidentStatus, Link, LinkStatus, TimelineEntry, TimelineKind,
-} from '../shared/contract';
-import type { MirrorBatch } from '../db/mirror-store';
+} from '../../shared/contract';
+import type { MirrorBatch } from '../../db/mirror-store';
 
 export const MAX_TIMELINE_IN_STATE = 100;
 export const MAX_SEEN_SIGNAL_IDS = 256;

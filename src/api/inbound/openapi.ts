@@ -1,0 +1,116 @@
+/**
+ * The OpenAPI description of `POST /ingest/itsm/{provider}/{id}` (docs/inbound.md). Documentation only: it is
+ * attached as `config.swaggerTransform`, which Fastify never compiles, so the route keeps reading the raw body
+ * and authenticating before anything parses it. Examples carry placeholders, never a real-looking secret.
+ */
+import { z } from 'zod';
+import { PROVIDERS } from '../../shared/contract';
+import { documentOnly } from '../openapi';
+
+const INBOUND_PROVIDERS = PROVIDERS.filter((p) => p !== 'slack' && p !== 'teams');
+
+const portable = z
+  .looseObject({
+    external_ref: z.string().describe('`probectl-<incident-id>`, or the provider\'s own reference (a ServiceNow sys_id, a Jira issue key)'),
+    status: z.enum(['resolved', 'acknowledged']),
+    actor: z.string().optional(),
+    delivery_id: z.string().optional().describe('deduplicates repeated deliveries (30 days)'),
+  })
+  .meta({ id: 'InboundPortable', title: 'the portable contract (every paging and ticketing provider)' });
+
+const servicenow = z
+  .looseObject({
+    sys_id: z.string(),
+    state: z.union([z.string(), z.number()]).describe('6 (Resolved) or 7 (Closed) resolves; every other state is ignored'),
+    number: z.string().optional(),
+    correlation_id: z.string().optional().describe('`probectl-<incident-id>`'),
+    actor: z.string().optional(),
+  })
+  .meta({ id: 'InboundServiceNow', title: 'ServiceNow (Business Rule)' });
+
+const jira = z
+  .looseObject({
+    webhookEvent: z.string().describe('`jira:issue_updated` with a transition to a status of category `done` resolves'),
+    issue: z.looseObject({
+      id: z.string().optional(),
+      key: z.string(),
+      fields: z.looseObject({
+        status: z.looseObject({ statusCategory: z.looseObject({ key: z.string() }) }).optional(),
+        labels: z.array(z.string()).optional().describe('a `probectl-<incident-id>` label'),
+      }),
+    }),
+    changelog: z.looseObject({ items: z.array(z.looseObject({ field: z.string() })) }).optional(),
+  })
+  .meta({ id: 'InboundJira', title: 'Jira issue webhook' });
+
+const pagerduty = z
+  .looseObject({
+    event: z.looseObject({
+      id: z.string().optional(),
+      event_type: z.string().describe('`incident.resolved` resolves, `incident.acknowledged` acknowledges; others are ignored'),
+      data: z.looseObject({ incident_key: z.string().optional().describe('`probectl-<incident-id>` (or `alert_key`)') }),
+    }),
+  })
+  .meta({ id: 'InboundPagerDuty', title: 'PagerDuty V3 webhook' });
+
+const opsgenie = z
+  .looseObject({
+    action: z.string().describe('`Close` resolves, `Acknowledge` acknowledges; others are ignored'),
+    alert: z.looseObject({ alias: z.string().optional().describe('`probectl-<incident-id>`'), alertId: z.string().optional() }),
+  })
+  .meta({ id: 'InboundOpsgenie', title: 'Opsgenie outgoing webhook' });
+
+const failure = z.object({ error: z.string(), message: z.string() }).meta({ id: 'InboundError' });
+const json = (description: string, schema: z.ZodType) => ({ description, content: { 'application/json': { schema } } });
+
+export const inboundRouteDocs = documentOnly(
+  {
+    operationId: 'ingest',
+    tags: ['inbound'],
+    summary: 'A status delivery from a pager or ticketing tool (resolve / acknowledge)',
+    description: [
+      'Authenticated per delivery by the entry `{id}` of PROBECTL_NOTIFY_INBOUND, which also fixes the tenant. Checks, in order, before anything is',
+      'looked up: the entry exists, matches `{provider}`, and a credential header is present (401); `X-Probectl-Token` if sent (401); the body is at',
+      'most 1 MiB (413); the signature over the raw body when no token authenticated (401); `Content-Type` JSON (415); valid JSON (400); a payload',
+      'shape we understand (400). Every 401 has the same body. See docs/inbound.md.',
+    ].join(' '),
+    security: [{ probectlSignature: [] }, { probectlToken: [] }],
+    params: z.object({
+      provider: z.enum(INBOUND_PROVIDERS).describe('the entry\'s provider'),
+      id: z.string().describe('the entry id in PROBECTL_NOTIFY_INBOUND (`id:tenant:provider:secret`)'),
+    }),
+    headers: z.object({
+      'x-probectl-timestamp': z.string().optional().describe('Unix seconds; with it the signature covers `v1:<timestamp>:<body>` and is refused after 300 s'),
+      'x-hub-signature': z.string().optional().describe('Jira Cloud\'s own signature (jira entries)'),
+      'x-pagerduty-signature': z.string().optional().describe('PagerDuty\'s own signature (pagerduty entries)'),
+      'x-webhook-id': z.string().optional().describe('PagerDuty\'s delivery id (deduplication)'),
+      'x-atlassian-webhook-identifier': z.string().optional().describe('Jira\'s delivery id (deduplication)'),
+    }),
+    body: z.union([portable, servicenow, jira, pagerduty, opsgenie]).meta({
+      description: 'JSON, at most 1 MiB, read raw: the signature covers the exact bytes sent',
+      examples: [{ external_ref: 'probectl-inc-42', status: 'resolved', actor: 'alice' }],
+    }),
+    response: {
+      202: json(
+        'recorded in Postgres, and the incident\'s workflow was signalled; with `queued: true`, Temporal did not take the signal within 300 ms and it is sent when Temporal does (at-least-once; docs/inbound.md, "Accepted means recorded")',
+        z.object({
+          outcome: z.literal('accepted'),
+          kind: z.enum(['resolved', 'acknowledged']),
+          incidentId: z.string(),
+          queued: z.literal(true).optional().describe('recorded, not yet taken by Temporal; no retry is needed'),
+        }),
+      ),
+      200: json(
+        '`duplicate`: a repeated delivery, or an incident already resolved (also after its workflow closed) or already acknowledged; `ignored`: the delivery means nothing to us (with the reason)',
+        z.union([z.object({ outcome: z.literal('duplicate') }), z.object({ outcome: z.literal('ignored'), reason: z.string() })]),
+      ),
+      400: json('the body is not JSON, or not a shape we understand', failure),
+      401: json('not authenticated for this endpoint (the same answer for every reason)', failure),
+      413: json('the body is larger than 1 MiB (1,048,576 bytes)', failure),
+      415: json('an authenticated delivery whose Content-Type is not JSON', failure),
+      500: json('a bug of ours', failure),
+      503: json('Postgres is unavailable: nothing was recorded; retry (Retry-After: 30)', failure),
+    },
+  },
+  { 503: { 'Retry-After': { description: 'seconds; always 30', schema: { type: 'integer' } } } },
+);

@@ -1,0 +1,15 @@
+/**
+ * Every patch id the workflow has shipped, in one place (docs/workflow-contract.md, "Changing workflow code
+ * safely"). A shipped patch never changes meaning: a new behaviour gets a new id, and recordings under
+ * test/histories/ are only ever added. Each patch costs a run two history events (its marker and a
+ * TemporalChangeVersion upsert), so a run asks only the patches on its own path.
+ *
+ *   lean-history-v1     legacy path: fewer history events (asked first thing by every legacy run)
+ *   reconciliation-v1   legacy path: read links back while open (asked only by runs from before lean-history-v1)
+ *   state-machine-v1    the state machine (src/workflows/v2/): records written by whoever knows them,
+ *                       follow-ups, continue-as-new that never waits. Asked once, by the first run of an
+ *                       incident; later runs know it from their carried state (v: 2) and ask nothing.
+ */
+export const LEAN_HISTORY_V1 = 'lean-history-v1';
+export const RECONCILIATION_V1 = 'reconciliation-v1';
+export const STATE_MACHINE_V1 = 'state-machine-v1';

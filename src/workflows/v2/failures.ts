@@ -1,0 +1,17 @@
+/** What an activity's failure means for the state machine: cancelled, or failed with a scrubbed reason and type. */
+import { ActivityFailure, ApplicationFailure, TimeoutFailure, isCancellation } from '@temporalio/workflow';
+import { truncate } from '../../shared/text';
+import type { CallOutcome } from './state';
+
+export function failureOutcome(err: unknown): Extract<CallOutcome, { ok: false }> {
+  if (isCancellation(err) || (err instanceof ActivityFailure && isCancellation(err.cause))) return { ok: false, cancelled: true };
+  let reason = err instanceof Error ? truncate(err.message, 500) : 'unknown failure';
+  let type: string | undefined;
+  if (err instanceof ActivityFailure) {
+    const cause = err.cause;
+    if (cause instanceof TimeoutFailure) reason = 'gave up: the retry window ran out (timed out)';
+    else if (cause) reason = truncate(cause.message, 500);
+    if (cause instanceof ApplicationFailure) type = cause.type ?? undefined;
+  }
+  return { ok: false, reason, ...(type ? { type } : {}) };
+}

@@ -1,0 +1,101 @@
+/**
+ * Writes what the workflow owes Postgres and no provider call carries (its own decisions' entries and links, the
+ * incident row, follow-ups). It never blocks anything: a failed write (Postgres down) leaves the items owed and
+ * is tried again after a back-off; follow-ups Postgres cannot take are carried out by the workflow itself.
+ *
+ * Two kinds of write:
+ * - decisions (an acknowledgement, the final record with the callback, a failure): one local activity — one
+ *   marker event, no workflow task of its own;
+ * - entries a stream of signals feeds (correlated, refused signals): batched — written once STREAM_BATCH are owed
+ *   or STREAM_DELAY_MS after the first one, as an ordinary activity. A local activity holds its workflow task open
+ *   until Postgres answers; under a stream of signals that kept workflow tasks colliding (and continue-as-new from
+ *   happening), so streams never use one.
+ */
+import { sleep } from '@temporalio/workflow';
+import { recording, recordingLocal } from '../activity-options';
+import { confirm, isStreamItem, payloadOf, release, unattached } from './records';
+import { ownFollowUps, type IncidentState } from './state';
+import type { Wake } from './wake';
+
+const MAX_BACKOFF_MS = 60_000;
+/** Owed stream entries written at once. */
+export const STREAM_BATCH = 100;
+/** A lone stream entry waits at most this long for company. */
+export const STREAM_DELAY_MS = 2_000;
+
+export class Flusher {
+  #busy = false;
+  #failures = 0;
+  #ended = false;
+  #delayRunning = false;
+  #delayDone = false;
+
+  constructor(
+    private readonly s: IncidentState,
+    private readonly wake: Wake,
+  ) {}
+
+  get busy(): boolean {
+    return this.#busy;
+  }
+
+  end(): void {
+    this.#ended = true;
+  }
+
+  /**
+   * Write what no running call carries, unless a write (or its back-off) is under way. `final`: the run is about
+   * to finish, so stream entries do not wait for a batch.
+   */
+  flush(final = false): void {
+    const s = this.s;
+    if (this.#busy) return;
+    const items = unattached(s.outbox);
+    if (items.length === 0) return;
+    const streamed = items.filter(isStreamItem).length;
+    const decisions = items.length - streamed;
+    if (decisions === 0 && !final && streamed < STREAM_BATCH && !this.#delayDone) {
+      this.delay();
+      return;
+    }
+    this.#delayDone = false;
+    const carrier = `record:${s.nextId++}`;
+    for (const i of items) i.carriers.push(carrier);
+    this.#busy = true;
+    const proxy = streamed > 0 ? recording : recordingLocal;
+    void proxy.recordIncident.executeWithOptions({ summary: summary(items.length) }, [{ incident: s.incident, payload: payloadOf(items) }])
+      .then(
+        async (r) => {
+          if (this.#ended) return;
+          this.#failures = 0;
+          ownFollowUps(s, confirm(s.outbox, carrier, r.followUpsRecorded));
+        },
+        async () => {
+          if (this.#ended) return;
+          release(s.outbox, carrier);
+          this.#failures += 1;
+          await sleep(Math.min(1_000 * 2 ** this.#failures, MAX_BACKOFF_MS));
+        },
+      )
+      .finally(() => {
+        this.#busy = false;
+        if (!this.#ended) this.wake.bump();
+      });
+  }
+
+  /** One timer at a time for a lone batch of stream entries. */
+  private delay(): void {
+    if (this.#delayRunning) return;
+    this.#delayRunning = true;
+    void sleep(STREAM_DELAY_MS).then(() => {
+      this.#delayRunning = false;
+      if (this.#ended) return;
+      this.#delayDone = true;
+      this.wake.bump();
+    });
+  }
+}
+
+function summary(n: number): string {
+  return `mirror: record ${n} ${n === 1 ? 'item' : 'items'} of the workflow's own`;
+}

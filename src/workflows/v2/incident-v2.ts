@@ -1,0 +1,98 @@
+/**
+ * The incident workflow since `state-machine-v1` (docs/workflow-contract.md): signals and call outcomes go
+ * into the state machine (state.ts); what it decides is carried out here — provider calls (calls.ts), what it
+ * owes Postgres (flusher.ts), follow-ups it must run itself (own-follow-ups.ts), reconciliation (reconcile.ts)
+ * and the Temporal UI (ui-sync.ts). Continue-as-new never waits: what is in flight is handed to the next run.
+ */
+import { condition, continueAsNew, setHandler, workflowInfo } from '@temporalio/workflow';
+import type { IncidentResolution, IncidentWorkflowInput } from '../../shared/contract';
+import { signalProblems } from '../../shared/validate';
+import { beginningLocal } from '../activity-options';
+import { acknowledgeSignal, correlateSignal, redriveSignal, resolveSignal, stateQuery } from '../messages';
+import { BEGIN_SUMMARY } from '../ui';
+import { Calls } from './calls';
+import { Flusher } from './flusher';
+import { OwnFollowUps } from './own-follow-ups';
+import { reconcileLoop } from './reconcile';
+import {
+  acknowledge, begin, correlate, finished, handover, initialState, planResolve, redrive, rejectSignal, resolutionResult,
+  resolve, view, type IncidentState,
+} from './state';
+import { UiSync } from './ui-sync';
+import { Wake } from './wake';
+
+const now = (): string => new Date().toISOString();
+
+export async function incidentWorkflowV2(input: IncidentWorkflowInput, carried?: IncidentState): Promise<IncidentResolution> {
+  const s = carried ?? initialState(input.incident, workflowInfo().firstExecutionRunId);
+  const wake = new Wake();
+  listen(s, wake);
+  if (!s.begun) {
+    const b = await beginningLocal.beginIncident.executeWithOptions({ summary: BEGIN_SUMMARY }, [{ incident: s.incident }]);
+    begin(s, b, now());
+  }
+  const calls = new Calls(s, wake, now);
+  const flusher = new Flusher(s, wake);
+  const own = new OwnFollowUps(s, wake, now);
+  const ui = new UiSync(s);
+  let ended = false;
+  void reconcileLoop(s, wake, now, () => ended);
+  for (;;) {
+    wake.take();
+    if (s.resolution) calls.cancelOpens();
+    planResolve(s, now());
+    calls.startDecided();
+    own.start();
+    flusher.flush(s.resolving && s.actions.length === 0);
+    ui.sync(s.actions.some((a) => a.kind === 'open' && a.running));
+    if (finished(s) && !flusher.busy) break;
+    if (workflowInfo().continueAsNewSuggested) {
+      // Nothing is waited for: calls in flight, follow-ups and what Postgres is still owed go to the next run.
+      ended = true;
+      calls.end();
+      flusher.end();
+      own.end();
+      return continueAsNew<(input: IncidentWorkflowInput) => Promise<IncidentResolution>>({ incident: s.incident, carried: handover(s) });
+    }
+    await condition(() => wake.pending || workflowInfo().continueAsNewSuggested);
+  }
+  ended = true;
+  return resolutionResult(s);
+}
+
+/** Signal handlers are synchronous: they only feed the state machine, which the main loop then acts on. */
+function listen(s: IncidentState, wake: Wake): void {
+  setHandler(stateQuery, () => view(s));
+  /** Signals carry the tenant; a malformed one or a mismatch is ignored and recorded, never acted on. */
+  const accept = (sig: unknown, needsSource: boolean): boolean => {
+    const p = signalProblems(sig, needsSource);
+    const detail = p.length > 0 ? p.join('; ') : (sig as { tenantId: string }).tenantId !== s.incident.tenantId ? 'tenant mismatch' : undefined;
+    if (detail) {
+      rejectSignal(s, now(), detail);
+      wake.bump();
+    }
+    return detail === undefined;
+  };
+  setHandler(correlateSignal, (sig) => {
+    if (!accept(sig, false)) return;
+    if (typeof sig.signalId !== 'string' || sig.signalId.length === 0 || sig.signalId.length > 256) {
+      rejectSignal(s, now(), 'correlate: signalId is missing or malformed');
+    } else {
+      correlate(s, sig, now());
+    }
+    wake.bump();
+  });
+  setHandler(acknowledgeSignal, (sig) => {
+    if (!accept(sig, true)) return;
+    if (acknowledge(s, sig, now())) wake.bump();
+  });
+  setHandler(resolveSignal, (sig) => {
+    if (!accept(sig, true)) return;
+    if (resolve(s, sig, now())) wake.bump();
+  });
+  setHandler(redriveSignal, (sig) => {
+    if (!accept(sig, false)) return;
+    redrive(s, sig, now());
+    wake.bump();
+  });
+}

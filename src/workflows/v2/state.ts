@@ -1,0 +1,535 @@
+/**
+ * The incident as a small state machine (docs/workflow-contract.md). Every function here is a deterministic
+ * transition of plain JSON state: no Temporal API, no I/O, unit-tested as plain functions
+ * (test/unit/workflow-machine.test.ts). The workflow shell (incident-v2.ts) feeds it signals and activity
+ * outcomes and carries out what it asks for: the actions to run, the records it owes Postgres.
+ *
+ * What the state holds is what a decision needs: the incident, the connector snapshot, the links, the actions
+ * in flight, the acknowledgement and resolution, and what it still owes Postgres. The whole timeline lives in
+ * Postgres, written by whoever knows each entry (docs/workflow-contract.md, "Who records what").
+ */
+import type { ConnectorRef } from '../../config/connectors';
+import { SEVERITY_RANK } from '../../connectors/spec';
+import type {
+  AcknowledgeSignal, CorrelateSignal, Incident, IncidentResolution, IncidentStateView, IncidentStatus, Link, LinkStatus,
+  Provider, RedriveSignal, ResolveSignal, TimelineEntry, TimelineKind,
+} from '../../shared/contract';
+import { incidentKey } from '../../shared/ids';
+import { NOT_FOUND_YET, correlateKey, outcomeKey, type FollowUpRecord, type KeyedEntry } from '../../shared/records';
+import { truncate } from '../../shared/text';
+import { fitCarried } from './bounds';
+import { enqueue, type IncidentRowState, type Outbox } from './records';
+
+export const STATE_VERSION = 2;
+/** Providers that page (they get acknowledgements and a delayed second resolve). */
+export const PAGERS: ReadonlySet<Provider> = new Set<Provider>(['pagerduty', 'opsgenie']);
+/** Providers whose objects are tickets (a create without a provider-side key; looked up before creating). */
+export const TICKETS: ReadonlySet<Provider> = new Set<Provider>(['servicenow', 'jira']);
+/** Providers whose objects can be read back for reconciliation (PagerDuty's Events key cannot read). */
+export const READABLE: ReadonlySet<Provider> = new Set<Provider>(['servicenow', 'jira', 'opsgenie']);
+/** The query returns at most this many recent entries (the whole timeline is in Postgres). */
+export const MAX_RECENT = 100;
+/** Correlated-signal ids remembered to drop a repeated delivery. */
+export const MAX_SEEN_SIGNAL_IDS = 256;
+/** Lookup-and-close passes for a ticket whose create may still have been in flight at the resolve. */
+export const MAX_TICKET_PASSES = 3;
+
+
+export interface Settings {
+  /** Delay of the follow-ups: a pager's second resolve, a ticket's second lookup-and-close. */
+  pagerReResolveDelayMs: number;
+  /** 0: never read links back. */
+  reconcileIntervalMs: number;
+  /** How long a create interrupted by a hand-over may still be running (heartbeat timeout + request timeout). */
+  reissueGuardMs: number;
+}
+
+/** Without a value from the worker: the 10 s heartbeat timeout, the default 10 s request timeout, a margin. */
+export const DEFAULT_REISSUE_GUARD_MS = 25_000;
+
+export type ActionKind = 'open' | 'acknowledge' | 'resolve';
+
+/** A provider call the workflow decided. `running`: scheduled in this run; otherwise still to be scheduled. */
+export interface Action {
+  id: string;
+  kind: ActionKind;
+  connectorId: string;
+  running: boolean;
+  /** Carried over a continue-as-new while in flight: scheduled again in the next run (idempotent calls). */
+  reissue?: boolean;
+  /** Cancelled (a resolve overtook this open): waited for, its result only marks the link. */
+  cancelled?: boolean;
+}
+
+/** A follow-up the workflow carries out itself because Postgres could not take it (see shared/records.ts). */
+export interface OwnFollowUp {
+  followUp: FollowUpRecord;
+  running: boolean;
+}
+
+export interface IncidentState {
+  v: typeof STATE_VERSION;
+  incident: Incident;
+  /** The first run id of this run chain: the prefix of every key this chain writes (never shared by two runs). */
+  chain: string;
+  run: number;
+  status: IncidentStatus;
+  begun: boolean;
+  connectors: ConnectorRef[];
+  links: Record<string, Link>;
+  actions: Action[];
+  /** Counter for action ids and entry keys; carried, so keys stay unique across continue-as-new. */
+  nextId: number;
+  acknowledgement?: { source: string; actor?: string; at: string };
+  resolution?: { source: string; actor?: string; reason?: string; at: string };
+  /** The resolve fan-out was decided (after the opens had stopped). */
+  resolving: boolean;
+  correlation: { count: number; seen: string[] };
+  /** The latest entries, for the `state` query. */
+  recent: TimelineEntry[];
+  nextSeq: number;
+  outbox: Outbox;
+  ownFollowUps: OwnFollowUp[];
+  settings: Settings;
+}
+
+const SEVERITY = SEVERITY_RANK;
+const opt = <K extends string, V>(k: K, v: V | undefined): Partial<Record<K, V>> => (v === undefined || v === '' ? {} : ({ [k]: v } as Record<K, V>));
+
+export function initialState(incident: Incident, chain: string): IncidentState {
+  return {
+    v: STATE_VERSION,
+    incident,
+    chain,
+    run: 1,
+    status: 'open',
+    begun: false,
+    connectors: [],
+    links: {},
+    actions: [],
+    nextId: 1,
+    resolving: false,
+    correlation: { count: 0, seen: [] },
+    recent: [],
+    nextSeq: 1,
+    outbox: [],
+    ownFollowUps: [],
+    settings: { pagerReResolveDelayMs: 60_000, reconcileIntervalMs: 0, reissueGuardMs: DEFAULT_REISSUE_GUARD_MS },
+  };
+}
+
+// ---- keys and entries ---------------------------------------------------------------------------------
+
+
+function connectorOf(s: IncidentState, id: string): ConnectorRef | undefined {
+  return s.connectors.find((c) => c.id === id);
+}
+
+/** Show an entry in the query's recent list. */
+function show(s: IncidentState, e: KeyedEntry): void {
+  const { key: _key, ...rest } = e;
+  s.recent.push({ seq: s.nextSeq++, ...rest });
+  if (s.recent.length > MAX_RECENT) s.recent.splice(0, s.recent.length - MAX_RECENT);
+}
+
+/** A decision's entry: shown, and owed to Postgres under a key of this chain. */
+export function note(s: IncidentState, at: string, kind: TimelineKind, fields: Omit<KeyedEntry, 'key' | 'at' | 'kind'> = {}, key?: string): KeyedEntry {
+  const entry: KeyedEntry = { key: `${s.chain}:${key ?? `d${s.nextId++}`}`, at, kind, ...fields };
+  show(s, entry);
+  enqueue(s.outbox, `entry:${entry.key}`, { entry });
+  return entry;
+}
+
+/** Change a link; `owed`: the workflow records it (no activity does). */
+export function setLink(s: IncidentState, ref: ConnectorRef, at: string, status: LinkStatus, patch: Partial<Link> = {}, owed = true): Link {
+  const prev = s.links[ref.id];
+  const link: Link = { ...(prev ?? { connectorId: ref.id, provider: ref.provider }), ...patch, status, updatedAt: at };
+  if (status !== 'failed' && patch.error === undefined) delete link.error;
+  s.links[ref.id] = link;
+  if (owed) enqueue(s.outbox, `link:${ref.id}`, { link });
+  return link;
+}
+
+/** The incident row as decided now. */
+export function incidentRow(s: IncidentState): IncidentRowState {
+  return {
+    status: s.status,
+    ...(s.acknowledgement ? { acknowledgedAt: s.acknowledgement.at } : {}),
+    ...(s.resolution ? { resolution: { at: s.resolution.at, source: s.resolution.source, ...opt('actor', s.resolution.actor) } } : {}),
+  };
+}
+
+function owesIncidentRow(s: IncidentState): void {
+  enqueue(s.outbox, 'incident', { incident: incidentRow(s) });
+}
+
+function addAction(s: IncidentState, kind: ActionKind, connectorId: string): Action {
+  const action: Action = { id: `${kind}:${connectorId}:${s.nextId++}`, kind, connectorId, running: false };
+  s.actions.push(action);
+  return action;
+}
+
+export function actionById(s: IncidentState, id: string): Action | undefined {
+  return s.actions.find((a) => a.id === id);
+}
+
+function removeAction(s: IncidentState, id: string): void {
+  const at = s.actions.findIndex((a) => a.id === id);
+  if (at >= 0) s.actions.splice(at, 1);
+}
+
+// ---- begin --------------------------------------------------------------------------------------------
+
+export interface BeginInput {
+  connectors: ConnectorRef[];
+  settings: { pagerReResolveDelayMs: number; reconcileIntervalMs?: number; reissueGuardMs?: number };
+  mirror: {
+    available: boolean;
+    record?: { status: IncidentStatus; resolvedAt?: string; resolutionSource?: string; resolutionActor?: string; links: Link[] };
+  };
+}
+
+/**
+ * The connector snapshot and what the mirror already holds. Decides: already resolved (nothing opens), links to
+ * adopt (a re-started run or a re-open after retention never opens again what exists), connectors below their
+ * min_severity, and the opens.
+ */
+export function begin(s: IncidentState, b: BeginInput, at: string): void {
+  s.begun = true;
+  s.connectors = b.connectors;
+  s.settings = {
+    pagerReResolveDelayMs: b.settings.pagerReResolveDelayMs,
+    reconcileIntervalMs: b.settings.reconcileIntervalMs ?? 0,
+    reissueGuardMs: b.settings.reissueGuardMs ?? DEFAULT_REISSUE_GUARD_MS,
+  };
+  const mirrored = b.mirror.record;
+  if (!b.mirror.available) note(s, at, 'mirror.unavailable', { detail: 'links could not be read; relying on provider-side idempotency keys' });
+  if (mirrored?.status === 'resolved' && !s.resolution) {
+    // Re-opened after Temporal's retention: the incident was resolved already. Nothing pages.
+    s.status = 'resolved';
+    s.resolution = { source: mirrored.resolutionSource ?? 'probectl', ...opt('actor', mirrored.resolutionActor), at: mirrored.resolvedAt ?? at };
+    for (const l of mirrored.links) s.links[l.connectorId] = l;
+    note(s, at, 'already.resolved', { detail: 'the mirror holds this incident as resolved; nothing was opened' });
+    s.resolving = true;
+    owesIncidentRow(s);
+    return;
+  }
+  const again = (mirrored?.links.length ?? 0) > 0;
+  note(s, at, 'opened', { detail: truncate(again ? `${s.incident.title} (started again: existing links adopted)` : s.incident.title, 200) }, 'opened');
+  for (const l of mirrored?.links ?? []) {
+    const ref = connectorOf(s, l.connectorId);
+    if (!ref || !['open', 'acknowledged', 'resolved'].includes(l.status)) continue;
+    setLink(s, ref, at, l.status, { ...opt('externalRef', l.externalRef), ...opt('externalUrl', l.externalUrl) }, false);
+    note(s, at, 'connector.adopted', { connectorId: ref.id, ...opt('detail', l.externalRef) });
+  }
+  for (const ref of s.connectors) {
+    if (s.links[ref.id]) continue;
+    if (ref.minSeverity && SEVERITY[s.incident.severity] < SEVERITY[ref.minSeverity]) {
+      setLink(s, ref, at, 'skipped');
+      note(s, at, 'connector.skipped', { connectorId: ref.id, detail: `severity ${s.incident.severity} is below min_severity ${ref.minSeverity}` });
+      continue;
+    }
+    if (s.resolution) continue; // resolved before anything was opened: never open
+    setLink(s, ref, at, 'pending', {}, false);
+    addAction(s, 'open', ref.id);
+  }
+  owesIncidentRow(s);
+}
+
+// ---- signals ------------------------------------------------------------------------------------------
+
+/** A correlated signal: counted once per signalId; `recorded` when the API already wrote its entry. */
+export function correlate(s: IncidentState, sig: CorrelateSignal & { recorded?: boolean }, at: string): 'counted' | 'duplicate' {
+  if (s.correlation.seen.includes(sig.signalId)) return 'duplicate';
+  s.correlation.seen.push(sig.signalId);
+  if (s.correlation.seen.length > MAX_SEEN_SIGNAL_IDS) s.correlation.seen.shift();
+  s.correlation.count += 1;
+  const fields = { detail: truncate(`${sig.signalId}${typeof sig.summary === 'string' && sig.summary ? `: ${sig.summary}` : ''}`, 500) };
+  // The same key the API uses for what it recorded: whichever writes first, the entry exists once.
+  const entry: KeyedEntry = { key: correlateKey(s.incident.id, sig.signalId), at, kind: 'correlated', ...fields };
+  show(s, entry);
+  if (sig.recorded !== true) enqueue(s.outbox, `entry:${entry.key}`, { entry });
+  return 'counted';
+}
+
+export { correlateKey };
+
+/** The first acknowledgement wins: pagers other than the origin are acknowledged, probectl is told. */
+export function acknowledge(s: IncidentState, sig: AcknowledgeSignal, at: string): boolean {
+  if (s.status !== 'open') return false;
+  s.status = 'acknowledged';
+  s.acknowledgement = { source: sig.source, ...opt('actor', sig.actor), at };
+  note(s, at, 'acknowledged', { source: sig.source, ...opt('actor', sig.actor) });
+  owesIncidentRow(s);
+  for (const ref of s.connectors) acknowledgeLink(s, ref, at);
+  if (sig.source !== 'probectl') followUp(s, { key: `${s.chain}:callback:acknowledged`, kind: 'callback', dueAt: at, event: callbackEvent(s, 'incident.acknowledged') });
+  return true;
+}
+
+/** An open pager link of an acknowledged incident: acknowledged at the provider, or marked if it is the origin. */
+function acknowledgeLink(s: IncidentState, ref: ConnectorRef, at: string): void {
+  const link = s.links[ref.id];
+  if (!s.acknowledgement || s.resolution || !PAGERS.has(ref.provider) || link?.status !== 'open') return;
+  if (ref.id === s.acknowledgement.source) {
+    setLink(s, ref, at, 'acknowledged'); // the origin acknowledged it itself: never echo it back
+    return;
+  }
+  addAction(s, 'acknowledge', ref.id);
+}
+
+/** The first resolution wins. Opens still running are cancelled by the shell (cancelOpens). */
+export function resolve(s: IncidentState, sig: ResolveSignal, at: string, detail?: string): boolean {
+  if (s.resolution) return false;
+  s.status = 'resolved';
+  s.resolution = { source: sig.source, ...opt('actor', sig.actor), ...opt('reason', typeof sig.reason === 'string' ? truncate(sig.reason, 1000) : undefined), at };
+  note(s, at, 'resolved', { source: sig.source, ...opt('actor', sig.actor), ...opt('detail', detail ?? s.resolution.reason) });
+  owesIncidentRow(s);
+  // Opens not yet scheduled never will be; acknowledgements not yet scheduled are moot.
+  s.actions = s.actions.filter((a) => a.running || a.kind === 'resolve');
+  for (const a of s.actions) if (a.kind === 'open') a.cancelled = true;
+  return true;
+}
+
+/** Operator action: re-open one connector whose link is failed; anything else is refused (recorded). */
+export function redrive(s: IncidentState, sig: RedriveSignal, at: string): 'queued' | 'repeat' | string {
+  const ref = connectorOf(s, sig.connectorId);
+  const link = ref ? s.links[ref.id] : undefined;
+  const refuse = (why: string) => {
+    note(s, at, 'signal.rejected', { detail: `redrive ${truncate(String(sig.connectorId), 64)}: ${why}` });
+    return why;
+  };
+  if (!ref || !link) return refuse('no such connector on this incident');
+  if (s.resolution) return refuse('the incident is resolved');
+  if (s.actions.some((a) => a.kind === 'open' && a.connectorId === ref.id)) return 'repeat';
+  if (link.status !== 'failed') return refuse(`the link is ${link.status}; only a failed link is re-driven`);
+  setLink(s, ref, at, 'pending', {}, false);
+  addAction(s, 'open', ref.id);
+  note(s, at, 'connector.redriven', { connectorId: ref.id, ...opt('actor', sig.actor ? truncate(sig.actor, 256) : undefined) });
+  return 'queued';
+}
+
+export function rejectSignal(s: IncidentState, at: string, detail: string): void {
+  note(s, at, 'signal.rejected', { detail });
+}
+
+// ---- outcomes of provider calls -----------------------------------------------------------------------
+
+export type CallOutcome =
+  | { ok: true; externalRef?: string; externalUrl?: string; recorded: boolean; followUpsRecorded?: boolean; found?: boolean }
+  | { ok: false; cancelled: true }
+  | { ok: false; cancelled?: false; reason: string; type?: string };
+
+/** Details of the entry an action's successful call records (the activity builds the same one). */
+export function outcomeEntry(s: IncidentState, action: Action, at: string, detail?: string): KeyedEntry {
+  const kind: TimelineKind = action.kind === 'open' ? 'connector.opened' : action.kind === 'acknowledge' ? 'connector.acknowledged' : 'connector.resolved';
+  return { key: outcomeKey(s.chain, action.id), at, kind, connectorId: action.connectorId, ...opt('detail', detail) };
+}
+
+/**
+ * A provider call ended. Updates the link and what is owed: a call that recorded its own outcome owes nothing;
+ * one that could not (Postgres down) leaves its link and entry to the workflow. Returns nothing; the shell
+ * re-plans after every outcome.
+ */
+export function settled(s: IncidentState, actionId: string, out: CallOutcome, at: string, openedDetail?: string): void {
+  const action = actionById(s, actionId);
+  if (!action) return;
+  removeAction(s, actionId);
+  const ref = connectorOf(s, action.connectorId);
+  if (!ref) return;
+  if (!out.ok && out.cancelled) {
+    if (action.kind === 'open') note(s, at, 'connector.failed', { connectorId: ref.id, detail: 'open cancelled: the incident was resolved first' });
+    return; // the link stays pending; the resolve fan-out covers it
+  }
+  if (!out.ok) {
+    const removed = out.type === 'ConnectorRemoved';
+    const what = action.kind === 'open' ? 'open' : action.kind;
+    if (action.kind === 'open' || action.kind === 'resolve') {
+      setLink(s, ref, at, removed ? 'orphaned' : 'failed', { error: removed ? 'the connector was removed from the configuration' : `${action.kind === 'resolve' ? 'resolve: ' : ''}${out.reason}` });
+    }
+    if (removed) note(s, at, 'connector.orphaned', { connectorId: ref.id, detail: `removed from the configuration before the ${what}` }, `${action.id}:orphaned`);
+    else note(s, at, 'connector.failed', { connectorId: ref.id, detail: `${what}: ${out.reason}` }, `${action.id}:failed`);
+    return;
+  }
+  if (action.kind === 'open') {
+    if (action.cancelled && s.links[ref.id]?.status !== 'pending') return;
+    setLink(s, ref, at, 'open', { ...opt('externalRef', out.externalRef), ...opt('externalUrl', out.externalUrl) }, !out.recorded);
+    const entry = outcomeEntry(s, action, at, openedDetail);
+    show(s, entry);
+    if (!out.recorded) enqueue(s.outbox, `entry:${entry.key}`, { entry });
+    if (!action.cancelled) acknowledgeLink(s, ref, at); // acknowledged while the page was going out
+    return;
+  }
+  if (action.kind === 'acknowledge') {
+    if (s.links[ref.id]?.status === 'open') setLink(s, ref, at, 'acknowledged', {}, !out.recorded);
+    const entry = outcomeEntry(s, action, at);
+    show(s, entry);
+    if (!out.recorded) enqueue(s.outbox, `entry:${entry.key}`, { entry });
+    return;
+  }
+  // resolve
+  const link = s.links[ref.id];
+  const missing = out.found === false; // a ticket whose create may still have been in flight: not found yet
+  if (!missing) setLink(s, ref, at, 'resolved', {}, !out.recorded);
+  const entry = outcomeEntry(s, action, at, missing ? NOT_FOUND_YET : undefined);
+  show(s, entry);
+  if (!out.recorded) enqueue(s.outbox, `entry:${entry.key}`, { entry });
+  const delay = s.settings.pagerReResolveDelayMs;
+  if (PAGERS.has(ref.provider) && delay > 0 && out.followUpsRecorded !== true) {
+    followUp(s, { key: reResolveKey(s, ref.id), kind: 're-resolve', dueAt: addMs(at, delay), connectorId: ref.id, ...opt('externalRef', link?.externalRef), resolution: resolutionRef(s) });
+  }
+  if (missing && out.followUpsRecorded !== true) {
+    followUp(s, { key: ticketCloseKey(s, ref.id, 2), kind: 'ticket-close', dueAt: addMs(at, Math.max(delay, 1_000)), connectorId: ref.id, resolution: resolutionRef(s), pass: 2 });
+  }
+}
+
+export const reResolveKey = (s: IncidentState, connectorId: string) => `${s.chain}:re-resolve:${connectorId}`;
+export const ticketCloseKey = (s: IncidentState, connectorId: string, pass: number) => `${s.chain}:ticket-close:${connectorId}:${pass}`;
+
+export function resolutionRef(s: IncidentState): { source: string; actor?: string; reason?: string } {
+  const r = s.resolution!;
+  return { source: r.source, ...opt('actor', r.actor), ...opt('reason', r.reason) };
+}
+
+function addMs(iso: string, ms: number): string {
+  return new Date(Date.parse(iso) + ms).toISOString();
+}
+
+/** A follow-up: owed to Postgres (the runner carries it out); the shell takes it over if it cannot be recorded. */
+export function followUp(s: IncidentState, f: FollowUpRecord): void {
+  enqueue(s.outbox, `follow-up:${f.key}`, { followUp: f });
+}
+
+/** Postgres could not take these follow-ups: the workflow carries them out itself. */
+export function ownFollowUps(s: IncidentState, fs: readonly FollowUpRecord[]): void {
+  for (const f of fs) {
+    if (s.ownFollowUps.some((o) => o.followUp.key === f.key)) continue;
+    s.ownFollowUps.push({ followUp: f, running: false });
+  }
+}
+
+/** A follow-up the workflow carried out itself ended (see shell). A ticket not found yet gets another pass. */
+export function ownFollowUpDone(s: IncidentState, key: string, out: { ok: boolean; found?: boolean; reason?: string }, at: string): void {
+  const at_ = s.ownFollowUps.findIndex((o) => o.followUp.key === key);
+  if (at_ < 0) return;
+  const f = s.ownFollowUps[at_]!.followUp;
+  s.ownFollowUps.splice(at_, 1);
+  if (f.kind === 'callback') return;
+  const ref = connectorOf(s, f.connectorId);
+  if (!ref) return;
+  if (!out.ok) {
+    note(s, at, 'connector.failed', { connectorId: ref.id, detail: `${f.kind === 're-resolve' ? 'second resolve' : `lookup-and-close pass ${f.pass}`}: ${out.reason ?? 'failed'}` }, `${f.key}:failed`);
+    return;
+  }
+  if (f.kind === 'ticket-close') {
+    if (out.found === false) {
+      if (f.pass < MAX_TICKET_PASSES) {
+        s.ownFollowUps.push({ followUp: { ...f, key: ticketCloseKey(s, ref.id, f.pass + 1), pass: f.pass + 1, dueAt: addMs(at, Math.max(s.settings.pagerReResolveDelayMs, 1_000)) }, running: false });
+      } else {
+        note(s, at, 'connector.resolved', { connectorId: ref.id, detail: `no ticket found after ${f.pass} lookups: the cancelled create did not land` }, `${f.key}:none`);
+        setLink(s, ref, at, 'resolved');
+      }
+      return;
+    }
+    setLink(s, ref, at, 'resolved');
+    note(s, at, 'connector.resolved', { connectorId: ref.id, detail: `closed by lookup-and-close pass ${f.pass}` }, `${f.key}:closed`);
+  }
+}
+
+// ---- the resolve fan-out --------------------------------------------------------------------------------
+
+/** Opens or acknowledgements still running: the resolve fan-out waits for them (no trigger after its resolve). */
+export function blockingResolve(s: IncidentState): boolean {
+  return s.actions.some((a) => a.running && (a.kind === 'open' || a.kind === 'acknowledge'));
+}
+
+/**
+ * Once resolved and nothing is in flight that the resolve must wait for: the origin is marked, never called;
+ * every other link whose open was attempted is resolved. Returns whether it decided the fan-out now.
+ */
+export function planResolve(s: IncidentState, at: string): boolean {
+  if (!s.resolution || s.resolving || blockingResolve(s)) return false;
+  s.resolving = true;
+  s.actions = s.actions.filter((a) => a.kind === 'resolve');
+  const origin = connectorOf(s, s.resolution.source);
+  if (origin) {
+    if (s.links[origin.id] && s.links[origin.id]!.status !== 'skipped') setLink(s, origin, at, 'resolved');
+    note(s, at, 'origin.skipped', { connectorId: origin.id, detail: 'resolved at the origin; not called back' });
+  }
+  for (const ref of s.connectors) {
+    if (ref.id === origin?.id) continue;
+    const status = s.links[ref.id]?.status;
+    if (status === 'open' || status === 'acknowledged' || status === 'pending' || status === 'failed') addAction(s, 'resolve', ref.id);
+  }
+  // probectl is told (unless it resolved it itself), decided now so the record rides with the resolve calls. The
+  // event's links are those of the moment it is sent: whoever sends it waits until the fan-out has settled
+  // and takes the links as they are then (the runner from Postgres, the workflow from its state).
+  if (s.resolution.source !== 'probectl') {
+    followUp(s, { key: `${s.chain}:callback:resolved`, kind: 'callback', dueAt: at, event: callbackEvent(s, 'incident.resolved') });
+  }
+  return true;
+}
+
+export function callbackEvent(s: IncidentState, type: 'incident.resolved' | 'incident.acknowledged') {
+  const what = type === 'incident.resolved' ? s.resolution! : s.acknowledgement!;
+  return {
+    type, eventId: `${incidentKey(s.incident.id)}/${type}`, incidentId: s.incident.id, tenantId: s.incident.tenantId,
+    source: what.source, ...opt('actor', what.actor), at: what.at,
+    ...(type === 'incident.resolved'
+      ? { links: Object.values(s.links).map(({ connectorId, provider, status, externalRef, externalUrl }) => ({ connectorId, provider, status, ...opt('externalRef', externalRef), ...opt('externalUrl', externalUrl) })) }
+      : {}),
+  };
+}
+
+/** Nothing left to do: resolved, fanned out, every record and follow-up handed over. */
+export function finished(s: IncidentState): boolean {
+  return s.resolving && s.actions.length === 0 && s.ownFollowUps.length === 0 && s.outbox.length === 0;
+}
+
+// ---- reconciliation -------------------------------------------------------------------------------------
+
+/** Links that can be read back for reconciliation. */
+export function readableLinks(s: IncidentState): ConnectorRef[] {
+  return s.connectors.filter((ref) => READABLE.has(ref.provider) && ['open', 'acknowledged'].includes(s.links[ref.id]?.status ?? ''));
+}
+
+/** What the read-back found: a link resolved (or acknowledged) at its provider counts as that connector's signal. */
+export function reconciled(s: IncidentState, results: ReadonlyArray<{ connectorId: string; provider: Provider; state: string }>, at: string): void {
+  if (s.resolution) return;
+  const resolved = results.find((r) => r.state === 'resolved');
+  if (resolved) {
+    resolve(s, { tenantId: s.incident.tenantId, source: resolved.connectorId, reason: 'resolved at the provider (reconciliation)', at }, at,
+      `found resolved at ${resolved.provider} by reconciliation; its webhook did not arrive`);
+    return;
+  }
+  const acked = results.find((r) => r.state === 'acknowledged');
+  if (acked && s.status === 'open') acknowledge(s, { tenantId: s.incident.tenantId, source: acked.connectorId, at }, at);
+}
+
+// ---- continue-as-new --------------------------------------------------------------------------------------
+
+/**
+ * The state handed to the next run: calls in flight are marked to be scheduled again there (every call is
+ * idempotent at its provider), follow-ups the workflow was carrying out itself likewise. Nothing waits.
+ */
+export function handover(s: IncidentState): IncidentState {
+  const next: IncidentState = JSON.parse(JSON.stringify(s)) as IncidentState;
+  for (const a of next.actions) {
+    if (a.running) a.reissue = true;
+    a.running = false;
+  }
+  for (const o of next.ownFollowUps) o.running = false;
+  for (const i of next.outbox) i.carriers = [];
+  next.run = s.run + 1;
+  return fitCarried(next);
+}
+
+// ---- views ----------------------------------------------------------------------------------------------
+
+export function view(s: IncidentState): IncidentStateView & { correlationCount: number } {
+  return { incident: s.incident, status: s.status, links: Object.values(s.links), timeline: s.recent, correlationCount: s.correlation.count };
+}
+
+export function resolutionResult(s: IncidentState): IncidentResolution {
+  const r = s.resolution!;
+  return { resolvedAt: r.at, source: r.source, ...opt('actor', r.actor), ...opt('reason', r.reason), links: Object.values(s.links) };
+}

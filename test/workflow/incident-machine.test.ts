@@ -1,0 +1,309 @@
+/**
+ * The incident workflow (state-machine path) on the real dev server with stubbed activities: every transition
+ * and the races — resolve racing open, acknowledge racing resolve, signals during continue-as-new, a
+ * continue-as-new that interrupts calls in flight — with short injected delays. What the provider calls do is
+ * tested elsewhere (e2e); here only what the workflow decides, and what its history costs.
+ */
+import { rmSync } from 'node:fs';
+import { join } from 'node:path';
+import type { ConnectorRef } from '../../src/config/connectors';
+import { initialState as legacyInitial } from '../../src/workflows/legacy/state-v1';
+import { eventually } from '../helpers/shared';
+import { findTemporalCli, startDevServer, type DevServer } from '../setup/temporal-server';
+import { incidentOf, refused, startHarness, type Call, type Harness } from './harness';
+
+jest.setTimeout(120_000);
+
+const SIX: ConnectorRef[] = [
+  { id: 'pagerduty', provider: 'pagerduty' },
+  { id: 'opsgenie', provider: 'opsgenie' },
+  { id: 'slack', provider: 'slack' },
+  { id: 'teams', provider: 'teams' },
+  { id: 'servicenow', provider: 'servicenow' },
+  { id: 'jira', provider: 'jira' },
+];
+const at = () => new Date().toISOString();
+const of = (calls: Call[], name: string, connectorId?: string) => calls.filter((c) => c.name === name && (!connectorId || c.input.connectorId === connectorId));
+const openLinks = async (h: Harness, id: string, n: number) =>
+  eventually(async () => ((await h.state(id)) as { links: Array<{ status: string }> }).links.filter((l) => l.status === 'open').length === n, { what: `${n} open links` });
+
+describe('the state machine on the dev server (stubbed activities)', () => {
+  let h: Harness;
+  beforeAll(async () => {
+    h = await startHarness({ connectors: SIX });
+  });
+  afterAll(async () => {
+    await h?.stop();
+  });
+  beforeEach(() => {
+    for (const k of Object.keys(h.script)) delete h.script[k];
+  });
+  afterEach(() => h.releaseAll());
+
+  test('six connectors, open and an inbound resolve: each call records itself; history within budget, no timer, no mirror activity', async () => {
+    const inc = incidentOf();
+    await h.start(inc);
+    await openLinks(h, inc.id, 6);
+    await h.signal(inc.id, 'resolve', { tenantId: 'acme', source: 'servicenow', actor: 'bob', at: at() });
+    const result = await h.result(inc.id);
+    expect(result).toMatchObject({ source: 'servicenow', actor: 'bob' });
+    const calls = h.calls.filter((c) => c.input.incident?.id === inc.id);
+    expect(of(calls, 'openConnector').map((c) => c.input.connectorId).sort()).toEqual(SIX.map((c) => c.id).sort());
+    expect(of(calls, 'resolveConnector').map((c) => c.input.connectorId).sort()).toEqual(['jira', 'opsgenie', 'pagerduty', 'slack', 'teams']);
+    // every provider call carried its record spec; pagers asked for their second resolve as a follow-up
+    for (const c of [...of(calls, 'openConnector'), ...of(calls, 'resolveConnector')]) expect(c.input.record).toMatchObject({ chain: expect.any(String), actionId: expect.any(String) });
+    expect(of(calls, 'resolveConnector', 'pagerduty')[0]!.input.reResolve).toMatchObject({ afterMs: 300 });
+    expect(of(calls, 'resolveConnector', 'slack')[0]!.input.reResolve).toBeUndefined();
+    // the callback follow-up (the source was not probectl) rides with the resolve calls: no write of the workflow's own
+    const followUps = of(calls, 'resolveConnector').flatMap((c) => c.input.record.owed.followUps.map((f: { key: string; kind: string }) => `${f.kind}:${f.key}`));
+    expect(new Set(followUps).size).toBe(1);
+    expect([...new Set(followUps)][0]).toMatch(/^callback:.*:callback:resolved$/);
+    expect(of(calls, 'recordIncident')).toEqual([]);
+    expect(of(calls, 'reportToProbectl')).toEqual([]); // the runner delivers it, not the workflow
+    const hist = await h.history(inc.id);
+    console.log(`six-connector open + inbound resolve: ${hist.events} events, ${hist.workflowTasks} workflow tasks, ${hist.timers} timers, markers ${JSON.stringify(hist.markers)}`);
+    expect(hist.activities.filter((a) => a === 'writeMirror' || a === 'recordIncident')).toEqual([]);
+    expect(hist.timers).toBe(0);
+    // Nothing but decisions: the start, the patch (marker + version upsert), the begin local activity, 11 provider
+    // calls (scheduled, started, completed), two search-attribute upserts, the resolve signal, the completion — and
+    // three events per workflow task. How many tasks the completions need depends on timing; fewer than 11 always.
+    expect(hist.events).toBe(41 + 3 * hist.workflowTasks);
+    expect(hist.workflowTasks).toBeLessThan(11);
+  });
+
+  test('resolve racing an open: the held open is cancelled and waited for; its link is resolved by key afterwards', async () => {
+    const inc = incidentOf();
+    const pd = h.hold('openConnector', 'pagerduty');
+    await h.start(inc);
+    await openLinks(h, inc.id, 5);
+    expect(pd.held()).toBe(1);
+    await h.signal(inc.id, 'resolve', { tenantId: 'acme', source: 'api', at: at() });
+    await h.result(inc.id);
+    const calls = h.calls.filter((c) => c.input.incident?.id === inc.id);
+    const [resolvePd] = of(calls, 'resolveConnector', 'pagerduty');
+    expect(resolvePd?.input.externalRef).toBeUndefined(); // the open never answered: resolved by its dedup key
+    const state = await h.state(inc.id);
+    expect(state.timeline.map((e: { detail?: string }) => e.detail)).toContain('open cancelled: the incident was resolved first');
+    expect(pd.held()).toBe(0); // the cancellation reached the held call
+  });
+
+  test('acknowledge racing resolve: the resolve fan-out waits for the acknowledgement in flight', async () => {
+    const inc = incidentOf();
+    await h.start(inc);
+    await openLinks(h, inc.id, 6);
+    const og = h.hold('acknowledgeConnector', 'opsgenie');
+    await h.signal(inc.id, 'acknowledge', { tenantId: 'acme', source: 'pagerduty', actor: 'erin', at: at() });
+    await h.signal(inc.id, 'resolve', { tenantId: 'acme', source: 'api', at: at() });
+    await eventually(() => og.held() === 1, { what: 'the held acknowledgement' });
+    await new Promise((r) => setTimeout(r, 500));
+    const mine = () => h.calls.filter((c) => c.input.incident?.id === inc.id);
+    expect(of(mine(), 'resolveConnector')).toEqual([]); // none while the acknowledgement runs
+    og.release();
+    await h.result(inc.id);
+    expect(of(mine(), 'acknowledgeConnector').map((c) => c.input.connectorId)).toEqual(['opsgenie']); // not the origin
+    expect(of(mine(), 'resolveConnector')).toHaveLength(6);
+    const records = mine().flatMap((c) => (c.input.payload ?? c.input.record?.owed)?.followUps ?? []).map((f: { key: string }) => f.key);
+    expect(new Set(records.filter((k: string) => k.endsWith(':callback:acknowledged'))).size).toBe(1);
+  });
+
+  test('redrive: a refused open is re-opened on request, then resolved', async () => {
+    const inc = incidentOf();
+    let first = true;
+    h.script.openConnector = (c) => {
+      if (c.input.connectorId === 'jira' && first) {
+        first = false;
+        throw refused('Jira create: HTTP 400: project OPS does not exist');
+      }
+      return { externalRef: `${c.input.connectorId}-ref`, recorded: true, followUpsRecorded: true };
+    };
+    await h.start(inc);
+    await eventually(async () => (await h.state(inc.id)).links.find((l: { connectorId: string }) => l.connectorId === 'jira')?.status === 'failed', { what: 'the failed link' });
+    await h.signal(inc.id, 'redrive', { tenantId: 'acme', connectorId: 'jira', actor: 'ops', at: at() });
+    await openLinks(h, inc.id, 6);
+    await h.signal(inc.id, 'resolve', { tenantId: 'acme', source: 'api', at: at() });
+    const result = await h.result(inc.id);
+    expect(result.links.find((l: { connectorId: string }) => l.connectorId === 'jira')).toMatchObject({ status: 'resolved', externalRef: 'jira-ref' });
+    expect(of(h.calls.filter((c) => c.input.incident?.id === inc.id), 'openConnector', 'jira')).toHaveLength(2);
+  });
+
+  test('Postgres down: calls cannot record; the workflow writes what they could not and runs the follow-ups itself', async () => {
+    const inc = incidentOf();
+    let recordFailures = 0;
+    h.script.openConnector = (c) => ({ externalRef: `${c.input.connectorId}-ref`, recorded: false, followUpsRecorded: false });
+    h.script.resolveConnector = (c) => (c.input.record ? { recorded: false, followUpsRecorded: false, found: true } : { found: true });
+    h.script.recordIncident = () => {
+      if (recordFailures < 4) {
+        recordFailures += 1;
+        throw new Error('connect ECONNREFUSED 127.0.0.1:5432');
+      }
+      return { followUpsRecorded: false };
+    };
+    await h.start(inc);
+    await openLinks(h, inc.id, 6);
+    await h.signal(inc.id, 'resolve', { tenantId: 'acme', source: 'jira', at: at() });
+    await h.result(inc.id);
+    const calls = h.calls.filter((c) => c.input.incident?.id === inc.id);
+    // the pagers' second resolves, made by the workflow itself (no record spec), once each, after the delay
+    const second = of(calls, 'resolveConnector').filter((c) => !c.input.record);
+    expect(second.map((c) => c.input.connectorId).sort()).toEqual(['opsgenie', 'pagerduty']);
+    // the callback, delivered by the workflow itself
+    const reports = h.calls.filter((c) => c.name === 'reportToProbectl' && c.input.incidentId === inc.id);
+    expect(reports.map((c) => c.input.type)).toEqual(['incident.resolved']);
+    // sent after the fan-out, with its final links
+    expect(reports[0]!.input.links.filter((l: { status: string }) => l.status === 'resolved')).toHaveLength(6);
+    // every outcome the calls could not record reached Postgres through the workflow's own writes
+    const written = of(calls, 'recordIncident').slice(-10).flatMap((c) => c.input.payload.entries.map((e: { kind: string; connectorId?: string }) => `${e.kind}:${e.connectorId ?? ''}`));
+    for (const c of SIX) expect(written).toContain(`connector.opened:${c.id}`);
+    expect(recordFailures).toBe(4);
+  });
+
+  test('a ticket whose create was still in flight at the resolve: not found, then closed by a second lookup', async () => {
+    const inc = incidentOf();
+    const sn = h.hold('openConnector', 'servicenow');
+    let lookups = 0;
+    h.script.resolveConnector = (c) => {
+      if (c.input.connectorId !== 'servicenow') return { recorded: true, followUpsRecorded: true, found: true };
+      lookups += 1;
+      return lookups === 1 ? { recorded: true, followUpsRecorded: false, found: false } : { found: true };
+    };
+    h.script.recordIncident = () => ({ followUpsRecorded: false }); // no follow-up store: the workflow runs it
+    await h.start(inc);
+    await openLinks(h, inc.id, 5);
+    await h.signal(inc.id, 'resolve', { tenantId: 'acme', source: 'api', at: at() });
+    const result = await h.result(inc.id);
+    expect(sn.held()).toBe(0);
+    expect(lookups).toBe(2);
+    expect(result.links.find((l: { connectorId: string }) => l.connectorId === 'servicenow')?.status).toBe('resolved');
+    const state = await h.state(inc.id);
+    expect(state.timeline.map((e: { detail?: string }) => e.detail)).toEqual(expect.arrayContaining(['no ticket found yet: a second lookup-and-close follows', 'closed by lookup-and-close pass 2']));
+  });
+
+  test('a signal from another tenant, or malformed, is refused and recorded; nothing changes', async () => {
+    const inc = incidentOf();
+    await h.start(inc);
+    await openLinks(h, inc.id, 6);
+    await h.signal(inc.id, 'resolve', { tenantId: 'globex', source: 'api', at: at() });
+    await h.signal(inc.id, 'correlate', { tenantId: 'acme', at: at() });
+    await eventually(async () => (await h.state(inc.id)).timeline.filter((e: { kind: string }) => e.kind === 'signal.rejected').length === 2);
+    expect((await h.state(inc.id)).status).toBe('open');
+    await h.signal(inc.id, 'resolve', { tenantId: 'acme', source: 'probectl', at: at() });
+    expect((await h.result(inc.id)).source).toBe('probectl');
+  });
+
+  test('already resolved in the mirror: completes at once, opens nothing', async () => {
+    const h2 = await startHarness({ connectors: SIX, mirror: { available: true, record: { status: 'resolved', resolutionSource: 'jira', links: [] } } });
+    try {
+      const inc = incidentOf();
+      await h2.start(inc);
+      expect((await h2.result(inc.id)).source).toBe('jira');
+      expect(of(h2.calls, 'openConnector')).toEqual([]);
+      const hist = await h2.history(inc.id);
+      expect(hist.workflowTasks).toBe(1);
+    } finally {
+      await h2.stop();
+    }
+  });
+
+  test('reconciliation: a ticket found resolved at the provider resolves the incident from that connector', async () => {
+    const h2 = await startHarness({ connectors: SIX, settings: { reconcileIntervalMs: 300 } });
+    try {
+      const inc = incidentOf();
+      h2.script.checkConnector = (c) => (c.input.connectorId === 'jira' ? 'resolved' : 'open');
+      await h2.start(inc);
+      const result = await h2.result(inc.id);
+      expect(result).toMatchObject({ source: 'jira', reason: 'resolved at the provider (reconciliation)' });
+      expect(of(h2.calls, 'resolveConnector').map((c) => c.input.connectorId)).not.toContain('jira');
+    } finally {
+      await h2.stop();
+    }
+  });
+
+  test('a run of the legacy workflow hands over: its links and unwritten entries carry on in the state machine', async () => {
+    const inc = incidentOf();
+    const old = legacyInitial(inc);
+    old.begun = true;
+    old.connectors = SIX.slice(0, 2);
+    old.links = {
+      pagerduty: { connectorId: 'pagerduty', provider: 'pagerduty', status: 'open', externalRef: `probectl-${inc.id}`, updatedAt: at() },
+      opsgenie: { connectorId: 'opsgenie', provider: 'opsgenie', status: 'open', externalRef: `probectl-${inc.id}`, updatedAt: at() },
+    };
+    old.correlationCount = 3;
+    old.pending = { timeline: [{ seq: 9, at: at(), kind: 'correlated', detail: 'sig-9' }], linkIds: [], incident: false };
+    old.nextSeq = 10;
+    const chain = await h.start(inc, old);
+    await h.signal(inc.id, 'resolve', { tenantId: 'acme', source: 'api', at: at() });
+    await h.result(inc.id);
+    const calls = h.calls.filter((c) => c.input.incident?.id === inc.id);
+    expect(of(calls, 'openConnector')).toEqual([]); // nothing is opened again
+    expect(of(calls, 'resolveConnector').map((c) => c.input.connectorId).sort()).toEqual(['opsgenie', 'pagerduty']);
+    const keys = [...of(calls, 'recordIncident'), ...of(calls, 'resolveConnector')].flatMap((c) => (c.input.payload ?? c.input.record?.owed)?.entries ?? []).map((e: { key: string }) => e.key);
+    expect(keys).toContain(`${chain}:v1-9`);
+    expect((await h.state(inc.id)).correlationCount).toBe(3);
+  });
+});
+
+describe('continue-as-new under signals, with calls in flight (a dev server suggesting it after 60 events)', () => {
+  let server: DevServer;
+  let h: Harness;
+  const dbFile = join(__dirname, '..', '..', 'test-artifacts', `temporal-wf-can-${process.pid}.sqlite`);
+  beforeAll(async () => {
+    server = await startDevServer({ cli: findTemporalCli(), dbFile, extraArgs: ['--dynamic-config-value', 'limit.historyCount.suggestContinueAsNew=60'] });
+    h = await startHarness({ connectors: SIX, temporalAddress: server.address });
+  });
+  afterAll(async () => {
+    await h?.stop();
+    await server?.stop();
+    for (const suffix of ['', '-wal', '-shm']) rmSync(dbFile + suffix, { force: true });
+  });
+
+  test('signals during the switch are never lost; a resolve among them is delivered; every correlated entry is written once', async () => {
+    const inc = incidentOf();
+    await h.start(inc);
+    await openLinks(h, inc.id, 6);
+    const N = 300;
+    let next = 0;
+    const send = async () => {
+      for (let i = next++; i < N; i = next++) {
+        await h.signal(inc.id, 'correlate', { tenantId: 'acme', signalId: `s-${i}`, at: at() });
+        if (i === 200) await h.signal(inc.id, 'resolve', { tenantId: 'acme', source: 'probectl', at: at() });
+      }
+    };
+    await Promise.all(Array.from({ length: 6 }, send)).catch(() => undefined); // signals after the completion fail
+    const result = await h.result(inc.id);
+    expect(result.source).toBe('probectl');
+    const hist = await h.history(inc.id);
+    expect(hist.runs).toBeGreaterThan(1);
+    const state = await h.state(inc.id);
+    // every correlated signal delivered before the completion is counted, and its entry is written exactly once
+    const written = h.calls.filter((c) => c.input.incident?.id === inc.id)
+      .flatMap((c) => (c.input.payload ?? c.input.record?.owed)?.entries ?? []).filter((e: { kind: string }) => e.kind === 'correlated');
+    const keys = written.map((e: { key: string }) => e.key);
+    expect(new Set(keys).size).toBe(state.correlationCount);
+    // written by the workflow's own batched writes only, never along with a provider call
+    expect(h.calls.filter((c) => c.input.incident?.id === inc.id && c.name !== 'recordIncident').flatMap((c) => c.input.record?.owed?.entries ?? [])
+      .filter((e: { kind: string }) => e.kind === 'correlated')).toEqual([]);
+    expect(state.correlationCount).toBeGreaterThanOrEqual(201);
+  });
+
+  test('a switch never waits for calls in flight: the next run re-issues them (a ticket create only after the guard)', async () => {
+    const inc = incidentOf();
+    const sn = h.hold('openConnector', 'servicenow');
+    const pd = h.hold('openConnector', 'pagerduty');
+    await h.start(inc);
+    await openLinks(h, inc.id, 4);
+    for (let i = 0; i < 40; i++) await h.signal(inc.id, 'correlate', { tenantId: 'acme', signalId: `c-${i}`, at: at() });
+    await eventually(async () => (await h.history(inc.id)).runs > 1, { what: 'a continue-as-new while two opens are held' });
+    const mine = () => h.calls.filter((c) => c.input.incident?.id === inc.id);
+    await eventually(() => of(mine(), 'openConnector', 'servicenow').length === 2 && of(mine(), 'openConnector', 'pagerduty').length === 2, { what: 're-issued opens' });
+    const [, snAgain] = of(mine(), 'openConnector', 'servicenow');
+    const [, pdAgain] = of(mine(), 'openConnector', 'pagerduty');
+    expect(snAgain!.input.notBefore).toEqual(expect.any(String)); // no provider-side key: after the guard
+    expect(pdAgain!.input.notBefore).toBeUndefined(); // PagerDuty's dedup key makes a re-sent trigger harmless
+    expect(snAgain!.input.record.actionId).toBe(of(mine(), 'openConnector', 'servicenow')[0]!.input.record.actionId); // same action, same keys
+    sn.release();
+    pd.release();
+    await openLinks(h, inc.id, 6);
+    await h.signal(inc.id, 'resolve', { tenantId: 'acme', source: 'probectl', at: at() });
+    expect((await h.result(inc.id)).links.every((l: { status: string }) => l.status === 'resolved')).toBe(true);
+  });
+});
