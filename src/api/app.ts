@@ -6,7 +6,7 @@ import type { Logger } from '../observability/logger';
 import type { NotifyMetrics } from '../observability/metrics';
 import { recordAnswers } from './answer-log';
 import { answerError } from './errors';
-import { inboundPlugin, type InboundMetrics } from './inbound';
+import { inboundPlugin, type InboundMetrics, type TemporalHealth } from './inbound';
 import { documentOnly, openApiRoute, registerOpenApi } from './openapi';
 import { healthRoutes, type HealthDeps } from './routes/health';
 import { incidentRoutes, type IncidentRouteDeps } from './routes/incidents';
@@ -14,7 +14,15 @@ import { incidentRoutes, type IncidentRouteDeps } from './routes/incidents';
 export interface AppDeps extends IncidentRouteDeps, HealthDeps {
   log: Logger;
   /** Inbound entries (PROBECTL_NOTIFY_INBOUND); absent or empty: every inbound delivery is refused. */
-  inbound?: { entries: InboundDirectory; connectors: ConnectorDirectory; metrics?: InboundMetrics };
+  inbound?: {
+    entries: InboundDirectory;
+    connectors: ConnectorDirectory;
+    metrics?: InboundMetrics;
+    /** Shared with the process's outbox dispatcher (what it last learned about reaching Temporal). */
+    health?: TemporalHealth;
+    /** Deadline of the inline Temporal try (default 300 ms). */
+    inlineDeadlineMs?: number;
+  };
   /** Served on GET /metrics (Prometheus text format); absent: no /metrics route. */
   metrics?: NotifyMetrics;
 }
@@ -81,6 +89,8 @@ export function buildApp(deps: AppDeps): FastifyInstance {
       incidents: deps.incidents,
       mirror: deps.mirror,
       ...(deps.inbound?.metrics ? { metrics: deps.inbound.metrics } : {}),
+      ...(deps.inbound?.health ? { health: deps.inbound.health } : {}),
+      ...(deps.inbound?.inlineDeadlineMs !== undefined ? { inlineDeadlineMs: deps.inbound.inlineDeadlineMs } : {}),
     });
   });
   return app;

@@ -51,6 +51,33 @@ export function incidentDetails(incident: Incident): string {
   );
 }
 
+/** A Temporal call did not answer within its deadline (see IncidentClient.withDeadline). */
+export class TemporalDeadlineError extends Error {
+  constructor(ms: number) {
+    super(`Temporal did not answer within ${ms} ms`);
+    this.name = 'TemporalDeadlineError';
+  }
+}
+
+const GRPC_CANCELLED = 1;
+const GRPC_DEADLINE_EXCEEDED = 4;
+const GRPC_UNAVAILABLE = 14;
+
+/**
+ * Did this failure come from not reaching Temporal (unavailable, deadline passed, cancelled) rather than from
+ * Temporal refusing this particular call? The gRPC status code sits on the error or one of its causes.
+ */
+export function isTemporalUnreachable(err: unknown): boolean {
+  let e: unknown = err;
+  for (let i = 0; i < 5 && e; i++) {
+    if (e instanceof TemporalDeadlineError) return true;
+    const code = (e as { code?: unknown }).code;
+    if (code === GRPC_UNAVAILABLE || code === GRPC_DEADLINE_EXCEEDED || code === GRPC_CANCELLED) return true;
+    e = (e as { cause?: unknown }).cause;
+  }
+  return false;
+}
+
 /** The memo key that fixes an incident's tenant at start; the API checks it before any signal or query. */
 export const TENANT_MEMO_KEY = 'tenantId';
 
@@ -84,6 +111,37 @@ export class IncidentClient {
   private handle(incidentId: string): WorkflowHandle {
     // No runId: always the latest run, also after continue-as-new.
     return this.opts.client.workflow.getHandle(incidentWorkflowId(incidentId));
+  }
+
+  /**
+   * Run `fn` with a deadline of `ms` on every Temporal call it makes (the client otherwise retries an
+   * unavailable server for a long time), optionally cancelled by `abort`. The caller is never held past the
+   * deadline: the client's retry back-off may sleep past it before the call notices, so at the deadline this
+   * rejects with TemporalDeadlineError, and what `fn` still does then is left to finish (and fail) on its own.
+   */
+  async withDeadline<T>(ms: number, fn: () => Promise<T>, abort?: AbortSignal): Promise<T> {
+    const client = this.opts.client;
+    const run = client.withDeadline(Date.now() + ms, () => (abort ? client.withAbortSignal(abort, fn) : fn()));
+    let timer: NodeJS.Timeout | undefined;
+    const guard = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new TemporalDeadlineError(ms)), ms);
+    });
+    run.catch(() => undefined); // when the guard won, a late failure is nobody's
+    try {
+      return await Promise.race([run, guard]);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  /** Does the Temporal frontend answer within `ms`? */
+  async reachable(ms: number): Promise<boolean> {
+    try {
+      await this.withDeadline(ms, async () => void (await this.opts.client.workflowService.getSystemInfo({})));
+      return true;
+    } catch {
+      return false;
+    }
   }
 
   /** The tenant an incident's workflow was started for; undefined when no workflow exists. */

@@ -1,6 +1,7 @@
 import type { Pool, PoolClient } from 'pg';
 import type { Incident, IncidentStatus, Link, LinkStatus, Provider, TimelineEntry } from '../shared/contract';
 import type { FollowUpRecord, KeyedEntry } from '../shared/records';
+import { InboundOutbox, insertOutboxRow, pruneDoneOutbox, type LeasedRow, type OutboxSignal } from './inbound-outbox';
 import { withTenant } from './tenant-tx';
 
 /** What the workflow writes in one batch. Idempotent: a retried batch changes nothing twice. */
@@ -78,16 +79,27 @@ export interface ReverseMatch {
 export interface InboundLookup {
   findByExternalRef(provider: Provider, refs: readonly string[]): Promise<ReverseMatch[]>;
   incidentStatus(incidentId: string): Promise<IncidentStatus | undefined>;
+  /**
+   * Record the accepted delivery in the outbox, in this transaction: it commits with the delivery id or not
+   * at all. With `leaseMs` the row is leased to the caller (it signals right after COMMIT); without, it is
+   * the dispatcher's at once.
+   */
+  enqueue(signal: OutboxSignal, leaseMs: number | undefined): Promise<LeasedRow>;
 }
 
 export type DeliveryOutcome<T> = { duplicate: true } | { duplicate: false; value: T };
 
 /** Tenant-scoped access to the mirror. Every method runs under row-level security for one tenant. */
 export class MirrorStore {
+  /** Accepted inbound deliveries and their signals (migrations/003). */
+  readonly outbox: InboundOutbox;
+
   constructor(
     private readonly pool: Pool,
     private readonly followUps?: FollowUpWriter,
-  ) {}
+  ) {
+    this.outbox = new InboundOutbox(pool);
+  }
 
   async ping(): Promise<void> {
     await this.pool.query('SELECT 1');
@@ -209,7 +221,8 @@ export class MirrorStore {
    * Run an inbound delivery once. With a delivery id, its row is inserted first in the same transaction
    * that `fn` runs in: a concurrent duplicate waits on the unique key until this one committed (then it is
    * a duplicate) or rolled back (then it runs). `fn` failing rolls the row back, so the provider's retry is
-   * processed again. Without a delivery id `fn` just runs in a tenant transaction.
+   * processed again. Without a delivery id `fn` just runs in a tenant transaction. `fn` touches Postgres
+   * only (no Temporal call while the transaction is open): it decides, and enqueues what must be signalled.
    */
   async inboundDelivery<T>(
     tenantId: string,
@@ -229,7 +242,10 @@ export class MirrorStore {
     });
   }
 
-  /** Delete the tenant's delivery ids older than `days` (bounded batch); returns how many went. */
+  /**
+   * Delete the tenant's delivery ids and done outbox rows older than `days` (bounded batches); returns how
+   * many went. Pending outbox rows are never deleted.
+   */
   async pruneDeliveries(tenantId: string, days: number, limit = 5_000): Promise<number> {
     return withTenant(this.pool, tenantId, async (c) => {
       const r = await c.query(
@@ -237,7 +253,7 @@ export class MirrorStore {
            SELECT ctid FROM inbound_deliveries WHERE tenant_id = $1 AND received_at < now() - make_interval(days => $2) LIMIT $3)`,
         [tenantId, days, limit],
       );
-      return r.rowCount ?? 0;
+      return (r.rowCount ?? 0) + (await pruneDoneOutbox(c, tenantId, days, limit));
     });
   }
 
@@ -306,6 +322,9 @@ function reverseLookup(c: PoolClient, tenantId: string): InboundLookup {
     async incidentStatus(incidentId) {
       const r = await c.query<{ status: string }>('SELECT status FROM incidents WHERE tenant_id = $1 AND incident_id = $2', [tenantId, incidentId]);
       return r.rows[0]?.status as IncidentStatus | undefined;
+    },
+    enqueue(signal, leaseMs) {
+      return insertOutboxRow(c, tenantId, signal, leaseMs);
     },
   };
 }

@@ -27,6 +27,14 @@ export interface OpenIncidentCounts {
   acknowledged: number;
 }
 
+export interface OutboxBacklogNumbers {
+  pending: number;
+  oldestSeconds: number;
+}
+
+/** What the inbound outbox dispatcher did with one row it tried. */
+export type OutboxDispatchOutcome = 'signalled' | 'closed' | 'not_owner' | 'retried' | 'unreachable';
+
 export class NotifyMetrics {
   readonly registry = new Registry();
 
@@ -55,10 +63,23 @@ export class NotifyMetrics {
   /** Inbound deliveries by verification outcome; call `inboundVerification.inc({ provider, outcome })`. */
   readonly inboundVerification = new Counter({
     name: 'probectl_notify_inbound_verifications_total',
-    help: 'Inbound ITSM/pager deliveries by provider and outcome (accepted_*, duplicate, ignored_*, refused_*, failed_*).',
+    help: 'Inbound ITSM/pager deliveries by provider and outcome (accepted_*, queued_*, duplicate, ignored_*, refused_*, failed_*).',
     labelNames: ['provider', 'outcome'] as const,
     registers: [this.registry],
   });
+
+  /** One per row the inbound outbox dispatcher tried (the request's own inline try is counted by the route). */
+  readonly inboundOutbox = new Counter({
+    name: 'probectl_notify_inbound_outbox_total',
+    help: 'Inbound outbox rows tried by the dispatcher, by outcome: signalled, closed (workflow closed: duplicate), not_owner (ignored), retried (refused, backing off), unreachable (Temporal unreachable, due again).',
+    labelNames: ['outcome'] as const,
+    registers: [this.registry],
+  });
+
+  readonly inboundOutboxPending: Gauge;
+  readonly inboundOutboxOldest: Gauge;
+  #backlog: (() => Promise<OutboxBacklogNumbers>) | undefined;
+  #backlogInFlight: Promise<OutboxBacklogNumbers> | undefined;
 
   /** Pacing (src/activities/pacing.ts): time a call waited for its token while holding the activity slot. */
   readonly pacingWait = new Histogram({
@@ -104,6 +125,46 @@ export class NotifyMetrics {
         }
       },
     });
+    // Both backlog gauges are collected at once by a scrape and share one query (single flight, no cache).
+    const backlog = async (): Promise<OutboxBacklogNumbers | undefined> => {
+      const source = self.#backlog;
+      if (!source) return undefined;
+      if (!self.#backlogInFlight) {
+        const value = source();
+        self.#backlogInFlight = value;
+        value.then(
+          () => (self.#backlogInFlight = undefined),
+          () => (self.#backlogInFlight = undefined),
+        );
+      }
+      return self.#backlogInFlight;
+    };
+    this.inboundOutboxPending = new Gauge({
+      name: 'probectl_notify_inbound_outbox_pending',
+      help: 'Accepted inbound deliveries whose signal Temporal has not taken yet (the outbox backlog, all tenants; every API replica reports the same number, aggregate with max). Absent where no source is set.',
+      registers: [this.registry],
+      async collect() {
+        try {
+          const v = await backlog();
+          if (v) this.set(v.pending);
+        } catch {
+          // Postgres unreachable: the last value stays (a label-less gauge cannot go absent)
+        }
+      },
+    });
+    this.inboundOutboxOldest = new Gauge({
+      name: 'probectl_notify_inbound_outbox_oldest_seconds',
+      help: 'Age of the oldest pending inbound outbox row, in seconds (0 when none is pending). Alert when it keeps growing: deliveries are accepted but not signalled.',
+      registers: [this.registry],
+      async collect() {
+        try {
+          const v = await backlog();
+          if (v) this.set(v.oldestSeconds);
+        } catch {
+          // as above
+        }
+      },
+    });
     if (opts.defaultMetrics) collectDefaultMetrics({ register: this.registry, prefix: 'probectl_notify_' });
   }
 
@@ -112,6 +173,12 @@ export class NotifyMetrics {
     this.#openIncidents = source;
     this.#cache = undefined;
     if (cacheMs !== undefined) this.#cacheMs = cacheMs;
+  }
+
+  /** Where the outbox backlog gauges read their numbers (the API sets its outbox). */
+  setOutboxBacklogSource(source: (() => Promise<OutboxBacklogNumbers>) | undefined): void {
+    this.#backlog = source;
+    this.#backlogInFlight = undefined;
   }
 
   /** Record one finished provider call attempt. */

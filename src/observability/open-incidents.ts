@@ -11,13 +11,18 @@
 import type { Client } from '@temporalio/client';
 import type { OpenIncidentCounts } from './metrics';
 
+const COUNT_DEADLINE_MS = 2_000;
+
 export function openIncidentsFromVisibility(client: Client, taskQueue: string): () => Promise<OpenIncidentCounts> {
   const base = `WorkflowType = 'incidentWorkflow' AND ExecutionStatus = 'Running' AND TaskQueue = '${taskQueue.replace(/'/g, "\\'")}'`;
-  return async () => {
-    const [open, acknowledged] = await Promise.all([
-      client.workflow.count(`${base} AND ProbectlStatus = 'open'`),
-      client.workflow.count(`${base} AND ProbectlStatus = 'acknowledged'`),
-    ]);
-    return { open: open.count, acknowledged: acknowledged.count };
-  };
+  // A deadline, so a scrape during a Temporal outage still answers (with the other series, the outbox
+  // backlog among them) instead of waiting on the client's retries or a server that never answers.
+  return async () =>
+    client.withDeadline(Date.now() + COUNT_DEADLINE_MS, async () => {
+      const [open, acknowledged] = await Promise.all([
+        client.workflow.count(`${base} AND ProbectlStatus = 'open'`),
+        client.workflow.count(`${base} AND ProbectlStatus = 'acknowledged'`),
+      ]);
+      return { open: open.count, acknowledged: acknowledged.count };
+    });
 }

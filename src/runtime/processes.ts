@@ -2,6 +2,7 @@ import { Client, Connection } from '@temporalio/client';
 import type { Pool } from 'pg';
 import { buildApp } from '../api/app';
 import { TokenAuthenticator } from '../api/auth';
+import { InboundDispatcher, TemporalHealth } from '../api/inbound';
 import { IncidentClient } from '../client';
 import type { AppConfig } from '../config/load';
 import { connectionOptions } from '../config/temporal';
@@ -16,26 +17,40 @@ import { startWorker, type WorkerHandle } from '../worker';
 import { readinessChecks } from './readiness';
 import { checkSearchAttributes } from './search-attributes';
 
+/**
+ * The API's Temporal channel reconnects at most 2 s apart after losing the server (gRPC's default grows to
+ * 2 minutes), so inline signals and the outbox dispatcher find Temporal soon after it is back.
+ */
+const API_CHANNEL_ARGS = { 'grpc.initial_reconnect_backoff_ms': 250, 'grpc.max_reconnect_backoff_ms': 2_000 };
+
 export interface Running {
   stop(): Promise<void>;
 }
 
 export async function runApi(config: AppConfig, pool: Pool, log: Logger): Promise<Running & { port: number }> {
-  const connection = await Connection.connect(connectionOptions(config.temporal));
+  const connection = await Connection.connect({ ...connectionOptions(config.temporal), channelArgs: API_CHANNEL_ARGS });
   const client = new Client({ connection, namespace: config.temporal.namespace });
+  const incidents = new IncidentClient({ client, taskQueue: config.temporal.taskQueue });
+  const mirror = new MirrorStore(pool);
+  // What the inbound route and the outbox dispatcher last learned about reaching Temporal.
+  const health = new TemporalHealth();
   let accepting = true;
   const app = buildApp({
     log,
     auth: new TokenAuthenticator(config.apiTokens),
-    incidents: new IncidentClient({ client, taskQueue: config.temporal.taskQueue }),
-    mirror: new MirrorStore(pool),
+    incidents,
+    mirror,
     checks: readinessChecks(client, pool, config.temporal.namespace, config.temporal.taskQueue),
     isAccepting: () => accepting,
-    inbound: { entries: config.inbound, connectors: config.connectors, metrics: new PrometheusInboundMetrics(metrics) },
+    inbound: { entries: config.inbound, connectors: config.connectors, metrics: new PrometheusInboundMetrics(metrics), health },
     metrics,
   });
   metrics.setOpenIncidentsSource(openIncidentsFromVisibility(client, config.temporal.taskQueue));
+  metrics.setOutboxBacklogSource(() => mirror.outbox.backlog());
+  // Signals accepted inbound deliveries Temporal did not take in time (every API replica runs one).
+  const dispatcher = new InboundDispatcher({ outbox: mirror.outbox, incidents, health, log, metrics });
   await app.listen({ host: config.api.host, port: config.api.port });
+  dispatcher.start();
   const address = app.server.address();
   const port = typeof address === 'object' && address ? address.port : config.api.port;
   log.info({ host: config.api.host, port }, 'API listening');
@@ -48,6 +63,7 @@ export async function runApi(config: AppConfig, pool: Pool, log: Logger): Promis
       log.info({ delayMs: config.shutdownDelayMs }, 'unready; draining');
       await new Promise((r) => setTimeout(r, config.shutdownDelayMs));
       await app.close();
+      await dispatcher.stop();
       await connection.close();
     },
   };

@@ -174,10 +174,12 @@ describe('every documented status of every route is produced by a real request',
     const unavailable = await ingest(down, JSON.stringify({ external_ref: `probectl-${y}`, status: 'acknowledged' }), token);
     expect([unavailable.statusCode, unavailable.headers['retry-after']]).toEqual([503, '30']);
 
-    // operations: healthz, readyz (200 and 503), metrics, the document itself
+    // operations: healthz, readyz and readyz/inbound (200 and 503), metrics, the document itself
     expect((await inject(main, 'GET', '/healthz')).statusCode).toBe(200);
     expect((await inject(main, 'GET', '/readyz')).statusCode).toBe(200);
     expect((await inject(down, 'GET', '/readyz')).statusCode).toBe(503);
+    expect((await inject(main, 'GET', '/readyz/inbound')).statusCode).toBe(200);
+    expect((await inject(down, 'GET', '/readyz/inbound')).statusCode).toBe(503);
     expect((await inject(main, 'GET', '/metrics')).statusCode).toBe(200);
     expect((await inject(main, 'GET', '/openapi.json')).statusCode).toBe(200);
 
@@ -192,6 +194,6 @@ describe('every documented status of every route is produced by a real request',
       return !documented.get(`${method} ${route}`)?.has(status!);
     });
     expect(undocumented).toEqual([]);
-    expect(documented.size).toBe(11);
+    expect(documented.size).toBe(12);
   });
 });

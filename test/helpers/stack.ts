@@ -4,7 +4,7 @@ import { DefaultLogger, Runtime, bundleWorkflowCode, type WorkflowBundleWithSour
 import type { FastifyInstance } from 'fastify';
 import type { Pool } from 'pg';
 import { buildApp } from '../../src/api/app';
-import { InboundMetrics } from '../../src/api/inbound';
+import { InboundDispatcher, InboundMetrics, TemporalHealth, type DispatcherOptions } from '../../src/api/inbound';
 import { TokenAuthenticator } from '../../src/api/auth';
 import { IncidentClient } from '../../src/client';
 import { loadConfig, type AppConfig } from '../../src/config/load';
@@ -49,12 +49,16 @@ export interface TestStack {
   app: FastifyInstance;
   /** Counters of the inbound route (PROBECTL_NOTIFY_INBOUND in env configures its entries). */
   inboundMetrics: InboundMetrics;
-  /** The process-wide Prometheus registry the worker's activities and the app's /metrics use. */
+  /** The Prometheus registry the app's /metrics uses (the process-wide one, which the worker's activities use, unless the stack was given its own). */
   metrics: NotifyMetrics;
   log: Logger;
   /** Every log line the worker and API wrote. */
   logLines: string[];
   worker?: WorkerHandle;
+  /** The inbound outbox dispatcher, as the API process runs it (absent with `dispatcher: false`). */
+  dispatcher?: InboundDispatcher;
+  /** What the inbound route and the dispatcher last learned about reaching Temporal. */
+  health: TemporalHealth;
   env: Record<string, string>;
   startWorker(): Promise<WorkerHandle>;
   stop(): Promise<void>;
@@ -69,6 +73,14 @@ export async function startStack(opts: {
   worker?: boolean;
   /** Another Temporal dev server than the run's shared one (a test that starts its own, e.g. with other dynamic config). */
   temporalAddress?: string;
+  /** Run the inbound outbox dispatcher (default true, as the API process does); or its options. */
+  dispatcher?: boolean | Partial<Omit<DispatcherOptions, 'outbox' | 'incidents' | 'health' | 'log'>>;
+  /** The inbound route's health hint (default: a fresh one, shared with the dispatcher). */
+  health?: TemporalHealth;
+  /** Deadline of the inbound route's inline Temporal try. */
+  inlineDeadlineMs?: number;
+  /** A registry of the stack's own for /metrics and the inbound counters (default: the process-wide one). */
+  metrics?: NotifyMetrics;
 } = {}): Promise<TestStack> {
   installRuntime();
   const shared = sharedStack();
@@ -93,12 +105,16 @@ export async function startStack(opts: {
     }),
   );
   const pool = createPool(config.databaseUrl!);
-  const connection = await Connection.connect({ address: config.temporal.address });
+  // The API's reconnect settings (src/runtime/processes.ts), so a restarted dev server is found as soon.
+  const connection = await Connection.connect({ address: config.temporal.address, channelArgs: { 'grpc.initial_reconnect_backoff_ms': 250, 'grpc.max_reconnect_backoff_ms': 2_000 } });
   const client = new Client({ connection, namespace: config.temporal.namespace });
   const incidents = new IncidentClient({ client, taskQueue: config.temporal.taskQueue });
   const mirror = new MirrorStore(pool);
-  const inboundMetrics: InboundMetrics = new PrometheusInboundMetrics(processMetrics);
-  processMetrics.setOpenIncidentsSource(openIncidentsFromVisibility(client, config.temporal.taskQueue));
+  const metrics = opts.metrics ?? processMetrics;
+  const inboundMetrics: InboundMetrics = new PrometheusInboundMetrics(metrics);
+  metrics.setOpenIncidentsSource(openIncidentsFromVisibility(client, config.temporal.taskQueue));
+  metrics.setOutboxBacklogSource(() => mirror.outbox.backlog());
+  const health = opts.health ?? new TemporalHealth();
   const app = buildApp({
     log,
     auth: new TokenAuthenticator(config.apiTokens),
@@ -106,13 +122,21 @@ export async function startStack(opts: {
     mirror,
     checks: { postgres: () => mirror.ping(), temporal: async () => void (await client.workflowService.getSystemInfo({})) },
     isAccepting: () => true,
-    inbound: { entries: config.inbound, connectors: config.connectors, metrics: inboundMetrics },
-    metrics: processMetrics,
+    inbound: {
+      entries: config.inbound, connectors: config.connectors, metrics: inboundMetrics, health,
+      ...(opts.inlineDeadlineMs !== undefined ? { inlineDeadlineMs: opts.inlineDeadlineMs } : {}),
+    },
+    metrics,
   });
   await app.ready();
+  const dispatcher = opts.dispatcher === false
+    ? undefined
+    : new InboundDispatcher({ outbox: mirror.outbox, incidents, health, log, metrics, ...(typeof opts.dispatcher === 'object' ? opts.dispatcher : {}) });
+  dispatcher?.start();
 
   const stack: TestStack = {
-    config, pool, client, incidents, mirror, app, inboundMetrics, metrics: processMetrics, log, logLines, env,
+    config, pool, client, incidents, mirror, app, inboundMetrics, metrics, log, logLines, env, health,
+    ...(dispatcher ? { dispatcher } : {}),
     async startWorker() {
       stack.worker = await startWorker({ config, pool, log, env, workflowBundle: await workflowBundle() });
       return stack.worker;
@@ -120,6 +144,7 @@ export async function startStack(opts: {
     async stop() {
       await stack.worker?.shutdown();
       await app.close();
+      await dispatcher?.stop();
       await connection.close();
       await pool.end();
     },

@@ -5,6 +5,9 @@
 export type InboundOutcome =
   | 'accepted_resolved'
   | 'accepted_acknowledged'
+  /** Accepted and recorded; Temporal did not take the signal in time, the outbox dispatcher sends it. */
+  | 'queued_resolved'
+  | 'queued_acknowledged'
   | 'duplicate'
   | 'ignored_event'
   | 'ignored_unknown_ref'

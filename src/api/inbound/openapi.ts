@@ -91,7 +91,15 @@ export const inboundRouteDocs = documentOnly(
       examples: [{ external_ref: 'probectl-inc-42', status: 'resolved', actor: 'alice' }],
     }),
     response: {
-      202: json('the incident\'s workflow was signalled', z.object({ outcome: z.literal('accepted'), kind: z.enum(['resolved', 'acknowledged']), incidentId: z.string() })),
+      202: json(
+        'recorded in Postgres, and the incident\'s workflow was signalled; with `queued: true`, Temporal did not take the signal within 300 ms and it is sent when Temporal does (at-least-once; docs/inbound.md, "Accepted means recorded")',
+        z.object({
+          outcome: z.literal('accepted'),
+          kind: z.enum(['resolved', 'acknowledged']),
+          incidentId: z.string(),
+          queued: z.literal(true).optional().describe('recorded, not yet taken by Temporal; no retry is needed'),
+        }),
+      ),
       200: json(
         '`duplicate`: a repeated delivery, or an incident already resolved (also after its workflow closed) or already acknowledged; `ignored`: the delivery means nothing to us (with the reason)',
         z.union([z.object({ outcome: z.literal('duplicate') }), z.object({ outcome: z.literal('ignored'), reason: z.string() })]),
@@ -101,7 +109,7 @@ export const inboundRouteDocs = documentOnly(
       413: json('the body is larger than 1 MiB (1,048,576 bytes)', failure),
       415: json('an authenticated delivery whose Content-Type is not JSON', failure),
       500: json('a bug of ours', failure),
-      503: json('Postgres or Temporal is unavailable: retry (Retry-After: 30)', failure),
+      503: json('Postgres is unavailable: nothing was recorded; retry (Retry-After: 30)', failure),
     },
   },
   { 503: { 'Retry-After': { description: 'seconds; always 30', schema: { type: 'integer' } } } },

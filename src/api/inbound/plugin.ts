@@ -8,7 +8,8 @@
  *   body        read with a 1 MiB limit → 413 (a larger Content-Length is refused before reading)
  *   handler     signature (when no token authenticated), constant time → 401
  *               Content-Type JSON → 415 · JSON.parse → 400 · payload shape → 400
- *   then        parse → ignored (200) | reverse lookup + signal → 202 accepted / 200 duplicate / 200 ignored
+ *   then        parse → ignored (200) | reverse lookup + outbox row (one short transaction), then the signal
+ *               inline → 202 accepted / 200 duplicate / 200 ignored, or Temporal too slow → 202 queued
  */
 import { createHash } from 'node:crypto';
 import type { FastifyInstance, FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
@@ -20,6 +21,7 @@ import type { InboundMetrics, InboundOutcome } from './metrics';
 import { inboundRouteDocs } from './openapi';
 import { parseDelivery } from './parsers';
 import { processDelivery, UnavailableError, type Answer } from './process';
+import { TemporalHealth } from './temporal-health';
 import { TOKEN_HEADER, hasCredential, header, tokenMatches, verifySignature } from './verify';
 
 export const INBOUND_BODY_LIMIT = 1024 * 1024;
@@ -33,6 +35,10 @@ export interface InboundDeps {
   incidents: IncidentClient;
   mirror: MirrorStore;
   metrics?: InboundMetrics;
+  /** Shared with the outbox dispatcher; absent: the route keeps its own. */
+  health?: TemporalHealth;
+  /** Deadline of the inline Temporal try (default 300 ms). */
+  inlineDeadlineMs?: number;
   /** Clock for the replay window (tests). */
   now?: () => number;
 }
@@ -67,6 +73,7 @@ export const inboundPlugin: FastifyPluginAsync<InboundDeps> = async (app: Fastif
   const now = deps.now ?? Date.now;
   const lastPrune = new Map<string, number>();
   const count = (provider: string, outcome: InboundOutcome) => deps.metrics?.inc(provider, outcome);
+  const health = deps.health ?? new TemporalHealth();
 
   // Every content type arrives as the raw bytes, so authentication runs before the type is judged (415)
   // and signatures are computed over exactly what was sent.
@@ -158,15 +165,23 @@ export const inboundPlugin: FastifyPluginAsync<InboundDeps> = async (app: Fastif
       const deliveryId = normalizeDeliveryId((deliveryHeader ? header(req.headers, deliveryHeader) : undefined) ?? event.deliveryId);
       let answer: Answer;
       try {
-        answer = await processDelivery(deps, entry, { ...event, kind: event.kind }, deliveryId, new Date(now()).toISOString());
+        answer = await processDelivery(
+          { ...deps, health, onWriteFailure: (what, err) => req.log.warn({ provider, entry: entry.id, what, err: { message: (err as Error).message } }, 'inbound outbox write failed; the row is retried after its lease') },
+          entry, { ...event, kind: event.kind }, deliveryId,
+        );
       } catch (err) {
         if (!(err instanceof UnavailableError)) throw err;
         req.log.error({ provider, entry: entry.id, err: { message: err.message } }, 'inbound delivery: backing service unavailable');
         count(provider, 'failed_503');
         return reply.code(503).header('retry-after', '30').send({ error: 'unavailable', message: 'a backing service is unavailable; retry later' });
       }
-      if (deliveryId) maybePrune(entry.tenantId, req);
+      maybePrune(entry.tenantId, req);
 
+      if (answer.outcome === 'accepted' && answer.queued) {
+        count(provider, answer.kind === 'resolved' ? 'queued_resolved' : 'queued_acknowledged');
+        req.log.warn({ provider, entry: entry.id, incidentId: answer.incidentId, kind: answer.kind, source: answer.source, why: answer.queued.why }, 'inbound delivery accepted and queued: Temporal did not take it in time');
+        return reply.code(202).send({ outcome: 'accepted', kind: answer.kind, incidentId: answer.incidentId, queued: true });
+      }
       if (answer.outcome === 'accepted') {
         count(provider, answer.kind === 'resolved' ? 'accepted_resolved' : 'accepted_acknowledged');
         req.log.info({ provider, entry: entry.id, incidentId: answer.incidentId, kind: answer.kind, source: answer.source }, 'inbound delivery accepted');
@@ -187,7 +202,7 @@ export const inboundPlugin: FastifyPluginAsync<InboundDeps> = async (app: Fastif
     return reply.code(200).send({ outcome: 'ignored', reason: answer.reason });
   }
 
-  /** Keep inbound_deliveries bounded: at most once an hour per tenant, in the background. */
+  /** Keep inbound_deliveries and done outbox rows bounded: at most once an hour per tenant, in the background. */
   function maybePrune(tenantId: string, req: FastifyRequest): void {
     const t = now();
     if (t - (lastPrune.get(tenantId) ?? 0) < PRUNE_EVERY_MS) return;

@@ -1,4 +1,4 @@
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyReply } from 'fastify';
 import { z } from 'zod';
 import { documentOnly } from '../openapi';
 
@@ -11,6 +11,8 @@ export interface HealthDeps {
 }
 
 const CHECK_TIMEOUT_MS = 2_000;
+/** What inbound deliveries need: they are recorded in Postgres and signalled when Temporal takes them. */
+const INBOUND_CHECKS = ['postgres'];
 
 async function run(check: ReadinessCheck): Promise<string> {
   let timer: NodeJS.Timeout | undefined;
@@ -43,18 +45,28 @@ export function healthRoutes(app: FastifyInstance, deps: HealthDeps): void {
     }),
   }, async () => ({ status: 'ok' }));
 
+  const ready = async (reply: FastifyReply, names: readonly string[]) => {
+    if (!deps.isAccepting()) return reply.code(503).send({ status: 'shutting down' });
+    const results = await Promise.all(names.map((n) => run(deps.checks[n]!)));
+    const checks = Object.fromEntries(names.map((n, i) => [n, results[i]]));
+    const ok = results.every((r) => r === 'ok');
+    return reply.code(ok ? 200 : 503).send({ status: ok ? 'ready' : 'not ready', checks });
+  };
+
   app.get('/readyz', {
     config: documentOnly({
       operationId: 'readyz', tags: ['operations'], security: [],
       summary: 'Readiness: Temporal, Postgres and a worker polling the task queue',
       response: { 200: json('ready', readiness), 503: json('a check fails, or the process is shutting down', readiness) },
     }),
-  }, async (_req, reply) => {
-    if (!deps.isAccepting()) return reply.code(503).send({ status: 'shutting down' });
-    const names = Object.keys(deps.checks);
-    const results = await Promise.all(names.map((n) => run(deps.checks[n]!)));
-    const checks = Object.fromEntries(names.map((n, i) => [n, results[i]]));
-    const ready = results.every((r) => r === 'ok');
-    return reply.code(ready ? 200 : 503).send({ status: ready ? 'ready' : 'not ready', checks });
-  });
+  }, async (_req, reply) => ready(reply, Object.keys(deps.checks)));
+
+  // A load balancer in front of /ingest checks this one, so a Temporal outage does not take the route away.
+  app.get('/readyz/inbound', {
+    config: documentOnly({
+      operationId: 'readyzInbound', tags: ['operations'], security: [],
+      summary: 'Readiness for inbound deliveries: Postgres only (they are recorded there and signalled when Temporal takes them)',
+      response: { 200: json('ready', readiness), 503: json('Postgres fails, or the process is shutting down', readiness) },
+    }),
+  }, async (_req, reply) => ready(reply, INBOUND_CHECKS.filter((n) => n in deps.checks)));
 }
