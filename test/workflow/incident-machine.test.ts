@@ -265,13 +265,18 @@ describe('continue-as-new under signals, with calls in flight (a dev server sugg
     await openLinks(h, inc.id, 6);
     const N = 300;
     let next = 0;
+    // Signals after the completion fail (the workflow is closed): each sender stops at its first failure.
     const send = async () => {
-      for (let i = next++; i < N; i = next++) {
-        await h.signal(inc.id, 'correlate', { tenantId: 'acme', signalId: `s-${i}`, at: at() });
-        if (i === 200) await h.signal(inc.id, 'resolve', { tenantId: 'acme', source: 'probectl', at: at() });
+      try {
+        for (let i = next++; i < N; i = next++) {
+          await h.signal(inc.id, 'correlate', { tenantId: 'acme', signalId: `s-${i}`, at: at() });
+          if (i === 200) await h.signal(inc.id, 'resolve', { tenantId: 'acme', source: 'probectl', at: at() });
+        }
+      } catch {
+        next = N;
       }
     };
-    await Promise.all(Array.from({ length: 6 }, send)).catch(() => undefined); // signals after the completion fail
+    await Promise.all(Array.from({ length: 6 }, send));
     const result = await h.result(inc.id);
     expect(result.source).toBe('probectl');
     const hist = await h.history(inc.id);

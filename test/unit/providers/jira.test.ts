@@ -103,9 +103,11 @@ describe('Jira connector', () => {
     const stuck = fakeHttp((req) => (req.url.endsWith('/transitions') && req.method === 'GET' ? json(200, { transitions: [{ id: '4', to: { statusCategory: { key: 'indeterminate' } } }] }) : req.method === 'GET' ? status('new') : json(400, {})));
     expect((await outcomeOf(() => jira.resolve(callContext(c, stuck.http), GOLDEN_INCIDENT, { externalRef: 'OPS-7' }, { source: 'api' }))).outcome).toBe('permanent');
 
+    // Never created (or not searchable yet): the search is repeated, bounded, then "not found" — a second
+    // lookup-and-close follows (the workflow or the follow-up runner schedules it).
     const never = fakeHttp(() => none);
-    await jira.resolve(callContext(c, never.http), GOLDEN_INCIDENT, {}, { source: 'api' });
-    expect(never.requests.map(path)).toEqual(['GET /rest/api/2/search/jql']);
+    expect(await jira.resolve({ ...callContext(c, never.http), sleep: async () => undefined }, GOLDEN_INCIDENT, {}, { source: 'api' })).toEqual({ found: false });
+    expect(never.requests.map(path)).toEqual(Array(1 + SEARCH_RETRIES).fill('GET /rest/api/2/search/jql'));
   });
 
   test('every status 100–599 on the create (the search answers "none")', async () => {
