@@ -34,3 +34,35 @@ export async function withTenant<T>(pool: Pool, tenantId: string, fn: (client: P
     client.release(broken);
   }
 }
+
+/**
+ * A transaction as the service role with no tenant set: row-level security shows no row of any table. Only
+ * for the SECURITY DEFINER functions that return tenant-less facts (migrations/003: the outbox's due rows
+ * and backlog); every row is then read or changed through withTenant.
+ */
+export async function withServiceRole<T>(pool: Pool, fn: (client: PoolClient) => Promise<T>): Promise<T> {
+  const client = await pool.connect();
+  let broken = false;
+  const onError = () => {
+    broken = true;
+  };
+  client.on('error', onError);
+  try {
+    await client.query('BEGIN');
+    await client.query(`SET LOCAL ROLE ${APP_ROLE}`);
+    await client.query("SELECT set_config('statement_timeout', '5000', true)");
+    const result = await fn(client);
+    await client.query('COMMIT');
+    return result;
+  } catch (err) {
+    try {
+      await client.query('ROLLBACK');
+    } catch {
+      broken = true;
+    }
+    throw err;
+  } finally {
+    client.off('error', onError);
+    client.release(broken);
+  }
+}
