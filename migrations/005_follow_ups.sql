@@ -76,14 +76,15 @@ AS $$
    LIMIT least(greatest(max_rows, 0), 1000)
 $$;
 
--- The backlog for /metrics: rows of one task queue that are due and not done (leased ones included), by kind.
+-- The backlog for /metrics: rows of one task queue that became due and are not done yet (being tried or backing
+-- off after a failure included: due_at moves with each retry, the payload keeps when it first became due), by kind.
 CREATE FUNCTION probectl_follow_ups_backlog(queue text)
   RETURNS TABLE (kind text, due bigint)
   LANGUAGE sql STABLE SECURITY DEFINER
   SET search_path = pg_catalog, public
 AS $$
   SELECT f.kind, count(*) FROM public.follow_ups f
-   WHERE f.task_queue = queue AND f.done_at IS NULL AND f.due_at <= now()
+   WHERE f.task_queue = queue AND f.done_at IS NULL AND (f.payload->>'dueAt')::timestamptz <= now()
    GROUP BY f.kind
 $$;
 

@@ -213,7 +213,10 @@ export class FollowUpStore implements FollowUpWriter {
     });
   }
 
-  /** Rows of this queue due and not done (leased ones included), by kind, over every tenant (the backlog gauge). */
+  /**
+   * Rows of this queue that became due and are not done yet (being tried or backing off included), by kind, over
+   * every tenant (the backlog gauge).
+   */
   async backlog(): Promise<Record<FollowUpKind, number>> {
     return withServiceRole(this.pool, async (c) => {
       const r = await c.query<{ kind: FollowUpKind; due: string }>('SELECT kind, due::text AS due FROM probectl_follow_ups_backlog($1)', [this.taskQueue]);
