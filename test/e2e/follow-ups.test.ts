@@ -107,6 +107,7 @@ describe('follow-ups carried out by the worker runner', () => {
     expect(events.filter((e) => e.eventType === EventType.EVENT_TYPE_TIMER_STARTED)).toEqual([]);
     expect(scheduled(events, 'resolveConnector')).toHaveLength(1);
     expect(events[events.length - 1]!.eventType).toBe(EventType.EVENT_TYPE_WORKFLOW_EXECUTION_COMPLETED);
+    process.stdout.write(`PagerDuty open + API resolve: ${events.length} history events; second resolve ${second!.at - first!.at} ms after the first (delay 2000 ms)\n`);
 
     const rows = await eventually(async () => {
       const r = await rowsOf(tenant, inc.id);
