@@ -183,8 +183,22 @@ export class FollowUpRunner {
     const o = this.#o;
     const handler = HANDLERS[row.followUp.kind];
     const provider = handler.provider(row, o.deps);
-    const deadline = AbortSignal.timeout(Math.max(o.leaseMs - 15_000, 5_000));
-    const signal = AbortSignal.any([this.#abort.signal, deadline]);
+    // Aborted when the runner stops (after its grace) or when the lease is about to run out. Built by hand rather
+    // than with AbortSignal.any, which keeps every composed signal alive as long as the runner's own.
+    const attempt = new AbortController();
+    const stop = () => attempt.abort();
+    this.#abort.signal.addEventListener('abort', stop, { once: true });
+    const deadline = setTimeout(stop, Math.max(o.leaseMs - 15_000, 5_000));
+    try {
+      await this.#attempt(row, handler, provider, attempt.signal);
+    } finally {
+      clearTimeout(deadline);
+      this.#abort.signal.removeEventListener('abort', stop);
+    }
+  }
+
+  async #attempt(row: LeasedFollowUp, handler: FollowUpHandler, provider: string, signal: AbortSignal): Promise<void> {
+    const o = this.#o;
     const started = process.hrtime.bigint();
     const seconds = () => Number(process.hrtime.bigint() - started) / 1e9;
     const fields = { followUp: row.followUp.kind, key: row.key, tenantId: row.tenantId, incidentId: row.incidentId, attempts: row.attempts };
