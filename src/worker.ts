@@ -6,8 +6,11 @@ import { connectorFor } from './activities/providers/registry';
 import { ConfigError } from './config/errors';
 import { connectionOptions } from './config/temporal';
 import type { AppConfig } from './config/load';
+import { FollowUpStore } from './db/follow-up-store';
 import { MirrorStore } from './db/mirror-store';
 import { OutcomeRecorder } from './activities/recorder';
+import { PACER } from './activities/pacing';
+import { FollowUpRunner } from './followups/runner';
 import { prebuiltBundle } from './runtime/workflow-bundle';
 import type { Logger } from './observability/logger';
 
@@ -47,7 +50,9 @@ export async function startWorker(opts: StartWorkerOptions): Promise<WorkerHandl
   const http = new HttpClient({ timeoutMs: config.httpTimeoutMs, ...(proxy ? { proxy } : {}) });
   const ownConnection = !opts.connection;
   const connection = opts.connection ?? (await NativeConnection.connect(connectionOptions(config.temporal)));
-  const mirror = new MirrorStore(opts.pool);
+  // Follow-ups are recorded with the outcome that owes them and carried out by this worker's runner.
+  const followUps = new FollowUpStore(opts.pool, config.temporal.taskQueue);
+  const mirror = new MirrorStore(opts.pool, followUps);
   const recorder = new OutcomeRecorder(mirror, {
     onError: (err) => log.warn({ err: { message: (err as Error).message?.split('\n')[0]?.slice(0, 200) } }, 'recording a call outcome failed; the workflow records it later'),
   });
@@ -71,7 +76,19 @@ export async function startWorker(opts: StartWorkerOptions): Promise<WorkerHandl
     taskQueue: config.temporal.taskQueue, namespace: config.temporal.namespace, connectors: config.connectors.all.length,
     workflowCode: workflowBundle && 'codePath' in workflowBundle ? workflowBundle.codePath : workflowBundle ? 'prebuilt (in memory)' : 'bundled at start',
   }, 'worker started');
+  const runner = new FollowUpRunner({
+    store: followUps,
+    mirror,
+    deps: {
+      connectors: config.connectors, http, pacer: PACER, pagerReResolveDelayMs: config.pagerReResolveDelayMs,
+      ...(config.callback ? { callback: config.callback } : {}),
+      links: async (tenantId, incidentId) => (await mirror.read(tenantId, incidentId))?.links,
+    },
+    log,
+  });
+  runner.start();
   const done = worker.run().finally(async () => {
+    await runner.stop();
     await http.close();
     if (ownConnection) await connection.close();
   });
@@ -80,7 +97,7 @@ export async function startWorker(opts: StartWorkerOptions): Promise<WorkerHandl
     done,
     async shutdown() {
       if (worker.getState() === 'RUNNING') worker.shutdown();
-      await done;
+      await Promise.all([runner.stop(), done]);
     },
   };
 }

@@ -81,9 +81,13 @@ export const reporting = proxyActivities<Activities>({
 
 /**
  * Since `state-machine-v1`: what the workflow owes Postgres and no provider call carried (v2/flusher.ts). An
- * ordinary activity, retried until it lands; the workflow never waits for it except to complete.
+ * ordinary activity with a few quick tries: when they fail (Postgres down) the flusher takes over the follow-ups
+ * the write carried (the workflow carries them out itself), keeps the rest owed and tries again after a back-off.
  */
-export const recording = proxyActivities<Activities>({ startToCloseTimeout: '30 seconds', retry: MIRROR_RETRY });
+export const recording = proxyActivities<Activities>({
+  startToCloseTimeout: '30 seconds',
+  retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '5 seconds', maximumAttempts: 3 },
+});
 
 /** Follow-ups the workflow carries out itself (Postgres could not take them): as the calls they stand for. */
 export const followingUp = resolving;

@@ -100,8 +100,10 @@ describe('inbound loop protection across ServiceNow, PagerDuty, Jira and Opsgeni
     const result = await stack.incidents.result(inc.id);
     expect(result.source).toBe('servicenow');
     expect(result.links.map((l) => `${l.connectorId}:${l.status}`).sort()).toEqual(['jira:resolved', 'pagerduty:resolved', 'servicenow:resolved']);
-    // PagerDuty resolved (fan-out + the delayed second resolve), Jira transitioned once, ServiceNow untouched.
+    // PagerDuty resolved (fan-out + the delayed second resolve, by the follow-up runner), Jira transitioned once,
+    // ServiceNow untouched.
     expect(pd.alerts.filter((a) => a.dedupKey === key).map((a) => a.status)).toEqual(['resolved']);
+    await eventually(() => pd.events('resolve').filter((r) => (r.json as Json).dedup_key === key).length >= 2, { what: 'the second resolve' });
     expect(pd.events('resolve').filter((r) => (r.json as Json).dedup_key === key)).toHaveLength(2);
     expect(issue.status.category).toBe('done');
     expect(jira.requests.filter((r) => r.method === 'POST' && r.path.endsWith('/transitions'))).toHaveLength(1);
@@ -179,6 +181,8 @@ describe('inbound loop protection across ServiceNow, PagerDuty, Jira and Opsgeni
     expect(close.statusCode).toBe(202);
     const result = await stack.incidents.result(inc.id);
     expect(result.source).toBe('opsgenie');
+    await eventually(() => pdActions('resolve').length >= 2 && probectl.events.filter((e) => e.incidentId === inc.id).length >= 2, { what: 'the second resolve and the callback' });
+    await sleep(1_500);
     expect(pdActions('resolve')).toHaveLength(2);
     expect(pd.alerts.filter((a) => a.dedupKey === key).map((a) => a.status)).toEqual(['resolved']);
     expect(ogCloses()).toHaveLength(0);

@@ -114,7 +114,7 @@ describe('inbound status sync (PagerDuty V3 webhooks, callback to probectl)', ()
   test('50 concurrent duplicate deliveries of one resolution → one resolution, one fan-out, one callback', async () => {
     const id = await openBoth();
     atOrigin(id, 'resolved');
-    // probectl is briefly down: the callback is retried, and the workflow does not complete before it landed
+    // probectl is briefly down: the follow-up runner retries the callback until it lands (after the workflow completed)
     let refused = 0;
     probectl.faults.before = (req: RecordedRequest) => {
       if ((req.json as Json)?.incidentId !== id || refused >= 2) return undefined;
@@ -128,12 +128,14 @@ describe('inbound status sync (PagerDuty V3 webhooks, callback to probectl)', ()
     expect(codes.filter((c) => c === '200 duplicate')).toHaveLength(49);
 
     const result = await stack.incidents.result(id);
-    expect(callbacks(id, 'incident.resolved')).toHaveLength(1); // delivered before the workflow completed
+    await eventually(() => callbacks(id, 'incident.resolved').length >= 1, { what: 'the callback after two refusals', timeoutMs: 30_000 });
+    expect(callbacks(id, 'incident.resolved')).toHaveLength(1);
     probectl.faults.before = undefined;
     expect(refused).toBe(2);
     expect(result.source).toBe('pd-a');
     expect(result.links.map((l) => `${l.connectorId}:${l.status}`).sort()).toEqual(['pd-a:resolved', 'pd-b:resolved']);
     // one fan-out: pd-b gets its resolve and the documented delayed second resolve; the origin nothing
+    await eventually(() => pdEvents('resolve', RB, id).length >= 2, { what: 'the second resolve' });
     expect(pdEvents('resolve', RB, id)).toHaveLength(2);
     expect(pdEvents('resolve', RA, id)).toHaveLength(0);
     expect(pd.alerts.filter((a) => a.dedupKey === key(id) && a.status !== 'resolved')).toEqual([]);
@@ -166,6 +168,8 @@ describe('inbound status sync (PagerDuty V3 webhooks, callback to probectl)', ()
     expect(answers.filter((a) => a.statusCode === 202).length).toBeGreaterThanOrEqual(1);
     const result = await stack.incidents.result(id);
     expect(result.source).toBe('pd-a');
+    await eventually(() => pdEvents('resolve', RB, id).length >= 2 && callbacks(id, 'incident.resolved').length >= 1, { what: 'the second resolve and the callback' });
+    await sleep(1_500);
     expect(pdEvents('resolve', RB, id)).toHaveLength(2);
     expect(pdEvents('resolve', RA, id)).toHaveLength(0);
     expect((await stack.mirror.timeline(tenant, id)).filter((t) => t.kind === 'resolved')).toHaveLength(1);
@@ -215,6 +219,8 @@ describe('inbound status sync (PagerDuty V3 webhooks, callback to probectl)', ()
     const viaApi = await openBoth();
     await stack.incidents.resolve(viaApi, { tenantId: tenant, source: 'api', actor: 'ops-bot', at: new Date().toISOString() });
     await stack.incidents.result(viaApi);
+    await eventually(() => callbacks(viaApi).length >= 1, { what: 'the callback for the API resolution' });
+    await sleep(1_500);
     expect(callbacks(fromProbectl)).toHaveLength(0);
     expect(callbacks(viaApi)).toEqual([expect.objectContaining({ type: 'incident.resolved', source: 'api', actor: 'ops-bot' })]);
   });

@@ -48,8 +48,11 @@ describe('PagerDuty lifecycle on the real dev server and Postgres', () => {
     const alerts = alertsOf(inc.id);
     expect(alerts).toHaveLength(1);
     expect(alerts[0]!.status).toBe('resolved');
+    // The fan-out's resolve plus the pager's delayed second resolve (made by the worker's follow-up runner, after
+    // the workflow completed), both with the trigger's keys.
+    await eventually(() => eventsOf(inc.id, 'resolve').length >= 2, { what: 'the second resolve' });
+    await sleep(1_500);
     const resolves = eventsOf(inc.id, 'resolve');
-    // The fan-out's resolve plus the pager's delayed second resolve, both with the trigger's keys.
     expect(resolves).toHaveLength(2);
     for (const r of resolves) expect(r.json).toMatchObject({ routing_key: ROUTING_KEY, dedup_key: `probectl-${inc.id}` });
     const rec = await stack.mirror.read(tenant, inc.id);

@@ -267,6 +267,8 @@ describe('record incident lifecycles for the replay tests', () => {
           expect((await api(`/v1/incidents/${inc.id}/resolve`, { actor: 'carol', reason: 'uplink replaced' })).statusCode).toBe(202);
           const result = await s.incidents.result(inc.id);
           expect(result).toMatchObject({ source: 'api', actor: 'carol' });
+          // The resolution's callback comes from the worker's follow-up runner, after the workflow completed.
+          await eventually(() => probectl.accepted().some((e) => e.incidentId === inc.id && e.type === 'incident.resolved'), { what: 'probectl told of the resolution' });
           expect(probectl.accepted().filter((e) => e.incidentId === inc.id).map((e) => e.type).sort()).toEqual(['incident.acknowledged', 'incident.resolved']);
           return `probectl-${inc.id}`;
         } finally {

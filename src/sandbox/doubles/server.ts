@@ -27,6 +27,11 @@ export interface Reply {
 export interface Faults {
   before?: (req: RecordedRequest) => Reply | 'reset' | 'hang' | undefined;
   hold?: (req: RecordedRequest) => boolean;
+  /**
+   * Decides, when a request arrives, whether the provider only carries it out later (`releaseDeferred`): a create
+   * it has taken in and lands after the client gave up (the client sees no answer until then).
+   */
+  defer?: (req: RecordedRequest) => boolean;
 }
 
 export type Handler = (req: RecordedRequest) => Reply;
@@ -41,6 +46,8 @@ export class DoubleServer {
   #server: Server | undefined;
   #held: Array<() => void> = [];
   #heldWaiters: Array<() => void> = [];
+  #deferred: Array<() => void> = [];
+  #deferredWaiters: Array<() => void> = [];
   #sockets = new Set<import('node:net').Socket>();
   #scheme = 'http';
 
@@ -75,6 +82,17 @@ export class DoubleServer {
     while (this.#held.length < n) await new Promise<void>((r) => this.#heldWaiters.push(r));
   }
 
+  /** Resolves once at least `n` requests are deferred. */
+  async waitDeferred(n = 1): Promise<void> {
+    while (this.#deferred.length < n) await new Promise<void>((r) => this.#deferredWaiters.push(r));
+  }
+
+  /** Carry out every deferred request now (and answer it, if its client is still there). */
+  releaseDeferred(): void {
+    const deferred = this.#deferred.splice(0);
+    for (const release of deferred) release();
+  }
+
   /** Release every held answer (the client may be gone by then; that is the point). */
   releaseHeld(): void {
     const held = this.#held.splice(0);
@@ -82,6 +100,7 @@ export class DoubleServer {
   }
 
   async stop(): Promise<void> {
+    this.releaseDeferred();
     this.releaseHeld();
     for (const s of this.#sockets) s.destroy();
     await new Promise<void>((resolve) => (this.#server ? this.#server.close(() => resolve()) : resolve()));
@@ -109,6 +128,12 @@ export class DoubleServer {
       return;
     }
     if (fault === 'hang') return; // never answer; the client's timeout fires
+    if (!fault && this.faults.defer?.(rec)) {
+      await new Promise<void>((resolve) => {
+        this.#deferred.push(resolve);
+        for (const w of this.#deferredWaiters.splice(0)) w();
+      });
+    }
     const reply = fault ?? this.handler(rec);
     const send = () => {
       if (res.destroyed) return;

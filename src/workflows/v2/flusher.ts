@@ -11,7 +11,7 @@
  */
 import { sleep } from '@temporalio/workflow';
 import { recording } from '../activity-options';
-import { confirm, isStreamItem, payloadOf, release, unattached } from './records';
+import { confirm, isStreamItem, payloadOf, release, takeFollowUps, unattached } from './records';
 import { ownFollowUps, type IncidentState } from './state';
 import type { Wake } from './wake';
 
@@ -69,6 +69,8 @@ export class Flusher {
         },
         async () => {
           if (this.#ended) return;
+          // Postgres cannot take the follow-ups now: the workflow carries them out itself (nothing else holds them).
+          ownFollowUps(s, takeFollowUps(s.outbox, carrier));
           release(s.outbox, carrier);
           this.#failures += 1;
           await sleep(Math.min(1_000 * 2 ** this.#failures, MAX_BACKOFF_MS));

@@ -59,6 +59,21 @@ export function confirm(outbox: Outbox, carrier: string, followUpsTaken = true):
   return untaken;
 }
 
+/**
+ * The carrier could not write (Postgres down): the follow-ups only it carried leave the outbox and are returned, for
+ * the workflow to carry out itself (Postgres cannot take them now). Call before `release`.
+ */
+export function takeFollowUps(outbox: Outbox, carrier: string): FollowUpRecord[] {
+  const taken: FollowUpRecord[] = [];
+  for (let i = outbox.length - 1; i >= 0; i--) {
+    const item = outbox[i]!;
+    if (!('followUp' in item) || item.carriers.length !== 1 || item.carriers[0] !== carrier) continue;
+    taken.unshift(item.followUp);
+    outbox.splice(i, 1);
+  }
+  return taken;
+}
+
 /** The carrier could not write: its items are owed again (another carrier or the record activity takes them). */
 export function release(outbox: Outbox, carrier: string): void {
   for (const i of outbox) i.carriers = i.carriers.filter((c) => c !== carrier);

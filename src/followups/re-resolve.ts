@@ -1,0 +1,39 @@
+/**
+ * A pager's second, delayed resolve (PagerDuty, Opsgenie): a trigger still in flight at the first resolve cannot
+ * leave a zombie alert. Nothing is recorded when it succeeds (the first resolve recorded the link); a failure is
+ * recorded as the workflow's own fallback records it (same entry, same key).
+ */
+import { FailureType } from '../activities/http/failures';
+import type { KeyedEntry } from '../shared/records';
+import { connectorCall, paced } from './connector-call';
+import type { FollowUpHandler } from './types';
+
+/** Retried as long as the activity's resolve is (its schedule-to-close window), at most 5 minutes apart. */
+export const RESOLVE_RETRY_WINDOW_MS = 24 * 60 * 60_000;
+export const RESOLVE_MAX_BACKOFF_MS = 5 * 60_000;
+
+export const reResolve: FollowUpHandler = {
+  action: 'resolve',
+  provider: (row, deps) => (row.followUp.kind === 're-resolve' ? deps.connectors.find(row.tenantId, row.followUp.connectorId)?.provider ?? 'other' : 'other'),
+  retryWindowMs: RESOLVE_RETRY_WINDOW_MS,
+  maxBackoffMs: RESOLVE_MAX_BACKOFF_MS,
+
+  async run(row, deps, signal) {
+    const f = row.followUp;
+    if (f.kind !== 're-resolve') throw new Error('not a re-resolve');
+    const call = connectorCall(deps, row.tenantId, f.connectorId, signal, row.attempts);
+    const link = f.externalRef ? { externalRef: f.externalRef } : {};
+    await paced(deps, call, () => call.connector.resolve(call.ctx, row.incident, link, f.resolution));
+    return { outcome: 'ok', sent: true };
+  },
+
+  failed(row, failure, at) {
+    const f = row.followUp;
+    if (f.kind !== 're-resolve') throw new Error('not a re-resolve');
+    const removed = failure.type === FailureType.ConnectorRemoved;
+    const entry: KeyedEntry = removed
+      ? { key: `${f.key}:orphaned`, at, kind: 'connector.orphaned', connectorId: f.connectorId, detail: 'removed from the configuration before the second resolve' }
+      : { key: `${f.key}:failed`, at, kind: 'connector.failed', connectorId: f.connectorId, detail: `second resolve: ${failure.reason}` };
+    return { outcome: removed ? 'orphaned' : failure.expired ? 'expired' : 'failed', record: { entries: [entry] }, sent: false };
+  },
+};
