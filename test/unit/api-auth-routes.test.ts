@@ -28,7 +28,7 @@ const TOKEN_B = 'tenant-b-token-0123456789abcdef';
 const INBOUND_SECRET = 'inbound-secret-0123456789abcdef';
 const INCIDENT = 'inc-A1';
 /** Routes anyone may call: liveness, readiness, the metrics scrape and the OpenAPI document. Every other route must authenticate. */
-const PUBLIC = new Set(['/healthz', '/readyz', '/metrics', '/openapi.json']);
+const PUBLIC = new Set(['/healthz', '/readyz', '/readyz/inbound', '/metrics', '/openapi.json']);
 
 type Call = { what: string; args: unknown[] };
 
