@@ -6,7 +6,7 @@
 import type { ConnectorRef } from '../config/connectors';
 import type { MirrorBatch, MirroredIncident } from '../db/mirror-store';
 import type { Incident } from '../shared/contract';
-import type { RecordPayload } from '../shared/records';
+import type { CallbackEventRecord, RecordPayload } from '../shared/records';
 import type { OpenOutcome, ResolutionInfo } from './providers/types';
 
 export type { ConnectorRef, MirrorBatch, MirroredIncident, OpenOutcome, ResolutionInfo };
@@ -82,13 +82,4 @@ export interface RecordInput {
  * What probectl is told when a resolution or acknowledgement did not come from it (design.md, the callback
  * to probectl). `eventId` is stable across retries, so probectl can drop a repeated delivery.
  */
-export interface CallbackEvent {
-  type: 'incident.resolved' | 'incident.acknowledged';
-  eventId: string;
-  incidentId: string;
-  tenantId: string;
-  source: string;
-  actor?: string;
-  at: string;
-  links?: Array<{ connectorId: string; provider: string; status: string; externalRef?: string; externalUrl?: string }>;
-}
+export type CallbackEvent = CallbackEventRecord;

@@ -3,11 +3,10 @@ import { isTenantId } from '../shared/ids';
 import { APP_ROLE } from './pool';
 
 /**
- * Run `fn` in a transaction as the non-superuser service role with the tenant set, so row-level security
- * confines every read and write to that tenant. This is the only way the service touches the mirror.
+ * One transaction as the non-superuser service role (row-level security applies), with the tenant set when
+ * given. A connection lost mid-transaction is released as broken rather than returned to the pool.
  */
-export async function withTenant<T>(pool: Pool, tenantId: string, fn: (client: PoolClient) => Promise<T>): Promise<T> {
-  if (!isTenantId(tenantId)) throw new Error('invalid tenant id');
+async function asServiceRole<T>(pool: Pool, tenantId: string | undefined, fn: (client: PoolClient) => Promise<T>): Promise<T> {
   const client = await pool.connect();
   let broken = false;
   // A connection lost mid-transaction emits 'error' on the client; without a listener Node would exit.
@@ -18,7 +17,8 @@ export async function withTenant<T>(pool: Pool, tenantId: string, fn: (client: P
   try {
     await client.query('BEGIN');
     await client.query(`SET LOCAL ROLE ${APP_ROLE}`);
-    await client.query("SELECT set_config('probectl.tenant_id', $1, true), set_config('statement_timeout', '5000', true)", [tenantId]);
+    if (tenantId === undefined) await client.query("SELECT set_config('statement_timeout', '5000', true)");
+    else await client.query("SELECT set_config('probectl.tenant_id', $1, true), set_config('statement_timeout', '5000', true)", [tenantId]);
     const result = await fn(client);
     await client.query('COMMIT');
     return result;
@@ -36,33 +36,19 @@ export async function withTenant<T>(pool: Pool, tenantId: string, fn: (client: P
 }
 
 /**
+ * Run `fn` in a transaction as the non-superuser service role with the tenant set, so row-level security
+ * confines every read and write to that tenant. This is the only way the service touches the mirror.
+ */
+export async function withTenant<T>(pool: Pool, tenantId: string, fn: (client: PoolClient) => Promise<T>): Promise<T> {
+  if (!isTenantId(tenantId)) throw new Error('invalid tenant id');
+  return asServiceRole(pool, tenantId, fn);
+}
+
+/**
  * A transaction as the service role with no tenant set: row-level security shows no row of any table. Only
- * for the SECURITY DEFINER functions that return tenant-less facts (migrations/003: the outbox's due rows
- * and backlog); every row is then read or changed through withTenant.
+ * for the SECURITY DEFINER functions that return tenant-less facts (migrations/003 and 005: due rows and
+ * backlogs); every row is then read or changed through withTenant.
  */
 export async function withServiceRole<T>(pool: Pool, fn: (client: PoolClient) => Promise<T>): Promise<T> {
-  const client = await pool.connect();
-  let broken = false;
-  const onError = () => {
-    broken = true;
-  };
-  client.on('error', onError);
-  try {
-    await client.query('BEGIN');
-    await client.query(`SET LOCAL ROLE ${APP_ROLE}`);
-    await client.query("SELECT set_config('statement_timeout', '5000', true)");
-    const result = await fn(client);
-    await client.query('COMMIT');
-    return result;
-  } catch (err) {
-    try {
-      await client.query('ROLLBACK');
-    } catch {
-      broken = true;
-    }
-    throw err;
-  } finally {
-    client.off('error', onError);
-    client.release(broken);
-  }
+  return asServiceRole(pool, undefined, fn);
 }
