@@ -347,11 +347,15 @@ async function main(): Promise<void> {
     // ---- the floor, where the milliseconds go, Alertmanager (bench/parts/*) ---------------------------------
     if (want('floor') || want('phases') || want('alertmanager')) {
       let floorWorker: ReturnType<typeof stack.spawnScript> | undefined;
-      const floor: StepSystem = floorSystem(stack.client, tenants, runTag);
+      const floor: StepSystem = {
+        ...floorSystem(stack.client, tenants, runTag),
+        processes: () => ({ worker: floorWorker?.process.pid, temporal: stack.temporal.process.pid }),
+      };
       const ctx: PartContext = {
         fleet, stack, tenants, steps: O.steps, stepSeconds: O.stepSeconds, knee: KNEE, quick, log, problems,
         ours: {
           name: 'ours',
+          processes: () => ({ worker: worker.process.pid, api: api.process.pid, temporal: stack.temporal.process.pid }),
           async start(tag, i) {
             const o = await open(tag, i);
             return { id: o.id, t0: o.t0, answerMs: o.apiMs, status: String(o.status) };

@@ -5,6 +5,7 @@
  */
 import type { BenchProvider, Fleet } from './fleet';
 import { PROVIDERS } from './fleet';
+import { cpuMsOf } from './machine';
 import { paced, type PacedResult } from './pace';
 import { summarize, type Summary } from './stats';
 
@@ -23,6 +24,8 @@ export interface StepSystem {
   /** A provider the system has no receiver for (Alertmanager: ServiceNow); "all" then means the others. */
   except?: BenchProvider;
   start(tag: string, i: number): Promise<Started>;
+  /** The processes whose CPU time a step is charged with (name → pid). */
+  processes?(): Record<string, number | undefined>;
 }
 
 export interface StepFigures {
@@ -40,6 +43,8 @@ export interface StepFigures {
   /** Started but not reached everywhere within the wait. */
   incomplete: number;
   withinKnee: boolean;
+  /** CPU time (user + system) per started incident, ms, per process, from the step's start to 2 s after its last arrival. */
+  cpuMsPerIncident?: Record<string, number>;
 }
 
 export interface KneeRule {
@@ -55,6 +60,8 @@ export const kneeWords = (k: KneeRule) =>
 
 export async function runStep(fleet: Fleet, sys: StepSystem, tag: string, rate: number, seconds: number, knee: KneeRule): Promise<StepFigures & { started: Started[] }> {
   const started: Started[] = [];
+  const pids = sys.processes?.() ?? {};
+  const cpu0 = Object.fromEntries(Object.entries(pids).map(([k, pid]) => [k, cpuMsOf(pid)]));
   const pace = await paced(rate, seconds * 1000, async (i) => {
     const s = await sys.start(tag, i);
     started.push(s);
@@ -62,6 +69,13 @@ export async function runStep(fleet: Fleet, sys: StepSystem, tag: string, rate: 
   const by = Date.now() + knee.waitMs;
   const reached = (s: Started) => fleet.allReached(s.id, 'open', sys.except);
   while (Date.now() < by && !started.every(reached)) await new Promise((r) => setTimeout(r, 100));
+  const cpuMsPerIncident: Record<string, number> = {};
+  if (Object.keys(pids).length > 0) await new Promise((r) => setTimeout(r, 2000)); // the work after the last arrival (completions, records)
+  for (const [k, pid] of Object.entries(pids)) {
+    const a = cpu0[k];
+    const b = cpuMsOf(pid);
+    if (a !== undefined && b !== undefined && started.length > 0) cpuMsPerIncident[k] = Math.round(((b - a) / started.length) * 10) / 10;
+  }
   const lat = (p: BenchProvider | 'all') => summarize(started.map((s) => fleet.latency(s.id, 'open', s.t0, p, sys.except)).filter((v): v is number => v !== undefined));
   const all = lat('all');
   const incomplete = started.filter((s) => !reached(s)).length + pace.skipped;
@@ -76,6 +90,7 @@ export async function runStep(fleet: Fleet, sys: StepSystem, tag: string, rate: 
     statuses,
     incomplete,
     withinKnee: incomplete === 0 && all !== null && all.p99 <= knee.p99Ms && pace.skipped === 0 && pace.achievedRate >= rate * 0.95,
+    ...(Object.keys(cpuMsPerIncident).length ? { cpuMsPerIncident } : {}),
     started,
   };
 }

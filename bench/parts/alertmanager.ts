@@ -39,6 +39,7 @@ export async function alertmanagerPart(ctx: PartContext, runTag: string, setting
     const sys: StepSystem = {
       name: 'alertmanager',
       except: 'servicenow',
+      processes: () => ({ alertmanager: am.process?.pid }),
       async start(tag, i) {
         const id = `${runTag}-${tag}-${i}`;
         const t0 = Date.now();
@@ -58,14 +59,14 @@ export async function alertmanagerPart(ctx: PartContext, runTag: string, setting
       let a: StepFigures | undefined;
       if (!amOver) {
         a = figuresOnly(await runStep(ctx.fleet, sys, `a${rate}`, rate, ctx.stepSeconds, ctx.knee));
-        ctx.log(`alertmanager ${rate}/s (achieved ${a.pace.achievedRate}/s): first page ${JSON.stringify(a.firstPage)} all five ${JSON.stringify(a.all)} incomplete ${a.incomplete} → ${a.withinKnee ? 'ok' : 'over'}`);
+        ctx.log(`alertmanager ${rate}/s (achieved ${a.pace.achievedRate}/s): first page ${JSON.stringify(a.firstPage)} all five ${JSON.stringify(a.all)} incomplete ${a.incomplete} cpu ms/incident ${JSON.stringify(a.cpuMsPerIncident)} → ${a.withinKnee ? 'ok' : 'over'}`);
         if (a.withinKnee) amKnee = rate;
         else amOver = true;
         await settle(2000);
       }
       if (ours?.withinKnee) oursKnee = rate;
       const oursFive = ours ? ourAllFive(ctx, rate) : null;
-      steps.push({ rate, alertmanager: a ?? null, ours: ours ? { firstPage: ours.firstPage, allSix: ours.all, allFive: oursFive, answer: ours.answer, withinKnee: ours.withinKnee } : null });
+      steps.push({ rate, alertmanager: a ?? null, ours: ours ? { firstPage: ours.firstPage, allSix: ours.all, allFive: oursFive, answer: ours.answer, withinKnee: ours.withinKnee, cpuMsPerIncident: ours.cpuMsPerIncident } : null });
       if (amOver && (!ours || !ours.withinKnee)) break;
     }
     const rss = rssOf(am.process?.pid);

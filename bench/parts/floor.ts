@@ -45,8 +45,8 @@ export async function oursAt(ctx: PartContext, rate: number): Promise<StepFigure
   if (lower.some((s) => !s.withinKnee)) return undefined; // past our knee: not run again
   const s = await runStep(ctx.fleet, ctx.ours, `o${rate}`, rate, ctx.stepSeconds, ctx.knee);
   ctx.oursSteps.set(rate, s);
-  ctx.log(`ours ${rate}/s (achieved ${s.pace.achievedRate}/s): first page ${JSON.stringify(s.firstPage)} all six ${JSON.stringify(s.all)} incomplete ${s.incomplete} → ${s.withinKnee ? 'ok' : 'over'}`);
-  await settle(3000);
+  ctx.log(`ours ${rate}/s (achieved ${s.pace.achievedRate}/s): first page ${JSON.stringify(s.firstPage)} all six ${JSON.stringify(s.all)} incomplete ${s.incomplete} cpu ms/incident ${JSON.stringify(s.cpuMsPerIncident)} → ${s.withinKnee ? 'ok' : 'over'}`);
+  await settle(s.withinKnee ? 3000 : 10_000); // past the knee, a backlog drains
   return s;
 }
 
@@ -61,10 +61,10 @@ export async function floorPart(ctx: PartContext, floor: StepSystem): Promise<Re
     let f: StepFigures | undefined;
     if (!floorOver) {
       f = figuresOnly(await runStep(ctx.fleet, floor, `f${rate}`, rate, ctx.stepSeconds, ctx.knee));
-      ctx.log(`floor ${rate}/s (achieved ${f.pace.achievedRate}/s): first page ${JSON.stringify(f.firstPage)} all six ${JSON.stringify(f.all)} incomplete ${f.incomplete} → ${f.withinKnee ? 'ok' : 'over'}`);
+      ctx.log(`floor ${rate}/s (achieved ${f.pace.achievedRate}/s): first page ${JSON.stringify(f.firstPage)} all six ${JSON.stringify(f.all)} incomplete ${f.incomplete} cpu ms/incident ${JSON.stringify(f.cpuMsPerIncident)} → ${f.withinKnee ? 'ok' : 'over'}`);
       if (f.withinKnee) floorKnee = rate;
       else floorOver = true;
-      await settle(3000);
+      await settle(f.withinKnee ? 3000 : 10_000);
     }
     if (ours?.withinKnee) oursKnee = rate;
     rows.push({
