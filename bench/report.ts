@@ -10,8 +10,26 @@ const kb = (v: number | undefined) => (v === undefined ? '–' : `${(v / 1024).t
 const verdict = (ok: boolean | undefined) => (ok === undefined ? '–' : ok ? 'met' : '**missed**');
 
 export function renderMarkdown(r: Any): string {
-  const R = r.results ?? {};
   const m = r.machine;
+  const lines = [
+    `## Run of ${r.date} (${r.mode})`,
+    '',
+    `Machine: ${m.cpuModel}, ${m.cores} cores, ${m.ramGiB} GiB RAM, Node ${m.node}, Linux ${m.kernel}. ` +
+      `Load average (1/5/15 min) at start ${m.loadAvgAtStart.join(' / ')}, at end ${(m.loadAvgAtEnd ?? []).join(' / ')}.`,
+    `Command: \`${r.command}\`. Temporal dev server SQLite pragmas: ${r.settings.sqlitePragmas}. ` +
+      `${r.settings.tenants} tenants × 6 connectors, pacing ${r.settings.pacing}; worker and API log level ${r.settings.logLevel}; worker node arguments \`${r.settings.workerNodeArgs || 'none'}\` and environment \`${r.settings.workerEnv || 'none'}\`, workflow cache ${r.settings.maxCachedWorkflows || 'default'}` +
+      `${r.settings.dynamicConfig?.length ? `; dev server dynamic config ${r.settings.dynamicConfig.join(', ')}` : ''}.`,
+    `Parts: ${(r.parts ?? ['core']).join(', ')}.`,
+    '',
+  ];
+  if (!r.parts || r.parts.includes('core')) lines.push(...coreLines(r));
+  lines.push(...peerLines(r));
+  if (r.problems?.length) lines.push('Problems during the run:', '', ...r.problems.slice(0, 10).map((p: string) => `- ${p.split('\n')[0]}`), '');
+  return lines.join('\n');
+}
+
+function coreLines(r: Any): string[] {
+  const R = r.results ?? {};
   const row = (name: string, s: Summary | null | undefined, raw: Summary | null | undefined, target: string, ok: boolean | undefined) =>
     `| ${name} | ${ms(s?.p50)} | ${ms(s?.p95)} | ${ms(s?.p99)} | ${ms(s?.max)} | ${s?.n ?? '–'} | ${raw ? `${raw.p50} / ${raw.p99}` : '–'} | ${raw ? `${ratio(s?.p50, raw.p50)} / ${ratio(s?.p99, raw.p99)}` : '–'} | ${target} | ${verdict(ok)} |`;
   const open = R.open ?? {};
@@ -27,14 +45,6 @@ export function renderMarkdown(r: Any): string {
   const atRateRow = (what: string, a: Any) =>
     `| inbound ${what} offered at ${a?.offeredPerSecond ?? '–'}/s (achieved ${a?.achievedPerSecond ?? '–'}/s), answer | ${a?.answer?.p50 ?? '–'} | ${a?.answer?.p95 ?? '–'} | ${a?.answer?.p99 ?? '–'} | ${a?.answer?.max ?? '–'} | ${a?.deliveries ?? '–'} | | | ≥ 500/s, p99 ≤ 25 | ${verdict(a?.answer ? a.achievedPerSecond >= 500 * 0.98 && a.skipped === 0 && a.answer.p99 <= 25 : undefined)} |`;
   const lines = [
-    `## Run of ${r.date} (${r.mode})`,
-    '',
-    `Machine: ${m.cpuModel}, ${m.cores} cores, ${m.ramGiB} GiB RAM, Node ${m.node}, Linux ${m.kernel}. ` +
-      `Load average (1/5/15 min) at start ${m.loadAvgAtStart.join(' / ')}, at end ${(m.loadAvgAtEnd ?? []).join(' / ')}.`,
-    `Command: \`${r.command}\`. Temporal dev server SQLite pragmas: ${r.settings.sqlitePragmas}. ` +
-      `${r.settings.tenants} tenants × 6 connectors, pacing ${r.settings.pacing}; worker and API log level ${r.settings.logLevel}; worker node arguments \`${r.settings.workerNodeArgs || 'none'}\` and environment \`${r.settings.workerEnv || 'none'}\`, workflow cache ${r.settings.maxCachedWorkflows || 'default'}` +
-      `${r.settings.dynamicConfig?.length ? `; dev server dynamic config ${r.settings.dynamicConfig.join(', ')}` : ''}.`,
-    '',
     'Latencies in ms (open is `POST /v1/incidents` sent → the request that creates the object reaches the double).',
     '',
     '| figure | p50 | p95 | p99 | max | n | raw baseline p50 / p99 | durable ÷ raw (p50 / p99) | target | |',
@@ -73,6 +83,68 @@ export function renderMarkdown(r: Any): string {
       Object.entries(open.perProvider).map(([p, s]) => `${p} ${(s as Summary | null)?.p50 ?? '–'} / ${(s as Summary | null)?.p99 ?? '–'}`).join(', ') + '.', '');
   }
   if (h?.byType) lines.push(`History events by type (inbound resolve): ${Object.entries(h.byType).map(([k, v]) => `${k} ${v}`).join(', ')}.`, '');
-  if (r.problems?.length) lines.push('Problems during the run:', '', ...r.problems.slice(0, 10).map((p: string) => `- ${p.split('\n')[0]}`), '');
-  return lines.join('\n');
+  return lines;
+}
+
+const pp = (s: Summary | null | undefined) => (s ? `${s.p50} / ${s.p99}` : '–');
+const rr = (x: { p50?: number; p99?: number } | undefined) => (x?.p50 === undefined && x?.p99 === undefined ? '–' : `${x?.p50 ?? '–'}× / ${x?.p99 ?? '–'}×`);
+const cpu = (c: Record<string, number> | undefined) => (c ? `${Object.entries(c).map(([k, v]) => `${k} ${v}`).join(' + ')} = ${Math.round(Object.values(c).reduce((a, b) => a + b, 0) * 10) / 10}` : '–');
+const ok = (v: boolean | undefined) => (v === undefined ? '–' : v ? 'yes' : 'no');
+
+/** The floor, Alertmanager and the per-phase breakdown (bench/parts/*). */
+function peerLines(r: Any): string[] {
+  const R = r.results ?? {};
+  const lines: string[] = [];
+  const F = R.floor;
+  if (F?.steps?.length) {
+    lines.push(
+      `### Ours and the Temporal floor (${F.stepSeconds} s per step, interleaved)`, '',
+      `Knee: the highest offered rate with ${F.knee?.rule ?? '–'}. Ours ${F.oursKnee}/s, floor ${F.floorKnee}/s${F.floorKneeIsLastStep ? ' (its last step: the floor\'s knee is at least that)' : ''}; ours ÷ floor ${F.kneeRatio ?? '–'}. Latencies in ms, p50 / p99.`, '',
+      '| offered /s | ours first page | floor first page | ours ÷ floor | ours all six | floor all six | ours ÷ floor | within the knee (ours / floor) | CPU ms per incident, ours / floor |',
+      '|---|---|---|---|---|---|---|---|---|',
+    );
+    for (const s of F.steps as Any[]) {
+      lines.push(`| ${s.rate} | ${pp(s.ours?.firstPage)} | ${pp(s.floor?.firstPage)} | ${rr(s.firstPageRatio)} | ${pp(s.ours?.all)} | ${pp(s.floor?.all)} | ${rr(s.allSixRatio)} | ${ok(s.ours?.withinKnee)} / ${ok(s.floor?.withinKnee)} | ${cpu(s.ours?.cpuMsPerIncident)} / ${cpu(s.floor?.cpuMsPerIncident)} |`);
+    }
+    lines.push('', 'CPU per incident: user + system time of the worker, the API (ours only) and the Temporal server from the step\'s start to 2 s after its last arrival, ÷ incidents started (Postgres, the doubles and the driver not counted).');
+    lines.push('', `Floor worker RSS at the end: ${mb(F.floorWorkerRssMB)}.`, '');
+  }
+  const P = R.phases;
+  if (P?.runs?.length) {
+    const runs = P.runs as Any[];
+    const names = Object.keys(runs[0].phases ?? {});
+    lines.push(
+      `### Where the milliseconds of an open go (${P.seconds} s per rate; p50 / p99 ms)`, '',
+      'Per incident: the first three rows; per open activity (six per incident): the next five; then the totals. ' +
+        '"request sent" is the first request of the open (Jira and ServiceNow look the ticket up before they create it); ' +
+        '"answer at worker → activity completed" holds any further request of the open and, for ours, the outcome record in Postgres.', '',
+      `| phase | ${runs.map((x) => `${x.system} ${x.rate}/s`).join(' | ')} |`,
+      `|---|${runs.map(() => '---').join('|')}|`,
+      ...names.map((n) => `| ${n} | ${runs.map((x) => pp(x.phases[n])).join(' | ')} |`),
+      `| PagerDuty only: activity started → request sent | ${runs.map((x) => pp(x.firstPage?.['activity started → request sent'])).join(' | ')} |`,
+      `| PagerDuty only: answer at worker → activity completed | ${runs.map((x) => pp(x.firstPage?.['answer at worker → activity completed'])).join(' | ')} |`,
+      `| incidents / activities / unplaced samples | ${runs.map((x) => `${x.incidents} / ${x.activities} / ${Object.values(x.missing ?? {}).reduce((a: number, b) => a + Number(b), 0)}`).join(' | ')} |`,
+      '',
+    );
+  }
+  const A = R.alertmanager;
+  if (A?.skipped) lines.push('### Alertmanager', '', `Skipped: ${A.skipped}.`, '');
+  else if (A?.steps?.length) {
+    lines.push(
+      `### Alertmanager ${A.version} beside us (same doubles, same rates; p50 / p99 ms)`, '',
+      `One alert per \`POST /api/v2/alerts\`, each its own group (group_by incident, group_wait 0s, group_interval ${A.settings?.groupInterval}, repeat_interval ${A.settings?.repeatInterval}), five receivers (no ServiceNow). ` +
+        `Knee as above: Alertmanager ${A.alertmanagerKnee}/s, ours ${A.oursKnee}/s. Alertmanager RSS ${mb(A.rssMB)} (peak ${mb(A.peakRssMB)}); failed notifications ${JSON.stringify(A.failedNotifications ?? {})}; ` +
+        `binary ${A.builtThisRun ? `built in this run in ${A.buildSeconds} s` : `from the cache${A.buildSeconds ? ` (its build took ${A.buildSeconds} s)` : ''}`}.`, '',
+      '| offered /s | Alertmanager first page | Alertmanager all five | Alertmanager API answer | ours first page | ours all five | ours all six | ours API answer | within the knee (Alertmanager / ours) | CPU ms per incident, Alertmanager / ours |',
+      '|---|---|---|---|---|---|---|---|---|---|',
+    );
+    for (const s of A.steps as Any[]) {
+      const a = s.alertmanager;
+      lines.push(`| ${s.rate} | ${pp(a?.firstPage)} | ${pp(a?.all)} | ${pp(a?.answer)} | ${pp(s.ours?.firstPage)} | ${pp(s.ours?.allFive)} | ${pp(s.ours?.allSix)} | ${pp(s.ours?.answer)} | ${ok(a?.withinKnee)} / ${ok(s.ours?.withinKnee)} | ${cpu(a?.cpuMsPerIncident)} / ${cpu(s.ours?.cpuMsPerIncident)} |`);
+    }
+    const per = (A.steps as Any[]).filter((s) => s.alertmanager).map((s) =>
+      `${s.rate}/s: ${Object.entries(s.alertmanager.perProvider ?? {}).map(([p, v]) => `${p} ${pp(v as Summary | null)}`).join(', ')}`);
+    lines.push('', `Alertmanager, per receiver (p50 / p99 ms): ${per.join('; ')}.`, '', 'Not comparable:', '', ...(A.notComparable ?? []).map((x: string) => `- ${x}`), '');
+  }
+  return lines;
 }

@@ -21,13 +21,15 @@ export interface Arrivals {
   resolve: Partial<Record<BenchProvider, number>>;
   /** Slack and Teams get posts only: the first is the open, the second the resolution. */
   posts: Partial<Record<BenchProvider, number>>;
+  /** The first request of any kind that names the incident (a lookup before a create counts), per provider. */
+  first: Partial<Record<BenchProvider, number>>;
 }
 
-const OG_KEY = 'b3nch000-0000-4ba2-a551-1afdf565c889';
+export const OG_KEY = 'b3nch000-0000-4ba2-a551-1afdf565c889';
 const SN = { user: 'probectl.bench', password: 'B3nch-S3cret' };
-const JIRA = { email: 'bench@acme.test', apiToken: 'ATATTbenchT0ken0000' };
-const SLACK_PATH = '/services/T0BENCH/B0BENCH/benchhook';
-const TEAMS_SIG = 'BenchSig';
+export const JIRA = { email: 'bench@acme.test', apiToken: 'ATATTbenchT0ken0000' };
+export const SLACK_PATH = '/services/T0BENCH/B0BENCH/benchhook';
+export const TEAMS_SIG = 'BenchSig';
 export const CALLBACK_SECRET = 'bench-callback-secret-0123456789';
 /** Keeps pacing out of the measurement: 6,000 calls/min per connector key (the maximum rate_per_min). */
 export const RATE_OPTION = 'rate_per_min=6000';
@@ -44,6 +46,9 @@ export class Fleet {
   /** Requests seen per provider (all kinds, polls and lookups included). */
   readonly requestCounts: Record<string, number> = {};
   readonly #idPattern: RegExp;
+  readonly #byPort = new Map<string, BenchProvider>();
+  /** Stamp `first` too (the per-phase breakdown turns it on: it maps every request, lookups included, to its incident). */
+  trackFirst = false;
 
   /** `idPrefix`: every incident id of this run starts with it (letters/digits), followed by `-<n>`. */
   constructor(readonly idPrefix: string) {
@@ -58,16 +63,25 @@ export class Fleet {
     this.sn = await new ServiceNowDouble(SN).start();
     this.jira = await new JiraDouble({ ...JIRA }).start();
     this.probectl = await new ProbectlDouble(CALLBACK_SECRET).start();
-    const observe = (provider: BenchProvider, d: DoubleServer, action: (r: RecordedRequest) => 'open' | 'resolve' | 'post' | undefined) => {
+    const observe = (
+      provider: BenchProvider,
+      d: DoubleServer,
+      action: (r: RecordedRequest) => 'open' | 'resolve' | 'post' | undefined,
+      adapt?: (r: RecordedRequest) => void,
+    ) => {
+      this.#byPort.set(new URL(d.url).port, provider);
       d.faults = {
         before: (r) => {
           this.requestCounts[provider] = (this.requestCounts[provider] ?? 0) + 1;
           if (d.requests.length > 2000) d.requests.length = 0; // the tracker keeps what the report needs
+          adapt?.(r);
           const a = action(r);
-          if (!a) return undefined;
+          if (!a && !this.trackFirst) return undefined;
           const id = this.#incidentOf(r);
           if (!id) return undefined;
           const rec = this.#rec(id);
+          if (this.trackFirst && rec.first[provider] === undefined) rec.first[provider] = r.at;
+          if (!a) return undefined;
           if (a === 'post') {
             if (rec.posts[provider] === undefined) {
               rec.posts[provider] = 1;
@@ -87,10 +101,26 @@ export class Fleet {
     observe('slack', this.slack, (r) => (r.method === 'POST' ? 'post' : undefined));
     observe('teams', this.teams, (r) => (r.method === 'POST' ? 'post' : undefined));
     observe('servicenow', this.sn, (r) => (r.method === 'POST' ? 'open' : r.method === 'PATCH' || r.method === 'PUT' ? 'resolve' : undefined));
-    observe('jira', this.jira, (r) =>
-      r.method !== 'POST' ? undefined : r.path === '/rest/api/2/issue' ? 'open' : r.path.endsWith('/transitions') ? 'resolve' : undefined,
+    observe(
+      'jira', this.jira,
+      (r) => (r.method !== 'POST' ? undefined : r.path === '/rest/api/2/issue' ? 'open' : r.path.endsWith('/transitions') ? 'resolve' : undefined),
+      jiraSearchByPost,
     );
     return this;
+  }
+
+  /** The provider whose double listens at `origin` (`http://127.0.0.1:<port>`). */
+  providerAt(origin: string): BenchProvider | undefined {
+    try {
+      return this.#byPort.get(new URL(origin).port);
+    } catch {
+      return undefined;
+    }
+  }
+
+  /** The incident id of this run named in `text`, if any. */
+  incidentIn(text: string): string | undefined {
+    return this.#idPattern.exec(text)?.[1];
   }
 
   #incidentOf(r: RecordedRequest): string | undefined {
@@ -108,7 +138,7 @@ export class Fleet {
   #rec(id: string): Arrivals {
     let rec = this.arrivals.get(id);
     if (!rec) {
-      rec = { open: {}, resolve: {}, posts: {} };
+      rec = { open: {}, resolve: {}, posts: {}, first: {} };
       this.arrivals.set(id, rec);
     }
     return rec;
@@ -152,6 +182,19 @@ export class Fleet {
   async stop(): Promise<void> {
     await Promise.all([this.pd, this.og, this.slack, this.teams, this.sn, this.jira, this.probectl].map((d) => d?.stop()));
   }
+}
+
+/**
+ * Alertmanager's Jira receiver searches with `POST …/search` and the JQL in a JSON body (Data Center's form);
+ * the Jira double, as Jira Cloud, searches with `GET …/search/jql?jql=…` (what the service's connector sends).
+ * The bench turns the one into the other before the double sees it; the double's search itself is unchanged.
+ */
+function jiraSearchByPost(r: RecordedRequest): void {
+  const body = r.json as { jql?: unknown; maxResults?: unknown } | undefined;
+  if (r.method !== 'POST' || r.path !== '/rest/api/2/search' || typeof body?.jql !== 'string') return;
+  r.path = '/rest/api/2/search/jql';
+  r.query.set('jql', body.jql);
+  if (typeof body.maxResults === 'number') r.query.set('maxResults', String(body.maxResults));
 }
 
 export function routingKey(i: number): string {

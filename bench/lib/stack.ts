@@ -81,8 +81,12 @@ export class BenchStack {
 
   /** `node <build>/src/main.js <role>` with `env` (and nothing else from this process but PATH and HOME). */
   spawn(role: 'worker' | 'api', env: Record<string, string>, nodeArgs: readonly string[] = []): Child {
-    const main = join(__dirname, '..', '..', 'src', 'main.js');
-    const child = spawn(process.execPath, [...nodeArgs, main, role], {
+    return this.spawnScript(role, join(__dirname, '..', '..', 'src', 'main.js'), [role], env, nodeArgs);
+  }
+
+  /** `node [nodeArgs] <script> [args]` of the build, the same way (the floor worker). */
+  spawnScript(name: string, script: string, args: readonly string[], env: Record<string, string>, nodeArgs: readonly string[] = []): Child {
+    const child = spawn(process.execPath, [...nodeArgs, script, ...args], {
       cwd: this.root,
       env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', ...env },
       stdio: ['ignore', 'pipe', 'pipe'],
@@ -94,7 +98,7 @@ export class BenchStack {
     child.stdout!.on('data', keep);
     child.stderr!.on('data', keep);
     const c: Child = {
-      name: role,
+      name,
       process: child,
       output: () => out,
       async stop() {

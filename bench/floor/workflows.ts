@@ -1,0 +1,25 @@
+/**
+ * The Temporal floor: start → six ordinary activities, one per provider, each making the same HTTP calls as
+ * the service's open (bench/floor/activities.ts) → done. No local activity, no mirror write, no search
+ * attribute, no marker, no timer, no signal handling: what any Temporal design with one activity per
+ * provider call cannot go below. Only types are imported from the activities.
+ */
+import type { Duration } from '@temporalio/common';
+import { proxyActivities, type ActivityOptions } from '@temporalio/workflow';
+import type { FloorActivities } from './activities';
+import { FLOOR_PROVIDERS, type FloorIncident } from './contract';
+
+/** The service's open options (src/workflows/activity-options.ts) less the heartbeat timeout and cancellation type. */
+const options = (scheduleToCloseTimeout: Duration, maximumInterval: Duration): ActivityOptions => ({
+  startToCloseTimeout: '2 minutes',
+  scheduleToCloseTimeout,
+  retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval, nonRetryableErrorTypes: ['ProviderRejected', 'AuthRejected', 'ConnectorRemoved', 'InvalidInput'] },
+});
+const page = proxyActivities<FloorActivities>(options('30 minutes', '1 minute'));
+const ticket = proxyActivities<FloorActivities>(options('12 hours', '5 minutes'));
+
+export async function benchFloorIncident(input: { incident: FloorIncident }): Promise<void> {
+  await Promise.all(
+    FLOOR_PROVIDERS.map((provider) => (provider === 'servicenow' || provider === 'jira' ? ticket : page).floorOpen({ incident: input.incident, provider })),
+  );
+}
