@@ -18,13 +18,13 @@ const CONNECTORS: ConnectorRef[] = [
 const CHAIN = 'c0ffee00-0000-4000-8000-000000000001';
 const settings = { pagerReResolveDelayMs: 60_000, reconcileIntervalMs: 0, reissueGuardMs: 25_000 };
 
-/** The largest incident the state-machine path accepts, every character escaped (as in workflow-machine.test.ts). */
+/** The largest incident the state-machine path accepts: every field at its limit, every character escaped (6 bytes). */
 function largestIncident(): Incident {
   const wide = '\u0001';
   return {
     id: 'i'.repeat(128), tenantId: 't'.repeat(64), title: wide.repeat(4096), severity: 'critical', openedAt: AT,
     summary: '\ud800'.repeat(65_536), source: wide.repeat(255), url: wide.repeat(2048),
-    labels: Object.fromEntries(Array.from({ length: 64 }, (_, i) => [`${'k'.repeat(125)}${i}`.slice(0, 128), '\u00e9'.repeat(1024)])),
+    labels: Object.fromEntries(Array.from({ length: 64 }, (_, i) => [`${String(i).padStart(2, '0')}${wide.repeat(126)}`, wide.repeat(1024)])),
   };
 }
 
@@ -41,9 +41,19 @@ describe('the continue-as-new input stays under the payload limit', () => {
     begin(s, { connectors: CONNECTORS, settings, mirror: { available: false } }, AT);
     for (let i = 0; i < 10_000; i++) correlate(s, { tenantId: s.incident.tenantId, signalId: `${'\u00e9'.repeat(200)}${i}`, summary: '\u20ac'.repeat(600), at: AT }, AT);
     const input = continueAsNewInput(s);
-    expect(input.carried.correlation.count).toBe(10_000);
-    expect(encodedSize(input)).toBeLessThanOrEqual(CARRY_BUDGET_BYTES);
     expect(encodedSize(input)).toBeLessThan(PAYLOAD_LIMIT);
+    // what a decision needs is intact; the count of correlated signals is exact
+    expect(input.carried.incident).toEqual(s.incident);
+    expect(input.carried.links).toEqual(s.links);
+    expect(input.carried.correlation.count).toBe(10_000);
+  });
+
+  // The budget is for the whole input whenever the incident leaves room for it (a large but ordinary incident).
+  test('a large incident with a pile of owed correlated entries: within the budget', () => {
+    const s = initialState({ id: 'inc-1', tenantId: 'acme', title: 'Packet loss', severity: 'error', openedAt: AT, summary: '\u20ac'.repeat(60_000) }, CHAIN);
+    begin(s, { connectors: CONNECTORS, settings, mirror: { available: false } }, AT);
+    for (let i = 0; i < 10_000; i++) correlate(s, { tenantId: 'acme', signalId: `${'\u00e9'.repeat(200)}${i}`, summary: '\u20ac'.repeat(600), at: AT }, AT);
+    expect(encodedSize(continueAsNewInput(s))).toBeLessThanOrEqual(CARRY_BUDGET_BYTES);
   });
 
   // Proves: refused signals (tenant mismatch, malformed) are stream entries like correlated ones — written in batches,
