@@ -17,7 +17,7 @@ import type {
 import { incidentKey } from '../../shared/ids';
 import { NOT_FOUND_YET, correlateKey, outcomeKey, type FollowUpRecord, type KeyedEntry } from '../../shared/records';
 import { truncate } from '../../shared/text';
-import { fitCarried } from './bounds';
+import { CARRY_BUDGET_BYTES, encodedSize, fitCarried } from './bounds';
 import { enqueue, type IncidentRowState, type Outbox } from './records';
 
 export const STATE_VERSION = 2;
@@ -528,7 +528,8 @@ export function handover(s: IncidentState): IncidentState {
   for (const o of next.ownFollowUps) o.running = false;
   for (const i of next.outbox) i.carriers = [];
   next.run = s.run + 1;
-  return fitCarried(next);
+  // The continue-as-new input is `{ incident, carried }`: the incident travels twice, and the budget is for both.
+  return fitCarried(next, CARRY_BUDGET_BYTES - encodedSize(next.incident));
 }
 
 // ---- views ----------------------------------------------------------------------------------------------
