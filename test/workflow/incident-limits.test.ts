@@ -57,6 +57,26 @@ describe('the state machine at the edges of its contract', () => {
     expect(timeline.filter((e) => e.kind === 'correlated').map((e) => e.detail)).toEqual([`${signalId}: flap`.slice(0, 500)]);
   });
 
+  // Proves: Postgres text cannot hold a NUL character, but nothing on the way stops one: the workflow and the /v1 API
+  // accept any string as a correlate summary (or a resolve reason, an actor). The API's own write of the entry fails
+  // and is taken for an outage (`recorded: false`); the workflow's write then fails on every try with it — and with
+  // everything batched beside it — so the run never completes.
+  test('a correlated signal whose summary holds a NUL character is recorded, and the workflow completes', async () => {
+    const failures: string[] = [];
+    h.script.recordIncident = (c) => db.recordIncident(c.input as Parameters<RealMirror['recordIncident']>[0]).catch((err: Error) => {
+      failures.push(err.message);
+      throw err;
+    });
+    const inc = incidentOf();
+    await h.start(inc);
+    await openLinks(h, inc.id, 1);
+    await h.signal(inc.id, 'correlate', { tenantId: inc.tenantId, signalId: 'nul-1', summary: 'ping\u0000pong', at: at() });
+    await h.signal(inc.id, 'resolve', { tenantId: inc.tenantId, source: 'probectl', at: at() });
+    await resultWithin(h.result(inc.id), 30_000, () => `a resolved incident with a NUL in a summary (${failures.length} record writes failed: ${failures[0] ?? 'none'})`);
+    const timeline = await db.mirror.timeline(inc.tenantId, inc.id);
+    expect(timeline.filter((e) => e.kind === 'correlated').map((e) => e.detail)).toEqual([expect.stringMatching(/^nul-1: ping.pong$/)]);
+  });
+
   // Proves: labels are checked (keys ≤ 128, values ≤ 1024) by the state-machine path only; a run of the legacy path
   // accepted any label. When such a run continues-as-new after the deploy, its next run takes the state-machine path
   // (patched) and the label check fails it as InvalidInput: the incident's workflow is failed mid-life, its pages

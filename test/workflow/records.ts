@@ -20,7 +20,7 @@ export interface RealMirror {
   mirror: MirrorStore;
   /** The record activity itself (what the workflow's own writes run). */
   recordIncident: ReturnType<typeof createMirrorActivities>['recordIncident'];
-  /** Record a provider call's outcome as the activity does; returns what the activity answers. */
+  /** Record a provider call's outcome as the activity does (a failed write answers `recorded: false`). */
   recordCall(input: { incident: Incident; connectorId: string; record?: RecordSpec }, provider: Link['provider'], status: 'open' | 'acknowledged' | 'resolved', kind: TimelineKind, patch?: Partial<Link>): Promise<{ recorded: boolean; followUpsRecorded: boolean }>;
   close(): Promise<void>;
 }
@@ -36,14 +36,15 @@ export function realMirror(): RealMirror {
       if (!spec) return { recorded: false, followUpsRecorded: false };
       const owed = spec.owed;
       const link: Link = { connectorId: input.connectorId, provider, status, ...patch, updatedAt: new Date().toISOString() };
-      const { followUpsRecorded } = await mirror.record({
+      // As the OutcomeRecorder: a failed write is reported (`recorded: false`), never thrown.
+      const written = await mirror.record({
         incident: input.incident,
         ...(owed?.incident ? { ...owed.incident } : { status: status === 'acknowledged' ? 'acknowledged' : status === 'resolved' ? 'resolved' : 'open' }),
         links: [...(owed?.links ?? []).filter((l) => l.connectorId !== input.connectorId), link],
         entries: [...(owed?.entries ?? []), { key: outcomeKey(spec.chain, spec.actionId), at: new Date().toISOString(), kind, connectorId: input.connectorId }],
         followUps: [...(owed?.followUps ?? [])],
-      });
-      return { recorded: true, followUpsRecorded };
+      }).catch(() => undefined);
+      return written ? { recorded: true, followUpsRecorded: written.followUpsRecorded } : { recorded: false, followUpsRecorded: false };
     },
     close: () => pool.end(),
   };
