@@ -2,6 +2,7 @@ import type { Pool, PoolClient } from 'pg';
 import type { Incident, IncidentStatus, Link, LinkStatus, Provider, TimelineEntry } from '../shared/contract';
 import type { FollowUpRecord, KeyedEntry } from '../shared/records';
 import { InboundOutbox, insertOutboxRow, pruneDoneOutbox, type LeasedRow, type OutboxSignal } from './inbound-outbox';
+import { storable } from './storable';
 import { withTenant } from './tenant-tx';
 
 /** What the workflow writes in one batch. Idempotent: a retried batch changes nothing twice. */
@@ -19,7 +20,8 @@ export type { KeyedEntry };
 /**
  * What one writer records at once (a provider-call activity its outcome, the workflow its decisions, the API
  * what it received). Idempotent: the incident row only ever moves forward (open → acknowledged → resolved), a
- * terminal link is never moved back, and an entry whose key exists is skipped.
+ * terminal link is never moved back, and an entry whose key exists is skipped. Strings are stored as storable()
+ * makes them (a NUL character becomes U+FFFD).
  */
 export interface RecordBatch {
   incident: Incident;
@@ -127,7 +129,8 @@ export class MirrorStore {
     });
   }
 
-  async write(batch: MirrorBatch): Promise<void> {
+  async write(written: MirrorBatch): Promise<void> {
+    const batch = storable(written);
     const { incident } = batch;
     await withTenant(this.pool, incident.tenantId, async (c) => {
       await c.query(
@@ -160,7 +163,8 @@ export class MirrorStore {
    * Record one writer's batch (see RecordBatch): the incident row (created if missing, its status only raised),
    * the links (a terminal one never moved back) and keyed timeline entries, in one tenant transaction.
    */
-  async record(batch: RecordBatch): Promise<{ followUpsRecorded: boolean }> {
+  async record(recorded: RecordBatch): Promise<{ followUpsRecorded: boolean }> {
+    const batch = storable(recorded);
     const { incident } = batch;
     const followUps = batch.followUps ?? [];
     const writer = followUps.length > 0 ? this.followUps : undefined;
@@ -197,7 +201,8 @@ export class MirrorStore {
   }
 
   /** Keyed timeline entries alone (what the API records as it receives it); a repeated key is a no-op. */
-  async recordEntries(tenantId: string, incidentId: string, entries: readonly KeyedEntry[]): Promise<void> {
+  async recordEntries(tenantId: string, incidentId: string, recorded: readonly KeyedEntry[]): Promise<void> {
+    const entries = storable(recorded);
     await withTenant(this.pool, tenantId, async (c) => {
       for (const t of entries) {
         await c.query(
@@ -324,7 +329,7 @@ function reverseLookup(c: PoolClient, tenantId: string): InboundLookup {
       return r.rows[0]?.status as IncidentStatus | undefined;
     },
     enqueue(signal, leaseMs) {
-      return insertOutboxRow(c, tenantId, signal, leaseMs);
+      return insertOutboxRow(c, tenantId, storable(signal), leaseMs);
     },
   };
 }

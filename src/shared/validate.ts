@@ -34,8 +34,9 @@ export function incidentProblems(i: unknown): string[] {
 
 /**
  * The label sizes the HTTP API enforces (key ≤ 128, value ≤ 1024 characters), for clients that start the
- * workflow directly. Checked by the state-machine path only (runs of the legacy path passed without it), so the
- * carried state stays bounded (src/workflows/v2/bounds.ts).
+ * workflow directly. Checked when an incident starts on the state-machine path, so the carried state stays bounded
+ * (src/workflows/v2/bounds.ts); not when a run of the legacy path (which passed without it) hands over to it — that
+ * incident has already travelled twice in a continue-as-new input under the payload limit.
  */
 export function labelProblems(i: Incident): string[] {
   const labels = i.labels ?? {};

@@ -19,10 +19,13 @@ export async function incidentWorkflow(input: IncidentWorkflowInput): Promise<In
   // A run continued from the state machine knows its path from its state: no patch asked (two events saved).
   if (carried?.v === STATE_VERSION) return incidentWorkflowV2(input, carried as IncidentState);
   if (patched(STATE_MACHINE_V1)) {
-    const labels = labelProblems(input.incident);
+    const legacy = isLegacyState(carried) ? carried : undefined;
+    // Label sizes are a condition of starting on this path. A legacy run handing over accepted any label; its
+    // incident carries on as it is (failing it here would leave its pages open for good).
+    const labels = legacy ? [] : labelProblems(input.incident);
     if (labels.length > 0) throw ApplicationFailure.nonRetryable(`invalid incident: ${labels.join('; ')}`, 'InvalidInput');
     const chain = workflowInfo().firstExecutionRunId;
-    return incidentWorkflowV2(input, isLegacyState(carried) ? fromLegacy(carried, chain) : undefined);
+    return incidentWorkflowV2(input, legacy ? fromLegacy(legacy, chain) : undefined);
   }
   return incidentWorkflowV1(input);
 }

@@ -15,7 +15,8 @@ import { SEVERITY, STATUS, TENANT } from '../../src/workflows/search-attributes'
 import { sharedStack, uniqueId } from '../helpers/shared';
 
 let bundle: Promise<WorkflowBundleWithSourceMap> | undefined;
-const workflowBundle = () => (bundle ??= bundleWorkflowCode({ workflowsPath: require.resolve('../../src/workflows'), logger: new DefaultLogger('WARN') }));
+/** The workflow code under test, bundled once per test file. */
+export const workflowBundle = () => (bundle ??= bundleWorkflowCode({ workflowsPath: require.resolve('../../src/workflows'), logger: new DefaultLogger('WARN') }));
 
 let runtime = false;
 function installRuntime(): void {
@@ -73,10 +74,13 @@ export async function startHarness(opts: {
   settings?: { pagerReResolveDelayMs?: number; reconcileIntervalMs?: number; reissueGuardMs?: number };
   mirror?: { available: boolean; record?: unknown };
   temporalAddress?: string;
+  /** Another build of the workflow code (e.g. one that takes an older path), on a task queue of the caller's choice. */
+  workflowBundle?: WorkflowBundleWithSourceMap;
+  taskQueue?: string;
 }): Promise<Harness> {
   installRuntime();
   const address = opts.temporalAddress ?? sharedStack().temporalAddress;
-  const taskQueue = uniqueId('wf-tq');
+  const taskQueue = opts.taskQueue ?? uniqueId('wf-tq');
   const calls: Call[] = [];
   const script: Record<string, Script> = {};
   const holds = new Map<string, { waiters: Array<(a: unknown) => void> }>();
@@ -117,7 +121,7 @@ export async function startHarness(opts: {
 
   const nativeConnection = await NativeConnection.connect({ address });
   const worker = await Worker.create({
-    connection: nativeConnection, taskQueue, workflowBundle: await workflowBundle(), activities,
+    connection: nativeConnection, taskQueue, workflowBundle: opts.workflowBundle ?? (await workflowBundle()), activities,
     shutdownGraceTime: '1 second',
   });
   const running = worker.run();

@@ -7,11 +7,13 @@
  * the provider calls it schedules), and a local activity's result is tied to the workflow task it ran in: one
  * slow enough to outlive the task (a Postgres that hangs) moves activation boundaries on replay, and a run of the
  * legacy path was seen failing replay exactly there after a worker restart. Entries a stream of signals feeds
- * (correlated, refused) are batched: written once STREAM_BATCH are owed or STREAM_DELAY_MS after the first one.
+ * (correlated, refused) are batched: written once STREAM_BATCH are owed or STREAM_DELAY_MS after the first one. One
+ * write carries at most WRITE_BUDGET_BYTES (a pile owed after an outage goes in several writes, one after another).
  */
 import { sleep } from '@temporalio/workflow';
 import { recording } from '../activity-options';
-import { confirm, isStreamItem, payloadOf, release, takeFollowUps, unattached } from './records';
+import { encodedSize } from './bounds';
+import { confirm, isStreamItem, payloadOf, release, takeFollowUps, unattached, type RecordItem } from './records';
 import { ownFollowUps, type IncidentState } from './state';
 import type { Wake } from './wake';
 
@@ -20,6 +22,13 @@ const MAX_BACKOFF_MS = 60_000;
 export const STREAM_BATCH = 100;
 /** A lone stream entry waits at most this long for company. */
 export const STREAM_DELAY_MS = 2_000;
+/**
+ * What one write may carry, the incident beside it included: the write's input is one payload, and the server fails
+ * the workflow when a command's payload is over its limit (2 MiB). What is owed beyond it goes in the next write.
+ */
+export const WRITE_BUDGET_BYTES = 1_024 * 1024;
+/** A write carries at least this much besides the incident, however large the incident (at most ~0.85 MiB). */
+const MIN_WRITE_BYTES = 256 * 1024;
 
 export class Flusher {
   #busy = false;
@@ -27,11 +36,14 @@ export class Flusher {
   #ended = false;
   #delayRunning = false;
   #delayDone = false;
+  readonly #budget: number;
 
   constructor(
     private readonly s: IncidentState,
     private readonly wake: Wake,
-  ) {}
+  ) {
+    this.#budget = Math.max(WRITE_BUDGET_BYTES - encodedSize(s.incident), MIN_WRITE_BYTES);
+  }
 
   get busy(): boolean {
     return this.#busy;
@@ -58,9 +70,10 @@ export class Flusher {
     }
     this.#delayDone = false;
     const carrier = `record:${s.nextId++}`;
-    for (const i of items) i.carriers.push(carrier);
+    const batch = upTo(items, this.#budget);
+    for (const i of batch) i.carriers.push(carrier);
     this.#busy = true;
-    void recording.recordIncident.executeWithOptions({ summary: summary(items.length) }, [{ incident: s.incident, payload: payloadOf(items) }])
+    void recording.recordIncident.executeWithOptions({ summary: summary(batch.length) }, [{ incident: s.incident, payload: payloadOf(batch) }])
       .then(
         async (r) => {
           if (this.#ended) return;
@@ -93,6 +106,18 @@ export class Flusher {
       this.wake.bump();
     });
   }
+}
+
+/** The oldest items whose encoded size fits `budget` (at least one, so a write always makes progress). */
+function upTo(items: readonly RecordItem[], budget: number): RecordItem[] {
+  let used = 0;
+  let n = 0;
+  while (n < items.length) {
+    used += encodedSize(items[n]) + 1;
+    if (n > 0 && used > budget) break;
+    n += 1;
+  }
+  return items.slice(0, n);
 }
 
 function summary(n: number): string {

@@ -17,7 +17,7 @@ import type {
 import { incidentKey } from '../../shared/ids';
 import { NOT_FOUND_YET, correlateKey, outcomeKey, type FollowUpRecord, type KeyedEntry } from '../../shared/records';
 import { truncate } from '../../shared/text';
-import { fitCarried } from './bounds';
+import { CARRY_BUDGET_BYTES, encodedSize, fitCarried } from './bounds';
 import { enqueue, type IncidentRowState, type Outbox } from './records';
 
 export const STATE_VERSION = 2;
@@ -134,7 +134,15 @@ function show(s: IncidentState, e: KeyedEntry): void {
 
 /** A decision's entry: shown, and owed to Postgres under a key of this chain. */
 export function note(s: IncidentState, at: string, kind: TimelineKind, fields: Omit<KeyedEntry, 'key' | 'at' | 'kind'> = {}, key?: string): KeyedEntry {
-  const entry: KeyedEntry = { key: `${s.chain}:${key ?? `d${s.nextId++}`}`, at, kind, ...fields };
+  return noteKeyed(s, `${s.chain}:${key ?? `d${s.nextId++}`}`, at, kind, fields);
+}
+
+/**
+ * An entry under a complete key: a follow-up's outcome, keyed `<follow-up key>:<outcome>` exactly as the follow-up
+ * runner keys it (the follow-up key already starts with the chain), so the two writers never record it twice.
+ */
+function noteKeyed(s: IncidentState, key: string, at: string, kind: TimelineKind, fields: Omit<KeyedEntry, 'key' | 'at' | 'kind'>): KeyedEntry {
+  const entry: KeyedEntry = { key, at, kind, ...fields };
   show(s, entry);
   enqueue(s.outbox, `entry:${entry.key}`, { entry });
   return entry;
@@ -417,7 +425,7 @@ export function ownFollowUpDone(s: IncidentState, key: string, out: { ok: boolea
   const ref = connectorOf(s, f.connectorId);
   if (!ref) return;
   if (!out.ok) {
-    note(s, at, 'connector.failed', { connectorId: ref.id, detail: `${f.kind === 're-resolve' ? 'second resolve' : `lookup-and-close pass ${f.pass}`}: ${out.reason ?? 'failed'}` }, `${f.key}:failed`);
+    noteKeyed(s, `${f.key}:failed`, at, 'connector.failed', { connectorId: ref.id, detail: `${f.kind === 're-resolve' ? 'second resolve' : `lookup-and-close pass ${f.pass}`}: ${out.reason ?? 'failed'}` });
     return;
   }
   if (f.kind === 'ticket-close') {
@@ -425,13 +433,13 @@ export function ownFollowUpDone(s: IncidentState, key: string, out: { ok: boolea
       if (f.pass < MAX_TICKET_PASSES) {
         s.ownFollowUps.push({ followUp: { ...f, key: ticketCloseKey(s, ref.id, f.pass + 1), pass: f.pass + 1, dueAt: addMs(at, Math.max(s.settings.pagerReResolveDelayMs, 1_000)) }, running: false });
       } else {
-        note(s, at, 'connector.resolved', { connectorId: ref.id, detail: `no ticket found after ${f.pass} lookups: the cancelled create did not land` }, `${f.key}:none`);
+        noteKeyed(s, `${f.key}:none`, at, 'connector.resolved', { connectorId: ref.id, detail: `no ticket found after ${f.pass} lookups: the cancelled create did not land` });
         setLink(s, ref, at, 'resolved');
       }
       return;
     }
     setLink(s, ref, at, 'resolved');
-    note(s, at, 'connector.resolved', { connectorId: ref.id, detail: `closed by lookup-and-close pass ${f.pass}` }, `${f.key}:closed`);
+    noteKeyed(s, `${f.key}:closed`, at, 'connector.resolved', { connectorId: ref.id, detail: `closed by lookup-and-close pass ${f.pass}` });
   }
 }
 
@@ -520,7 +528,8 @@ export function handover(s: IncidentState): IncidentState {
   for (const o of next.ownFollowUps) o.running = false;
   for (const i of next.outbox) i.carriers = [];
   next.run = s.run + 1;
-  return fitCarried(next);
+  // The continue-as-new input is `{ incident, carried }`: the incident travels twice, and the budget is for both.
+  return fitCarried(next, CARRY_BUDGET_BYTES - encodedSize(next.incident));
 }
 
 // ---- views ----------------------------------------------------------------------------------------------
