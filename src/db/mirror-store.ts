@@ -287,7 +287,11 @@ export class MirrorStore {
   }
 }
 
-/** A terminal link (resolved, orphaned) is never moved back by a late or repeated write. */
+/**
+ * A terminal link (resolved, orphaned) is never moved back by a late or repeated write, and an older state never
+ * overwrites a newer one (by `updated_at`: a slow call that carried a link snapshot the workflow owed must not
+ * undo what the link's own, later call recorded). Clocks of workers and the server are assumed NTP-close.
+ */
 async function upsertLink(c: PoolClient, incident: Incident, l: Link): Promise<void> {
   await c.query(
     `INSERT INTO incident_integrations (tenant_id, incident_id, connector_id, provider, status, external_ref, external_url, last_error, updated_at)
@@ -298,7 +302,8 @@ async function upsertLink(c: PoolClient, incident: Incident, l: Link): Promise<v
        external_url = COALESCE(EXCLUDED.external_url, incident_integrations.external_url),
        last_error = EXCLUDED.last_error,
        updated_at = EXCLUDED.updated_at
-     WHERE incident_integrations.status NOT IN ('resolved', 'orphaned') OR EXCLUDED.status IN ('resolved', 'orphaned')`,
+     WHERE (incident_integrations.status NOT IN ('resolved', 'orphaned') OR EXCLUDED.status IN ('resolved', 'orphaned'))
+       AND (EXCLUDED.updated_at >= incident_integrations.updated_at OR EXCLUDED.status IN ('resolved', 'orphaned'))`,
     [incident.tenantId, incident.id, l.connectorId, l.provider, l.status, l.externalRef ?? null, l.externalUrl ?? null, l.error ?? null, l.updatedAt],
   );
 }

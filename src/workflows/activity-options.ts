@@ -91,3 +91,13 @@ export const recording = proxyActivities<Activities>({
 
 /** Follow-ups the workflow carries out itself (Postgres could not take them): as the calls they stand for. */
 export const followingUp = resolving;
+
+/**
+ * A callback the workflow sends itself (Postgres could not take it as a follow-up): a few tries only. When they
+ * fail it goes back to what the workflow owes Postgres, so the runner takes it (and its 7-day window) as soon as
+ * Postgres does; the run is never held open by a probectl that refuses it.
+ */
+export const reportingOnce = proxyActivities<Activities>({
+  startToCloseTimeout: '30 seconds',
+  retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '10 seconds', maximumAttempts: 3 },
+});

@@ -6,6 +6,7 @@
  */
 import type { IncidentState as LegacyState } from '../legacy/state-v1';
 import { DEFAULT_REISSUE_GUARD_MS, initialState, type IncidentState } from './state';
+// initialState keeps the incident with its openedAt normalized (see normalizedIncident).
 import { enqueue } from './records';
 
 export function isLegacyState(v: unknown): v is LegacyState {

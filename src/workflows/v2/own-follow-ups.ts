@@ -5,7 +5,7 @@
  * stands for. A hand-over carries them to the next run, which starts them again (each is idempotent).
  */
 import { condition, sleep } from '@temporalio/workflow';
-import { followingUp, reporting } from '../activity-options';
+import { followingUp, reportingOnce } from '../activity-options';
 import { reportSummary, resolveSummary } from '../ui';
 import { failureOutcome } from './failures';
 import { callbackEvent, ownFollowUpDone, type IncidentState, type OwnFollowUp } from './state';
@@ -45,7 +45,7 @@ export class OwnFollowUps {
         if (f.event.type === 'incident.resolved') await condition(() => s.actions.length === 0 || this.#ended);
         if (this.#ended) return;
         const event = f.event.type === 'incident.resolved' ? callbackEvent(s, 'incident.resolved') : f.event;
-        await reporting.reportToProbectl.executeWithOptions({ summary: reportSummary(f.event.type) }, [event]);
+        await reportingOnce.reportToProbectl.executeWithOptions({ summary: reportSummary(f.event.type) }, [event]);
         out = { ok: true };
       } else {
         const ref = s.connectors.find((c) => c.id === f.connectorId)!;

@@ -96,10 +96,22 @@ export interface IncidentState {
 const SEVERITY = SEVERITY_RANK;
 const opt = <K extends string, V>(k: K, v: V | undefined): Partial<Record<K, V>> => (v === undefined || v === '' ? {} : ({ [k]: v } as Record<K, V>));
 
+/**
+ * The incident as the state machine keeps and records it: `openedAt` in the one form every store reads (the
+ * contract accepts anything Date.parse understands — "2026" — which Postgres refuses as a timestamp, and a write
+ * refused for good would keep the run from ever completing). The input's own value stays in history.
+ */
+export function normalizedIncident(incident: Incident): Incident {
+  const t = Date.parse(incident.openedAt);
+  const year = new Date(t).getUTCFullYear();
+  const iso = Number.isNaN(t) || year < 1 || year > 9999 ? new Date(0).toISOString() : new Date(t).toISOString();
+  return iso === incident.openedAt ? incident : { ...incident, openedAt: iso };
+}
+
 export function initialState(incident: Incident, chain: string): IncidentState {
   return {
     v: STATE_VERSION,
-    incident,
+    incident: normalizedIncident(incident),
     chain,
     run: 1,
     status: 'open',
@@ -421,7 +433,12 @@ export function ownFollowUpDone(s: IncidentState, key: string, out: { ok: boolea
   if (at_ < 0) return;
   const f = s.ownFollowUps[at_]!.followUp;
   s.ownFollowUps.splice(at_, 1);
-  if (f.kind === 'callback') return;
+  if (f.kind === 'callback') {
+    // Not delivered: owed to Postgres again, where the runner takes it (or, Postgres still down, the workflow
+    // tries again after its write's back-off). The run is never held open by probectl.
+    if (!out.ok) followUp(s, { ...f, dueAt: at });
+    return;
+  }
   const ref = connectorOf(s, f.connectorId);
   if (!ref) return;
   if (!out.ok) {

@@ -1,5 +1,5 @@
 /**
- * Known failing (not fixed): a callback the workflow carries out itself keeps the run open for as long as probectl
+ * Found by review, fixed: a callback the workflow carries out itself keeps the run open for as long as probectl
  * refuses it — forever if it always does (e.g. a rotated callback secret) — even after Postgres takes writes again.
  *
  * The contract says the workflow never waits for probectl (docs/workflow-contract.md, "Completion"): the callback is
@@ -8,13 +8,14 @@
  * no schedule-to-close timeout and no attempt limit (activity-options.ts `reporting`) — and `finished()` waits for
  * it. Postgres coming back changes nothing: the follow-up is never handed back to the runner.
  *
- * Fix direction: hand an own follow-up that has not succeeded back to Postgres once a write succeeds (the runner
- * then applies its retry window), or at least give the fallback the runner's window.
+ * The fix: the workflow's own callback has a few tries only (activity-options.ts reportingOnce); undelivered, it is
+ * owed to Postgres again, where the runner takes it (with its 7-day window) as soon as a write succeeds
+ * (v2/state.ts ownFollowUpDone).
  */
 import type { ConnectorRef } from '../../src/config/connectors';
 import { eventually } from '../helpers/shared';
-import { incidentOf, startHarness, type Harness } from '../workflow/harness';
-import { resultWithin } from '../workflow/records';
+import { incidentOf, startHarness, type Harness } from './harness';
+import { resultWithin } from './records';
 
 jest.setTimeout(120_000);
 

@@ -1,5 +1,5 @@
 /**
- * Known failing (not fixed): one record Postgres refuses for good keeps the workflow from ever completing.
+ * Found by review, fixed: one record Postgres refuses for good keeps the workflow from ever completing.
  *
  * The workflow completes only once Postgres holds everything it owed, and its own write takes every owed item no
  * call carries in one transaction. When Postgres refuses an item — not an outage, a value it cannot store — the
@@ -11,14 +11,16 @@
  * first, so only a client that starts the workflow directly (the contract's Go client) can send it. Every write of
  * the incident row fails, so nothing of this incident ever reaches the mirror and the run never completes.
  *
- * Fix direction: the record activity should tell a refused value (SQLSTATE classes 22/23) from an outage and the
+ * The fix: the state machine keeps and records openedAt in the one ISO form every store reads
+ * (v2/state.ts normalizedIncident); text Postgres cannot hold is made storable for every writer (src/db/storable.ts).
+ * (Was, as a direction: the record activity should tell a refused value (SQLSTATE classes 22/23) from an outage and the
  * flusher should then write the rest without it (and say so on the timeline) instead of retrying forever; and new
  * starts should validate timestamps as Postgres reads them (under the patch, so existing runs replay).
  */
 import type { ConnectorRef } from '../../src/config/connectors';
 import { eventually } from '../helpers/shared';
-import { incidentOf, startHarness, type Harness } from '../workflow/harness';
-import { realMirror, resultWithin, type RealMirror } from '../workflow/records';
+import { incidentOf, startHarness, type Harness } from './harness';
+import { realMirror, resultWithin, type RealMirror } from './records';
 
 jest.setTimeout(120_000);
 

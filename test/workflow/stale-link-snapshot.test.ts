@@ -1,5 +1,5 @@
 /**
- * Known failing (not fixed): a link snapshot the workflow owed Postgres rides with every provider call scheduled
+ * Found by review, fixed: a link snapshot the workflow owed Postgres rides with every provider call scheduled
  * while it is owed (records.ts attach takes every owed non-stream item, whoever else carries it). A slow call
  * therefore writes, when it finally answers, a link state that a later call of that link's own connector has
  * already replaced — and MirrorStore.record lets any non-terminal link state overwrite another (upsertLink), so the
@@ -11,13 +11,15 @@
  * The workflow says `open`; the mirror (what the inbound reverse lookup, the runner's callback and the timeline API
  * read) says `failed`, until the resolve.
  *
+ * The fix: a link write never replaces a newer state with an older one (MirrorStore upsertLink compares updated_at).
+ *
  * Stubbed provider calls on the dev server that record into the run's real Postgres as the activities do
  * (test/workflow/records.ts).
  */
 import type { ConnectorRef } from '../../src/config/connectors';
 import { eventually } from '../helpers/shared';
-import { incidentOf, refused, startHarness, type Harness } from '../workflow/harness';
-import { realMirror, resultWithin, type RealMirror } from '../workflow/records';
+import { incidentOf, refused, startHarness, type Harness } from './harness';
+import { realMirror, resultWithin, type RealMirror } from './records';
 
 jest.setTimeout(180_000);
 
