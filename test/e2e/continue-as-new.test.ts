@@ -1,6 +1,6 @@
 /**
  * A long-lived incident: 10,000 correlated signals to one incident on a dev server whose limits are lowered —
- * continue-as-new suggested after 400 events, and at most 2,000 signals per run (the server refuses more,
+ * continue-as-new suggested after 400 events, and at most 4,000 signals per run (the server refuses more,
  * the resolve included) — while outside systems keep work in flight: a ServiceNow ticket create failing with
  * 503 (retried for hours), a Jira create refused and then re-driven into the same 503s, and probectl's
  * callback answering 401. The workflow must keep switching runs regardless (on 528100c it waited for the
@@ -26,7 +26,7 @@ const CONCURRENCY = 8;
 /** Server suggests continue-as-new after this many history events (default 4,096). */
 const SUGGEST_AT = 400;
 /** The server refuses signals past this many per run (default 10,000). */
-const MAX_SIGNALS_PER_RUN = 2_000;
+const MAX_SIGNALS_PER_RUN = 4_000;
 const SN = { user: 'svc', password: 'sn-pass-continueAsNew-0001' };
 const JIRA = { email: 'bot@example.com', token: 'jira-token-continueAsNew-0001' };
 const CALLBACK_SECRET = 'callback-secret-continueAsNew-01';

@@ -29,7 +29,7 @@ function largestIncident(): Incident {
 }
 
 /** What incident-v2.ts passes to continueAsNew. */
-const continueAsNewInput = (s: IncidentState) => ({ incident: s.incident, carried: handover(s) });
+const continueAsNewInput = (s: IncidentState) => ({ incident: s.incident, carried: handover(s, '2026-11-30T12:00:00.000Z') });
 
 describe('the continue-as-new input stays under the payload limit', () => {
   // Proves: the byte bound is applied to the carried state alone, but the input also carries the incident a second

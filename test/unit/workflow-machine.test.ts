@@ -326,7 +326,7 @@ describe('hand-over (continue-as-new)', () => {
     run(s);
     correlate(s, { tenantId: 'acme', signalId: 'x', at: AT }, AT);
     attach(s.outbox, s.actions[0]!.id);
-    const next = handover(s);
+    const next = handover(s, AT);
     expect(next.run).toBe(2);
     expect(next.actions.every((a) => !a.running && a.reissue)).toBe(true);
     expect(next.outbox.every((i) => i.carriers.length === 0)).toBe(true);
@@ -345,7 +345,7 @@ describe('hand-over (continue-as-new)', () => {
     begin(s, { connectors: CONNECTORS, settings, mirror: { available: false } }, AT);
     for (let i = 0; i < 10_000; i++) correlate(s, { tenantId: big.tenantId, signalId: `${'\u00e9'.repeat(200)}${i}`, summary: '\u20ac'.repeat(600), at: AT }, AT);
     expect(encodedSize(s)).toBeGreaterThan(2 * 1024 * 1024); // over the limit before the bound
-    const next = handover(s);
+    const next = handover(s, AT);
     const size = encodedSize(next);
     expect(size).toBeLessThanOrEqual(CARRY_BUDGET_BYTES);
     expect(size).toBeLessThan(2 * 1024 * 1024);
@@ -355,6 +355,33 @@ describe('hand-over (continue-as-new)', () => {
     expect(next.correlation.count).toBe(10_000);
     const folded = next.outbox.filter((i) => 'entry' in i && /not recorded one by one/.test(i.entry.detail ?? ''));
     expect(folded).toHaveLength(1);
+  });
+
+  test('an interrupted ticket create waits for its guard once; further hand-overs before it do not push it back', () => {
+    const s = begun();
+    run(s);
+    const first = handover(s, AT);
+    const sn = first.actions.find((a) => a.connectorId === 'servicenow')!;
+    const pd = first.actions.find((a) => a.connectorId === 'pagerduty')!;
+    expect(sn.notBefore).toBe('2026-11-30T12:00:25.000Z');
+    expect(pd.notBefore).toBeUndefined(); // PagerDuty's dedup key: re-issued at once
+    run(first);
+    const second = handover(first, '2026-11-30T12:00:10.000Z'); // before the guard: the create has not started
+    expect(second.actions.find((a) => a.connectorId === 'servicenow')!.notBefore).toBe('2026-11-30T12:00:25.000Z');
+    run(second);
+    const third = handover(second, '2026-11-30T12:00:40.000Z'); // after it: a new attempt may have been under way
+    expect(third.actions.find((a) => a.connectorId === 'servicenow')!.notBefore).toBe('2026-11-30T12:01:05.000Z');
+  });
+
+  test('an open cancelled by the resolve and handed over while running: the next run resolves after its guard', () => {
+    const s = begun();
+    run(s);
+    resolve(s, { tenantId: 'acme', source: 'api', at: AT }, AT);
+    const next = handover(s, AT);
+    expect(next.resolveNotBefore).toBe('2026-11-30T12:00:25.000Z');
+    expect(planResolve(next, '2026-11-30T12:00:20.000Z')).toBe(false);
+    expect(planResolve(next, '2026-11-30T12:00:25.000Z')).toBe(true);
+    expect(actionsOf(next, 'resolve')).toEqual(['opsgenie', 'pagerduty', 'servicenow']);
   });
 
   test('utf8Length agrees with Buffer.byteLength', () => {

@@ -16,9 +16,6 @@ import {
 } from './state';
 import type { Wake } from './wake';
 
-/** Providers whose create is idempotent at the provider (dedup key, alias): re-issued at once after a hand-over. */
-const IDEMPOTENT_CREATE = PAGERS;
-
 export class Calls {
   readonly #scopes = new Map<string, CancellationScope>();
   #ended = false;
@@ -57,23 +54,23 @@ export class Calls {
     const ref = s.connectors.find((c) => c.id === a.connectorId);
     if (!ref) return;
     a.running = true;
-    const reissued = a.reissue === true;
     delete a.reissue;
     const record: RecordSpec = { chain: s.chain, actionId: a.id, owed: attach(s.outbox, a.id) };
-    const promise = a.kind === 'open' ? this.open(a, ref, record, reissued) : a.kind === 'acknowledge' ? this.acknowledge(ref, record) : this.resolve(ref, record);
+    const promise = a.kind === 'open' ? this.open(a, ref, record) : a.kind === 'acknowledge' ? this.acknowledge(ref, record) : this.resolve(ref, record);
     void promise.then(
       (res) => this.done(a, ref, { ok: true, recorded: res?.recorded === true, ...res }),
       (err: unknown) => this.done(a, ref, failureOutcome(err)),
     );
   }
 
-  private open(a: Action, ref: ConnectorRef, record: RecordSpec, reissued: boolean) {
+  private open(a: Action, ref: ConnectorRef, record: RecordSpec) {
     const s = this.s;
     const scope = new CancellationScope();
     this.#scopes.set(a.id, scope);
     // Re-issued after a hand-over that interrupted it: a create without a provider-side key waits until the
-    // interrupted attempt has certainly stopped, so the lookup finds its ticket instead of creating another.
-    const notBefore = reissued && !IDEMPOTENT_CREATE.has(ref.provider) ? new Date(Date.parse(this.now()) + s.settings.reissueGuardMs).toISOString() : undefined;
+    // interrupted attempt has certainly stopped (state.ts handover), so the lookup finds its ticket instead of
+    // creating another.
+    const notBefore = a.notBefore;
     return scope.run(() => opening(ref.provider).openConnector.executeWithOptions({ summary: openSummary(ref, s.incident) }, [{
       incident: s.incident, connectorId: ref.id, record, ...(notBefore ? { notBefore } : {}),
     }]));

@@ -4,7 +4,7 @@
  * owes Postgres (flusher.ts), follow-ups it must run itself (own-follow-ups.ts), reconciliation (reconcile.ts)
  * and the Temporal UI (ui-sync.ts). Continue-as-new never waits: what is in flight is handed to the next run.
  */
-import { condition, continueAsNew, setHandler, workflowInfo } from '@temporalio/workflow';
+import { condition, continueAsNew, setHandler, sleep, workflowInfo } from '@temporalio/workflow';
 import type { IncidentResolution, IncidentWorkflowInput } from '../../shared/contract';
 import { signalProblems } from '../../shared/validate';
 import { beginningLocal } from '../activity-options';
@@ -37,10 +37,17 @@ export async function incidentWorkflowV2(input: IncidentWorkflowInput, carried?:
   const ui = new UiSync(s);
   let ended = false;
   void reconcileLoop(s, wake, now, () => ended);
+  /** One timer for a time the state machine waits for (a handed-over open's attempt certainly stopped). */
+  let waitingFor: string | undefined;
+  const wakeAt = (iso: string) => {
+    if (waitingFor === iso) return;
+    waitingFor = iso;
+    void sleep(Math.max(Date.parse(iso) - Date.parse(now()), 0)).then(() => wake.bump());
+  };
   for (;;) {
     wake.take();
     if (s.resolution) calls.cancelOpens();
-    planResolve(s, now());
+    if (!planResolve(s, now()) && s.resolveNotBefore && !s.resolving) wakeAt(s.resolveNotBefore);
     calls.startDecided();
     own.start();
     flusher.flush(s.resolving && s.actions.length === 0);
@@ -52,7 +59,7 @@ export async function incidentWorkflowV2(input: IncidentWorkflowInput, carried?:
       calls.end();
       flusher.end();
       own.end();
-      return continueAsNew<(input: IncidentWorkflowInput) => Promise<IncidentResolution>>({ incident: s.incident, carried: handover(s) });
+      return continueAsNew<(input: IncidentWorkflowInput) => Promise<IncidentResolution>>({ incident: s.incident, carried: handover(s, now()) });
     }
     await condition(() => wake.pending || workflowInfo().continueAsNewSuggested);
   }

@@ -23,6 +23,8 @@ import { enqueue, type IncidentRowState, type Outbox } from './records';
 export const STATE_VERSION = 2;
 /** Providers that page (they get acknowledgements and a delayed second resolve). */
 export const PAGERS: ReadonlySet<Provider> = new Set<Provider>(['pagerduty', 'opsgenie']);
+/** Providers whose create is idempotent at the provider (dedup key, alias): re-issued at once after a hand-over. */
+export const IDEMPOTENT_CREATE: ReadonlySet<Provider> = PAGERS;
 /** Providers whose objects are tickets (a create without a provider-side key; looked up before creating). */
 export const TICKETS: ReadonlySet<Provider> = new Set<Provider>(['servicenow', 'jira']);
 /** Providers whose objects can be read back for reconciliation (PagerDuty's Events key cannot read). */
@@ -59,6 +61,12 @@ export interface Action {
   reissue?: boolean;
   /** Cancelled (a resolve overtook this open): waited for, its result only marks the link. */
   cancelled?: boolean;
+  /**
+   * A create re-issued after a hand-over that interrupted it: not before this time (ISO), when the interrupted
+   * attempt has certainly stopped. Kept across further hand-overs while still ahead, so a run that continues-as-new
+   * often does not push the create back each time.
+   */
+  notBefore?: string;
 }
 
 /** A follow-up the workflow carries out itself because Postgres could not take it (see shared/records.ts). */
@@ -84,6 +92,11 @@ export interface IncidentState {
   resolution?: { source: string; actor?: string; reason?: string; at: string };
   /** The resolve fan-out was decided (after the opens had stopped). */
   resolving: boolean;
+  /**
+   * Opens cancelled by the resolve were still running when the previous run handed over: their attempts may still
+   * be under way on some worker until this time (ISO), and the fan-out waits for it (no trigger after its resolve).
+   */
+  resolveNotBefore?: string;
   correlation: { count: number; seen: string[] };
   /** The latest entries, for the `state` query. */
   recent: TimelineEntry[];
@@ -135,6 +148,10 @@ export function initialState(incident: Incident, chain: string): IncidentState {
 
 function connectorOf(s: IncidentState, id: string): ConnectorRef | undefined {
   return s.connectors.find((c) => c.id === id);
+}
+
+function providerOf(s: IncidentState, id: string): Provider {
+  return connectorOf(s, id)?.provider ?? 'slack';
 }
 
 /** Show an entry in the query's recent list. */
@@ -473,6 +490,7 @@ export function blockingResolve(s: IncidentState): boolean {
  */
 export function planResolve(s: IncidentState, at: string): boolean {
   if (!s.resolution || s.resolving || blockingResolve(s)) return false;
+  if (s.resolveNotBefore && Date.parse(at) < Date.parse(s.resolveNotBefore)) return false;
   s.resolving = true;
   s.actions = s.actions.filter((a) => a.kind === 'resolve');
   const origin = connectorOf(s, s.resolution.source);
@@ -536,10 +554,18 @@ export function reconciled(s: IncidentState, results: ReadonlyArray<{ connectorI
  * The state handed to the next run: calls in flight are marked to be scheduled again there (every call is
  * idempotent at its provider), follow-ups the workflow was carrying out itself likewise. Nothing waits.
  */
-export function handover(s: IncidentState): IncidentState {
+export function handover(s: IncidentState, at: string): IncidentState {
   const next: IncidentState = JSON.parse(JSON.stringify(s)) as IncidentState;
+  const guard = new Date(Date.parse(at) + s.settings.reissueGuardMs).toISOString();
   for (const a of next.actions) {
-    if (a.running) a.reissue = true;
+    if (a.running) {
+      a.reissue = true;
+      // An interrupted create waits for the interrupted attempt to stop — unless it was still waiting for an
+      // earlier interruption's guard (it has not started since).
+      if (a.kind === 'open' && !IDEMPOTENT_CREATE.has(providerOf(s, a.connectorId)) && !(a.notBefore && a.notBefore > at)) a.notBefore = guard;
+      // A cancelled open still running: the next run resolves only once its attempt has certainly stopped.
+      if (a.kind === 'open' && a.cancelled) next.resolveNotBefore = guard;
+    }
     a.running = false;
   }
   for (const o of next.ownFollowUps) o.running = false;
