@@ -40,11 +40,22 @@ export function refText(v: unknown): string | undefined {
   return t.length > 0 && t.length <= MAX_REF_LENGTH ? t : undefined;
 }
 
+/**
+ * The actor as the signal carries it: at most MAX_ACTOR_LENGTH UTF-16 code units — the unit the workflow's own
+ * check counts (src/shared/validate.ts), which drops a signal with a longer actor — cut on a character boundary,
+ * with `…` only when something was cut.
+ */
 export function actorText(v: unknown): string | undefined {
   if (typeof v !== 'string') return undefined;
   const t = v.trim();
   if (t.length === 0) return undefined;
-  return t.length > MAX_ACTOR_LENGTH ? `${Array.from(t).slice(0, MAX_ACTOR_LENGTH - 1).join('')}…` : t;
+  if (t.length <= MAX_ACTOR_LENGTH) return t;
+  let out = '';
+  for (const ch of t) {
+    if (out.length + ch.length > MAX_ACTOR_LENGTH - 1) break;
+    out += ch;
+  }
+  return `${out}…`;
 }
 
 export const ignored = (reason: string, refs: InboundRefs = {}): ParseResult => ({ ok: true, event: { kind: 'ignored', refs, reason } });
