@@ -195,3 +195,26 @@ describe('the actor of every parser is one the workflow accepts', () => {
     expect(event(parsePortable({ external_ref: 'probectl-inc-1', status: 'resolved', actor: 'a'.repeat(256) })).actor).toBe('a'.repeat(256));
   });
 });
+
+/**
+ * Nothing a parser emits may hold U+0000: Postgres's text type refuses it, and the route then failed inside its
+ * transaction and answered 503 (our fault, retried by the provider for days) for a delivery that is malformed.
+ * A reference or delivery id with a NUL is no reference (malformed, or ignored where the payload has another);
+ * an actor loses the character.
+ */
+describe('no parser emits a NUL', () => {
+  const N = '\u0000';
+  const cases: Array<[string, ParseResult]> = [
+    ['portable ref', parseDelivery('jira', { external_ref: `probectl-inc-1${N}`, status: 'resolved' })],
+    ['portable delivery id', parseDelivery('jira', { external_ref: 'probectl-inc-1', status: 'resolved', delivery_id: `d${N}` })],
+    ['portable actor', parseDelivery('jira', { external_ref: 'probectl-inc-1', status: 'resolved', actor: `a${N}b` })],
+    ['servicenow sys_id', parseServiceNow({ sys_id: `a1${N}`, state: '6' })],
+    ['servicenow number and delivery id', parseServiceNow({ sys_id: 'a1', number: `INC1${N}`, state: '6', delivery_id: `d${N}` })],
+    ['jira key', parseJira({ webhookEvent: 'jira:issue_updated', issue: { key: `OPS-1${N}`, id: `1${N}`, fields: { status: { statusCategory: { key: 'done' } } } } })],
+    ['opsgenie alias', parseOpsgenie({ action: 'Close', alert: { alias: `x${N}`, alertId: 'og-1', username: `d${N}` } })],
+    ['pagerduty ids', parsePagerDuty({ event: { id: `e${N}`, event_type: 'incident.resolved', agent: { summary: `E${N}` }, data: { id: `P${N}`, incident_key: 'probectl-inc-1' } } })],
+  ];
+  test.each(cases)('%s', (_name, r) => {
+    expect(JSON.stringify(r)).not.toContain('\\u0000');
+  });
+});
