@@ -23,7 +23,7 @@ describe('PROBECTL_NOTIFY_INBOUND', () => {
   });
 
   test('id:tenant:provider:secret, split on the first three colons', () => {
-    const entries = parseInbound(`sn-main:acme:servicenow:${S}:with:colons, jira-cloud:acme:JIRA:${S}\npd:beta:pagerduty:${S}`);
+    const entries = parseInbound(`sn-main:acme:servicenow:${S}:with:colons, jira-cloud:acme:JIRA:${S}\npd:beta:pagerduty:${S}-beta`);
     expect(entries.map((e) => [e.position, e.id, e.tenantId, e.provider])).toEqual([
       [1, 'sn-main', 'acme', 'servicenow'],
       [2, 'jira-cloud', 'acme', 'jira'],
