@@ -290,6 +290,36 @@ describe('every route × every request-target spelling × no or wrong credential
   });
 });
 
+/**
+ * Incident ids are valid up to 128 characters ([A-Za-z0-9._-]{1,128}, design.md), and POST /v1/incidents opens
+ * one. Fastify refuses a path parameter over its maxParamLength (100 by default) with 414 before any route runs:
+ * an incident opened with a 101–128 character id could then never be shown, acknowledged or resolved over /v1
+ * (and 414 is no answer the OpenAPI document lists).
+ */
+describe('the longest valid incident id', () => {
+  test('reaches every /v1 route that takes an id', async () => {
+    const id = `inc-${'x'.repeat(124)}`;
+    const calls: Call[] = [];
+    const { mirror } = backing(calls);
+    const incidents = {
+      tenantOf: async () => ({ tenantId: 'tenant-a', status: 'COMPLETED', runId: 'r' }),
+      getIncident: async () => ({ incident: { id, tenantId: 'tenant-a', title: 't', severity: 'critical', openedAt: new Date().toISOString() }, status: 'resolved', links: [], timeline: [] }),
+    } as unknown as IncidentClient;
+    const app = buildApp({
+      log: createLogger('silent'), auth: new TokenAuthenticator(parseApiTokens(`tenant-a:${TOKEN_A}`)), incidents, mirror, checks: {}, isAccepting: () => true,
+    });
+    const headers = { authorization: `Bearer ${TOKEN_A}` };
+    const statuses = [
+      (await app.inject({ method: 'GET', url: `/v1/incidents/${id}`, headers })).statusCode,
+      (await app.inject({ method: 'GET', url: `/v1/incidents/${id}/timeline`, headers })).statusCode,
+      (await app.inject({ method: 'POST', url: `/v1/incidents/${id}/resolve`, headers, payload: {} })).statusCode,
+    ];
+    // 200 state, 404 timeline (the fake mirror has none for this id), 200 no-op resolve of a closed incident
+    expect(statuses).toEqual([200, 404, 200]);
+    await app.close();
+  });
+});
+
 describe('ownership checks refuse when either tenant is missing', () => {
   test.each([
     ['tenant-a', 'tenant-a', true],
