@@ -104,4 +104,26 @@ describe('payload edges (inbound portable contract with X-Probectl-Token, /v1)',
     }
     expect((await stack.incidents.getIncident(id)).status).toBe('open');
   });
+
+  // The timeline key of a correlated signal is `correlate:probectl-<id>:<signalId>`; migration 004 allows keys of
+  // at most 300 characters, /v1 allowed a 128-character id and a 256-character signal id (404 characters). The
+  // API's write failed on the check constraint ("recording a correlated signal failed") and the signal was
+  // answered 202, but no `correlated` entry for it ever reached the Postgres timeline (the one that outlives
+  // Temporal's retention), while the workflow's own state showed it.
+  test('a correlated signal /v1 accepts is on the Postgres timeline (or refused with 400)', async () => {
+    const id = `${uniqueId('long')}-${'x'.repeat(128)}`.slice(0, 128);
+    const v1 = (url: string, payload: Record<string, unknown>) =>
+      stack.app.inject({ method: 'POST', url, headers: { authorization: `Bearer ${TOKEN}` }, payload });
+    expect((await v1('/v1/incidents', { id, title: 't', severity: 'critical' })).statusCode).toBe(201);
+    await eventually(async () => (await stack.mirror.read(tenant, id))?.links[0]?.status === 'open', { what: 'the link open' });
+    const signalId = `sig-${'s'.repeat(252)}`;
+    const res = await v1(`/v1/incidents/${id}/correlate`, { signalId });
+    if (res.statusCode === 400) {
+      expect(res.json()).toMatchObject({ error: 'invalid_request', reasons: [expect.stringMatching(/^signalId: /)] });
+      return;
+    }
+    expect(res.statusCode).toBe(202);
+    const entry = await eventually(async () => (await stack.mirror.timeline(tenant, id)).find((t) => t.kind === 'correlated'), { what: 'the correlated entry in Postgres', timeoutMs: 15_000 });
+    expect(entry.detail).toContain(signalId.slice(0, 40));
+  });
 });
