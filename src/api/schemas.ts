@@ -2,32 +2,39 @@ import { z } from 'zod';
 import { SEVERITIES } from '../shared/contract';
 import { INCIDENT_ID_PATTERN, TENANT_ID_PATTERN } from '../shared/ids';
 
+/**
+ * Free text that Postgres can hold: its text type refuses U+0000, so a value with it would start an incident (or
+ * send a signal) whose every mirror write fails. Refused here, with the other rules, as a 400.
+ */
+// eslint-disable-next-line no-control-regex -- the one control character this pattern is about
+const text = () => z.string().regex(/^[^\u0000]*$/, 'must not contain NUL (U+0000)');
+
 export const incidentIdParam = z.object({ id: z.string().regex(INCIDENT_ID_PATTERN, 'incident id must match [A-Za-z0-9._-]{1,128}') });
 
 export const openBody = z.strictObject({
   id: z.string().regex(INCIDENT_ID_PATTERN, 'must match [A-Za-z0-9._-]{1,128}'),
   tenantId: z.string().regex(TENANT_ID_PATTERN).optional(),
-  title: z.string().min(1).max(4096),
+  title: text().min(1).max(4096),
   severity: z.enum(SEVERITIES),
-  summary: z.string().max(65_536).optional(),
-  source: z.string().min(1).max(255).optional(),
-  url: z.url({ protocol: /^https?$/ }).max(2048).optional(),
+  summary: text().max(65_536).optional(),
+  source: text().min(1).max(255).optional(),
+  url: z.url({ protocol: /^https?$/ }).max(2048).refine((v) => !v.includes('\u0000'), 'must not contain NUL (U+0000)').optional(),
   openedAt: z.iso.datetime({ offset: true }).optional(),
-  labels: z.record(z.string().max(128), z.string().max(1024)).refine((l) => Object.keys(l).length <= 64, 'at most 64 labels').optional(),
+  labels: z.record(text().max(128), text().max(1024)).refine((l) => Object.keys(l).length <= 64, 'at most 64 labels').optional(),
 });
 
 export const correlateBody = z.strictObject({
-  signalId: z.string().min(1).max(256),
-  summary: z.string().max(4096).optional(),
+  signalId: text().min(1).max(256),
+  summary: text().max(4096).optional(),
 });
 
 export const acknowledgeBody = z.strictObject({
-  actor: z.string().min(1).max(256).optional(),
+  actor: text().min(1).max(256).optional(),
 });
 
 export const resolveBody = z.strictObject({
-  actor: z.string().min(1).max(256).optional(),
-  reason: z.string().max(1000).optional(),
+  actor: text().min(1).max(256).optional(),
+  reason: text().max(1000).optional(),
 });
 
 /** zod issues as short reasons: the path and the rule, never the rejected value. */

@@ -20,6 +20,12 @@ const tokenEntry = z.strictObject({
 });
 
 /**
+ * The tenant as an error may quote it: only a value that cannot be a token (shorter than one). Written the other
+ * way round (`token:tenant`, or the JSON values swapped), the tenant field holds the token.
+ */
+const quotable = (tenant: unknown): string | undefined => (typeof tenant === 'string' && tenant.length < MIN_TOKEN_LENGTH ? tenant : undefined);
+
+/**
  * `tenant:token` entries separated by commas or newlines, or a JSON array of `{"tenant","token"}` (no separator
  * can break it: use it for tokens that contain a comma). A tenant may have two tokens at once so they can be
  * rotated without downtime.
@@ -30,13 +36,13 @@ export function parseApiTokens(raw: string | undefined): ApiToken[] {
     const at = text.indexOf(':');
     return at < 0 ? 'expected tenant:token' : { tenant: text.slice(0, at), token: text.slice(at + 1) };
   }, problems);
-  const valid = validateEntries(entries, tokenEntry, (v) => [['tenant', typeof v.tenant === 'string' ? v.tenant : undefined]], problems);
+  const valid = validateEntries(entries, tokenEntry, (v) => [['tenant', quotable(v.tenant)]], problems);
   const tokens: ApiToken[] = [];
   const seen = new Map<string, number>();
   for (const e of valid) {
     const clash = seen.get(e.value.token);
     if (clash !== undefined) {
-      problems.push(`${entryLabel(e, [['tenant', e.value.tenant]])}: the same token is already listed as entry #${clash}`);
+      problems.push(`${entryLabel(e, [['tenant', quotable(e.value.tenant)]])}: the same token is already listed as entry #${clash}`);
       continue;
     }
     seen.set(e.value.token, e.position);

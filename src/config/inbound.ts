@@ -85,17 +85,28 @@ export function parseInbound(raw: string | undefined): InboundEntry[] {
   const valid = validateEntries(read, (e) => (mayQuote(e) ? QUOTED : UNQUOTED), (v) => [['id', typeof v.id === 'string' ? v.id : undefined]], problems);
   const entries: InboundEntry[] = [];
   const seenIds = new Map<string, number>();
+  // Which tenant (and entry) first listed each secret: the {id} of the path is no secret, so a secret shared by
+  // two tenants' entries would let either tenant's holder post to the other's entry.
+  const secretOwners = new Map<string, { tenantId: string; position: number }>();
   for (const e of valid) {
     const { id, tenant: tenantId, provider, secret } = e.value;
     const here = entryLabel(e, [['id', id]]);
     const clash = seenIds.get(id);
-    if (clash !== undefined) {
+    const first = clash === undefined ? undefined : entries.find((x) => x.id === id)!;
+    if (first && (first.tenantId !== tenantId || first.provider !== provider)) {
+      problems.push(`${here}: the id is already used by entry #${clash} for another tenant or provider`);
+      continue;
+    }
+    const owner = secretOwners.get(secret);
+    if (owner && owner.tenantId !== tenantId) {
+      problems.push(`${here}: its secret is already used by entry #${owner.position} of another tenant; every tenant needs its own secrets`);
+      continue;
+    }
+    if (!owner) secretOwners.set(secret, { tenantId, position: e.position });
+    if (first) {
       // The same id twice, for the same tenant and provider, is a secret rotation: both secrets are accepted
       // until the old entry is removed.
-      const first = entries.find((x) => x.id === id)!;
-      if (first.tenantId !== tenantId || first.provider !== provider) {
-        problems.push(`${here}: the id is already used by entry #${clash} for another tenant or provider`);
-      } else if (first.secrets.length >= MAX_SECRETS_PER_ENTRY) {
+      if (first.secrets.length >= MAX_SECRETS_PER_ENTRY) {
         problems.push(`${here}: an entry may carry at most ${MAX_SECRETS_PER_ENTRY} secrets at once (old and new, while rotating)`);
       } else if (first.secrets.some((s) => s.reveal() === secret)) {
         problems.push(`${here}: the same secret is listed twice for this id`);

@@ -27,7 +27,7 @@ const TOKEN_A = 'tenant-a-token-0123456789abcdef';
 const TOKEN_B = 'tenant-b-token-0123456789abcdef';
 const INBOUND_SECRET = 'inbound-secret-0123456789abcdef';
 const INCIDENT = 'inc-A1';
-/** Routes anyone may call: liveness, readiness, the metrics scrape and the OpenAPI document. Every other route must authenticate. */
+/** Routes anyone may call: liveness, readiness (also the inbound one a load balancer checks), the metrics scrape and the OpenAPI document. Every other route must authenticate. */
 const PUBLIC = new Set(['/healthz', '/readyz', '/readyz/inbound', '/metrics', '/openapi.json']);
 
 type Call = { what: string; args: unknown[] };
@@ -224,6 +224,39 @@ describe('every route × every request-target spelling × no or wrong credential
     expect(failures).toEqual([]);
   });
 
+  // Not in the table above: methods no route declares (WebDAV, TRACE, a lower-case method the HTTP parser refuses)
+  // and headers that some frameworks or proxies honour to rewrite the method or the path.
+  test('other methods and rewrite headers: no handler, no backing call, for every guarded route', async () => {
+    const failures: string[] = [];
+    let requests = 0;
+    const tricks: Array<Record<string, string>> = [
+      {}, { 'x-http-method-override': 'GET' }, { 'x-http-method': 'POST' }, { 'x-original-url': '/healthz' }, { 'x-rewrite-url': '/healthz' },
+      { 'x-forwarded-prefix': '/healthz' }, { authorization: `Bearer ${TOKEN_A}, Bearer x` }, { authorization: `Bearer x ${TOKEN_A}` },
+    ];
+    for (const route of h.app.routeTable) {
+      if (PUBLIC.has(route.url)) continue;
+      for (const method of ['PUT', 'DELETE', 'PATCH', 'TRACE', 'PROPFIND', 'SEARCH', 'LOCK', 'get', 'post']) {
+        for (const headers of tricks) {
+          h.calls.length = 0;
+          h.handled.length = 0;
+          const res = await rawRequest(h.port, method, concrete(route.url), { ...headers, 'content-type': 'application/json' }, '{}');
+          requests += 1;
+          const ours = h.handled.filter((x) => !x.endsWith('(not found)'));
+          if (![400, 401, 404].includes(res.status) || ours.length > 0 || h.calls.length > 0) failures.push(`${method} ${route.url} ${JSON.stringify(headers)} → ${res.status}`);
+        }
+      }
+      // The rewrite headers on the route's own method, without a credential: still refused.
+      for (const headers of tricks.slice(1)) {
+        h.calls.length = 0;
+        const res = await rawRequest(h.port, route.method, concrete(route.url), { ...headers, 'content-type': 'application/json' }, route.method === 'POST' ? BODIES[route.url] ?? '{}' : undefined);
+        requests += 1;
+        if (![401, 404].includes(res.status) || h.calls.length > 0) failures.push(`${route.method} ${route.url} ${JSON.stringify(headers)} → ${res.status}`);
+      }
+    }
+    expect(requests).toBeGreaterThan(500);
+    expect(failures).toEqual([]);
+  });
+
   test('the plain spelling with a valid token really reaches the handlers (the table above is not vacuous)', async () => {
     h.calls.length = 0;
     h.handled.length = 0;
@@ -254,6 +287,36 @@ describe('every route × every request-target spelling × no or wrong credential
       }
     }
     expect(failures).toEqual([]);
+  });
+});
+
+/**
+ * Incident ids are valid up to 128 characters ([A-Za-z0-9._-]{1,128}, design.md), and POST /v1/incidents opens
+ * one. Fastify refuses a path parameter over its maxParamLength (100 by default) with 414 before any route runs:
+ * an incident opened with a 101–128 character id could then never be shown, acknowledged or resolved over /v1
+ * (and 414 is no answer the OpenAPI document lists).
+ */
+describe('the longest valid incident id', () => {
+  test('reaches every /v1 route that takes an id', async () => {
+    const id = `inc-${'x'.repeat(124)}`;
+    const calls: Call[] = [];
+    const { mirror } = backing(calls);
+    const incidents = {
+      tenantOf: async () => ({ tenantId: 'tenant-a', status: 'COMPLETED', runId: 'r' }),
+      getIncident: async () => ({ incident: { id, tenantId: 'tenant-a', title: 't', severity: 'critical', openedAt: new Date().toISOString() }, status: 'resolved', links: [], timeline: [] }),
+    } as unknown as IncidentClient;
+    const app = buildApp({
+      log: createLogger('silent'), auth: new TokenAuthenticator(parseApiTokens(`tenant-a:${TOKEN_A}`)), incidents, mirror, checks: {}, isAccepting: () => true,
+    });
+    const headers = { authorization: `Bearer ${TOKEN_A}` };
+    const statuses = [
+      (await app.inject({ method: 'GET', url: `/v1/incidents/${id}`, headers })).statusCode,
+      (await app.inject({ method: 'GET', url: `/v1/incidents/${id}/timeline`, headers })).statusCode,
+      (await app.inject({ method: 'POST', url: `/v1/incidents/${id}/resolve`, headers, payload: {} })).statusCode,
+    ];
+    // 200 state, 404 timeline (the fake mirror has none for this id), 200 no-op resolve of a closed incident
+    expect(statuses).toEqual([200, 404, 200]);
+    await app.close();
   });
 });
 

@@ -87,6 +87,28 @@ describe('a secret containing separators never reaches an error message', () => 
   });
 });
 
+/**
+ * `tenant:token` written the other way round (`token:tenant`, or the JSON form's two values swapped) puts the token
+ * where the tenant goes. The token was then quoted as the entry's tenant in the error that start-up logs and
+ * `config validate` prints: `entry #1 (tenant "<the token>"): the token must be at least 16 characters`.
+ */
+describe('an API token written in the tenant field is never quoted', () => {
+  const TOKEN = 'Tok3nSecretValue99xyzQ';
+  const OTHER = 'Other0Secret0Token0099';
+  test.each([
+    ['separated, swapped', `${TOKEN}:acme`],
+    ['JSON, swapped', JSON.stringify([{ tenant: TOKEN, token: 'acme' }])],
+    ['JSON, swapped, the tenant long enough to pass as a token (the duplicate is what is reported)', JSON.stringify([{ tenant: OTHER, token: 'acme-production-eu' }, { tenant: TOKEN, token: 'acme-production-eu' }])],
+  ])('%s', (_name, raw) => {
+    const err = errorOf(() => parseApiTokens(raw));
+    expect(err).toBeDefined();
+    for (const secret of [TOKEN, OTHER]) for (const w of windows(secret, 8)) expect(err!.message).not.toContain(w);
+  });
+  test('a tenant that cannot be a token is still quoted', () => {
+    expect(errorOf(() => parseApiTokens(JSON.stringify([{ tenant: 'acme', token: 'short' }])))?.message).toMatch(/entry #1 \(tenant "acme"\)/);
+  });
+});
+
 describe('the JSON form of each list setting', () => {
   const secret = 'QJ,fz|xq:kw,ev"zq\'0123WXKQ';
 

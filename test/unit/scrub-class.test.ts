@@ -16,6 +16,10 @@ import fc from 'fast-check';
 import { callbackFailure } from '../../src/activities/callback-activities';
 import { failureFor } from '../../src/activities/http/classify';
 import { FRAGMENT, excerpt, scrub, secretMaterial } from '../../src/activities/http/scrub';
+import { secretsOf } from '../../src/activities/providers/types';
+import { ticketUrl } from '../../src/activities/providers/servicenow/build';
+import { browseUrl } from '../../src/activities/providers/jira/build';
+import { parseConnectors } from '../../src/config/connectors';
 
 const N = FRAGMENT;
 
@@ -143,5 +147,39 @@ describe('no fragment of a secret survives, at any offset, in any encoding', () 
     const big = filler(1024 * 1024) + KEY;
     expect(scrub(big, SECRETS).endsWith('<secret>')).toBe(true);
     expect(excerpt(big, SECRETS).length).toBeLessThanOrEqual(301);
+  });
+});
+
+/**
+ * What a ticket connector's open returns is scrubbed with the connector's secrets before it reaches history, the
+ * mirror and /v1 (connector-activities.ts). The secrets included the connector's whole URL, whose path — for a
+ * ServiceNow connector configured with its documented table endpoint — is `/api/now/table/incident`: every
+ * 8-character run of it counts as secret, so the ticket link `…/nav_to.do?uri=incident.do%3Fsys_id%3D…` came back
+ * as `…/nav_to.do?uri=<secret>.do…`, a broken link in every answer. Only chat webhook URLs are credentials
+ * (design.md); a pager's or ticket tool's URL is an API endpoint, and only a query it keeps is unknown.
+ */
+describe('the links a ticket connector opens stay usable; chat webhook URLs stay secret', () => {
+  const SYS_ID = 'a1b2c3d4e5f6a7b8c9d0e1f2a3b4c5d6';
+  test.each([
+    ['https://acme.service-now.com/api/now/table/incident', (u: string) => ticketUrl(u, SYS_ID)],
+    ['https://acme.service-now.com', (u: string) => ticketUrl(u, SYS_ID)],
+  ])('servicenow at %s', (url, link) => {
+    const [c] = parseConnectors(`acme|servicenow|${url}|svc-notify:S3cr3tPassw0rd`);
+    expect(scrub(link(c!.url.reveal()), secretsOf(c!))).toBe(link(c!.url.reveal()));
+  });
+  test('jira', () => {
+    const [c] = parseConnectors('acme|jira|https://acme.atlassian.net/rest/api/2/issue?project=OPS|alice@acme.com:ATATT3xFfGF0token');
+    const link = browseUrl(c!.url.reveal(), 'OPS-12');
+    expect(scrub(link, secretsOf(c!))).toBe(link);
+  });
+  test('a Slack or Teams webhook URL, and an unknown query parameter of any URL, are still secret', () => {
+    const [slack, teams, pd] = parseConnectors([
+      'acme|slack|https://hooks.slack.com/services/T0AAAAAAA/B0BBBBBBB/XXXXXXXXXXXXXXXXXXXXXXXX|-',
+      'acme|teams|https://prod-12.westus.logic.azure.com/workflows/0123abcd/triggers/manual/paths/invoke?api-version=2016-06-01&sig=SIGs1gS1Gs1g0123456789|-',
+      'acme|pagerduty|https://events.pagerduty.com/v2/enqueue?x-extra-key=Q9kZ3vJ7wX1mN5pL|R0UT1NGKEY7f3c9e1d2b4a6f8e0c1dQZ',
+    ].join(','));
+    expect(scrub('posted to /services/T0AAAAAAA/B0BBBBBBB/XXXXXXXXXXXXXXXXXXXXXXXX', secretsOf(slack!))).not.toContain('XXXXXXXX');
+    expect(scrub('sig=SIGs1gS1Gs1g0123456789 /workflows/0123abcd/triggers', secretsOf(teams!))).not.toMatch(/SIGs1gS1|0123abcd/);
+    expect(scrub('refused x-extra-key=Q9kZ3vJ7wX1mN5pL', secretsOf(pd!))).not.toContain('Q9kZ3vJ7');
   });
 });

@@ -1,4 +1,5 @@
 import type { ConnectorConfig } from '../../config/connectors';
+import { PROVIDER_SPECS } from '../../connectors/specs';
 import type { Incident, Provider } from '../../shared/contract';
 import type { HttpClient } from '../http/client';
 
@@ -60,7 +61,19 @@ export interface Connector {
   status?(ctx: CallContext, incident: Incident, link: LinkRef): Promise<RemoteState>;
 }
 
-/** The secrets of a connector, for scrubbing. */
+/**
+ * The secrets of a connector, for scrubbing: the credential; a chat provider's whole webhook URL (a credential
+ * itself, design.md); of any other provider's URL — an API endpoint whose path also appears in ordinary text and
+ * links (`/api/now/table/incident`) — only a query it kept (no option of ours, so unknown to us).
+ */
 export function secretsOf(c: ConnectorConfig): string[] {
-  return [c.credential.reveal(), c.url.reveal()];
+  const url = c.url.reveal();
+  if (PROVIDER_SPECS[c.provider].kind === 'chat') return [c.credential.reveal(), url];
+  let query = '';
+  try {
+    query = new URL(url).search.slice(1);
+  } catch {
+    return [c.credential.reveal(), url];
+  }
+  return query ? [c.credential.reveal(), query] : [c.credential.reveal()];
 }

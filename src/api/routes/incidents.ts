@@ -26,6 +26,9 @@ declare module 'fastify' {
   }
 }
 
+/** The longest timeline entry key the mirror stores (migrations/004_timeline_keys.sql, incident_timeline_key_length). */
+const MAX_ENTRY_KEY_LENGTH = 300;
+
 const NOT_FOUND = { error: 'not_found', message: 'no such incident' };
 const UNAUTHORIZED = { error: 'unauthorized', message: 'a valid bearer token is required' };
 
@@ -187,6 +190,10 @@ export const incidentRoutes: FastifyPluginAsync<IncidentRouteDeps> = async (plug
     },
   }, async (req, reply) => {
     const body = req.body;
+    // Its timeline key must fit the column (a longer one is refused by Postgres: the entry would never be recorded).
+    if (correlateKey(req.params.id, body.signalId).length > MAX_ENTRY_KEY_LENGTH) {
+      return reply.code(400).send({ error: 'invalid_request', reasons: [`signalId: too long for this incident id (the timeline key correlate:probectl-<id>:<signalId> is at most ${MAX_ENTRY_KEY_LENGTH} characters)`] });
+    }
     return signal(req, reply, req.params.id, async (id, tenantId) => {
       const at = new Date().toISOString();
       // The API records what it receives (the workflow only counts it); Postgres down: the workflow records it.

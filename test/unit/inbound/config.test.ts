@@ -23,7 +23,7 @@ describe('PROBECTL_NOTIFY_INBOUND', () => {
   });
 
   test('id:tenant:provider:secret, split on the first three colons', () => {
-    const entries = parseInbound(`sn-main:acme:servicenow:${S}:with:colons, jira-cloud:acme:JIRA:${S}\npd:beta:pagerduty:${S}`);
+    const entries = parseInbound(`sn-main:acme:servicenow:${S}:with:colons, jira-cloud:acme:JIRA:${S}\npd:beta:pagerduty:${S}-beta`);
     expect(entries.map((e) => [e.position, e.id, e.tenantId, e.provider])).toEqual([
       [1, 'sn-main', 'acme', 'servicenow'],
       [2, 'jira-cloud', 'acme', 'jira'],
@@ -62,6 +62,27 @@ describe('PROBECTL_NOTIFY_INBOUND', () => {
       expect(msg).not.toContain(S);
       expect(msg).not.toContain('tooShort123');
     }
+  });
+
+  // The tenant of a delivery is the entry's, chosen by the {id} in the path — which is no secret (it is in every
+  // provider's webhook settings). One secret on entries of two tenants therefore lets whoever holds it for tenant
+  // A (A's ServiceNow admins, A's captured token) resolve and acknowledge tenant B's incidents through B's entry.
+  // API tokens refuse exactly this (the same token twice); inbound secrets took it silently.
+  test('one secret on entries of two tenants is refused (it would authenticate either tenant\'s entry), in both forms', () => {
+    const cases: Array<[string, RegExp]> = [
+      [`sn-a:acme:servicenow:${S},sn-b:beta:servicenow:${S}`, /entry #2: .*another tenant/],
+      [`sn-a:acme:servicenow:${S},pd-b:beta:pagerduty:${S}`, /entry #2: .*another tenant/],
+      [JSON.stringify([{ id: 'sn-a', tenant: 'acme', provider: 'servicenow', secret: S }, { id: 'jira-b', tenant: 'beta', provider: 'jira', secret: S }]), /entry #2 \(id "jira-b"\): .*entry #1 of another tenant/],
+      // while rotating, too: the new secret of one tenant's entry may not be another tenant's
+      [`sn-a:acme:servicenow:${S},sn-a:acme:servicenow:${S}-new,sn-b:beta:servicenow:${S}-new`, /entry #3: .*another tenant/],
+    ];
+    for (const [raw, re] of cases) {
+      const msg = problems(raw);
+      expect(msg).toMatch(re);
+      expect(msg).not.toContain(S);
+    }
+    // One tenant's entries may share a secret (one sender for several providers): no other tenant is reachable.
+    expect(parseInbound(`sn:acme:servicenow:${S},pd:acme:pagerduty:${S}`).map((e) => e.id)).toEqual(['sn', 'pd']);
   });
 
   test('loadConfig wires it in and fails on a bad entry', () => {

@@ -5,6 +5,7 @@ import { parsePagerDuty } from '../../../src/api/inbound/parsers/pagerduty';
 import { parsePortable } from '../../../src/api/inbound/parsers/portable';
 import { parseServiceNow } from '../../../src/api/inbound/parsers/servicenow';
 import type { ParseResult } from '../../../src/api/inbound/parsers/types';
+import { signalProblems } from '../../../src/shared/validate';
 
 const event = (r: ParseResult) => {
   if (!r.ok) throw new Error(`expected an event, got: ${r.error}`);
@@ -151,5 +152,69 @@ describe('PagerDuty V3', () => {
   test('malformed', () => {
     expect(error(parsePagerDuty({ messages: [] }))).toMatch(/event/);
     expect(error(parsePagerDuty({ event: { data: {} } }))).toMatch(/event_type/);
+  });
+});
+
+/**
+ * The actor a parser emits rides on the resolve / acknowledge signal, and the workflow drops a signal whose actor
+ * is longer than 256 UTF-16 code units (signalProblems: "actor is malformed", recorded as signal.rejected). A
+ * parser that bounded the actor in characters (code points) instead, and appended "…" to a value it did not even
+ * shorten, let a display name with emoji through at up to 511 code units: the sender was answered 202 accepted,
+ * the outbox row marked "signalled", and the resolution was lost (seen on the dev server: the incident stayed
+ * open with `signal.rejected: actor is malformed`). Every parser, every actor length and mix of characters.
+ */
+describe('the actor of every parser is one the workflow accepts', () => {
+  const SIGNAL = { tenantId: 'acme', source: 'jira', at: '2025-01-01T00:00:00.000Z' };
+  const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+  const bodies: Array<[string, (actor: string) => ParseResult]> = [
+    ['portable', (actor) => parseDelivery('pagerduty', { external_ref: 'probectl-inc-1', status: 'resolved', actor })],
+    ['servicenow', (actor) => parseServiceNow({ sys_id: 'a1b2', state: '6', actor })],
+    ['jira', (actor) => parseJira({ webhookEvent: 'jira:issue_updated', issue: { key: 'OPS-1', fields: { status: { statusCategory: { key: 'done' } } } }, user: { displayName: actor } })],
+    ['opsgenie', (actor) => parseOpsgenie({ action: 'Close', alert: { alias: 'probectl-inc-1', username: actor } })],
+    ['pagerduty', (actor) => parsePagerDuty({ event: { id: 'e1', event_type: 'incident.resolved', agent: { summary: actor }, data: { incident_key: 'probectl-inc-1' } } })],
+  ];
+  const actors = [
+    'a'.repeat(300), 'é'.repeat(300), '😀'.repeat(129), '😀'.repeat(200), '😀'.repeat(300),
+    `${'a'.repeat(250)}😀😀😀😀`, `${'😀'.repeat(127)}ab`, `Zoë 😀 ${'x'.repeat(400)}`, '𠜎'.repeat(255),
+  ];
+
+  test.each(bodies)('%s', (_name, parse) => {
+    for (const actor of actors) {
+      const out = event(parse(actor)).actor;
+      expect(out).toBeDefined();
+      expect({ actor: `${actor.slice(0, 12)}… (${actor.length} units)`, problems: signalProblems({ ...SIGNAL, actor: out }, true) })
+        .toEqual({ actor: `${actor.slice(0, 12)}… (${actor.length} units)`, problems: [] });
+      // Shortened on a character boundary: no lone surrogate, and what is kept is the start of the name.
+      expect(LONE_SURROGATE.test(out!)).toBe(false);
+      expect(actor.startsWith(out!.replace(/…$/, ''))).toBe(true);
+    }
+  });
+
+  test('a short actor is kept exactly, without an ellipsis', () => {
+    expect(event(parsePortable({ external_ref: 'probectl-inc-1', status: 'resolved', actor: `${'😀'.repeat(128)}` })).actor).toBe('😀'.repeat(128));
+    expect(event(parsePortable({ external_ref: 'probectl-inc-1', status: 'resolved', actor: 'a'.repeat(256) })).actor).toBe('a'.repeat(256));
+  });
+});
+
+/**
+ * Nothing a parser emits may hold U+0000: Postgres's text type refuses it, and the route then failed inside its
+ * transaction and answered 503 (our fault, retried by the provider for days) for a delivery that is malformed.
+ * A reference or delivery id with a NUL is no reference (malformed, or ignored where the payload has another);
+ * an actor loses the character.
+ */
+describe('no parser emits a NUL', () => {
+  const N = '\u0000';
+  const cases: Array<[string, ParseResult]> = [
+    ['portable ref', parseDelivery('jira', { external_ref: `probectl-inc-1${N}`, status: 'resolved' })],
+    ['portable delivery id', parseDelivery('jira', { external_ref: 'probectl-inc-1', status: 'resolved', delivery_id: `d${N}` })],
+    ['portable actor', parseDelivery('jira', { external_ref: 'probectl-inc-1', status: 'resolved', actor: `a${N}b` })],
+    ['servicenow sys_id', parseServiceNow({ sys_id: `a1${N}`, state: '6' })],
+    ['servicenow number and delivery id', parseServiceNow({ sys_id: 'a1', number: `INC1${N}`, state: '6', delivery_id: `d${N}` })],
+    ['jira key', parseJira({ webhookEvent: 'jira:issue_updated', issue: { key: `OPS-1${N}`, id: `1${N}`, fields: { status: { statusCategory: { key: 'done' } } } } })],
+    ['opsgenie alias', parseOpsgenie({ action: 'Close', alert: { alias: `x${N}`, alertId: 'og-1', username: `d${N}` } })],
+    ['pagerduty ids', parsePagerDuty({ event: { id: `e${N}`, event_type: 'incident.resolved', agent: { summary: `E${N}` }, data: { id: `P${N}`, incident_key: 'probectl-inc-1' } } })],
+  ];
+  test.each(cases)('%s', (_name, r) => {
+    expect(JSON.stringify(r)).not.toContain('\\u0000');
   });
 });

@@ -15,10 +15,10 @@ export function isPortable(body: unknown): boolean {
 export function parsePortable(body: unknown): ParseResult {
   if (!isObject(body)) return malformed('the body must be a JSON object');
   const ref = refText(body.external_ref);
-  if (!ref) return malformed('external_ref must be a non-empty string of at most 255 characters');
+  if (!ref) return malformed('external_ref must be a non-empty string of at most 255 characters, without NUL');
   const status = body.status;
   if (status !== 'resolved' && status !== 'acknowledged') return malformed('status must be "resolved" or "acknowledged"');
-  if (body.delivery_id !== undefined && !refText(body.delivery_id)) return malformed('delivery_id must be a non-empty string of at most 255 characters');
+  if (body.delivery_id !== undefined && !refText(body.delivery_id)) return malformed('delivery_id must be a non-empty string of at most 255 characters, without NUL');
   return {
     ok: true,
     event: compact({

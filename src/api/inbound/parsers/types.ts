@@ -32,19 +32,33 @@ export const MAX_ACTOR_LENGTH = 256;
 
 export const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 
-/** A non-empty string of bounded length, or a finite number as its decimal text. */
+/**
+ * A non-empty string of bounded length without NUL (U+0000, which Postgres's text type cannot hold: a value with it
+ * would fail the delivery's transaction), or a finite number as its decimal text.
+ */
 export function refText(v: unknown): string | undefined {
   if (typeof v === 'number' && Number.isFinite(v)) return String(v);
   if (typeof v !== 'string') return undefined;
   const t = v.trim();
-  return t.length > 0 && t.length <= MAX_REF_LENGTH ? t : undefined;
+  return t.length > 0 && t.length <= MAX_REF_LENGTH && !t.includes('\u0000') ? t : undefined;
 }
 
+/**
+ * The actor as the signal carries it: at most MAX_ACTOR_LENGTH UTF-16 code units — the unit the workflow's own
+ * check counts (src/shared/validate.ts), which drops a signal with a longer actor — cut on a character boundary,
+ * with `…` only when something was cut. NUL characters are dropped.
+ */
 export function actorText(v: unknown): string | undefined {
   if (typeof v !== 'string') return undefined;
-  const t = v.trim();
+  const t = v.split('\u0000').join('').trim();
   if (t.length === 0) return undefined;
-  return t.length > MAX_ACTOR_LENGTH ? `${Array.from(t).slice(0, MAX_ACTOR_LENGTH - 1).join('')}…` : t;
+  if (t.length <= MAX_ACTOR_LENGTH) return t;
+  let out = '';
+  for (const ch of t) {
+    if (out.length + ch.length > MAX_ACTOR_LENGTH - 1) break;
+    out += ch;
+  }
+  return `${out}…`;
 }
 
 export const ignored = (reason: string, refs: InboundRefs = {}): ParseResult => ({ ok: true, event: { kind: 'ignored', refs, reason } });
