@@ -9,6 +9,8 @@ import { Secret } from './secret';
 import { urlSchemeProblem } from './url-policy';
 
 export const CONNECTORS_SETTING = 'PROBECTL_NOTIFY_CONNECTORS';
+/** Providers whose credential is a free-form password or token (it may contain any character, "|" included). */
+const FREE_FORM_CREDENTIALS: ReadonlySet<Provider> = new Set<Provider>(['servicenow', 'jira']);
 
 export interface ConnectorConfig {
   /** 1-based position of the entry in the setting, for error messages. */
@@ -77,6 +79,13 @@ export function parseConnectors(raw: string | undefined): ConnectorConfig[] {
       continue;
     }
     const here = entryLabel(entry, [['tenant', tenantRaw], ['provider', provider]]);
+    // In the separated form a password containing "|" is split, its tail read as the name — which becomes the
+    // connector id, published in history, the mirror and every answer. ServiceNow and Jira credentials are free-form
+    // passwords or tokens: a named one must be written in the JSON form, which no character can split.
+    if (entry.form === 'separated' && nameRaw !== undefined && FREE_FORM_CREDENTIALS.has(provider)) {
+      problems.push(`${here}: a named ${provider} connector must be written in the JSON form (its credential may contain "|", which this form would split off as the name)`);
+      continue;
+    }
     let url: URL;
     try {
       url = new URL(urlRaw);

@@ -1,7 +1,9 @@
 /**
- * REVIEW FINDING, NOT FIXED (the fix needs a decision on the separated format): a connector credential that
- * contains `|`, written in the separated form of PROBECTL_NOTIFY_CONNECTORS, is accepted silently, and the part
- * after the `|` becomes the connector's name — hence its id.
+ * Found by review, fixed: a connector credential that contains `|`, written in the separated form of
+ * PROBECTL_NOTIFY_CONNECTORS, was accepted silently, and the part after the `|` became the connector's name —
+ * hence its id. Now a named ServiceNow or Jira connector (free-form passwords and tokens) must use the JSON form;
+ * the other providers' credentials are keys and tokens of a fixed alphabet (routing keys, API keys, bot tokens)
+ * with no `|` in them.
  *
  *   acme|servicenow|https://acme.service-now.com|svc-notify:Pa55|word-tail-xk42
  *     → credential "svc-notify:Pa55", name and id "word-tail-xk42"
@@ -11,10 +13,7 @@
  * So the tail of the password (any lowercase run matching [a-z0-9][a-z0-9_-]{0,63}) is published everywhere, and
  * the connector fails every call with a truncated credential. The comma case is handled (nothing of a later
  * entry is quoted); the pipe inside one entry is not, and the separated form cannot tell a name from the tail of
- * a credential. Possible fixes: refuse a 5th field in the separated form unless the tenant needs names (it has
- * two connectors of the provider) — partial; or require the name in a form no credential tail has; or warn at
- * start-up for every separated-form entry with a 5th field. The JSON form (documented for credentials with `|`)
- * is unaffected.
+ * a credential. The JSON form (documented for credentials with `|`) is unaffected.
  */
 import { toRef, parseConnectors } from '../../src/config/connectors';
 import { ConfigError } from '../../src/config/errors';

@@ -1,14 +1,14 @@
 /**
- * REVIEW FINDING, NOT FIXED (a design choice: docs/inbound.md's order of checks): docs/inbound.md says every 401
- * "has the same body, so the answer does not reveal whether the entry exists". The body is the same, but when the
- * answer comes is not: for an unknown entry (or a provider that does not match it) the route refuses in onRequest,
+ * Found by review; kept as designed and documented (docs/inbound.md, "Order of checks and answers"): every 401 has
+ * the same body, but when the answer comes differs: for an unknown entry (or a provider that does not match it) the route refuses in onRequest,
  * before the body; for an existing entry with a signature header it first reads the body (up to 1 MiB) and only
  * then checks the signature. A client that declares a body and withholds it learns, without any credential,
  * which {provider}/{id} pairs exist: an existing one waits for the body, an unknown one answers 401 at once.
  *
- * Entry ids are no secret (they are in every provider's webhook settings), so this is low severity; the fix is
- * either the documentation (say that the timing differs) or reading and discarding the body for unknown entries
- * too (which gives up the cheap early refusal design.md asks for).
+ * Entry ids are no secret (they are in every provider's webhook settings), and refusing an unknown entry before
+ * its body is read keeps unauthenticated requests cheap (design.md's order of checks), so the documentation says
+ * the timing differs and this test pins what it says: the bodies are the same, the timing is not. A change in either
+ * (an oracle in the body, or the early refusal gone) fails it.
  */
 import { connect } from 'node:net';
 import type { AddressInfo } from 'node:net';
@@ -44,7 +44,7 @@ function statusWithheldBody(port: number, target: string, ms: number): Promise<n
   });
 }
 
-test('an unknown and an existing inbound entry cannot be told apart by when the 401 comes', async () => {
+test('an unknown entry is refused before its body is read, an existing one after; both 401s are alike', async () => {
   const app = buildApp({
     log: createLogger('silent'),
     auth: new TokenAuthenticator([]),
@@ -62,8 +62,8 @@ test('an unknown and an existing inbound entry cannot be told apart by when the 
       wrongProvider: await statusWithheldBody(port, '/ingest/itsm/jira/sn-main', 1_500),
       existingEntry: await statusWithheldBody(port, '/ingest/itsm/servicenow/sn-main', 1_500),
     };
-    // The same behaviour for all three: each answered 401 within the time, or none of them was.
-    expect(answers).toEqual({ unknownEntry: answers.existingEntry, wrongProvider: answers.existingEntry, existingEntry: answers.existingEntry });
+    // Check 1 refuses at once; an existing entry waits for its body before the signature (check 4) can refuse it.
+    expect(answers).toEqual({ unknownEntry: 401, wrongProvider: 401, existingEntry: undefined });
   } finally {
     await app.close();
   }
