@@ -1,6 +1,6 @@
 import type { Client } from '@temporalio/client';
 import type { Pool } from 'pg';
-import type { ReadinessCheck } from '../api/routes/health';
+import { NotReady, type ReadinessCheck } from '../api/routes/health';
 
 /** How recently a worker must have polled the task queue to count as present. */
 const POLLER_FRESH_MS = 90_000;
@@ -24,7 +24,7 @@ export function readinessChecks(client: Client, pool: Pool, namespace: string, t
         const ms = t ? Number(t.seconds ?? 0) * 1000 + Math.floor((t.nanos ?? 0) / 1e6) : 0;
         return Date.now() - ms < POLLER_FRESH_MS;
       });
-      if (!fresh) throw new Error(`no worker is polling task queue ${taskQueue}`);
+      if (!fresh) throw new NotReady(`no worker is polling task queue ${taskQueue}`);
     },
   };
 }

@@ -5,7 +5,7 @@
  */
 import { spawn } from 'node:child_process';
 import { createHmac } from 'node:crypto';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { DefaultLogger, bundleWorkflowCode } from '@temporalio/worker';
@@ -204,7 +204,10 @@ describe('probectl-notify CLI against the real stack', () => {
     expect(ok.code).toBe(0);
     expect(ok.out).toMatch(/(\d+) open incidents? replayed in [\d.]+ s: \1 ok, 0 failed/);
     // A workflow that does something else first (a timer) cannot replay those histories.
-    const dir = mkdtempSync(join(tmpdir(), 'probectl-replay-'));
+    // Inside the checkout, so that '@temporalio/workflow' resolves from its node_modules (a dir under /tmp has none).
+    const artifacts = join(__dirname, '..', '..', 'test-artifacts');
+    mkdirSync(artifacts, { recursive: true });
+    const dir = mkdtempSync(join(artifacts, 'cli-replay-'));
     writeFileSync(join(dir, 'wf.ts'), "import { sleep } from '@temporalio/workflow';\nexport async function incidentWorkflow(): Promise<void> { await sleep(1); }\n");
     const { code } = await bundleWorkflowCode({ workflowsPath: join(dir, 'wf.ts'), logger: new DefaultLogger('WARN') });
     writeFileSync(join(dir, 'bundle.js'), code);

@@ -4,8 +4,8 @@
  * real-looking secret, and the end-of-run answer check (test/setup/answer-contract.js) reports what it must.
  */
 import { spawnSync } from 'node:child_process';
-import { readFileSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { buildApp } from '../../src/api/app';
 import { TokenAuthenticator } from '../../src/api/auth';
 import { documentText, generateOpenApiDocument } from '../../src/api/openapi-document';
@@ -60,6 +60,7 @@ describe('docs/openapi.json', () => {
     const doc = JSON.parse(readFileSync(COMMITTED, 'utf8')) as { paths: Record<string, Record<string, { responses?: unknown }>> };
     delete doc.paths['/v1/incidents']!.post!.responses;
     const broken = join(ROOT, 'test-artifacts', `openapi-broken-${process.pid}.json`);
+    mkdirSync(dirname(broken), { recursive: true });
     writeFileSync(broken, JSON.stringify(doc));
     const r = spawnSync(process.execPath, [require.resolve('@redocly/cli/bin/cli.js'), 'lint', broken, '--config', join(ROOT, 'redocly.yaml')], {
       cwd: ROOT, encoding: 'utf8', timeout: 60_000, env: { ...process.env, REDOCLY_TELEMETRY: 'off', REDOCLY_SUPPRESS_UPDATE_NOTICE: 'true' },
@@ -111,6 +112,7 @@ describe('the end-of-run answer check (test/setup/answer-contract.js)', () => {
 
   test('the recorded file: distinct answers, a line cut short is skipped', () => {
     const file = join(ROOT, 'test-artifacts', `answers-check-${process.pid}.jsonl`);
+    mkdirSync(dirname(file), { recursive: true });
     writeFileSync(file, '{"method":"GET","route":"/healthz","status":200}\n{"method":"GET","route":"/healthz","status":200}\n{"method":"GET","rou');
     expect(readAnswers(file)).toEqual([{ method: 'GET', route: '/healthz', status: 200 }]);
   });

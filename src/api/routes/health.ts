@@ -4,6 +4,17 @@ import { documentOnly } from '../openapi';
 
 export type ReadinessCheck = () => Promise<void>;
 
+/**
+ * A reason a check gives in its own words, shown as is. Any other error (a client's, which may name internal
+ * hosts, users or addresses) is shown as "unreachable" on this public endpoint; the log has the details.
+ */
+export class NotReady extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'NotReady';
+  }
+}
+
 export interface HealthDeps {
   checks: Record<string, ReadinessCheck>;
   /** False once shutdown began: /readyz turns unready before anything stops. */
@@ -14,18 +25,20 @@ const CHECK_TIMEOUT_MS = 2_000;
 /** What inbound deliveries need: they are recorded in Postgres and signalled when Temporal takes them. */
 const INBOUND_CHECKS = ['postgres'];
 
-async function run(check: ReadinessCheck): Promise<string> {
+async function run(name: string, check: ReadinessCheck, log?: (name: string, message: string) => void): Promise<string> {
   let timer: NodeJS.Timeout | undefined;
   try {
     await Promise.race([
       check(),
       new Promise((_, reject) => {
-        timer = setTimeout(() => reject(new Error('timed out')), CHECK_TIMEOUT_MS);
+        timer = setTimeout(() => reject(new NotReady('timed out')), CHECK_TIMEOUT_MS);
       }),
     ]);
     return 'ok';
   } catch (err) {
-    return `failing: ${(err as Error).message.split('\n')[0]!.slice(0, 200)}`;
+    const message = (err as Error).message.split('\n')[0]!.slice(0, 200);
+    log?.(name, message);
+    return `failing: ${err instanceof NotReady ? message : 'unreachable (details in the log)'}`;
   } finally {
     clearTimeout(timer);
   }
@@ -33,7 +46,7 @@ async function run(check: ReadinessCheck): Promise<string> {
 
 const readiness = z.object({
   status: z.enum(['ready', 'not ready', 'shutting down']),
-  checks: z.record(z.string(), z.string()).optional().describe('`ok`, or `failing: <reason>`, by check (temporal, postgres, worker)'),
+  checks: z.record(z.string(), z.string()).optional().describe('`ok`, or `failing: <reason>`, by check (temporal, postgres, worker). A client error (which may name internal hosts) reads `failing: unreachable (details in the log)`; the log line `readiness check failing` has it.'),
 });
 const json = (description: string, schema: z.ZodType) => ({ description, content: { 'application/json': { schema } } });
 
@@ -47,7 +60,8 @@ export function healthRoutes(app: FastifyInstance, deps: HealthDeps): void {
 
   const ready = async (reply: FastifyReply, names: readonly string[]) => {
     if (!deps.isAccepting()) return reply.code(503).send({ status: 'shutting down' });
-    const results = await Promise.all(names.map((n) => run(deps.checks[n]!)));
+    const log = (name: string, message: string) => app.log.warn({ check: name, reason: message }, 'readiness check failing');
+    const results = await Promise.all(names.map((n) => run(n, deps.checks[n]!, log)));
     const checks = Object.fromEntries(names.map((n, i) => [n, results[i]]));
     const ok = results.every((r) => r === 'ok');
     return reply.code(ok ? 200 : 503).send({ status: ok ? 'ready' : 'not ready', checks });

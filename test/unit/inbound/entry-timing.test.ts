@@ -12,13 +12,13 @@
  */
 import { connect } from 'node:net';
 import type { AddressInfo } from 'node:net';
-import { buildApp } from '../../src/api/app';
-import { TokenAuthenticator } from '../../src/api/auth';
-import type { IncidentClient } from '../../src/client';
-import { ConnectorDirectory } from '../../src/config/connectors';
-import { InboundDirectory, parseInbound } from '../../src/config/inbound';
-import type { MirrorStore } from '../../src/db/mirror-store';
-import { createLogger } from '../../src/observability/logger';
+import { buildApp } from '../../../src/api/app';
+import { TokenAuthenticator } from '../../../src/api/auth';
+import type { IncidentClient } from '../../../src/client';
+import { ConnectorDirectory } from '../../../src/config/connectors';
+import { InboundDirectory, parseInbound } from '../../../src/config/inbound';
+import type { MirrorStore } from '../../../src/db/mirror-store';
+import { createLogger } from '../../../src/observability/logger';
 
 /** The status line, if the server answers within `ms` to a request whose declared body never fully arrives. */
 function statusWithheldBody(port: number, target: string, ms: number): Promise<number | undefined> {
