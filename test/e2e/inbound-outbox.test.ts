@@ -97,94 +97,103 @@ describe('inbound outbox: Postgres down, and several API replicas', () => {
   }
 
   test('row-level security and leases: each tenant sees its own rows; the scan returns tenant and id only; a lease is held once', async () => {
-    const mirror = new MirrorStore(direct);
-    const outbox = new InboundOutbox(direct);
-    const tA = uniqueId('rls-a');
-    const tB = uniqueId('rls-b');
-    const signal = (incidentId: string): OutboxSignal => ({ incidentId, kind: 'resolved', source: 'pd-a', entryId: 'pd-a', provider: 'pagerduty', checkOwner: false, actor: 'secret-free actor' });
-    const enqueue = (t: string, incidentId: string, leaseMs?: number) =>
-      mirror.inboundDelivery(t, undefined, (lookup) => lookup.enqueue(signal(incidentId), leaseMs)).then((o) => (o.duplicate ? undefined : o.value)!);
-    const a1 = await enqueue(tA, 'inc-a1');
-    const b1 = await enqueue(tB, 'inc-b1');
-    const leased = await enqueue(tA, 'inc-a2', 60_000);
-
-    // A tenant transaction sees, changes and inserts only its own rows.
-    const seenByB = await withTenant(direct, tB, (c) => c.query('SELECT tenant_id, incident_id FROM inbound_outbox'));
-    expect(seenByB.rows).toEqual([{ tenant_id: tB, incident_id: 'inc-b1' }]);
-    expect((await withTenant(direct, tB, (c) => c.query("UPDATE inbound_outbox SET actor = 'x' WHERE id = $1", [a1.id]))).rowCount).toBe(0);
-    expect((await withTenant(direct, tB, (c) => c.query('DELETE FROM inbound_outbox WHERE id = $1', [a1.id]))).rowCount).toBe(0);
-    await expect(withTenant(direct, tB, (c) => c.query(
-      "INSERT INTO inbound_outbox (tenant_id, incident_id, kind, source, entry_id, provider, check_owner) VALUES ($1, 'x', 'resolved', 's', 'e', 'pagerduty', false)", [tA],
-    ))).rejects.toThrow(/row-level security/);
-    // Without a tenant the service role sees nothing; the scan function gives due rows as (tenant, id) only.
-    expect((await withServiceRole(direct, (c) => c.query('SELECT count(*)::int AS n FROM inbound_outbox'))).rows[0].n).toBe(0);
-    const scan = await withServiceRole(direct, (c) => c.query('SELECT * FROM probectl_inbound_outbox_due(1000)'));
-    expect(scan.fields.map((f) => f.name)).toEqual(['tenant_id', 'id']);
-    const scanned = scan.rows.map((r) => `${r.tenant_id}:${r.id}`);
-    expect(scanned).toEqual(expect.arrayContaining([`${tA}:${a1.id}`, `${tB}:${b1.id}`]));
-    expect(scanned).not.toContain(`${tA}:${leased.id}`); // leased to its request: not due
-    // Claiming through the wrong tenant gets nothing; the right one gets it once; a second claim gets nothing.
-    expect(await outbox.claim(tB, [a1.id], 30_000)).toEqual([]);
-    const first = await outbox.claim(tA, [a1.id, leased.id], 30_000);
-    expect(first.map((r) => r.id)).toEqual([a1.id]);
-    expect(first[0]).toMatchObject({ tenantId: tA, incidentId: 'inc-a1', attempts: 1, actor: 'secret-free actor' });
-    expect(await outbox.claim(tA, [a1.id], 30_000)).toEqual([]);
-    // A release by a stale holder changes nothing; the holder's own release makes it due again.
-    await outbox.release({ ...first[0]!, leaseToken: 'not-the-lease' }, 0, 'stale');
-    expect(await outbox.claim(tA, [a1.id], 30_000)).toEqual([]);
-    await outbox.release(first[0]!, 0, 'Temporal unreachable');
-    const again = await outbox.claim(tA, [a1.id], 30_000);
-    expect(again.map((r) => [r.id, r.attempts])).toEqual([[a1.id, 2]]);
-    await outbox.markDone(again[0]!, 'signalled');
-    expect(await outbox.claim(tA, [a1.id], 0)).toEqual([]);
-    const done = await direct.query('SELECT outcome, done_at IS NOT NULL AS done, lease_token FROM inbound_outbox WHERE id = $1', [a1.id]);
-    expect(done.rows).toEqual([{ outcome: 'signalled', done: true, lease_token: null }]);
-
-    // Retention: done rows go with the delivery ids after 30 days; a pending row never does.
-    const old = await enqueue(tA, 'inc-old');
-    await direct.query("UPDATE inbound_outbox SET received_at = now() - interval '40 days', done_at = now() - interval '31 days', outcome = 'signalled' WHERE id = ANY($1::bigint[])", [[a1.id]]);
-    await direct.query("UPDATE inbound_outbox SET received_at = now() - interval '40 days' WHERE id = $1", [old.id]);
-    await mirror.pruneDeliveries(tB, 30); // another tenant's pass deletes nothing of tA's
-    expect((await direct.query('SELECT count(*)::int AS n FROM inbound_outbox WHERE tenant_id = $1', [tA])).rows[0].n).toBe(3);
-    await mirror.pruneDeliveries(tA, 30);
-    const left = await direct.query('SELECT incident_id FROM inbound_outbox WHERE tenant_id = $1 ORDER BY id', [tA]);
-    expect(left.rows.map((r) => r.incident_id)).toEqual(['inc-a2', 'inc-old']);
-    await direct.query('DELETE FROM inbound_outbox WHERE tenant_id = ANY($1)', [[tA, tB]]);
-  });
-
-  test('owned by an ordinary role (as in production): the dispatcher still finds every tenant\'s due rows, and only those', async () => {
-    // Tests otherwise run as a superuser, which bypasses row-level security altogether.
-    const { adminUrl } = sharedStack();
-    const role = `probectl_owner_${process.pid}_${Date.now().toString(36)}`;
-    const name = `probectl_notify_owned_${process.pid}_${Date.now().toString(36)}`;
-    const admin = new Pool({ connectionString: adminUrl, max: 1 });
-    await admin.query(`CREATE ROLE ${role} LOGIN NOSUPERUSER NOBYPASSRLS CREATEROLE`);
-    await admin.query(`CREATE DATABASE ${name} OWNER ${role}`);
-    const u = new URL(adminUrl);
-    u.username = role;
-    u.pathname = `/${name}`;
-    const pool = createPool(new Secret(u.toString()));
+    // Its own database: the stack's dispatcher scans and claims every due row of its database, and would race
+    // the claims below (seen on a loaded machine: a1 claimed by the dispatcher first).
+    const own = await createTestDatabase('outbox-rls');
+    const direct = new Pool({ connectionString: own.url, max: 2 });
     try {
-      expect((await pool.query('SELECT rolsuper, rolbypassrls FROM pg_roles WHERE rolname = current_user')).rows).toEqual([{ rolsuper: false, rolbypassrls: false }]);
-      expect(await migrate(pool)).toEqual(expect.arrayContaining(['003_inbound_outbox.sql']));
-      const mirror = new MirrorStore(pool);
-      const signal = (incidentId: string): OutboxSignal => ({ incidentId, kind: 'acknowledged', source: 'pd-a', entryId: 'pd-a', provider: 'pagerduty', checkOwner: true });
-      const ids: Record<string, string> = {};
-      for (const t of ['t-one', 't-two']) {
-        const o = await mirror.inboundDelivery(t, { provider: 'pagerduty', deliveryId: `d-${t}`, entryId: 'pd-a' }, (lookup) => lookup.enqueue(signal(`inc-${t}`), undefined));
-        ids[t] = o.duplicate ? '' : o.value.id;
+      const mirror = new MirrorStore(direct);
+      const outbox = new InboundOutbox(direct);
+      const tA = uniqueId('rls-a');
+      const tB = uniqueId('rls-b');
+      const signal = (incidentId: string): OutboxSignal => ({ incidentId, kind: 'resolved', source: 'pd-a', entryId: 'pd-a', provider: 'pagerduty', checkOwner: false, actor: 'secret-free actor' });
+      const enqueue = (t: string, incidentId: string, leaseMs?: number) =>
+        mirror.inboundDelivery(t, undefined, (lookup) => lookup.enqueue(signal(incidentId), leaseMs)).then((o) => (o.duplicate ? undefined : o.value)!);
+      const a1 = await enqueue(tA, 'inc-a1');
+      const b1 = await enqueue(tB, 'inc-b1');
+      const leased = await enqueue(tA, 'inc-a2', 60_000);
+
+      // A tenant transaction sees, changes and inserts only its own rows.
+      const seenByB = await withTenant(direct, tB, (c) => c.query('SELECT tenant_id, incident_id FROM inbound_outbox'));
+      expect(seenByB.rows).toEqual([{ tenant_id: tB, incident_id: 'inc-b1' }]);
+      expect((await withTenant(direct, tB, (c) => c.query("UPDATE inbound_outbox SET actor = 'x' WHERE id = $1", [a1.id]))).rowCount).toBe(0);
+      expect((await withTenant(direct, tB, (c) => c.query('DELETE FROM inbound_outbox WHERE id = $1', [a1.id]))).rowCount).toBe(0);
+      await expect(withTenant(direct, tB, (c) => c.query(
+        "INSERT INTO inbound_outbox (tenant_id, incident_id, kind, source, entry_id, provider, check_owner) VALUES ($1, 'x', 'resolved', 's', 'e', 'pagerduty', false)", [tA],
+      ))).rejects.toThrow(/row-level security/);
+      // Without a tenant the service role sees nothing; the scan function gives due rows as (tenant, id) only.
+      expect((await withServiceRole(direct, (c) => c.query('SELECT count(*)::int AS n FROM inbound_outbox'))).rows[0].n).toBe(0);
+      const scan = await withServiceRole(direct, (c) => c.query('SELECT * FROM probectl_inbound_outbox_due(1000)'));
+      expect(scan.fields.map((f) => f.name)).toEqual(['tenant_id', 'id']);
+      const scanned = scan.rows.map((r) => `${r.tenant_id}:${r.id}`);
+      expect(scanned).toEqual(expect.arrayContaining([`${tA}:${a1.id}`, `${tB}:${b1.id}`]));
+      expect(scanned).not.toContain(`${tA}:${leased.id}`); // leased to its request: not due
+      // Claiming through the wrong tenant gets nothing; the right one gets it once; a second claim gets nothing.
+      expect(await outbox.claim(tB, [a1.id], 30_000)).toEqual([]);
+      const first = await outbox.claim(tA, [a1.id, leased.id], 30_000);
+      expect(first.map((r) => r.id)).toEqual([a1.id]);
+      expect(first[0]).toMatchObject({ tenantId: tA, incidentId: 'inc-a1', attempts: 1, actor: 'secret-free actor' });
+      expect(await outbox.claim(tA, [a1.id], 30_000)).toEqual([]);
+      // A release by a stale holder changes nothing; the holder's own release makes it due again.
+      await outbox.release({ ...first[0]!, leaseToken: 'not-the-lease' }, 0, 'stale');
+      expect(await outbox.claim(tA, [a1.id], 30_000)).toEqual([]);
+      await outbox.release(first[0]!, 0, 'Temporal unreachable');
+      const again = await outbox.claim(tA, [a1.id], 30_000);
+      expect(again.map((r) => [r.id, r.attempts])).toEqual([[a1.id, 2]]);
+      await outbox.markDone(again[0]!, 'signalled');
+      expect(await outbox.claim(tA, [a1.id], 0)).toEqual([]);
+      const done = await direct.query('SELECT outcome, done_at IS NOT NULL AS done, lease_token FROM inbound_outbox WHERE id = $1', [a1.id]);
+      expect(done.rows).toEqual([{ outcome: 'signalled', done: true, lease_token: null }]);
+
+      // Retention: done rows go with the delivery ids after 30 days; a pending row never does.
+      const old = await enqueue(tA, 'inc-old');
+      await direct.query("UPDATE inbound_outbox SET received_at = now() - interval '40 days', done_at = now() - interval '31 days', outcome = 'signalled' WHERE id = ANY($1::bigint[])", [[a1.id]]);
+      await direct.query("UPDATE inbound_outbox SET received_at = now() - interval '40 days' WHERE id = $1", [old.id]);
+      await mirror.pruneDeliveries(tB, 30); // another tenant's pass deletes nothing of tA's
+      expect((await direct.query('SELECT count(*)::int AS n FROM inbound_outbox WHERE tenant_id = $1', [tA])).rows[0].n).toBe(3);
+      await mirror.pruneDeliveries(tA, 30);
+      const left = await direct.query('SELECT incident_id FROM inbound_outbox WHERE tenant_id = $1 ORDER BY id', [tA]);
+      expect(left.rows.map((r) => r.incident_id)).toEqual(['inc-a2', 'inc-old']);
+      await direct.query('DELETE FROM inbound_outbox WHERE tenant_id = ANY($1)', [[tA, tB]]);
+        } finally {
+        await direct.end();
+        await own.drop();
       }
-      const due = await mirror.outbox.due(10);
-      expect(due.map((d) => `${d.tenantId}:${d.id}`).sort()).toEqual([`t-one:${ids['t-one']}`, `t-two:${ids['t-two']}`]);
-      expect(await mirror.outbox.backlog()).toEqual({ pending: 2, oldestSeconds: expect.any(Number) });
-      const [claimed] = await mirror.outbox.claim('t-one', [ids['t-one']!], 30_000);
-      await mirror.outbox.markDone(claimed!, 'closed');
-      expect((await mirror.outbox.due(10)).map((d) => d.tenantId)).toEqual(['t-two']);
-      expect((await mirror.outbox.backlog()).pending).toBe(1);
-      // The owning role itself reads pending rows only (the scan policy), never a done one.
-      expect((await pool.query('SELECT tenant_id FROM inbound_outbox')).rows).toEqual([{ tenant_id: 't-two' }]);
-      // The service role without a tenant: nothing.
-      expect((await withServiceRole(pool, (c) => c.query('SELECT count(*)::int AS n FROM inbound_outbox'))).rows[0].n).toBe(0);
+    });
+
+    test('owned by an ordinary role (as in production): the dispatcher still finds every tenant\'s due rows, and only those', async () => {
+      // Tests otherwise run as a superuser, which bypasses row-level security altogether.
+      const { adminUrl } = sharedStack();
+      const role = `probectl_owner_${process.pid}_${Date.now().toString(36)}`;
+      const name = `probectl_notify_owned_${process.pid}_${Date.now().toString(36)}`;
+      const admin = new Pool({ connectionString: adminUrl, max: 1 });
+      await admin.query(`CREATE ROLE ${role} LOGIN NOSUPERUSER NOBYPASSRLS CREATEROLE`);
+      await admin.query(`CREATE DATABASE ${name} OWNER ${role}`);
+      const u = new URL(adminUrl);
+      u.username = role;
+      u.pathname = `/${name}`;
+      const pool = createPool(new Secret(u.toString()));
+      try {
+        expect((await pool.query('SELECT rolsuper, rolbypassrls FROM pg_roles WHERE rolname = current_user')).rows).toEqual([{ rolsuper: false, rolbypassrls: false }]);
+        expect(await migrate(pool)).toEqual(expect.arrayContaining(['003_inbound_outbox.sql']));
+        const mirror = new MirrorStore(pool);
+        const signal = (incidentId: string): OutboxSignal => ({ incidentId, kind: 'acknowledged', source: 'pd-a', entryId: 'pd-a', provider: 'pagerduty', checkOwner: true });
+        const ids: Record<string, string> = {};
+        for (const t of ['t-one', 't-two']) {
+          const o = await mirror.inboundDelivery(t, { provider: 'pagerduty', deliveryId: `d-${t}`, entryId: 'pd-a' }, (lookup) => lookup.enqueue(signal(`inc-${t}`), undefined));
+          ids[t] = o.duplicate ? '' : o.value.id;
+        }
+        const due = await mirror.outbox.due(10);
+        expect(due.map((d) => `${d.tenantId}:${d.id}`).sort()).toEqual([`t-one:${ids['t-one']}`, `t-two:${ids['t-two']}`]);
+        expect(await mirror.outbox.backlog()).toEqual({ pending: 2, oldestSeconds: expect.any(Number) });
+        const [claimed] = await mirror.outbox.claim('t-one', [ids['t-one']!], 30_000);
+        await mirror.outbox.markDone(claimed!, 'closed');
+        expect((await mirror.outbox.due(10)).map((d) => d.tenantId)).toEqual(['t-two']);
+        expect((await mirror.outbox.backlog()).pending).toBe(1);
+        // The owning role itself reads pending rows only (the scan policy), never a done one.
+        expect((await pool.query('SELECT tenant_id FROM inbound_outbox')).rows).toEqual([{ tenant_id: 't-two' }]);
+        // The service role without a tenant: nothing.
+        expect((await withServiceRole(pool, (c) => c.query('SELECT count(*)::int AS n FROM inbound_outbox'))).rows[0].n).toBe(0);
     } finally {
       await pool.end();
       await admin.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);

@@ -18,11 +18,17 @@ const ROOT = join(__dirname, '..', '..');
 const HISTORIES = join(ROOT, 'test', 'histories');
 /** Recorded before and after every patch. */
 const LIFECYCLES = ['plain-resolve', 'inbound-resolve', 'continue-as-new'];
-/** Recorded with the current code (test/histories/*.json), one path of incident.ts each; checked below to have taken it. */
+/** Recorded on the legacy path (test/histories/*.json, lean-history-v1) and on the state machine; checked below to have taken their path. */
 const PATHS = [
   'one-connector-resolve', 'acknowledge', 'redrive', 'reconciliation', 'failed-open', 'already-resolved', 'continue-as-new-in-flight', 'resolve-racing-open',
 ];
-/** Histories recorded before a patch, kept because runs of that age must still replay. */
+/**
+ * The current recordings: runs started on `state-machine-v1` (src/workflows/v2/). The top-level files are the
+ * legacy path on `lean-history-v1`, the folder below it the legacy path from before that patch; runs of every
+ * age must still replay.
+ */
+const CURRENT = 'state-machine-v1';
+/** Histories recorded on the legacy path, kept because runs of that age must still replay. */
 const OLDER = ['before-lean-history-v1'];
 const CLOSING = ['WORKFLOW_EXECUTION_COMPLETED', 'WORKFLOW_EXECUTION_CONTINUED_AS_NEW'];
 
@@ -98,7 +104,7 @@ describe('replay of recorded incident lifecycles', () => {
   afterAll(() => rmSync(scratch, { recursive: true, force: true }));
 
   test('the committed histories cover the three lifecycles, before and after each patch, and are real histories', () => {
-    for (const dir of ['', ...OLDER]) {
+    for (const dir of [CURRENT, '', ...OLDER]) {
       const files = readdirSync(join(HISTORIES, dir)).filter((f) => f.endsWith('.json'));
       for (const name of LIFECYCLES) expect({ dir, name, found: files.some((f) => f === `${name}.json` || f.startsWith(`${name}.run-`)) }).toEqual({ dir, name, found: true });
       expect(files.filter((f) => f.startsWith('continue-as-new.run-')).length).toBeGreaterThanOrEqual(2);
@@ -124,20 +130,28 @@ describe('replay of recorded incident lifecycles', () => {
       .map((m) => (JSON.parse(Buffer.from(m[1]!, 'base64').toString('utf8')) as { id: string }).id);
     expect(patches(join(HISTORIES, 'inbound-resolve.json'))).toContain('lean-history-v1');
     for (const d of OLDER) expect(patches(join(HISTORIES, d, 'inbound-resolve.json'))).not.toContain('lean-history-v1');
+    expect(patches(join(HISTORIES, CURRENT, 'inbound-resolve.json'))).toEqual(['state-machine-v1']);
+    for (const d of ['', ...OLDER]) expect(patches(join(HISTORIES, d, 'inbound-resolve.json'))).not.toContain('state-machine-v1');
     const canFirst = JSON.parse(readFileSync(join(HISTORIES, 'continue-as-new.run-1.json'), 'utf8')) as { events: Array<{ eventType: string }> };
     expect(canFirst.events.at(-1)!.eventType).toBe('EVENT_TYPE_WORKFLOW_EXECUTION_CONTINUED_AS_NEW');
   });
 
-  test('every path recorded with the current code is there, on the current patch', () => {
+  test('every path is recorded on the legacy path and on the state machine, each on its own patch', () => {
     const ids = recordingIds();
-    for (const name of PATHS) {
-      const runs = ids.filter((id) => id === name || id.startsWith(`${name}.run-`));
-      expect({ name, recorded: runs.length > 0 }).toEqual({ name, recorded: true });
-      for (const id of runs.filter((r) => r.endsWith('.run-1') || r === name)) expect({ id, patches: facts(id).patches }).toEqual({ id, patches: ['lean-history-v1'] });
+    for (const [dir, patch] of [['', 'lean-history-v1'], [CURRENT, 'state-machine-v1']] as const) {
+      for (const name of [...PATHS, ...LIFECYCLES]) {
+        const runs = ids.filter((id) => id === join(dir, name) || id.startsWith(`${join(dir, name)}.run-`));
+        expect({ dir, name, recorded: runs.length > 0 }).toEqual({ dir, name, recorded: true });
+        for (const id of runs.filter((r) => r.endsWith('.run-1') || r === join(dir, name))) expect({ id, patches: facts(id).patches }).toEqual({ id, patches: [patch] });
+      }
     }
+    // A state-machine run that continued knows its path from its carried state: it asks no patch at all.
+    const continued = ids.filter((id) => id.startsWith(`${CURRENT}/`) && /\.run-[2-9]$/.test(id));
+    expect(continued.length).toBeGreaterThanOrEqual(2);
+    for (const id of continued) expect({ id, patches: facts(id).patches }).toEqual({ id, patches: [] });
   });
 
-  describe('each recording took its path', () => {
+  describe('each legacy-path recording took its path', () => {
     test('acknowledge: an API acknowledgement fans out to both pagers and is reported to probectl, then the API resolves', () => {
       const f = facts('acknowledge');
       expect(f.signals.map((x) => `${x.name}:${x.input.source}`)).toEqual(['acknowledge:api', 'resolve:api']);
@@ -236,6 +250,113 @@ describe('replay of recorded incident lifecycles', () => {
     });
   });
 
+
+  describe('each state-machine recording took its path', () => {
+    const v2 = (id: string) => facts(join(CURRENT, id));
+    const byConnector = (f: ReturnType<typeof facts>, type: string) => activitiesOf(f, type).map((a) => `${a.connectorId}:${a.outcome}`).sort();
+
+    test('every first run begins with one local activity and asks the patch once; every run ends by completing or continuing', () => {
+      for (const id of recordingIds().filter((r) => r.startsWith(`${CURRENT}/`))) {
+        const f = facts(id);
+        const first = !/\.run-[2-9]$/.test(id);
+        expect({ id, local: f.localActivities }).toEqual({ id, local: first ? ['beginIncident'] : [] });
+        expect({ id, last: CLOSING.includes(f.last) }).toEqual({ id, last: true });
+        // No legacy-only activity: reports to probectl and second pager resolves are follow-ups now (docs/workflow-contract.md).
+        expect({ id, legacy: f.activities.filter((a) => a.type === 'reportToProbectl').length }).toEqual({ id, legacy: 0 });
+      }
+    });
+
+    test('inbound resolve: acknowledged and resolved at PagerDuty; only Opsgenie is called, never the origin', () => {
+      const f = v2('inbound-resolve');
+      expect(f.signals.map((x) => `${x.name}:${x.input.source}`)).toEqual(['acknowledge:pagerduty', 'resolve:pagerduty']);
+      expect(byConnector(f, 'openConnector')).toEqual(['opsgenie:completed', 'pagerduty:completed']);
+      expect(byConnector(f, 'acknowledgeConnector')).toEqual(['opsgenie:completed']);
+      expect(byConnector(f, 'resolveConnector')).toEqual(['opsgenie:completed']);
+      expect(f.result).toMatchObject({ source: 'pagerduty' });
+    });
+
+    test('acknowledge: an API acknowledgement fans out to both pagers before the resolve; each pager is resolved once', () => {
+      const f = v2('acknowledge');
+      expect(f.signals.map((x) => `${x.name}:${x.input.source}`)).toEqual(['acknowledge:api', 'resolve:api']);
+      const [ack, res] = f.signals;
+      for (const a of activitiesOf(f, 'acknowledgeConnector')) expect([a.outcome, a.scheduledAt > ack!.at, a.scheduledAt < res!.at]).toEqual(['completed', true, true]);
+      expect(byConnector(f, 'acknowledgeConnector')).toEqual(['opsgenie:completed', 'pagerduty:completed']);
+      expect(byConnector(f, 'resolveConnector')).toEqual(['opsgenie:completed', 'pagerduty:completed']);
+    });
+
+    test('redrive: the refused open (400, not retried) is re-opened by the redrive signal, then resolved', () => {
+      const f = v2('redrive');
+      const opens = activitiesOf(f, 'openConnector', 'pagerduty');
+      expect(opens.map((o) => [o.outcome, o.attempt])).toEqual([['failed', 1], ['completed', 1]]);
+      expect(opens[0]!.failure).toMatch(/HTTP 400/);
+      const redrive = f.signals.find((x) => x.name === 'redrive')!;
+      expect([redrive.input.connectorId, redrive.at > opens[0]!.closedAt!, opens[1]!.scheduledAt > redrive.at]).toEqual(['pagerduty', true, true]);
+      expect(byConnector(f, 'resolveConnector')).toEqual(['pagerduty:completed']);
+    });
+
+    test('reconciliation: no signal; read-backs (a timer before each) find the ticket resolved; only the pager is resolved', () => {
+      const f = v2('reconciliation');
+      expect(f.signals).toEqual([]);
+      const checks = activitiesOf(f, 'checkConnector', 'servicenow');
+      expect(checks.length).toBeGreaterThanOrEqual(2);
+      expect(checks.map((c) => c.result)).toEqual([...checks.slice(1).map(() => 'open'), 'resolved']);
+      expect(f.types.filter((t) => t === 'TIMER_FIRED').length).toBeGreaterThanOrEqual(checks.length);
+      expect(f.result).toMatchObject({ source: 'servicenow' });
+      const resolves = activitiesOf(f, 'resolveConnector');
+      expect(resolves.map((r) => r.connectorId)).toEqual(['pagerduty']);
+      expect(resolves[0]!.scheduledAt).toBeGreaterThan(checks.at(-1)!.closedAt!);
+    });
+
+    test('failed open: Opsgenie refused (401, not retried) while PagerDuty pages; the resolve still covers both', () => {
+      const f = v2('failed-open');
+      expect(activitiesOf(f, 'openConnector').map((a) => `${a.connectorId}:${a.outcome}:${a.attempt}`).sort()).toEqual(['opsgenie:failed:1', 'pagerduty:completed:1']);
+      expect(activitiesOf(f, 'openConnector', 'opsgenie')[0]!.failure).toMatch(/HTTP 401/);
+      expect(f.signals.map((x) => `${x.name}:${x.input.source}`)).toEqual(['resolve:api']);
+      expect(byConnector(f, 'resolveConnector')).toEqual(['opsgenie:failed', 'pagerduty:completed']);
+    });
+
+    test('already resolved: nothing opens, nothing resolves; the start completes with the mirror\'s resolution', () => {
+      const f = v2('already-resolved');
+      expect(f.activities.filter((a) => a.type === 'openConnector' || a.type === 'resolveConnector')).toEqual([]);
+      expect(f.signals).toEqual([]);
+      expect(f.result).toMatchObject({ source: 'pagerduty', links: [expect.objectContaining({ connectorId: 'pagerduty', status: 'resolved' })] });
+    });
+
+    test('continue-as-new in flight: the switch waits for nothing; the next run re-issues the unfinished open, then resolves', () => {
+      const runs = recordingIds().filter((id) => id.startsWith(`${CURRENT}/continue-as-new-in-flight.run-`));
+      expect(runs.length).toBeGreaterThanOrEqual(2);
+      const first = facts(runs[0]!);
+      const [open] = activitiesOf(first, 'openConnector', 'servicenow');
+      expect(open?.outcome).toBe('open'); // still being retried when the run continued
+      expect(first.suggestedAt).toBeDefined();
+      expect(first.last).toBe('WORKFLOW_EXECUTION_CONTINUED_AS_NEW');
+      const last = facts(runs.at(-1)!);
+      expect(byConnector(last, 'openConnector')).toEqual(['servicenow:completed']);
+      expect(last.signals.map((x) => x.name)).toContain('resolve');
+      expect(byConnector(last, 'resolveConnector')).toEqual(['servicenow:completed']);
+      expect(last.last).toBe('WORKFLOW_EXECUTION_COMPLETED');
+    });
+
+    test('continue-as-new: pages open once in the first run and are never opened again; the last run resolves both', () => {
+      const runs = recordingIds().filter((id) => id.startsWith(`${CURRENT}/continue-as-new.run-`));
+      expect(runs.length).toBeGreaterThanOrEqual(3);
+      const all = runs.map((r) => facts(r));
+      expect(all.flatMap((f) => activitiesOf(f, 'openConnector')).map((a) => `${a.connectorId}:${a.outcome}`).sort()).toEqual(['opsgenie:completed', 'pagerduty:completed']);
+      expect(byConnector(all[0]!, 'openConnector')).toEqual(['opsgenie:completed', 'pagerduty:completed']);
+      for (const f of all.slice(0, -1)) expect([f.last, f.suggestedAt !== undefined]).toEqual(['WORKFLOW_EXECUTION_CONTINUED_AS_NEW', true]);
+      expect(byConnector(all.at(-1)!, 'resolveConnector')).toEqual(['opsgenie:completed', 'pagerduty:completed']);
+    });
+
+    test('resolve racing open: the held open is cancelled after the resolve and has stopped before any resolve starts', () => {
+      const f = v2('resolve-racing-open');
+      const resolve = f.signals.find((x) => x.name === 'resolve')!;
+      const [held] = activitiesOf(f, 'openConnector', 'pagerduty');
+      expect([held!.scheduledAt < resolve.at, held!.cancelRequestedAt! > resolve.at, held!.closedAt! > held!.cancelRequestedAt!]).toEqual([true, true, true]);
+      for (const r of activitiesOf(f, 'resolveConnector')) expect(r.scheduledAt).toBeGreaterThan(held!.closedAt!);
+      expect(byConnector(f, 'resolveConnector')).toEqual(['opsgenie:completed', 'pagerduty:completed']);
+    });
+  });
+
   test('every recorded history replays against the current workflow code', async () => {
     const bundle = await bundleWorkflowCode({ workflowsPath: require.resolve('../../src/workflows'), logger: new DefaultLogger('WARN') });
     const results = await replayAll(bundle);
@@ -245,7 +366,7 @@ describe('replay of recorded incident lifecycles', () => {
     expect(failures).toEqual([]);
   });
 
-  test('a deliberate non-deterministic change (an extra timer before the open) fails every replay', async () => {
+  test('a deliberate non-deterministic change to the legacy path (an extra timer before the open) fails every legacy replay, none of the state machine', async () => {
     const bundle = await bundleModified(join(scratch, 'extra-timer'), {
       'legacy/incident-v1.ts': (src) => src.replace('  // ---- open ----', "  await sleep('1 second'); // deliberate non-deterministic change\n  // ---- open ----"),
     });
@@ -253,9 +374,37 @@ describe('replay of recorded incident lifecycles', () => {
     expect(results.size).toBe(recordingIds().length);
     expect(results.size).toBeGreaterThanOrEqual(8);
     for (const [id, err] of results) {
-      expect({ id, failed: err !== undefined }).toEqual({ id, failed: true });
-      expect(`${err?.name} ${err?.message}`).toMatch(/Determinism|Nondeterminism|TMPRL1100/i);
+      const legacy = !id.startsWith(`${CURRENT}/`);
+      expect({ id, failed: err !== undefined }).toEqual({ id, failed: legacy });
+      if (legacy) expect(`${err?.name} ${err?.message}`).toMatch(/Determinism|Nondeterminism|TMPRL1100/i);
     }
+  });
+
+  test('a deliberate non-deterministic change to the state machine (an extra timer after the begin) fails every state-machine replay, none of the legacy path', async () => {
+    const bundle = await bundleModified(join(scratch, 'v2-extra-timer'), {
+      'v2/incident-v2.ts': (src) => src.replace('  const calls = new Calls(s, wake, now);', "  await sleep('1 second'); // deliberate non-deterministic change\n  const calls = new Calls(s, wake, now);"),
+    });
+    const results = await replayAll(bundle);
+    const current = [...results.keys()].filter((id) => id.startsWith(`${CURRENT}/`));
+    expect(current.length).toBeGreaterThanOrEqual(11);
+    for (const [id, err] of results) {
+      const v2 = id.startsWith(`${CURRENT}/`);
+      expect({ id, failed: err !== undefined }).toEqual({ id, failed: v2 });
+      if (v2) expect(`${err?.name} ${err?.message}`).toMatch(/Determinism|Nondeterminism|TMPRL1100/i);
+    }
+  });
+
+  test('a deliberate non-deterministic change to the state machine\'s read-back (no timer before a read) fails the reconciliation replay, not the pager-only ones', async () => {
+    const bundle = await bundleModified(join(scratch, 'v2-no-reconcile-timer'), {
+      'v2/reconcile.ts': (src) => src.replace('    await sleep(every);\n', '    // deliberate non-deterministic change: no timer before the read\n'),
+    });
+    const results = await replayAll(bundle);
+    const failed = (id: string) => ({ id, failed: results.get(id) !== undefined });
+    expect(failed(join(CURRENT, 'reconciliation'))).toEqual({ id: join(CURRENT, 'reconciliation'), failed: true });
+    expect(`${results.get(join(CURRENT, 'reconciliation'))?.message}`).toMatch(/Determinism|Nondeterminism|TMPRL1100/i);
+    // Nothing readable (PagerDuty only) or nothing open: the same change replays fine.
+    for (const name of ['one-connector-resolve', 'redrive', 'already-resolved']) expect(failed(join(CURRENT, name))).toEqual({ id: join(CURRENT, name), failed: false });
+    for (const id of results.keys()) if (!id.startsWith(`${CURRENT}/`)) expect(failed(id)).toEqual({ id, failed: false });
   });
 
   test('a deliberate non-deterministic change (dropping the pagers\' delayed second resolve) fails the resolve replays', async () => {
@@ -275,6 +424,8 @@ describe('replay of recorded incident lifecycles', () => {
     for (const d of OLDER) expect(results.get(join(d, 'continue-as-new.run-1'))).toBeUndefined();
     // Nor did the lifecycles without a resolved pager: nothing paged, or a ticket only.
     for (const id of ['already-resolved', 'continue-as-new-in-flight.run-1', 'continue-as-new-in-flight.run-2']) expect({ id, error: results.get(id) }).toEqual({ id, error: undefined });
+    // The state machine has no such branch (the second resolve is a follow-up): every one of its recordings replays.
+    for (const id of results.keys()) if (id.startsWith(`${CURRENT}/`)) expect({ id, error: results.get(id) }).toEqual({ id, error: undefined });
   });
 });
 
