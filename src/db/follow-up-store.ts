@@ -11,6 +11,7 @@ import type { Pool, PoolClient } from 'pg';
 import type { Incident } from '../shared/contract';
 import type { CallbackEventRecord, FollowUpRecord, ResolutionRef } from '../shared/records';
 import type { FollowUpWriter } from './mirror-store';
+import { storable } from './storable';
 import { withServiceRole, withTenant } from './tenant-tx';
 
 export type FollowUpKind = FollowUpRecord['kind'];
@@ -179,7 +180,7 @@ export class FollowUpStore implements FollowUpWriter {
       c.query(
         `UPDATE follow_ups SET done_at = now(), outcome = $3, lease_until = NULL, lease_token = NULL, last_error = $4, updated_at = now()
           WHERE tenant_id = $1 AND id = $2 AND done_at IS NULL`,
-        [row.tenantId, row.id, outcome, error === undefined ? null : error.slice(0, MAX_ERROR)],
+        [row.tenantId, row.id, outcome, error === undefined ? null : storable(error.slice(0, MAX_ERROR))],
       ),
     );
     return (r.rowCount ?? 0) > 0;
@@ -195,7 +196,7 @@ export class FollowUpStore implements FollowUpWriter {
         `UPDATE follow_ups
             SET due_at = now() + make_interval(secs => $4::double precision / 1000), lease_until = NULL, lease_token = NULL, last_error = $5, updated_at = now()
           WHERE tenant_id = $1 AND id = $2 AND lease_token = $3 AND done_at IS NULL`,
-        [row.tenantId, row.id, row.leaseToken, Math.max(0, delayMs), error.slice(0, MAX_ERROR)],
+        [row.tenantId, row.id, row.leaseToken, Math.max(0, delayMs), storable(error.slice(0, MAX_ERROR))],
       ),
     );
     return (r.rowCount ?? 0) > 0;

@@ -9,6 +9,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { Pool, PoolClient } from 'pg';
+import { storable } from './storable';
 import { withServiceRole, withTenant } from './tenant-tx';
 
 export type OutboxKind = 'resolved' | 'acknowledged';
@@ -157,7 +158,7 @@ export class InboundOutbox {
         `UPDATE inbound_outbox
             SET next_attempt_at = now() + make_interval(secs => $4::double precision / 1000), lease_token = NULL, last_error = $5
           WHERE tenant_id = $1 AND id = $2 AND lease_token = $3 AND done_at IS NULL`,
-        [row.tenantId, row.id, row.leaseToken, Math.max(0, delayMs), error.slice(0, 200)],
+        [row.tenantId, row.id, row.leaseToken, Math.max(0, delayMs), storable(error.slice(0, 200))],
       ),
     );
   }

@@ -18,6 +18,11 @@ export async function incidentWorkflow(input: IncidentWorkflowInput): Promise<In
   const carried = input.carried as { v?: number } | undefined;
   // A run continued from the state machine knows its path from its state: no patch asked (two events saved).
   if (carried?.v === STATE_VERSION) return incidentWorkflowV2(input, carried as IncidentState);
+  // State this build does not know (a newer version carried into an older worker): never start over, which
+  // would begin and page again. A plain Error fails the workflow task, retried until a build that knows it runs.
+  if (carried !== undefined && carried !== null && !isLegacyState(carried)) {
+    throw new Error(`carried state of an unknown version (v: ${String(carried.v).slice(0, 20)}): this build cannot continue the run`);
+  }
   if (patched(STATE_MACHINE_V1)) {
     const legacy = isLegacyState(carried) ? carried : undefined;
     // Label sizes are a condition of starting on this path. A legacy run handing over accepted any label; its

@@ -8,7 +8,8 @@
  *   reconciliation-v1   legacy path: read links back while open (asked only by runs from before lean-history-v1)
  *   state-machine-v1    the state machine (src/workflows/v2/): records written by whoever knows them,
  *                       follow-ups, continue-as-new that never waits. Asked once, by the first run of an
- *                       incident; later runs know it from their carried state (v: 2) and ask nothing.
+ *                       incident or by a legacy chain's first run after the deploy (carrying legacy state);
+ *                       later runs know it from their carried state (v: 2) and ask nothing.
  */
 export const LEAN_HISTORY_V1 = 'lean-history-v1';
 export const RECONCILIATION_V1 = 'reconciliation-v1';

@@ -13,7 +13,7 @@
  * it. Histories are written with historyToJSON (proto3 JSON, int64 as strings), never JSON.stringify of the
  * proto objects.
  */
-import { mkdirSync, rmSync } from 'node:fs';
+import { mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Client } from '@temporalio/client';
 import { historyToJSON } from '@temporalio/common/lib/proto-utils';
@@ -22,6 +22,7 @@ import { PagerDutyDouble } from '../../src/sandbox/doubles/pagerduty';
 import { ProbectlDouble } from '../../src/sandbox/doubles/probectl';
 import type { RecordedRequest } from '../../src/sandbox/doubles/server';
 import { ServiceNowDouble } from '../../src/sandbox/doubles/servicenow';
+import { TENANT_MEMO_KEY } from '../../src/client';
 import { redriveSignal } from '../../src/workflows/messages';
 import { eventually, sleep, uniqueId } from '../helpers/shared';
 import { incidentFor, startStack, type TestStack } from '../helpers/stack';
@@ -46,6 +47,7 @@ const SUGGEST_AT = 150;
 const LIFECYCLES = [
   'one-connector-resolve', 'plain-resolve', 'inbound-resolve', 'continue-as-new',
   'acknowledge', 'redrive', 'reconciliation', 'failed-open', 'already-resolved', 'continue-as-new-in-flight', 'resolve-racing-open',
+  'legacy-handover',
 ] as const;
 type LifecycleName = (typeof LIFECYCLES)[number];
 
@@ -414,6 +416,44 @@ describe('record incident lifecycles for the replay tests', () => {
           PROBECTL_NOTIFY_HTTP_TIMEOUT: '30s',
         });
         return raceResolveWithOpen(s, t, 'open cancelled: the incident was resolved first');
+      },
+    },
+
+    'legacy-handover': {
+      title: 'legacy hand-over: a legacy run continued as new after the deploy; the next run asks state-machine-v1 with the legacy state it carries, then resolves',
+      runs: 'one',
+      record: async () => {
+        // The input a legacy run really continued with: the end of the committed legacy recording
+        // (test/histories/continue-as-new.run-1.json), for a fresh incident of this recorder's tenant.
+        const legacy = JSON.parse(readFileSync(join(ROOT, 'test', 'histories', 'continue-as-new.run-1.json'), 'utf8')) as {
+          events: Array<{ workflowExecutionContinuedAsNewEventAttributes?: { input: { payloads: Array<{ data: string }> } } }>;
+        };
+        const carriedInput = legacy.events.at(-1)!.workflowExecutionContinuedAsNewEventAttributes!.input.payloads[0]!.data;
+        const recorded = JSON.parse(Buffer.from(carriedInput, 'base64').toString('utf8')) as { incident: { id: string; tenantId: string } };
+        const inc = incidentFor(tenant);
+        const input = JSON.parse(JSON.stringify(recorded).split(recorded.incident.id).join(inc.id).split(recorded.incident.tenantId).join(tenant)) as {
+          incident: typeof inc; carried: { v?: number; begun: boolean; links: Record<string, { status: string }> };
+        };
+        expect([input.carried.v, input.carried.begun, Object.values(input.carried.links).map((l) => l.status)]).toEqual([undefined, true, ['open', 'open']]);
+        // What the legacy run had opened: the page and the alert, under the incident's key.
+        const key = `probectl-${inc.id}`;
+        const trigger = await fetch(`${pd.url}/v2/enqueue`, {
+          method: 'POST', headers: { 'content-type': 'application/json' },
+          body: JSON.stringify({ routing_key: PD_KEY, event_action: 'trigger', dedup_key: key, payload: { summary: inc.title, source: 'probectl', severity: 'error' } }),
+        });
+        const create = await fetch(`${og.url}/v2/alerts`, {
+          method: 'POST', headers: { 'content-type': 'application/json', authorization: `GenieKey ${OG_KEY}` }, body: JSON.stringify({ message: inc.title, alias: key }),
+        });
+        expect([trigger.status, create.status]).toEqual([202, 202]);
+        await stack.client.workflow.start('incidentWorkflow', {
+          workflowId: key, taskQueue: stack.config.temporal.taskQueue, args: [input], memo: { [TENANT_MEMO_KEY]: tenant },
+        });
+        await eventually(async () => (await stack.incidents.getIncident(inc.id)).links.length === 2, { what: 'the carried links' });
+        await stack.incidents.resolve(inc.id, { tenantId: tenant, source: 'api', actor: 'frank', at: at() });
+        const result = await stack.incidents.result(inc.id);
+        expect(result.links.map((l) => `${l.connectorId}:${l.status}`).sort()).toEqual(['opsgenie:resolved', 'pagerduty:resolved']);
+        await eventually(async () => og.byAlias(key).every((a) => a.status === 'closed') && pd.alerts.filter((a) => a.dedupKey === key).every((a) => a.status === 'resolved'), { what: 'closed at the doubles' });
+        return key;
       },
     },
 

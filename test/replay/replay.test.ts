@@ -30,6 +30,15 @@ const PATHS = [
 const CURRENT = 'state-machine-v1';
 /** Histories recorded on the legacy path, kept because runs of that age must still replay. */
 const OLDER = ['before-lean-history-v1'];
+/** A later run of a continued chain (run 2, 3, … 10, …), not its first. */
+const LATER_RUN = /\.run-(?!1$)\d+$/;
+/** The decoded input of a recording's first event (WorkflowExecutionStarted). */
+function startInput(id: string): { incident: { id: string }; carried?: Record<string, unknown> } {
+  const { events } = JSON.parse(readFileSync(join(HISTORIES, `${id}.json`), 'utf8')) as {
+    events: Array<{ workflowExecutionStartedEventAttributes?: { input?: { payloads?: Array<{ data: string }> } } }>;
+  };
+  return JSON.parse(Buffer.from(events[0]!.workflowExecutionStartedEventAttributes!.input!.payloads![0]!.data, 'base64').toString('utf8'));
+}
 const CLOSING = ['WORKFLOW_EXECUTION_COMPLETED', 'WORKFLOW_EXECUTION_CONTINUED_AS_NEW'];
 
 /** Every recording under test/histories/, folders included, as paths relative to it without `.json`. */
@@ -41,7 +50,7 @@ function recordingIds(dir = ''): string[] {
   });
 }
 
-/** The current recordings (test/histories/*.json) and the older ones (test/histories/<patch>/*.json). */
+/** Every recording: the top-level files (test/histories/*.json) and every folder (test/histories/<patch>/*.json). */
 function loadHistories(): HistoryAndWorkflowId[] {
   return recordingIds().map((workflowId) => ({
     workflowId,
@@ -125,7 +134,7 @@ describe('replay of recorded incident lifecycles', () => {
       .filter((e) => e.workflowExecutionSignaledEventAttributes?.signalName === 'resolve')
       .map((e) => JSON.parse(Buffer.from(e.workflowExecutionSignaledEventAttributes!.input!.payloads![0]!.data!, 'base64').toString('utf8')) as { source: string });
     expect(resolves.map((r) => r.source)).toEqual(['pagerduty']);
-    // The current recordings took the patched path, the older ones the path from before it.
+    // Each age took its path: lean-history-v1 at the top level, none before it, state-machine-v1 in its folder.
     const patches = (file: string) => [...readFileSync(file, 'utf8').matchAll(/"patch-data"[\s\S]*?"data": "([^"]+)"/g)]
       .map((m) => (JSON.parse(Buffer.from(m[1]!, 'base64').toString('utf8')) as { id: string }).id);
     expect(patches(join(HISTORIES, 'inbound-resolve.json'))).toContain('lean-history-v1');
@@ -146,9 +155,11 @@ describe('replay of recorded incident lifecycles', () => {
       }
     }
     // A state-machine run that continued knows its path from its carried state: it asks no patch at all.
-    const continued = ids.filter((id) => id.startsWith(`${CURRENT}/`) && /\.run-[2-9]$/.test(id));
+    const continued = ids.filter((id) => id.startsWith(`${CURRENT}/`) && LATER_RUN.test(id));
     expect(continued.length).toBeGreaterThanOrEqual(2);
     for (const id of continued) expect({ id, patches: facts(id).patches }).toEqual({ id, patches: [] });
+    // A legacy run's next run after the deploy is the fourth age: it asks the patch, carrying legacy state.
+    expect({ handover: facts(join(CURRENT, 'legacy-handover')).patches }).toEqual({ handover: ['state-machine-v1'] });
   });
 
   describe('each legacy-path recording took its path', () => {
@@ -258,12 +269,34 @@ describe('replay of recorded incident lifecycles', () => {
     test('every first run begins with one local activity and asks the patch once; every run ends by completing or continuing', () => {
       for (const id of recordingIds().filter((r) => r.startsWith(`${CURRENT}/`))) {
         const f = facts(id);
-        const first = !/\.run-[2-9]$/.test(id);
+        // A later run, or a legacy run's hand-over (begun in its legacy run), begins nothing.
+        const first = !LATER_RUN.test(id) && id !== join(CURRENT, 'legacy-handover');
         expect({ id, local: f.localActivities }).toEqual({ id, local: first ? ['beginIncident'] : [] });
         expect({ id, last: CLOSING.includes(f.last) }).toEqual({ id, last: true });
         // No legacy-only activity: reports to probectl and second pager resolves are follow-ups now (docs/workflow-contract.md).
         expect({ id, legacy: f.activities.filter((a) => a.type === 'reportToProbectl').length }).toEqual({ id, legacy: 0 });
       }
+    });
+
+    test('one connector, and a plain resolve: each open once, each resolve once, from the API or probectl', () => {
+      const one = v2('one-connector-resolve');
+      expect([byConnector(one, 'openConnector'), byConnector(one, 'resolveConnector'), one.signals.map((x) => `${x.name}:${x.input.source}`)])
+        .toEqual([['pagerduty:completed'], ['pagerduty:completed'], ['resolve:probectl']]);
+      const plain = v2('plain-resolve');
+      expect([byConnector(plain, 'openConnector'), byConnector(plain, 'resolveConnector'), plain.signals.map((x) => `${x.name}:${x.input.source}`)])
+        .toEqual([['opsgenie:completed', 'pagerduty:completed'], ['opsgenie:completed', 'pagerduty:completed'], ['resolve:api']]);
+      for (const f of [one, plain]) for (const r of activitiesOf(f, 'resolveConnector')) expect(r.scheduledAt).toBeGreaterThan(f.signals[0]!.at);
+    });
+
+    test('legacy hand-over: a run started with a legacy run\'s carried state asks the patch, begins and opens nothing, and resolves what the legacy run opened', () => {
+      const id = join(CURRENT, 'legacy-handover');
+      const input = startInput(id);
+      expect([input.carried?.v, input.carried?.begun, Object.keys((input.carried?.links ?? {}) as object).sort()]).toEqual([undefined, true, ['opsgenie', 'pagerduty']]);
+      const f = facts(id);
+      expect([f.patches, f.localActivities, activitiesOf(f, 'openConnector')]).toEqual([['state-machine-v1'], [], []]);
+      expect(f.signals.map((x) => `${x.name}:${x.input.source}`)).toEqual(['resolve:api']);
+      expect(byConnector(f, 'resolveConnector')).toEqual(['opsgenie:completed', 'pagerduty:completed']);
+      expect([f.last, f.result?.source]).toEqual(['WORKFLOW_EXECUTION_COMPLETED', 'api']);
     });
 
     test('inbound resolve: acknowledged and resolved at PagerDuty; only Opsgenie is called, never the origin', () => {
@@ -366,31 +399,32 @@ describe('replay of recorded incident lifecycles', () => {
     expect(failures).toEqual([]);
   });
 
-  test('a deliberate non-deterministic change to the legacy path (an extra timer before the open) fails every legacy replay, none of the state machine', async () => {
+  test('a deliberate non-deterministic change to the legacy path (an extra timer before the open) fails every legacy replay', async () => {
     const bundle = await bundleModified(join(scratch, 'extra-timer'), {
       'legacy/incident-v1.ts': (src) => src.replace('  // ---- open ----', "  await sleep('1 second'); // deliberate non-deterministic change\n  // ---- open ----"),
     });
     const results = await replayAll(bundle);
     expect(results.size).toBe(recordingIds().length);
     expect(results.size).toBeGreaterThanOrEqual(8);
-    for (const [id, err] of results) {
-      const legacy = !id.startsWith(`${CURRENT}/`);
-      expect({ id, failed: err !== undefined }).toEqual({ id, failed: legacy });
-      if (legacy) expect(`${err?.name} ${err?.message}`).toMatch(/Determinism|Nondeterminism|TMPRL1100/i);
+    const legacy = [...results].filter(([id]) => !id.startsWith(`${CURRENT}/`));
+    expect(legacy.length).toBeGreaterThanOrEqual(8);
+    for (const [id, err] of legacy) {
+      expect({ id, failed: err !== undefined }).toEqual({ id, failed: true });
+      expect(`${err?.name} ${err?.message}`).toMatch(/Determinism|Nondeterminism|TMPRL1100/i);
     }
   });
 
-  test('a deliberate non-deterministic change to the state machine (an extra timer after the begin) fails every state-machine replay, none of the legacy path', async () => {
+  test('a deliberate non-deterministic change to the state machine (an extra timer after the begin) fails every state-machine replay', async () => {
     const bundle = await bundleModified(join(scratch, 'v2-extra-timer'), {
       'v2/incident-v2.ts': (src) => src.replace('  const calls = new Calls(s, wake, now);', "  await sleep('1 second'); // deliberate non-deterministic change\n  const calls = new Calls(s, wake, now);"),
     });
     const results = await replayAll(bundle);
     const current = [...results.keys()].filter((id) => id.startsWith(`${CURRENT}/`));
-    expect(current.length).toBeGreaterThanOrEqual(11);
-    for (const [id, err] of results) {
-      const v2 = id.startsWith(`${CURRENT}/`);
-      expect({ id, failed: err !== undefined }).toEqual({ id, failed: v2 });
-      if (v2) expect(`${err?.name} ${err?.message}`).toMatch(/Determinism|Nondeterminism|TMPRL1100/i);
+    expect(current.length).toBeGreaterThanOrEqual(12);
+    for (const id of current) {
+      const err = results.get(id);
+      expect({ id, failed: err !== undefined }).toEqual({ id, failed: true });
+      expect(`${err?.name} ${err?.message}`).toMatch(/Determinism|Nondeterminism|TMPRL1100/i);
     }
   });
 
@@ -405,6 +439,32 @@ describe('replay of recorded incident lifecycles', () => {
     // Nothing readable (PagerDuty only) or nothing open: the same change replays fine.
     for (const name of ['one-connector-resolve', 'redrive', 'already-resolved']) expect(failed(join(CURRENT, name))).toEqual({ id: join(CURRENT, name), failed: false });
     for (const id of results.keys()) if (!id.startsWith(`${CURRENT}/`)) expect(failed(id)).toEqual({ id, failed: false });
+  });
+
+  test('a deliberate non-deterministic change to the hand-over (a timer in the dispatcher for carried legacy state) fails the hand-over replay and nothing else', async () => {
+    const bundle = await bundleModified(join(scratch, 'handover-timer'), {
+      'incident.ts': (src) => src
+        .replace("import { ApplicationFailure, patched, workflowInfo } from '@temporalio/workflow';", "import { ApplicationFailure, patched, sleep, workflowInfo } from '@temporalio/workflow';")
+        .replace('    const chain = workflowInfo().firstExecutionRunId;', "    if (legacy) await sleep('1 second'); // deliberate non-deterministic change\n    const chain = workflowInfo().firstExecutionRunId;"),
+    });
+    const results = await replayAll(bundle);
+    for (const [id, err] of results) {
+      const handover = id === join(CURRENT, 'legacy-handover');
+      expect({ id, failed: err !== undefined }).toEqual({ id, failed: handover });
+      if (handover) expect(`${err?.name} ${err?.message}`).toMatch(/Determinism|Nondeterminism|TMPRL1100/i);
+    }
+  });
+
+  test('a deliberate non-deterministic change to the carried legacy state (begun forgotten, so it begins again) fails the hand-over replay', async () => {
+    const bundle = await bundleModified(join(scratch, 'handover-begun'), {
+      'v2/from-legacy.ts': (src) => src.replace('  s.begun = old.begun;', '  s.begun = false; // deliberate non-deterministic change'),
+    });
+    const results = await replayAll(bundle);
+    const id = join(CURRENT, 'legacy-handover');
+    expect({ id, failed: results.get(id) !== undefined }).toEqual({ id, failed: true });
+    expect(`${results.get(id)?.message}`).toMatch(/Determinism|Nondeterminism|TMPRL1100/i);
+    // Runs that never carried legacy state never call it.
+    for (const other of [join(CURRENT, 'plain-resolve'), 'plain-resolve', join(CURRENT, 'continue-as-new.run-2')]) expect({ other, error: results.get(other) }).toEqual({ other, error: undefined });
   });
 
   test('a deliberate non-deterministic change (dropping the pagers\' delayed second resolve) fails the resolve replays', async () => {
@@ -424,8 +484,6 @@ describe('replay of recorded incident lifecycles', () => {
     for (const d of OLDER) expect(results.get(join(d, 'continue-as-new.run-1'))).toBeUndefined();
     // Nor did the lifecycles without a resolved pager: nothing paged, or a ticket only.
     for (const id of ['already-resolved', 'continue-as-new-in-flight.run-1', 'continue-as-new-in-flight.run-2']) expect({ id, error: results.get(id) }).toEqual({ id, error: undefined });
-    // The state machine has no such branch (the second resolve is a follow-up): every one of its recordings replays.
-    for (const id of results.keys()) if (id.startsWith(`${CURRENT}/`)) expect({ id, error: results.get(id) }).toEqual({ id, error: undefined });
   });
 });
 

@@ -221,6 +221,24 @@ describe('the state machine on the dev server (stubbed activities)', () => {
     }
   });
 
+  test.each([
+    ['a newer version', { v: 99, incident: {}, links: {} }],
+    ['a legacy-looking state without its pending records', { incident: {}, links: {} }],
+    ['a value that is no state', 'v2'],
+  ])('carried state this build does not know (%s) fails the workflow task: nothing begins or pages, the run waits for a build that knows it', async (_what, carried) => {
+    const inc = incidentOf();
+    await h.start(inc, carried);
+    const id = `probectl-${inc.id}`;
+    await eventually(async () => {
+      const history = await h.client.workflow.getHandle(id).fetchHistory();
+      return (history.events ?? []).some((e) => e.workflowTaskFailedEventAttributes?.failure?.message?.includes('carried state of an unknown version'));
+    }, { what: 'a failed workflow task naming the unknown state' });
+    expect((await h.client.workflow.getHandle(id).describe()).status.name).toBe('RUNNING');
+    expect(h.calls.filter((c) => c.input.incident?.id === inc.id)).toEqual([]);
+    expect((await h.history(inc.id)).activities).toEqual([]);
+    await h.client.workflow.getHandle(id).terminate('test over');
+  });
+
   test('a run of the legacy workflow hands over: its links and unwritten entries carry on in the state machine', async () => {
     const inc = incidentOf();
     const old = legacyInitial(inc);

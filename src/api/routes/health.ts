@@ -25,7 +25,27 @@ const CHECK_TIMEOUT_MS = 2_000;
 /** What inbound deliveries need: they are recorded in Postgres and signalled when Temporal takes them. */
 const INBOUND_CHECKS = ['postgres'];
 
-async function run(name: string, check: ReadinessCheck, log?: (name: string, message: string) => void): Promise<string> {
+/** An error's code when it is a bare identifier (an errno name, a SQLSTATE, a gRPC status): it names no host. */
+function codeOf(err: unknown): string | undefined {
+  const code = (err as { code?: unknown } | null | undefined)?.code;
+  if (typeof code === 'number' && Number.isInteger(code)) return `code ${code}`;
+  return typeof code === 'string' && /^[A-Z0-9_]{1,32}$/i.test(code) ? code : undefined;
+}
+
+/** What a failing check shows on the public endpoint: its own NotReady reason, else "unreachable" and a bare code. */
+export function publicReason(err: unknown): string {
+  if (err instanceof NotReady) return err.message.split('\n')[0]!.slice(0, 200);
+  const code = codeOf(err);
+  return `unreachable (${code ? `${code}; ` : ''}details in the log)`;
+}
+
+/** The full first line of a failure, for the log only. Anything may be thrown, not only an Error. */
+function logReason(err: unknown): string {
+  const message = err instanceof Error ? err.message : String(err);
+  return message.split('\n')[0]!.slice(0, 500);
+}
+
+async function run(name: string, check: ReadinessCheck, log?: (name: string, reason: string | undefined) => void): Promise<string> {
   let timer: NodeJS.Timeout | undefined;
   try {
     await Promise.race([
@@ -34,11 +54,11 @@ async function run(name: string, check: ReadinessCheck, log?: (name: string, mes
         timer = setTimeout(() => reject(new NotReady('timed out')), CHECK_TIMEOUT_MS);
       }),
     ]);
+    log?.(name, undefined);
     return 'ok';
   } catch (err) {
-    const message = (err as Error).message.split('\n')[0]!.slice(0, 200);
-    log?.(name, message);
-    return `failing: ${err instanceof NotReady ? message : 'unreachable (details in the log)'}`;
+    log?.(name, logReason(err));
+    return `failing: ${publicReason(err)}`;
   } finally {
     clearTimeout(timer);
   }
@@ -46,7 +66,7 @@ async function run(name: string, check: ReadinessCheck, log?: (name: string, mes
 
 const readiness = z.object({
   status: z.enum(['ready', 'not ready', 'shutting down']),
-  checks: z.record(z.string(), z.string()).optional().describe('`ok`, or `failing: <reason>`, by check (temporal, postgres, worker). A client error (which may name internal hosts) reads `failing: unreachable (details in the log)`; the log line `readiness check failing` has it.'),
+  checks: z.record(z.string(), z.string()).optional().describe('`ok`, or `failing: <reason>`, by check (temporal, postgres, worker). A client error (which may name internal hosts) reads `failing: unreachable (<code>; details in the log)`, the code being a bare errno name, SQLSTATE or gRPC status when there is one; the log line `readiness check failing` has the error.'),
 });
 const json = (description: string, schema: z.ZodType) => ({ description, content: { 'application/json': { schema } } });
 
@@ -58,9 +78,16 @@ export function healthRoutes(app: FastifyInstance, deps: HealthDeps): void {
     }),
   }, async () => ({ status: 'ok' }));
 
+  const lastReason = new Map<string, string | undefined>();
   const ready = async (reply: FastifyReply, names: readonly string[]) => {
     if (!deps.isAccepting()) return reply.code(503).send({ status: 'shutting down' });
-    const log = (name: string, message: string) => app.log.warn({ check: name, reason: message }, 'readiness check failing');
+    const log = (name: string, reason: string | undefined) => {
+      // One line when a check starts failing or its reason changes, one when it recovers; not one per probe.
+      if (lastReason.get(name) === reason) return;
+      lastReason.set(name, reason);
+      if (reason === undefined) app.log.info({ check: name }, 'readiness check ok again');
+      else app.log.warn({ check: name, reason }, 'readiness check failing');
+    };
     const results = await Promise.all(names.map((n) => run(n, deps.checks[n]!, log)));
     const checks = Object.fromEntries(names.map((n, i) => [n, results[i]]));
     const ok = results.every((r) => r === 'ok');

@@ -174,6 +174,24 @@ describe('claim, lease, complete, reschedule, prune', () => {
     expect(await store.reschedule(second!, 0, 'x')).toBe(false);
   });
 
+  test('an error text holding NUL (a provider body can) is stored with U+FFFD: reschedule and complete never fail on it', async () => {
+    const store = new FollowUpStore(pool, uniqueId('tq'));
+    const tenant = uniqueId('nul');
+    const inc = incidentOf(tenant);
+    await new MirrorStore(pool, store).record({ incident: inc, followUps: [callbackOf(inc, 'c:nul')] });
+    const id = (await store.due(100)).find((d) => d.tenantId === tenant)!.id;
+    // NUL first, in the middle, and as the last character the cut (500) keeps.
+    for (const error of ['\u0000HTTP 400', 'HTTP 400: a\u0000b', `${'x'.repeat(499)}\u0000`]) {
+      const [row] = await store.claim(tenant, [id], 60_000);
+      expect(await store.reschedule(row!, 0, error)).toBe(true);
+      const stored = (await rows(tenant, inc.id))[0]!.last_error!;
+      expect([stored.includes('\u0000'), stored.includes('\ufffd')]).toEqual([false, true]);
+    }
+    const [last] = await store.claim(tenant, [id], 60_000);
+    expect(await store.complete(last!, 'failed', 'HTTP 400: \u0000')).toBe(true);
+    expect((await rows(tenant, inc.id))[0]).toMatchObject({ outcome: 'failed', last_error: 'HTTP 400: \ufffd' });
+  });
+
   test('prune deletes the tenant’s done rows past the retention, never an undone one, never another tenant’s', async () => {
     const store = new FollowUpStore(pool, uniqueId('tq'));
     const mirror = new MirrorStore(pool, store);
