@@ -13,6 +13,7 @@ import { metrics } from '../observability/metrics';
 import { startMetricsServer } from '../observability/metrics-server';
 import { openIncidentsFromVisibility } from '../observability/open-incidents';
 import { installSdkRuntime } from '../observability/sdk-runtime';
+import { clientTracingInterceptors } from '../observability/tracing';
 import { startWorker, type WorkerHandle } from '../worker';
 import { readinessChecks } from './readiness';
 import { checkSearchAttributes } from './search-attributes';
@@ -29,7 +30,9 @@ export interface Running {
 
 export async function runApi(config: AppConfig, pool: Pool, log: Logger): Promise<Running & { port: number }> {
   const connection = await Connection.connect({ ...connectionOptions(config.temporal), channelArgs: API_CHANNEL_ARGS });
-  const client = new Client({ connection, namespace: config.temporal.namespace });
+  // While tracing is on, start/signal/query spans, and the trace context in the start and signal headers.
+  const interceptors = clientTracingInterceptors();
+  const client = new Client({ connection, namespace: config.temporal.namespace, ...(interceptors ? { interceptors } : {}) });
   const incidents = new IncidentClient({ client, taskQueue: config.temporal.taskQueue });
   const mirror = new MirrorStore(pool);
   // What the inbound route and the outbox dispatcher last learned about reaching Temporal.
