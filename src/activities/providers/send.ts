@@ -24,7 +24,7 @@ export async function sendRaw(ctx: CallContext, req: HttpRequest): Promise<HttpR
 }
 
 /** The connector's identity for the request's trace span (no secret: provider, connector id, tenant). */
-function callTags(ctx: CallContext): CallTags {
+export function callTags(ctx: CallContext): CallTags {
   return { provider: ctx.connector.provider, connectorId: ctx.connector.id, tenantId: ctx.connector.tenantId };
 }
 
