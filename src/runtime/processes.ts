@@ -102,7 +102,8 @@ export async function runWorker(config: AppConfig, pool: Pool, log: Logger): Pro
 
 /** The dead man's switch of a worker process: its own Temporal connection and HTTP client, closed at stop. */
 async function startHeartbeat(config: AppConfig, settings: HeartbeatSettings, log: Logger): Promise<Running> {
-  const connection = await Connection.connect(connectionOptions(config.temporal));
+  // Reconnects as soon as the API's channel does: the pings resume soon after Temporal is back.
+  const connection = await Connection.connect({ ...connectionOptions(config.temporal), channelArgs: API_CHANNEL_ARGS });
   const client = new Client({ connection, namespace: config.temporal.namespace });
   const proxy = proxyFromEnv(process.env);
   const http = new HttpClient({ timeoutMs: 10_000, ...(proxy ? { proxy } : {}) });
