@@ -69,7 +69,7 @@ export function buildApp(deps: AppDeps): FastifyInstance {
   });
 
   app.setErrorHandler(answerError);
-  // A server span per request while tracing is on (a no-op otherwise); before the routes, so every one inherits it.
+  // A server span per request while tracing is on (no hook at all otherwise); before the routes, so every one inherits it.
   traceRequests(app);
 
   recordAnswers(app);

@@ -6,7 +6,8 @@
  *
  * The span starts in onRequest and is made the active context again in preHandler: the body is read between the
  * two, from stream events that run outside it, and the handler (which calls Temporal through the traced client)
- * must run inside it. Health checks and /metrics are not traced (a probe every few seconds is noise).
+ * must run inside it. Health checks and /metrics are not traced (a probe every few seconds is noise). A request
+ * that arrives after tracing stopped (shutdown flushed it) is simply not traced.
  */
 import { ROOT_CONTEXT, SpanKind, SpanStatusCode, context, propagation, trace, type Context, type Span } from '@opentelemetry/api';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
@@ -20,7 +21,9 @@ interface Traced {
   ended: boolean;
 }
 
+/** Installs the hooks only while tracing is on (started before the app is built): otherwise not even a hook runs. */
 export function traceRequests(app: FastifyInstance): void {
+  if (!activeTracer()) return;
   const traced = new WeakMap<FastifyRequest, Traced>();
   app.addHook('onRequest', (req, _reply, done) => {
     const tracer = activeTracer();
