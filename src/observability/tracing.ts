@@ -13,7 +13,7 @@
  *
  * No workflow interceptors: they add spans and yield points inside workflow code, which would change how the
  * recorded histories in test/replay/histories replay. The price is that Temporal does not carry the trace from
- * the workflow to its activities; `RunTraceParents` recovers it from the run's start event instead.
+ * the workflow to its activities; `RunTraceParents` recovers it from the run's history instead.
  */
 import { SpanKind, SpanStatusCode, context, diag, trace, DiagLogLevel, type Attributes, type Span, type Tracer } from '@opentelemetry/api';
 import type { Payload } from '@temporalio/common';
@@ -99,17 +99,24 @@ export function clientTracingInterceptors(): ClientInterceptors | undefined {
 const TRACE_HEADER = '_tracer-data';
 const LOOKUP_TIMEOUT_MS = 2_000;
 const MAX_CACHED_RUNS = 1_000;
+const SIGNAL_SEARCH_EVENTS = 200;
+/** Activities a signal causes, and that signal's name (src/workflows/messages.ts). */
+const SIGNAL_OF_ACTIVITY: Record<string, string> = { resolveConnector: 'resolve', acknowledgeConnector: 'acknowledge' };
 
 /**
  * The trace an activity belongs to. Without workflow interceptors an activity's headers carry no trace
- * context, so the parent is read from the run's start event instead: the header the client interceptor wrote
- * when the incident was opened (`POST /v1/incidents`, or a start through the Temporal client). A run continued
- * as new starts without that header, so the first run of the chain is asked then. One history read (the first
- * event only) per run per worker, cached, bounded in time; a failed or slow read leaves the activity's span a
- * root of its own — tracing never delays an activity by more than that bound, nor fails it.
+ * context, so the parent is read from the run's history instead, where the client interceptor wrote it:
  *
- * So every provider call of an incident joins the trace of its open. A later signal (acknowledge, resolve, an
- * inbound webhook) has its own trace up to its signal span; the fan-out it causes is in the open's trace.
+ *   - a resolve or acknowledge activity: the newest `resolve` / `acknowledge` signal that carries a trace header
+ *     (the fan-out of `POST /v1/incidents/{id}/resolve` or of an inbound webhook joins that request's trace);
+ *     searched in the newest 200 events only, else as below;
+ *   - every other activity (opens, reconciliation reads, mirror writes): the run's start event, i.e. the trace of
+ *     the request that opened the incident (`POST /v1/incidents`, or a start through the Temporal client). A run
+ *     continued as new starts without that header, so the first run of the chain is asked then.
+ *
+ * One or two history reads per run (and per signal kind) per worker, cached, each bounded in time; a failed or
+ * slow read leaves the activity's span a root of its own — tracing never delays an activity by more than that
+ * bound, nor fails it.
  */
 export class RunTraceParents {
   readonly #cache = new Map<string, Promise<Payload | undefined>>();
@@ -119,18 +126,46 @@ export class RunTraceParents {
     private readonly namespace: string,
   ) {}
 
+  /** The `_tracer-data` header an activity of this type in this run is parented on, if any. */
+  async forActivity(activityType: string, workflowId: string, runId: string): Promise<Payload | undefined> {
+    const signal = SIGNAL_OF_ACTIVITY[activityType];
+    if (signal) {
+      const fromSignal = await this.#cached(`${runId}/${signal}`, () => this.#signalHeader(workflowId, runId, signal));
+      if (fromSignal) return fromSignal;
+    }
+    return this.get(workflowId, runId);
+  }
+
   /** The `_tracer-data` header of the run's (or its chain's first run's) start event, if any. */
   get(workflowId: string, runId: string): Promise<Payload | undefined> {
-    let hit = this.#cache.get(runId);
+    return this.#cached(runId, () => this.#lookup(workflowId, runId));
+  }
+
+  #cached(key: string, lookup: () => Promise<Payload | undefined>): Promise<Payload | undefined> {
+    let hit = this.#cache.get(key);
     if (!hit) {
       if (this.#cache.size >= MAX_CACHED_RUNS) this.#cache.delete(this.#cache.keys().next().value!);
-      hit = this.#lookup(workflowId, runId).catch(() => {
-        this.#cache.delete(runId);
+      hit = lookup().catch(() => {
+        this.#cache.delete(key);
         return undefined;
       });
-      this.#cache.set(runId, hit);
+      this.#cache.set(key, hit);
     }
     return hit;
+  }
+
+  async #signalHeader(workflowId: string, runId: string, signal: string): Promise<Payload | undefined> {
+    const res = await this.#bounded(
+      this.connection.workflowService.getWorkflowExecutionHistoryReverse({
+        namespace: this.namespace, execution: { workflowId, runId }, maximumPageSize: SIGNAL_SEARCH_EVENTS,
+      }),
+    );
+    for (const event of res.history?.events ?? []) {
+      const attrs = event.workflowExecutionSignaledEventAttributes;
+      const header = attrs?.signalName === signal ? attrs.header?.fields?.[TRACE_HEADER] : undefined;
+      if (header) return header as Payload;
+    }
+    return undefined;
   }
 
   async #lookup(workflowId: string, runId: string): Promise<Payload | undefined> {
@@ -143,16 +178,21 @@ export class RunTraceParents {
   }
 
   async #startEvent(workflowId: string, runId: string) {
-    const call = this.connection.workflowService.getWorkflowExecutionHistory({
-      namespace: this.namespace, execution: { workflowId, runId }, maximumPageSize: 1,
-    });
+    const res = await this.#bounded(
+      this.connection.workflowService.getWorkflowExecutionHistory({
+        namespace: this.namespace, execution: { workflowId, runId }, maximumPageSize: 1,
+      }),
+    );
+    return res.history?.events?.[0]?.workflowExecutionStartedEventAttributes ?? undefined;
+  }
+
+  async #bounded<T>(call: Promise<T>): Promise<T> {
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<never>((_, reject) => {
       timer = setTimeout(() => reject(new Error('trace parent lookup timed out')), LOOKUP_TIMEOUT_MS);
     });
     try {
-      const res = await Promise.race([call, timeout]);
-      return res.history?.events?.[0]?.workflowExecutionStartedEventAttributes ?? undefined;
+      return await Promise.race([call, timeout]);
     } finally {
       clearTimeout(timer);
     }
@@ -173,7 +213,7 @@ export function activityTracingInterceptors(parents: RunTraceParents): ActivityI
             let headers = input.headers;
             const info = ctx.info;
             if (headers[TRACE_HEADER] === undefined && info.inWorkflow && info.workflowExecution) {
-              const parent = await parents.get(info.workflowExecution.workflowId, info.workflowExecution.runId);
+              const parent = await parents.forActivity(info.activityType, info.workflowExecution.workflowId, info.workflowExecution.runId);
               if (parent) headers = { ...headers, [TRACE_HEADER]: parent };
             }
             return inner.execute({ ...input, headers }, next);

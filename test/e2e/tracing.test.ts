@@ -5,7 +5,8 @@
  * then the process is stopped (SIGTERM), which must flush the spans still buffered.
  *
  * Checked: one trace links the API's POST /v1/incidents span, the Temporal client's start span, the activity
- * spans and the provider HTTP spans (with provider, connector and tenant attributes and the HTTP status); server
+ * spans and the provider HTTP spans (with provider, connector and tenant attributes and the HTTP status); another
+ * links the inbound webhook's span, its resolve signal span, the resolve activities and their requests; server
  * spans carry route templates, never the raw path; and no 8-character window of any planted secret (routing key,
  * API key, passwords, tokens, the inbound secret, their Basic-auth encodings) appears in any exported span's
  * name, attributes, events, status or resource — nor anywhere in the export requests once trace and span ids
@@ -161,17 +162,28 @@ describe('OpenTelemetry traces: API → Temporal client → activity → provide
     const pdTrigger = requests.find((s) => s.attributes['probectl.provider'] === 'pagerduty');
     expect(pdTrigger?.attributes['http.response.status_code']).toBe(202);
     expect(requests.find((s) => s.attributes['probectl.provider'] === 'jira')?.attributes['http.response.status_code']).toBe(400);
-    // The fan-out of the inbound resolution joins the incident's trace too (the run's start carries it).
-    expect(trace.some((s) => s.name === 'RunActivity:resolveConnector')).toBe(true);
-
-    // The inbound webhook: its own server span, by template; when Temporal took the signal inline, the signal span is its child.
+    // The inbound webhook: its own server span, by template. Its resolve signal span (the request's child when
+    // Temporal took it inline; the outbox dispatcher's otherwise) is the parent of the fan-out's activities, and
+    // those of their provider requests: webhook → signal → activity → provider request, one trace.
     const hook = spans.find((s) => s.kind === SERVER && s.attributes['http.route'] === '/ingest/itsm/:provider/:id');
     expect(hook).toBeDefined();
     expect(hook!.attributes['http.response.status_code']).toBe(202);
+    const signals = spans.filter((s) => s.name === 'SignalWorkflow:resolve');
+    expect(signals).toHaveLength(1);
+    const signal = signals[0]!;
     if (inboundAnswer.queued !== true) {
-      const signal = spans.find((s) => s.traceId === hook!.traceId && s.name === 'SignalWorkflow:resolve');
-      expect(signal?.parentSpanId).toBe(hook!.spanId);
+      expect(signal.traceId).toBe(hook!.traceId);
+      expect(signal.parentSpanId).toBe(hook!.spanId);
     }
+    const resolves = spans.filter((s) => s.name === 'RunActivity:resolveConnector');
+    expect(resolves.length).toBeGreaterThanOrEqual(2);
+    for (const r of resolves) expect([r.traceId, r.parentSpanId]).toEqual([signal.traceId, signal.spanId]);
+    const resolveRequests = spans.filter((s) => s.kind === CLIENT && s.parentSpanId !== undefined && resolves.some((r) => r.spanId === s.parentSpanId));
+    // Every connector whose open was attempted but the origin (Jira's failed create is looked up and closed too).
+    const resolvedAt = new Set(resolveRequests.map((s) => s.attributes['probectl.provider']));
+    for (const p of ['opsgenie', 'servicenow']) expect(resolvedAt).toContain(p);
+    expect(resolvedAt).not.toContain('pagerduty');
+    for (const r of resolveRequests) expect(r.traceId).toBe(signal.traceId);
 
     // Server spans name routes, never raw paths: no incident id, no query string.
     for (const s of spans.filter((x) => x.kind === SERVER)) {
