@@ -21,7 +21,9 @@ function configError(env: Record<string, string>): ConfigError {
 }
 
 describe('heartbeat settings (PROBECTL_NOTIFY_HEARTBEAT_*)', () => {
-  test.each<[Record<string, string>]>([[{}], [{ PROBECTL_NOTIFY_HEARTBEAT_URL: '' }], [{ PROBECTL_NOTIFY_HEARTBEAT_URL: '  ', PROBECTL_NOTIFY_HEARTBEAT_INTERVAL: '5m' }], [{ PROBECTL_NOTIFY_HEARTBEAT_METHOD: 'post' }]])(
+  test.each<[Record<string, string>]>([[{}], [{ PROBECTL_NOTIFY_HEARTBEAT_URL: '' }], [{ PROBECTL_NOTIFY_HEARTBEAT_URL: '  ', PROBECTL_NOTIFY_HEARTBEAT_INTERVAL: '5m' }], [{ PROBECTL_NOTIFY_HEARTBEAT_METHOD: 'post' }],
+    // docker-compose passes every setting, empty when unset.
+    [{ PROBECTL_NOTIFY_HEARTBEAT_URL: '', PROBECTL_NOTIFY_HEARTBEAT_AUTHORIZATION: '', PROBECTL_NOTIFY_HEARTBEAT_INTERVAL: '', PROBECTL_NOTIFY_HEARTBEAT_METHOD: '' }]])(
     'off for %j',
     (env) => {
       expect(loadConfig(env).heartbeat).toBeUndefined();
