@@ -12,6 +12,7 @@ import { createPool } from './db/pool';
 import { startEmbeddedDb, type EmbeddedDb } from './runtime/embedded-db';
 import { createLogger } from './observability/logger';
 import { runApi, runWorker, type Running } from './runtime/processes';
+import { startTracing, type Tracing } from './observability/tracing';
 
 const ROLES = ['all', 'worker', 'api', 'migrate'] as const;
 type Role = (typeof ROLES)[number];
@@ -45,6 +46,8 @@ async function main(): Promise<void> {
     await embedded?.stop();
     return;
   }
+  // Before the worker and the API are built: their interceptors and hooks exist only while tracing is on.
+  const tracing: Tracing | undefined = config.tracing ? startTracing(config.tracing, log, role) : undefined;
   const running: Running[] = [];
   if (role === 'all' || role === 'worker') running.push(await runWorker(config, pool, log));
   if (role === 'all' || role === 'api') running.push(await runApi(config, pool, log));
@@ -56,6 +59,8 @@ async function main(): Promise<void> {
     log.info({ signal }, 'shutting down');
     // API first (it stops taking requests), then the worker drains its activities.
     for (const r of [...running].reverse()) await r.stop();
+    // The spans of the drain included (bounded by the export timeout).
+    await tracing?.shutdown();
     await pool.end();
     await embedded?.stop();
     log.info('stopped');

@@ -13,6 +13,7 @@ import { PACER } from './activities/pacing';
 import { FollowUpRunner } from './followups/runner';
 import { prebuiltBundle } from './runtime/workflow-bundle';
 import type { Logger } from './observability/logger';
+import { RunTraceParents, activityTracingInterceptors } from './observability/tracing';
 
 export interface WorkerHandle {
   worker: Worker;
@@ -59,12 +60,16 @@ export async function startWorker(opts: StartWorkerOptions): Promise<WorkerHandl
   const activities = createActivities({ config, connectors: config.connectors, http, mirror, recorder });
   // The build's bundle (dist/workflow-bundle.js) when running compiled; otherwise bundled here at start.
   const workflowBundle = opts.workflowBundle ?? prebuiltBundle(__dirname);
+  // While tracing is on: a span per activity attempt, in the trace of the incident's open. Activity side only —
+  // workflow interceptors would change how recorded histories replay (src/observability/tracing.ts).
+  const activityInterceptors = activityTracingInterceptors(new RunTraceParents(connection, config.temporal.namespace));
   const worker = await Worker.create({
     connection,
     namespace: config.temporal.namespace,
     taskQueue: config.temporal.taskQueue,
     ...(workflowBundle ? { workflowBundle } : { workflowsPath: require.resolve('./workflows') }),
     activities,
+    ...(activityInterceptors ? { interceptors: { activity: activityInterceptors } } : {}),
     // A killed worker's activities are retried elsewhere after their heartbeat timeout; on SIGTERM the
     // worker stops polling and lets running activities finish within this grace period.
     shutdownGraceTime: '20 seconds',

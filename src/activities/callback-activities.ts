@@ -71,7 +71,7 @@ export function createCallbackActivities(deps: CallbackActivityDeps) {
       let retryAfter: string | undefined;
       try {
         const signal = Context.current().cancellationSignal;
-        const res = await deps.http.send(req, secrets, signal);
+        const res = await deps.http.send(req, secrets, signal, { provider: 'probectl', connectorId: 'probectl', tenantId: event.tenantId });
         ({ status, text } = res);
         retryAfter = res.headers['retry-after'];
       } catch (err) {

@@ -1,4 +1,5 @@
 import { createCallbackActivities, type CallbackActivityDeps } from './callback-activities';
+import { createCanaryActivities } from './canary-activities';
 import { createConnectorActivities, type ConnectorActivityDeps } from './connector-activities';
 import { createMirrorActivities, type MirrorActivityDeps } from './mirror-activities';
 import { instrument } from '../observability/instrument';
@@ -12,7 +13,7 @@ export type ActivityDeps = ConnectorActivityDeps & MirrorActivityDeps & Callback
 /** Every activity the worker registers, built once at the composition root (src/worker.ts). */
 export function createActivities(deps: ActivityDeps) {
   return instrument(
-    { ...createConnectorActivities(deps), ...createMirrorActivities(deps), ...createCallbackActivities(deps) },
+    { ...createConnectorActivities(deps), ...createMirrorActivities(deps), ...createCallbackActivities(deps), ...createCanaryActivities() },
     {
       metrics: deps.metrics ?? processMetrics,
       providerOf: (call) =>

@@ -10,6 +10,7 @@ import { inboundPlugin, type InboundMetrics, type TemporalHealth } from './inbou
 import { documentOnly, openApiRoute, registerOpenApi } from './openapi';
 import { healthRoutes, type HealthDeps } from './routes/health';
 import { incidentRoutes, type IncidentRouteDeps } from './routes/incidents';
+import { traceRequests } from './tracing-hooks';
 
 export interface AppDeps extends IncidentRouteDeps, HealthDeps {
   log: Logger;
@@ -68,6 +69,8 @@ export function buildApp(deps: AppDeps): FastifyInstance {
   });
 
   app.setErrorHandler(answerError);
+  // A server span per request while tracing is on (no hook at all otherwise); before the routes, so every one inherits it.
+  traceRequests(app);
 
   recordAnswers(app);
   // The OpenAPI document collects routes as they are added: every route is declared once it is registered.

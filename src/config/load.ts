@@ -3,10 +3,12 @@ import { parseDuration } from '../shared/duration';
 import { parseApiTokens, type ApiToken } from './api-tokens';
 import { ConnectorDirectory, parseConnectors } from './connectors';
 import { ConfigError } from './errors';
+import { heartbeatSettings, type HeartbeatSettings } from './heartbeat';
 import { InboundDirectory, parseInbound } from './inbound';
 import { Secret } from './secret';
 import { secretSetting } from './secret-source';
 import { temporalClientSettings, type TemporalSettings } from './temporal';
+import { tracingSettings, type TracingSettings } from './tracing';
 import { socketAddressProblem } from './socket-address';
 import { urlSchemeProblem } from './url-policy';
 
@@ -41,6 +43,10 @@ export interface AppConfig {
   maxCachedWorkflows: number;
   /** On SIGTERM the API answers /readyz 503 for this long before it stops taking requests. */
   shutdownDelayMs: number;
+  /** OpenTelemetry trace export (OTEL_EXPORTER_OTLP_*); unset: no tracing SDK is started. */
+  tracing?: TracingSettings;
+  /** The dead man's switch (PROBECTL_NOTIFY_HEARTBEAT_*); unset: off. Worker processes only. */
+  heartbeat?: HeartbeatSettings;
 }
 
 type Env = Record<string, string | undefined>;
@@ -114,6 +120,8 @@ export function loadConfig(env: Env = process.env): AppConfig {
   }
   const databaseUrl = secretSetting(env, 'DATABASE_URL')?.trim();
   const temporal = temporalClientSettings(env);
+  const tracing = tracingSettings(env);
+  const heartbeat = heartbeatSettings(env);
   return {
     temporal: { ...temporal.settings, taskQueue: e.PROBECTL_NOTIFY_TASK_QUEUE },
     notices: temporal.notices,
@@ -131,5 +139,7 @@ export function loadConfig(env: Env = process.env): AppConfig {
     httpTimeoutMs: e.PROBECTL_NOTIFY_HTTP_TIMEOUT,
     shutdownDelayMs: e.PROBECTL_NOTIFY_SHUTDOWN_DELAY,
     maxCachedWorkflows: e.PROBECTL_NOTIFY_MAX_CACHED_WORKFLOWS,
+    ...(tracing ? { tracing } : {}),
+    ...(heartbeat ? { heartbeat } : {}),
   };
 }

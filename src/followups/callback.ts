@@ -47,7 +47,7 @@ export const callback: FollowUpHandler = {
     const req = buildCallbackRequest(cb.url.reveal(), cb.secret.reveal(), event, timestamp);
     let res;
     try {
-      res = await deps.http.send(req, secrets, signal);
+      res = await deps.http.send(req, secrets, signal, { provider: 'probectl', connectorId: 'probectl', tenantId: row.tenantId });
     } catch (err) {
       if (err instanceof TransportError) {
         if (err.code === 'ECANCELLED') throw new CancelledFailure('the request was aborted');

@@ -97,6 +97,20 @@ export class NotifyMetrics {
     registers: [this.registry],
   });
 
+  /** The dead man's switch (src/observability/heartbeat.ts): each synthetic check's outcome, and the last success. */
+  readonly heartbeatChecks = new Counter({
+    name: 'probectl_notify_heartbeat_checks_total',
+    help: 'Dead man\'s switch checks by outcome: ok (canary done through Temporal and the heartbeat URL pinged), canary_failed (no ping sent), ping_failed (the heartbeat URL refused or was unreachable). Worker processes with PROBECTL_NOTIFY_HEARTBEAT_URL only.',
+    labelNames: ['outcome'] as const,
+    registers: [this.registry],
+  });
+
+  readonly heartbeatLastSuccess = new Gauge({
+    name: 'probectl_notify_heartbeat_last_success_timestamp_seconds',
+    help: 'Unix time of the last dead man\'s switch check that went through Temporal and was pinged (0 until the first). Worker processes with PROBECTL_NOTIFY_HEARTBEAT_URL only.',
+    registers: [this.registry],
+  });
+
   #openIncidents: (() => Promise<OpenIncidentCounts>) | undefined;
   #cache: { at: number; value: OpenIncidentCounts } | undefined;
   #cacheMs: number;

@@ -13,6 +13,10 @@ import { metrics } from '../observability/metrics';
 import { startMetricsServer } from '../observability/metrics-server';
 import { openIncidentsFromVisibility } from '../observability/open-incidents';
 import { installSdkRuntime } from '../observability/sdk-runtime';
+import { clientTracingInterceptors } from '../observability/tracing';
+import { HeartbeatScheduler } from '../observability/heartbeat';
+import type { HeartbeatSettings } from '../config/heartbeat';
+import { HttpClient, proxyFromEnv } from '../activities/http/client';
 import { startWorker, type WorkerHandle } from '../worker';
 import { readinessChecks } from './readiness';
 import { checkSearchAttributes } from './search-attributes';
@@ -29,7 +33,9 @@ export interface Running {
 
 export async function runApi(config: AppConfig, pool: Pool, log: Logger): Promise<Running & { port: number }> {
   const connection = await Connection.connect({ ...connectionOptions(config.temporal), channelArgs: API_CHANNEL_ARGS });
-  const client = new Client({ connection, namespace: config.temporal.namespace });
+  // While tracing is on, start/signal/query spans, and the trace context in the start and signal headers.
+  const interceptors = clientTracingInterceptors();
+  const client = new Client({ connection, namespace: config.temporal.namespace, ...(interceptors ? { interceptors } : {}) });
   const incidents = new IncidentClient({ client, taskQueue: config.temporal.taskQueue });
   const mirror = new MirrorStore(pool);
   // What the inbound route and the outbox dispatcher last learned about reaching Temporal.
@@ -80,13 +86,34 @@ export async function runWorker(config: AppConfig, pool: Pool, log: Logger): Pro
     await probe.close();
   }
   const handle = await startWorker({ config, pool, log });
+  const heartbeat = config.heartbeat ? await startHeartbeat(config, config.heartbeat, log) : undefined;
   const metricsServer = config.metrics.port !== undefined ? await startMetricsServer(metrics, config.metrics.host, config.metrics.port) : undefined;
   if (metricsServer) log.info({ host: config.metrics.host, port: metricsServer.port }, 'worker metrics listening');
   return {
     handle,
     async stop() {
+      // No check starts (and no ping follows one in flight) once the worker is stopping.
+      await heartbeat?.stop();
       await handle.shutdown();
       await metricsServer?.close();
+    },
+  };
+}
+
+/** The dead man's switch of a worker process: its own Temporal connection and HTTP client, closed at stop. */
+async function startHeartbeat(config: AppConfig, settings: HeartbeatSettings, log: Logger): Promise<Running> {
+  // Reconnects as soon as the API's channel does: the pings resume soon after Temporal is back.
+  const connection = await Connection.connect({ ...connectionOptions(config.temporal), channelArgs: API_CHANNEL_ARGS });
+  const client = new Client({ connection, namespace: config.temporal.namespace });
+  const proxy = proxyFromEnv(process.env);
+  const http = new HttpClient({ timeoutMs: 10_000, ...(proxy ? { proxy } : {}) });
+  const scheduler = new HeartbeatScheduler({ settings, client, taskQueue: config.temporal.taskQueue, http, log, metrics });
+  scheduler.start();
+  return {
+    async stop() {
+      await scheduler.stop();
+      await http.close();
+      await connection.close();
     },
   };
 }

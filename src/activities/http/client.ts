@@ -1,5 +1,6 @@
 import { Agent, EnvHttpProxyAgent, request, type Dispatcher } from 'undici';
 import { urlSchemeProblem } from '../../config/url-policy';
+import { withClientSpan, type CallTags } from '../../observability/tracing';
 import { scrub } from './scrub';
 import type { HttpRequest, HttpResponse, SecretList } from './types';
 
@@ -74,7 +75,11 @@ export class HttpClient {
     this.#userAgent = options.userAgent ?? 'probectl-notify';
   }
 
-  async send(req: HttpRequest, secrets: SecretList, signal?: AbortSignal): Promise<HttpResponse> {
+  /**
+   * Send one request. `tags` name the provider, connector and tenant for the request's trace span (while
+   * tracing is on, src/observability/tracing.ts): every outbound provider and callback request passes here.
+   */
+  async send(req: HttpRequest, secrets: SecretList, signal?: AbortSignal, tags?: CallTags): Promise<HttpResponse> {
     let url: URL;
     try {
       url = new URL(req.url);
@@ -84,6 +89,10 @@ export class HttpClient {
     const problem = urlSchemeProblem(url);
     if (problem) throw new TransportError(problem, 'EURLPOLICY');
 
+    return withClientSpan(req.method, url, tags, () => this.#send(url, req, secrets, signal));
+  }
+
+  async #send(url: URL, req: HttpRequest, secrets: SecretList, signal?: AbortSignal): Promise<HttpResponse> {
     const timeout = AbortSignal.timeout(this.#timeoutMs);
     const combined = signal ? AbortSignal.any([signal, timeout]) : timeout;
     try {

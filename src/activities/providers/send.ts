@@ -2,6 +2,7 @@
 import { classify, type ClassifyOptions } from '../http/classify';
 import { FailureType, permanent, retryable } from '../http/failures';
 import type { HttpRequest, HttpResponse } from '../http/types';
+import type { CallTags } from '../../observability/tracing';
 import type { CallContext } from './types';
 import { secretsOf } from './types';
 
@@ -12,14 +13,19 @@ export async function sendChecked(
   opts: { label: string; action: string; retryStatuses?: readonly number[] },
 ): Promise<HttpResponse> {
   const secrets = secretsOf(ctx.connector);
-  const res = await ctx.http.send(req, secrets, ctx.signal);
+  const res = await ctx.http.send(req, secrets, ctx.signal, callTags(ctx));
   classify(res, classifyOptions(ctx, opts));
   return res;
 }
 
 /** Send without classifying: for answers a connector interprets itself (a lookup's 404) before classify sees the rest. */
 export async function sendRaw(ctx: CallContext, req: HttpRequest): Promise<HttpResponse> {
-  return ctx.http.send(req, secretsOf(ctx.connector), ctx.signal);
+  return ctx.http.send(req, secretsOf(ctx.connector), ctx.signal, callTags(ctx));
+}
+
+/** The connector's identity for the request's trace span (no secret: provider, connector id, tenant). */
+export function callTags(ctx: CallContext): CallTags {
+  return { provider: ctx.connector.provider, connectorId: ctx.connector.id, tenantId: ctx.connector.tenantId };
 }
 
 export function classifyOptions(ctx: CallContext, opts: { label: string; action: string; retryStatuses?: readonly number[] }): ClassifyOptions {

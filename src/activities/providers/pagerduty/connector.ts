@@ -2,6 +2,7 @@ import { incidentKey } from '../../../shared/ids';
 import { classify } from '../../http/classify';
 import type { CallContext, Connector } from '../types';
 import { secretsOf } from '../types';
+import { callTags } from '../send';
 import { buildFollowUp, buildTrigger } from './build';
 
 const LABEL = 'PagerDuty';
@@ -13,7 +14,7 @@ const LABEL = 'PagerDuty';
  */
 async function send(ctx: CallContext, req: Parameters<CallContext['http']['send']>[0], action: string): Promise<void> {
   const secrets = secretsOf(ctx.connector);
-  const res = await ctx.http.send(req, secrets, ctx.signal);
+  const res = await ctx.http.send(req, secrets, ctx.signal, callTags(ctx));
   classify(res, { label: LABEL, action, secrets, attempt: ctx.attempt });
 }
 

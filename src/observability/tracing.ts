@@ -1,0 +1,276 @@
+/**
+ * OpenTelemetry tracing (docs/configuration.md, "Traces"). Started by the process entry only when an OTLP
+ * endpoint is configured (src/config/tracing.ts); otherwise the SDK is not even loaded, `activeTracer()` is
+ * undefined and every instrumented place skips its span (no span objects, no context switches).
+ *
+ * What is traced, and where:
+ *   - the API's requests: a server span per request (src/api/tracing-hooks.ts), route template only;
+ *   - Temporal client calls (start, signal, query): @temporalio/interceptors-opentelemetry's client interceptor,
+ *     which also writes the trace context into the start/signal headers;
+ *   - activities: that package's activity interceptor (one span per attempt), parented as described at
+ *     `RunTraceParents`;
+ *   - every provider (and callback) HTTP request: a client span in src/activities/http/client.ts.
+ *
+ * No workflow interceptors: they add spans and yield points inside workflow code, which would change how the
+ * recorded histories in test/replay/histories replay. The price is that Temporal does not carry the trace from
+ * the workflow to its activities; `RunTraceParents` recovers it from the run's history instead.
+ */
+import { SpanKind, SpanStatusCode, context, diag, trace, DiagLogLevel, type Attributes, type Span, type Tracer } from '@opentelemetry/api';
+import type { Payload } from '@temporalio/common';
+import type { ClientInterceptors, ConnectionLike } from '@temporalio/client';
+import type { ActivityInterceptorsFactory } from '@temporalio/worker';
+import type { TracingSettings } from '../config/tracing';
+import type { Logger } from './logger';
+import { scrub } from '../activities/http/scrub';
+
+const TRACER_NAME = 'probectl-notify';
+
+let tracer: Tracer | undefined;
+
+/** The tracer while tracing is on; undefined (nothing to record) otherwise. */
+export function activeTracer(): Tracer | undefined {
+  return tracer;
+}
+
+export interface Tracing {
+  /** Flush what is buffered and stop exporting (bounded by the export timeout). */
+  shutdown(): Promise<void>;
+}
+
+/**
+ * Start the SDK: a batch processor exporting over OTLP/HTTP (protobuf or JSON), the W3C trace-context
+ * propagator and an AsyncLocalStorage context manager, registered globally. Export failures are logged as
+ * warnings (scrubbed of the export headers); they never affect the service.
+ */
+export function startTracing(settings: TracingSettings, log: Logger, role: string): Tracing {
+  /* eslint-disable @typescript-eslint/no-require-imports -- loaded only when tracing is on */
+  const { NodeTracerProvider } = require('@opentelemetry/sdk-trace-node') as typeof import('@opentelemetry/sdk-trace-node');
+  const { BatchSpanProcessor } = require('@opentelemetry/sdk-trace-base') as typeof import('@opentelemetry/sdk-trace-base');
+  const { resourceFromAttributes } = require('@opentelemetry/resources') as typeof import('@opentelemetry/resources');
+  const { OTLPTraceExporter } =
+    settings.protocol === 'http/json'
+      ? (require('@opentelemetry/exporter-trace-otlp-http') as typeof import('@opentelemetry/exporter-trace-otlp-http'))
+      : (require('@opentelemetry/exporter-trace-otlp-proto') as typeof import('@opentelemetry/exporter-trace-otlp-proto'));
+  /* eslint-enable @typescript-eslint/no-require-imports */
+  const headers = settings.headers ? (JSON.parse(settings.headers.reveal()) as Record<string, string>) : undefined;
+  const secrets = headers ? Object.values(headers) : [];
+  diag.setLogger(
+    {
+      error: (msg) => log.warn({ component: 'opentelemetry' }, scrub(String(msg), secrets).slice(0, 300)),
+      warn: (msg) => log.warn({ component: 'opentelemetry' }, scrub(String(msg), secrets).slice(0, 300)),
+      info: () => undefined,
+      debug: () => undefined,
+      verbose: () => undefined,
+    },
+    { logLevel: DiagLogLevel.WARN, suppressOverrideMessage: true },
+  );
+  const exporter = new OTLPTraceExporter({ url: settings.url, timeoutMillis: settings.timeoutMs, ...(headers ? { headers } : {}) });
+  const provider = new NodeTracerProvider({
+    resource: resourceFromAttributes({ 'service.name': settings.serviceName, 'probectl_notify.role': role }),
+    spanProcessors: [new BatchSpanProcessor(exporter, { scheduledDelayMillis: 1_000 })],
+  });
+  provider.register();
+  tracer = trace.getTracer(TRACER_NAME);
+  log.info({ from: settings.endpointSetting, protocol: settings.protocol }, 'tracing: exporting spans over OTLP/HTTP');
+  let stopped: Promise<void> | undefined;
+  return {
+    shutdown() {
+      stopped ??= (async () => {
+        tracer = undefined;
+        try {
+          await provider.shutdown();
+        } catch (err) {
+          log.warn({ component: 'opentelemetry' }, `flushing spans at shutdown failed: ${scrub(err instanceof Error ? err.message : String(err), secrets).slice(0, 200)}`);
+        }
+      })();
+      return stopped;
+    },
+  };
+}
+
+/** The Temporal client interceptors while tracing is on (start/signal/query spans, context in the headers). */
+export function clientTracingInterceptors(): ClientInterceptors | undefined {
+  if (!tracer) return undefined;
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const { OpenTelemetryWorkflowClientInterceptor } = require('@temporalio/interceptors-opentelemetry/lib/client') as typeof import('@temporalio/interceptors-opentelemetry/lib/client');
+  return { workflow: [new OpenTelemetryWorkflowClientInterceptor()] };
+}
+
+const TRACE_HEADER = '_tracer-data';
+const LOOKUP_TIMEOUT_MS = 2_000;
+const MAX_CACHED_RUNS = 1_000;
+const SIGNAL_SEARCH_EVENTS = 200;
+/** Activities a signal causes, and that signal's name (src/workflows/messages.ts). */
+const SIGNAL_OF_ACTIVITY: Record<string, string> = { resolveConnector: 'resolve', acknowledgeConnector: 'acknowledge' };
+
+/**
+ * The trace an activity belongs to. Without workflow interceptors an activity's headers carry no trace
+ * context, so the parent is read from the run's history instead, where the client interceptor wrote it:
+ *
+ *   - a resolve or acknowledge activity: the newest `resolve` / `acknowledge` signal that carries a trace header
+ *     (the fan-out of `POST /v1/incidents/{id}/resolve` or of an inbound webhook joins that request's trace);
+ *     searched in the newest 200 events only, else as below;
+ *   - every other activity (opens, reconciliation reads, mirror writes): the run's start event, i.e. the trace of
+ *     the request that opened the incident (`POST /v1/incidents`, or a start through the Temporal client). A run
+ *     continued as new starts without that header, so the first run of the chain is asked then.
+ *
+ * One or two history reads per run (and per signal kind) per worker, cached, each bounded in time; a failed or
+ * slow read leaves the activity's span a root of its own — tracing never delays an activity by more than that
+ * bound, nor fails it.
+ */
+export class RunTraceParents {
+  readonly #cache = new Map<string, Promise<Payload | undefined>>();
+
+  constructor(
+    private readonly connection: ConnectionLike & { workflowService: import('@temporalio/client').WorkflowService },
+    private readonly namespace: string,
+  ) {}
+
+  /** The `_tracer-data` header an activity of this type in this run is parented on, if any. */
+  async forActivity(activityType: string, workflowId: string, runId: string): Promise<Payload | undefined> {
+    const signal = SIGNAL_OF_ACTIVITY[activityType];
+    if (signal) {
+      const fromSignal = await this.#cached(`${runId}/${signal}`, () => this.#signalHeader(workflowId, runId, signal));
+      if (fromSignal) return fromSignal;
+    }
+    return this.get(workflowId, runId);
+  }
+
+  /** The `_tracer-data` header of the run's (or its chain's first run's) start event, if any. */
+  get(workflowId: string, runId: string): Promise<Payload | undefined> {
+    return this.#cached(runId, () => this.#lookup(workflowId, runId));
+  }
+
+  #cached(key: string, lookup: () => Promise<Payload | undefined>): Promise<Payload | undefined> {
+    let hit = this.#cache.get(key);
+    if (!hit) {
+      if (this.#cache.size >= MAX_CACHED_RUNS) this.#cache.delete(this.#cache.keys().next().value!);
+      hit = lookup().catch(() => {
+        this.#cache.delete(key);
+        return undefined;
+      });
+      this.#cache.set(key, hit);
+    }
+    return hit;
+  }
+
+  async #signalHeader(workflowId: string, runId: string, signal: string): Promise<Payload | undefined> {
+    const res = await this.#bounded(
+      this.connection.workflowService.getWorkflowExecutionHistoryReverse({
+        namespace: this.namespace, execution: { workflowId, runId }, maximumPageSize: SIGNAL_SEARCH_EVENTS,
+      }),
+    );
+    for (const event of res.history?.events ?? []) {
+      const attrs = event.workflowExecutionSignaledEventAttributes;
+      const header = attrs?.signalName === signal ? attrs.header?.fields?.[TRACE_HEADER] : undefined;
+      if (header) return header as Payload;
+    }
+    return undefined;
+  }
+
+  async #lookup(workflowId: string, runId: string): Promise<Payload | undefined> {
+    const started = await this.#startEvent(workflowId, runId);
+    const header = started?.header?.fields?.[TRACE_HEADER];
+    if (header) return header as Payload;
+    const first = started?.firstExecutionRunId;
+    if (first && first !== runId) return ((await this.#startEvent(workflowId, first))?.header?.fields?.[TRACE_HEADER] as Payload | undefined) ?? undefined;
+    return undefined;
+  }
+
+  async #startEvent(workflowId: string, runId: string) {
+    const res = await this.#bounded(
+      this.connection.workflowService.getWorkflowExecutionHistory({
+        namespace: this.namespace, execution: { workflowId, runId }, maximumPageSize: 1,
+      }),
+    );
+    return res.history?.events?.[0]?.workflowExecutionStartedEventAttributes ?? undefined;
+  }
+
+  async #bounded<T>(call: Promise<T>): Promise<T> {
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new Error('trace parent lookup timed out')), LOOKUP_TIMEOUT_MS);
+    });
+    try {
+      return await Promise.race([call, timeout]);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+}
+
+/** The worker's activity interceptors while tracing is on: the package's span per attempt, parented by `RunTraceParents`. */
+export function activityTracingInterceptors(parents: RunTraceParents): ActivityInterceptorsFactory[] | undefined {
+  if (!tracer) return undefined;
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const otel = require('@temporalio/interceptors-opentelemetry/lib/worker') as typeof import('@temporalio/interceptors-opentelemetry/lib/worker');
+  return [
+    (ctx) => {
+      const inner = new otel.OpenTelemetryActivityInboundInterceptor(ctx);
+      return {
+        inbound: {
+          async execute(input, next) {
+            let headers = input.headers;
+            const info = ctx.info;
+            if (headers[TRACE_HEADER] === undefined && info.inWorkflow && info.workflowExecution) {
+              const parent = await parents.forActivity(info.activityType, info.workflowExecution.workflowId, info.workflowExecution.runId);
+              if (parent) headers = { ...headers, [TRACE_HEADER]: parent };
+            }
+            return inner.execute({ ...input, headers }, next);
+          },
+        },
+        outbound: new otel.OpenTelemetryActivityOutboundInterceptor(ctx),
+      };
+    },
+  ];
+}
+
+/** What a provider request span says about its call: closed sets and identifiers, never a secret. */
+export interface CallTags {
+  provider: string;
+  connectorId?: string;
+  tenantId?: string;
+}
+
+/**
+ * Run `fn` (one outbound HTTP request) inside a client span when tracing is on. The span holds the method, the
+ * server's host and port, the provider, connector and tenant, and the outcome: the HTTP status, or the transport
+ * error's code. Never the URL's path or query, a header, the body or an error message.
+ */
+export async function withClientSpan<T extends { status: number }>(
+  method: string,
+  url: URL,
+  tags: CallTags | undefined,
+  fn: () => Promise<T>,
+): Promise<T> {
+  const t = tracer;
+  if (!t) return fn();
+  const attributes: Attributes = {
+    'http.request.method': method,
+    'server.address': url.hostname,
+    'server.port': Number(url.port || (url.protocol === 'https:' ? 443 : 80)),
+    'probectl.provider': tags?.provider ?? 'unknown',
+    ...(tags?.connectorId ? { 'probectl.connector_id': tags.connectorId } : {}),
+    ...(tags?.tenantId ? { 'probectl.tenant_id': tags.tenantId } : {}),
+  };
+  return t.startActiveSpan(`${method} ${tags?.provider ?? 'provider'}`, { kind: SpanKind.CLIENT, attributes }, async (span: Span) => {
+    try {
+      const res = await fn();
+      span.setAttribute('http.response.status_code', res.status);
+      span.setAttribute('probectl.outcome', res.status < 400 ? 'ok' : `http_${res.status}`);
+      if (res.status >= 400) span.setStatus({ code: SpanStatusCode.ERROR });
+      return res;
+    } catch (err) {
+      const code = (err as { code?: unknown }).code;
+      const type = typeof code === 'string' && /^[A-Z0-9_]{1,40}$/.test(code) ? code : 'error';
+      span.setAttribute('error.type', type);
+      span.setAttribute('probectl.outcome', type);
+      span.setStatus({ code: SpanStatusCode.ERROR });
+      throw err;
+    } finally {
+      span.end();
+    }
+  });
+}
+
+export { context, trace, SpanKind, SpanStatusCode };
