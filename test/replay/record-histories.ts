@@ -24,7 +24,8 @@ import type { RecordedRequest } from '../../src/sandbox/doubles/server';
 import { ServiceNowDouble } from '../../src/sandbox/doubles/servicenow';
 import { TENANT_MEMO_KEY } from '../../src/client';
 import { redriveSignal } from '../../src/workflows/messages';
-import { eventually, sleep, uniqueId } from '../helpers/shared';
+import { eventually, sharedStack, sleep, uniqueId } from '../helpers/shared';
+import { CuttableProxy } from '../helpers/tcp-proxy';
 import { incidentFor, startStack, type TestStack } from '../helpers/stack';
 import { findTemporalCli, startDevServer, type DevServer } from '../setup/temporal-server';
 import { existingRecordings, recordingDir, recordingFile, refuseOverwrite, selectLifecycles, writeNewRecording } from './recording-files';
@@ -47,7 +48,7 @@ const SUGGEST_AT = 150;
 const LIFECYCLES = [
   'one-connector-resolve', 'plain-resolve', 'inbound-resolve', 'continue-as-new',
   'acknowledge', 'redrive', 'reconciliation', 'failed-open', 'already-resolved', 'continue-as-new-in-flight', 'resolve-racing-open',
-  'legacy-handover',
+  'legacy-handover', 'postgres-down', 'refused-signals',
 ] as const;
 type LifecycleName = (typeof LIFECYCLES)[number];
 
@@ -416,6 +417,62 @@ describe('record incident lifecycles for the replay tests', () => {
           PROBECTL_NOTIFY_HTTP_TIMEOUT: '30s',
         });
         return raceResolveWithOpen(s, t, 'open cancelled: the incident was resolved first');
+      },
+    },
+
+    'postgres-down': {
+      title: 'Postgres down after the opens: the resolve fans out, the calls cannot record, the workflow retries its own writes (back-off) and carries out the pager re-resolve and the callback itself; Postgres returns, the run completes',
+      runs: 'one',
+      record: async () => {
+        const probectl = await new ProbectlDouble(CALLBACK_SECRET).start();
+        const db = new URL(sharedStack().databaseUrl);
+        const proxy = await CuttableProxy.forAddress(`${db.hostname}:${db.port || 5432}`).start();
+        try {
+          const t = uniqueId('pgdown');
+          const proxied = new URL(db.toString());
+          proxied.host = proxy.address;
+          const s = await startExtraStack({
+            DATABASE_URL: proxied.toString(),
+            PROBECTL_NOTIFY_CONNECTORS: [`${t}|pagerduty|${pd.url}/v2/enqueue|${PD_KEY}`, `${t}|opsgenie|${og.url}/v2/alerts|${OG_KEY}`].join(','),
+            PROBECTL_NOTIFY_CALLBACK_URL: `${probectl.url}/v1/notify/events`,
+            PROBECTL_NOTIFY_CALLBACK_SECRET: CALLBACK_SECRET,
+            PROBECTL_NOTIFY_PAGER_RERESOLVE_DELAY: '2s',
+          });
+          s.pool.on('connect', (client) => client.on('error', () => undefined));
+          const inc = await openAndWait({}, t, 2, s);
+          const key = `probectl-${inc.id}`;
+          proxy.cut();
+          await s.incidents.resolve(inc.id, { tenantId: t, source: 'api', actor: 'grace', at: at() });
+          // The workflow carries out what Postgres cannot take: both pagers resolved twice, probectl told.
+          await eventually(() => pd.events('resolve').filter((r) => mentions(r, key)).length >= 2, { what: 'the second PagerDuty resolve, by the workflow', timeoutMs: 60_000 });
+          await eventually(() => probectl.accepted().some((e) => e.incidentId === inc.id && e.type === 'incident.resolved'), { what: 'the callback, by the workflow', timeoutMs: 60_000 });
+          await sleep(3_000); // a few of the workflow's own write attempts fail while Postgres is away
+          proxy.restore();
+          const result = await s.incidents.result(inc.id);
+          expect(result.links.map((l: { connectorId: string; status: string }) => `${l.connectorId}:${l.status}`).sort()).toEqual(['opsgenie:resolved', 'pagerduty:resolved']);
+          await eventually(async () => (await kinds(s, inc.id)).includes('resolved'), { what: 'the resolution in Postgres' });
+          return key;
+        } finally {
+          proxy.restore();
+          await proxy.stop();
+          await probectl.stop();
+        }
+      },
+    },
+
+    'refused-signals': {
+      title: 'refused signals: a resolve from another tenant and a malformed acknowledge are refused and recorded, nothing changes; then the real resolve',
+      runs: 'one',
+      record: async () => {
+        const inc = await openAndWait({}, single, 1);
+        const handle = stack.client.workflow.getHandle(`probectl-${inc.id}`);
+        await handle.signal('resolve', { tenantId: `${single}-other`, source: 'api', actor: 'mallory', at: at() });
+        await handle.signal('acknowledge', { tenantId: single, source: 42 } as unknown as Record<string, unknown>);
+        await eventually(async () => (await kinds(stack, inc.id)).filter((k) => k === 'signal.rejected').length === 2, { what: 'both refusals recorded' });
+        expect((await stack.incidents.getIncident(inc.id)).links.map((l) => l.status)).toEqual(['open']);
+        await stack.incidents.resolve(inc.id, { tenantId: single, source: 'probectl', at: at() });
+        await stack.incidents.result(inc.id);
+        return `probectl-${inc.id}`;
       },
     },
 

@@ -273,8 +273,8 @@ describe('replay of recorded incident lifecycles', () => {
         const first = !LATER_RUN.test(id) && id !== join(CURRENT, 'legacy-handover');
         expect({ id, local: f.localActivities }).toEqual({ id, local: first ? ['beginIncident'] : [] });
         expect({ id, last: CLOSING.includes(f.last) }).toEqual({ id, last: true });
-        // No legacy-only activity: reports to probectl and second pager resolves are follow-ups now (docs/workflow-contract.md).
-        expect({ id, legacy: f.activities.filter((a) => a.type === 'reportToProbectl').length }).toEqual({ id, legacy: 0 });
+        // Reports to probectl are follow-ups (the runner's, outside history); only a run whose Postgres was down carries one out itself.
+        if (id !== join(CURRENT, 'postgres-down')) expect({ id, reports: f.activities.filter((a) => a.type === 'reportToProbectl').length }).toEqual({ id, reports: 0 });
       }
     });
 
@@ -297,6 +297,33 @@ describe('replay of recorded incident lifecycles', () => {
       expect(f.signals.map((x) => `${x.name}:${x.input.source}`)).toEqual(['resolve:api']);
       expect(byConnector(f, 'resolveConnector')).toEqual(['opsgenie:completed', 'pagerduty:completed']);
       expect([f.last, f.result?.source]).toEqual(['WORKFLOW_EXECUTION_COMPLETED', 'api']);
+    });
+
+    test('Postgres down: the calls cannot record; the workflow backs off on its own writes and carries out the second resolves and the callback itself', () => {
+      const f = v2('postgres-down');
+      expect(f.signals.map((x) => `${x.name}:${x.input.source}`)).toEqual(['resolve:api']);
+      const writes = activitiesOf(f, 'recordIncident');
+      expect(writes.filter((w) => w.outcome === 'failed').length).toBeGreaterThanOrEqual(1);
+      expect(writes.at(-1)!.outcome).toBe('completed');
+      // A timer between a failed write and the next one: the back-off.
+      const failed = writes.find((w) => w.outcome === 'failed')!;
+      const next = writes[writes.indexOf(failed) + 1]!;
+      expect(f.types.slice(failed.closedAt! - 1, next.scheduledAt - 1)).toContain('TIMER_STARTED');
+      // Each pager resolved twice (the fan-out, then the workflow's own second pass), probectl told once.
+      expect(byConnector(f, 'resolveConnector')).toEqual(['opsgenie:completed', 'opsgenie:completed', 'pagerduty:completed', 'pagerduty:completed']);
+      expect(activitiesOf(f, 'reportToProbectl').map((r) => [r.input.type, r.outcome])).toEqual([['incident.resolved', 'completed']]);
+      expect(f.last).toBe('WORKFLOW_EXECUTION_COMPLETED');
+    });
+
+    test('refused signals: another tenant\'s resolve and a malformed acknowledge change nothing; the real resolve resolves', () => {
+      const f = v2('refused-signals');
+      expect(f.signals.map((x) => x.name)).toEqual(['resolve', 'acknowledge', 'resolve']);
+      const real = f.signals[2]!;
+      expect(activitiesOf(f, 'acknowledgeConnector')).toEqual([]);
+      const resolves = activitiesOf(f, 'resolveConnector');
+      expect(resolves.map((r) => `${r.connectorId}:${r.outcome}`)).toEqual(['pagerduty:completed']);
+      expect(resolves[0]!.scheduledAt).toBeGreaterThan(real.at);
+      expect(f.result).toMatchObject({ source: 'probectl' });
     });
 
     test('inbound resolve: acknowledged and resolved at PagerDuty; only Opsgenie is called, never the origin', () => {
@@ -465,6 +492,20 @@ describe('replay of recorded incident lifecycles', () => {
     expect(`${results.get(id)?.message}`).toMatch(/Determinism|Nondeterminism|TMPRL1100/i);
     // Runs that never carried legacy state never call it.
     for (const other of [join(CURRENT, 'plain-resolve'), 'plain-resolve', join(CURRENT, 'continue-as-new.run-2')]) expect({ other, error: results.get(other) }).toEqual({ other, error: undefined });
+  });
+
+  test('deliberate non-deterministic changes to what runs while Postgres is down (a timer in the own follow-ups; no back-off timer) fail the Postgres-down replay', async () => {
+    const id = join(CURRENT, 'postgres-down');
+    for (const [name, file, edit] of [
+      ['own-follow-up-timer', 'v2/own-follow-ups.ts', (src: string) => src.replace('    if (wait > 0) await sleep(wait);\n', "    if (wait > 0) await sleep(wait);\n    await sleep('1 second'); // deliberate non-deterministic change\n")],
+      ['no-backoff', 'v2/flusher.ts', (src: string) => src.replace('          await sleep(Math.min(1_000 * 2 ** this.#failures, MAX_BACKOFF_MS));', '          // deliberate non-deterministic change: no back-off')],
+    ] as const) {
+      const results = await replayAll(await bundleModified(join(scratch, name), { [file]: edit }));
+      expect({ name, id, failed: results.get(id) !== undefined }).toEqual({ name, id, failed: true });
+      expect(`${results.get(id)?.message}`).toMatch(/Determinism|Nondeterminism|TMPRL1100/i);
+      // A run whose Postgres never failed takes neither branch.
+      expect({ name, error: results.get(join(CURRENT, 'one-connector-resolve')) }).toEqual({ name, error: undefined });
+    }
   });
 
   test('a deliberate non-deterministic change (dropping the pagers\' delayed second resolve) fails the resolve replays', async () => {
