@@ -69,6 +69,8 @@ export function urgencyWindowMs(perMinute: number): number {
 export interface TakeAnswer {
   granted: boolean;
   waitMs: number;
+  /** When granted: the grant's time by the clock that decided it (the database's for the shared store), epoch ms. */
+  at?: number;
 }
 
 /**
@@ -103,7 +105,14 @@ export class TokenBucket {
     if (level < 1) return { granted: false, waitMs: this.waitFor(now) };
     this.#tokens = level - 1;
     this.#at = now;
-    return { granted: true, waitMs: 0 };
+    return { granted: true, waitMs: 0, at: now };
+  }
+
+  /** Start empty now (keeps a later hold): the fallback starts so, adding no burst of its own to the shared one. */
+  empty(now: number): void {
+    if (this.#at > now) return;
+    this.#tokens = 0;
+    this.#at = now;
   }
 
   /** Give back a token that was taken and not used. */
@@ -149,6 +158,10 @@ export interface PacerOptions {
   onStoreState?: (state: 'shared' | 'fallback', err?: unknown) => void;
   /** A token was granted by this process's own bucket because the store was unreachable. */
   onFallbackTake?: (provider: Provider) => void;
+  /** Every take the pacer waited on the store for: how long it waited (never past storeTimeoutMs) and the outcome. */
+  onStoreWait?: (ms: number, outcome: 'ok' | 'failed') => void;
+  /** Every grant: where it came from and when (by the deciding clock, epoch ms). For tests and tracing. */
+  onGrant?: (grant: { provider: Provider; cls: PaceClass; source: 'shared' | 'local'; at: number }) => void;
 }
 
 export interface TakeOptions {
@@ -339,6 +352,7 @@ export class Pacer {
         if (!head) return;
         const answer = await this.#takeToken(s, head.cls);
         if (answer.granted) {
+          this.#opts.onGrant?.({ provider: s.provider, cls: head.cls, source: answer.source, at: answer.at ?? this.#now() });
           const w = s.queue.shift();
           if (w) w.grant();
           else if (answer.source === 'local') s.local.giveBack(this.#now());
@@ -356,14 +370,17 @@ export class Pacer {
 
   async #takeToken(s: KeyState, cls: PaceClass): Promise<TakeAnswer & { source: 'shared' | 'local' }> {
     if (this.#sharedActive()) {
+      const t0 = this.#now();
       try {
         const answer = await within(this.#store!.take(s.key, s.perMinute, cls, urgencyWindowMs(s.perMinute)), this.#storeTimeoutMs);
+        this.#opts.onStoreWait?.(this.#now() - t0, 'ok');
         if (this.#inFallback) {
           this.#inFallback = false;
           this.#opts.onStoreState?.('shared');
         }
-        return { granted: answer.granted, waitMs: Math.max(1, answer.waitMs), source: 'shared' };
+        return { ...answer, waitMs: Math.max(1, answer.waitMs), source: 'shared' };
       } catch (err) {
+        this.#opts.onStoreWait?.(this.#now() - t0, 'failed');
         this.#storeFailed(err);
       }
     }
@@ -371,13 +388,17 @@ export class Pacer {
     if (answer.granted && this.#store) this.#opts.onFallbackTake?.(s.provider);
     // While on the fallback, look at the store again when its circuit closes.
     const waitMs = this.#store && !answer.granted ? Math.min(answer.waitMs, Math.max(1, this.#storeDownUntil - this.#now())) : answer.waitMs;
-    return { granted: answer.granted, waitMs: Math.max(1, waitMs), source: 'local' };
+    return { ...answer, waitMs: Math.max(1, waitMs), source: 'local' };
   }
 
   #storeFailed(err: unknown): void {
     this.#storeDownUntil = this.#now() + this.#storeCircuitMs;
     if (!this.#inFallback) {
       this.#inFallback = true;
+      // Every key's own bucket starts empty: the shared bucket may just have granted its burst, and the fallback
+      // must not add one of its own, so no window spanning the switch sees more than rate/60 + capacity.
+      const now = this.#now();
+      for (const s of this.#keys.values()) s.local.empty(now);
       this.#opts.onStoreState?.('fallback', err);
     }
   }
