@@ -13,7 +13,7 @@
 import { createServer, type Server, type Socket } from 'node:net';
 import type { Pool } from 'pg';
 import type { PaceClass } from '../../../src/activities/pace-class';
-import { Pacer, capacityFor, paceKey, urgencyWindowMs, type SharedPaceStore, type TakeAnswer } from '../../../src/activities/pacing';
+import { Pacer, STORE_TIMEOUT_MS, capacityFor, paceKey, urgencyWindowMs, type SharedPaceStore, type TakeAnswer } from '../../../src/activities/pacing';
 import { Secret } from '../../../src/config/secret';
 import { PaceStore, createPacePool } from '../../../src/db/pace-store';
 import { createPool } from '../../../src/db/pool';
@@ -71,8 +71,14 @@ afterAll(async () => {
   await admin.end();
 });
 
-async function workerPacer(i: number, grants: Grant[], extra: { circuitMs?: number } = {}) {
-  const pool = createPacePool(new Secret(sharedStack().databaseUrl));
+/**
+ * A worker's pacer on its own pool. `timeoutMs`: the store timeout (pool and pacer); the tests of the shared bound
+ * give it room (a loaded two-core machine can stall Postgres past 250 ms, which would rightly fall back), the cut
+ * test uses the production 250 ms.
+ */
+async function workerPacer(i: number, grants: Grant[], extra: { circuitMs?: number; timeoutMs?: number } = {}) {
+  const timeoutMs = extra.timeoutMs ?? 2_000;
+  const pool = createPacePool(new Secret(sharedStack().databaseUrl), timeoutMs);
   pools.push(pool);
   const real = new PaceStore(pool);
   await real.warm(); // as the worker does at start
@@ -82,7 +88,7 @@ async function workerPacer(i: number, grants: Grant[], extra: { circuitMs?: numb
   const waits: Array<{ ms: number; outcome: string }> = [];
   const pacer = new Pacer({
     onStoreWait: (ms, outcome) => void waits.push({ ms, outcome }),
-    store, workers: WORKERS, maxWaitMs: 120_000, storeCircuitMs: extra.circuitMs ?? 1_000,
+    store, workers: WORKERS, maxWaitMs: 120_000, storeCircuitMs: extra.circuitMs ?? 1_000, storeTimeoutMs: timeoutMs,
     onGrant: (g) => void grants.push({ worker: i, cls: g.cls, source: g.source, at: g.at }),
     onStoreState: (s, err) => { states.push(s); switches.push(Date.now()); if (process.env.PACE_DEBUG) console.log(i, s, (err as Error | undefined)?.message); },
   });
@@ -105,6 +111,8 @@ test('three workers, one key, 300 takes at once: every take granted, no 1 s wind
   expect(worst).toBeLessThanOrEqual(bound);
   // Every worker got a share (the store is one bucket, not first come first served per process).
   for (let i = 0; i < WORKERS; i += 1) expect(grants.filter((g) => g.worker === i).length).toBe(100);
+  // The pacing pool acts as the service role, like every statement of the service.
+  expect((await pools[0]!.query<{ u: string }>('SELECT current_user AS u')).rows[0]!.u).toBe('probectl_notify_app');
   const row = await admin.query<{ key: string }>('SELECT key FROM pace_buckets WHERE key = $1', [paceKey(c)]);
   expect(row.rows).toHaveLength(1);
   expect(row.rows[0]!.key).not.toContain('R0UT1NG');
@@ -152,14 +160,14 @@ test('the store cut mid-run (locked table, black hole, refused port): takes go o
   const rate = 1_200;
   const c = keyed(rate);
   const grants: Grant[] = [];
-  const timeoutMs = 250;
+  const timeoutMs = STORE_TIMEOUT_MS;
   const blackholeAddr = blackhole.address() as { port: number };
   const dead = [
     undefined, // worker 0 stays on the real database: the table lock cuts it
     new PaceStore(createPoolFor(`postgres://x:y@127.0.0.1:${blackholeAddr.port}/none`)), // answers nothing
     new PaceStore(createPoolFor('postgres://x:y@127.0.0.1:1/none')), // refuses
   ];
-  const workers = await Promise.all(Array.from({ length: WORKERS }, (_, i) => workerPacer(i, grants)));
+  const workers = await Promise.all(Array.from({ length: WORKERS }, (_, i) => workerPacer(i, grants, { timeoutMs })));
   const takes = workers.flatMap((w) => Array.from({ length: 110 }, () => w.pacer.take(c, { cls: 1 })));
   // Mid-run: lock the table (every statement waits, then hits the 250 ms statement timeout) and redirect two workers.
   await sleep(3_000);
