@@ -191,6 +191,10 @@ interface KeyState {
   sleepingFor?: PaceClass;
   /** Per class, the latest turn promised to a deferred caller (so deferred callers come back spread out). */
   readonly deferredUntil: number[];
+  /** When the shared store last refused: the time it named for its next token (a 429's hold, other workers' use). */
+  sharedNextAt: number;
+  /** The class that refusal was for: it says nothing about more urgent classes (they may not have to yield). */
+  sharedNextCls: PaceClass;
 }
 
 function reasonOf(signal: AbortSignal): Error {
@@ -254,7 +258,7 @@ export class Pacer {
     const s = this.#state(c);
     const since = this.#now();
     const ahead = s.queue.aheadOfNew(cls);
-    const estimate = ahead * this.#intervalMs(s) + (this.#sharedActive() ? 0 : s.local.waitFor(since));
+    const estimate = ahead * this.#intervalMs(s) + this.#tokenWait(s, cls, since);
     if (estimate >= this.#maxWaitMs) return Promise.reject(this.#defer(c, s, cls, ahead));
     return new Promise<number>((resolve, reject) => {
       const finish = () => {
@@ -311,7 +315,7 @@ export class Pacer {
     if (!s) {
       s = {
         key, provider: c.provider, perMinute: rate, local: new TokenBucket(rate / this.#workers, this.#now()),
-        queue: new WaiterQueue<Waiter>(), pumping: false, deferredUntil: new Array<number>(LEAST_URGENT + 1).fill(0),
+        queue: new WaiterQueue<Waiter>(), pumping: false, deferredUntil: new Array<number>(LEAST_URGENT + 1).fill(0), sharedNextAt: 0, sharedNextCls: 0,
       };
       this.#keys.set(key, s);
     } else if (s.perMinute !== rate) {
@@ -325,6 +329,12 @@ export class Pacer {
     return this.#store !== undefined && this.#now() >= this.#storeDownUntil;
   }
 
+  /** How long until the key's next token as far as this process knows: the shared store's last word, or its own bucket. */
+  #tokenWait(s: KeyState, cls: PaceClass, now: number): number {
+    if (!this.#sharedActive()) return s.local.waitFor(now);
+    return cls >= s.sharedNextCls ? Math.max(0, s.sharedNextAt - now) : 0;
+  }
+
   /** The spacing of this key's tokens as this process sees them: the whole rate through the store, else its share. */
   #intervalMs(s: KeyState): number {
     return 60_000 / (this.#sharedActive() ? s.perMinute : s.perMinute / this.#workers);
@@ -334,7 +344,7 @@ export class Pacer {
   #defer(c: Paced, s: KeyState, cls: PaceClass, ahead: number) {
     const now = this.#now();
     const interval = this.#intervalMs(s);
-    let at = now + (ahead + 1) * interval + (this.#sharedActive() ? 0 : s.local.waitFor(now));
+    let at = now + (ahead + 1) * interval + this.#tokenWait(s, cls, now);
     for (let k = 0; k <= cls; k += 1) at = Math.max(at, s.deferredUntil[k]! + interval);
     s.deferredUntil[cls] = at;
     const delay = Math.max(1, Math.ceil(at - now));
@@ -374,6 +384,8 @@ export class Pacer {
       try {
         const answer = await within(this.#store!.take(s.key, s.perMinute, cls, urgencyWindowMs(s.perMinute)), this.#storeTimeoutMs);
         this.#opts.onStoreWait?.(this.#now() - t0, 'ok');
+        s.sharedNextAt = answer.granted ? 0 : this.#now() + answer.waitMs;
+        s.sharedNextCls = cls;
         if (this.#inFallback) {
           this.#inFallback = false;
           this.#opts.onStoreState?.('shared');

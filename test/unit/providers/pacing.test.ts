@@ -247,6 +247,25 @@ describe('Pacer with a shared store', () => {
     expect((refused as ApplicationFailure).nextRetryDelay as number).toBeGreaterThan(25_000);
   });
 
+  test('a refusal of the store names its next token (a 429 held by another worker): deferrals carry that time, for that class and less urgent ones only', async () => {
+    const holdMs = 30_000;
+    const store = new FakeStore(async () => ({ granted: false, waitMs: holdMs }));
+    const urgentOk: SharedPaceStore = {
+      take: (key, rate, cls) => (cls === 0 ? Promise.resolve({ granted: true, waitMs: 0 }) : store.take(key, rate, cls)),
+      hold: () => Promise.resolve(),
+    };
+    const pacer = new Pacer({ store: urgentOk, maxWaitMs: 200 });
+    const c = pd(600, 7);
+    const first = (await pacer.take(c, { cls: 2 }).catch((e: unknown) => e)) as ApplicationFailure;
+    expect(first.type).toBe(FailureType.RateLimited);
+    expect(first.nextRetryDelay as number).toBeGreaterThan(holdMs - 1_000);
+    const calls = store.takes.length;
+    const upFront = (await pacer.take(c, { cls: 3 }).catch((e: unknown) => e)) as ApplicationFailure;
+    expect(upFront.nextRetryDelay as number).toBeGreaterThan(holdMs - 1_000);
+    expect(store.takes.length).toBe(calls); // refused without asking the store again
+    await expect(pacer.take(c, { cls: 0 })).resolves.toBeGreaterThanOrEqual(0); // a more urgent class still asks
+  });
+
   test.each([
     ['fails', () => Promise.reject(new Error('connect ECONNREFUSED 127.0.0.1:1'))],
     ['hangs', () => new Promise<TakeAnswer>(() => undefined)],
