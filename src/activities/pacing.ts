@@ -135,8 +135,12 @@ export class TokenBucket {
 
 /** Where the deployment's buckets live (src/db/pace-store.ts). Its calls may fail or hang; the pacer bounds them. */
 export interface SharedPaceStore {
-  /** Take one token of `key` for a caller of class `cls`, atomically; the answer says whether it got one. */
-  take(key: string, perMinute: number, cls: PaceClass, urgencyWindowMs: number): Promise<TakeAnswer>;
+  /**
+   * Take one token of `key` for a caller of class `cls`, atomically; the answer says whether it got one. `drain`:
+   * this worker's first take of the key after pacing on its own share — the bucket counts at most one token, so
+   * what it gathered meanwhile is not spent as a burst on top of what the workers' shares just sent.
+   */
+  take(key: string, perMinute: number, cls: PaceClass, urgencyWindowMs: number, drain?: boolean): Promise<TakeAnswer>;
   /** No token of `key` before `ms` from now (a provider's Retry-After). */
   hold(key: string, perMinute: number, ms: number): Promise<void>;
 }
@@ -195,6 +199,8 @@ interface KeyState {
   sharedNextAt: number;
   /** The class that refusal was for: it says nothing about more urgent classes (they may not have to yield). */
   sharedNextCls: PaceClass;
+  /** This process paced the key on its own share since its last shared take: the next one drains the bucket. */
+  drainNext: boolean;
 }
 
 function reasonOf(signal: AbortSignal): Error {
@@ -315,7 +321,7 @@ export class Pacer {
     if (!s) {
       s = {
         key, provider: c.provider, perMinute: rate, local: new TokenBucket(rate / this.#workers, this.#now()),
-        queue: new WaiterQueue<Waiter>(), pumping: false, deferredUntil: new Array<number>(LEAST_URGENT + 1).fill(0), sharedNextAt: 0, sharedNextCls: 0,
+        queue: new WaiterQueue<Waiter>(), pumping: false, deferredUntil: new Array<number>(LEAST_URGENT + 1).fill(0), sharedNextAt: 0, sharedNextCls: 0, drainNext: this.#inFallback,
       };
       this.#keys.set(key, s);
     } else if (s.perMinute !== rate) {
@@ -382,8 +388,9 @@ export class Pacer {
     if (this.#sharedActive()) {
       const t0 = this.#now();
       try {
-        const answer = await within(this.#store!.take(s.key, s.perMinute, cls, urgencyWindowMs(s.perMinute)), this.#storeTimeoutMs);
+        const answer = await within(this.#store!.take(s.key, s.perMinute, cls, urgencyWindowMs(s.perMinute), s.drainNext), this.#storeTimeoutMs);
         this.#opts.onStoreWait?.(this.#now() - t0, 'ok');
+        if (answer.granted) s.drainNext = false;
         s.sharedNextAt = answer.granted ? 0 : this.#now() + answer.waitMs;
         s.sharedNextCls = cls;
         if (this.#inFallback) {
@@ -410,7 +417,10 @@ export class Pacer {
       // Every key's own bucket starts empty: the shared bucket may just have granted its burst, and the fallback
       // must not add one of its own, so no window spanning the switch sees more than rate/60 + capacity.
       const now = this.#now();
-      for (const s of this.#keys.values()) s.local.empty(now);
+      for (const s of this.#keys.values()) {
+        s.local.empty(now);
+        s.drainNext = true;
+      }
       this.#opts.onStoreState?.('fallback', err);
     }
   }

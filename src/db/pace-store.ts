@@ -12,7 +12,9 @@ import { APP_ROLE, createPool } from './pool';
 
 /**
  * The take. One INSERT … ON CONFLICT DO UPDATE, atomic under the row's lock:
- *   $1 key, $2 rate per minute, $3 capacity, $4 the caller's class, $5 the urgency window in ms.
+ *   $1 key, $2 rate per minute, $3 capacity, $4 the caller's class, $5 the urgency window in ms, $6 drain.
+ * `drain` (the worker's first take after pacing on its own share): the level counts at most 1, so the tokens the
+ * bucket gathered while the workers paced on their shares are not spent again as a burst on top of theirs.
  * A new key starts full and grants. An existing one refills from the database clock; it grants when its level is at
  * least 1 and no more urgent class was refused within the window; a refusal records the caller's class and changes
  * nothing else. RETURNING says whether it granted and, when not, the milliseconds until a token or until the window
@@ -32,7 +34,8 @@ ON CONFLICT (key) DO UPDATE SET (rate_per_min, tokens, refilled_at, granted, ref
          CASE WHEN NOT x.ok AND $4::int = 2 THEN x.now ELSE b.refused_2 END
     FROM (SELECT y.now, y.level, y.level >= 1 AND NOT y.yields AS ok
             FROM (SELECT EXCLUDED.refilled_at AS now,
-                         least($3::float8, b.tokens + extract(epoch FROM EXCLUDED.refilled_at - b.refilled_at)::float8 * $2::float8 / 60) AS level,
+                         least(CASE WHEN $6::boolean THEN 1 ELSE $3::float8 END,
+                               b.tokens + extract(epoch FROM EXCLUDED.refilled_at - b.refilled_at)::float8 * $2::float8 / 60) AS level,
                          ($4::int > 0 AND coalesce(b.refused_0 > EXCLUDED.refilled_at - $5::float8 * interval '1 millisecond', false))
                       OR ($4::int > 1 AND coalesce(b.refused_1 > EXCLUDED.refilled_at - $5::float8 * interval '1 millisecond', false))
                       OR ($4::int > 2 AND coalesce(b.refused_2 > EXCLUDED.refilled_at - $5::float8 * interval '1 millisecond', false)) AS yields) y) x)
@@ -60,9 +63,9 @@ WHERE b.refilled_at < EXCLUDED.refilled_at`;
 export class PaceStore implements SharedPaceStore {
   constructor(private readonly pool: Pool) {}
 
-  async take(key: string, perMinute: number, cls: PaceClass, urgencyWindowMs: number): Promise<TakeAnswer> {
+  async take(key: string, perMinute: number, cls: PaceClass, urgencyWindowMs: number, drain = false): Promise<TakeAnswer> {
     const capacity = Math.max(1, Math.floor(perMinute / 60));
-    const res = await this.pool.query<{ granted: boolean; wait_ms: number; at_ms: number }>(TAKE_SQL, [key, perMinute, capacity, cls, urgencyWindowMs]);
+    const res = await this.pool.query<{ granted: boolean; wait_ms: number; at_ms: number }>(TAKE_SQL, [key, perMinute, capacity, cls, urgencyWindowMs, drain]);
     const row = res.rows[0];
     if (!row) throw new Error('the pacing store returned no row');
     return row.granted ? { granted: true, waitMs: 0, at: Number(row.at_ms) } : { granted: false, waitMs: Math.max(1, Math.ceil(Number(row.wait_ms))) };

@@ -156,6 +156,24 @@ test('a 429 held in one worker holds the key in every worker', async () => {
   expect(g.at).toBeGreaterThanOrEqual(heldAt + 1_400);
 });
 
+test('a worker back from its share drains the bucket: what it gathered meanwhile is not a second burst', async () => {
+  const rate = 1_200; // capacity 20
+  const c = keyed(rate);
+  const store = new PaceStore(pools[0] ?? createPoolFor(sharedStack().databaseUrl));
+  const key = paceKey(c);
+  expect((await store.take(key, rate, 1, 500)).granted).toBe(true); // a new bucket starts full
+  await sleep(1_200); // full again
+  expect((await store.take(key, rate, 1, 500, true)).granted).toBe(true); // drained: at most this one token
+  const next = await store.take(key, rate, 1, 500);
+  expect(next.granted).toBe(false);
+  expect(next.waitMs).toBeGreaterThan(0);
+  expect(next.waitMs).toBeLessThanOrEqual(60_000 / rate + 5);
+  await sleep(1_200);
+  let burst = 0;
+  while ((await store.take(key, rate, 1, 500)).granted) burst += 1; // without drain: the full capacity
+  expect(burst).toBeGreaterThanOrEqual(capacityFor(rate));
+});
+
 test('the store cut mid-run (locked table, black hole, refused port): takes go on at each worker\'s share, none waits on the store beyond its timeout, the bound holds, and the store is used again after', async () => {
   const rate = 1_200;
   const c = keyed(rate);

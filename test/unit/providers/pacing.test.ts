@@ -216,11 +216,11 @@ describe('Pacer (in process)', () => {
 
 /** A shared store double: scripted answers, every call recorded. */
 class FakeStore implements SharedPaceStore {
-  takes: Array<{ key: string; cls: PaceClass }> = [];
+  takes: Array<{ key: string; cls: PaceClass; drain: boolean }> = [];
   holds: Array<{ key: string; ms: number }> = [];
   constructor(private readonly answer: (n: number) => Promise<TakeAnswer>) {}
-  take(key: string, _rate: number, cls: PaceClass): Promise<TakeAnswer> {
-    this.takes.push({ key, cls });
+  take(key: string, _rate: number, cls: PaceClass, _window?: number, drain = false): Promise<TakeAnswer> {
+    this.takes.push({ key, cls, drain });
     return this.answer(this.takes.length);
   }
   hold(key: string, _rate: number, ms: number): Promise<void> {
@@ -293,7 +293,7 @@ describe('Pacer with a shared store', () => {
     expect(maxInWindow(grants, 1_000)).toBeLessThanOrEqual(Math.ceil(share / 60) + capacityFor(share));
   });
 
-  test('the store answers again after the circuit: the pacer goes back to it', async () => {
+  test('the store answers again after the circuit: the pacer goes back to it, its first take there draining the bucket', async () => {
     let down = true;
     const store = new FakeStore(async () => {
       if (down) throw new Error('down');
@@ -306,8 +306,9 @@ describe('Pacer with a shared store', () => {
     down = false;
     await sleep(150);
     await pacer.take(c, {});
+    await pacer.take(c, {});
     expect(states).toEqual(['fallback', 'shared']);
     expect(pacer.inFallback).toBe(false);
-    expect(store.takes).toHaveLength(2);
+    expect(store.takes.map((t) => t.drain)).toEqual([false, true, false]);
   });
 });
