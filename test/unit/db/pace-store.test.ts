@@ -116,7 +116,6 @@ test('three workers, one key, 300 takes at once: every take granted, no 1 s wind
   const row = await admin.query<{ key: string }>('SELECT key FROM pace_buckets WHERE key = $1', [paceKey(c)]);
   expect(row.rows).toHaveLength(1);
   expect(row.rows[0]!.key).not.toContain('R0UT1NG');
-  // eslint-disable-next-line no-console
   console.log(`[pace-store] 3 workers, ${rate}/min, 300 takes: worst 1 s window ${worst} grants (bound ${bound}); span ${((Math.max(...grants.map((g) => g.at)) - Math.min(...grants.map((g) => g.at))) / 1000).toFixed(1)} s`);
 });
 
@@ -227,7 +226,6 @@ test('the store cut mid-run (locked table, black hole, refused port): takes go o
   expect(worst).toBeLessThanOrEqual(2 * (rate / 60) + capacityFor(rate));
   const localShareWorst = Math.max(...[0, 1, 2].map((i) => maxInWindow(during.filter((g) => g.worker === i && g.source === 'local').map((g) => g.at), 1_000)));
   expect(localShareWorst).toBeLessThanOrEqual(rate / WORKERS / 60 + capacityFor(rate / WORKERS));
-  // eslint-disable-next-line no-console
   console.log(`[pace-store] cut for ${((restoredAt - cutAt) / 1000).toFixed(1)} s: ${during.length} grants during the cut (${during.filter((g) => g.source === 'local').length} local), worst 1 s window ${steadyWorst} away from the switches (bound ${bound}), ${worst} overlapping a switch (bound ${2 * (rate / 60) + capacityFor(rate)}), worst per-worker 1 s window on the fallback ${localShareWorst}, longest wait on the store ${slowest} ms (${waits.filter((w) => w.outcome === 'failed').length} failed store calls of ${waits.length})`);
 });
 
