@@ -9,7 +9,9 @@ import type { AppConfig } from './config/load';
 import { FollowUpStore } from './db/follow-up-store';
 import { MirrorStore } from './db/mirror-store';
 import { OutcomeRecorder } from './activities/recorder';
-import { PACER } from './activities/pacing';
+import { Pacer } from './activities/pacing';
+import { PaceStore, createPacePool } from './db/pace-store';
+import { metrics } from './observability/metrics';
 import { FollowUpRunner } from './followups/runner';
 import { prebuiltBundle } from './runtime/workflow-bundle';
 import type { Logger } from './observability/logger';
@@ -57,7 +59,26 @@ export async function startWorker(opts: StartWorkerOptions): Promise<WorkerHandl
   const recorder = new OutcomeRecorder(mirror, {
     onError: (err) => log.warn({ err: { message: (err as Error).message?.split('\n')[0]?.slice(0, 200) } }, 'recording a call outcome failed; the workflow records it later'),
   });
-  const activities = createActivities({ config, connectors: config.connectors, http, mirror, recorder });
+  // Pacing: one bucket per connector key for the whole deployment in Postgres (its own small pool with short
+  // timeouts); while that store fails, this process paces on its own share (rate ÷ PROBECTL_NOTIFY_PACE_WORKERS).
+  const pacePool = config.databaseUrl ? createPacePool(config.databaseUrl) : undefined;
+  const paceStore = new PaceStore(pacePool ?? opts.pool);
+  paceStore.warm().catch(() => undefined);
+  const pacer = new Pacer({
+    store: paceStore,
+    workers: config.paceWorkers,
+    record: (provider, waited, cls) => metrics.pacing(provider, waited, cls),
+    onFallbackTake: (provider) => metrics.pacingFallbackTake(provider),
+    onStoreState: (state, err) => {
+      metrics.pacingStore(state);
+      if (state === 'fallback') {
+        log.warn({ err: { message: (err as Error | undefined)?.message?.split('\n')[0]?.slice(0, 200) }, workers: config.paceWorkers }, 'the shared pacing store failed; pacing on this worker\'s share of each key (rate / PROBECTL_NOTIFY_PACE_WORKERS)');
+      } else {
+        log.info('the shared pacing store answers again; pacing per key for the whole deployment');
+      }
+    },
+  });
+  const activities = createActivities({ config, connectors: config.connectors, http, mirror, recorder, pacer });
   // The build's bundle (dist/workflow-bundle.js) when running compiled; otherwise bundled here at start.
   const workflowBundle = opts.workflowBundle ?? prebuiltBundle(__dirname);
   // While tracing is on: a span per activity attempt, in the trace of the incident's open. Activity side only —
@@ -85,7 +106,7 @@ export async function startWorker(opts: StartWorkerOptions): Promise<WorkerHandl
     store: followUps,
     mirror,
     deps: {
-      connectors: config.connectors, http, pacer: PACER, pagerReResolveDelayMs: config.pagerReResolveDelayMs,
+      connectors: config.connectors, http, pacer, pagerReResolveDelayMs: config.pagerReResolveDelayMs,
       ...(config.callback ? { callback: config.callback } : {}),
       links: async (tenantId, incidentId) => (await mirror.read(tenantId, incidentId))?.links,
     },
@@ -95,6 +116,7 @@ export async function startWorker(opts: StartWorkerOptions): Promise<WorkerHandl
   const done = worker.run().finally(async () => {
     await runner.stop();
     await http.close();
+    await pacePool?.end();
     if (ownConnection) await connection.close();
   });
   return {

@@ -1,13 +1,14 @@
 import { Context } from '@temporalio/activity';
 import { CancelledFailure } from '@temporalio/common';
 import type { ConnectorDirectory, ConnectorConfig } from '../config/connectors';
-import type { Link, TimelineKind } from '../shared/contract';
+import type { Incident, Link, TimelineKind } from '../shared/contract';
 import { NOT_FOUND_YET, outcomeKey, type FollowUpRecord, type KeyedEntry } from '../shared/records';
 import { openedDetail } from '../workflows/ui';
 import type { HttpClient } from './http/client';
 import { TransportError } from './http/client';
 import { FailureType, permanent, retryable } from './http/failures';
-import { PACER, type Pacer } from './pacing';
+import { PACER, holdOnRateLimit, type Pacer } from './pacing';
+import { paceClass, type PaceOperation } from './pace-class';
 import { scrub } from './http/scrub';
 import { connectorFor } from './providers/registry';
 import { secretsOf, type CallContext, type Connector, type RemoteState } from './providers/types';
@@ -71,11 +72,14 @@ async function notBefore(iso: string | undefined): Promise<void> {
 export function createConnectorActivities(deps: ConnectorActivityDeps) {
   const pacer = deps.pacer ?? PACER;
 
-  /** Wait for the connector's rate token (heartbeating; a cancellation ends the wait), then call. */
-  function paced<T>(ctx: CallContext, fn: () => Promise<T>): Promise<T> {
+  /**
+   * Wait for the connector's rate token in the call's priority class (heartbeating; a cancellation ends the wait),
+   * then call. A 429 with a delay holds the key's bucket until then, for every worker.
+   */
+  function paced<T>(ctx: CallContext, operation: PaceOperation, incident: Incident, fn: () => Promise<T>): Promise<T> {
     return withHeartbeat(async () => {
-      await pacer.take(ctx.connector, (ms) => Context.current().sleep(ms));
-      return fn();
+      await pacer.take(ctx.connector, { cls: paceClass(ctx.connector.provider, operation, incident.severity), signal: Context.current().cancellationSignal });
+      return holdOnRateLimit(pacer, ctx.connector, fn);
     });
   }
 
@@ -116,7 +120,7 @@ export function createConnectorActivities(deps: ConnectorActivityDeps) {
     async openConnector(call: ConnectorCall): Promise<OpenOutcome & Recorded> {
       const { connector, ctx, config } = resolveCall(call);
       await notBefore(call.notBefore);
-      const raw = await paced(ctx, () => connector.open(ctx, call.incident)).catch(rethrow);
+      const raw = await paced(ctx, 'open', call.incident, () => connector.open(ctx, call.incident)).catch(rethrow);
       // References come from the provider's answer and go to history, the mirror and the API: a provider that
       // echoes a credential into one must not carry it there.
       const secrets = secretsOf(ctx.connector);
@@ -132,7 +136,7 @@ export function createConnectorActivities(deps: ConnectorActivityDeps) {
       const { connector, ctx, config } = resolveCall(call);
       if (connector.acknowledge) {
         const ack = connector.acknowledge.bind(connector);
-        await paced(ctx, () => ack(ctx, call.incident, { ...(call.externalRef ? { externalRef: call.externalRef } : {}) }, call.actor)).catch(rethrow);
+        await paced(ctx, 'acknowledge', call.incident, () => ack(ctx, call.incident, { ...(call.externalRef ? { externalRef: call.externalRef } : {}) }, call.actor)).catch(rethrow);
       }
       if (!call.record) return;
       const rec = await recordOutcome(call, config, {
@@ -145,7 +149,7 @@ export function createConnectorActivities(deps: ConnectorActivityDeps) {
 
     async resolveConnector(call: ResolveCall): Promise<ResolveOutcome | void> {
       const { connector, ctx, config } = resolveCall(call);
-      const result = await paced(ctx, () =>
+      const result = await paced(ctx, 'resolve', call.incident, () =>
         connector.resolve(ctx, call.incident, { ...(call.externalRef ? { externalRef: call.externalRef } : {}) }, call.resolution),
       ).catch(rethrow);
       const found = result ? result.found : true;
@@ -167,7 +171,7 @@ export function createConnectorActivities(deps: ConnectorActivityDeps) {
       const { connector, ctx } = resolveCall(call);
       if (!connector.status) return 'unsupported';
       const status = connector.status.bind(connector);
-      return paced(ctx, () => status(ctx, call.incident, { ...(call.externalRef ? { externalRef: call.externalRef } : {}) })).catch(rethrow);
+      return paced(ctx, 'reconcile', call.incident, () => status(ctx, call.incident, { ...(call.externalRef ? { externalRef: call.externalRef } : {}) })).catch(rethrow);
     },
   };
 }

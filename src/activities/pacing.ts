@@ -1,13 +1,21 @@
 import { createHash } from 'node:crypto';
+import { ApplicationFailure, CancelledFailure, msOptionalToNumber } from '@temporalio/common';
 import type { ConnectorConfig } from '../config/connectors';
 import { metrics } from '../observability/metrics';
 import type { Provider } from '../shared/contract';
 import { FailureType, retryable } from './http/failures';
+import { LEAST_URGENT, type PaceClass } from './pace-class';
+import { WaiterQueue } from './pace-queue';
 
 /**
- * Outbound pacing (docs/providers.md, "Rate pacing"): one token bucket per (provider, connector key) in
- * this worker process, so each key stays under its provider's documented rate. The key is a hash of the
- * endpoint, the credential and the Slack channel — never the secret itself.
+ * Outbound pacing (docs/providers.md, "Rate pacing"). One token bucket per (provider, connector key), shared by
+ * every worker of the deployment through Postgres (src/db/pace-store.ts, migrations/006) when a store is given,
+ * else, or while the store is unreachable, kept in this process at its share of the rate (rate ÷ workers). The key
+ * is a hash of the endpoint, the credential and the Slack channel — never the secret itself.
+ *
+ * Callers wait in this process in priority order (src/activities/pace-class.ts): the next token goes to the
+ * most urgent waiting class, oldest first within a class. A waiter that would wait longer than MAX_WAIT_MS gives
+ * its activity slot back with a retryable RateLimited failure carrying the time of its likely turn.
  */
 
 /** Default calls per minute per key. PagerDuty allows ~120 events/min per routing key; Slack ~1 message/s. */
@@ -21,13 +29,16 @@ export const DEFAULT_RATE_PER_MIN: Record<Provider, number> = {
 };
 export const MIN_RATE_PER_MIN = 1;
 export const MAX_RATE_PER_MIN = 6_000;
-/** Longer waits are not spent holding an activity slot: the call fails retryably with that delay. */
 /**
  * Longest pacing wait an activity spends holding a worker slot. A longer wait gives the slot back (a
  * retryable RateLimited failure whose next retry is at the token's time), so one tenant's storm on its own
  * keys never starves other tenants' pages of worker slots (fairness, docs/providers.md).
  */
 export const MAX_WAIT_MS = 2_000;
+/** Longest a token take may wait on the shared store before this process paces on its own share instead. */
+export const STORE_TIMEOUT_MS = 250;
+/** After a store failure, how long this process paces on its own share before it tries the store again. */
+export const STORE_CIRCUIT_MS = 5_000;
 
 /** Calls per minute for a connector: its `rate_per_min` option, else the provider default. */
 export function rateFor(c: Pick<ConnectorConfig, 'provider' | 'options'>): number {
@@ -41,79 +52,410 @@ export function paceKey(c: Pick<ConnectorConfig, 'provider' | 'url' | 'credentia
   return `${c.provider}:${h.slice(0, 24)}`;
 }
 
+/** A bucket's capacity: one second's worth of tokens, at least 1. */
+export function capacityFor(perMinute: number): number {
+  return Math.max(1, Math.floor(perMinute / 60));
+}
+
 /**
- * A token bucket that hands out reservations: the caller learns how long to wait for its token, and the
- * token is its own from then on, so waiters are served in arrival order. Capacity is one second's worth
- * (at least 1), so no rolling minute ever sees more than rate + capacity calls.
+ * Shared store only: how long a class that was refused a token holds back every less urgent class on the same key
+ * (whichever worker they wait in): two token intervals, at least 0.5 s, at most MAX_WAIT_MS.
+ */
+export function urgencyWindowMs(perMinute: number): number {
+  return Math.min(MAX_WAIT_MS, Math.max(500, Math.ceil((2 * 60_000) / perMinute)));
+}
+
+/** One take: a token, or none and roughly how long until one could be had (≥ 1 ms). */
+export interface TakeAnswer {
+  granted: boolean;
+  waitMs: number;
+  /** When granted: the grant's time by the clock that decided it (the database's for the shared store), epoch ms. */
+  at?: number;
+}
+
+/**
+ * A token bucket anchored at (tokens, at): its level at time t is min(capacity, tokens + (t − at) × rate), and a
+ * take succeeds when the level is at least 1. An anchor in the future (a provider's Retry-After) makes the level
+ * negative until then. The shared store (migrations/006) computes exactly this in SQL.
  */
 export class TokenBucket {
   #tokens: number;
-  #last: number;
+  #at: number;
   readonly capacity: number;
 
   constructor(readonly perMinute: number, now: number) {
-    this.capacity = Math.max(1, Math.floor(perMinute / 60));
+    this.capacity = capacityFor(perMinute);
     this.#tokens = this.capacity;
-    this.#last = now;
+    this.#at = now;
   }
 
-  /** Take one token; the milliseconds to wait before using it (0 when available now). */
-  reserve(now: number): number {
-    this.#tokens = Math.min(this.capacity, this.#tokens + ((now - this.#last) * this.perMinute) / 60_000);
-    this.#last = now;
-    this.#tokens -= 1;
-    return this.#tokens >= 0 ? 0 : Math.ceil((-this.#tokens * 60_000) / this.perMinute);
+  level(now: number): number {
+    return Math.min(this.capacity, this.#tokens + ((now - this.#at) * this.perMinute) / 60_000);
   }
 
-  /** Give an unused reservation back (the wait was cancelled or refused). */
-  release(): void {
-    this.#tokens += 1;
+  /** Milliseconds until a token is there (0: now). */
+  waitFor(now: number): number {
+    const level = this.level(now);
+    return level >= 1 ? 0 : Math.max(1, Math.ceil(((1 - level) * 60_000) / this.perMinute));
   }
+
+  /** Take a token when there is one; otherwise nothing changes. */
+  tryTake(now: number): TakeAnswer {
+    const level = this.level(now);
+    if (level < 1) return { granted: false, waitMs: this.waitFor(now) };
+    this.#tokens = level - 1;
+    this.#at = now;
+    return { granted: true, waitMs: 0, at: now };
+  }
+
+  /** Start empty now (keeps a later hold): the fallback starts so, adding no burst of its own to the shared one. */
+  empty(now: number): void {
+    if (this.#at > now) return;
+    this.#tokens = 0;
+    this.#at = now;
+  }
+
+  /** Give back a token that was taken and not used. */
+  giveBack(now: number): void {
+    if (now >= this.#at) {
+      this.#tokens = Math.min(this.capacity, this.level(now) + 1);
+      this.#at = now;
+    } else {
+      this.#tokens = Math.min(this.capacity, this.#tokens + 1);
+    }
+  }
+
+  /** The provider said "not before `until`" (a 429's Retry-After): the first token after it is at `until`. */
+  hold(until: number): void {
+    if (until <= this.#at) return;
+    this.#tokens = Math.min(1, this.level(until));
+    this.#at = until;
+  }
+}
+
+/** Where the deployment's buckets live (src/db/pace-store.ts). Its calls may fail or hang; the pacer bounds them. */
+export interface SharedPaceStore {
+  /**
+   * Take one token of `key` for a caller of class `cls`, atomically; the answer says whether it got one. `drain`:
+   * this worker's first take of the key after pacing on its own share — the bucket counts at most one token, so
+   * what it gathered meanwhile is not spent as a burst on top of what the workers' shares just sent.
+   */
+  take(key: string, perMinute: number, cls: PaceClass, urgencyWindowMs: number, drain?: boolean): Promise<TakeAnswer>;
+  /** No token of `key` before `ms` from now (a provider's Retry-After). */
+  hold(key: string, perMinute: number, ms: number): Promise<void>;
 }
 
 /** Told of each pacing decision (the worker's /metrics: probectl_notify_pacing_wait_seconds and _deferrals_total). */
-export type PacingRecorder = (provider: Provider, waited: number | 'deferred') => void;
+export type PacingRecorder = (provider: Provider, waited: number | 'deferred', cls: PaceClass) => void;
+
+export interface PacerOptions {
+  now?: () => number;
+  maxWaitMs?: number;
+  record?: PacingRecorder;
+  /** The deployment's shared buckets; absent: pacing is in this process only (at rate ÷ workers). */
+  store?: SharedPaceStore;
+  /** PROBECTL_NOTIFY_PACE_WORKERS: the share of a key's rate this process uses on its own is rate ÷ workers. */
+  workers?: number;
+  storeTimeoutMs?: number;
+  storeCircuitMs?: number;
+  /** The store failed (`fallback`, with the error) or answered again after a failure (`shared`). */
+  onStoreState?: (state: 'shared' | 'fallback', err?: unknown) => void;
+  /** A token was granted by this process's own bucket because the store was unreachable. */
+  onFallbackTake?: (provider: Provider) => void;
+  /** Every take the pacer waited on the store for: how long it waited (never past storeTimeoutMs) and the outcome. */
+  onStoreWait?: (ms: number, outcome: 'ok' | 'failed') => void;
+  /** Every grant: where it came from and when (by the deciding clock, epoch ms). For tests and tracing. */
+  onGrant?: (grant: { provider: Provider; cls: PaceClass; source: 'shared' | 'local'; at: number }) => void;
+}
+
+export interface TakeOptions {
+  /** Priority class (src/activities/pace-class.ts); 1 when not said. */
+  cls?: PaceClass;
+  /** Ends the wait (the activity's cancellation, the runner's stop); the take rejects with its reason. */
+  signal?: AbortSignal;
+}
+
+type Paced = Pick<ConnectorConfig, 'provider' | 'url' | 'credential' | 'options' | 'id'>;
+
+interface Waiter {
+  readonly cls: PaceClass;
+  grant(): void;
+}
+
+interface KeyState {
+  readonly key: string;
+  readonly provider: Provider;
+  perMinute: number;
+  /** This process's own bucket at rate ÷ workers: the whole pacing without a store, the fallback with one. */
+  local: TokenBucket;
+  readonly queue: WaiterQueue<Waiter>;
+  pumping: boolean;
+  /** While the pump sleeps after a refusal for class `sleepingFor`: ends the sleep early. */
+  wake?: () => void;
+  sleepingFor?: PaceClass;
+  /** Per class, the latest turn promised to a deferred caller (so deferred callers come back spread out). */
+  readonly deferredUntil: number[];
+  /** When the shared store last refused: the time it named for its next token (a 429's hold, other workers' use). */
+  sharedNextAt: number;
+  /** The class that refusal was for: it says nothing about more urgent classes (they may not have to yield). */
+  sharedNextCls: PaceClass;
+  /** This process paced the key on its own share since its last shared take: the next one drains the bucket. */
+  drainNext: boolean;
+}
+
+function reasonOf(signal: AbortSignal): Error {
+  return signal.reason instanceof Error ? signal.reason : new CancelledFailure('the pacing wait was cancelled');
+}
+
+function within<T>(p: Promise<T>, ms: number): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`the pacing store did not answer within ${ms} ms`)), ms);
+    p.then(
+      (v) => {
+        clearTimeout(timer);
+        resolve(v);
+      },
+      (err: unknown) => {
+        clearTimeout(timer);
+        reject(err instanceof Error ? err : new Error(String(err)));
+      },
+    );
+  });
+}
 
 export class Pacer {
-  readonly #buckets = new Map<string, TokenBucket>();
+  readonly #keys = new Map<string, KeyState>();
+  readonly #now: () => number;
+  readonly #maxWaitMs: number;
+  readonly #record: PacingRecorder;
+  readonly #store: SharedPaceStore | undefined;
+  readonly #workers: number;
+  readonly #storeTimeoutMs: number;
+  readonly #storeCircuitMs: number;
+  readonly #opts: PacerOptions;
+  #storeDownUntil = 0;
+  #inFallback = false;
 
-  constructor(
-    private readonly now: () => number = Date.now,
-    private readonly maxWaitMs = MAX_WAIT_MS,
-    private readonly record: PacingRecorder = () => undefined,
-  ) {}
+  constructor(opts: PacerOptions = {}) {
+    this.#opts = opts;
+    this.#now = opts.now ?? Date.now;
+    this.#maxWaitMs = opts.maxWaitMs ?? MAX_WAIT_MS;
+    this.#record = opts.record ?? (() => undefined);
+    this.#store = opts.store;
+    this.#workers = Math.max(1, opts.workers ?? 1);
+    this.#storeTimeoutMs = opts.storeTimeoutMs ?? STORE_TIMEOUT_MS;
+    this.#storeCircuitMs = opts.storeCircuitMs ?? STORE_CIRCUIT_MS;
+  }
+
+  /** True while this process paces on its own share because the shared store failed. */
+  get inFallback(): boolean {
+    return this.#inFallback;
+  }
 
   /**
-   * Wait for this connector's next token through `wait` (which heartbeats and throws on cancellation).
-   * A wait longer than maxWaitMs is refused with a retryable RateLimited failure carrying the delay.
+   * Wait for this connector's next token, in priority order. Resolves with the milliseconds waited; a wait that
+   * would pass maxWaitMs is refused (up front, or when it passes) with a retryable RateLimited failure carrying
+   * the delay to retry after; an aborted wait rejects with the signal's reason and leaves the queue.
    */
-  async take(c: Pick<ConnectorConfig, 'provider' | 'url' | 'credential' | 'options' | 'id'>, wait: (ms: number) => Promise<void>): Promise<number> {
-    const key = paceKey(c);
-    let bucket = this.#buckets.get(key);
-    if (!bucket || bucket.perMinute !== rateFor(c)) {
-      bucket = new TokenBucket(rateFor(c), this.now());
-      this.#buckets.set(key, bucket);
-    }
-    const delay = bucket.reserve(this.now());
-    if (delay === 0) {
-      this.record(c.provider, 0);
-      return 0;
-    }
-    if (delay > this.maxWaitMs) {
-      bucket.release();
-      this.record(c.provider, 'deferred');
-      throw retryable(FailureType.RateLimited, `connector ${c.id}: paced to ${bucket.perMinute} calls/min; next slot in ${Math.ceil(delay / 1000)} s`, delay);
-    }
+  take(c: Paced, opts: TakeOptions = {}): Promise<number> {
+    const cls = opts.cls ?? 1;
+    const signal = opts.signal;
+    if (signal?.aborted) return Promise.reject(reasonOf(signal));
+    const s = this.#state(c);
+    const since = this.#now();
+    const ahead = s.queue.aheadOfNew(cls);
+    const estimate = ahead * this.#intervalMs(s) + this.#tokenWait(s, cls, since);
+    if (estimate >= this.#maxWaitMs) return Promise.reject(this.#defer(c, s, cls, ahead));
+    return new Promise<number>((resolve, reject) => {
+      const finish = () => {
+        clearTimeout(timer);
+        signal?.removeEventListener('abort', onAbort);
+      };
+      const w: Waiter = {
+        cls,
+        grant: () => {
+          finish();
+          const waited = Math.max(0, this.#now() - since);
+          this.#record(c.provider, waited, cls);
+          resolve(waited);
+        },
+      };
+      const timer = setTimeout(() => {
+        const before = s.queue.ahead(w);
+        if (!s.queue.remove(w)) return;
+        finish();
+        reject(this.#defer(c, s, cls, before));
+      }, this.#maxWaitMs);
+      const onAbort = () => {
+        if (!s.queue.remove(w)) return;
+        finish();
+        reject(reasonOf(signal!));
+      };
+      signal?.addEventListener('abort', onAbort, { once: true });
+      s.queue.push(w);
+      if (s.sleepingFor !== undefined && cls < s.sleepingFor) s.wake?.();
+      void this.#pump(s);
+    });
+  }
+
+  /**
+   * The provider answered 429 with a delay: no token of this key before it, in this process and (when reachable)
+   * in the shared store, so every worker's next call on the key waits for the provider's time as well.
+   */
+  async hold(c: Paced, ms: number): Promise<void> {
+    if (!(ms > 0)) return;
+    const s = this.#state(c);
+    s.local.hold(this.#now() + ms);
+    if (!this.#sharedActive()) return;
     try {
-      await wait(delay);
+      await within(this.#store!.hold(s.key, s.perMinute, ms), this.#storeTimeoutMs);
     } catch (err) {
-      bucket.release();
-      throw err;
+      this.#storeFailed(err);
     }
-    this.record(c.provider, delay);
-    return delay;
+  }
+
+  #state(c: Paced): KeyState {
+    const key = paceKey(c);
+    const rate = rateFor(c);
+    let s = this.#keys.get(key);
+    if (!s) {
+      s = {
+        key, provider: c.provider, perMinute: rate, local: new TokenBucket(rate / this.#workers, this.#now()),
+        queue: new WaiterQueue<Waiter>(), pumping: false, deferredUntil: new Array<number>(LEAST_URGENT + 1).fill(0), sharedNextAt: 0, sharedNextCls: 0, drainNext: this.#inFallback,
+      };
+      this.#keys.set(key, s);
+    } else if (s.perMinute !== rate) {
+      s.perMinute = rate;
+      s.local = new TokenBucket(rate / this.#workers, this.#now());
+    }
+    return s;
+  }
+
+  #sharedActive(): boolean {
+    return this.#store !== undefined && this.#now() >= this.#storeDownUntil;
+  }
+
+  /** How long until the key's next token as far as this process knows: the shared store's last word, or its own bucket. */
+  #tokenWait(s: KeyState, cls: PaceClass, now: number): number {
+    if (!this.#sharedActive()) return s.local.waitFor(now);
+    return cls >= s.sharedNextCls ? Math.max(0, s.sharedNextAt - now) : 0;
+  }
+
+  /** The spacing of this key's tokens as this process sees them: the whole rate through the store, else its share. */
+  #intervalMs(s: KeyState): number {
+    return 60_000 / (this.#sharedActive() ? s.perMinute : s.perMinute / this.#workers);
+  }
+
+  /** A refusal: the caller retries at its likely turn, later than every turn already promised to its class or a more urgent one. */
+  #defer(c: Paced, s: KeyState, cls: PaceClass, ahead: number) {
+    const now = this.#now();
+    const interval = this.#intervalMs(s);
+    let at = now + (ahead + 1) * interval + this.#tokenWait(s, cls, now);
+    for (let k = 0; k <= cls; k += 1) at = Math.max(at, s.deferredUntil[k]! + interval);
+    s.deferredUntil[cls] = at;
+    const delay = Math.max(1, Math.ceil(at - now));
+    this.#record(c.provider, 'deferred', cls);
+    return retryable(FailureType.RateLimited, `connector ${c.id}: paced to ${s.perMinute} calls/min; next slot in ${Math.ceil(delay / 1000)} s`, delay);
+  }
+
+  /** Hands tokens to this key's waiters, most urgent first, until none is waiting (one pump per key at a time). */
+  async #pump(s: KeyState): Promise<void> {
+    if (s.pumping) return;
+    s.pumping = true;
+    try {
+      for (;;) {
+        const head = s.queue.peek();
+        if (!head) return;
+        const answer = await this.#takeToken(s, head.cls);
+        if (answer.granted) {
+          this.#opts.onGrant?.({ provider: s.provider, cls: head.cls, source: answer.source, at: answer.at ?? this.#now() });
+          const w = s.queue.shift();
+          if (w) w.grant();
+          else if (answer.source === 'local') s.local.giveBack(this.#now());
+          // A shared token whose waiter left meanwhile is not given back: the error is one call fewer.
+          continue;
+        }
+        await this.#sleep(s, head.cls, answer.waitMs);
+      }
+    } catch {
+      // #takeToken never throws; a waiter still queued is refused at its own deadline.
+    } finally {
+      s.pumping = false;
+    }
+  }
+
+  async #takeToken(s: KeyState, cls: PaceClass): Promise<TakeAnswer & { source: 'shared' | 'local' }> {
+    if (this.#sharedActive()) {
+      const t0 = this.#now();
+      try {
+        const answer = await within(this.#store!.take(s.key, s.perMinute, cls, urgencyWindowMs(s.perMinute), s.drainNext), this.#storeTimeoutMs);
+        this.#opts.onStoreWait?.(this.#now() - t0, 'ok');
+        if (answer.granted) s.drainNext = false;
+        s.sharedNextAt = answer.granted ? 0 : this.#now() + answer.waitMs;
+        s.sharedNextCls = cls;
+        if (this.#inFallback) {
+          this.#inFallback = false;
+          this.#opts.onStoreState?.('shared');
+        }
+        return { ...answer, waitMs: Math.max(1, answer.waitMs), source: 'shared' };
+      } catch (err) {
+        this.#opts.onStoreWait?.(this.#now() - t0, 'failed');
+        this.#storeFailed(err);
+      }
+    }
+    const answer = s.local.tryTake(this.#now());
+    if (answer.granted && this.#store) this.#opts.onFallbackTake?.(s.provider);
+    // While on the fallback, look at the store again when its circuit closes.
+    const waitMs = this.#store && !answer.granted ? Math.min(answer.waitMs, Math.max(1, this.#storeDownUntil - this.#now())) : answer.waitMs;
+    return { ...answer, waitMs: Math.max(1, waitMs), source: 'local' };
+  }
+
+  #storeFailed(err: unknown): void {
+    this.#storeDownUntil = this.#now() + this.#storeCircuitMs;
+    if (!this.#inFallback) {
+      this.#inFallback = true;
+      // Every key's own bucket starts empty: the shared bucket may just have granted its burst, and the fallback
+      // must not add one of its own, so no window spanning the switch sees more than rate/60 + capacity.
+      const now = this.#now();
+      for (const s of this.#keys.values()) {
+        s.local.empty(now);
+        s.drainNext = true;
+      }
+      this.#opts.onStoreState?.('fallback', err);
+    }
+  }
+
+  #sleep(s: KeyState, cls: PaceClass, ms: number): Promise<void> {
+    return new Promise<void>((resolve) => {
+      const done = () => {
+        clearTimeout(timer);
+        s.wake = undefined;
+        s.sleepingFor = undefined;
+        resolve();
+      };
+      const timer = setTimeout(done, ms);
+      s.wake = done;
+      s.sleepingFor = cls;
+    });
   }
 }
 
-/** The worker process's pacer: every activity of this process shares its buckets and reports to its metrics. */
-export const PACER = new Pacer(Date.now, MAX_WAIT_MS, (provider, waited) => metrics.pacing(provider, waited));
+/**
+ * Run a paced call; when the provider answers 429 with a delay (a RateLimited failure carrying nextRetryDelay, from
+ * src/activities/http/classify.ts), hold the key's bucket until then before the failure goes on to Temporal, which
+ * retries this call after the same delay. The provider's time wins over our own pace for every caller of the key.
+ */
+export async function holdOnRateLimit<T>(pacer: Pacer, c: Paced, fn: () => Promise<T>): Promise<T> {
+  try {
+    return await fn();
+  } catch (err) {
+    if (err instanceof ApplicationFailure && err.type === FailureType.RateLimited) {
+      const ms = err.nextRetryDelay === null ? undefined : msOptionalToNumber(err.nextRetryDelay);
+      if (ms !== undefined && ms > 0) await pacer.hold(c, ms);
+    }
+    throw err;
+  }
+}
+
+/** The process's default pacer (in-process only, the whole rate): used where no worker built one with its store. */
+export const PACER = new Pacer({ record: (provider, waited, cls) => metrics.pacing(provider, waited, cls) });

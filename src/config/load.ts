@@ -41,6 +41,11 @@ export interface AppConfig {
   httpTimeoutMs: number;
   /** Workflows kept in the worker's cache (memory bound). */
   maxCachedWorkflows: number;
+  /**
+   * PROBECTL_NOTIFY_PACE_WORKERS: how many workers share each connector key. A worker that cannot reach the shared
+   * pacing store (Postgres) paces on its own at rate ÷ this (docs/providers.md, "Rate pacing").
+   */
+  paceWorkers: number;
   /** On SIGTERM the API answers /readyz 503 for this long before it stops taking requests. */
   shutdownDelayMs: number;
   /** OpenTelemetry trace export (OTEL_EXPORTER_OTLP_*); unset: no tracing SDK is started. */
@@ -88,6 +93,11 @@ const schema = z.object({
   PROBECTL_NOTIFY_SHUTDOWN_DELAY: duration('PROBECTL_NOTIFY_SHUTDOWN_DELAY', '5s'),
   PROBECTL_NOTIFY_MAX_CACHED_WORKFLOWS: z.coerce.number().int().min(0).max(100_000).default(250),
   PROBECTL_NOTIFY_RECONCILE_INTERVAL: duration('PROBECTL_NOTIFY_RECONCILE_INTERVAL', '5m'),
+  PROBECTL_NOTIFY_PACE_WORKERS: z.coerce.number({ message: 'PROBECTL_NOTIFY_PACE_WORKERS must be a whole number from 1 to 1000' })
+    .int('PROBECTL_NOTIFY_PACE_WORKERS must be a whole number from 1 to 1000')
+    .min(1, 'PROBECTL_NOTIFY_PACE_WORKERS must be a whole number from 1 to 1000')
+    .max(1_000, 'PROBECTL_NOTIFY_PACE_WORKERS must be a whole number from 1 to 1000')
+    .default(1),
   PROBECTL_NOTIFY_CALLBACK_SIGNATURE: z.enum(['timestamped', 'body'], { message: 'must be timestamped or body' }).default('timestamped'),
 });
 
@@ -141,5 +151,6 @@ export function loadConfig(env: Env = process.env): AppConfig {
     maxCachedWorkflows: e.PROBECTL_NOTIFY_MAX_CACHED_WORKFLOWS,
     ...(tracing ? { tracing } : {}),
     ...(heartbeat ? { heartbeat } : {}),
+    paceWorkers: e.PROBECTL_NOTIFY_PACE_WORKERS,
   };
 }

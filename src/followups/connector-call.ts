@@ -1,7 +1,7 @@
 /**
  * A provider call made by the follow-up runner exactly as the connector activities make it: the connector looked
  * up in the worker's directory by (tenant, connector id) — removed means ConnectorRemoved, permanent — its rate
- * token taken from the worker's pacer (a wait over 2 s is a RateLimited failure carrying the delay), the request
+ * token taken from the worker's pacer in its priority class (a wait over 2 s is a RateLimited failure carrying the delay), the request
  * sent through the worker's HTTP client with the runner's abort signal.
  */
 import { CancelledFailure } from '@temporalio/common';
@@ -10,6 +10,9 @@ import { TransportError } from '../activities/http/client';
 import { FailureType, permanent, retryable } from '../activities/http/failures';
 import { connectorFor } from '../activities/providers/registry';
 import type { CallContext, Connector } from '../activities/providers/types';
+import { paceClass } from '../activities/pace-class';
+import { holdOnRateLimit } from '../activities/pacing';
+import type { Incident } from '../shared/contract';
 import type { FollowUpDeps } from './types';
 
 export interface ConnectorCall {
@@ -26,28 +29,19 @@ export function connectorCall(deps: FollowUpDeps, tenantId: string, connectorId:
   return { connector, config, ctx: { connector: config, http: deps.http, signal, attempt } };
 }
 
-/** Wait `ms` unless `signal` aborts first (then a CancelledFailure). */
-export function sleepUnlessAborted(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise<void>((resolve, reject) => {
-    if (signal.aborted) return reject(new CancelledFailure('the follow-up runner stopped'));
-    const timer = setTimeout(() => {
-      signal.removeEventListener('abort', onAbort);
-      resolve();
-    }, ms);
-    function onAbort() {
-      clearTimeout(timer);
-      reject(new CancelledFailure('the follow-up runner stopped'));
-    }
-    signal.addEventListener('abort', onAbort, { once: true });
-  });
-}
-
-/** Take the connector's rate token, then call; transport errors become the activities' failures. */
-export async function paced<T>(deps: FollowUpDeps, call: ConnectorCall, fn: () => Promise<T>): Promise<T> {
+/**
+ * Take the connector's rate token in the call's priority class (a follow-up is a resolve: a pager's second resolve
+ * of a critical incident is class 0, a ticket's close class 1), then call; a 429's delay holds the key's bucket;
+ * transport errors become the activities' failures.
+ */
+export async function paced<T>(deps: FollowUpDeps, call: ConnectorCall, incident: Incident, fn: () => Promise<T>): Promise<T> {
   const signal = call.ctx.signal!;
-  await deps.pacer.take(call.config, (ms) => sleepUnlessAborted(ms, signal));
+  if (signal.aborted) throw new CancelledFailure('the follow-up runner stopped');
+  await deps.pacer.take(call.config, { cls: paceClass(call.config.provider, 'resolve', incident.severity), signal }).catch((err: unknown) => {
+    throw signal.aborted ? new CancelledFailure('the follow-up runner stopped') : err;
+  });
   try {
-    return await fn();
+    return await holdOnRateLimit(deps.pacer, call.config, fn);
   } catch (err) {
     if (err instanceof TransportError) {
       if (err.code === 'ECANCELLED') throw new CancelledFailure('the request was aborted');

@@ -23,7 +23,7 @@ export const reResolve: FollowUpHandler = {
     if (f.kind !== 're-resolve') throw new Error('not a re-resolve');
     const call = connectorCall(deps, row.tenantId, f.connectorId, signal, row.attempts);
     const link = f.externalRef ? { externalRef: f.externalRef } : {};
-    await paced(deps, call, () => call.connector.resolve(call.ctx, row.incident, link, f.resolution));
+    await paced(deps, call, row.incident, () => call.connector.resolve(call.ctx, row.incident, link, f.resolution));
     return { outcome: 'ok', sent: true };
   },
 

@@ -38,7 +38,7 @@ export const ticketClose: FollowUpHandler = {
   async run(row, deps, signal) {
     const f = asTicketClose(row.followUp);
     const call = connectorCall(deps, row.tenantId, f.connectorId, signal, row.attempts);
-    const result = await paced(deps, call, () => call.connector.resolve(call.ctx, row.incident, {}, f.resolution));
+    const result = await paced(deps, call, row.incident, () => call.connector.resolve(call.ctx, row.incident, {}, f.resolution));
     const found = result ? result.found : true;
     const at = new Date().toISOString();
     const resolvedLink: Link = { connectorId: call.config.id, provider: call.config.provider, status: 'resolved', updatedAt: at };

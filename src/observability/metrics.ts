@@ -6,6 +6,7 @@
  * reference or a message, so the cardinality is bounded and no secret or tenant data reaches a scrape.
  */
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { paceClassName, type PaceClass } from '../activities/pace-class';
 
 export const DELIVERY_PROVIDERS = ['pagerduty', 'opsgenie', 'slack', 'teams', 'servicenow', 'jira', 'probectl'] as const;
 export type DeliveryAction = 'open' | 'acknowledge' | 'resolve' | 'callback';
@@ -84,15 +85,28 @@ export class NotifyMetrics {
   /** Pacing (src/activities/pacing.ts): time a call waited for its token while holding the activity slot. */
   readonly pacingWait = new Histogram({
     name: 'probectl_notify_pacing_wait_seconds',
-    help: 'Time a provider call waited for its pacing token inside the activity (0 when a token was free), by provider. Waits are capped at 2 s; longer ones are deferrals.',
-    labelNames: ['provider'] as const,
+    help: 'Time a provider call waited for its pacing token inside the activity (0 when a token was free), by provider and priority class (page_critical, page, chat, reconcile). Waits are capped at 2 s; longer ones are deferrals.',
+    labelNames: ['provider', 'priority'] as const,
     buckets: [0, 0.05, 0.1, 0.25, 0.5, 1, 1.5, 2],
     registers: [this.registry],
   });
 
   readonly pacingDeferrals = new Counter({
     name: 'probectl_notify_pacing_deferrals_total',
-    help: 'Provider calls whose pacing wait would exceed 2 s: handed back to Temporal as a RateLimited retry at the token\'s time, by provider.',
+    help: 'Provider calls whose pacing wait would exceed 2 s: handed back to Temporal as a RateLimited retry at their likely turn, by provider and priority class.',
+    labelNames: ['provider', 'priority'] as const,
+    registers: [this.registry],
+  });
+
+  readonly pacingFallback = new Gauge({
+    name: 'probectl_notify_pacing_fallback',
+    help: '1 while this worker paces on its own share of each key (rate / PROBECTL_NOTIFY_PACE_WORKERS) because the shared pacing store (Postgres) failed or was slow; 0 once it answers again.',
+    registers: [this.registry],
+  });
+
+  readonly pacingFallbackTakes = new Counter({
+    name: 'probectl_notify_pacing_fallback_takes_total',
+    help: 'Pacing tokens this worker granted from its own per-process share because the shared pacing store was unreachable, by provider.',
     labelNames: ['provider'] as const,
     registers: [this.registry],
   });
@@ -203,11 +217,20 @@ export class NotifyMetrics {
     if (v.outcome === 'permanent') this.permanentFailures.inc({ provider, reason: reasonLabel(v.reason) });
   }
 
-  /** Record one pacing decision: the milliseconds waited for a token, or 'deferred'. */
-  pacing(provider: string, waited: number | 'deferred'): void {
-    const p = providerLabel(provider);
-    if (waited === 'deferred') this.pacingDeferrals.inc({ provider: p });
-    else this.pacingWait.observe({ provider: p }, waited / 1000);
+  /** Record one pacing decision: the milliseconds waited for a token, or 'deferred', and the caller's priority class. */
+  pacing(provider: string, waited: number | 'deferred', cls: PaceClass = 1): void {
+    const labels = { provider: providerLabel(provider), priority: paceClassName(cls) };
+    if (waited === 'deferred') this.pacingDeferrals.inc(labels);
+    else this.pacingWait.observe(labels, waited / 1000);
+  }
+
+  /** The pacer changed between the shared store and its per-process fallback. */
+  pacingStore(state: 'shared' | 'fallback'): void {
+    this.pacingFallback.set(state === 'fallback' ? 1 : 0);
+  }
+
+  pacingFallbackTake(provider: string): void {
+    this.pacingFallbackTakes.inc({ provider: providerLabel(provider) });
   }
 
   contentType(): string {

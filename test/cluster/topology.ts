@@ -75,7 +75,7 @@ export class Topology {
   constructor(private readonly name: string) {}
 
   /**
-   * `ratePerMin` raises every connector's pacing (`?rate_per_min=`, per worker process) above the providers'
+   * `ratePerMin` raises every connector's pacing (`?rate_per_min=`, for the whole deployment) above the providers'
    * defaults (60–100 calls/min), for scenarios about restarts rather than rate limits.
    */
   async start(opts: { workers?: number; apis?: number; ratePerMin?: number } = {}): Promise<this> {

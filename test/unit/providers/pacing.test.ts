@@ -1,44 +1,204 @@
-import { ApplicationFailure } from '@temporalio/common';
-import { DEFAULT_RATE_PER_MIN, Pacer, TokenBucket, paceKey, rateFor } from '../../../src/activities/pacing';
+/**
+ * Pacing (src/activities/pacing.ts, pace-class.ts, pace-queue.ts) without a database: the bucket's bound over
+ * rates and call patterns, the priority queue, the class of every (provider, operation, severity), the pacer's
+ * priority order, deferrals, cancellation, a 429's hold, and the fallback when the shared store fails or hangs.
+ * The shared store on real Postgres: test/unit/db/pace-store.test.ts.
+ */
+import { ApplicationFailure, CancelledFailure } from '@temporalio/common';
+import { LEAST_URGENT, PACE_CLASSES, paceClass, paceClassName, type PaceClass, type PaceOperation } from '../../../src/activities/pace-class';
+import { WaiterQueue } from '../../../src/activities/pace-queue';
+import {
+  DEFAULT_RATE_PER_MIN, Pacer, TokenBucket, capacityFor, holdOnRateLimit, paceKey, rateFor, type SharedPaceStore, type TakeAnswer,
+} from '../../../src/activities/pacing';
+import { FailureType, retryable } from '../../../src/activities/http/failures';
+import { PROVIDERS, SEVERITIES } from '../../../src/shared/contract';
 import { connectorFrom } from '../../helpers/retry-table';
 
-describe('pacing', () => {
-  test('300 callers arriving at once are spread so no rolling minute exceeds rate + capacity', async () => {
-    const pacer = new Pacer(() => 0, Number.MAX_SAFE_INTEGER);
-    const c = connectorFrom('acme|pagerduty|https://events.pagerduty.com/v2/enqueue|R0UT1NGKEY0000000000000000000009');
-    const sends: number[] = [];
-    for (let i = 0; i < 300; i += 1) {
-      let at = 0;
-      await pacer.take(c, async (ms) => void (at = ms));
-      sends.push(at);
-    }
-    const perMinute = Math.max(...sends.map((s) => sends.filter((x) => x >= s && x < s + 60_000).length));
-    expect(perMinute).toBeLessThanOrEqual(DEFAULT_RATE_PER_MIN.pagerduty + new TokenBucket(DEFAULT_RATE_PER_MIN.pagerduty, 0).capacity);
-    expect(perMinute).toBeGreaterThanOrEqual(DEFAULT_RATE_PER_MIN.pagerduty - 1);
-    expect(new Set(sends).size).toBe(300);
+/** A small deterministic PRNG, so a failing case can be replayed. */
+function rng(seed: number): () => number {
+  let x = seed >>> 0 || 1;
+  return () => {
+    x ^= x << 13;
+    x ^= x >>> 17;
+    x ^= x << 5;
+    return (x >>> 0) / 2 ** 32;
+  };
+}
+
+/** The most grants in any window of `ms` (grant times sorted ascending). */
+function maxInWindow(times: number[], ms: number): number {
+  let best = 0;
+  let j = 0;
+  for (let i = 0; i < times.length; i += 1) {
+    while (times[i]! - times[j]! >= ms) j += 1;
+    best = Math.max(best, i - j + 1);
+  }
+  return best;
+}
+
+const pd = (rate: number, n = 1) => connectorFrom(`acme|pagerduty|https://events.pagerduty.com/v2/enqueue?rate_per_min=${rate}|R0UT1NGKEY${String(n).padStart(22, '0')}`);
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+describe('TokenBucket', () => {
+  test.each([1, 7, 60, 100, 120, 600, 1_000, 6_000])('at %i/min, greedy callers at random instants: no 60 s window over rate + capacity, no 1 s window over rate/60 + capacity, and the rate is used', (rate) => {
+    const random = rng(rate);
+    const b = new TokenBucket(rate, 0);
+    const grants: number[] = [];
+    const horizon = 5 * 60_000;
+    for (let t = 0; t < horizon; t += Math.ceil(random() * 40)) if (b.tryTake(t).granted) grants.push(t);
+    const cap = capacityFor(rate);
+    expect(maxInWindow(grants, 60_000)).toBeLessThanOrEqual(rate + cap);
+    expect(maxInWindow(grants, 1_000)).toBeLessThanOrEqual(Math.ceil(rate / 60) + cap);
+    // Callers every ≤ 40 ms use nearly the whole rate (one refusal costs at most one step per token).
+    expect(grants.length).toBeGreaterThanOrEqual(Math.floor((rate * horizon) / 60_000 / (1 + (rate * 40) / 60_000)) - 1);
   });
 
-  test('waiters get successive slots; a long wait is refused retryably with its delay; a cancelled wait gives its slot back', async () => {
-    let now = 0;
-    const recorded: Array<[string, number | 'deferred']> = [];
-    const pacer = new Pacer(() => now, 5_000, (provider, waited) => void recorded.push([provider, waited]));
-    const c = connectorFrom('acme|pagerduty|https://events.pagerduty.com/v2/enqueue?rate_per_min=60|R0UT1NGKEY0000000000000000000001');
-    const waits: number[] = [];
-    const wait = async (ms: number) => void waits.push(ms);
-    for (let i = 0; i < 6; i += 1) await pacer.take(c, wait);
-    expect(waits).toEqual([1000, 2000, 3000, 4000, 5000]);
-    const refused = await pacer.take(c, wait).catch((e: unknown) => e);
-    expect(refused).toBeInstanceOf(ApplicationFailure);
-    expect((refused as ApplicationFailure).nonRetryable).toBe(false);
-    expect((refused as ApplicationFailure).nextRetryDelay).toBe(6000);
-    expect((refused as ApplicationFailure).message).not.toContain('R0UT1NGKEY');
-    now = 10_000;
-    await pacer.take(c, wait); // a full bucket again: no wait
-    await expect(pacer.take(c, async () => Promise.reject(new Error('cancelled')))).rejects.toThrow('cancelled');
-    await pacer.take(c, wait); // the cancelled slot went back
-    expect(waits.at(-1)).toBe(1000);
-    // What the metrics hear: every wait (0 when a token was free), the deferral, and not the cancelled wait.
-    expect(recorded).toEqual([0, 1000, 2000, 3000, 4000, 5000, 'deferred', 0, 1000].map((w) => ['pagerduty', w]));
+  test('a refusal says when the next token is there; a hold delays the next token to exactly its time; give-back restores one', () => {
+    for (const rate of [60, 100, 600]) {
+      const b = new TokenBucket(rate, 0);
+      for (let i = 0; i < capacityFor(rate); i += 1) expect(b.tryTake(0).granted).toBe(true);
+      const refused = b.tryTake(0);
+      expect(refused.granted).toBe(false);
+      expect(b.tryTake(refused.waitMs - 1).granted).toBe(false);
+      expect(b.tryTake(refused.waitMs).granted).toBe(true);
+      const t = refused.waitMs;
+      b.hold(t + 30_000);
+      expect(b.tryTake(t + 29_999).granted).toBe(false);
+      expect(b.waitFor(t + 29_000)).toBeGreaterThanOrEqual(1_000);
+      expect(b.tryTake(t + 30_000).granted).toBe(true);
+      expect(b.tryTake(t + 30_000).granted).toBe(false);
+      b.giveBack(t + 30_000);
+      expect(b.tryTake(t + 30_000).granted).toBe(true);
+      // An earlier hold never shortens a later one.
+      b.hold(t + 90_000);
+      b.hold(t + 40_000);
+      expect(b.tryTake(t + 89_000).granted).toBe(false);
+    }
+  });
+});
+
+describe('priority classes', () => {
+  const OPERATIONS: PaceOperation[] = ['open', 'acknowledge', 'resolve', 'reconcile'];
+  const PAGERS = new Set(['pagerduty', 'opsgenie']);
+  const CHAT = new Set(['slack', 'teams']);
+  const cases = PROVIDERS.flatMap((p) => OPERATIONS.flatMap((op) => SEVERITIES.map((sev) => [p, op, sev] as const)));
+
+  test.each(cases)('%s %s of a %s incident', (provider, op, severity) => {
+    const c = paceClass(provider, op, severity);
+    const expected: PaceClass = op === 'reconcile' ? 3 : CHAT.has(provider) ? 2 : PAGERS.has(provider) && severity === 'critical' ? 0 : 1;
+    expect(c).toBe(expected);
+    expect(PACE_CLASSES[c]).toBe(paceClassName(c));
+  });
+
+  test('the order holds over the whole table: critical pages < other pages and tickets < chat < reconcile reads', () => {
+    const of = (pred: (p: string, op: PaceOperation, s: string) => boolean) => cases.filter(([p, op, s]) => pred(p, op, s)).map(([p, op, s]) => paceClass(p, op, s));
+    const criticalPages = of((p, op, s) => PAGERS.has(p) && op !== 'reconcile' && s === 'critical');
+    const otherWork = of((p, op, s) => !CHAT.has(p) && op !== 'reconcile' && !(PAGERS.has(p) && s === 'critical'));
+    const chat = of((p, op) => CHAT.has(p) && op !== 'reconcile');
+    const reads = of((_p, op) => op === 'reconcile');
+    expect(Math.max(...criticalPages)).toBeLessThan(Math.min(...otherWork));
+    expect(Math.max(...otherWork)).toBeLessThan(Math.min(...chat));
+    expect(Math.max(...chat)).toBeLessThan(Math.min(...reads));
+    expect(Math.max(...reads)).toBe(LEAST_URGENT);
+  });
+});
+
+describe('WaiterQueue', () => {
+  test('over random pushes and removals, waiters come out most urgent class first, oldest first within a class', () => {
+    for (let seed = 1; seed <= 50; seed += 1) {
+      const random = rng(seed);
+      const q = new WaiterQueue<{ cls: PaceClass; seq: number }>();
+      const live: Array<{ cls: PaceClass; seq: number }> = [];
+      for (let seq = 0; seq < 200; seq += 1) {
+        const r = random();
+        if (r < 0.6) {
+          const w = { cls: Math.floor(random() * 4) as PaceClass, seq };
+          const expectedAhead = live.filter((x) => x.cls <= w.cls).length;
+          expect(q.aheadOfNew(w.cls)).toBe(expectedAhead);
+          q.push(w);
+          live.push(w);
+          expect(q.ahead(w)).toBe(expectedAhead);
+        } else if (r < 0.8 && live.length > 0) {
+          const w = live.splice(Math.floor(random() * live.length), 1)[0]!;
+          expect(q.remove(w)).toBe(true);
+          expect(q.remove(w)).toBe(false);
+        } else if (live.length > 0) {
+          const best = [...live].sort((a, b) => a.cls - b.cls || a.seq - b.seq)[0]!;
+          expect(q.peek()).toBe(best);
+          expect(q.shift()).toBe(best);
+          live.splice(live.indexOf(best), 1);
+        }
+        expect(q.size).toBe(live.length);
+      }
+    }
+  });
+});
+
+describe('Pacer (in process)', () => {
+  test('a waiting caller of a more urgent class takes the next token before every less urgent one, whatever the arrival order', async () => {
+    const rate = 1_200; // a token every 50 ms, capacity 20
+    const pacer = new Pacer({ maxWaitMs: 60_000 });
+    const c = pd(rate);
+    for (let i = 0; i < capacityFor(rate); i += 1) await pacer.take(c, { cls: 3 });
+    const random = rng(7);
+    const arrivals = Array.from({ length: 24 }, (_, i) => ({ i, cls: Math.floor(random() * 4) as PaceClass }));
+    const served: Array<{ i: number; cls: PaceClass }> = [];
+    await Promise.all(arrivals.map((a) => pacer.take(c, { cls: a.cls }).then(() => void served.push(a))));
+    expect(served).toEqual([...arrivals].sort((a, b) => a.cls - b.cls || a.i - b.i));
+  });
+
+  test('nothing is dropped: a long wait is refused up front, retryably, with a later turn for each later caller; an overtaken waiter is refused at the limit', async () => {
+    const recorded: Array<[string, number | 'deferred', PaceClass]> = [];
+    const pacer = new Pacer({ maxWaitMs: 300, record: (p, w, cls) => void recorded.push([p, w, cls]) });
+    const c = pd(600); // a token every 100 ms, capacity 10
+    for (let i = 0; i < 10; i += 1) await pacer.take(c, { cls: 1 });
+    const refusals: ApplicationFailure[] = [];
+    const turns: number[] = []; // when each refused caller is told to come back (absolute)
+    const results = await Promise.allSettled(Array.from({ length: 8 }, () => pacer.take(c, { cls: 1 }).catch((e: ApplicationFailure) => {
+      turns.push(Date.now() + (e.nextRetryDelay as number));
+      throw e;
+    })));
+    for (const r of results) if (r.status === 'rejected') refusals.push(r.reason as ApplicationFailure);
+    expect(results.filter((r) => r.status === 'fulfilled').length).toBeGreaterThanOrEqual(2);
+    expect(refusals.length).toBeGreaterThanOrEqual(4);
+    for (const f of refusals) {
+      expect(f).toBeInstanceOf(ApplicationFailure);
+      expect(f.type).toBe(FailureType.RateLimited);
+      expect(f.nonRetryable).toBe(false);
+      expect(f.message).not.toContain('R0UT1NGKEY');
+    }
+    // Each refused caller is sent back later than the one before (they come back spread, not all at once).
+    for (let i = 1; i < turns.length; i += 1) expect(turns[i]!).toBeGreaterThan(turns[i - 1]!);
+    for (const f of refusals) expect(f.nextRetryDelay as number).toBeGreaterThan(0);
+    expect(recorded.filter(([, w]) => w === 'deferred').length).toBe(refusals.length);
+    expect(new Set(recorded.map(([p]) => p))).toEqual(new Set(['pagerduty']));
+
+    // A reconcile read that was admitted, then overtaken by critical pages until its limit passed, is refused
+    // retryably (its caller retries later), never dropped silently.
+    await sleep(1_500);
+    const c2 = pd(600, 2);
+    for (let i = 0; i < 10; i += 1) await pacer.take(c2, { cls: 0 });
+    const read = pacer.take(c2, { cls: 3 }).then(() => 'granted', (e: unknown) => e);
+    const pages = Array.from({ length: 2 }, () => pacer.take(c2, { cls: 0 }));
+    const later = sleep(120).then(() => Promise.allSettled([pacer.take(c2, { cls: 0 }), pacer.take(c2, { cls: 0 })]));
+    await Promise.allSettled(pages);
+    await later;
+    const outcome = await read;
+    expect(outcome).toBeInstanceOf(ApplicationFailure);
+    expect((outcome as ApplicationFailure).type).toBe(FailureType.RateLimited);
+  });
+
+  test('a cancelled wait leaves the queue with the signal\'s reason, and the next waiter gets its token', async () => {
+    const pacer = new Pacer({ maxWaitMs: 5_000 });
+    const c = pd(600, 3);
+    for (let i = 0; i < 10; i += 1) await pacer.take(c, {});
+    const ac = new AbortController();
+    const cancelled = pacer.take(c, { cls: 0, signal: ac.signal });
+    const next = pacer.take(c, { cls: 1 });
+    ac.abort(new CancelledFailure('activity cancelled'));
+    await expect(cancelled).rejects.toThrow('activity cancelled');
+    await expect(next).resolves.toBeGreaterThanOrEqual(0);
+    await expect(pacer.take(c, { signal: ac.signal })).rejects.toBeInstanceOf(CancelledFailure);
   });
 
   test('keys are per credential and never contain it; rate_per_min overrides the default', () => {
@@ -46,9 +206,109 @@ describe('pacing', () => {
     const b = connectorFrom('acme|pagerduty|https://events.pagerduty.com/v2/enqueue|R0UT1NGKEYbbbbbbbbbbbbbbbbbbbbbb2');
     expect(paceKey(a)).not.toBe(paceKey(b));
     expect(paceKey(a)).not.toContain('R0UT1NGKEY');
+    expect(paceKey(a)).toMatch(/^[a-z]{1,20}:[0-9a-f]{24}$/); // the shape migrations/006 accepts
     expect(rateFor(a)).toBe(DEFAULT_RATE_PER_MIN.pagerduty);
     expect(DEFAULT_RATE_PER_MIN.pagerduty).toBeLessThan(120);
     expect(DEFAULT_RATE_PER_MIN.slack).toBeLessThanOrEqual(60);
     expect(rateFor(connectorFrom('acme|slack|https://hooks.slack.com/services/T/B/x?rate_per_min=20|'))).toBe(20);
+  });
+});
+
+/** A shared store double: scripted answers, every call recorded. */
+class FakeStore implements SharedPaceStore {
+  takes: Array<{ key: string; cls: PaceClass; drain: boolean }> = [];
+  holds: Array<{ key: string; ms: number }> = [];
+  constructor(private readonly answer: (n: number) => Promise<TakeAnswer>) {}
+  take(key: string, _rate: number, cls: PaceClass, _window?: number, drain = false): Promise<TakeAnswer> {
+    this.takes.push({ key, cls, drain });
+    return this.answer(this.takes.length);
+  }
+  hold(key: string, _rate: number, ms: number): Promise<void> {
+    this.holds.push({ key, ms });
+    return Promise.resolve();
+  }
+}
+
+describe('Pacer with a shared store', () => {
+  test('a 429 with a delay holds the key locally and in the store; the failure still goes to Temporal with its delay', async () => {
+    const store = new FakeStore(async () => ({ granted: true, waitMs: 0 }));
+    const pacer = new Pacer({ store });
+    const c = pd(600, 4);
+    const failure = retryable(FailureType.RateLimited, 'PagerDuty trigger: HTTP 429', 30_000);
+    await expect(holdOnRateLimit(pacer, c, () => Promise.reject(failure))).rejects.toBe(failure);
+    expect(store.holds).toEqual([{ key: paceKey(c), ms: 30_000 }]);
+    // Other failures hold nothing.
+    await expect(holdOnRateLimit(pacer, c, () => Promise.reject(retryable(FailureType.ProviderUnavailable, 'HTTP 503')))).rejects.toThrow('503');
+    expect(store.holds).toHaveLength(1);
+    // Locally too: with the store gone, the key's own bucket waits for the provider's time.
+    const local = new Pacer({ maxWaitMs: 1_000 });
+    await holdOnRateLimit(local, c, () => Promise.reject(failure)).catch(() => undefined);
+    const refused = await local.take(c, { cls: 0 }).catch((e: unknown) => e);
+    expect((refused as ApplicationFailure).nextRetryDelay as number).toBeGreaterThan(25_000);
+  });
+
+  test('a refusal of the store names its next token (a 429 held by another worker): deferrals carry that time, for that class and less urgent ones only', async () => {
+    const holdMs = 30_000;
+    const store = new FakeStore(async () => ({ granted: false, waitMs: holdMs }));
+    const urgentOk: SharedPaceStore = {
+      take: (key, rate, cls) => (cls === 0 ? Promise.resolve({ granted: true, waitMs: 0 }) : store.take(key, rate, cls)),
+      hold: () => Promise.resolve(),
+    };
+    const pacer = new Pacer({ store: urgentOk, maxWaitMs: 200 });
+    const c = pd(600, 7);
+    const first = (await pacer.take(c, { cls: 2 }).catch((e: unknown) => e)) as ApplicationFailure;
+    expect(first.type).toBe(FailureType.RateLimited);
+    expect(first.nextRetryDelay as number).toBeGreaterThan(holdMs - 1_000);
+    const calls = store.takes.length;
+    const upFront = (await pacer.take(c, { cls: 3 }).catch((e: unknown) => e)) as ApplicationFailure;
+    expect(upFront.nextRetryDelay as number).toBeGreaterThan(holdMs - 1_000);
+    expect(store.takes.length).toBe(calls); // refused without asking the store again
+    await expect(pacer.take(c, { cls: 0 })).resolves.toBeGreaterThanOrEqual(0); // a more urgent class still asks
+  });
+
+  test.each([
+    ['fails', () => Promise.reject(new Error('connect ECONNREFUSED 127.0.0.1:1'))],
+    ['hangs', () => new Promise<TakeAnswer>(() => undefined)],
+  ])('a store that %s: takes go on at this process\'s share (rate ÷ workers), and the store is not tried again until its circuit closes', async (_what, answer) => {
+    const store = new FakeStore(answer);
+    const states: string[] = [];
+    const fallbackTakes: string[] = [];
+    const workers = 3;
+    const pacer = new Pacer({
+      store, workers, maxWaitMs: 60_000, storeTimeoutMs: 50, storeCircuitMs: 60_000,
+      onStoreState: (s) => void states.push(s), onFallbackTake: (p) => void fallbackTakes.push(p),
+    });
+    const rate = 3_600; // 60/s for the deployment; this process's share is 20/s (capacity 20)
+    const c = pd(rate, 5);
+    const grants: number[] = [];
+    const t0 = Date.now();
+    await Promise.all(Array.from({ length: 100 }, () => pacer.take(c, { cls: 1 }).then(() => void grants.push(Date.now() - t0))));
+    expect(store.takes).toHaveLength(1);
+    expect(states).toEqual(['fallback']);
+    expect(fallbackTakes).toHaveLength(100);
+    expect(pacer.inFallback).toBe(true);
+    grants.sort((a, b) => a - b);
+    // The process's share: capacity capacityFor(rate/workers) at once, then rate/workers per minute.
+    const share = rate / workers;
+    expect(maxInWindow(grants, 1_000)).toBeLessThanOrEqual(Math.ceil(share / 60) + capacityFor(share));
+  });
+
+  test('the store answers again after the circuit: the pacer goes back to it, its first take there draining the bucket', async () => {
+    let down = true;
+    const store = new FakeStore(async () => {
+      if (down) throw new Error('down');
+      return { granted: true, waitMs: 0 };
+    });
+    const states: string[] = [];
+    const pacer = new Pacer({ store, storeCircuitMs: 100, onStoreState: (s) => void states.push(s) });
+    const c = pd(6_000, 6);
+    await pacer.take(c, {});
+    down = false;
+    await sleep(150);
+    await pacer.take(c, {});
+    await pacer.take(c, {});
+    expect(states).toEqual(['fallback', 'shared']);
+    expect(pacer.inFallback).toBe(false);
+    expect(store.takes.map((t) => t.drain)).toEqual([false, true, false]);
   });
 });

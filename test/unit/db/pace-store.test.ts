@@ -1,0 +1,250 @@
+/**
+ * The shared pacing store (migrations/006, src/db/pace-store.ts) on the run's real Postgres, driven by several
+ * independent pacers — each with its own pool, as three workers would have — on one connector key:
+ * - the grants of all of them together in any 1 s window never exceed rate/60 + capacity (by the database's clock),
+ *   and every take is granted (none lost);
+ * - a more urgent class waiting in one worker takes the tokens before a less urgent class waiting in another;
+ * - a 429's hold reaches every worker;
+ * - with the store cut mid-run (its table locked, so every statement runs into the 250 ms statement timeout; a
+ *   black-holed and a refused address), takes go on at each worker's share, no take waits on the store longer
+ *   than the timeout, the window bound still holds, and the workers go back to the store when it answers.
+ * Rates are scaled up (1,200/min) so a few hundred takes run in seconds; the bound is the same at every rate.
+ */
+import { createServer, type Server, type Socket } from 'node:net';
+import type { Pool } from 'pg';
+import type { PaceClass } from '../../../src/activities/pace-class';
+import { Pacer, STORE_TIMEOUT_MS, capacityFor, paceKey, urgencyWindowMs, type SharedPaceStore, type TakeAnswer } from '../../../src/activities/pacing';
+import { Secret } from '../../../src/config/secret';
+import { PaceStore, createPacePool } from '../../../src/db/pace-store';
+import { createPool } from '../../../src/db/pool';
+import { connectorFrom } from '../../helpers/retry-table';
+import { sharedStack, sleep, uniqueId } from '../../helpers/shared';
+
+const WORKERS = 3;
+
+interface Grant {
+  worker: number;
+  cls: PaceClass;
+  source: 'shared' | 'local';
+  at: number;
+}
+
+/** The most grants in any window of `ms`. */
+function maxInWindow(times: number[], ms: number): number {
+  const t = [...times].sort((a, b) => a - b);
+  let best = 0;
+  let j = 0;
+  for (let i = 0; i < t.length; i += 1) {
+    while (t[i]! - t[j]! >= ms) j += 1;
+    best = Math.max(best, i - j + 1);
+  }
+  return best;
+}
+
+/** A store whose calls can be redirected (a cut). */
+class ObservedStore implements SharedPaceStore {
+  target: SharedPaceStore;
+  constructor(readonly real: SharedPaceStore) {
+    this.target = real;
+  }
+  take(key: string, perMinute: number, cls: PaceClass, windowMs: number): Promise<TakeAnswer> {
+    return this.target.take(key, perMinute, cls, windowMs);
+  }
+  hold(key: string, perMinute: number, ms: number): Promise<void> {
+    return this.target.hold(key, perMinute, ms);
+  }
+}
+
+const pools: Pool[] = [];
+let admin: Pool;
+let blackhole: Server;
+const held: Socket[] = [];
+beforeAll(async () => {
+  admin = createPool(new Secret(sharedStack().databaseUrl));
+  blackhole = createServer((s) => void held.push(s)); // accepts, never answers
+  await new Promise<void>((r) => blackhole.listen(0, '127.0.0.1', r));
+});
+afterAll(async () => {
+  await Promise.all(pools.map((p) => p.end().catch(() => undefined)));
+  for (const s of held) s.destroy();
+  await new Promise((r) => blackhole.close(r));
+  await admin.end();
+});
+
+/**
+ * A worker's pacer on its own pool. `timeoutMs`: the store timeout (pool and pacer); the tests of the shared bound
+ * give it room (a loaded two-core machine can stall Postgres past 250 ms, which would rightly fall back), the cut
+ * test uses the production 250 ms.
+ */
+async function workerPacer(i: number, grants: Grant[], extra: { circuitMs?: number; timeoutMs?: number } = {}) {
+  const timeoutMs = extra.timeoutMs ?? 2_000;
+  const pool = createPacePool(new Secret(sharedStack().databaseUrl), timeoutMs);
+  pools.push(pool);
+  const real = new PaceStore(pool);
+  await real.warm(); // as the worker does at start
+  const store = new ObservedStore(real);
+  const states: string[] = [];
+  const switches: number[] = [];
+  const waits: Array<{ ms: number; outcome: string }> = [];
+  const pacer = new Pacer({
+    onStoreWait: (ms, outcome) => void waits.push({ ms, outcome }),
+    store, workers: WORKERS, maxWaitMs: 120_000, storeCircuitMs: extra.circuitMs ?? 1_000, storeTimeoutMs: timeoutMs,
+    onGrant: (g) => void grants.push({ worker: i, cls: g.cls, source: g.source, at: g.at }),
+    onStoreState: (s, err) => { states.push(s); switches.push(Date.now()); if (process.env.PACE_DEBUG) console.log(i, s, (err as Error | undefined)?.message); },
+  });
+  return { pacer, store, states, waits, switches };
+}
+
+const keyed = (rate: number) => connectorFrom(`acme|pagerduty|https://events.pagerduty.com/v2/enqueue?rate_per_min=${rate}|${uniqueId('R0UT1NG').replace(/[^A-Za-z0-9]/g, 'x').padEnd(32, 'k')}`);
+
+test('three workers, one key, 300 takes at once: every take granted, no 1 s window over rate/60 + capacity', async () => {
+  const rate = 1_200;
+  const c = keyed(rate);
+  const grants: Grant[] = [];
+  const workers = await Promise.all(Array.from({ length: WORKERS }, (_, i) => workerPacer(i, grants)));
+  const results = await Promise.allSettled(workers.flatMap((w) => Array.from({ length: 100 }, () => w.pacer.take(c, { cls: 1 }))));
+  expect(results.filter((r) => r.status === 'fulfilled')).toHaveLength(300);
+  expect(grants).toHaveLength(300);
+  expect(grants.every((g) => g.source === 'shared')).toBe(true);
+  const bound = rate / 60 + capacityFor(rate);
+  const worst = maxInWindow(grants.map((g) => g.at), 1_000);
+  expect(worst).toBeLessThanOrEqual(bound);
+  // Every worker got a share (the store is one bucket, not first come first served per process).
+  for (let i = 0; i < WORKERS; i += 1) expect(grants.filter((g) => g.worker === i).length).toBe(100);
+  // The pacing pool acts as the service role, like every statement of the service.
+  expect((await pools[0]!.query<{ u: string }>('SELECT current_user AS u')).rows[0]!.u).toBe('probectl_notify_app');
+  const row = await admin.query<{ key: string }>('SELECT key FROM pace_buckets WHERE key = $1', [paceKey(c)]);
+  expect(row.rows).toHaveLength(1);
+  expect(row.rows[0]!.key).not.toContain('R0UT1NG');
+  console.log(`[pace-store] 3 workers, ${rate}/min, 300 takes: worst 1 s window ${worst} grants (bound ${bound}); span ${((Math.max(...grants.map((g) => g.at)) - Math.min(...grants.map((g) => g.at))) / 1000).toFixed(1)} s`);
+});
+
+test('across workers: critical pages waiting in one worker take the tokens before reconcile reads waiting in another', async () => {
+  const rate = 600; // a token every 100 ms
+  const c = keyed(rate);
+  const grants: Grant[] = [];
+  const [a, b] = await Promise.all([workerPacer(0, grants), workerPacer(1, grants)]);
+  // Drain the bucket, then worker A queues reconcile reads; a moment later worker B queues critical pages.
+  await Promise.all(Array.from({ length: capacityFor(rate) }, () => a.pacer.take(c, { cls: 3 })));
+  const reads = Array.from({ length: 30 }, () => a.pacer.take(c, { cls: 3 }));
+  await sleep(400);
+  const criticalsFrom = grants.length;
+  const pages = Array.from({ length: 10 }, () => b.pacer.take(c, { cls: 0 }));
+  await Promise.all([...reads, ...pages]);
+  const after = grants.slice(criticalsFrom);
+  const lastCritical = after.map((g) => g.cls).lastIndexOf(0);
+  const readsBeforeLastCritical = after.slice(0, lastCritical).filter((g) => g.cls === 3).length;
+  // At most the read whose take was already in flight when the first critical page arrived.
+  expect(readsBeforeLastCritical).toBeLessThanOrEqual(1);
+  expect(after.filter((g) => g.cls === 0)).toHaveLength(10);
+  expect(urgencyWindowMs(rate)).toBeGreaterThanOrEqual(2 * (60_000 / rate));
+});
+
+test('a 429 held in one worker holds the key in every worker', async () => {
+  const rate = 6_000;
+  const c = keyed(rate);
+  const grants: Grant[] = [];
+  const [a, b] = await Promise.all([workerPacer(0, grants), workerPacer(1, grants)]);
+  await a.pacer.take(c, {});
+  const heldAt = Date.now();
+  await a.pacer.hold(c, 1_500);
+  await b.pacer.take(c, {});
+  const g = grants.at(-1)!;
+  expect(g.worker).toBe(1);
+  expect(g.source).toBe('shared');
+  expect(g.at).toBeGreaterThanOrEqual(heldAt + 1_400);
+});
+
+test('a worker back from its share drains the bucket: what it gathered meanwhile is not a second burst', async () => {
+  const rate = 1_200; // capacity 20
+  const c = keyed(rate);
+  const store = new PaceStore(pools[0] ?? createPoolFor(sharedStack().databaseUrl));
+  const key = paceKey(c);
+  expect((await store.take(key, rate, 1, 500)).granted).toBe(true); // a new bucket starts full
+  await sleep(1_200); // full again
+  expect((await store.take(key, rate, 1, 500, true)).granted).toBe(true); // drained: at most this one token
+  const next = await store.take(key, rate, 1, 500);
+  expect(next.granted).toBe(false);
+  expect(next.waitMs).toBeGreaterThan(0);
+  expect(next.waitMs).toBeLessThanOrEqual(60_000 / rate + 5);
+  await sleep(1_200);
+  let burst = 0;
+  while ((await store.take(key, rate, 1, 500)).granted) burst += 1; // without drain: the full capacity
+  expect(burst).toBeGreaterThanOrEqual(capacityFor(rate));
+});
+
+test('the store cut mid-run (locked table, black hole, refused port): takes go on at each worker\'s share, none waits on the store beyond its timeout, the bound holds, and the store is used again after', async () => {
+  const rate = 1_200;
+  const c = keyed(rate);
+  const grants: Grant[] = [];
+  const timeoutMs = STORE_TIMEOUT_MS;
+  const blackholeAddr = blackhole.address() as { port: number };
+  const dead = [
+    undefined, // worker 0 stays on the real database: the table lock cuts it
+    new PaceStore(createPoolFor(`postgres://x:y@127.0.0.1:${blackholeAddr.port}/none`)), // answers nothing
+    new PaceStore(createPoolFor('postgres://x:y@127.0.0.1:1/none')), // refuses
+  ];
+  const workers = await Promise.all(Array.from({ length: WORKERS }, (_, i) => workerPacer(i, grants, { timeoutMs })));
+  const takes = workers.flatMap((w) => Array.from({ length: 110 }, () => w.pacer.take(c, { cls: 1 })));
+  // Mid-run: lock the table (every statement waits, then hits the 250 ms statement timeout) and redirect two workers.
+  await sleep(3_000);
+  const lock = await admin.connect();
+  await lock.query('BEGIN');
+  await lock.query('LOCK TABLE pace_buckets IN ACCESS EXCLUSIVE MODE');
+  const cutAt = Date.now();
+  workers.forEach((w, i) => void (dead[i] && (w.store.target = dead[i]!)));
+  await sleep(4_000);
+  await lock.query('ROLLBACK');
+  lock.release();
+  workers.forEach((w) => void (w.store.target = w.store.real));
+  const restoredAt = Date.now();
+  const results = await Promise.allSettled(takes);
+  expect(results.filter((r) => r.status === 'fulfilled')).toHaveLength(330);
+  const during = grants.filter((g) => g.at >= cutAt && g.at < restoredAt);
+  expect(during.length).toBeGreaterThan(0);
+  for (let i = 0; i < WORKERS; i += 1) {
+    expect(during.some((g) => g.worker === i && g.source === 'local')).toBe(true);
+    expect(workers[i]!.states[0]).toBe('fallback');
+    expect(workers[i]!.states).toContain('shared');
+  }
+  expect(grants.filter((g) => g.at >= restoredAt + 1_500).every((g) => g.source === 'shared')).toBe(true);
+  // No take waited on the store beyond its timeout (plus timer slack).
+  const waits = workers.flatMap((w) => w.waits);
+  expect(waits.some((w) => w.outcome === 'failed')).toBe(true);
+  const slowest = Math.max(...waits.map((w) => w.ms));
+  expect(slowest).toBeLessThanOrEqual(timeoutMs + 150);
+  // Outside the switches the bound is the store's: rate/60 + capacity in any 1 s window. While the workers switch
+  // (each at its own moment, within one circuit period) some pace on their share while others already use the
+  // store: a 1 s window overlapping a switch may see up to one more second's worth (docs/providers.md).
+  const bound = rate / 60 + capacityFor(rate);
+  const switches = workers.flatMap((w) => w.switches).sort((a, b) => a - b);
+  const spans = [[switches[0]! - 1_000, switches[2]! + 1_000], [switches[3]! - 1_000, switches[5]! + 1_000]] as const;
+  const steady = grants.map((g) => g.at).filter((t) => !spans.some(([a, b]) => t >= a && t <= b));
+  const steadyWorst = maxInWindowWithin(steady, 1_000, spans);
+  expect(steadyWorst).toBeLessThanOrEqual(bound);
+  const worst = maxInWindow(grants.map((g) => g.at), 1_000);
+  expect(worst).toBeLessThanOrEqual(2 * (rate / 60) + capacityFor(rate));
+  const localShareWorst = Math.max(...[0, 1, 2].map((i) => maxInWindow(during.filter((g) => g.worker === i && g.source === 'local').map((g) => g.at), 1_000)));
+  expect(localShareWorst).toBeLessThanOrEqual(rate / WORKERS / 60 + capacityFor(rate / WORKERS));
+  console.log(`[pace-store] cut for ${((restoredAt - cutAt) / 1000).toFixed(1)} s: ${during.length} grants during the cut (${during.filter((g) => g.source === 'local').length} local), worst 1 s window ${steadyWorst} away from the switches (bound ${bound}), ${worst} overlapping a switch (bound ${2 * (rate / 60) + capacityFor(rate)}), worst per-worker 1 s window on the fallback ${localShareWorst}, longest wait on the store ${slowest} ms (${waits.filter((w) => w.outcome === 'failed').length} failed store calls of ${waits.length})`);
+});
+
+/** The most grants in any window of `ms` that overlaps none of `spans`. */
+function maxInWindowWithin(times: number[], ms: number, spans: ReadonlyArray<readonly [number, number]>): number {
+  const t = [...times].sort((a, b) => a - b);
+  let best = 0;
+  for (let i = 0; i < t.length; i += 1) {
+    const start = t[i]!;
+    if (spans.some(([a, b]) => start <= b && start + ms >= a)) continue;
+    let n = 0;
+    for (let j = i; j < t.length && t[j]! < start + ms; j += 1) n += 1;
+    best = Math.max(best, n);
+  }
+  return best;
+}
+
+function createPoolFor(url: string): Pool {
+  const p = createPacePool(new Secret(url));
+  pools.push(p);
+  return p;
+}
