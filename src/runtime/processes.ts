@@ -8,7 +8,7 @@ import type { AppConfig } from '../config/load';
 import { connectionOptions } from '../config/temporal';
 import { MirrorStore } from '../db/mirror-store';
 import type { Logger } from '../observability/logger';
-import { PrometheusInboundMetrics } from '../observability/inbound-bridge';
+import { InboundMetrics } from '../api/inbound';
 import { metrics } from '../observability/metrics';
 import { startMetricsServer } from '../observability/metrics-server';
 import { openIncidentsFromVisibility } from '../observability/open-incidents';
@@ -48,7 +48,7 @@ export async function runApi(config: AppConfig, pool: Pool, log: Logger): Promis
     mirror,
     checks: readinessChecks(client, pool, config.temporal.namespace, config.temporal.taskQueue),
     isAccepting: () => accepting,
-    inbound: { entries: config.inbound, connectors: config.connectors, metrics: new PrometheusInboundMetrics(metrics), health },
+    inbound: { entries: config.inbound, connectors: config.connectors, metrics: new InboundMetrics(metrics.inboundVerification), health },
     metrics,
   });
   metrics.setOpenIncidentsSource(openIncidentsFromVisibility(client, config.temporal.taskQueue));

@@ -112,9 +112,9 @@ describe('inbound deliveries: authentication and refusals, each leaving the inci
       if (expected === 401) expect(res.json()).toEqual({ error: 'unauthorized', message: expect.any(String) });
       expect(res.body).not.toContain(SECRET_PD);
     }
-    expect(stack.inboundMetrics.get('pagerduty', 'refused_401')).toBeGreaterThanOrEqual(9);
-    expect(stack.inboundMetrics.get('pagerduty', 'refused_413')).toBe(2);
-    expect(stack.inboundMetrics.get('pagerduty', 'refused_415')).toBe(1);
+    expect(await stack.inboundMetrics.get('pagerduty', 'refused_401')).toBeGreaterThanOrEqual(9);
+    expect(await stack.inboundMetrics.get('pagerduty', 'refused_413')).toBe(2);
+    expect(await stack.inboundMetrics.get('pagerduty', 'refused_415')).toBe(1);
     expect(await snapshot()).toEqual(before);
   });
 
@@ -144,8 +144,8 @@ describe('inbound deliveries: authentication and refusals, each leaving the inci
     expect(big.statusCode).toBe(200);
     expect(big.json()).toMatchObject({ outcome: 'ignored' });
 
-    expect(stack.inboundMetrics.get('pagerduty', 'ignored_unknown_ref')).toBe(3);
-    expect(stack.inboundMetrics.get('pagerduty', 'ignored_event')).toBe(2);
+    expect(await stack.inboundMetrics.get('pagerduty', 'ignored_unknown_ref')).toBe(3);
+    expect(await stack.inboundMetrics.get('pagerduty', 'ignored_event')).toBe(2);
     expect(stack.logLines.join('\n')).toContain('inbound delivery ignored');
     expect(await snapshot()).toEqual(before);
     const rec = await stack.mirror.read(tenantA, inc.id);

@@ -217,7 +217,7 @@ describe('inbound outbox: Postgres down, and several API replicas', () => {
     for (const res of [withId, portable]) {
       expect({ status: res.statusCode, retryAfter: res.headers['retry-after'], body: res.json() }).toEqual({ status: 503, retryAfter: '30', body: { error: 'unavailable', message: expect.any(String) } });
     }
-    expect(stack.inboundMetrics.get('pagerduty', 'failed_503')).toBe(2);
+    expect(await stack.inboundMetrics.get('pagerduty', 'failed_503')).toBe(2);
     // A few dispatcher polls go by while Postgres is away, then it is back.
     await sleep(2_000);
     pgProxy.restore();

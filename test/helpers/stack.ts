@@ -11,7 +11,7 @@ import { loadConfig, type AppConfig } from '../../src/config/load';
 import { MirrorStore } from '../../src/db/mirror-store';
 import { createPool } from '../../src/db/pool';
 import { createLogger, type Logger } from '../../src/observability/logger';
-import { PrometheusInboundMetrics } from '../../src/observability/inbound-bridge';
+
 import { metrics as processMetrics, type NotifyMetrics } from '../../src/observability/metrics';
 import { openIncidentsFromVisibility } from '../../src/observability/open-incidents';
 import { PagerDutyDouble } from '../../src/sandbox/doubles/pagerduty';
@@ -111,7 +111,7 @@ export async function startStack(opts: {
   const incidents = new IncidentClient({ client, taskQueue: config.temporal.taskQueue });
   const mirror = new MirrorStore(pool);
   const metrics = opts.metrics ?? processMetrics;
-  const inboundMetrics: InboundMetrics = new PrometheusInboundMetrics(metrics);
+  const inboundMetrics: InboundMetrics = new InboundMetrics(metrics.inboundVerification);
   metrics.setOpenIncidentsSource(openIncidentsFromVisibility(client, config.temporal.taskQueue));
   metrics.setOutboxBacklogSource(() => mirror.outbox.backlog());
   const health = opts.health ?? new TemporalHealth();

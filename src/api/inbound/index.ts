@@ -1,4 +1,4 @@
 export { inboundPlugin, INBOUND_BODY_LIMIT, DELIVERY_RETENTION_DAYS, type InboundDeps } from './plugin';
-export { InboundMetrics, type InboundCount, type InboundOutcome } from './metrics';
+export { InboundMetrics, type InboundOutcome } from './metrics';
 export { InboundDispatcher, type DispatcherOptions } from './dispatcher';
 export { TemporalHealth } from './temporal-health';

@@ -1,7 +1,10 @@
 /**
- * In-memory counters of inbound deliveries, by provider and outcome, ready to be exposed on /metrics
- * (prom-client wiring comes later). Outcomes are a closed set, so the label cardinality stays bounded.
+ * Counters of inbound deliveries, by provider and outcome: the Prometheus counter
+ * `probectl_notify_inbound_verifications_total` itself (prom-client), no second store. Outcomes are a closed set
+ * and an unknown provider is counted as "other", so the label cardinality stays bounded.
  */
+import type { Counter } from 'prom-client';
+
 export type InboundOutcome =
   | 'accepted_resolved'
   | 'accepted_acknowledged'
@@ -20,30 +23,19 @@ export type InboundOutcome =
   | 'failed_503'
   | 'failed_500';
 
-export interface InboundCount {
-  provider: string;
-  outcome: InboundOutcome;
-  count: number;
-}
+const KNOWN = /^(pagerduty|opsgenie|servicenow|jira)$/;
 
 export class InboundMetrics {
-  readonly #counts = new Map<string, number>();
+  constructor(private readonly counter: Counter<'provider' | 'outcome'>) {}
 
   inc(provider: string, outcome: InboundOutcome): void {
     // The path's provider is caller-controlled: anything unknown is counted as "other".
-    const p = /^(pagerduty|opsgenie|servicenow|jira)$/.test(provider) ? provider : 'other';
-    const key = `${p}\u0000${outcome}`;
-    this.#counts.set(key, (this.#counts.get(key) ?? 0) + 1);
+    this.counter.inc({ provider: KNOWN.test(provider) ? provider : 'other', outcome });
   }
 
-  get(provider: string, outcome: InboundOutcome): number {
-    return this.#counts.get(`${provider}\u0000${outcome}`) ?? 0;
-  }
-
-  snapshot(): InboundCount[] {
-    return [...this.#counts].map(([key, count]) => {
-      const [provider, outcome] = key.split('\u0000') as [string, InboundOutcome];
-      return { provider, outcome, count };
-    });
+  /** The count for one provider and outcome, as /metrics shows it. */
+  async get(provider: string, outcome: InboundOutcome): Promise<number> {
+    const { values } = await this.counter.get();
+    return values.find((v) => v.labels.provider === provider && v.labels.outcome === outcome)?.value ?? 0;
   }
 }
