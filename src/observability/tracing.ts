@@ -22,6 +22,7 @@ import type { ActivityInterceptorsFactory } from '@temporalio/worker';
 import type { TracingSettings } from '../config/tracing';
 import type { Logger } from './logger';
 import { scrub } from '../activities/http/scrub';
+import { TraceParentOnlyPropagator } from './propagation';
 
 const TRACER_NAME = 'probectl-notify';
 
@@ -38,8 +39,8 @@ export interface Tracing {
 }
 
 /**
- * Start the SDK: a batch processor exporting over OTLP/HTTP (protobuf or JSON), the W3C trace-context
- * propagator and an AsyncLocalStorage context manager, registered globally. Export failures are logged as
+ * Start the SDK: a batch processor exporting over OTLP/HTTP (protobuf or JSON), the W3C `traceparent`
+ * propagator alone (no baggage, no tracestate) and an AsyncLocalStorage context manager, registered globally. Export failures are logged as
  * warnings (scrubbed of the export headers); they never affect the service.
  */
 export function startTracing(settings: TracingSettings, log: Logger, role: string): Tracing {
@@ -67,9 +68,10 @@ export function startTracing(settings: TracingSettings, log: Logger, role: strin
   const exporter = new OTLPTraceExporter({ url: settings.url, timeoutMillis: settings.timeoutMs, ...(headers ? { headers } : {}) });
   const provider = new NodeTracerProvider({
     resource: resourceFromAttributes({ 'service.name': settings.serviceName, 'probectl_notify.role': role }),
-    spanProcessors: [new BatchSpanProcessor(exporter, { scheduledDelayMillis: 1_000 })],
+    spanProcessors: [withoutDiscarded(new BatchSpanProcessor(exporter, { scheduledDelayMillis: 1_000 }))],
   });
-  provider.register();
+  // traceparent only: no baggage, no tracestate (src/observability/propagation.ts).
+  provider.register({ propagator: new TraceParentOnlyPropagator() });
   tracer = trace.getTracer(TRACER_NAME);
   log.info({ from: settings.endpointSetting, protocol: settings.protocol }, 'tracing: exporting spans over OTLP/HTTP');
   let stopped: Promise<void> | undefined;
@@ -85,6 +87,30 @@ export function startTracing(settings: TracingSettings, log: Logger, role: strin
       })();
       return stopped;
     },
+  };
+}
+
+const discarded = new WeakSet<object>();
+
+/**
+ * Mark a span as not to be exported (it still ends normally). For answers to requests nobody authenticated
+ * (401, 404): an outsider must not be able to fill the trace backend by sending requests.
+ */
+export function discardSpan(span: Span): void {
+  discarded.add(span);
+}
+
+type Processor = import('@opentelemetry/sdk-trace-base').SpanProcessor;
+
+/** `inner`, except that spans marked by `discardSpan` are never handed to it when they end. */
+function withoutDiscarded(inner: Processor): Processor {
+  return {
+    onStart: (span, parent) => inner.onStart(span, parent),
+    onEnd: (span) => {
+      if (!discarded.has(span)) inner.onEnd(span);
+    },
+    forceFlush: () => inner.forceFlush(),
+    shutdown: () => inner.shutdown(),
   };
 }
 
