@@ -16,13 +16,15 @@
  * the workflow to its activities; `RunTraceParents` recovers it from the run's history instead.
  */
 import { SpanKind, SpanStatusCode, context, diag, trace, DiagLogLevel, type Attributes, type Span, type Tracer } from '@opentelemetry/api';
-import type { Payload } from '@temporalio/common';
-import type { ClientInterceptors, ConnectionLike } from '@temporalio/client';
+import type { ClientInterceptors } from '@temporalio/client';
 import type { ActivityInterceptorsFactory } from '@temporalio/worker';
 import type { TracingSettings } from '../config/tracing';
 import type { Logger } from './logger';
 import { scrub } from '../activities/http/scrub';
 import { TraceParentOnlyPropagator } from './propagation';
+import { TRACE_HEADER, type RunTraceParents } from './trace-parents';
+
+export { RunTraceParents } from './trace-parents';
 
 const TRACER_NAME = 'probectl-notify';
 
@@ -122,109 +124,6 @@ export function clientTracingInterceptors(): ClientInterceptors | undefined {
   return { workflow: [new OpenTelemetryWorkflowClientInterceptor()] };
 }
 
-const TRACE_HEADER = '_tracer-data';
-const LOOKUP_TIMEOUT_MS = 2_000;
-const MAX_CACHED_RUNS = 1_000;
-const SIGNAL_SEARCH_EVENTS = 200;
-/** Activities a signal causes, and that signal's name (src/workflows/messages.ts). */
-const SIGNAL_OF_ACTIVITY: Record<string, string> = { resolveConnector: 'resolve', acknowledgeConnector: 'acknowledge' };
-
-/**
- * The trace an activity belongs to. Without workflow interceptors an activity's headers carry no trace
- * context, so the parent is read from the run's history instead, where the client interceptor wrote it:
- *
- *   - a resolve or acknowledge activity: the newest `resolve` / `acknowledge` signal that carries a trace header
- *     (the fan-out of `POST /v1/incidents/{id}/resolve` or of an inbound webhook joins that request's trace);
- *     searched in the newest 200 events only, else as below;
- *   - every other activity (opens, reconciliation reads, mirror writes): the run's start event, i.e. the trace of
- *     the request that opened the incident (`POST /v1/incidents`, or a start through the Temporal client). A run
- *     continued as new starts without that header, so the first run of the chain is asked then.
- *
- * One or two history reads per run (and per signal kind) per worker, cached, each bounded in time; a failed or
- * slow read leaves the activity's span a root of its own — tracing never delays an activity by more than that
- * bound, nor fails it.
- */
-export class RunTraceParents {
-  readonly #cache = new Map<string, Promise<Payload | undefined>>();
-
-  constructor(
-    private readonly connection: ConnectionLike & { workflowService: import('@temporalio/client').WorkflowService },
-    private readonly namespace: string,
-  ) {}
-
-  /** The `_tracer-data` header an activity of this type in this run is parented on, if any. */
-  async forActivity(activityType: string, workflowId: string, runId: string): Promise<Payload | undefined> {
-    const signal = SIGNAL_OF_ACTIVITY[activityType];
-    if (signal) {
-      const fromSignal = await this.#cached(`${runId}/${signal}`, () => this.#signalHeader(workflowId, runId, signal));
-      if (fromSignal) return fromSignal;
-    }
-    return this.get(workflowId, runId);
-  }
-
-  /** The `_tracer-data` header of the run's (or its chain's first run's) start event, if any. */
-  get(workflowId: string, runId: string): Promise<Payload | undefined> {
-    return this.#cached(runId, () => this.#lookup(workflowId, runId));
-  }
-
-  #cached(key: string, lookup: () => Promise<Payload | undefined>): Promise<Payload | undefined> {
-    let hit = this.#cache.get(key);
-    if (!hit) {
-      if (this.#cache.size >= MAX_CACHED_RUNS) this.#cache.delete(this.#cache.keys().next().value!);
-      hit = lookup().catch(() => {
-        this.#cache.delete(key);
-        return undefined;
-      });
-      this.#cache.set(key, hit);
-    }
-    return hit;
-  }
-
-  async #signalHeader(workflowId: string, runId: string, signal: string): Promise<Payload | undefined> {
-    const res = await this.#bounded(
-      this.connection.workflowService.getWorkflowExecutionHistoryReverse({
-        namespace: this.namespace, execution: { workflowId, runId }, maximumPageSize: SIGNAL_SEARCH_EVENTS,
-      }),
-    );
-    for (const event of res.history?.events ?? []) {
-      const attrs = event.workflowExecutionSignaledEventAttributes;
-      const header = attrs?.signalName === signal ? attrs.header?.fields?.[TRACE_HEADER] : undefined;
-      if (header) return header as Payload;
-    }
-    return undefined;
-  }
-
-  async #lookup(workflowId: string, runId: string): Promise<Payload | undefined> {
-    const started = await this.#startEvent(workflowId, runId);
-    const header = started?.header?.fields?.[TRACE_HEADER];
-    if (header) return header as Payload;
-    const first = started?.firstExecutionRunId;
-    if (first && first !== runId) return ((await this.#startEvent(workflowId, first))?.header?.fields?.[TRACE_HEADER] as Payload | undefined) ?? undefined;
-    return undefined;
-  }
-
-  async #startEvent(workflowId: string, runId: string) {
-    const res = await this.#bounded(
-      this.connection.workflowService.getWorkflowExecutionHistory({
-        namespace: this.namespace, execution: { workflowId, runId }, maximumPageSize: 1,
-      }),
-    );
-    return res.history?.events?.[0]?.workflowExecutionStartedEventAttributes ?? undefined;
-  }
-
-  async #bounded<T>(call: Promise<T>): Promise<T> {
-    let timer: NodeJS.Timeout | undefined;
-    const timeout = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new Error('trace parent lookup timed out')), LOOKUP_TIMEOUT_MS);
-    });
-    try {
-      return await Promise.race([call, timeout]);
-    } finally {
-      clearTimeout(timer);
-    }
-  }
-}
-
 /** The worker's activity interceptors while tracing is on: the package's span per attempt, parented by `RunTraceParents`. */
 export function activityTracingInterceptors(parents: RunTraceParents): ActivityInterceptorsFactory[] | undefined {
   if (!tracer) return undefined;
@@ -239,7 +138,10 @@ export function activityTracingInterceptors(parents: RunTraceParents): ActivityI
             let headers = input.headers;
             const info = ctx.info;
             if (headers[TRACE_HEADER] === undefined && info.inWorkflow && info.workflowExecution) {
-              const parent = await parents.forActivity(info.activityType, info.workflowExecution.workflowId, info.workflowExecution.runId);
+              const parent = await parents.forActivity({
+                activityType: info.activityType, isLocal: info.isLocal, workflowId: info.workflowExecution.workflowId, runId: info.workflowExecution.runId,
+                ...(info.workflowType !== undefined ? { workflowType: info.workflowType } : {}),
+              });
               if (parent) headers = { ...headers, [TRACE_HEADER]: parent };
             }
             return inner.execute({ ...input, headers }, next);
