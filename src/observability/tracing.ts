@@ -7,8 +7,8 @@
  *   - the API's requests: a server span per request (src/api/tracing-hooks.ts), route template only;
  *   - Temporal client calls (start, signal, query): @temporalio/interceptors-opentelemetry's client interceptor,
  *     which also writes the trace context into the start/signal headers;
- *   - activities: that package's activity interceptor (one span per attempt), parented as described at
- *     `RunTraceParents`;
+ *   - activities: our activity interceptor (one span per attempt, a failure recorded by its type only), parented
+ *     as described at `RunTraceParents`;
  *   - every provider (and callback) HTTP request: a client span in src/activities/http/client.ts.
  *
  * No workflow interceptors: they add spans and yield points inside workflow code, which would change how the
@@ -17,10 +17,12 @@
  */
 import { SpanKind, SpanStatusCode, context, diag, trace, DiagLogLevel, type Attributes, type Span, type Tracer } from '@opentelemetry/api';
 import type { ClientInterceptors } from '@temporalio/client';
+import type { Payload } from '@temporalio/common';
 import type { ActivityInterceptorsFactory } from '@temporalio/worker';
 import type { TracingSettings } from '../config/tracing';
 import type { Logger } from './logger';
 import { scrub } from '../activities/http/scrub';
+import { PROVIDERS } from '../shared/contract';
 import { TraceParentOnlyPropagator } from './propagation';
 import { TRACE_HEADER, type RunTraceParents } from './trace-parents';
 
@@ -124,33 +126,86 @@ export function clientTracingInterceptors(): ClientInterceptors | undefined {
   return { workflow: [new OpenTelemetryWorkflowClientInterceptor()] };
 }
 
-/** The worker's activity interceptors while tracing is on: the package's span per attempt, parented by `RunTraceParents`. */
+/**
+ * What a span says about a failure: its type only — an ApplicationFailure's `type` (the closed set of
+ * src/activities/failures.ts), else the error's class name — never its message. A provider failure's message
+ * holds a (scrubbed) excerpt of the provider's answer, which can echo the incident's title or description.
+ */
+export function failureType(err: unknown): string {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const { ApplicationFailure } = require('@temporalio/common') as typeof import('@temporalio/common');
+  const raw = err instanceof ApplicationFailure ? err.type ?? err.name : err instanceof Error ? err.name : typeof err;
+  return typeof raw === 'string' && /^[A-Za-z0-9_.-]{1,64}$/.test(raw) ? raw : 'error';
+}
+
+/** The fixed status message of a failed activity span (the type is in `error.type`). */
+export const ACTIVITY_FAILED = 'activity failed';
+
+/**
+ * The worker's activity interceptors while tracing is on: one span per attempt (`RunActivity:<type>`, as the
+ * @temporalio/interceptors-opentelemetry package names it), parented by `RunTraceParents`. Our own rather than
+ * the package's, whose failure handling exports the error's message (a provider's answer) as the span status
+ * and an exception event: here a failure is its type and a fixed message.
+ */
 export function activityTracingInterceptors(parents: RunTraceParents): ActivityInterceptorsFactory[] | undefined {
   if (!tracer) return undefined;
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   const otel = require('@temporalio/interceptors-opentelemetry/lib/worker') as typeof import('@temporalio/interceptors-opentelemetry/lib/worker');
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const { CompleteAsyncError } = require('@temporalio/activity') as typeof import('@temporalio/activity');
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const { ApplicationFailure, ApplicationFailureCategory } = require('@temporalio/common') as typeof import('@temporalio/common');
   return [
-    (ctx) => {
-      const inner = new otel.OpenTelemetryActivityInboundInterceptor(ctx);
-      return {
-        inbound: {
-          async execute(input, next) {
-            let headers = input.headers;
-            const info = ctx.info;
-            if (headers[TRACE_HEADER] === undefined && info.inWorkflow && info.workflowExecution) {
-              const parent = await parents.forActivity({
-                activityType: info.activityType, isLocal: info.isLocal, workflowId: info.workflowExecution.workflowId, runId: info.workflowExecution.runId,
-                ...(info.workflowType !== undefined ? { workflowType: info.workflowType } : {}),
-              });
-              if (parent) headers = { ...headers, [TRACE_HEADER]: parent };
+    (ctx) => ({
+      inbound: {
+        async execute(input, next) {
+          const t = tracer;
+          if (!t) return next(input);
+          let headers = input.headers;
+          const info = ctx.info;
+          if (headers[TRACE_HEADER] === undefined && info.inWorkflow && info.workflowExecution) {
+            const parent = await parents.forActivity({
+              activityType: info.activityType, isLocal: info.isLocal, workflowId: info.workflowExecution.workflowId, runId: info.workflowExecution.runId,
+              ...(info.workflowType !== undefined ? { workflowType: info.workflowType } : {}),
+            });
+            if (parent) headers = { ...headers, [TRACE_HEADER]: parent };
+          }
+          const parentCtx = contextFromHeader(headers[TRACE_HEADER]) ?? context.active();
+          const attributes: Attributes = {
+            temporalActivityId: info.activityId,
+            ...(info.inWorkflow && info.workflowExecution ? { temporalWorkflowId: info.workflowExecution.workflowId, run_id: info.workflowExecution.runId } : {}),
+          };
+          return t.startActiveSpan(`RunActivity:${info.activityType}`, { attributes }, parentCtx, async (span) => {
+            try {
+              const result = await next({ ...input, headers });
+              span.setStatus({ code: SpanStatusCode.OK });
+              return result;
+            } catch (err) {
+              if (err instanceof CompleteAsyncError) {
+                span.setStatus({ code: SpanStatusCode.OK });
+              } else {
+                span.setAttribute('error.type', failureType(err));
+                const benign = err instanceof ApplicationFailure && err.category === ApplicationFailureCategory.BENIGN;
+                span.setStatus(benign ? { code: SpanStatusCode.UNSET } : { code: SpanStatusCode.ERROR, message: ACTIVITY_FAILED });
+              }
+              throw err;
+            } finally {
+              span.end();
             }
-            return inner.execute({ ...input, headers }, next);
-          },
+          });
         },
-        outbound: new otel.OpenTelemetryActivityOutboundInterceptor(ctx),
-      };
-    },
+      },
+      outbound: new otel.OpenTelemetryActivityOutboundInterceptor(ctx),
+    }),
   ];
+}
+
+/** The trace context in a `_tracer-data` header (traceparent only), or undefined when there is none. */
+function contextFromHeader(header: Payload | undefined) {
+  if (header === undefined) return undefined;
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const { extractContextFromHeaders } = require('@temporalio/interceptors-opentelemetry/lib/instrumentation') as typeof import('@temporalio/interceptors-opentelemetry/lib/instrumentation');
+  return extractContextFromHeaders({ [TRACE_HEADER]: header });
 }
 
 /** What a provider request span says about its call: closed sets and identifiers, never a secret. */
@@ -162,7 +217,7 @@ export interface CallTags {
 
 /**
  * Run `fn` (one outbound HTTP request) inside a client span when tracing is on. The span holds the method, the
- * server's host and port, the provider, connector and tenant, and the outcome: the HTTP status, or the transport
+ * server's host and port (connector providers only), the provider, connector and tenant, and the outcome: the HTTP status, or the transport
  * error's code. Never the URL's path or query, a header, the body or an error message.
  */
 export async function withClientSpan<T extends { status: number }>(
@@ -173,10 +228,13 @@ export async function withClientSpan<T extends { status: number }>(
 ): Promise<T> {
   const t = tracer;
   if (!t) return fn();
+  // The server's host and port only for the connectors' providers, whose hosts are not secret (operators see them
+  // in `connectors list`; a webhook URL's secret part is its path and query, src/activities/http/scrub.ts). Every
+  // other call — the probectl callback, the heartbeat ping — goes to a URL that is a secret as a whole.
+  const publicHost = tags !== undefined && (PROVIDERS as readonly string[]).includes(tags.provider);
   const attributes: Attributes = {
     'http.request.method': method,
-    'server.address': url.hostname,
-    'server.port': Number(url.port || (url.protocol === 'https:' ? 443 : 80)),
+    ...(publicHost ? { 'server.address': url.hostname, 'server.port': Number(url.port || (url.protocol === 'https:' ? 443 : 80)) } : {}),
     'probectl.provider': tags?.provider ?? 'unknown',
     ...(tags?.connectorId ? { 'probectl.connector_id': tags.connectorId } : {}),
     ...(tags?.tenantId ? { 'probectl.tenant_id': tags.tenantId } : {}),

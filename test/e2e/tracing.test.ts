@@ -89,7 +89,7 @@ describe('OpenTelemetry traces: API → Temporal client → activity → provide
     jira = await new JiraDouble({ email: JIRA_EMAIL, apiToken: S.jiraToken }).start();
     // Jira refuses, echoing what it was sent (the Authorization header, the path and the body with the incident's
     // title): nothing of it may reach a span.
-    jira.faults.before = (r) => ({
+    jira.faults.before = (r) => r.method !== 'POST' ? undefined : ({
       status: 400,
       body: { errorMessages: [`summary refused: ${(r.json as { fields?: { summary?: string } } | undefined)?.fields?.summary}; bad request with ${r.headers.authorization} on ${r.path}`] },
     });
@@ -234,7 +234,8 @@ describe('OpenTelemetry traces: API → Temporal client → activity → provide
     }
     const pdTrigger = requests.find((s) => s.attributes['probectl.provider'] === 'pagerduty');
     expect(pdTrigger?.attributes['http.response.status_code']).toBe(202);
-    expect(requests.find((s) => s.attributes['probectl.provider'] === 'jira')?.attributes['http.response.status_code']).toBe(400);
+    // Jira's search answers; its create is refused.
+    expect(requests.filter((s) => s.attributes['probectl.provider'] === 'jira').map((s) => s.attributes['http.response.status_code'])).toContain(400);
     // The inbound webhook: its own server span, by template. Its resolve signal span (the request's child when
     // Temporal took it inline; the outbox dispatcher's otherwise) is the parent of the fan-out's activities, and
     // those of their provider requests: webhook → signal → activity → provider request, one trace.
@@ -311,5 +312,25 @@ describe('OpenTelemetry traces: API → Temporal client → activity → provide
   test('answers 401 and 404 to unauthenticated requests are not exported', () => {
     const refusedSpans = spans.filter((s) => s.kind === SERVER && [401, 404].includes(Number(s.attributes['http.response.status_code'])));
     expect(refusedSpans.map((s) => s.name)).toEqual([]);
+  });
+
+  test('no span holds the incident title a provider echoed, nor an error message', () => {
+    const all = spans.map((s) => JSON.stringify([s.name, s.attributes, s.events, s.status ?? null]));
+    expect(all.flatMap((t, i) => leakedWindows([TITLE], t, `span ${spans[i]!.name}`))).toEqual([]);
+    // The failure is recorded by its type only: Jira's refusal is a non-retryable HTTP 400.
+    const failed = spans.filter((s) => s.name === 'RunActivity:openConnector' && s.status?.code === 2);
+    expect(failed.length).toBeGreaterThanOrEqual(1);
+    for (const f of failed) {
+      expect(typeof f.attributes['error.type']).toBe('string');
+      expect(f.status?.message).toBe('activity failed');
+    }
+  });
+
+  test('calls to URLs that are secret whole (the probectl callback, the heartbeat) carry no server address', () => {
+    const secretCalls = spans.filter((s) => s.kind === CLIENT && ['probectl', 'heartbeat'].includes(String(s.attributes['probectl.provider'])));
+    expect(new Set(secretCalls.map((s) => s.attributes['probectl.provider']))).toEqual(new Set(['probectl', 'heartbeat']));
+    for (const s of secretCalls) expect([s.attributes['server.address'], s.attributes['server.port']]).toEqual([undefined, undefined]);
+    // Nor does any other span name their port.
+    expect(spans.filter((s) => ports.includes(Number(s.attributes['server.port']))).map((s) => s.name)).toEqual([]);
   });
 });
