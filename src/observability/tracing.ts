@@ -69,7 +69,10 @@ export function startTracing(settings: TracingSettings, log: Logger, role: strin
     },
     { logLevel: DiagLogLevel.WARN, suppressOverrideMessage: true },
   );
-  const exporter = new OTLPTraceExporter({ url: settings.url, timeoutMillis: settings.timeoutMs, ...(headers ? { headers } : {}) });
+  // The exporter would also read OTEL_EXPORTER_OTLP_HEADERS and OTEL_EXPORTER_OTLP_TRACES_HEADERS itself, when it is
+  // built, and merge both under ours (the general one included when the TRACES_ one is set, neither validated nor
+  // scrubbed): it is built without them, with the headers src/config/tracing.ts chose given explicitly.
+  const exporter = withoutEnv(OTLP_HEADER_VARIABLES, () => new OTLPTraceExporter({ url: settings.url, timeoutMillis: settings.timeoutMs, ...(headers ? { headers } : {}) }));
   const provider = new NodeTracerProvider({
     resource: resourceFromAttributes({ 'service.name': settings.serviceName, 'probectl_notify.role': role }),
     spanProcessors: [withoutDiscarded(new BatchSpanProcessor(exporter, { scheduledDelayMillis: 1_000 }))],
@@ -92,6 +95,19 @@ export function startTracing(settings: TracingSettings, log: Logger, role: strin
       return stopped;
     },
   };
+}
+
+const OTLP_HEADER_VARIABLES = ['OTEL_EXPORTER_OTLP_HEADERS', 'OTEL_EXPORTER_OTLP_TRACES_HEADERS'];
+
+/** `fn()` with these variables absent from process.env, put back afterwards. */
+function withoutEnv<T>(names: readonly string[], fn: () => T): T {
+  const saved = names.map((n) => [n, process.env[n]] as const);
+  for (const n of names) delete process.env[n];
+  try {
+    return fn();
+  } finally {
+    for (const [n, v] of saved) if (v !== undefined) process.env[n] = v;
+  }
 }
 
 const discarded = new WeakSet<object>();
