@@ -15,7 +15,7 @@
  * recorded histories in test/replay/histories replay. The price is that Temporal does not carry the trace from
  * the workflow to its activities; `RunTraceParents` recovers it from the run's history instead.
  */
-import { SpanKind, SpanStatusCode, context, diag, trace, DiagLogLevel, type Attributes, type Span, type Tracer } from '@opentelemetry/api';
+import { ROOT_CONTEXT, SpanKind, SpanStatusCode, context, diag, propagation, trace, DiagLogLevel, type Attributes, type Span, type Tracer } from '@opentelemetry/api';
 import type { ClientInterceptors } from '@temporalio/client';
 import type { Payload } from '@temporalio/common';
 import type { ActivityInterceptorsFactory } from '@temporalio/worker';
@@ -216,12 +216,23 @@ export function activityTracingInterceptors(parents: RunTraceParents): ActivityI
   ];
 }
 
-/** The trace context in a `_tracer-data` header (traceparent only), or undefined when there is none. */
-function contextFromHeader(header: Payload | undefined) {
+/**
+ * The trace context in a `_tracer-data` header (traceparent only), or undefined when there is none or it cannot
+ * be decoded (another encoding, not JSON, not an object, …): a header any client may write never fails an activity.
+ */
+export function contextFromHeader(header: Payload | undefined) {
   if (header === undefined) return undefined;
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
-  const { extractContextFromHeaders } = require('@temporalio/interceptors-opentelemetry/lib/instrumentation') as typeof import('@temporalio/interceptors-opentelemetry/lib/instrumentation');
-  return extractContextFromHeaders({ [TRACE_HEADER]: header });
+  try {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const { defaultPayloadConverter } = require('@temporalio/common') as typeof import('@temporalio/common');
+    const carrier: unknown = defaultPayloadConverter.fromPayload(header);
+    if (carrier === null || typeof carrier !== 'object' || Array.isArray(carrier)) return undefined;
+    const traceparent = (carrier as Record<string, unknown>).traceparent;
+    if (typeof traceparent !== 'string') return undefined;
+    return propagation.extract(ROOT_CONTEXT, { traceparent });
+  } catch {
+    return undefined;
+  }
 }
 
 /** What a provider request span says about its call: closed sets and identifiers, never a secret. */
