@@ -72,7 +72,7 @@ describe('OpenTelemetry traces: API → Temporal client → activity → provide
   let stack: TestStack;
   // Filled by the first test, checked by the others.
   let spans: ReceivedSpan[] = [];
-  let headerFields: Array<{ event: string; data: Uint8Array }> = [];
+  const headerFields: Array<{ event: string; data: Uint8Array }> = [];
   let callbackUrl = '';
   let heartbeatUrl = '';
   let ports: number[] = [];
