@@ -83,7 +83,7 @@ export async function startWorker(opts: StartWorkerOptions): Promise<WorkerHandl
   const workflowBundle = opts.workflowBundle ?? prebuiltBundle(__dirname);
   // While tracing is on: a span per activity attempt, in the trace of the incident's open. Activity side only —
   // workflow interceptors would change how recorded histories replay (src/observability/tracing.ts).
-  const activityInterceptors = activityTracingInterceptors(new RunTraceParents(connection, config.temporal.namespace));
+  const activityInterceptors = activityTracingInterceptors(new RunTraceParents(connection.workflowService, config.temporal.namespace));
   const worker = await Worker.create({
     connection,
     namespace: config.temporal.namespace,

@@ -22,7 +22,11 @@ export interface HeartbeatSettings {
   intervalMs: number;
 }
 
-const MIN_INTERVAL_MS = 1_000;
+/**
+ * At least 10 s: every check leaves one closed canary workflow in Temporal visibility for the namespace's retention —
+ * 8,640 a day per worker at 10 s, 1,440 at the 60 s default.
+ */
+const MIN_INTERVAL_MS = 10_000;
 const MAX_INTERVAL_MS = 24 * 3_600_000;
 
 const schema = z.object({
@@ -34,7 +38,7 @@ const schema = z.object({
       .transform((v, ctx) => {
         const ms = parseDuration(v);
         if (ms === undefined || ms < MIN_INTERVAL_MS || ms > MAX_INTERVAL_MS) {
-          ctx.addIssue({ code: 'custom', message: 'PROBECTL_NOTIFY_HEARTBEAT_INTERVAL must be a duration from 1s to 24h, such as 30s or 5m' });
+          ctx.addIssue({ code: 'custom', message: 'PROBECTL_NOTIFY_HEARTBEAT_INTERVAL must be a duration from 10s to 24h, such as 30s or 5m' });
           return z.NEVER;
         }
         return ms;

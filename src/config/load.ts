@@ -48,6 +48,8 @@ export interface AppConfig {
   paceWorkers: number;
   /** On SIGTERM the API answers /readyz 503 for this long before it stops taking requests. */
   shutdownDelayMs: number;
+  /** How long an accepted inbound delivery's signal is tried inline before it is answered as queued. */
+  inboundInlineDeadlineMs: number;
   /** OpenTelemetry trace export (OTEL_EXPORTER_OTLP_*); unset: no tracing SDK is started. */
   tracing?: TracingSettings;
   /** The dead man's switch (PROBECTL_NOTIFY_HEARTBEAT_*); unset: off. Worker processes only. */
@@ -91,6 +93,9 @@ const schema = z.object({
       .optional(),
   ),
   PROBECTL_NOTIFY_SHUTDOWN_DELAY: duration('PROBECTL_NOTIFY_SHUTDOWN_DELAY', '5s'),
+  PROBECTL_NOTIFY_INBOUND_INLINE_DEADLINE: duration('PROBECTL_NOTIFY_INBOUND_INLINE_DEADLINE', '300ms').refine((ms) => ms >= 50 && ms <= 10_000, {
+    message: 'PROBECTL_NOTIFY_INBOUND_INLINE_DEADLINE must be a duration from 50ms to 10s',
+  }),
   PROBECTL_NOTIFY_MAX_CACHED_WORKFLOWS: z.coerce.number().int().min(0).max(100_000).default(250),
   PROBECTL_NOTIFY_RECONCILE_INTERVAL: duration('PROBECTL_NOTIFY_RECONCILE_INTERVAL', '5m'),
   PROBECTL_NOTIFY_PACE_WORKERS: z.coerce.number({ message: 'PROBECTL_NOTIFY_PACE_WORKERS must be a whole number from 1 to 1000' })
@@ -148,6 +153,7 @@ export function loadConfig(env: Env = process.env): AppConfig {
     reconcileIntervalMs: e.PROBECTL_NOTIFY_RECONCILE_INTERVAL,
     httpTimeoutMs: e.PROBECTL_NOTIFY_HTTP_TIMEOUT,
     shutdownDelayMs: e.PROBECTL_NOTIFY_SHUTDOWN_DELAY,
+    inboundInlineDeadlineMs: e.PROBECTL_NOTIFY_INBOUND_INLINE_DEADLINE,
     maxCachedWorkflows: e.PROBECTL_NOTIFY_MAX_CACHED_WORKFLOWS,
     ...(tracing ? { tracing } : {}),
     ...(heartbeat ? { heartbeat } : {}),

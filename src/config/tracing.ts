@@ -132,12 +132,16 @@ export function tracingSettings(env: Env): TracingSettings | undefined {
     throw new ConfigError(setting, parsed.error.issues.filter((i) => String(i.path[0]) === setting).map((i) => i.message));
   }
   const e = parsed.data;
-  // Both header forms are read (and so validated) even when tracing ends up off, like every other setting.
-  const headerSetting = env.OTEL_EXPORTER_OTLP_TRACES_HEADERS?.trim() || env.OTEL_EXPORTER_OTLP_TRACES_HEADERS_FILE?.trim()
-    ? 'OTEL_EXPORTER_OTLP_TRACES_HEADERS'
-    : 'OTEL_EXPORTER_OTLP_HEADERS';
-  const rawHeaders = secretSetting(env, headerSetting);
-  const headers = rawHeaders !== undefined && rawHeaders.trim() !== '' ? parseOtlpHeaders(headerSetting, rawHeaders) : undefined;
+  // Both header settings are read (and so validated) even when tracing ends up off or the other one wins, like
+  // every other setting. The TRACES_ one, when set, replaces the general one (not merged with it).
+  const readHeaders = (setting: 'OTEL_EXPORTER_OTLP_TRACES_HEADERS' | 'OTEL_EXPORTER_OTLP_HEADERS') => {
+    const raw = secretSetting(env, setting);
+    return raw !== undefined && raw.trim() !== '' ? parseOtlpHeaders(setting, raw) : undefined;
+  };
+  const generalHeaders = readHeaders('OTEL_EXPORTER_OTLP_HEADERS');
+  const tracesHeaders = readHeaders('OTEL_EXPORTER_OTLP_TRACES_HEADERS');
+  const headerSetting = tracesHeaders ? 'OTEL_EXPORTER_OTLP_TRACES_HEADERS' : 'OTEL_EXPORTER_OTLP_HEADERS';
+  const headers = tracesHeaders ?? generalHeaders;
   if (e.OTEL_SDK_DISABLED === 'true') return undefined;
 
   let url: URL;

@@ -47,7 +47,7 @@ export class HeartbeatScheduler {
   readonly #opts: HeartbeatOptions;
   readonly #canaryTimeoutMs: number;
   #timer: NodeJS.Timeout | undefined;
-  #running: Promise<HeartbeatOutcome> | undefined;
+  #running: Promise<HeartbeatOutcome | 'stopped'> | undefined;
   #stopped = false;
   readonly #abort = new AbortController();
 
@@ -80,17 +80,21 @@ export class HeartbeatScheduler {
     await this.#running?.catch(() => undefined);
   }
 
-  /** One check: the canary through Temporal, then, only if it came back, the ping. */
-  async check(): Promise<HeartbeatOutcome> {
+  /**
+   * One check: the canary through Temporal, then, only if it came back, the ping. A check that stop() cut short
+   * (its canary or its ping abandoned) is `stopped`: neither counted nor logged as a failure, and never pings.
+   */
+  async check(): Promise<HeartbeatOutcome | 'stopped'> {
     const { log, metrics } = this.#opts;
     const outcome = await this.#check();
+    if (outcome === 'stopped') return outcome;
     metrics.heartbeatChecks.inc({ outcome });
     if (outcome === 'ok') metrics.heartbeatLastSuccess.set(Date.now() / 1000);
     else log.warn({ outcome }, 'heartbeat: check failed; no ping sent');
     return outcome;
   }
 
-  async #check(): Promise<HeartbeatOutcome> {
+  async #check(): Promise<HeartbeatOutcome | 'stopped'> {
     const { client, taskQueue, log, settings, http } = this.#opts;
     const nonce = randomUUID();
     try {
@@ -112,11 +116,11 @@ export class HeartbeatScheduler {
       const result = await Promise.race([canary, late]).finally(() => clearTimeout(timer));
       if (result !== nonce) throw new Error('the canary answered something else');
     } catch (err) {
-      if (this.#stopped) return 'canary_failed';
+      if (this.#stopped) return 'stopped';
       log.warn({ err: { name: (err as Error)?.name, message: String((err as Error)?.message ?? err).split('\n')[0]!.slice(0, 200) } }, 'heartbeat: the canary did not finish through Temporal in time');
       return 'canary_failed';
     }
-    if (this.#stopped) return 'canary_failed';
+    if (this.#stopped) return 'stopped';
     const url = settings.url.reveal();
     const auth = settings.authorization?.reveal();
     try {
@@ -132,6 +136,7 @@ export class HeartbeatScheduler {
       }
       return 'ok';
     } catch (err) {
+      if (this.#stopped) return 'stopped';
       // TransportError messages are already scrubbed of the URL and the header; only the code is logged.
       log.warn({ code: (err as { code?: unknown }).code ?? 'error' }, 'heartbeat: the heartbeat URL did not answer');
       return 'ping_failed';

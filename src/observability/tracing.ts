@@ -7,21 +7,26 @@
  *   - the API's requests: a server span per request (src/api/tracing-hooks.ts), route template only;
  *   - Temporal client calls (start, signal, query): @temporalio/interceptors-opentelemetry's client interceptor,
  *     which also writes the trace context into the start/signal headers;
- *   - activities: that package's activity interceptor (one span per attempt), parented as described at
- *     `RunTraceParents`;
+ *   - activities: our activity interceptor (one span per attempt, a failure recorded by its type only), parented
+ *     as described at `RunTraceParents`;
  *   - every provider (and callback) HTTP request: a client span in src/activities/http/client.ts.
  *
  * No workflow interceptors: they add spans and yield points inside workflow code, which would change how the
  * recorded histories in test/replay/histories replay. The price is that Temporal does not carry the trace from
  * the workflow to its activities; `RunTraceParents` recovers it from the run's history instead.
  */
-import { SpanKind, SpanStatusCode, context, diag, trace, DiagLogLevel, type Attributes, type Span, type Tracer } from '@opentelemetry/api';
+import { ROOT_CONTEXT, SpanKind, SpanStatusCode, context, diag, propagation, trace, DiagLogLevel, type Attributes, type Span, type Tracer } from '@opentelemetry/api';
+import type { ClientInterceptors } from '@temporalio/client';
 import type { Payload } from '@temporalio/common';
-import type { ClientInterceptors, ConnectionLike } from '@temporalio/client';
 import type { ActivityInterceptorsFactory } from '@temporalio/worker';
 import type { TracingSettings } from '../config/tracing';
 import type { Logger } from './logger';
 import { scrub } from '../activities/http/scrub';
+import { PROVIDERS } from '../shared/contract';
+import { TraceParentOnlyPropagator } from './propagation';
+import { TRACE_HEADER, type RunTraceParents } from './trace-parents';
+
+export { RunTraceParents } from './trace-parents';
 
 const TRACER_NAME = 'probectl-notify';
 
@@ -38,8 +43,8 @@ export interface Tracing {
 }
 
 /**
- * Start the SDK: a batch processor exporting over OTLP/HTTP (protobuf or JSON), the W3C trace-context
- * propagator and an AsyncLocalStorage context manager, registered globally. Export failures are logged as
+ * Start the SDK: a batch processor exporting over OTLP/HTTP (protobuf or JSON), the W3C `traceparent`
+ * propagator alone (no baggage, no tracestate) and an AsyncLocalStorage context manager, registered globally. Export failures are logged as
  * warnings (scrubbed of the export headers); they never affect the service.
  */
 export function startTracing(settings: TracingSettings, log: Logger, role: string): Tracing {
@@ -64,12 +69,16 @@ export function startTracing(settings: TracingSettings, log: Logger, role: strin
     },
     { logLevel: DiagLogLevel.WARN, suppressOverrideMessage: true },
   );
-  const exporter = new OTLPTraceExporter({ url: settings.url, timeoutMillis: settings.timeoutMs, ...(headers ? { headers } : {}) });
+  // The exporter would also read OTEL_EXPORTER_OTLP_HEADERS and OTEL_EXPORTER_OTLP_TRACES_HEADERS itself, when it is
+  // built, and merge both under ours (the general one included when the TRACES_ one is set, neither validated nor
+  // scrubbed): it is built without them, with the headers src/config/tracing.ts chose given explicitly.
+  const exporter = withoutEnv(OTLP_HEADER_VARIABLES, () => new OTLPTraceExporter({ url: settings.url, timeoutMillis: settings.timeoutMs, ...(headers ? { headers } : {}) }));
   const provider = new NodeTracerProvider({
     resource: resourceFromAttributes({ 'service.name': settings.serviceName, 'probectl_notify.role': role }),
-    spanProcessors: [new BatchSpanProcessor(exporter, { scheduledDelayMillis: 1_000 })],
+    spanProcessors: [withoutDiscarded(new BatchSpanProcessor(exporter, { scheduledDelayMillis: 1_000 }))],
   });
-  provider.register();
+  // traceparent only: no baggage, no tracestate (src/observability/propagation.ts).
+  provider.register({ propagator: new TraceParentOnlyPropagator() });
   tracer = trace.getTracer(TRACER_NAME);
   log.info({ from: settings.endpointSetting, protocol: settings.protocol }, 'tracing: exporting spans over OTLP/HTTP');
   let stopped: Promise<void> | undefined;
@@ -88,6 +97,43 @@ export function startTracing(settings: TracingSettings, log: Logger, role: strin
   };
 }
 
+const OTLP_HEADER_VARIABLES = ['OTEL_EXPORTER_OTLP_HEADERS', 'OTEL_EXPORTER_OTLP_TRACES_HEADERS'];
+
+/** `fn()` with these variables absent from process.env, put back afterwards. */
+function withoutEnv<T>(names: readonly string[], fn: () => T): T {
+  const saved = names.map((n) => [n, process.env[n]] as const);
+  for (const n of names) delete process.env[n];
+  try {
+    return fn();
+  } finally {
+    for (const [n, v] of saved) if (v !== undefined) process.env[n] = v;
+  }
+}
+
+const discarded = new WeakSet<object>();
+
+/**
+ * Mark a span as not to be exported (it still ends normally). For answers to requests nobody authenticated
+ * (401, 404): an outsider must not be able to fill the trace backend by sending requests.
+ */
+export function discardSpan(span: Span): void {
+  discarded.add(span);
+}
+
+type Processor = import('@opentelemetry/sdk-trace-base').SpanProcessor;
+
+/** `inner`, except that spans marked by `discardSpan` are never handed to it when they end. */
+function withoutDiscarded(inner: Processor): Processor {
+  return {
+    onStart: (span, parent) => inner.onStart(span, parent),
+    onEnd: (span) => {
+      if (!discarded.has(span)) inner.onEnd(span);
+    },
+    forceFlush: () => inner.forceFlush(),
+    shutdown: () => inner.shutdown(),
+  };
+}
+
 /** The Temporal client interceptors while tracing is on (start/signal/query spans, context in the headers). */
 export function clientTracingInterceptors(): ClientInterceptors | undefined {
   if (!tracer) return undefined;
@@ -96,133 +142,97 @@ export function clientTracingInterceptors(): ClientInterceptors | undefined {
   return { workflow: [new OpenTelemetryWorkflowClientInterceptor()] };
 }
 
-const TRACE_HEADER = '_tracer-data';
-const LOOKUP_TIMEOUT_MS = 2_000;
-const MAX_CACHED_RUNS = 1_000;
-const SIGNAL_SEARCH_EVENTS = 200;
-/** Activities a signal causes, and that signal's name (src/workflows/messages.ts). */
-const SIGNAL_OF_ACTIVITY: Record<string, string> = { resolveConnector: 'resolve', acknowledgeConnector: 'acknowledge' };
-
 /**
- * The trace an activity belongs to. Without workflow interceptors an activity's headers carry no trace
- * context, so the parent is read from the run's history instead, where the client interceptor wrote it:
- *
- *   - a resolve or acknowledge activity: the newest `resolve` / `acknowledge` signal that carries a trace header
- *     (the fan-out of `POST /v1/incidents/{id}/resolve` or of an inbound webhook joins that request's trace);
- *     searched in the newest 200 events only, else as below;
- *   - every other activity (opens, reconciliation reads, mirror writes): the run's start event, i.e. the trace of
- *     the request that opened the incident (`POST /v1/incidents`, or a start through the Temporal client). A run
- *     continued as new starts without that header, so the first run of the chain is asked then.
- *
- * One or two history reads per run (and per signal kind) per worker, cached, each bounded in time; a failed or
- * slow read leaves the activity's span a root of its own — tracing never delays an activity by more than that
- * bound, nor fails it.
+ * What a span says about a failure: its type only — an ApplicationFailure's `type` (the closed set of
+ * src/activities/failures.ts), else the error's class name — never its message. A provider failure's message
+ * holds a (scrubbed) excerpt of the provider's answer, which can echo the incident's title or description.
  */
-export class RunTraceParents {
-  readonly #cache = new Map<string, Promise<Payload | undefined>>();
-
-  constructor(
-    private readonly connection: ConnectionLike & { workflowService: import('@temporalio/client').WorkflowService },
-    private readonly namespace: string,
-  ) {}
-
-  /** The `_tracer-data` header an activity of this type in this run is parented on, if any. */
-  async forActivity(activityType: string, workflowId: string, runId: string): Promise<Payload | undefined> {
-    const signal = SIGNAL_OF_ACTIVITY[activityType];
-    if (signal) {
-      const fromSignal = await this.#cached(`${runId}/${signal}`, () => this.#signalHeader(workflowId, runId, signal));
-      if (fromSignal) return fromSignal;
-    }
-    return this.get(workflowId, runId);
-  }
-
-  /** The `_tracer-data` header of the run's (or its chain's first run's) start event, if any. */
-  get(workflowId: string, runId: string): Promise<Payload | undefined> {
-    return this.#cached(runId, () => this.#lookup(workflowId, runId));
-  }
-
-  #cached(key: string, lookup: () => Promise<Payload | undefined>): Promise<Payload | undefined> {
-    let hit = this.#cache.get(key);
-    if (!hit) {
-      if (this.#cache.size >= MAX_CACHED_RUNS) this.#cache.delete(this.#cache.keys().next().value!);
-      hit = lookup().catch(() => {
-        this.#cache.delete(key);
-        return undefined;
-      });
-      this.#cache.set(key, hit);
-    }
-    return hit;
-  }
-
-  async #signalHeader(workflowId: string, runId: string, signal: string): Promise<Payload | undefined> {
-    const res = await this.#bounded(
-      this.connection.workflowService.getWorkflowExecutionHistoryReverse({
-        namespace: this.namespace, execution: { workflowId, runId }, maximumPageSize: SIGNAL_SEARCH_EVENTS,
-      }),
-    );
-    for (const event of res.history?.events ?? []) {
-      const attrs = event.workflowExecutionSignaledEventAttributes;
-      const header = attrs?.signalName === signal ? attrs.header?.fields?.[TRACE_HEADER] : undefined;
-      if (header) return header as Payload;
-    }
-    return undefined;
-  }
-
-  async #lookup(workflowId: string, runId: string): Promise<Payload | undefined> {
-    const started = await this.#startEvent(workflowId, runId);
-    const header = started?.header?.fields?.[TRACE_HEADER];
-    if (header) return header as Payload;
-    const first = started?.firstExecutionRunId;
-    if (first && first !== runId) return ((await this.#startEvent(workflowId, first))?.header?.fields?.[TRACE_HEADER] as Payload | undefined) ?? undefined;
-    return undefined;
-  }
-
-  async #startEvent(workflowId: string, runId: string) {
-    const res = await this.#bounded(
-      this.connection.workflowService.getWorkflowExecutionHistory({
-        namespace: this.namespace, execution: { workflowId, runId }, maximumPageSize: 1,
-      }),
-    );
-    return res.history?.events?.[0]?.workflowExecutionStartedEventAttributes ?? undefined;
-  }
-
-  async #bounded<T>(call: Promise<T>): Promise<T> {
-    let timer: NodeJS.Timeout | undefined;
-    const timeout = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new Error('trace parent lookup timed out')), LOOKUP_TIMEOUT_MS);
-    });
-    try {
-      return await Promise.race([call, timeout]);
-    } finally {
-      clearTimeout(timer);
-    }
-  }
+export function failureType(err: unknown): string {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const { ApplicationFailure } = require('@temporalio/common') as typeof import('@temporalio/common');
+  const raw = err instanceof ApplicationFailure ? err.type ?? err.name : err instanceof Error ? err.name : typeof err;
+  return typeof raw === 'string' && /^[A-Za-z0-9_.-]{1,64}$/.test(raw) ? raw : 'error';
 }
 
-/** The worker's activity interceptors while tracing is on: the package's span per attempt, parented by `RunTraceParents`. */
+/** The fixed status message of a failed activity span (the type is in `error.type`). */
+export const ACTIVITY_FAILED = 'activity failed';
+
+/**
+ * The worker's activity interceptors while tracing is on: one span per attempt (`RunActivity:<type>`, as the
+ * @temporalio/interceptors-opentelemetry package names it), parented by `RunTraceParents`. Our own rather than
+ * the package's, whose failure handling exports the error's message (a provider's answer) as the span status
+ * and an exception event: here a failure is its type and a fixed message.
+ */
 export function activityTracingInterceptors(parents: RunTraceParents): ActivityInterceptorsFactory[] | undefined {
   if (!tracer) return undefined;
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   const otel = require('@temporalio/interceptors-opentelemetry/lib/worker') as typeof import('@temporalio/interceptors-opentelemetry/lib/worker');
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const { CompleteAsyncError } = require('@temporalio/activity') as typeof import('@temporalio/activity');
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const { ApplicationFailure, ApplicationFailureCategory } = require('@temporalio/common') as typeof import('@temporalio/common');
   return [
-    (ctx) => {
-      const inner = new otel.OpenTelemetryActivityInboundInterceptor(ctx);
-      return {
-        inbound: {
-          async execute(input, next) {
-            let headers = input.headers;
-            const info = ctx.info;
-            if (headers[TRACE_HEADER] === undefined && info.inWorkflow && info.workflowExecution) {
-              const parent = await parents.forActivity(info.activityType, info.workflowExecution.workflowId, info.workflowExecution.runId);
-              if (parent) headers = { ...headers, [TRACE_HEADER]: parent };
+    (ctx) => ({
+      inbound: {
+        async execute(input, next) {
+          const t = tracer;
+          if (!t) return next(input);
+          let headers = input.headers;
+          const info = ctx.info;
+          if (headers[TRACE_HEADER] === undefined && info.inWorkflow && info.workflowExecution) {
+            const parent = await parents.forActivity({
+              activityType: info.activityType, isLocal: info.isLocal, workflowId: info.workflowExecution.workflowId, runId: info.workflowExecution.runId,
+              ...(info.workflowType !== undefined ? { workflowType: info.workflowType } : {}),
+            });
+            if (parent) headers = { ...headers, [TRACE_HEADER]: parent };
+          }
+          const parentCtx = contextFromHeader(headers[TRACE_HEADER]) ?? context.active();
+          const attributes: Attributes = {
+            temporalActivityId: info.activityId,
+            ...(info.inWorkflow && info.workflowExecution ? { temporalWorkflowId: info.workflowExecution.workflowId, run_id: info.workflowExecution.runId } : {}),
+          };
+          return t.startActiveSpan(`RunActivity:${info.activityType}`, { attributes }, parentCtx, async (span) => {
+            try {
+              const result = await next({ ...input, headers });
+              span.setStatus({ code: SpanStatusCode.OK });
+              return result;
+            } catch (err) {
+              if (err instanceof CompleteAsyncError) {
+                span.setStatus({ code: SpanStatusCode.OK });
+              } else {
+                span.setAttribute('error.type', failureType(err));
+                const benign = err instanceof ApplicationFailure && err.category === ApplicationFailureCategory.BENIGN;
+                span.setStatus(benign ? { code: SpanStatusCode.UNSET } : { code: SpanStatusCode.ERROR, message: ACTIVITY_FAILED });
+              }
+              throw err;
+            } finally {
+              span.end();
             }
-            return inner.execute({ ...input, headers }, next);
-          },
+          });
         },
-        outbound: new otel.OpenTelemetryActivityOutboundInterceptor(ctx),
-      };
-    },
+      },
+      outbound: new otel.OpenTelemetryActivityOutboundInterceptor(ctx),
+    }),
   ];
+}
+
+/**
+ * The trace context in a `_tracer-data` header (traceparent only), or undefined when there is none or it cannot
+ * be decoded (another encoding, not JSON, not an object, …): a header any client may write never fails an activity.
+ */
+export function contextFromHeader(header: Payload | undefined) {
+  if (header === undefined) return undefined;
+  try {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const { defaultPayloadConverter } = require('@temporalio/common') as typeof import('@temporalio/common');
+    const carrier: unknown = defaultPayloadConverter.fromPayload(header);
+    if (carrier === null || typeof carrier !== 'object' || Array.isArray(carrier)) return undefined;
+    const traceparent = (carrier as Record<string, unknown>).traceparent;
+    if (typeof traceparent !== 'string') return undefined;
+    return propagation.extract(ROOT_CONTEXT, { traceparent });
+  } catch {
+    return undefined;
+  }
 }
 
 /** What a provider request span says about its call: closed sets and identifiers, never a secret. */
@@ -234,7 +244,7 @@ export interface CallTags {
 
 /**
  * Run `fn` (one outbound HTTP request) inside a client span when tracing is on. The span holds the method, the
- * server's host and port, the provider, connector and tenant, and the outcome: the HTTP status, or the transport
+ * server's host and port (connector providers only), the provider, connector and tenant, and the outcome: the HTTP status, or the transport
  * error's code. Never the URL's path or query, a header, the body or an error message.
  */
 export async function withClientSpan<T extends { status: number }>(
@@ -245,10 +255,13 @@ export async function withClientSpan<T extends { status: number }>(
 ): Promise<T> {
   const t = tracer;
   if (!t) return fn();
+  // The server's host and port only for the connectors' providers, whose hosts are not secret (operators see them
+  // in `connectors list`; a webhook URL's secret part is its path and query, src/activities/http/scrub.ts). Every
+  // other call — the probectl callback, the heartbeat ping — goes to a URL that is a secret as a whole.
+  const publicHost = tags !== undefined && (PROVIDERS as readonly string[]).includes(tags.provider);
   const attributes: Attributes = {
     'http.request.method': method,
-    'server.address': url.hostname,
-    'server.port': Number(url.port || (url.protocol === 'https:' ? 443 : 80)),
+    ...(publicHost ? { 'server.address': url.hostname, 'server.port': Number(url.port || (url.protocol === 'https:' ? 443 : 80)) } : {}),
     'probectl.provider': tags?.provider ?? 'unknown',
     ...(tags?.connectorId ? { 'probectl.connector_id': tags.connectorId } : {}),
     ...(tags?.tenantId ? { 'probectl.tenant_id': tags.tenantId } : {}),

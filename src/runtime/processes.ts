@@ -48,7 +48,7 @@ export async function runApi(config: AppConfig, pool: Pool, log: Logger): Promis
     mirror,
     checks: readinessChecks(client, pool, config.temporal.namespace, config.temporal.taskQueue),
     isAccepting: () => accepting,
-    inbound: { entries: config.inbound, connectors: config.connectors, metrics: new InboundMetrics(metrics.inboundVerification), health },
+    inbound: { entries: config.inbound, connectors: config.connectors, metrics: new InboundMetrics(metrics.inboundVerification), health, inlineDeadlineMs: config.inboundInlineDeadlineMs },
     metrics,
   });
   metrics.setOpenIncidentsSource(openIncidentsFromVisibility(client, config.temporal.taskQueue));

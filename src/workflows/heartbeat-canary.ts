@@ -8,8 +8,10 @@ import type { CanaryActivities } from '../activities/canary-activities';
 
 const { heartbeatCanary } = proxyActivities<CanaryActivities>({
   startToCloseTimeout: '10 seconds',
-  // A failed canary is reported by the check's deadline, not retried into the next interval.
-  retry: { maximumAttempts: 1 },
+  // A few quick attempts: during a rolling deploy an older worker without the canary's activity may take the task
+  // and fail it; a retry soon lands on a worker that has it. The check's deadline (the workflow execution timeout
+  // the scheduler sets) still bounds the whole: a canary that cannot finish in time is a failed check.
+  retry: { maximumAttempts: 5, initialInterval: '250 milliseconds', backoffCoefficient: 2, maximumInterval: '2 seconds' },
 });
 
 export async function heartbeatCanaryWorkflow(nonce: string): Promise<string> {

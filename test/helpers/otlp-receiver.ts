@@ -18,6 +18,8 @@ export interface ReceivedSpan {
   attributes: Record<string, string | number | boolean | undefined>;
   events: Array<{ name: string; attributes: Record<string, string | number | boolean | undefined> }>;
   status?: { code?: number; message?: string };
+  /** The span's links (trace and span ids of the linked contexts). */
+  links: Array<{ traceId: string; spanId: string }>;
   resource: Record<string, string | number | boolean | undefined>;
   /** The span as exported, for leak scans. */
   raw: unknown;
@@ -56,6 +58,7 @@ export class OtlpReceiver {
                   attributes: attrs(s.attributes as OtlpAttribute[]),
                   events: ((s.events as Array<{ name: string; attributes?: OtlpAttribute[] }>) ?? []).map((e) => ({ name: e.name, attributes: attrs(e.attributes) })),
                   ...(s.status ? { status: s.status as { code?: number; message?: string } } : {}),
+                  links: ((s.links as Array<{ traceId: string; spanId: string }>) ?? []).map((l) => ({ traceId: String(l.traceId), spanId: String(l.spanId) })),
                   resource, raw: s,
                 });
               }

@@ -4,7 +4,8 @@ import { join } from 'node:path';
 import { ConfigError } from '../../src/config/errors';
 import { loadConfig } from '../../src/config/load';
 import { canaryWorkflowId } from '../../src/observability/heartbeat';
-import { incidentWorkflowId } from '../../src/shared/ids';
+import { WORKFLOW_ID_PREFIX, incidentIdFromKey, incidentKey, isIncidentId } from '../../src/shared/ids';
+import { incidentProblems } from '../../src/shared/validate';
 
 const dir = mkdtempSync(join(tmpdir(), 'probectl-heartbeat-'));
 const URL_SECRET = 'https://hc-ping.example.com/0f4e-s3cr3t-uuid-7a91';
@@ -34,7 +35,7 @@ describe('heartbeat settings (PROBECTL_NOTIFY_HEARTBEAT_*)', () => {
   test.each<[Record<string, string>, number, 'GET' | 'POST']>([
     [{ PROBECTL_NOTIFY_HEARTBEAT_URL: URL_SECRET }, 60_000, 'GET'],
     [{ PROBECTL_NOTIFY_HEARTBEAT_URL: URL_SECRET, PROBECTL_NOTIFY_HEARTBEAT_INTERVAL: '30s' }, 30_000, 'GET'],
-    [{ PROBECTL_NOTIFY_HEARTBEAT_URL: URL_SECRET, PROBECTL_NOTIFY_HEARTBEAT_INTERVAL: '1s', PROBECTL_NOTIFY_HEARTBEAT_METHOD: 'post' }, 1_000, 'POST'],
+    [{ PROBECTL_NOTIFY_HEARTBEAT_URL: URL_SECRET, PROBECTL_NOTIFY_HEARTBEAT_INTERVAL: '10s', PROBECTL_NOTIFY_HEARTBEAT_METHOD: 'post' }, 10_000, 'POST'],
     [{ PROBECTL_NOTIFY_HEARTBEAT_URL: 'http://127.0.0.1:9/ping', PROBECTL_NOTIFY_HEARTBEAT_INTERVAL: '24h', PROBECTL_NOTIFY_HEARTBEAT_METHOD: 'GET' }, 86_400_000, 'GET'],
     [{ PROBECTL_NOTIFY_HEARTBEAT_URL: 'https://api.opsgenie.com/v2/heartbeats/notify/ping', PROBECTL_NOTIFY_HEARTBEAT_AUTHORIZATION: GENIE, PROBECTL_NOTIFY_HEARTBEAT_INTERVAL: '' }, 60_000, 'GET'],
   ])('on for %#', (env, intervalMs, method) => {
@@ -68,6 +69,9 @@ describe('heartbeat settings (PROBECTL_NOTIFY_HEARTBEAT_*)', () => {
     [{ PROBECTL_NOTIFY_HEARTBEAT_AUTHORIZATION: GENIE }, 'PROBECTL_NOTIFY_HEARTBEAT_AUTHORIZATION'],
     [{ PROBECTL_NOTIFY_HEARTBEAT_URL: URL_SECRET, PROBECTL_NOTIFY_HEARTBEAT_INTERVAL: '60' }, 'PROBECTL_NOTIFY_HEARTBEAT_INTERVAL'],
     [{ PROBECTL_NOTIFY_HEARTBEAT_URL: URL_SECRET, PROBECTL_NOTIFY_HEARTBEAT_INTERVAL: '500ms' }, 'PROBECTL_NOTIFY_HEARTBEAT_INTERVAL'],
+    // Below 10 s: every check leaves a closed canary workflow in visibility.
+    [{ PROBECTL_NOTIFY_HEARTBEAT_URL: URL_SECRET, PROBECTL_NOTIFY_HEARTBEAT_INTERVAL: '1s' }, 'PROBECTL_NOTIFY_HEARTBEAT_INTERVAL'],
+    [{ PROBECTL_NOTIFY_HEARTBEAT_URL: URL_SECRET, PROBECTL_NOTIFY_HEARTBEAT_INTERVAL: '9999ms' }, 'PROBECTL_NOTIFY_HEARTBEAT_INTERVAL'],
     [{ PROBECTL_NOTIFY_HEARTBEAT_URL: URL_SECRET, PROBECTL_NOTIFY_HEARTBEAT_INTERVAL: '25h' }, 'PROBECTL_NOTIFY_HEARTBEAT_INTERVAL'],
     [{ PROBECTL_NOTIFY_HEARTBEAT_URL: URL_SECRET, PROBECTL_NOTIFY_HEARTBEAT_INTERVAL: 'soon' }, 'PROBECTL_NOTIFY_HEARTBEAT_INTERVAL'],
     [{ PROBECTL_NOTIFY_HEARTBEAT_URL: URL_SECRET, PROBECTL_NOTIFY_HEARTBEAT_METHOD: 'HEAD' }, 'PROBECTL_NOTIFY_HEARTBEAT_METHOD'],
@@ -79,13 +83,23 @@ describe('heartbeat settings (PROBECTL_NOTIFY_HEARTBEAT_*)', () => {
     expect(err.message).not.toMatch(/s3cr3t|hc-ping|GenieKey 1/);
   });
 
-  test('a canary workflow id can never be an incident workflow id', () => {
-    for (const tq of ['probectl-notify', 'tq-1', 'a.b_c']) {
-      const id = canaryWorkflowId(tq, '6f1c2f9e-0000-4000-8000-000000000000');
-      expect(id).toContain('/');
-      // Every incident workflow id is probectl-<[A-Za-z0-9._-]{1,128}>, which has no '/'.
-      expect(incidentWorkflowId('inc-1')).not.toContain('/');
-      expect(id.startsWith('probectl-')).toBe(false);
+  // A canary id holds '/', which no incident id may (src/shared/ids.ts, checked by the workflow's own validation and
+  // the API's): no incident's workflow id, nor any key read back as an incident's, can be a canary's.
+  test.each(['probectl-notify', 'tq-1', 'a.b_c', 'probectl', 'probectl-notify-eu'])('a canary workflow id on task queue %j is no incident workflow id', (tq) => {
+    for (const nonce of ['6f1c2f9e-0000-4000-8000-000000000000', 'x']) {
+      const id = canaryWorkflowId(tq, nonce);
+      expect(incidentIdFromKey(id)).toBeUndefined();
+      expect(() => incidentKey(id)).toThrow();
+      // Whatever an incident id would have to be to produce it is refused by validation.
+      const candidate = id.startsWith(WORKFLOW_ID_PREFIX) ? id.slice(WORKFLOW_ID_PREFIX.length) : id;
+      expect(isIncidentId(candidate)).toBe(false);
+      expect(incidentProblems({ id: candidate, tenantId: 't', title: 'x', severity: 'critical', openedAt: '2026-01-01T00:00:00Z' })).toContain('incident.id must match [A-Za-z0-9._-]{1,128}');
     }
+  });
+
+  test.each(['a/b', '/', 'probectl-x/y', 'heartbeat-canary/tq/n', 'x/'.repeat(10)])('an incident id with a slash (%j) is refused everywhere', (id) => {
+    expect(isIncidentId(id)).toBe(false);
+    expect(() => incidentKey(id)).toThrow();
+    expect(incidentIdFromKey(`${WORKFLOW_ID_PREFIX}${id}`)).toBeUndefined();
   });
 });

@@ -71,6 +71,9 @@ describe('tracing settings (OTEL_*)', () => {
     [{ OTEL_EXPORTER_OTLP_ENDPOINT: 'https://c:4318', OTEL_EXPORTER_OTLP_HEADERS: 'bad name=s3cr3t-header-value' }, 'OTEL_EXPORTER_OTLP_HEADERS'],
     [{ OTEL_EXPORTER_OTLP_ENDPOINT: 'https://c:4318', OTEL_EXPORTER_OTLP_TRACES_HEADERS: 'k=%E0%A4%A' }, 'OTEL_EXPORTER_OTLP_TRACES_HEADERS'],
     [{ OTEL_EXPORTER_OTLP_ENDPOINT: 'https://c:4318', OTEL_EXPORTER_OTLP_HEADERS: 'k=a', OTEL_EXPORTER_OTLP_HEADERS_FILE: '/nonexistent' }, 'OTEL_EXPORTER_OTLP_HEADERS'],
+    // The general setting is validated even when the TRACES_ one wins (and is never merged into it).
+    [{ OTEL_EXPORTER_OTLP_ENDPOINT: 'https://c:4318', OTEL_EXPORTER_OTLP_TRACES_HEADERS: 'k=a', OTEL_EXPORTER_OTLP_HEADERS: 'no-equals-sign-s3cr3t' }, 'OTEL_EXPORTER_OTLP_HEADERS'],
+    [{ OTEL_EXPORTER_OTLP_ENDPOINT: 'https://c:4318', OTEL_EXPORTER_OTLP_TRACES_HEADERS: 'k=a', OTEL_EXPORTER_OTLP_HEADERS: 'k=line%0Abreak-s3cr3t' }, 'OTEL_EXPORTER_OTLP_HEADERS'],
   ])('refuses %j naming the setting, never the value', (env, setting) => {
     const err = configError(env);
     expect(err.setting).toBe(setting);
