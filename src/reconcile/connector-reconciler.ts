@@ -231,13 +231,27 @@ export class ConnectorReconciler {
           if (!(err instanceof ApplicationFailure && err.type === FailureType.RateLimited)) throw err;
           const ms = (err.nextRetryDelay ? msOptionalToNumber(err.nextRetryDelay) : undefined) ?? 1_000;
           if (Date.now() + ms > deadline || signal.aborted) throw err;
-          await new Promise((r) => setTimeout(r, ms));
+          await abortableSleep(ms, signal);
         }
       }
     };
     const ctx: CallContext = { connector: c, http, signal, attempt: 1 };
     return holdOnRateLimit(pacer, c, () => lister(ctx, since, this.#opts.maxPages ?? MAX_PAGES, beforeRequest));
   }
+}
+
+/** Wait `ms`, or less when `signal` aborts (the reconciler stopping must not wait out a pacing turn). */
+function abortableSleep(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    if (signal.aborted) return resolve();
+    const timer = setTimeout(done, ms);
+    function done() {
+      clearTimeout(timer);
+      signal.removeEventListener('abort', done);
+      resolve();
+    }
+    signal.addEventListener('abort', done, { once: true });
+  });
 }
 
 function firstLine(err: unknown): string {

@@ -202,8 +202,14 @@ describe('per-connector reconciliation', () => {
     expect(await cursors.advance(first!, '2026-01-01T00:00:00.000Z')).toBe(true);
     expect(await cursors.advance(first!, '2025-01-01T00:00:00.000Z')).toBe(true); // never backwards
     expect((await cursors.read(tenant, 'lease-probe'))?.cursor).toBe('2026-01-01T00:00:00.000Z');
-    // row-level security: another tenant does not see the row, and cannot take it
+    // row-level security: another tenant does not see the row; its own lease on the same connector id is its own row
     expect(await cursors.read(other, 'lease-probe')).toBeUndefined();
+    const theirs = await cursors.lease(other, 'lease-probe', 60_000, new Date(0).toISOString());
+    expect(theirs?.cursor).toBe(new Date(0).toISOString());
+    expect((await cursors.read(tenant, 'lease-probe'))?.cursor).toBe('2026-01-01T00:00:00.000Z');
+    // ten workers taking one fresh connector's pass at once: exactly one gets it
+    const race = await Promise.all(Array.from({ length: 10 }, () => cursors.lease(tenant, 'lease-race', 60_000, new Date(0).toISOString())));
+    expect(race.filter((l) => l !== undefined)).toHaveLength(1);
 
     const byConnector = new Map<string, number[]>();
     for (const r of reports.filter((x) => x.outcome !== 'leased-elsewhere' && x.outcome !== 'store-unavailable')) {

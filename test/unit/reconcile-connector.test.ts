@@ -170,4 +170,29 @@ describe('the reconciler\'s pass against the ServiceNow double', () => {
     expect((await reconciler.reconcile(connector)).outcome).toBe('store-unavailable');
     expect(sn.requests.length).toBe(before);
   });
+
+  test('every read takes its token at the lowest class; a saturated key defers the pass, and stop() does not wait out the turn', async () => {
+    const now = Date.now();
+    sn.tickets.length = 0;
+    for (let i = 0; i < 150; i += 1) {
+      sn.tickets.push({ sys_id: `p${i}`, number: `INC${i}`, state: '1', short_description: 't', correlation_id: `probectl-P${i}`, sys_updated_on: glide(now - 5_000), createdAt: 0 });
+    }
+    const grants: number[] = [];
+    const slow = connectorFrom(`acme|servicenow|${sn.url}?rate_per_min=1|u:p`);
+    const reconciler = new ConnectorReconciler({
+      connectors: new ConnectorDirectory([slow]), http, pacer: new Pacer({ onGrant: (g) => grants.push(g.cls) }), store: new MemoryCursors(),
+      mirror: { read: async () => undefined }, signal: async () => 'signalled',
+      intervalMs: 600_000, overlapMs: 0, log: { info: () => undefined, warn: () => undefined },
+    });
+    // 150 changed tickets need two pages; at 1 call a minute the second page's turn is a minute away (within half
+    // the interval, so the pass waits for it) — until the reconciler stops.
+    const pass = reconciler.reconcile(slow);
+    await new Promise((r) => setTimeout(r, 300));
+    const stopping = Date.now();
+    await reconciler.stop();
+    const report = await pass;
+    expect(Date.now() - stopping).toBeLessThan(5_000);
+    expect(report.outcome).toBe('read-failed');
+    expect(grants).toEqual([3]);
+  });
 });
