@@ -1,3 +1,4 @@
+import { Client, Connection } from '@temporalio/client';
 import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
 import type { Pool } from 'pg';
 import { createActivities } from './activities';
@@ -13,6 +14,10 @@ import { Pacer } from './activities/pacing';
 import { PaceStore, createPacePool } from './db/pace-store';
 import { metrics } from './observability/metrics';
 import { FollowUpRunner } from './followups/runner';
+import { IncidentClient } from './client';
+import { signalAccepted } from './api/inbound/signal';
+import { ReconcileCursorStore } from './db/reconcile-cursor-store';
+import { ConnectorReconciler, type PassReport } from './reconcile/connector-reconciler';
 import { prebuiltBundle } from './runtime/workflow-bundle';
 import type { Logger } from './observability/logger';
 import { RunTraceParents, activityTracingInterceptors } from './observability/tracing';
@@ -33,6 +38,10 @@ export interface StartWorkerOptions {
   connection?: NativeConnection;
   /** Where HTTPS_PROXY / HTTP_PROXY / NO_PROXY are read from (default process.env). */
   env?: Record<string, string | undefined>;
+  /** Every per-connector reconciliation pass of this worker (tests). */
+  onReconcilePass?: (report: PassReport) => void;
+  /** How far before its cursor a reconciliation listing starts (default OVERLAP_MS; tests shorten it). */
+  reconcileOverlapMs?: number;
 }
 
 /** Every configured provider must have a connector, or the worker refuses to start. */
@@ -113,7 +122,11 @@ export async function startWorker(opts: StartWorkerOptions): Promise<WorkerHandl
     log,
   });
   runner.start();
+  const reconciler = config.reconcileMode === 'per-connector' && config.reconcileIntervalMs > 0
+    ? await startConnectorReconciler(opts, { http, pacer, mirror })
+    : undefined;
   const done = worker.run().finally(async () => {
+    await reconciler?.stop();
     await runner.stop();
     await http.close();
     await pacePool?.end();
@@ -124,7 +137,46 @@ export async function startWorker(opts: StartWorkerOptions): Promise<WorkerHandl
     done,
     async shutdown() {
       if (worker.getState() === 'RUNNING') worker.shutdown();
-      await Promise.all([runner.stop(), done]);
+      await Promise.all([reconciler?.stop(), runner.stop(), done]);
+    },
+  };
+}
+
+/** How long one reconciliation signal (owner check and signal) may take before the pass stops and retries later. */
+const RECONCILE_SIGNAL_DEADLINE_MS = 5_000;
+
+/**
+ * Per-connector reconciliation (src/reconcile/): its own Temporal client connection for the owner checks and
+ * signals, the worker's HTTP client and pacer for the reads, the mirror for "open here".
+ */
+async function startConnectorReconciler(
+  opts: StartWorkerOptions,
+  deps: { http: HttpClient; pacer: Pacer; mirror: MirrorStore },
+): Promise<{ stop(): Promise<void> }> {
+  const { config, log } = opts;
+  const connection = await Connection.connect(connectionOptions(config.temporal));
+  const incidents = new IncidentClient({ client: new Client({ connection, namespace: config.temporal.namespace }), taskQueue: config.temporal.taskQueue });
+  const reconciler = new ConnectorReconciler({
+    connectors: config.connectors,
+    http: deps.http,
+    pacer: deps.pacer,
+    store: new ReconcileCursorStore(opts.pool, config.temporal.taskQueue),
+    mirror: deps.mirror,
+    signal: (row) => signalAccepted(incidents, row, RECONCILE_SIGNAL_DEADLINE_MS),
+    intervalMs: config.reconcileIntervalMs,
+    log,
+    ...(opts.reconcileOverlapMs !== undefined ? { overlapMs: opts.reconcileOverlapMs } : {}),
+    onPass: (report) => {
+      metrics.reconcilePass(report.provider, report.outcome, report.reads);
+      opts.onReconcilePass?.(report);
+    },
+  });
+  reconciler.start();
+  log.info({ connectors: reconciler.connectors().length, intervalMs: config.reconcileIntervalMs }, 'per-connector reconciliation started');
+  return {
+    async stop() {
+      await reconciler.stop();
+      await connection.close();
     },
   };
 }

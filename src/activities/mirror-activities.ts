@@ -18,7 +18,9 @@ export function createMirrorActivities(deps: MirrorActivityDeps) {
       const connectors = deps.config.connectors.forTenant(input.incident.tenantId).map(toRef);
       const settings = {
         pagerReResolveDelayMs: deps.config.pagerReResolveDelayMs,
-        reconcileIntervalMs: deps.config.reconcileIntervalMs,
+        // Per-connector mode: the worker's connector reconciler reads back for every incident, so a new incident's
+        // own loop is off (0 ends it at once). Runs already open keep the interval they carry.
+        reconcileIntervalMs: deps.config.reconcileMode === 'per-connector' ? 0 : deps.config.reconcileIntervalMs,
         // An attempt interrupted by a hand-over stops within the heartbeat timeout (10 s) plus one request.
         reissueGuardMs: 10_000 + deps.config.httpTimeoutMs + 5_000,
       };

@@ -37,6 +37,12 @@ export interface AppConfig {
   pagerReResolveDelayMs: number;
   /** While an incident is open, how often its tickets' and alerts' states are read back (0 = never). */
   reconcileIntervalMs: number;
+  /**
+   * `per-incident`: each incident's workflow reads its own links back every interval (one read per open readable
+   * link). `per-connector`: new incidents get no per-incident loop; the worker's connector reconciler asks each
+   * readable connector once per interval what changed (src/reconcile/).
+   */
+  reconcileMode: 'per-incident' | 'per-connector';
   /** Request timeout for one provider call. */
   httpTimeoutMs: number;
   /** Workflows kept in the worker's cache (memory bound). */
@@ -98,6 +104,10 @@ const schema = z.object({
   }),
   PROBECTL_NOTIFY_MAX_CACHED_WORKFLOWS: z.coerce.number().int().min(0).max(100_000).default(250),
   PROBECTL_NOTIFY_RECONCILE_INTERVAL: duration('PROBECTL_NOTIFY_RECONCILE_INTERVAL', '5m'),
+  PROBECTL_NOTIFY_RECONCILE_MODE: z.preprocess(
+    (v) => (typeof v === 'string' && v.trim() === '' ? undefined : typeof v === 'string' ? v.trim() : v),
+    z.enum(['per-incident', 'per-connector'], { message: 'PROBECTL_NOTIFY_RECONCILE_MODE must be per-incident or per-connector' }).default('per-incident'),
+  ),
   PROBECTL_NOTIFY_PACE_WORKERS: z.coerce.number({ message: 'PROBECTL_NOTIFY_PACE_WORKERS must be a whole number from 1 to 1000' })
     .int('PROBECTL_NOTIFY_PACE_WORKERS must be a whole number from 1 to 1000')
     .min(1, 'PROBECTL_NOTIFY_PACE_WORKERS must be a whole number from 1 to 1000')
@@ -151,6 +161,7 @@ export function loadConfig(env: Env = process.env): AppConfig {
     logLevel: e.LOG_LEVEL,
     pagerReResolveDelayMs: e.PROBECTL_NOTIFY_PAGER_RERESOLVE_DELAY,
     reconcileIntervalMs: e.PROBECTL_NOTIFY_RECONCILE_INTERVAL,
+    reconcileMode: e.PROBECTL_NOTIFY_RECONCILE_MODE,
     httpTimeoutMs: e.PROBECTL_NOTIFY_HTTP_TIMEOUT,
     shutdownDelayMs: e.PROBECTL_NOTIFY_SHUTDOWN_DELAY,
     inboundInlineDeadlineMs: e.PROBECTL_NOTIFY_INBOUND_INLINE_DEADLINE,

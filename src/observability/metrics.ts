@@ -111,6 +111,21 @@ export class NotifyMetrics {
     registers: [this.registry],
   });
 
+  /** Per-connector reconciliation (src/reconcile/): passes by outcome, and the provider reads they made. */
+  readonly reconcilePasses = new Counter({
+    name: 'probectl_notify_reconcile_passes_total',
+    help: 'Per-connector reconciliation passes of this worker by provider and outcome (done, truncated, leased-elsewhere, store-unavailable, read-failed, signal-failed).',
+    labelNames: ['provider', 'outcome'] as const,
+    registers: [this.registry],
+  });
+
+  readonly reconcileReads = new Counter({
+    name: 'probectl_notify_reconcile_reads_total',
+    help: 'Provider requests made by per-connector reconciliation listings, by provider (one per page).',
+    labelNames: ['provider'] as const,
+    registers: [this.registry],
+  });
+
   /** The dead man's switch (src/observability/heartbeat.ts): each synthetic check's outcome, and the last success. */
   readonly heartbeatChecks = new Counter({
     name: 'probectl_notify_heartbeat_checks_total',
@@ -227,6 +242,11 @@ export class NotifyMetrics {
   /** The pacer changed between the shared store and its per-process fallback. */
   pacingStore(state: 'shared' | 'fallback'): void {
     this.pacingFallback.set(state === 'fallback' ? 1 : 0);
+  }
+
+  reconcilePass(provider: string, outcome: string, reads: number): void {
+    this.reconcilePasses.inc({ provider: providerLabel(provider), outcome });
+    if (reads > 0) this.reconcileReads.inc({ provider: providerLabel(provider) }, reads);
   }
 
   pacingFallbackTake(provider: string): void {

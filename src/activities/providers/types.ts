@@ -77,3 +77,39 @@ export function secretsOf(c: ConnectorConfig): string[] {
   }
   return query ? [c.credential.reveal(), query] : [c.credential.reveal()];
 }
+
+/**
+ * One object a connector-wide "what changed since" read found (per-connector reconciliation, src/reconcile/):
+ * the incident it belongs to (from the key the connector stamped on it), its state, and when it last changed
+ * (ISO, UTC). `gone` objects (a canceled ticket) are listed too, so the cursor can pass them.
+ */
+export interface ChangedObject {
+  incidentId: string;
+  externalRef: string;
+  state: RemoteState;
+  updatedAt: string;
+}
+
+/** One page of a change listing: what it held (only our objects) and how to ask for the next page, if any. */
+export interface ChangePage<Next> {
+  items: ChangedObject[];
+  /** How many records the page held in all (ours or not), for the paging bound and the cursor. */
+  seen: number;
+  /** The latest change time among every record of the page (ours or not), ISO; undefined when none had one. */
+  latest?: string;
+  next?: Next;
+}
+
+/** What a reconciliation listing covers: changes at or after `since`, oldest first where the API allows. */
+export interface ChangeListing {
+  items: ChangedObject[];
+  /** Requests sent. */
+  reads: number;
+  /**
+   * Every change up to this time was listed (the cursor may move here); undefined when nothing was learned
+   * (the cursor stays). A listing cut by its page bound covers up to its last record only.
+   */
+  coveredUntil?: string;
+  /** The page bound ended the listing before its end. */
+  truncated: boolean;
+}

@@ -33,7 +33,18 @@ export interface JiraIssue {
   fields: Record<string, unknown>;
   status: Status;
   createdAt: number;
+  /** Epoch ms of the last change (create, transition, setStatus). */
+  updatedAt: number;
 }
+
+/** Jira's `2026-11-30T16:05:07.123+0000`. */
+const jiraTime = (ms: number) => new Date(ms).toISOString().replace('Z', '+0000');
+
+/**
+ * The change listing's JQL, as per-connector reconciliation sends it:
+ * `[project = "X" AND ]labels = probectl AND updated >= "-Nm" ORDER BY updated ASC`.
+ */
+const CHANGES_JQL = /^(?:project = "((?:[^"\\]|\\.)*)" AND )?labels = probectl AND updated >= "-(\d+)m" ORDER BY updated ASC$/;
 
 export interface JiraDoubleOptions {
   /** Cloud: basic email:token. */
@@ -78,14 +89,22 @@ export class JiraDouble extends DoubleServer {
   /** Move an issue as a person would (e.g. to Done), without a webhook. */
   setStatus(key: string, category: Category): void {
     const issue = this.issues.find((i) => i.key === key);
-    if (issue) issue.status = category === 'done' ? DONE : category === 'new' ? TODO : PROGRESS;
+    if (issue) {
+      issue.status = category === 'done' ? DONE : category === 'new' ? TODO : PROGRESS;
+      issue.updatedAt = Date.now();
+    }
+  }
+
+  /** The change listings received (JQL on `updated`): per-connector reconciliation's reads. */
+  changeListings(): RecordedRequest[] {
+    return this.requests.filter((r) => r.method === 'GET' && CHANGES_JQL.test(r.query.get('jql') ?? ''));
   }
 
   #view(i: JiraIssue, base: string): Record<string, unknown> {
     return {
       id: i.id, key: i.key, self: `${base}/rest/api/2/issue/${i.id}`,
       fields: {
-        summary: i.summary, labels: i.labels,
+        summary: i.summary, labels: i.labels, updated: jiraTime(i.updatedAt),
         status: { id: i.status.id, name: i.status.name, statusCategory: { key: i.status.category, name: i.status.name } },
       },
     };
@@ -108,6 +127,8 @@ export class JiraDouble extends DoubleServer {
         return cloud ? err(410, 'The requested API has been removed. Please migrate to the /rest/api/3/search/jql API.') : err(404, 'null for uri');
       }
       const jql = req.query.get('jql') ?? '';
+      const changes = CHANGES_JQL.exec(jql);
+      if (changes) return this.#changes(req, base, cloud, changes[1], Number(changes[2]));
       const label = /labels\s*=\s*"((?:[^"\\]|\\.)*)"/.exec(jql)?.[1];
       const project = /project\s*=\s*"((?:[^"\\]|\\.)*)"/.exec(jql)?.[1];
       if (!label) return err(400, 'Unbounded JQL queries are not allowed here.');
@@ -136,11 +157,35 @@ export class JiraDouble extends DoubleServer {
       if (!t) return err(400, `Transition id '${id}' is not valid for this issue.`);
       const from = issue.status;
       issue.status = t.to;
+      issue.updatedAt = Date.now();
       this.opts.onTransition?.(issue);
       this.#fireWebhook(issue, from, base);
       return { status: 204 };
     }
     return err(405, 'Method not allowed');
+  }
+
+  /** A change listing: probectl-labelled issues updated within the last `minutes`, oldest change first, paged. */
+  #changes(req: RecordedRequest, base: string, cloud: boolean, project: string | undefined, minutes: number): Reply {
+    const max = Number(req.query.get('maxResults') ?? '50');
+    if (!Number.isInteger(max) || max < 1 || max > 5000) return { status: 400, body: { errorMessages: ['maxResults'], errors: {} } };
+    const from = Date.now() - minutes * 60_000;
+    const hits = this.issues
+      .filter((i) => i.labels.includes('probectl') && (!project || i.project === project) && i.updatedAt >= from)
+      .sort((a, b) => a.updatedAt - b.updatedAt);
+    let start = 0;
+    if (cloud) {
+      const token = req.query.get('nextPageToken');
+      if (token !== null) {
+        start = Number(Buffer.from(token, 'base64url').toString());
+        if (!Number.isInteger(start) || start < 0) return { status: 400, body: { errorMessages: ['Invalid nextPageToken'], errors: {} } };
+      }
+      if (req.query.get('startAt') !== null) return { status: 400, body: { errorMessages: ['startAt is not supported by /search/jql; use nextPageToken'], errors: {} } };
+    } else start = Number(req.query.get('startAt') ?? '0');
+    const page = hits.slice(start, start + max).map((i) => this.#view(i, base));
+    const end = start + page.length;
+    if (cloud) return { status: 200, body: { issues: page, ...(end < hits.length ? { nextPageToken: Buffer.from(String(end)).toString('base64url') } : { isLast: true }) } };
+    return { status: 200, body: { startAt: start, maxResults: max, total: hits.length, issues: page } };
   }
 
   #create(req: RecordedRequest, base: string): Reply {
@@ -159,7 +204,7 @@ export class JiraDouble extends DoubleServer {
       id: String(10_000 + n), key: `${f.project.key}-${n}`, project: f.project.key, summary: f.summary,
       ...(typeof f.description === 'string' ? { description: f.description } : {}),
       issuetype: f.issuetype.name, labels: f.labels ?? [], ...(f.priority?.name ? { priority: f.priority.name } : {}),
-      fields: f, status: TODO, createdAt: Date.now(),
+      fields: f, status: TODO, createdAt: Date.now(), updatedAt: Date.now(),
     };
     this.issues.push(issue);
     return { status: 201, body: { id: issue.id, key: issue.key, self: `${base}/rest/api/2/issue/${issue.id}` } };

@@ -16,6 +16,8 @@ export interface OpsgenieAlert {
   /** Which endpoint created it: `/v2/alerts` or `/jsm/ops/integration/v2/alerts`. */
   basePath: string;
   createdAt: number;
+  /** Epoch ms of the last change (create, close, acknowledge, setState). */
+  updatedAt: number;
 }
 
 interface AlertRequest {
@@ -46,6 +48,17 @@ export class OpsgenieDouble extends DoubleServer {
 
   openAlerts(): OpsgenieAlert[] {
     return this.alerts.filter((a) => a.status === 'open');
+  }
+
+  /** Close or acknowledge an alert as a person would in Opsgenie (no webhook): its updatedAt moves. */
+  setState(alias: string, change: { status?: 'open' | 'closed'; acknowledged?: boolean }): void {
+    const a = this.alerts.filter((x) => x.alias === alias).pop();
+    if (a) Object.assign(a, change, { updatedAt: Date.now() });
+  }
+
+  /** The List Alerts requests received: per-connector reconciliation's reads. */
+  changeListings(): RecordedRequest[] {
+    return this.requests.filter((r) => r.method === 'GET' && /\/v2\/alerts\/?$/.test(r.path));
   }
 
   byAlias(alias: string): OpsgenieAlert[] {
@@ -85,6 +98,7 @@ export class OpsgenieDouble extends DoubleServer {
         body: { data: { id: alert.id, alias: alert.alias, message: alert.message, status: alert.status, acknowledged: alert.acknowledged, count: alert.count }, took, requestId: randomUUID() },
       };
     }
+    if (req.method === 'GET' && (m[2] === undefined || m[2] === '')) return this.#list(req);
     if (req.method === 'POST' && m[2] === undefined) return this.#create(req, basePath);
     if (req.method === 'POST' && rest.length === 2 && (rest[1] === 'close' || rest[1] === 'acknowledge')) {
       const idType = req.query.get('identifierType') ?? 'id';
@@ -93,9 +107,44 @@ export class OpsgenieDouble extends DoubleServer {
       if (!open) return this.#accepted(action, { isSuccess: false, status: 'Alert does not exist', alias: rest[0]! });
       if (rest[1] === 'close') open.status = 'closed';
       else open.acknowledged = true;
+      open.updatedAt = Date.now();
       return this.#accepted(action, { isSuccess: true, status: rest[1] === 'close' ? 'Closed alert' : 'Acknowledged alert', alertId: open.id, alias: open.alias });
     }
     return { status: 404, body: { message: 'Not found', took } };
+  }
+
+  /**
+   * List Alerts: `query` of `tag:<t>` / `status:<open|closed>` terms joined by AND (anything else is refused with
+   * 400, so a wrong query fails its test), `sort` createdAt|updatedAt, `order` asc|desc, `limit` 1–100, `offset`
+   * with offset + limit ≤ 20,000 (422 past it, as the API).
+   */
+  #list(req: RecordedRequest): Reply {
+    const took = 0.001;
+    const bad = (message: string, status = 400): Reply => ({ status, body: { message, took, requestId: randomUUID() } });
+    const terms = (req.query.get('query') ?? '').split(/\s+AND\s+/).filter(Boolean);
+    const tests: Array<(a: OpsgenieAlert) => boolean> = [];
+    for (const t of terms) {
+      const m = /^(tag|status):([A-Za-z0-9._:-]+)$/.exec(t);
+      if (!m) return bad(`Invalid query: ${t.slice(0, 60)}`);
+      const v = m[2]!;
+      tests.push(m[1] === 'tag' ? (a) => a.tags.includes(v) : (a) => a.status === v);
+    }
+    const sort = req.query.get('sort') ?? 'createdAt';
+    const order = req.query.get('order') ?? 'desc';
+    const limit = Number(req.query.get('limit') ?? '20');
+    const offset = Number(req.query.get('offset') ?? '0');
+    if (sort !== 'createdAt' && sort !== 'updatedAt') return bad('Invalid sort field');
+    if (order !== 'asc' && order !== 'desc') return bad('Invalid order');
+    if (!Number.isInteger(limit) || limit < 1 || limit > 100 || !Number.isInteger(offset) || offset < 0) return bad('Invalid paging');
+    if (offset + limit > 20_000) return bad('Offset + limit can not be greater than 20000', 422);
+    const key = sort === 'updatedAt' ? 'updatedAt' : 'createdAt';
+    const hits = this.alerts.filter((a) => tests.every((f) => f(a))).sort((a, b) => (order === 'asc' ? a[key] - b[key] : b[key] - a[key]));
+    const page = hits.slice(offset, offset + limit).map((a) => ({
+      id: a.id, alias: a.alias, message: a.message, status: a.status, acknowledged: a.acknowledged, tags: a.tags, count: a.count,
+      priority: a.priority, createdAt: new Date(a.createdAt).toISOString(), updatedAt: new Date(a.updatedAt).toISOString(),
+    }));
+    const paging = offset + limit < hits.length ? { next: `${this.url}/v2/alerts?offset=${offset + limit}&limit=${limit}` } : {};
+    return { status: 200, body: { data: page, paging, took, requestId: randomUUID() } };
   }
 
   #create(req: RecordedRequest, basePath: string): Reply {
@@ -117,7 +166,7 @@ export class OpsgenieDouble extends DoubleServer {
     const alert: OpsgenieAlert = {
       id: randomUUID(), alias, message: b.message, priority: b.priority ?? 'P3',
       ...(typeof b.description === 'string' ? { description: b.description } : {}),
-      tags: Array.isArray(b.tags) ? b.tags : [], details: b.details ?? {}, status: 'open', acknowledged: false, count: 1, basePath, createdAt: Date.now(),
+      tags: Array.isArray(b.tags) ? b.tags : [], details: b.details ?? {}, status: 'open', acknowledged: false, count: 1, basePath, createdAt: Date.now(), updatedAt: Date.now(),
     };
     this.alerts.push(alert);
     return this.#accepted('Create', { isSuccess: true, status: 'Created alert', alertId: alert.id, alias });

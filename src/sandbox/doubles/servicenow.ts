@@ -16,7 +16,38 @@ export interface ServiceNowTicket {
   category?: string;
   close_code?: string;
   close_notes?: string;
+  /** `YYYY-MM-DD HH:mm:ss`, UTC, as the Table API answers without display values; set on create and every change. */
+  sys_updated_on: string;
   createdAt: number;
+}
+
+const glideNow = () => new Date().toISOString().slice(0, 19).replace('T', ' ');
+type Condition = (t: ServiceNowTicket) => boolean;
+
+/**
+ * The encoded-query parts this double understands — `field=value`, `fieldSTARTSWITHvalue`, `sys_updated_on>=` (and
+ * `>`, `<=`, `<`) a `YYYY-MM-DD HH:mm:ss` time, `ORDERBY[DESC]field` — or undefined for anything else (answered
+ * 400, so a wrong query fails its test instead of matching everything).
+ */
+function parseQuery(q: string): { conditions: Condition[]; order?: { field: string; desc: boolean } } | undefined {
+  const conditions: Condition[] = [];
+  let order: { field: string; desc: boolean } | undefined;
+  const field = (t: ServiceNowTicket, f: string) => String((t as unknown as Record<string, unknown>)[f] ?? '');
+  for (const part of q.split('^').filter(Boolean)) {
+    let m: RegExpExecArray | null;
+    if ((m = /^ORDERBY(DESC)?([a-z_]+)$/.exec(part))) order = { field: m[2]!, desc: Boolean(m[1]) };
+    else if ((m = /^([a-z_]+)STARTSWITH(.+)$/.exec(part))) {
+      const [f, v] = [m[1]!, m[2]!];
+      conditions.push((t) => field(t, f).startsWith(v));
+    } else if ((m = /^(sys_updated_on)(>=|<=|>|<)(\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2})$/.exec(part))) {
+      const [f, op, v] = [m[1]!, m[2]!, m[3]!];
+      conditions.push((t) => (op === '>=' ? field(t, f) >= v : op === '>' ? field(t, f) > v : op === '<=' ? field(t, f) <= v : field(t, f) < v));
+    } else if ((m = /^([a-z_]+)=([^=]*)$/.exec(part))) {
+      const [f, v] = [m[1]!, m[2]!];
+      conditions.push((t) => field(t, f) === v);
+    } else return undefined;
+  }
+  return { conditions, ...(order ? { order } : {}) };
 }
 
 const TABLE = '/api/now/table/incident';
@@ -34,6 +65,17 @@ export class ServiceNowDouble extends DoubleServer {
 
   constructor(private readonly opts: { user: string; password: string }) {
     super((req) => this.#handle(req));
+  }
+
+  /** Change a ticket as a person would in ServiceNow (e.g. state 6, Resolved): its sys_updated_on moves. */
+  setState(sysId: string, state: string): void {
+    const t = this.tickets.find((x) => x.sys_id === sysId);
+    if (t) Object.assign(t, { state, sys_updated_on: glideNow() });
+  }
+
+  /** The change listings received (a query on sys_updated_on): per-connector reconciliation's reads. */
+  changeListings(): RecordedRequest[] {
+    return this.requests.filter((r) => r.method === 'GET' && (r.query.get('sysparm_query') ?? '').includes('sys_updated_on'));
   }
 
   byCorrelation(id: string): ServiceNowTicket[] {
@@ -55,10 +97,18 @@ export class ServiceNowDouble extends DoubleServer {
     const fields = req.query.get('sysparm_fields');
     const id = path.slice(TABLE.length + 1);
     if (path === TABLE && req.method === 'GET') {
-      const conditions = (req.query.get('sysparm_query') ?? '').split('^').filter(Boolean).map((c) => c.split('=') as [string, string]);
+      const query = parseQuery(req.query.get('sysparm_query') ?? '');
+      if (!query) return failure(400, 'Invalid query', 'sysparm_query holds a part this double does not understand');
       const limit = Number(req.query.get('sysparm_limit') ?? '10000');
-      const hits = this.tickets.filter((t) => conditions.every(([k, v]) => String((t as unknown as Record<string, unknown>)[k] ?? '') === v));
-      return { status: 200, body: { result: hits.slice(0, limit).map((t) => this.#fields(t, fields)) } };
+      const offset = Number(req.query.get('sysparm_offset') ?? '0');
+      if (!Number.isInteger(limit) || limit < 1 || !Number.isInteger(offset) || offset < 0) return failure(400, 'Invalid paging', 'sysparm_limit/sysparm_offset');
+      const hits = this.tickets.filter((t) => query.conditions.every((c) => c(t)));
+      if (query.order) {
+        const f = query.order.field;
+        const dir = query.order.desc ? -1 : 1;
+        hits.sort((a, b) => dir * String((a as unknown as Record<string, unknown>)[f] ?? '').localeCompare(String((b as unknown as Record<string, unknown>)[f] ?? '')));
+      }
+      return { status: 200, body: { result: hits.slice(offset, offset + limit).map((t) => this.#fields(t, fields)) } };
     }
     if (path === TABLE && req.method === 'POST') {
       const b = req.json as Record<string, string> | undefined;
@@ -68,7 +118,7 @@ export class ServiceNowDouble extends DoubleServer {
       }
       const t: ServiceNowTicket = {
         ...b, sys_id: randomBytes(16).toString('hex'), number: `INC${String(10_001 + this.tickets.length).padStart(7, '0')}`,
-        state: '1', short_description: b.short_description ?? '', createdAt: Date.now(),
+        state: '1', short_description: b.short_description ?? '', sys_updated_on: glideNow(), createdAt: Date.now(),
       };
       this.tickets.push(t);
       return { status: 201, headers: { location: `${TABLE}/${t.sys_id}` }, body: { result: this.#fields(t, fields) } };
@@ -82,7 +132,7 @@ export class ServiceNowDouble extends DoubleServer {
       if (String(b.state) === '6' && (!b.close_code || !b.close_notes)) {
         return failure(403, 'Operation Failed', 'Data Policy Exception: the following fields are mandatory: Resolution code, Resolution notes');
       }
-      Object.assign(t, b, { state: b.state !== undefined ? String(b.state) : t.state });
+      Object.assign(t, b, { state: b.state !== undefined ? String(b.state) : t.state, sys_updated_on: glideNow() });
       return { status: 200, body: { result: this.#fields(t, fields) } };
     }
     return failure(405, 'Method not supported', 'Method not supported');

@@ -1,8 +1,9 @@
 import type { Incident, Severity } from '../../../shared/contract';
-import { incidentKey } from '../../../shared/ids';
+import { incidentIdFromKey, incidentKey } from '../../../shared/ids';
 import { truncate } from '../../../shared/text';
 import type { HttpRequest } from '../../http/types';
 import { basicAuth, describe, listOption, mapSeverity } from '../format';
+import type { ChangePage, ChangedObject } from '../types';
 
 /** Jira summary is limited to 255 characters; a description to 32,767. */
 export const MAX_SUMMARY = 255;
@@ -158,4 +159,82 @@ export function parseTransitions(body: unknown): Transition[] {
       ? [{ id: t.id, name: typeof t.name === 'string' ? t.name : '', ...(typeof t.to?.statusCategory?.key === 'string' ? { toCategory: t.to.statusCategory.key } : {}) }]
       : [],
   );
+}
+
+// ---- per-connector reconciliation: what changed since ---------------------------------------------------
+
+/** Issues per page of a change listing. */
+export const CHANGES_PAGE_SIZE = 100;
+
+/**
+ * The JQL of a change listing: every issue with the `probectl` label (every issue the connector creates carries
+ * it, with `probectl-<id>`) updated within the last `minutes` (a relative date: no time zone of the Jira user
+ * can shift it), oldest first; within the connector's project when it has one.
+ */
+export function changesJql(minutes: number, project: string | undefined): string {
+  const m = Math.max(1, Math.ceil(minutes));
+  const q = `labels = probectl AND updated >= "-${m}m" ORDER BY updated ASC`;
+  return project ? `project = ${jqlString(project)} AND ${q}` : q;
+}
+
+/** Whole minutes from `since` to `now`, rounded up (at least 1). */
+export function minutesSince(since: string, now: number): number {
+  const t = Date.parse(since);
+  if (Number.isNaN(t)) throw new Error('invalid date');
+  return Math.max(1, Math.ceil((now - t) / 60_000));
+}
+
+export type ChangesCursor = { token: string } | { startAt: number };
+
+/** One page: Cloud's `/search/jql` pages by nextPageToken, Data Center's `/search` by startAt. */
+export function buildChangedSince(
+  configured: string, credential: string, jql: string, flavour: 'jql' | 'classic', page?: ChangesCursor, limit = CHANGES_PAGE_SIZE,
+): HttpRequest {
+  const u = new URL(`${siteBase(configured)}/rest/api/2/${flavour === 'jql' ? 'search/jql' : 'search'}`);
+  u.searchParams.set('jql', jql);
+  u.searchParams.set('fields', 'labels,status,updated');
+  u.searchParams.set('maxResults', String(limit));
+  if (page && 'token' in page) u.searchParams.set('nextPageToken', page.token);
+  if (page && 'startAt' in page && page.startAt > 0) u.searchParams.set('startAt', String(page.startAt));
+  return { method: 'GET', url: u.toString(), headers: headers(credential, false) };
+}
+
+/** Jira's `2026-11-30T16:05:07.123+0000` (or with a colon in the offset) → ISO UTC; undefined otherwise. */
+export function fromJiraDateTime(v: unknown): string | undefined {
+  if (typeof v !== 'string') return undefined;
+  const m = /^(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(?::\d{2}(?:\.\d{1,3})?)?)(Z|[+-]\d{2}:?\d{2})$/.exec(v);
+  if (!m) return undefined;
+  const zone = m[2] === 'Z' ? 'Z' : `${m[2]!.slice(0, 3)}:${m[2]!.slice(-2)}`;
+  const t = Date.parse(`${m[1]}${zone}`);
+  return Number.isNaN(t) ? undefined : new Date(t).toISOString();
+}
+
+/**
+ * A change listing's page → our issues (the label `probectl-<id>`; an issue with several such labels is not
+ * ours to judge and is left out), state as the connector's status read decides it (status category `done` is
+ * resolved, anything else open), and the next page: Cloud's nextPageToken (absent or isLast: no more), Data
+ * Center's startAt + issues < total.
+ */
+export function parseChangedSince(body: unknown, page?: ChangesCursor): ChangePage<ChangesCursor> | 'malformed' {
+  const b = body as { issues?: unknown; nextPageToken?: unknown; isLast?: unknown; startAt?: unknown; total?: unknown } | null;
+  if (!b || !Array.isArray(b.issues)) return 'malformed';
+  const items: ChangedObject[] = [];
+  let latest: string | undefined;
+  for (const raw of b.issues) {
+    const issue = raw as { key?: unknown; fields?: { labels?: unknown; updated?: unknown } } | null;
+    const updatedAt = fromJiraDateTime(issue?.fields?.updated);
+    if (updatedAt && (!latest || updatedAt > latest)) latest = updatedAt;
+    if (!issue || typeof issue.key !== 'string' || !updatedAt) continue;
+    const labels = Array.isArray(issue.fields?.labels) ? issue.fields.labels : [];
+    const ids = [...new Set(labels.map((l) => incidentIdFromKey(l)).filter((x): x is string => x !== undefined))];
+    if (ids.length !== 1) continue;
+    items.push({ incidentId: ids[0]!, externalRef: issue.key, state: categoryOf(issue.fields) === 'done' ? 'resolved' : 'open', updatedAt });
+  }
+  let next: ChangesCursor | undefined;
+  if (typeof b.nextPageToken === 'string' && b.nextPageToken && b.isLast !== true) next = { token: b.nextPageToken };
+  else if (typeof b.total === 'number') {
+    const startAt = typeof b.startAt === 'number' ? b.startAt : page && 'startAt' in page ? page.startAt : 0;
+    if (b.issues.length > 0 && startAt + b.issues.length < b.total) next = { startAt: startAt + b.issues.length };
+  }
+  return { items, seen: b.issues.length, ...(latest ? { latest } : {}), ...(next ? { next } : {}) };
 }

@@ -3,9 +3,9 @@ import { classify } from '../../http/classify';
 import { FailureType, permanent } from '../../http/failures';
 import type { HttpResponse } from '../../http/types';
 import { classifyOptions, malformed, parseJson, pause, sendChecked, sendRaw } from '../send';
-import type { CallContext, Connector } from '../types';
+import type { CallContext, ChangeListing, Connector } from '../types';
 import {
-  DEFAULT_RESOLVE_TRANSITION, browseUrl, buildCreate, buildListTransitions, buildReadStatus, buildSearch, buildTransition,
+  DEFAULT_RESOLVE_TRANSITION, browseUrl, buildChangedSince, changesJql, minutesSince, parseChangedSince, type ChangesCursor, buildCreate, buildListTransitions, buildReadStatus, buildSearch, buildTransition,
   parseCreated, parseSearch, parseStatusCategory, parseTransitions, siteBase, type FoundIssue, type JiraOptions,
 } from './build';
 
@@ -104,3 +104,39 @@ export const jira: Connector = {
     return category === 'gone' ? 'gone' : category === 'done' ? 'resolved' : 'open';
   },
 };
+
+/**
+ * Per-connector reconciliation: every probectl-labelled issue updated since `since` (a relative JQL date,
+ * rounded up to whole minutes), oldest first, page by page up to `maxPages`; Cloud's `/search/jql`, or the
+ * classic `/search` on a site that answered 404/410 to it (as the connector's own search does).
+ */
+export async function listChanges(ctx: CallContext, since: string, maxPages: number, beforeRequest: () => Promise<void>, now = Date.now()): Promise<ChangeListing> {
+  const { url, credential, options } = ctx.connector;
+  const site = siteBase(url.reveal());
+  const jql = changesJql(minutesSince(since, now), options.project);
+  const items: ChangeListing['items'] = [];
+  let latest: string | undefined;
+  let page: ChangesCursor | undefined;
+  let reads = 0;
+  for (;;) {
+    await beforeRequest();
+    reads += 1;
+    let res = await sendRaw(ctx, buildChangedSince(url.reveal(), credential.reveal(), jql, classicSites.has(site) ? 'classic' : 'jql', page));
+    if (!classicSites.has(site) && (res.status === 404 || res.status === 410)) {
+      classicSites.add(site);
+      page = undefined;
+      await beforeRequest();
+      reads += 1;
+      res = await sendRaw(ctx, buildChangedSince(url.reveal(), credential.reveal(), jql, 'classic'));
+    }
+    classify(res, classifyOptions(ctx, { label: LABEL, action: 'list changes' }));
+    const parsed = parseChangedSince(parseJson(res, `${LABEL} list changes`), page);
+    if (parsed === 'malformed') malformed(`${LABEL} list changes: the answer has no issues list`);
+    items.push(...parsed.items);
+    if (parsed.latest) latest = parsed.latest;
+    if (parsed.next === undefined || reads >= maxPages) {
+      return { items, reads, ...(latest ? { coveredUntil: latest } : {}), truncated: parsed.next !== undefined };
+    }
+    page = parsed.next;
+  }
+}

@@ -1,8 +1,9 @@
 import type { Incident, Severity } from '../../../shared/contract';
-import { incidentKey } from '../../../shared/ids';
+import { incidentIdFromKey, incidentKey } from '../../../shared/ids';
 import { truncate } from '../../../shared/text';
 import type { HttpRequest } from '../../http/types';
 import { describe, listOption, mapSeverity } from '../format';
+import type { ChangePage, ChangedObject } from '../types';
 
 /** Opsgenie Alert API limits (docs.opsgenie.com/docs/alert-api). */
 export const MAX_MESSAGE = 130;
@@ -142,4 +143,59 @@ export function parseRequestStatus(body: unknown): RequestStatus | undefined {
 /** A close or acknowledge that found nothing open is done: "Alert does not exist", or already closed. */
 export function isNothingToDo(status: string): boolean {
   return /does not exist|already (closed|acknowledged)/i.test(status);
+}
+
+// ---- per-connector reconciliation: what changed since ---------------------------------------------------
+
+/** Alerts per page of a change listing (List Alerts allows up to 100). */
+export const CHANGES_PAGE_SIZE = 100;
+/** List Alerts refuses offset + limit above 20,000. */
+export const MAX_LIST_WINDOW = 20_000;
+
+/**
+ * One page of the probectl alerts, most recently updated first: `GET <alerts>?query=tag:probectl&sort=updatedAt&
+ * order=desc&limit=N&offset=K`. Opsgenie's search query has no `updatedAt` field (createdAt, lastOccurredAt and
+ * snoozedUntil are its only times), so the listing is sorted by it and read until it passes the cursor.
+ */
+export function buildChangedSince(endpoint: string, apiKey: string, offset = 0, limit = CHANGES_PAGE_SIZE): HttpRequest {
+  const u = alertsEndpoint(endpoint);
+  u.searchParams.set('query', 'tag:probectl');
+  u.searchParams.set('sort', 'updatedAt');
+  u.searchParams.set('order', 'desc');
+  u.searchParams.set('limit', String(limit));
+  u.searchParams.set('offset', String(offset));
+  return { method: 'GET', url: u.toString(), headers: headers(apiKey, false) };
+}
+
+/**
+ * A page of List Alerts → our alerts (alias `probectl-<id>`) updated at or after `since`, their state as the
+ * connector's status read decides it (closed resolved, acknowledged, else open), and the next offset while the
+ * page was full, its oldest record was not older than `since`, and the window allows. `done` means the listing
+ * reached `since` (or its end).
+ */
+export function parseChangedSince(body: unknown, since: string, offset = 0, limit = CHANGES_PAGE_SIZE): (ChangePage<number> & { done: boolean }) | 'malformed' {
+  const data = (body as { data?: unknown } | null)?.data;
+  if (!Array.isArray(data)) return 'malformed';
+  const items: ChangedObject[] = [];
+  let latest: string | undefined;
+  let reachedSince = false;
+  for (const raw of data) {
+    const a = raw as Record<string, unknown> | null;
+    const t = typeof a?.updatedAt === 'string' ? Date.parse(a.updatedAt) : NaN;
+    if (Number.isNaN(t)) continue;
+    const updatedAt = new Date(t).toISOString();
+    if (updatedAt < since) {
+      reachedSince = true;
+      continue;
+    }
+    if (!latest || updatedAt > latest) latest = updatedAt;
+    const incidentId = incidentIdFromKey(a!.alias);
+    const state = parseAlertState({ data: a });
+    if (!incidentId || !state) continue;
+    items.push({ incidentId, externalRef: a!.alias as string, state, updatedAt });
+  }
+  const full = data.length >= limit;
+  const nextOffset = offset + data.length;
+  const more = full && !reachedSince && nextOffset + limit <= MAX_LIST_WINDOW;
+  return { items, seen: data.length, ...(latest ? { latest } : {}), ...(more ? { next: nextOffset } : {}), done: reachedSince || !full };
 }

@@ -2,12 +2,12 @@ import { incidentKey } from '../../../shared/ids';
 import { classify } from '../../http/classify';
 import { FailureType, permanent, retryable } from '../../http/failures';
 import { excerpt } from '../../http/scrub';
-import { classifyOptions, parseJson, pause, sendChecked, sendRaw } from '../send';
+import { classifyOptions, malformed, parseJson, pause, sendChecked, sendRaw } from '../send';
 import { resolvedBy } from '../format';
-import type { CallContext, Connector } from '../types';
+import type { CallContext, ChangeListing, Connector } from '../types';
 import { secretsOf } from '../types';
 import {
-  buildAliasAction, buildCreate, buildGetAlert, buildRequestStatus, isNothingToDo, parseAccepted, parseAlertState, parseRequestStatus,
+  buildAliasAction, buildChangedSince, buildCreate, parseChangedSince, buildGetAlert, buildRequestStatus, isNothingToDo, parseAccepted, parseAlertState, parseRequestStatus,
   type OpsgenieOptions, type RequestStatus,
 } from './build';
 
@@ -83,3 +83,27 @@ export const opsgenie: Connector = {
     return parseAlertState(parseJson(res, `${LABEL} read alert`)) ?? 'open';
   },
 };
+
+/**
+ * Per-connector reconciliation: the probectl alerts most recently updated first, page by page until the listing
+ * passes `since` (or ends), up to `maxPages`. A listing cut by the bound learned nothing it can move a cursor
+ * past (the alerts it did not reach are older, not newer): `coveredUntil` is then undefined.
+ */
+export async function listChanges(ctx: CallContext, since: string, maxPages: number, beforeRequest: () => Promise<void>): Promise<ChangeListing> {
+  const { url, credential } = ctx.connector;
+  const items: ChangeListing['items'] = [];
+  let latest: string | undefined;
+  let offset = 0;
+  for (let reads = 1; ; reads += 1) {
+    await beforeRequest();
+    const res = await sendRaw(ctx, buildChangedSince(url.reveal(), credential.reveal(), offset));
+    classify(res, classifyOptions(ctx, { label: LABEL, action: 'list alerts' }));
+    const page = parseChangedSince(parseJson(res, `${LABEL} list alerts`), since, offset);
+    if (page === 'malformed') malformed(`${LABEL} list alerts: the answer has no data list`);
+    items.push(...page.items);
+    if (page.latest && (!latest || page.latest > latest)) latest = page.latest;
+    if (page.done) return { items, reads, ...(latest ? { coveredUntil: latest } : {}), truncated: false };
+    if (page.next === undefined || reads >= maxPages) return { items, reads, truncated: true };
+    offset = page.next;
+  }
+}

@@ -1,8 +1,9 @@
 import type { Incident, Severity } from '../../../shared/contract';
-import { incidentKey } from '../../../shared/ids';
+import { incidentIdFromKey, incidentKey } from '../../../shared/ids';
 import { truncate } from '../../../shared/text';
 import type { HttpRequest } from '../../http/types';
 import { basicAuth, describe, mapSeverity } from '../format';
+import type { ChangePage, ChangedObject, RemoteState } from '../types';
 
 /** incident.short_description is 160 characters; description is 4000 on a default instance. */
 export const MAX_SHORT_DESCRIPTION = 160;
@@ -117,4 +118,69 @@ export function parseResult(body: unknown): TicketRecord | undefined | 'malforme
   if (Array.isArray(result)) return result.length === 0 ? undefined : (toRecord(result[0]) ?? 'malformed');
   if (result && typeof result === 'object') return toRecord(result) ?? 'malformed';
   return 'malformed';
+}
+
+// ---- per-connector reconciliation: what changed since ---------------------------------------------------
+
+/** Records per page of a change listing (the Table API's sysparm_limit). */
+export const CHANGES_PAGE_SIZE = 100;
+
+/** `2026-11-30T16:05:07.123Z` → `2026-11-30 16:05:07` (the Table API's date-time form, UTC, whole seconds down). */
+export function glideDateTime(iso: string): string {
+  const d = new Date(iso);
+  if (Number.isNaN(d.getTime())) throw new Error('invalid date');
+  return d.toISOString().slice(0, 19).replace('T', ' ');
+}
+
+/** `2026-11-30 16:05:07` (UTC, as the Table API answers without display values) → ISO; undefined when not that form. */
+export function fromGlideDateTime(v: unknown): string | undefined {
+  if (typeof v !== 'string' || !/^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}$/.test(v)) return undefined;
+  const d = new Date(`${v.replace(' ', 'T')}Z`);
+  return Number.isNaN(d.getTime()) ? undefined : d.toISOString();
+}
+
+/** The encoded query of a change listing: every probectl ticket updated at or after `since`, oldest first. */
+export function changesQuery(since: string): string {
+  return `correlation_idSTARTSWITHprobectl-^sys_updated_on>=${glideDateTime(since)}^ORDERBYsys_updated_on`;
+}
+
+/** One page of the tickets changed since `since`: `GET <table>?sysparm_query=…&sysparm_limit=N&sysparm_offset=K`. */
+export function buildChangedSince(configured: string, credential: string, since: string, offset = 0, limit = CHANGES_PAGE_SIZE): HttpRequest {
+  const u = tableEndpoint(configured);
+  u.searchParams.set('sysparm_query', changesQuery(since));
+  u.searchParams.set('sysparm_fields', 'sys_id,number,state,correlation_id,sys_updated_on');
+  u.searchParams.set('sysparm_display_value', 'false');
+  u.searchParams.set('sysparm_exclude_reference_link', 'true');
+  u.searchParams.set('sysparm_limit', String(limit));
+  if (offset > 0) u.searchParams.set('sysparm_offset', String(offset));
+  return { method: 'GET', url: u.toString(), headers: headers(credential, false) };
+}
+
+/**
+ * `{"result":[…]}` of a change listing → our tickets (correlation_id `probectl-<id>`), their state read the way
+ * the connector's status read does (6/7 resolved, 8 canceled = gone, else open), and the next offset when the
+ * page was full. 'malformed' when there is no result list.
+ */
+export function parseChangedSince(body: unknown, offset = 0, limit = CHANGES_PAGE_SIZE): ChangePage<number> | 'malformed' {
+  const result = (body as { result?: unknown } | null)?.result;
+  if (!Array.isArray(result)) return 'malformed';
+  const items: ChangedObject[] = [];
+  let latest: string | undefined;
+  for (const r of result) {
+    const o = r as Record<string, unknown> | null;
+    if (!o || typeof o !== 'object') continue;
+    const updatedAt = fromGlideDateTime(o.sys_updated_on);
+    if (updatedAt && (!latest || updatedAt > latest)) latest = updatedAt;
+    const incidentId = incidentIdFromKey(o.correlation_id);
+    if (!incidentId || typeof o.sys_id !== 'string' || !o.sys_id || !updatedAt) continue;
+    const state = o.state === undefined || o.state === null ? undefined : String(o.state);
+    items.push({ incidentId, externalRef: o.sys_id, state: remoteStateOf(state), updatedAt });
+  }
+  return { items, seen: result.length, ...(latest ? { latest } : {}), ...(result.length >= limit ? { next: offset + result.length } : {}) };
+}
+
+/** 6 Resolved and 7 Closed resolve the incident; 8 Canceled does not (gone); anything else is open. */
+export function remoteStateOf(state: string | undefined): RemoteState {
+  if (state === '8') return 'gone';
+  return state === '6' || state === '7' ? 'resolved' : 'open';
 }

@@ -2,9 +2,9 @@ import { classify } from '../../http/classify';
 import type { HttpRequest } from '../../http/types';
 import { classifyOptions, malformed, parseJson, sendChecked, sendRaw } from '../send';
 import { resolvedBy } from '../format';
-import type { CallContext, Connector, OpenOutcome, RemoteState } from '../types';
+import type { CallContext, ChangeListing, Connector, OpenOutcome, RemoteState } from '../types';
 import {
-  DONE_STATES, buildCreate, buildLookup, buildRead, buildResolve, parseResult, ticketUrl,
+  DONE_STATES, buildChangedSince, buildCreate, parseChangedSince, remoteStateOf, buildLookup, buildRead, buildResolve, parseResult, ticketUrl,
   type ServiceNowOptions, type TicketRecord,
 } from './build';
 
@@ -66,6 +66,29 @@ export const servicenow: Connector = {
 
 /** 6 Resolved and 7 Closed resolve the incident; 8 Canceled or a deleted ticket do not. */
 export function remoteState(state: string | undefined, exists: boolean): RemoteState {
-  if (!exists || state === '8') return 'gone';
-  return state === '6' || state === '7' ? 'resolved' : 'open';
+  return exists ? remoteStateOf(state) : 'gone';
+}
+
+/**
+ * Per-connector reconciliation: every probectl ticket updated at or after `since`, oldest first, page by page up
+ * to `maxPages` (each request after `beforeRequest`, the caller's pacing). One request when little changed.
+ */
+export async function listChanges(ctx: CallContext, since: string, maxPages: number, beforeRequest: () => Promise<void>): Promise<ChangeListing> {
+  const { url, credential } = ctx.connector;
+  const items: ChangeListing['items'] = [];
+  let offset = 0;
+  let latest: string | undefined;
+  for (let reads = 1; ; reads += 1) {
+    await beforeRequest();
+    const res = await sendRaw(ctx, buildChangedSince(url.reveal(), credential.reveal(), since, offset));
+    classify(res, classifyOptions(ctx, { label: LABEL, action: 'list changes' }));
+    const page = parseChangedSince(parseJson(res, `${LABEL} list changes`), offset);
+    if (page === 'malformed') malformed(`${LABEL} list changes: the answer has no result list`);
+    items.push(...page.items);
+    if (page.latest) latest = page.latest;
+    if (page.next === undefined || reads >= maxPages) {
+      return { items, reads, ...(latest ? { coveredUntil: latest } : {}), truncated: page.next !== undefined };
+    }
+    offset = page.next;
+  }
 }

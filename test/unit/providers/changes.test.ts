@@ -1,0 +1,257 @@
+/**
+ * Per-connector reconciliation's change listings: the pure builders and parsers of ServiceNow, Jira and Opsgenie
+ * (tables over states, paging and odd values), and each connector's listing loop against its loopback double
+ * (paging through a bound, the double refusing any query it does not understand).
+ */
+import fc from 'fast-check';
+import {
+  CHANGES_PAGE_SIZE as SN_PAGE, buildChangedSince as snBuild, changesQuery, fromGlideDateTime, glideDateTime, parseChangedSince as snParse,
+} from '../../../src/activities/providers/servicenow/build';
+import { listChanges as snList } from '../../../src/activities/providers/servicenow/connector';
+import {
+  buildChangedSince as jiraBuild, changesJql, fromJiraDateTime, minutesSince, parseChangedSince as jiraParse,
+} from '../../../src/activities/providers/jira/build';
+import { listChanges as jiraList } from '../../../src/activities/providers/jira/connector';
+import { MAX_LIST_WINDOW, buildChangedSince as ogBuild, parseChangedSince as ogParse } from '../../../src/activities/providers/opsgenie/build';
+import { listChanges as ogList } from '../../../src/activities/providers/opsgenie/connector';
+import { HttpClient } from '../../../src/activities/http/client';
+import { ServiceNowDouble } from '../../../src/sandbox/doubles/servicenow';
+import { JiraDouble } from '../../../src/sandbox/doubles/jira';
+import { OpsgenieDouble } from '../../../src/sandbox/doubles/opsgenie';
+import { connectorFrom } from '../../helpers/retry-table';
+
+const SINCE = '2026-11-30T16:05:07.123Z';
+
+describe('ServiceNow change listing: builder and parser', () => {
+  test('the request: encoded query on correlation_id and sys_updated_on, oldest first, fields, paging', () => {
+    const req = snBuild('https://acme.service-now.com', 'u:p', SINCE, 200);
+    const u = new URL(req.url);
+    expect(req.method).toBe('GET');
+    expect(u.pathname).toBe('/api/now/table/incident');
+    expect(u.searchParams.get('sysparm_query')).toBe('correlation_idSTARTSWITHprobectl-^sys_updated_on>=2026-11-30 16:05:07^ORDERBYsys_updated_on');
+    expect(u.searchParams.get('sysparm_fields')!.split(',')).toEqual(expect.arrayContaining(['sys_id', 'state', 'correlation_id', 'sys_updated_on']));
+    expect(u.searchParams.get('sysparm_limit')).toBe(String(SN_PAGE));
+    expect(u.searchParams.get('sysparm_offset')).toBe('200');
+    expect(new URL(snBuild('https://acme.service-now.com', 'u:p', SINCE).url).searchParams.has('sysparm_offset')).toBe(false);
+    expect(changesQuery(SINCE)).toContain('sys_updated_on>=2026-11-30 16:05:07');
+  });
+
+  test('glide date-times round-trip to the second (property)', () => {
+    fc.assert(fc.property(fc.date({ min: new Date('2000-01-01'), max: new Date('2099-12-31'), noInvalidDate: true }), (d) => {
+      const back = fromGlideDateTime(glideDateTime(d.toISOString()));
+      expect(back).toBe(new Date(Math.floor(d.getTime() / 1000) * 1000).toISOString());
+    }));
+    for (const odd of ['', '2026-11-30T16:05:07Z', '2026-11-30 16:05', 12, null, '2026-13-45 99:99:99']) expect(fromGlideDateTime(odd)).toBeUndefined();
+  });
+
+  test.each([
+    ['1', 'open'], ['2', 'open'], ['3', 'open'], ['6', 'resolved'], ['7', 'resolved'], ['8', 'gone'], [undefined, 'open'], [6, 'resolved'],
+  ])('state %p is %s', (state, expected) => {
+    const page = snParse({ result: [{ sys_id: 'a', state, correlation_id: 'probectl-INC-1', sys_updated_on: '2026-11-30 16:06:00' }] });
+    expect(page).not.toBe('malformed');
+    expect((page as Exclude<typeof page, 'malformed'>).items).toEqual([{ incidentId: 'INC-1', externalRef: 'a', state: expected, updatedAt: '2026-11-30T16:06:00.000Z' }]);
+  });
+
+  test('odd records are left out but still count for paging and the latest time', () => {
+    const rows = [
+      { sys_id: 'a', state: '6', correlation_id: 'someone-else-1', sys_updated_on: '2026-11-30 16:06:00' },
+      { sys_id: 'b', state: '6', correlation_id: 'probectl-', sys_updated_on: '2026-11-30 16:06:01' },
+      { sys_id: 'c', state: '6', correlation_id: 'probectl-bad id', sys_updated_on: '2026-11-30 16:06:02' },
+      { sys_id: '', state: '6', correlation_id: 'probectl-INC-2', sys_updated_on: '2026-11-30 16:06:03' },
+      { sys_id: 'e', state: '6', correlation_id: 'probectl-INC-3', sys_updated_on: 'yesterday' },
+      null, 'x',
+      { sys_id: 'f', state: '7', correlation_id: 'probectl-INC-4', sys_updated_on: '2026-11-30 16:06:04' },
+    ];
+    const page = snParse({ result: rows }, 0, rows.length) as Exclude<ReturnType<typeof snParse>, 'malformed'>;
+    expect(page.items.map((i) => i.incidentId)).toEqual(['INC-4']);
+    expect(page.seen).toBe(rows.length);
+    expect(page.latest).toBe('2026-11-30T16:06:04.000Z');
+    expect(page.next).toBe(rows.length); // a full page: there may be more
+    expect((snParse({ result: rows.slice(0, 2) }, 100, 5) as { next?: number }).next).toBeUndefined();
+    for (const bad of [null, {}, { result: {} }, { result: 'x' }, []]) expect(snParse(bad)).toBe('malformed');
+  });
+});
+
+describe('Jira change listing: builder and parser', () => {
+  test('the JQL: the probectl label, a relative updated date, oldest first; the project when configured', () => {
+    expect(changesJql(7, undefined)).toBe('labels = probectl AND updated >= "-7m" ORDER BY updated ASC');
+    expect(changesJql(0.2, 'O"PS')).toBe('project = "O\\"PS" AND labels = probectl AND updated >= "-1m" ORDER BY updated ASC');
+    const now = Date.parse(SINCE);
+    expect(minutesSince(SINCE, now)).toBe(1);
+    expect(minutesSince(SINCE, now + 60_000)).toBe(1);
+    expect(minutesSince(SINCE, now + 60_001)).toBe(2);
+    const cloud = new URL(jiraBuild('https://acme.atlassian.net/rest/api/2/issue', 'a@b.c:tok', 'JQL', 'jql', { token: 'T1' }).url);
+    expect(cloud.pathname).toBe('/rest/api/2/search/jql');
+    expect(cloud.searchParams.get('nextPageToken')).toBe('T1');
+    expect(cloud.searchParams.get('fields')).toBe('labels,status,updated');
+    const dc = new URL(jiraBuild('https://jira.example.com/ctx/rest/api/2/issue', 'pat', 'JQL', 'classic', { startAt: 100 }).url);
+    expect(dc.pathname).toBe('/ctx/rest/api/2/search');
+    expect(dc.searchParams.get('startAt')).toBe('100');
+  });
+
+  test.each([
+    ['2026-11-30T16:05:07.123+0000', '2026-11-30T16:05:07.123Z'],
+    ['2026-11-30T17:05:07.123+0100', '2026-11-30T16:05:07.123Z'],
+    ['2026-11-30T11:05:07.000-05:00', '2026-11-30T16:05:07.000Z'],
+    ['2026-11-30T16:05:07Z', '2026-11-30T16:05:07.000Z'],
+    ['2026-11-30 16:05:07', undefined], ['', undefined], [null, undefined], ['soon', undefined],
+  ])('updated %p is %p', (raw, iso) => expect(fromJiraDateTime(raw)).toBe(iso));
+
+  const issue = (key: string, labels: unknown, category: string, updated = '2026-11-30T16:06:00.000+0000') =>
+    ({ key, fields: { labels, updated, status: { statusCategory: { key: category } } } });
+
+  test.each([
+    ['done', 'resolved'], ['indeterminate', 'open'], ['new', 'open'], ['', 'open'],
+  ])('status category %p is %s', (category, state) => {
+    const page = jiraParse({ issues: [issue('OPS-1', ['probectl', 'probectl-INC-9'], category)], isLast: true });
+    expect((page as Exclude<typeof page, 'malformed'>).items).toEqual([{ incidentId: 'INC-9', externalRef: 'OPS-1', state, updatedAt: '2026-11-30T16:06:00.000Z' }]);
+  });
+
+  test('labels: exactly one probectl-<id> makes it ours; none, two, or malformed are left out', () => {
+    const page = jiraParse({
+      issues: [
+        issue('OPS-1', ['probectl'], 'done'),
+        issue('OPS-2', ['probectl', 'probectl-A', 'probectl-B'], 'done'),
+        issue('OPS-3', 'probectl-A', 'done'),
+        issue('OPS-4', ['probectl', 'probectl-A', 'probectl-A'], 'done'),
+        issue('OPS-5', ['probectl', 'probectl-C'], 'done', 'later'),
+        { fields: {} },
+      ],
+    }) as Exclude<ReturnType<typeof jiraParse>, 'malformed'>;
+    expect(page.items.map((i) => i.externalRef)).toEqual(['OPS-4']);
+    expect(page.seen).toBe(6);
+  });
+
+  test('paging: Cloud nextPageToken unless isLast; Data Center startAt + count < total', () => {
+    expect((jiraParse({ issues: [issue('OPS-1', [], 'new')], nextPageToken: 'N' }) as { next?: unknown }).next).toEqual({ token: 'N' });
+    expect((jiraParse({ issues: [issue('OPS-1', [], 'new')], nextPageToken: 'N', isLast: true }) as { next?: unknown }).next).toBeUndefined();
+    expect((jiraParse({ issues: [], isLast: true }) as { next?: unknown }).next).toBeUndefined();
+    expect((jiraParse({ issues: [issue('OPS-1', [], 'new'), issue('OPS-2', [], 'new')], startAt: 4, total: 10 }) as { next?: unknown }).next).toEqual({ startAt: 6 });
+    expect((jiraParse({ issues: [issue('OPS-1', [], 'new')], startAt: 9, total: 10 }) as { next?: unknown }).next).toBeUndefined();
+    expect((jiraParse({ issues: [], startAt: 0, total: 10 }) as { next?: unknown }).next).toBeUndefined(); // no progress: stop
+    for (const bad of [null, {}, { issues: {} }]) expect(jiraParse(bad)).toBe('malformed');
+  });
+});
+
+describe('Opsgenie change listing: builder and parser', () => {
+  test('the request: tag:probectl, most recently updated first, paged', () => {
+    const u = new URL(ogBuild('https://api.eu.opsgenie.com/v2/alerts', 'key', 300).url);
+    expect(u.pathname).toBe('/v2/alerts');
+    expect(Object.fromEntries(u.searchParams)).toEqual({ query: 'tag:probectl', sort: 'updatedAt', order: 'desc', limit: '100', offset: '300' });
+    expect(new URL(ogBuild('https://api.atlassian.com/jsm/ops/integration/v2/alerts', 'key').url).pathname).toBe('/jsm/ops/integration/v2/alerts');
+  });
+
+  const alert = (alias: string, status: string, acknowledged: boolean, updatedAt: string) => ({ id: alias, alias, status, acknowledged, updatedAt });
+
+  test.each([
+    ['closed', false, 'resolved'], ['closed', true, 'resolved'], ['open', true, 'acknowledged'], ['open', false, 'open'],
+  ])('status %s, acknowledged %p is %s', (status, acked, state) => {
+    const page = ogParse({ data: [alert('probectl-INC-1', status as string, acked as boolean, '2026-11-30T16:06:00Z')] }, SINCE);
+    expect((page as Exclude<typeof page, 'malformed'>).items).toEqual([{ incidentId: 'INC-1', externalRef: 'probectl-INC-1', state, updatedAt: '2026-11-30T16:06:00.000Z' }]);
+  });
+
+  test('the listing stops at the cursor; older records, other aliases and odd values are left out', () => {
+    const data = [
+      alert('probectl-A', 'closed', false, '2026-11-30T16:07:00Z'),
+      alert('someone-else', 'closed', false, '2026-11-30T16:06:30Z'),
+      alert('probectl-B', 'closed', false, 'whenever'),
+      { alias: 'probectl-C', updatedAt: '2026-11-30T16:06:20Z' }, // no status
+      alert('probectl-D', 'closed', false, '2026-11-30T16:00:00Z'), // older than the cursor
+    ];
+    const page = ogParse({ data }, SINCE, 0, data.length) as Exclude<ReturnType<typeof ogParse>, 'malformed'>;
+    expect(page.items.map((i) => i.incidentId)).toEqual(['A']);
+    expect(page.done).toBe(true);
+    expect(page.next).toBeUndefined();
+    expect(page.latest).toBe('2026-11-30T16:07:00.000Z');
+  });
+
+  test('paging: a full page not yet past the cursor asks for the next, within the 20,000 window', () => {
+    const data = Array.from({ length: 100 }, (_, i) => alert(`probectl-X${i}`, 'open', false, '2026-11-30T16:10:00Z'));
+    expect((ogParse({ data }, SINCE, 0) as { next?: number; done: boolean })).toMatchObject({ next: 100, done: false });
+    expect((ogParse({ data }, SINCE, MAX_LIST_WINDOW - 100) as { next?: number }).next).toBeUndefined();
+    expect((ogParse({ data: data.slice(0, 5) }, SINCE, 0) as { done: boolean }).done).toBe(true);
+    for (const bad of [null, {}, { data: {} }]) expect(ogParse(bad, SINCE)).toBe('malformed');
+  });
+});
+
+describe('listing loops against the doubles (paging, bound, queries the doubles accept)', () => {
+  const http = new HttpClient({ timeoutMs: 5_000 });
+  afterAll(() => http.close());
+  const noPacing = async () => undefined;
+
+  test('ServiceNow: 250 changed tickets in pages of 100, 3 reads; a bound of 2 is truncated and covers its last record', async () => {
+    const sn = await new ServiceNowDouble({ user: 'u', password: 'p' }).start();
+    try {
+      for (let i = 0; i < 250; i += 1) {
+        sn.tickets.push({ sys_id: `s${i}`, number: `INC${i}`, state: i % 3 === 0 ? '6' : '1', short_description: 't', correlation_id: `probectl-I${i}`,
+          sys_updated_on: `2026-11-30 16:${String(10 + Math.floor(i / 60)).padStart(2, '0')}:${String(i % 60).padStart(2, '0')}`, createdAt: 0 });
+      }
+      sn.tickets.push({ sys_id: 'old', number: 'INC0', state: '6', short_description: 't', correlation_id: 'probectl-OLD', sys_updated_on: '2026-11-30 15:00:00', createdAt: 0 });
+      sn.tickets.push({ sys_id: 'other', number: 'INC1', state: '6', short_description: 't', correlation_id: 'other-1', sys_updated_on: '2026-11-30 16:20:00', createdAt: 0 });
+      const ctx = { connector: connectorFrom(`t1|servicenow|${sn.url}|u:p`), http, attempt: 1 };
+      const all = await snList(ctx, SINCE, 10, noPacing);
+      expect(all.reads).toBe(3);
+      expect(all.truncated).toBe(false);
+      expect(all.items).toHaveLength(250);
+      expect(all.items.filter((i) => i.state === 'resolved')).toHaveLength(Math.ceil(250 / 3));
+      expect(all.coveredUntil).toBe(all.items[all.items.length - 1]!.updatedAt);
+      const cut = await snList(ctx, SINCE, 2, noPacing);
+      expect(cut).toMatchObject({ reads: 2, truncated: true });
+      expect(cut.coveredUntil).toBe(cut.items[199]!.updatedAt);
+      expect(sn.changeListings()).toHaveLength(5);
+      // a query the double does not understand is refused
+      const res = await http.send({ method: 'GET', url: `${sn.url}/api/now/table/incident?sysparm_query=correlation_idLIKEprobectl`, headers: { authorization: `Basic ${Buffer.from('u:p').toString('base64')}` } }, []);
+      expect(res.status).toBe(400);
+    } finally {
+      await sn.stop();
+    }
+  });
+
+  test.each(['cloud', 'datacenter'] as const)('Jira %s: 230 changed issues in pages of 100, oldest first', async (flavour) => {
+    const jira = await new JiraDouble({ email: 'a@b.c', apiToken: 'tok', pat: 'pat', flavour }).start();
+    try {
+      const now = Date.now();
+      for (let i = 0; i < 230; i += 1) {
+        jira.issues.push({ id: String(i), key: `OPS-${i}`, project: 'OPS', summary: 's', issuetype: 'Task', labels: ['probectl', `probectl-I${i}`], fields: {},
+          status: { id: '1', name: i % 2 ? 'Done' : 'To Do', category: i % 2 ? 'done' : 'new' }, createdAt: now, updatedAt: now - 60_000 + i });
+      }
+      jira.issues.push({ id: 'x', key: 'OPS-X', project: 'OPS', summary: 's', issuetype: 'Task', labels: ['probectl', 'probectl-OLD'], fields: {},
+        status: { id: '1', name: 'Done', category: 'done' }, createdAt: now, updatedAt: now - 3_600_000 });
+      const ctx = { connector: connectorFrom(`t1|jira|${jira.url}/rest/api/2/issue?project=OPS|${flavour === "cloud" ? "a@b.c:tok" : "pat"}`), http, attempt: 1 };
+      const listing = await jiraList(ctx, new Date(now - 5 * 60_000).toISOString(), 10, noPacing);
+      expect(listing.items).toHaveLength(230);
+      expect(listing.items.map((i) => i.externalRef)).toEqual(Array.from({ length: 230 }, (_, i) => `OPS-${i}`));
+      expect(listing.items.filter((i) => i.state === 'resolved')).toHaveLength(115);
+      // Data Center: the first /search/jql is answered 404 and the classic search follows (one more read)
+      expect(listing.reads).toBe(flavour === 'cloud' ? 3 : 4);
+      expect(listing.truncated).toBe(false);
+    } finally {
+      await jira.stop();
+    }
+  });
+
+  test('Opsgenie: reads until it passes the cursor; a bound that stops before it leaves the cursor where it was', async () => {
+    const og = await new OpsgenieDouble({ apiKey: 'k' }).start();
+    try {
+      const now = Date.now();
+      const since = new Date(now - 60_000).toISOString();
+      for (let i = 0; i < 250; i += 1) {
+        og.alerts.push({ id: `a${i}`, alias: `probectl-I${i}`, message: 'm', priority: 'P3', tags: ['probectl'], details: {}, status: i % 2 ? 'closed' : 'open',
+          acknowledged: i % 5 === 0, count: 1, basePath: '/v2/alerts', createdAt: now - 7_200_000, updatedAt: i < 150 ? now - 1_000 - i : now - 3_600_000 - i });
+      }
+      og.alerts.push({ id: 'u', alias: 'probectl-UNTAGGED', message: 'm', priority: 'P3', tags: [], details: {}, status: 'closed', acknowledged: false, count: 1, basePath: '/v2/alerts', createdAt: now, updatedAt: now });
+      const ctx = { connector: connectorFrom(`t1|opsgenie|${og.url}/v2/alerts|k`), http, attempt: 1 };
+      const listing = await ogList(ctx, since, 10, noPacing);
+      expect(listing).toMatchObject({ reads: 2, truncated: false });
+      expect(listing.items).toHaveLength(150);
+      expect(listing.coveredUntil).toBe(new Date(now - 1_000).toISOString());
+      const cut = await ogList(ctx, since, 1, noPacing);
+      expect(cut).toMatchObject({ reads: 1, truncated: true });
+      expect(cut.coveredUntil).toBeUndefined();
+      const res = await http.send({ method: 'GET', url: `${og.url}/v2/alerts?query=${encodeURIComponent('tag:probectl OR status:open')}`, headers: { authorization: 'GenieKey k' } }, []);
+      expect(res.status).toBe(400);
+    } finally {
+      await og.stop();
+    }
+  });
+});

@@ -1,0 +1,198 @@
+/**
+ * The per-connector reconciler without Temporal or Postgres: the signal it builds goes through the inbound path's
+ * owner check (src/api/inbound/signal.ts), so another tenant's connector never signals an incident (property over
+ * tenants, states and owners); the cursor moves only past what was processed; a store outage skips the pass
+ * before any read. Reads go to the ServiceNow double over loopback.
+ */
+import fc from 'fast-check';
+import { HttpClient } from '../../src/activities/http/client';
+import { Pacer } from '../../src/activities/pacing';
+import { signalAccepted } from '../../src/api/inbound/signal';
+import type { IncidentClient } from '../../src/client';
+import { ConnectorDirectory } from '../../src/config/connectors';
+import type { CursorLease } from '../../src/db/reconcile-cursor-store';
+import { ConnectorReconciler, mirrorSettles, signalRow, type CursorStore, type PassReport } from '../../src/reconcile/connector-reconciler';
+import { ServiceNowDouble } from '../../src/sandbox/doubles/servicenow';
+import type { AcknowledgeSignal, ResolveSignal } from '../../src/shared/contract';
+import { connectorFrom } from '../helpers/retry-table';
+
+type Sent = { incidentId: string; kind: 'resolve' | 'acknowledge'; signal: ResolveSignal | AcknowledgeSignal };
+
+/** An IncidentClient over a table of workflows: incident id → (owner tenant, status). */
+function fakeIncidents(workflows: Map<string, { tenantId: string; status: string }>, sent: Sent[], failOn?: string): IncidentClient {
+  return {
+    withDeadline: <T>(_ms: number, fn: () => Promise<T>) => fn(),
+    tenantOf: async (id: string) => {
+      if (id === failOn) throw new Error('Temporal unavailable');
+      const w = workflows.get(id);
+      return w ? { tenantId: w.tenantId, status: w.status, runId: 'r' } : undefined;
+    },
+    resolve: async (incidentId: string, signal: ResolveSignal) => void sent.push({ incidentId, kind: 'resolve', signal }),
+    acknowledge: async (incidentId: string, signal: AcknowledgeSignal) => void sent.push({ incidentId, kind: 'acknowledge', signal }),
+  } as unknown as IncidentClient;
+}
+
+const tenantArb = fc.constantFrom('acme', 'globex', 'initech');
+
+describe('tenancy: a connector signals only its own tenant\'s running incidents', () => {
+  test('property: over connector tenants, owners, workflow states and object states', async () => {
+    await fc.assert(fc.asyncProperty(
+      tenantArb, fc.option(tenantArb, { nil: undefined }), fc.constantFrom('RUNNING', 'COMPLETED'), fc.constantFrom('resolved', 'acknowledged') as fc.Arbitrary<'resolved' | 'acknowledged'>,
+      async (connectorTenant, owner, status, state) => {
+        const workflows = new Map(owner ? [['INC-1', { tenantId: owner, status }]] : []);
+        const sent: Sent[] = [];
+        const row = signalRow({ tenantId: connectorTenant, id: 'snow-main', provider: 'servicenow' },
+          { incidentId: 'INC-1', externalRef: 'abc', state, updatedAt: '2026-11-30T16:00:00.000Z' });
+        const outcome = await signalAccepted(fakeIncidents(workflows, sent), row, 1_000);
+        if (owner !== connectorTenant) {
+          expect(outcome).toBe('not_owner');
+          expect(sent).toHaveLength(0);
+        } else if (status !== 'RUNNING') {
+          expect(outcome).toBe('closed');
+          expect(sent).toHaveLength(0);
+        } else {
+          expect(outcome).toBe('signalled');
+          expect(sent).toEqual([{ incidentId: 'INC-1', kind: state === 'resolved' ? 'resolve' : 'acknowledge', signal: expect.objectContaining({ tenantId: connectorTenant, source: 'snow-main' }) }]);
+        }
+      },
+    ), { numRuns: 200 });
+  });
+
+  test.each([
+    [undefined, 'resolved', false], [undefined, 'acknowledged', false],
+    ['open', 'resolved', false], ['open', 'acknowledged', false],
+    ['acknowledged', 'resolved', false], ['acknowledged', 'acknowledged', true],
+    ['resolved', 'resolved', true], ['resolved', 'acknowledged', true],
+  ] as const)('mirror %p and found %s: settled already = %p', (mirrored, state, settled) => {
+    expect(mirrorSettles(mirrored ? { status: mirrored } : undefined, state)).toBe(settled);
+  });
+});
+
+class MemoryCursors implements CursorStore {
+  readonly rows = new Map<string, { cursor: string; leaseUntil: number; token: string }>();
+  down = false;
+  async lease(tenantId: string, connectorId: string, leaseMs: number, initial: string): Promise<CursorLease | undefined> {
+    if (this.down) throw new Error('connect ECONNREFUSED 127.0.0.1:5432');
+    const k = `${tenantId}/${connectorId}`;
+    const row = this.rows.get(k) ?? { cursor: initial, leaseUntil: 0, token: '' };
+    if (row.leaseUntil > Date.now()) return undefined;
+    Object.assign(row, { leaseUntil: Date.now() + leaseMs, token: `t${Math.random()}` });
+    this.rows.set(k, row);
+    return { tenantId, connectorId, cursor: row.cursor, leaseToken: row.token };
+  }
+  async advance(lease: CursorLease, cursor: string): Promise<boolean> {
+    const row = this.rows.get(`${lease.tenantId}/${lease.connectorId}`);
+    if (!row || row.token !== lease.leaseToken) return false;
+    if (cursor > row.cursor) row.cursor = cursor;
+    return true;
+  }
+  expire(): void {
+    for (const r of this.rows.values()) r.leaseUntil = 0;
+  }
+}
+
+describe('the reconciler\'s pass against the ServiceNow double', () => {
+  const http = new HttpClient({ timeoutMs: 5_000 });
+  let sn: ServiceNowDouble;
+  beforeAll(async () => {
+    sn = await new ServiceNowDouble({ user: 'u', password: 'p' }).start();
+  });
+  afterAll(async () => {
+    await sn.stop();
+    await http.close();
+  });
+
+  const glide = (ms: number) => new Date(ms).toISOString().slice(0, 19).replace('T', ' ');
+  const setup = (failOn?: string) => {
+    const connector = connectorFrom(`acme|servicenow|${sn.url}?rate_per_min=6000|u:p`);
+    const store = new MemoryCursors();
+    const sent: Sent[] = [];
+    const workflows = new Map<string, { tenantId: string; status: string }>();
+    const incidents = fakeIncidents(workflows, sent, failOn);
+    const reconciler = new ConnectorReconciler({
+      connectors: new ConnectorDirectory([connector]), http, pacer: new Pacer(), store,
+      mirror: { read: async () => undefined },
+      signal: (row) => signalAccepted(incidents, row, 1_000),
+      intervalMs: 60_000, overlapMs: 0,
+      log: { info: () => undefined, warn: () => undefined },
+    });
+    return { connector, store, sent, workflows, reconciler };
+  };
+
+  test('one read; resolved tickets of running incidents signalled oldest first; the cursor moves to the pass start', async () => {
+    const { connector, store, sent, workflows, reconciler } = setup();
+    const now = Date.now();
+    sn.tickets.length = 0;
+    for (let i = 0; i < 5; i += 1) {
+      workflows.set(`A${i}`, { tenantId: 'acme', status: 'RUNNING' });
+      sn.tickets.push({ sys_id: `s${i}`, number: `INC${i}`, state: i % 2 ? '1' : '6', short_description: 't', correlation_id: `probectl-A${i}`, sys_updated_on: glide(now - 10_000 + i * 1000), createdAt: 0 });
+    }
+    const before = sn.changeListings().length;
+    const started = new Date().toISOString();
+    const report: PassReport = await reconciler.reconcile(connector);
+    expect(report).toMatchObject({ outcome: 'done', reads: 1, found: 5, signalled: 3 });
+    expect(sn.changeListings().length - before).toBe(1);
+    expect(sent.map((s) => s.incidentId)).toEqual(['A0', 'A2', 'A4']);
+    expect(store.rows.get('acme/servicenow')!.cursor >= started).toBe(true);
+    // the lease holds for the interval: a second pass at once is refused before any read
+    expect((await reconciler.reconcile(connector)).outcome).toBe('leased-elsewhere');
+    expect(sn.changeListings().length - before).toBe(1);
+  });
+
+  test('a signal that fails leaves the cursor at that object; the next pass signals it and what follows', async () => {
+    const { connector, store, sent, workflows, reconciler } = setup('B2');
+    const now = Date.now();
+    sn.tickets.length = 0;
+    for (let i = 0; i < 4; i += 1) {
+      workflows.set(`B${i}`, { tenantId: 'acme', status: 'RUNNING' });
+      sn.tickets.push({ sys_id: `b${i}`, number: `INC${i}`, state: '6', short_description: 't', correlation_id: `probectl-B${i}`, sys_updated_on: glide(now - 30_000 + i * 5000), createdAt: 0 });
+    }
+    const first = await reconciler.reconcile(connector);
+    expect(first).toMatchObject({ outcome: 'signal-failed', signalled: 2 });
+    expect(store.rows.get('acme/servicenow')!.cursor).toBe(new Date(Date.parse(`${glide(now - 30_000 + 2 * 5000).replace(' ', 'T')}Z`)).toISOString());
+    // the same store, a Temporal that answers again
+    store.expire();
+    const sent2: Sent[] = [];
+    const again = new ConnectorReconciler({
+      connectors: new ConnectorDirectory([connector]), http, pacer: new Pacer(), store, mirror: { read: async () => undefined },
+      signal: (row) => signalAccepted(fakeIncidents(workflows, sent2), row, 1_000), intervalMs: 60_000, overlapMs: 0,
+      log: { info: () => undefined, warn: () => undefined },
+    });
+    expect(await again.reconcile(connector)).toMatchObject({ outcome: 'done', signalled: 2 });
+    expect(sent2.map((s) => s.incidentId)).toEqual(['B2', 'B3']);
+    expect(sent.map((s) => s.incidentId)).toEqual(['B0', 'B1']);
+  });
+
+  test('the cursor store down: the pass is skipped before any read', async () => {
+    const { connector, store, reconciler } = setup();
+    store.down = true;
+    const before = sn.requests.length;
+    expect((await reconciler.reconcile(connector)).outcome).toBe('store-unavailable');
+    expect(sn.requests.length).toBe(before);
+  });
+
+  test('every read takes its token at the lowest class; a saturated key defers the pass, and stop() does not wait out the turn', async () => {
+    const now = Date.now();
+    sn.tickets.length = 0;
+    for (let i = 0; i < 150; i += 1) {
+      sn.tickets.push({ sys_id: `p${i}`, number: `INC${i}`, state: '1', short_description: 't', correlation_id: `probectl-P${i}`, sys_updated_on: glide(now - 5_000), createdAt: 0 });
+    }
+    const grants: number[] = [];
+    const slow = connectorFrom(`acme|servicenow|${sn.url}?rate_per_min=1|u:p`);
+    const reconciler = new ConnectorReconciler({
+      connectors: new ConnectorDirectory([slow]), http, pacer: new Pacer({ onGrant: (g) => grants.push(g.cls) }), store: new MemoryCursors(),
+      mirror: { read: async () => undefined }, signal: async () => 'signalled',
+      intervalMs: 600_000, overlapMs: 0, log: { info: () => undefined, warn: () => undefined },
+    });
+    // 150 changed tickets need two pages; at 1 call a minute the second page's turn is a minute away (within half
+    // the interval, so the pass waits for it) — until the reconciler stops.
+    const pass = reconciler.reconcile(slow);
+    await new Promise((r) => setTimeout(r, 300));
+    const stopping = Date.now();
+    await reconciler.stop();
+    const report = await pass;
+    expect(Date.now() - stopping).toBeLessThan(5_000);
+    expect(report.outcome).toBe('read-failed');
+    expect(grants).toEqual([3]);
+  });
+});
