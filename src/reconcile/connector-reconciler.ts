@@ -47,7 +47,13 @@ export interface CursorStore {
 }
 
 export interface MirrorReader {
-  read(tenantId: string, incidentId: string): Promise<{ status: string } | undefined>;
+  read(tenantId: string, incidentId: string): Promise<MirrorView | undefined>;
+}
+
+/** What the reconciler needs of the tenant's mirror: the incident's status and its links. */
+export interface MirrorView {
+  status: string;
+  links: ReadonlyArray<{ connectorId: string; status: string; externalRef?: string }>;
 }
 
 /** Signal one incident as the inbound path does (src/api/inbound/signal.ts: owner check, then the signal). */
@@ -107,6 +113,18 @@ export function signalRow(connector: Pick<ConnectorConfig, 'tenantId' | 'id' | '
     attempts: 1,
     leaseToken: '',
   };
+}
+
+/**
+ * A listed object speaks for its incident only when it is this connector's own linked object: the mirror holds a
+ * link of this connector, open or acknowledged, with that very reference. Never on the `probectl-<id>` key alone:
+ * anyone who can write to the provider (a cloned Jira issue keeps its labels, a ServiceNow user can set a
+ * correlation id, another connector on the same instance) could otherwise resolve the incident, and the real
+ * ticket would stay open (the resolve skips its origin).
+ */
+export function ownsObject(mirrored: MirrorView | undefined, connectorId: string, o: Pick<ChangedObject, 'externalRef'>): boolean {
+  const link = mirrored?.links.find((l) => l.connectorId === connectorId);
+  return link !== undefined && (link.status === 'open' || link.status === 'acknowledged') && link.externalRef === o.externalRef;
 }
 
 /** The incident as this tenant's mirror knows it needs no signal: already resolved, or already acknowledged. */
@@ -196,7 +214,8 @@ export class ConnectorReconciler {
     for (const o of items) {
       if (!wantsSignal(o)) continue;
       try {
-        if (mirrorSettles(await this.#opts.mirror.read(c.tenantId, o.incidentId), o.state)) continue;
+        const mirrored = await this.#opts.mirror.read(c.tenantId, o.incidentId);
+        if (!ownsObject(mirrored, c.id, o) || mirrorSettles(mirrored, o.state)) continue;
         const outcome = await this.#opts.signal(signalRow(c, o));
         if (outcome === 'signalled') signalled += 1;
       } catch (err) {

@@ -11,7 +11,7 @@ import { signalAccepted } from '../../src/api/inbound/signal';
 import type { IncidentClient } from '../../src/client';
 import { ConnectorDirectory } from '../../src/config/connectors';
 import type { CursorLease } from '../../src/db/reconcile-cursor-store';
-import { ConnectorReconciler, mirrorSettles, signalRow, type CursorStore, type PassReport } from '../../src/reconcile/connector-reconciler';
+import { ConnectorReconciler, mirrorSettles, ownsObject, signalRow, type CursorStore, type MirrorReader, type MirrorView, type PassReport } from '../../src/reconcile/connector-reconciler';
 import { ServiceNowDouble } from '../../src/sandbox/doubles/servicenow';
 import type { AcknowledgeSignal, ResolveSignal } from '../../src/shared/contract';
 import { connectorFrom } from '../helpers/retry-table';
@@ -91,9 +91,35 @@ class MemoryCursors implements CursorStore {
   }
 }
 
+/** The mirror as it is for tickets this connector opened: an open link to the ticket whose correlation id names the incident. */
+const linkedMirror: MirrorReader = {
+  read: async (_tenant, incidentId) => {
+    // the first ticket with its key is the one the connector opened; any later one is someone else's
+    const t = sn.tickets.find((x) => x.correlation_id === `probectl-${incidentId}`);
+    return t ? { status: 'open', links: [{ connectorId: 'servicenow', status: 'open', externalRef: t.sys_id }] } : undefined;
+  },
+};
+let sn: ServiceNowDouble;
+
+describe('which listed object speaks for its incident', () => {
+  const mirror = (links: MirrorView['links'], status = 'open'): MirrorView => ({ status, links });
+  test.each([
+    ['its own linked ticket', mirror([{ connectorId: 'snow', status: 'open', externalRef: 'S1' }]), true],
+    ['its own linked ticket, acknowledged', mirror([{ connectorId: 'snow', status: 'acknowledged', externalRef: 'S1' }]), true],
+    ['another ticket carrying the same key (a clone, a forged correlation id)', mirror([{ connectorId: 'snow', status: 'open', externalRef: 'S2' }]), false],
+    ['a ticket of another connector on the same instance', mirror([{ connectorId: 'snow-2', status: 'open', externalRef: 'S1' }]), false],
+    ['a link without a reference yet', mirror([{ connectorId: 'snow', status: 'pending' }]), false],
+    ['a failed link', mirror([{ connectorId: 'snow', status: 'failed', externalRef: 'S1' }]), false],
+    ['a link already resolved', mirror([{ connectorId: 'snow', status: 'resolved', externalRef: 'S1' }]), false],
+    ['an incident without links', mirror([]), false],
+    ['an incident this tenant does not have', undefined, false],
+  ] as const)('%s → %p', (_what, mirrored, owns) => {
+    expect(ownsObject(mirrored, 'snow', { externalRef: 'S1' })).toBe(owns);
+  });
+});
+
 describe('the reconciler\'s pass against the ServiceNow double', () => {
   const http = new HttpClient({ timeoutMs: 5_000 });
-  let sn: ServiceNowDouble;
   beforeAll(async () => {
     sn = await new ServiceNowDouble({ user: 'u', password: 'p' }).start();
   });
@@ -111,7 +137,7 @@ describe('the reconciler\'s pass against the ServiceNow double', () => {
     const incidents = fakeIncidents(workflows, sent, failOn);
     const reconciler = new ConnectorReconciler({
       connectors: new ConnectorDirectory([connector]), http, pacer: new Pacer(), store,
-      mirror: { read: async () => undefined },
+      mirror: linkedMirror,
       signal: (row) => signalAccepted(incidents, row, 1_000),
       intervalMs: 60_000, overlapMs: 0,
       log: { info: () => undefined, warn: () => undefined },
@@ -154,13 +180,24 @@ describe('the reconciler\'s pass against the ServiceNow double', () => {
     store.expire();
     const sent2: Sent[] = [];
     const again = new ConnectorReconciler({
-      connectors: new ConnectorDirectory([connector]), http, pacer: new Pacer(), store, mirror: { read: async () => undefined },
+      connectors: new ConnectorDirectory([connector]), http, pacer: new Pacer(), store, mirror: linkedMirror,
       signal: (row) => signalAccepted(fakeIncidents(workflows, sent2), row, 1_000), intervalMs: 60_000, overlapMs: 0,
       log: { info: () => undefined, warn: () => undefined },
     });
     expect(await again.reconcile(connector)).toMatchObject({ outcome: 'done', signalled: 2 });
     expect(sent2.map((s) => s.incidentId)).toEqual(['B2', 'B3']);
     expect(sent.map((s) => s.incidentId)).toEqual(['B0', 'B1']);
+  });
+
+  test('a second ticket carrying an incident\'s key (a forged or cloned correlation id), resolved, is never signalled', async () => {
+    const { connector, sent, workflows, reconciler } = setup();
+    const now = Date.now();
+    sn.tickets.length = 0;
+    workflows.set('F1', { tenantId: 'acme', status: 'RUNNING' });
+    sn.tickets.push({ sys_id: 'linked', number: 'INC1', state: '1', short_description: 't', correlation_id: 'probectl-F1', sys_updated_on: glide(now - 9_000), createdAt: 0 });
+    sn.tickets.push({ sys_id: 'forged', number: 'INC2', state: '6', short_description: 't', correlation_id: 'probectl-F1', sys_updated_on: glide(now - 8_000), createdAt: 0 });
+    expect(await reconciler.reconcile(connector)).toMatchObject({ outcome: 'done', found: 2, signalled: 0 });
+    expect(sent).toEqual([]);
   });
 
   test('the cursor store down: the pass is skipped before any read', async () => {
