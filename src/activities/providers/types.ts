@@ -112,4 +112,9 @@ export interface ChangeListing {
   coveredUntil?: string;
   /** The page bound ended the listing before its end. */
   truncated: boolean;
+  /**
+   * Where a truncated listing stopped (opaque to the caller, checked by the lister when it comes back): the next
+   * pass continues here instead of starting again from the cursor. Only listers that page in a stable order give one.
+   */
+  resume?: string;
 }
