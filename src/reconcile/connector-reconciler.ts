@@ -24,12 +24,12 @@ import type { LeasedRow, OutboxOutcome } from '../db/inbound-outbox';
 import type { CursorLease } from '../db/reconcile-cursor-store';
 import type { Provider } from '../shared/contract';
 
-type Lister = (ctx: CallContext, since: string, maxPages: number, beforeRequest: () => Promise<void>) => Promise<ChangeListing>;
+type Lister = (ctx: CallContext, since: string, maxPages: number, beforeRequest: () => Promise<void>, resume?: string) => Promise<ChangeListing>;
 
 /** The providers a connector-wide change listing exists for (the same three the per-incident loop reads back). */
 export const LISTERS: Partial<Record<Provider, Lister>> = {
   servicenow: servicenowChanges,
-  jira: (ctx, since, maxPages, before) => jiraChanges(ctx, since, maxPages, before),
+  jira: (ctx, since, maxPages, before) => jiraChanges(ctx, since, maxPages, before), // no resume: see docs/providers.md
   opsgenie: opsgenieChanges,
 };
 
@@ -43,7 +43,8 @@ export const OVERLAP_MS = 60_000;
 
 export interface CursorStore {
   lease(tenantId: string, connectorId: string, leaseMs: number, initial: string): Promise<CursorLease | undefined>;
-  advance(lease: CursorLease, cursor: string): Promise<boolean>;
+  /** Move the cursor forward and set the resume position (undefined: none, the next pass starts from the cursor). */
+  advance(lease: CursorLease, cursor: string, resume?: string): Promise<boolean>;
 }
 
 export interface MirrorReader {
@@ -201,7 +202,7 @@ export class ConnectorReconciler {
     const startedAt = new Date().toISOString();
     let listing: ChangeListing;
     try {
-      listing = await this.#list(c, since);
+      listing = await this.#list(c, since, lease.resume);
     } catch (err) {
       log.warn({ connector: c.id, tenant: c.tenantId, err: { message: firstLine(err) } }, 'reconciliation read failed; the next interval tries again');
       return { ...base, outcome: 'read-failed' };
@@ -220,13 +221,21 @@ export class ConnectorReconciler {
         if (outcome === 'signalled') signalled += 1;
       } catch (err) {
         log.warn({ connector: c.id, tenant: c.tenantId, err: { message: firstLine(err) } }, 'reconciliation could not signal; the cursor stays before this object');
-        await store.advance(lease, o.updatedAt).catch(() => undefined);
+        // The cursor may move up to this object only when every change before it was listed: a complete listing, or
+        // one cut by its bound that lists oldest first (coveredUntil). A newest-first listing cut by its bound did
+        // not reach the older changes: the cursor (and the resume position) stay. Otherwise the next pass starts
+        // again from this object (no resume: it is before where the listing stopped).
+        if (!listing.truncated || listing.coveredUntil !== undefined) await store.advance(lease, o.updatedAt).catch(() => undefined);
         return { ...report, signalled, outcome: 'signal-failed' };
       }
     }
     // A complete listing covered every change up to when it began; one cut by its bound up to its last record.
-    const covered = listing.truncated ? listing.coveredUntil : startedAt;
-    if (covered) await store.advance(lease, covered).catch(() => undefined);
+    // A listing that resumed where the last one stopped and came to its end covered every change up to when the
+    // walk began (`coveredUntil` of a newest-first lister) or up to when it began (oldest-first: this pass's start).
+    const covered = listing.truncated ? listing.coveredUntil : (listing.completedUntil ?? startedAt);
+    // A newest-first listing cut by its bound (no coveredUntil): the cursor stays; the resume position is set (or
+    // cleared, when the walk can go no further) so the next pass continues to older changes instead of re-reading.
+    await store.advance(lease, covered ?? lease.cursor, listing.truncated ? listing.resume : undefined).catch(() => undefined);
     if (signalled > 0) log.info({ connector: c.id, tenant: c.tenantId, signalled, reads: listing.reads }, 'reconciliation signalled incidents resolved or acknowledged at the provider');
     if (listing.truncated) {
       log.warn({ connector: c.id, tenant: c.tenantId, reads: listing.reads }, 'reconciliation listing hit its page bound; the rest follows next interval');
@@ -235,7 +244,7 @@ export class ConnectorReconciler {
   }
 
   /** The listing, each request after a pacing token of the lowest class; a 429's delay holds the key's bucket. */
-  async #list(c: ConnectorConfig, since: string): Promise<ChangeListing> {
+  async #list(c: ConnectorConfig, since: string, resume: string | undefined): Promise<ChangeListing> {
     const lister = LISTERS[c.provider]!;
     const { pacer, http } = this.#opts;
     const signal = this.#abort.signal;
@@ -255,7 +264,7 @@ export class ConnectorReconciler {
       }
     };
     const ctx: CallContext = { connector: c, http, signal, attempt: 1 };
-    return holdOnRateLimit(pacer, c, () => lister(ctx, since, this.#opts.maxPages ?? MAX_PAGES, beforeRequest));
+    return holdOnRateLimit(pacer, c, () => lister(ctx, since, this.#opts.maxPages ?? MAX_PAGES, beforeRequest, resume));
   }
 }
 

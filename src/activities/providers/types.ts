@@ -117,4 +117,9 @@ export interface ChangeListing {
    * pass continues here instead of starting again from the cursor. Only listers that page in a stable order give one.
    */
   resume?: string;
+  /**
+   * A complete listing that continued a walk begun by an earlier pass (newest-first listers): changes are covered
+   * up to when that walk began, not up to this pass's start. Undefined: up to this pass's start.
+   */
+  completedUntil?: string;
 }
