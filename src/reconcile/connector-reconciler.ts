@@ -78,6 +78,8 @@ export interface ConnectorReconcilerOptions {
   maxPages?: number;
   /** Every listing's request count, per connector (metrics, tests). */
   onPass?: (p: PassReport) => void;
+  /** The order of connectors in a pass is shuffled with this (tests pin it); Math.random by default. */
+  random?: () => number;
 }
 
 export interface PassReport {
@@ -87,7 +89,7 @@ export interface PassReport {
   reads: number;
   found: number;
   signalled: number;
-  outcome: 'done' | 'leased-elsewhere' | 'store-unavailable' | 'read-failed' | 'signal-failed' | 'truncated';
+  outcome: 'done' | 'leased-elsewhere' | 'store-unavailable' | 'read-failed' | 'signal-failed' | 'truncated' | 'stopped' | 'out-of-time';
 }
 
 /** Which of a listing's objects ask for a signal: resolved, or acknowledged (never open or gone). */
@@ -170,12 +172,20 @@ export class ConnectorReconciler {
     await this.#running;
   }
 
-  /** One pass over every readable connector, one after another. */
+  /**
+   * One pass over every readable connector, one after another, in an order shuffled anew each pass (so with many
+   * connectors on saturated keys no connector is always last, and workers do not all walk them in one order). A
+   * pass takes at most 0.9 × the interval: connectors not begun by then are left to the next pass (or another
+   * worker), reported `out-of-time` without a read or a lease.
+   */
   async runOnce(): Promise<PassReport[]> {
     const reports: PassReport[] = [];
-    for (const c of this.connectors()) {
+    const deadline = Date.now() + Math.max(1_000, Math.floor(this.#opts.intervalMs * 0.9));
+    for (const c of shuffled(this.connectors(), this.#opts.random ?? Math.random)) {
       if (this.#stopped) break;
-      const report = await this.reconcile(c);
+      const report = Date.now() >= deadline
+        ? { tenantId: c.tenantId, connectorId: c.id, provider: c.provider, reads: 0, found: 0, signalled: 0, outcome: 'out-of-time' as const }
+        : await this.reconcile(c);
       reports.push(report);
       this.#opts.onPass?.(report);
     }
@@ -213,6 +223,11 @@ export class ConnectorReconciler {
     const items = [...listing.items].sort((a, b) => (a.updatedAt < b.updatedAt ? -1 : a.updatedAt > b.updatedAt ? 1 : 0));
     let signalled = 0;
     for (const o of items) {
+      if (this.#stopped) {
+        // Stopping: the cursor stays before this object (as after a failed signal); the next pass goes on from it.
+        if (!listing.truncated || listing.coveredUntil !== undefined) await store.advance(lease, o.updatedAt).catch(() => undefined);
+        return { ...report, signalled, outcome: 'stopped' };
+      }
       if (!wantsSignal(o)) continue;
       try {
         const mirrored = await this.#opts.mirror.read(c.tenantId, o.incidentId);
@@ -266,6 +281,16 @@ export class ConnectorReconciler {
     const ctx: CallContext = { connector: c, http, signal, attempt: 1 };
     return holdOnRateLimit(pacer, c, () => lister(ctx, since, this.#opts.maxPages ?? MAX_PAGES, beforeRequest, resume));
   }
+}
+
+/** A copy of `xs` in random order (Fisher–Yates with `random`). */
+export function shuffled<T>(xs: readonly T[], random: () => number): T[] {
+  const out = [...xs];
+  for (let i = out.length - 1; i > 0; i -= 1) {
+    const j = Math.floor(random() * (i + 1));
+    [out[i], out[j]] = [out[j]!, out[i]!];
+  }
+  return out;
 }
 
 /** Wait `ms`, or less when `signal` aborts (the reconciler stopping must not wait out a pacing turn). */

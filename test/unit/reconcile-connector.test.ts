@@ -11,7 +11,7 @@ import { signalAccepted } from '../../src/api/inbound/signal';
 import type { IncidentClient } from '../../src/client';
 import { ConnectorDirectory } from '../../src/config/connectors';
 import type { CursorLease } from '../../src/db/reconcile-cursor-store';
-import { ConnectorReconciler, mirrorSettles, ownsObject, signalRow, type CursorStore, type MirrorReader, type MirrorView, type PassReport } from '../../src/reconcile/connector-reconciler';
+import { ConnectorReconciler, mirrorSettles, ownsObject, shuffled, signalRow, type CursorStore, type MirrorReader, type MirrorView, type PassReport } from '../../src/reconcile/connector-reconciler';
 import { OpsgenieDouble } from '../../src/sandbox/doubles/opsgenie';
 import { ServiceNowDouble } from '../../src/sandbox/doubles/servicenow';
 import type { AcknowledgeSignal, ResolveSignal } from '../../src/shared/contract';
@@ -339,5 +339,83 @@ describe('a burst larger than the page bound: the next pass continues where the 
     }
     expect(again.signalled).toEqual(expect.arrayContaining(['Z140', 'OLDEST']));
     expect(signalled).toEqual([]);
+  });
+});
+
+/** A pass: connectors in a shuffled order each pass, a time bound on the whole pass, stop() heard between objects. */
+describe('a pass over many connectors', () => {
+  const http = new HttpClient({ timeoutMs: 5_000 });
+  let dbl: ServiceNowDouble;
+  beforeAll(async () => {
+    dbl = await new ServiceNowDouble({ user: 'u', password: 'p' }).start();
+  });
+  afterAll(async () => {
+    await dbl.stop();
+    await http.close();
+  });
+  const log = { info: () => undefined, warn: () => undefined };
+  const tenants = ['acme', 'globex', 'initech', 'umbrella', 'hooli'];
+  const glide = (ms: number) => new Date(ms).toISOString().slice(0, 19).replace('T', ' ');
+  /** A small seeded generator, so the test is the same on every run. */
+  const seeded = (seed: number) => () => ((seed = (seed * 1_103_515_245 + 12_345) % 2_147_483_648) / 2_147_483_648);
+  const mirror: MirrorReader = { read: async (_t, id) => ({ status: 'open', links: [{ connectorId: 'servicenow', status: 'open', externalRef: dbl.byCorrelation(`probectl-${id}`)[0]?.sys_id }] }) };
+
+  test('shuffled is a permutation (property)', () => {
+    fc.assert(fc.property(fc.array(fc.integer()), fc.integer({ min: 1, max: 1_000_000 }), (xs, seed) => {
+      expect([...shuffled(xs, seeded(seed))].sort()).toEqual([...xs].sort());
+    }));
+  });
+
+  test('over passes, every connector has its turn first (the order is not the configuration\'s on every pass)', async () => {
+    dbl.tickets.length = 0;
+    const connectors = tenants.map((t) => connectorFrom(`${t}|servicenow|${dbl.url}?rate_per_min=6000|u:p`));
+    const r = new ConnectorReconciler({ connectors: new ConnectorDirectory(connectors), http, pacer: new Pacer(), store: new MemoryCursors(), mirror,
+      signal: async () => 'signalled', intervalMs: 1_000, overlapMs: 0, log, random: seeded(7) });
+    const firsts = new Set<string>();
+    for (let pass = 0; pass < 40; pass += 1) {
+      const reports = await r.runOnce();
+      expect(reports.map((x) => x.tenantId).sort()).toEqual([...tenants].sort());
+      firsts.add(reports[0]!.tenantId);
+    }
+    expect(firsts).toEqual(new Set(tenants));
+  });
+
+  test('a pass that used its time leaves the connectors not begun to the next pass, without a read or a lease', async () => {
+    const now = Date.now();
+    dbl.tickets.length = 0;
+    dbl.tickets.push({ sys_id: 'slow', number: 'INC1', state: '6', short_description: 't', correlation_id: 'probectl-SLOW', sys_updated_on: glide(now - 5_000), createdAt: 0 });
+    const connectors = tenants.map((t) => connectorFrom(`${t}|servicenow|${dbl.url}?rate_per_min=6000|u:p`));
+    const store = new MemoryCursors();
+    const r = new ConnectorReconciler({ connectors: new ConnectorDirectory(connectors), http, pacer: new Pacer(), store, mirror,
+      // every tenant's connector sees the ticket; its signal takes longer than the whole pass may
+      signal: async () => { await new Promise((res) => setTimeout(res, 1_200)); return 'signalled'; },
+      intervalMs: 1_000, overlapMs: 0, log, random: seeded(3) });
+    for (const t of tenants) store.rows.set(`${t}/servicenow`, { cursor: new Date(now - 60_000).toISOString(), leaseUntil: 0, token: '' });
+    const before = dbl.changeListings().length;
+    const reports = await r.runOnce();
+    expect(reports).toHaveLength(tenants.length);
+    const late = reports.filter((x) => x.outcome === 'out-of-time');
+    expect(late.length).toBe(tenants.length - 1);
+    expect(late.every((x) => x.reads === 0)).toBe(true);
+    expect(dbl.changeListings().length - before).toBe(1);
+    for (const x of late) expect(store.rows.get(`${x.tenantId}/${x.connectorId}`)!.leaseUntil).toBe(0);
+  });
+
+  test('stop() within a pass is heard between objects: the cursor stays before the first object not processed', async () => {
+    const now = Date.now();
+    dbl.tickets.length = 0;
+    for (let i = 0; i < 5; i += 1) {
+      dbl.tickets.push({ sys_id: `st${i}`, number: `INC${i}`, state: '6', short_description: 't', correlation_id: `probectl-ST${i}`, sys_updated_on: glide(now - 30_000 + i * 5_000), createdAt: 0 });
+    }
+    const c = connectorFrom(`acme|servicenow|${dbl.url}?rate_per_min=6000|u:p`);
+    const store = new MemoryCursors();
+    const signalled: string[] = [];
+    const r: ConnectorReconciler = new ConnectorReconciler({ connectors: new ConnectorDirectory([c]), http, pacer: new Pacer(), store, mirror,
+      signal: async (row) => { signalled.push(row.incidentId); void r.stop(); return 'signalled'; },
+      intervalMs: 60_000, overlapMs: 0, log });
+    store.rows.set(`acme/${c.id}`, { cursor: new Date(now - 60_000).toISOString(), leaseUntil: 0, token: '' });
+    expect(await r.reconcile(c)).toMatchObject({ outcome: 'stopped', signalled: 1 });
+    expect(signalled).toEqual(['ST0']);
+    expect(store.rows.get(`acme/${c.id}`)!.cursor).toBe(new Date(`${glide(now - 25_000).replace(' ', 'T')}Z`).toISOString());
   });
 });
