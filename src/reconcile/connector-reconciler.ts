@@ -7,7 +7,9 @@
  * (the workflow's tenant memo must be the connector's tenant: another tenant's incident does not exist for it).
  *
  * Several workers: a lease row per connector in Postgres (migrations/007) lets one of them run a connector's
- * pass per interval. The cursor moves only past objects processed. Postgres down: the pass is skipped (nothing
+ * pass per interval. The cursor moves only past objects processed; a listing cut by its page bound leaves a resume
+ * position, and the next pass continues there (a burst larger than the bound is read over several passes, never
+ * re-read from the cursor forever). Postgres down: the pass is skipped (nothing
  * else waits for it; pages never do). Reads take pacing tokens of the lowest class (3, reconcile).
  */
 import { ApplicationFailure, msOptionalToNumber } from '@temporalio/common';
