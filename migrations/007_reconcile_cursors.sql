@@ -3,6 +3,10 @@
 --
 -- `cursor`: every change at the provider up to this time was listed and acted on (the next listing asks from
 -- here, minus a small overlap). It only moves past objects that were processed.
+-- `resume`: where a listing cut by its page bound stopped (the lister's own position, opaque here: ServiceNow's
+-- keyset (time, sys_id), Opsgenie's offset in its newest-first walk); the next pass continues there instead of
+-- starting again from the cursor, so a burst larger than the bound is read to its end over several passes instead
+-- of re-read forever. NULL: start from the cursor. Set and cleared together with the cursor.
 -- Leases: a worker takes a connector's pass by setting lease_until (and its lease_token) while the lease has
 -- passed; the lease lasts about one interval, so of several workers one reconciles a connector per interval.
 -- Only the holder of the lease moves the cursor.
@@ -17,6 +21,7 @@ CREATE TABLE reconcile_cursors (
   tenant_id    text        NOT NULL,
   connector_id text        NOT NULL CHECK (length(connector_id) BETWEEN 1 AND 64),
   cursor       timestamptz NOT NULL,
+  resume       text        CHECK (resume IS NULL OR length(resume) BETWEEN 1 AND 20000),
   lease_until  timestamptz,
   lease_token  text,
   passes       bigint      NOT NULL DEFAULT 0,

@@ -11,6 +11,8 @@ export interface CursorLease {
   connectorId: string;
   /** Changes up to here were processed; the next listing starts here (minus the overlap). */
   cursor: string;
+  /** Where the last pass, cut by its page bound, stopped (the lister's position); the next listing continues there. */
+  resume?: string;
   leaseToken: string;
 }
 
@@ -29,42 +31,43 @@ export class ReconcileCursorStore {
          ON CONFLICT (task_queue, tenant_id, connector_id) DO NOTHING`,
         [this.taskQueue, tenantId, connectorId, initial],
       );
-      const r = await c.query<{ cursor: Date }>(
+      const r = await c.query<{ cursor: Date; resume: string | null }>(
         `UPDATE reconcile_cursors
             SET lease_until = now() + make_interval(secs => $4::double precision / 1000), lease_token = $5, updated_at = now()
           WHERE task_queue = $1 AND tenant_id = $2 AND connector_id = $3 AND (lease_until IS NULL OR lease_until <= now())
-          RETURNING cursor`,
+          RETURNING cursor, resume`,
         [this.taskQueue, tenantId, connectorId, leaseMs, token],
       );
       const row = r.rows[0];
-      return row ? { tenantId, connectorId, cursor: row.cursor.toISOString(), leaseToken: token } : undefined;
+      return row ? { tenantId, connectorId, cursor: row.cursor.toISOString(), ...(row.resume ? { resume: row.resume } : {}), leaseToken: token } : undefined;
     });
   }
 
   /**
-   * Move the cursor forward (never back) as the lease holder; false when the lease passed to another worker.
-   * The lease itself is kept until its time, so no other worker runs a second pass within the interval.
+   * Move the cursor forward (never back) and set the resume position (undefined clears it) as the lease holder;
+   * false when the lease passed to another worker. The lease itself is kept until its time, so no other worker
+   * runs a second pass within the interval.
    */
-  async advance(lease: CursorLease, cursor: string): Promise<boolean> {
+  async advance(lease: CursorLease, cursor: string, resume?: string): Promise<boolean> {
     return withTenant(this.pool, lease.tenantId, async (c) => {
       const r = await c.query(
-        `UPDATE reconcile_cursors SET cursor = greatest(cursor, $5::timestamptz), passes = passes + 1, updated_at = now()
+        `UPDATE reconcile_cursors SET cursor = greatest(cursor, $5::timestamptz), resume = $6, passes = passes + 1, updated_at = now()
           WHERE task_queue = $1 AND tenant_id = $2 AND connector_id = $3 AND lease_token = $4`,
-        [this.taskQueue, lease.tenantId, lease.connectorId, lease.leaseToken, cursor],
+        [this.taskQueue, lease.tenantId, lease.connectorId, lease.leaseToken, cursor, resume ?? null],
       );
       return (r.rowCount ?? 0) > 0;
     });
   }
 
   /** The row as a tenant sees it (tests, diagnostics). */
-  async read(tenantId: string, connectorId: string): Promise<{ cursor: string; passes: number; leaseUntil?: string } | undefined> {
+  async read(tenantId: string, connectorId: string): Promise<{ cursor: string; resume?: string; passes: number; leaseUntil?: string } | undefined> {
     return withTenant(this.pool, tenantId, async (c) => {
-      const r = await c.query<{ cursor: Date; passes: string; lease_until: Date | null }>(
-        'SELECT cursor, passes::text AS passes, lease_until FROM reconcile_cursors WHERE task_queue = $1 AND tenant_id = $2 AND connector_id = $3',
+      const r = await c.query<{ cursor: Date; resume: string | null; passes: string; lease_until: Date | null }>(
+        'SELECT cursor, resume, passes::text AS passes, lease_until FROM reconcile_cursors WHERE task_queue = $1 AND tenant_id = $2 AND connector_id = $3',
         [this.taskQueue, tenantId, connectorId],
       );
       const row = r.rows[0];
-      return row ? { cursor: row.cursor.toISOString(), passes: Number(row.passes), ...(row.lease_until ? { leaseUntil: row.lease_until.toISOString() } : {}) } : undefined;
+      return row ? { cursor: row.cursor.toISOString(), ...(row.resume ? { resume: row.resume } : {}), passes: Number(row.passes), ...(row.lease_until ? { leaseUntil: row.lease_until.toISOString() } : {}) } : undefined;
     });
   }
 }

@@ -114,7 +114,7 @@ export class NotifyMetrics {
   /** Per-connector reconciliation (src/reconcile/): passes by outcome, and the provider reads they made. */
   readonly reconcilePasses = new Counter({
     name: 'probectl_notify_reconcile_passes_total',
-    help: 'Per-connector reconciliation passes of this worker by provider and outcome (done, truncated, leased-elsewhere, store-unavailable, read-failed, signal-failed).',
+    help: 'Per-connector reconciliation passes of this worker by provider and outcome (done, truncated, leased-elsewhere, store-unavailable, read-failed, signal-failed, stopped, out-of-time).',
     labelNames: ['provider', 'outcome'] as const,
     registers: [this.registry],
   });

@@ -7,7 +7,9 @@
  * (the workflow's tenant memo must be the connector's tenant: another tenant's incident does not exist for it).
  *
  * Several workers: a lease row per connector in Postgres (migrations/007) lets one of them run a connector's
- * pass per interval. The cursor moves only past objects processed. Postgres down: the pass is skipped (nothing
+ * pass per interval. The cursor moves only past objects processed; a listing cut by its page bound leaves a resume
+ * position, and the next pass continues there (a burst larger than the bound is read over several passes, never
+ * re-read from the cursor forever). Postgres down: the pass is skipped (nothing
  * else waits for it; pages never do). Reads take pacing tokens of the lowest class (3, reconcile).
  */
 import { ApplicationFailure, msOptionalToNumber } from '@temporalio/common';
@@ -24,12 +26,12 @@ import type { LeasedRow, OutboxOutcome } from '../db/inbound-outbox';
 import type { CursorLease } from '../db/reconcile-cursor-store';
 import type { Provider } from '../shared/contract';
 
-type Lister = (ctx: CallContext, since: string, maxPages: number, beforeRequest: () => Promise<void>) => Promise<ChangeListing>;
+type Lister = (ctx: CallContext, since: string, maxPages: number, beforeRequest: () => Promise<void>, resume?: string) => Promise<ChangeListing>;
 
 /** The providers a connector-wide change listing exists for (the same three the per-incident loop reads back). */
 export const LISTERS: Partial<Record<Provider, Lister>> = {
   servicenow: servicenowChanges,
-  jira: (ctx, since, maxPages, before) => jiraChanges(ctx, since, maxPages, before),
+  jira: (ctx, since, maxPages, before) => jiraChanges(ctx, since, maxPages, before), // no resume: see docs/providers.md
   opsgenie: opsgenieChanges,
 };
 
@@ -43,7 +45,8 @@ export const OVERLAP_MS = 60_000;
 
 export interface CursorStore {
   lease(tenantId: string, connectorId: string, leaseMs: number, initial: string): Promise<CursorLease | undefined>;
-  advance(lease: CursorLease, cursor: string): Promise<boolean>;
+  /** Move the cursor forward and set the resume position (undefined: none, the next pass starts from the cursor). */
+  advance(lease: CursorLease, cursor: string, resume?: string): Promise<boolean>;
 }
 
 export interface MirrorReader {
@@ -77,6 +80,8 @@ export interface ConnectorReconcilerOptions {
   maxPages?: number;
   /** Every listing's request count, per connector (metrics, tests). */
   onPass?: (p: PassReport) => void;
+  /** The order of connectors in a pass is shuffled with this (tests pin it); Math.random by default. */
+  random?: () => number;
 }
 
 export interface PassReport {
@@ -86,7 +91,7 @@ export interface PassReport {
   reads: number;
   found: number;
   signalled: number;
-  outcome: 'done' | 'leased-elsewhere' | 'store-unavailable' | 'read-failed' | 'signal-failed' | 'truncated';
+  outcome: 'done' | 'leased-elsewhere' | 'store-unavailable' | 'read-failed' | 'signal-failed' | 'truncated' | 'stopped' | 'out-of-time';
 }
 
 /** Which of a listing's objects ask for a signal: resolved, or acknowledged (never open or gone). */
@@ -169,12 +174,20 @@ export class ConnectorReconciler {
     await this.#running;
   }
 
-  /** One pass over every readable connector, one after another. */
+  /**
+   * One pass over every readable connector, one after another, in an order shuffled anew each pass (so with many
+   * connectors on saturated keys no connector is always last, and workers do not all walk them in one order). A
+   * pass takes at most 0.9 × the interval: connectors not begun by then are left to the next pass (or another
+   * worker), reported `out-of-time` without a read or a lease.
+   */
   async runOnce(): Promise<PassReport[]> {
     const reports: PassReport[] = [];
-    for (const c of this.connectors()) {
+    const deadline = Date.now() + Math.max(1_000, Math.floor(this.#opts.intervalMs * 0.9));
+    for (const c of shuffled(this.connectors(), this.#opts.random ?? Math.random)) {
       if (this.#stopped) break;
-      const report = await this.reconcile(c);
+      const report = Date.now() >= deadline
+        ? { tenantId: c.tenantId, connectorId: c.id, provider: c.provider, reads: 0, found: 0, signalled: 0, outcome: 'out-of-time' as const }
+        : await this.reconcile(c);
       reports.push(report);
       this.#opts.onPass?.(report);
     }
@@ -201,7 +214,7 @@ export class ConnectorReconciler {
     const startedAt = new Date().toISOString();
     let listing: ChangeListing;
     try {
-      listing = await this.#list(c, since);
+      listing = await this.#list(c, since, lease.resume);
     } catch (err) {
       log.warn({ connector: c.id, tenant: c.tenantId, err: { message: firstLine(err) } }, 'reconciliation read failed; the next interval tries again');
       return { ...base, outcome: 'read-failed' };
@@ -212,6 +225,11 @@ export class ConnectorReconciler {
     const items = [...listing.items].sort((a, b) => (a.updatedAt < b.updatedAt ? -1 : a.updatedAt > b.updatedAt ? 1 : 0));
     let signalled = 0;
     for (const o of items) {
+      if (this.#stopped) {
+        // Stopping: the cursor stays before this object (as after a failed signal); the next pass goes on from it.
+        if (!listing.truncated || listing.coveredUntil !== undefined) await store.advance(lease, o.updatedAt).catch(() => undefined);
+        return { ...report, signalled, outcome: 'stopped' };
+      }
       if (!wantsSignal(o)) continue;
       try {
         const mirrored = await this.#opts.mirror.read(c.tenantId, o.incidentId);
@@ -220,13 +238,21 @@ export class ConnectorReconciler {
         if (outcome === 'signalled') signalled += 1;
       } catch (err) {
         log.warn({ connector: c.id, tenant: c.tenantId, err: { message: firstLine(err) } }, 'reconciliation could not signal; the cursor stays before this object');
-        await store.advance(lease, o.updatedAt).catch(() => undefined);
+        // The cursor may move up to this object only when every change before it was listed: a complete listing, or
+        // one cut by its bound that lists oldest first (coveredUntil). A newest-first listing cut by its bound did
+        // not reach the older changes: the cursor (and the resume position) stay. Otherwise the next pass starts
+        // again from this object (no resume: it is before where the listing stopped).
+        if (!listing.truncated || listing.coveredUntil !== undefined) await store.advance(lease, o.updatedAt).catch(() => undefined);
         return { ...report, signalled, outcome: 'signal-failed' };
       }
     }
     // A complete listing covered every change up to when it began; one cut by its bound up to its last record.
-    const covered = listing.truncated ? listing.coveredUntil : startedAt;
-    if (covered) await store.advance(lease, covered).catch(() => undefined);
+    // A listing that resumed where the last one stopped and came to its end covered every change up to when the
+    // walk began (`coveredUntil` of a newest-first lister) or up to when it began (oldest-first: this pass's start).
+    const covered = listing.truncated ? listing.coveredUntil : (listing.completedUntil ?? startedAt);
+    // A newest-first listing cut by its bound (no coveredUntil): the cursor stays; the resume position is set (or
+    // cleared, when the walk can go no further) so the next pass continues to older changes instead of re-reading.
+    await store.advance(lease, covered ?? lease.cursor, listing.truncated ? listing.resume : undefined).catch(() => undefined);
     if (signalled > 0) log.info({ connector: c.id, tenant: c.tenantId, signalled, reads: listing.reads }, 'reconciliation signalled incidents resolved or acknowledged at the provider');
     if (listing.truncated) {
       log.warn({ connector: c.id, tenant: c.tenantId, reads: listing.reads }, 'reconciliation listing hit its page bound; the rest follows next interval');
@@ -235,7 +261,7 @@ export class ConnectorReconciler {
   }
 
   /** The listing, each request after a pacing token of the lowest class; a 429's delay holds the key's bucket. */
-  async #list(c: ConnectorConfig, since: string): Promise<ChangeListing> {
+  async #list(c: ConnectorConfig, since: string, resume: string | undefined): Promise<ChangeListing> {
     const lister = LISTERS[c.provider]!;
     const { pacer, http } = this.#opts;
     const signal = this.#abort.signal;
@@ -255,8 +281,18 @@ export class ConnectorReconciler {
       }
     };
     const ctx: CallContext = { connector: c, http, signal, attempt: 1 };
-    return holdOnRateLimit(pacer, c, () => lister(ctx, since, this.#opts.maxPages ?? MAX_PAGES, beforeRequest));
+    return holdOnRateLimit(pacer, c, () => lister(ctx, since, this.#opts.maxPages ?? MAX_PAGES, beforeRequest, resume));
   }
+}
+
+/** A copy of `xs` in random order (Fisher–Yates with `random`). */
+export function shuffled<T>(xs: readonly T[], random: () => number): T[] {
+  const out = [...xs];
+  for (let i = out.length - 1; i > 0; i -= 1) {
+    const j = Math.floor(random() * (i + 1));
+    [out[i], out[j]] = [out[j]!, out[i]!];
+  }
+  return out;
 }
 
 /** Wait `ms`, or less when `signal` aborts (the reconciler stopping must not wait out a pacing turn). */

@@ -202,6 +202,17 @@ describe('per-connector reconciliation', () => {
     expect(await cursors.advance(first!, '2026-01-01T00:00:00.000Z')).toBe(true);
     expect(await cursors.advance(first!, '2025-01-01T00:00:00.000Z')).toBe(true); // never backwards
     expect((await cursors.read(tenant, 'lease-probe'))?.cursor).toBe('2026-01-01T00:00:00.000Z');
+    // the resume position of a pass cut by its bound is kept with the cursor, handed to the next lease, and cleared
+    const position = JSON.stringify({ tie: '2026-01-01 00:00:00', afterId: 'abc' });
+    expect(await cursors.advance(first!, '2026-01-01T00:00:00.000Z', position)).toBe(true);
+    expect((await cursors.read(tenant, 'lease-probe'))?.resume).toBe(position);
+    expect(await cursors.advance(first!, '2026-01-01T00:00:00.000Z')).toBe(true);
+    expect((await cursors.read(tenant, 'lease-probe'))?.resume).toBeUndefined();
+    const short = await cursors.lease(tenant, 'resume-probe', 1, new Date(0).toISOString());
+    expect(short?.resume).toBeUndefined();
+    expect(await cursors.advance(short!, '2026-01-01T00:00:00.000Z', position)).toBe(true);
+    await new Promise((r) => setTimeout(r, 20));
+    expect((await cursors.lease(tenant, 'resume-probe', 60_000, new Date(0).toISOString()))?.resume).toBe(position);
     // row-level security: another tenant does not see the row; its own lease on the same connector id is its own row
     expect(await cursors.read(other, 'lease-probe')).toBeUndefined();
     const theirs = await cursors.lease(other, 'lease-probe', 60_000, new Date(0).toISOString());

@@ -11,7 +11,8 @@ import { signalAccepted } from '../../src/api/inbound/signal';
 import type { IncidentClient } from '../../src/client';
 import { ConnectorDirectory } from '../../src/config/connectors';
 import type { CursorLease } from '../../src/db/reconcile-cursor-store';
-import { ConnectorReconciler, mirrorSettles, ownsObject, signalRow, type CursorStore, type MirrorReader, type MirrorView, type PassReport } from '../../src/reconcile/connector-reconciler';
+import { ConnectorReconciler, mirrorSettles, ownsObject, shuffled, signalRow, type CursorStore, type MirrorReader, type MirrorView, type PassReport } from '../../src/reconcile/connector-reconciler';
+import { OpsgenieDouble } from '../../src/sandbox/doubles/opsgenie';
 import { ServiceNowDouble } from '../../src/sandbox/doubles/servicenow';
 import type { AcknowledgeSignal, ResolveSignal } from '../../src/shared/contract';
 import { connectorFrom } from '../helpers/retry-table';
@@ -69,7 +70,7 @@ describe('tenancy: a connector signals only its own tenant\'s running incidents'
 });
 
 class MemoryCursors implements CursorStore {
-  readonly rows = new Map<string, { cursor: string; leaseUntil: number; token: string }>();
+  readonly rows = new Map<string, { cursor: string; resume?: string; leaseUntil: number; token: string }>();
   down = false;
   async lease(tenantId: string, connectorId: string, leaseMs: number, initial: string): Promise<CursorLease | undefined> {
     if (this.down) throw new Error('connect ECONNREFUSED 127.0.0.1:5432');
@@ -78,12 +79,14 @@ class MemoryCursors implements CursorStore {
     if (row.leaseUntil > Date.now()) return undefined;
     Object.assign(row, { leaseUntil: Date.now() + leaseMs, token: `t${Math.random()}` });
     this.rows.set(k, row);
-    return { tenantId, connectorId, cursor: row.cursor, leaseToken: row.token };
+    return { tenantId, connectorId, cursor: row.cursor, ...(row.resume ? { resume: row.resume } : {}), leaseToken: row.token };
   }
-  async advance(lease: CursorLease, cursor: string): Promise<boolean> {
+  async advance(lease: CursorLease, cursor: string, resume?: string): Promise<boolean> {
     const row = this.rows.get(`${lease.tenantId}/${lease.connectorId}`);
     if (!row || row.token !== lease.leaseToken) return false;
     if (cursor > row.cursor) row.cursor = cursor;
+    if (resume) row.resume = resume;
+    else delete row.resume;
     return true;
   }
   expire(): void {
@@ -231,5 +234,188 @@ describe('the reconciler\'s pass against the ServiceNow double', () => {
     expect(Date.now() - stopping).toBeLessThan(5_000);
     expect(report.outcome).toBe('read-failed');
     expect(grants).toEqual([3]);
+  });
+});
+
+/**
+ * A burst of changes larger than the page bound: the pass stops at its bound and the next one continues where it
+ * stopped (the resume position) instead of starting again from the cursor — ServiceNow ties within one overlap
+ * window, Opsgenie's newest-first walk — so an older (or later) resolve is found after a few passes, never lost.
+ */
+describe('a burst larger than the page bound: the next pass continues where the last one stopped', () => {
+  const http = new HttpClient({ timeoutMs: 5_000 });
+  let og: OpsgenieDouble;
+  let snow: ServiceNowDouble;
+  beforeAll(async () => {
+    og = await new OpsgenieDouble({ apiKey: 'k' }).start();
+    snow = await new ServiceNowDouble({ user: 'u', password: 'p' }).start();
+  });
+  afterAll(async () => {
+    await og.stop();
+    await snow.stop();
+    await http.close();
+  });
+  const log = { info: () => undefined, warn: () => undefined };
+  const glide = (ms: number) => new Date(ms).toISOString().slice(0, 19).replace('T', ' ');
+
+  test.each([[250, 2], [450, 2], [120, 1]])('ServiceNow: %i changes within one second, bound %i pages: the later resolve is found', async (n, maxPages) => {
+    const c = connectorFrom(`acme|servicenow|${snow.url}?rate_per_min=6000|u:p`);
+    const store = new MemoryCursors();
+    const signalled: string[] = [];
+    const mirror: MirrorReader = { read: async (_t, id) => ({ status: 'open', links: [{ connectorId: c.id, status: 'open', externalRef: snow.byCorrelation(`probectl-${id}`)[0]?.sys_id }] }) };
+    const r = new ConnectorReconciler({ connectors: new ConnectorDirectory([c]), http, pacer: new Pacer(), store, mirror,
+      signal: async (row) => { signalled.push(row.incidentId); return 'signalled'; }, intervalMs: 60_000, overlapMs: 60_000, maxPages, log });
+    const t0 = Date.now() - 20_000;
+    snow.tickets.length = 0;
+    for (let i = 0; i < n; i += 1) snow.tickets.push({ sys_id: `s${String(i).padStart(4, '0')}`, number: `I${i}`, state: i % 7 ? '1' : '6', short_description: '', correlation_id: `probectl-X${i}`, sys_updated_on: glide(t0), createdAt: 0 });
+    snow.tickets.push({ sys_id: 'late', number: 'L', state: '6', short_description: '', correlation_id: 'probectl-LATE', sys_updated_on: glide(t0 + 5_000), createdAt: 0 });
+    store.rows.set(`acme/${c.id}`, { cursor: new Date(t0 - 1_000).toISOString(), leaseUntil: 0, token: '' });
+    const outcomes: string[] = [];
+    for (let pass = 0; pass < Math.ceil((n + 1) / (100 * maxPages)) + 2 && !outcomes.includes('done'); pass += 1) {
+      store.expire();
+      outcomes.push((await r.reconcile(c)).outcome);
+    }
+    expect(outcomes[outcomes.length - 1]).toBe('done');
+    expect(signalled).toContain('LATE');
+    expect(new Set(signalled)).toEqual(new Set(snow.tickets.filter((t) => t.state === '6').map((t) => t.correlation_id!.slice('probectl-'.length))));
+    expect(store.rows.get(`acme/${c.id}`)!.resume).toBeUndefined();
+  });
+
+  const mkAlert = (alias: string, at: number, status: 'open' | 'closed') => og.alerts.push({ id: alias, alias, message: 'm', priority: 'P3', tags: ['probectl'], details: {}, status, acknowledged: false, count: 1, basePath: '/v2/alerts', createdAt: at, updatedAt: at });
+  const ogSetup = (maxPages: number, failOn?: string) => {
+    const c = connectorFrom(`acme|opsgenie|${og.url}/v2/alerts?rate_per_min=6000|k`);
+    const store = new MemoryCursors();
+    const signalled: string[] = [];
+    const mirror: MirrorReader = { read: async (_t, id) => ({ status: 'open', links: [{ connectorId: c.id, status: 'open', externalRef: `probectl-${id}` }] }) };
+    const r = new ConnectorReconciler({ connectors: new ConnectorDirectory([c]), http, pacer: new Pacer(), store, mirror,
+      signal: async (row) => {
+        if (row.incidentId === failOn) throw new Error('Temporal unavailable');
+        signalled.push(row.incidentId);
+        return 'signalled';
+      }, intervalMs: 60_000, overlapMs: 0, maxPages, log });
+    return { c, store, signalled, r };
+  };
+
+  test.each([[250, 2], [999, 3], [150, 1]])('Opsgenie: %i alerts changed since the cursor, bound %i pages: the oldest resolve is found, then the cursor moves', async (n, maxPages) => {
+    const { c, store, signalled, r } = ogSetup(maxPages);
+    const t0 = Date.now() - 50_000;
+    og.alerts.length = 0;
+    mkAlert('probectl-OLDEST', t0, 'closed');
+    for (let i = 0; i < n; i += 1) mkAlert(`probectl-Z${i}`, t0 + 1000 + i, i % 9 ? 'open' : 'closed');
+    const cursor0 = new Date(t0 - 1000).toISOString();
+    store.rows.set(`acme/${c.id}`, { cursor: cursor0, leaseUntil: 0, token: '' });
+    const outcomes: string[] = [];
+    for (let pass = 0; pass < Math.ceil((n + 1) / (100 * maxPages)) + 2 && !outcomes.includes('done'); pass += 1) {
+      store.expire();
+      const started = new Date().toISOString();
+      outcomes.push((await r.reconcile(c)).outcome);
+      // while the walk is cut, the cursor stays: the alerts not reached yet are older than any listed
+      if (outcomes[outcomes.length - 1] === 'truncated') expect(store.rows.get(`acme/${c.id}`)!.cursor).toBe(cursor0);
+      else expect(store.rows.get(`acme/${c.id}`)!.cursor < started).toBe(true); // up to when the walk began, not this pass
+    }
+    expect(outcomes[outcomes.length - 1]).toBe('done');
+    expect(signalled).toContain('OLDEST');
+    expect(new Set(signalled)).toEqual(new Set(og.alerts.filter((a) => a.status === 'closed').map((a) => a.alias.slice('probectl-'.length))));
+    expect(store.rows.get(`acme/${c.id}`)!.cursor > cursor0).toBe(true);
+    expect(store.rows.get(`acme/${c.id}`)!.resume).toBeUndefined();
+  });
+
+  test('Opsgenie: a signal that fails after a newest-first listing cut by its bound leaves the cursor before the alerts not reached', async () => {
+    const { c, store, signalled, r } = ogSetup(1, 'Z140');
+    const t0 = Date.now() - 50_000;
+    og.alerts.length = 0;
+    mkAlert('probectl-OLDEST', t0, 'closed');
+    for (let i = 0; i < 150; i += 1) mkAlert(`probectl-Z${i}`, t0 + 1000 + i, i === 140 ? 'closed' : 'open');
+    const cursor0 = new Date(t0 - 1000).toISOString();
+    store.rows.set(`acme/${c.id}`, { cursor: cursor0, leaseUntil: 0, token: '' });
+    expect(await r.reconcile(c)).toMatchObject({ outcome: 'signal-failed' });
+    expect(store.rows.get(`acme/${c.id}`)!.cursor).toBe(cursor0);
+    // Temporal answers again: the same walk is read again, the failed alert and the older resolve are signalled
+    const again = ogSetup(1);
+    again.store.rows.set(`acme/${c.id}`, { ...store.rows.get(`acme/${c.id}`)!, leaseUntil: 0 });
+    for (let pass = 0; pass < 4; pass += 1) {
+      again.store.expire();
+      if ((await again.r.reconcile(c)).outcome === 'done') break;
+    }
+    expect(again.signalled).toEqual(expect.arrayContaining(['Z140', 'OLDEST']));
+    expect(signalled).toEqual([]);
+  });
+});
+
+/** A pass: connectors in a shuffled order each pass, a time bound on the whole pass, stop() heard between objects. */
+describe('a pass over many connectors', () => {
+  const http = new HttpClient({ timeoutMs: 5_000 });
+  let dbl: ServiceNowDouble;
+  beforeAll(async () => {
+    dbl = await new ServiceNowDouble({ user: 'u', password: 'p' }).start();
+  });
+  afterAll(async () => {
+    await dbl.stop();
+    await http.close();
+  });
+  const log = { info: () => undefined, warn: () => undefined };
+  const tenants = ['acme', 'globex', 'initech', 'umbrella', 'hooli'];
+  const glide = (ms: number) => new Date(ms).toISOString().slice(0, 19).replace('T', ' ');
+  /** A small seeded generator, so the test is the same on every run. */
+  const seeded = (seed: number) => () => ((seed = (seed * 1_103_515_245 + 12_345) % 2_147_483_648) / 2_147_483_648);
+  const mirror: MirrorReader = { read: async (_t, id) => ({ status: 'open', links: [{ connectorId: 'servicenow', status: 'open', externalRef: dbl.byCorrelation(`probectl-${id}`)[0]?.sys_id }] }) };
+
+  test('shuffled is a permutation (property)', () => {
+    fc.assert(fc.property(fc.array(fc.integer()), fc.integer({ min: 1, max: 1_000_000 }), (xs, seed) => {
+      expect([...shuffled(xs, seeded(seed))].sort()).toEqual([...xs].sort());
+    }));
+  });
+
+  test('over passes, every connector has its turn first (the order is not the configuration\'s on every pass)', async () => {
+    dbl.tickets.length = 0;
+    const connectors = tenants.map((t) => connectorFrom(`${t}|servicenow|${dbl.url}?rate_per_min=6000|u:p`));
+    const r = new ConnectorReconciler({ connectors: new ConnectorDirectory(connectors), http, pacer: new Pacer(), store: new MemoryCursors(), mirror,
+      signal: async () => 'signalled', intervalMs: 1_000, overlapMs: 0, log, random: seeded(7) });
+    const firsts = new Set<string>();
+    for (let pass = 0; pass < 40; pass += 1) {
+      const reports = await r.runOnce();
+      expect(reports.map((x) => x.tenantId).sort()).toEqual([...tenants].sort());
+      firsts.add(reports[0]!.tenantId);
+    }
+    expect(firsts).toEqual(new Set(tenants));
+  });
+
+  test('a pass that used its time leaves the connectors not begun to the next pass, without a read or a lease', async () => {
+    const now = Date.now();
+    dbl.tickets.length = 0;
+    dbl.tickets.push({ sys_id: 'slow', number: 'INC1', state: '6', short_description: 't', correlation_id: 'probectl-SLOW', sys_updated_on: glide(now - 5_000), createdAt: 0 });
+    const connectors = tenants.map((t) => connectorFrom(`${t}|servicenow|${dbl.url}?rate_per_min=6000|u:p`));
+    const store = new MemoryCursors();
+    const r = new ConnectorReconciler({ connectors: new ConnectorDirectory(connectors), http, pacer: new Pacer(), store, mirror,
+      // every tenant's connector sees the ticket; its signal takes longer than the whole pass may
+      signal: async () => { await new Promise((res) => setTimeout(res, 1_200)); return 'signalled'; },
+      intervalMs: 1_000, overlapMs: 0, log, random: seeded(3) });
+    for (const t of tenants) store.rows.set(`${t}/servicenow`, { cursor: new Date(now - 60_000).toISOString(), leaseUntil: 0, token: '' });
+    const before = dbl.changeListings().length;
+    const reports = await r.runOnce();
+    expect(reports).toHaveLength(tenants.length);
+    const late = reports.filter((x) => x.outcome === 'out-of-time');
+    expect(late.length).toBe(tenants.length - 1);
+    expect(late.every((x) => x.reads === 0)).toBe(true);
+    expect(dbl.changeListings().length - before).toBe(1);
+    for (const x of late) expect(store.rows.get(`${x.tenantId}/${x.connectorId}`)!.leaseUntil).toBe(0);
+  });
+
+  test('stop() within a pass is heard between objects: the cursor stays before the first object not processed', async () => {
+    const now = Date.now();
+    dbl.tickets.length = 0;
+    for (let i = 0; i < 5; i += 1) {
+      dbl.tickets.push({ sys_id: `st${i}`, number: `INC${i}`, state: '6', short_description: 't', correlation_id: `probectl-ST${i}`, sys_updated_on: glide(now - 30_000 + i * 5_000), createdAt: 0 });
+    }
+    const c = connectorFrom(`acme|servicenow|${dbl.url}?rate_per_min=6000|u:p`);
+    const store = new MemoryCursors();
+    const signalled: string[] = [];
+    const r: ConnectorReconciler = new ConnectorReconciler({ connectors: new ConnectorDirectory([c]), http, pacer: new Pacer(), store, mirror,
+      signal: async (row) => { signalled.push(row.incidentId); void r.stop(); return 'signalled'; },
+      intervalMs: 60_000, overlapMs: 0, log });
+    store.rows.set(`acme/${c.id}`, { cursor: new Date(now - 60_000).toISOString(), leaseUntil: 0, token: '' });
+    expect(await r.reconcile(c)).toMatchObject({ outcome: 'stopped', signalled: 1 });
+    expect(signalled).toEqual(['ST0']);
+    expect(store.rows.get(`acme/${c.id}`)!.cursor).toBe(new Date(`${glide(now - 25_000).replace(' ', 'T')}Z`).toISOString());
   });
 });

@@ -112,4 +112,14 @@ export interface ChangeListing {
   coveredUntil?: string;
   /** The page bound ended the listing before its end. */
   truncated: boolean;
+  /**
+   * Where a truncated listing stopped (opaque to the caller, checked by the lister when it comes back): the next
+   * pass continues here instead of starting again from the cursor. Only listers that page in a stable order give one.
+   */
+  resume?: string;
+  /**
+   * A complete listing that continued a walk begun by an earlier pass (newest-first listers): changes are covered
+   * up to when that walk began, not up to this pass's start. Undefined: up to this pass's start.
+   */
+  completedUntil?: string;
 }

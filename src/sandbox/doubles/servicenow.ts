@@ -26,20 +26,24 @@ type Condition = (t: ServiceNowTicket) => boolean;
 
 /**
  * The encoded-query parts this double understands — `field=value`, `fieldSTARTSWITHvalue`, `sys_updated_on>=` (and
- * `>`, `<=`, `<`) a `YYYY-MM-DD HH:mm:ss` time, `ORDERBY[DESC]field` — or undefined for anything else (answered
- * 400, so a wrong query fails its test instead of matching everything).
+ * `>`, `<=`, `<`) a `YYYY-MM-DD HH:mm:ss` time, `sys_id>` (and `>=`, `<`, `<=`) a sys_id, one or more
+ * `ORDERBY[DESC]field` (the first one sorts first, later ones break its ties) — or undefined for anything else
+ * (answered 400, so a wrong query fails its test instead of matching everything).
  */
-function parseQuery(q: string): { conditions: Condition[]; order?: { field: string; desc: boolean } } | undefined {
+function parseQuery(q: string): { conditions: Condition[]; order: Array<{ field: string; desc: boolean }> } | undefined {
   const conditions: Condition[] = [];
-  let order: { field: string; desc: boolean } | undefined;
+  const order: Array<{ field: string; desc: boolean }> = [];
   const field = (t: ServiceNowTicket, f: string) => String((t as unknown as Record<string, unknown>)[f] ?? '');
   for (const part of q.split('^').filter(Boolean)) {
     let m: RegExpExecArray | null;
-    if ((m = /^ORDERBY(DESC)?([a-z_]+)$/.exec(part))) order = { field: m[2]!, desc: Boolean(m[1]) };
+    if ((m = /^ORDERBY(DESC)?([a-z_]+)$/.exec(part))) order.push({ field: m[2]!, desc: Boolean(m[1]) });
     else if ((m = /^([a-z_]+)STARTSWITH(.+)$/.exec(part))) {
       const [f, v] = [m[1]!, m[2]!];
       conditions.push((t) => field(t, f).startsWith(v));
     } else if ((m = /^(sys_updated_on)(>=|<=|>|<)(\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2})$/.exec(part))) {
+      const [f, op, v] = [m[1]!, m[2]!, m[3]!];
+      conditions.push((t) => (op === '>=' ? field(t, f) >= v : op === '>' ? field(t, f) > v : op === '<=' ? field(t, f) <= v : field(t, f) < v));
+    } else if ((m = /^(sys_id)(>=|<=|>|<)([A-Za-z0-9_-]+)$/.exec(part))) {
       const [f, op, v] = [m[1]!, m[2]!, m[3]!];
       conditions.push((t) => (op === '>=' ? field(t, f) >= v : op === '>' ? field(t, f) > v : op === '<=' ? field(t, f) <= v : field(t, f) < v));
     } else if ((m = /^([a-z_]+)=([^=]*)$/.exec(part))) {
@@ -47,7 +51,7 @@ function parseQuery(q: string): { conditions: Condition[]; order?: { field: stri
       conditions.push((t) => field(t, f) === v);
     } else return undefined;
   }
-  return { conditions, ...(order ? { order } : {}) };
+  return { conditions, order };
 }
 
 const TABLE = '/api/now/table/incident';
@@ -103,11 +107,15 @@ export class ServiceNowDouble extends DoubleServer {
       const offset = Number(req.query.get('sysparm_offset') ?? '0');
       if (!Number.isInteger(limit) || limit < 1 || !Number.isInteger(offset) || offset < 0) return failure(400, 'Invalid paging', 'sysparm_limit/sysparm_offset');
       const hits = this.tickets.filter((t) => query.conditions.every((c) => c(t)));
-      if (query.order) {
-        const f = query.order.field;
-        const dir = query.order.desc ? -1 : 1;
-        hits.sort((a, b) => dir * String((a as unknown as Record<string, unknown>)[f] ?? '').localeCompare(String((b as unknown as Record<string, unknown>)[f] ?? '')));
-      }
+      const value = (t: ServiceNowTicket, f: string) => String((t as unknown as Record<string, unknown>)[f] ?? '');
+      // Plain code-unit order, the same order the conditions' `>`/`<` compare in.
+      hits.sort((a, b) => {
+        for (const o of query.order) {
+          const [x, y] = [value(a, o.field), value(b, o.field)];
+          if (x !== y) return (o.desc ? -1 : 1) * (x < y ? -1 : 1);
+        }
+        return 0;
+      });
       return { status: 200, body: { result: hits.slice(offset, offset + limit).map((t) => this.#fields(t, fields)) } };
     }
     if (path === TABLE && req.method === 'POST') {

@@ -5,7 +5,7 @@
  */
 import fc from 'fast-check';
 import {
-  CHANGES_PAGE_SIZE as SN_PAGE, buildChangedSince as snBuild, changesQuery, fromGlideDateTime, glideDateTime, parseChangedSince as snParse,
+  CHANGES_PAGE_SIZE as SN_PAGE, buildChangedSince as snBuild, changesQuery, fromGlideDateTime, glideDateTime, parseChangedSince as snParse, parsePosition,
 } from '../../../src/activities/providers/servicenow/build';
 import { listChanges as snList } from '../../../src/activities/providers/servicenow/connector';
 import {
@@ -23,17 +23,38 @@ import { connectorFrom } from '../../helpers/retry-table';
 const SINCE = '2026-11-30T16:05:07.123Z';
 
 describe('ServiceNow change listing: builder and parser', () => {
-  test('the request: encoded query on correlation_id and sys_updated_on, oldest first, fields, paging', () => {
-    const req = snBuild('https://acme.service-now.com', 'u:p', SINCE, 200);
+  test('the request: encoded query on correlation_id and sys_updated_on, (time, sys_id) order, fields, keyset paging (never an offset)', () => {
+    const req = snBuild('https://acme.service-now.com', 'u:p', SINCE);
     const u = new URL(req.url);
     expect(req.method).toBe('GET');
     expect(u.pathname).toBe('/api/now/table/incident');
-    expect(u.searchParams.get('sysparm_query')).toBe('correlation_idSTARTSWITHprobectl-^sys_updated_on>=2026-11-30 16:05:07^ORDERBYsys_updated_on');
+    expect(u.searchParams.get('sysparm_query')).toBe('correlation_idSTARTSWITHprobectl-^sys_updated_on>=2026-11-30 16:05:07^ORDERBYsys_updated_on^ORDERBYsys_id');
     expect(u.searchParams.get('sysparm_fields')!.split(',')).toEqual(expect.arrayContaining(['sys_id', 'state', 'correlation_id', 'sys_updated_on']));
     expect(u.searchParams.get('sysparm_limit')).toBe(String(SN_PAGE));
-    expect(u.searchParams.get('sysparm_offset')).toBe('200');
-    expect(new URL(snBuild('https://acme.service-now.com', 'u:p', SINCE).url).searchParams.has('sysparm_offset')).toBe(false);
-    expect(changesQuery(SINCE)).toContain('sys_updated_on>=2026-11-30 16:05:07');
+    expect(u.searchParams.has('sysparm_offset')).toBe(false);
+    expect(changesQuery({ tie: '2026-11-30 16:05:07', afterId: 'abc' })).toBe('correlation_idSTARTSWITHprobectl-^sys_updated_on=2026-11-30 16:05:07^sys_id>abc^ORDERBYsys_id');
+    expect(changesQuery({ after: '2026-11-30 16:05:07' })).toBe('correlation_idSTARTSWITHprobectl-^sys_updated_on>2026-11-30 16:05:07^ORDERBYsys_updated_on^ORDERBYsys_id');
+    for (const pos of [{ from: '2026-11-30 16:05:07', skip: ['a', 'b'] }, { tie: '2026-11-30 16:05:07', afterId: 'abc' }, { after: '2026-11-30 16:05:07' }]) {
+      expect(parsePosition(JSON.stringify(pos))).toEqual(pos);
+    }
+    for (const bad of [undefined, '', 'x', '{}', '{"from":"2026-11-30 16:05:07","skip":["a^ORx"]}', '{"tie":"2026-11-30 16:05:07","afterId":"a^NQ"}', '{"after":"yesterday"}']) {
+      expect(parsePosition(bad)).toBeUndefined();
+    }
+  });
+
+  test('keyset: the next position follows the last record; a page all at one time walks that time by sys_id', () => {
+    const row = (id: string, at: string) => ({ sys_id: id, state: '1', correlation_id: `probectl-${id}`, sys_updated_on: at });
+    const t1 = '2026-11-30 16:06:00';
+    const t2 = '2026-11-30 16:06:01';
+    const mixed = snParse({ result: [row('a', t1), row('b', t2), row('c', t2)] }, undefined, 3) as Exclude<ReturnType<typeof snParse>, 'malformed'>;
+    expect(mixed.next).toEqual({ from: t2, skip: ['b', 'c'] });
+    // the next `from` page leaves out what was read at its time
+    const again = snParse({ result: [row('b', t2), row('c', t2), row('d', t2)] }, mixed.next, 3) as Exclude<ReturnType<typeof snParse>, 'malformed'>;
+    expect(again.items.map((i) => i.externalRef)).toEqual(['d']);
+    expect(again.next).toEqual({ tie: t2, afterId: 'd' });
+    const tie = snParse({ result: [row('e', t2)] }, again.next, 3) as Exclude<ReturnType<typeof snParse>, 'malformed'>;
+    expect(tie.next).toEqual({ after: t2 });
+    expect((snParse({ result: [row('f', t1)] }, { after: t2 }, 3) as { next?: unknown }).next).toBeUndefined();
   });
 
   test('glide date-times round-trip to the second (property)', () => {
@@ -62,12 +83,12 @@ describe('ServiceNow change listing: builder and parser', () => {
       null, 'x',
       { sys_id: 'f', state: '7', correlation_id: 'probectl-INC-4', sys_updated_on: '2026-11-30 16:06:04' },
     ];
-    const page = snParse({ result: rows }, 0, rows.length) as Exclude<ReturnType<typeof snParse>, 'malformed'>;
+    const page = snParse({ result: rows }, undefined, rows.length) as Exclude<ReturnType<typeof snParse>, 'malformed'>;
     expect(page.items.map((i) => i.incidentId)).toEqual(['INC-4']);
     expect(page.seen).toBe(rows.length);
     expect(page.latest).toBe('2026-11-30T16:06:04.000Z');
-    expect(page.next).toBe(rows.length); // a full page: there may be more
-    expect((snParse({ result: rows.slice(0, 2) }, 100, 5) as { next?: number }).next).toBeUndefined();
+    expect(page.next).toEqual({ from: '2026-11-30 16:06:04', skip: ['f'] }); // a full page: there may be more
+    expect((snParse({ result: rows.slice(0, 2) }, undefined, 5) as { next?: unknown }).next).toBeUndefined();
     for (const bad of [null, {}, { result: {} }, { result: 'x' }, []]) expect(snParse(bad)).toBe('malformed');
   });
 });
@@ -197,11 +218,69 @@ describe('listing loops against the doubles (paging, bound, queries the doubles 
       expect(all.coveredUntil).toBe(all.items[all.items.length - 1]!.updatedAt);
       const cut = await snList(ctx, SINCE, 2, noPacing);
       expect(cut).toMatchObject({ reads: 2, truncated: true });
-      expect(cut.coveredUntil).toBe(cut.items[199]!.updatedAt);
+      // the second page starts at the first one's last time, leaving out the record it already read there
+      expect(cut.items).toHaveLength(199);
+      expect(new Set(cut.items.map((i) => i.externalRef)).size).toBe(199);
+      expect(cut.coveredUntil).toBe(cut.items[198]!.updatedAt);
       expect(sn.changeListings()).toHaveLength(5);
       // a query the double does not understand is refused
       const res = await http.send({ method: 'GET', url: `${sn.url}/api/now/table/incident?sysparm_query=correlation_idLIKEprobectl`, headers: { authorization: `Basic ${Buffer.from('u:p').toString('base64')}` } }, []);
       expect(res.status).toBe(400);
+    } finally {
+      await sn.stop();
+    }
+  });
+
+  // Offset paging on a changing order lost the row at a page boundary: a ticket on page 1 updated before page 2 is
+  // read moves to the end, every later row shifts back by one, and the first row of page 2 was never returned.
+  test.each([0, 1, 50, 98, 99])('ServiceNow: ticket %i of page 1 updated between page reads: every ticket is still listed, none twice', async (moved) => {
+    const sn = await new ServiceNowDouble({ user: 'u', password: 'p' }).start();
+    try {
+      const t0 = Date.parse('2026-11-30T16:10:00Z');
+      const glide = (ms: number) => new Date(ms).toISOString().slice(0, 19).replace('T', ' ');
+      for (let i = 0; i < 150; i += 1) {
+        sn.tickets.push({ sys_id: `s${String(i).padStart(3, '0')}`, number: `INC${i}`, state: '1', short_description: 't', correlation_id: `probectl-I${i}`, sys_updated_on: glide(t0 + i * 1000), createdAt: 0 });
+      }
+      let sent = 0;
+      const moving = { send: async (...a: Parameters<HttpClient['send']>) => {
+        const res = await http.send(...a);
+        sent += 1;
+        if (sent === 1) sn.setState(`s${String(moved).padStart(3, '0')}`, '6'); // resolved in ServiceNow between the two reads
+        return res;
+      } } as unknown as HttpClient;
+      const ctx = { connector: connectorFrom(`t1|servicenow|${sn.url}|u:p`), http: moving, attempt: 1 };
+      const listing = await snList(ctx, new Date(t0).toISOString(), 10, noPacing);
+      expect(listing.truncated).toBe(false);
+      const refs = listing.items.map((i) => i.externalRef);
+      expect(new Set(refs)).toEqual(new Set(sn.tickets.map((t) => t.sys_id)));
+      const movedRef = `s${String(moved).padStart(3, '0')}`;
+      // listed once before its change (page 1) and once after it, resolved (the end of the order); nothing else twice
+      expect(refs.filter((r) => r !== movedRef)).toHaveLength(149);
+      expect(listing.items.filter((i) => i.externalRef === movedRef).map((i) => i.state)).toContain('resolved');
+    } finally {
+      await sn.stop();
+    }
+  });
+
+  test.each([[250, 10], [250, 1], [100, 10], [101, 2]])('ServiceNow: %i tickets changed within one second, bound %i: resumed pass after pass, every one is listed once', async (n, bound) => {
+    const sn = await new ServiceNowDouble({ user: 'u', password: 'p' }).start();
+    try {
+      for (let i = 0; i < n; i += 1) {
+        sn.tickets.push({ sys_id: `s${String(i).padStart(4, '0')}`, number: `INC${i}`, state: '6', short_description: 't', correlation_id: `probectl-I${i}`, sys_updated_on: '2026-11-30 16:10:00', createdAt: 0 });
+      }
+      sn.tickets.push({ sys_id: 'late', number: 'INCL', state: '6', short_description: 't', correlation_id: 'probectl-LATE', sys_updated_on: '2026-11-30 16:10:05', createdAt: 0 });
+      const ctx = { connector: connectorFrom(`t1|servicenow|${sn.url}|u:p`), http, attempt: 1 };
+      const seen: string[] = [];
+      let resume: string | undefined;
+      for (let pass = 0; pass < 20; pass += 1) {
+        const l = await snList(ctx, '2026-11-30T16:09:00Z', bound, noPacing, resume);
+        seen.push(...l.items.map((i) => i.externalRef));
+        resume = l.resume;
+        if (!l.truncated) break;
+        expect(resume).toBeDefined();
+      }
+      expect(resume).toBeUndefined();
+      expect(seen.sort()).toEqual(sn.tickets.map((t) => t.sys_id).sort());
     } finally {
       await sn.stop();
     }

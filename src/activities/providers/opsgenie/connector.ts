@@ -7,7 +7,7 @@ import { resolvedBy } from '../format';
 import type { CallContext, ChangeListing, Connector } from '../types';
 import { secretsOf } from '../types';
 import {
-  buildAliasAction, buildChangedSince, buildCreate, parseChangedSince, buildGetAlert, buildRequestStatus, isNothingToDo, parseAccepted, parseAlertState, parseRequestStatus,
+  MAX_LIST_WINDOW, buildAliasAction, buildChangedSince, buildCreate, parseChangedSince, buildGetAlert, buildRequestStatus, isNothingToDo, parseAccepted, parseAlertState, parseRequestStatus,
   type OpsgenieOptions, type RequestStatus,
 } from './build';
 
@@ -85,15 +85,38 @@ export const opsgenie: Connector = {
 };
 
 /**
- * Per-connector reconciliation: the probectl alerts most recently updated first, page by page until the listing
- * passes `since` (or ends), up to `maxPages`. A listing cut by the bound learned nothing it can move a cursor
- * past (the alerts it did not reach are older, not newer): `coveredUntil` is then undefined.
+ * Where a newest-first walk cut by its page bound stopped: the offset of its next page, and when the walk began
+ * (`top`): every alert updated since then sits above that offset, for the next walk from the cursor.
  */
-export async function listChanges(ctx: CallContext, since: string, maxPages: number, beforeRequest: () => Promise<void>): Promise<ChangeListing> {
+interface OpsgenieResume { offset: number; top: string }
+
+function parseResume(raw: string | undefined): OpsgenieResume | undefined {
+  if (!raw) return undefined;
+  try {
+    const o = JSON.parse(raw) as Record<string, unknown> | null;
+    if (o && Number.isInteger(o.offset) && (o.offset as number) > 0 && (o.offset as number) < MAX_LIST_WINDOW && typeof o.top === 'string' && !Number.isNaN(Date.parse(o.top))) {
+      return { offset: o.offset as number, top: new Date(o.top).toISOString() };
+    }
+  } catch { /* not ours: start again from the top */ }
+  return undefined;
+}
+
+/**
+ * Per-connector reconciliation: the probectl alerts most recently updated first, page by page until the listing
+ * passes `since` (or ends), up to `maxPages`. Opsgenie lists newest first only, so a listing cut by the bound learned
+ * nothing it can move a cursor past (the alerts it did not reach are older, not newer): `coveredUntil` is then
+ * undefined, and `resume` names the offset it stopped at and when its walk began. Given back (`resume`), the next
+ * pass continues the walk at that offset (older alerts; an alert updated meanwhile moves to the top and shifts the
+ * rest down, so a few rows are read twice, never skipped — unless alerts above the offset are deleted meanwhile)
+ * and, once it passes `since`, reports the walk complete up to when it began (`completedUntil`).
+ */
+export async function listChanges(ctx: CallContext, since: string, maxPages: number, beforeRequest: () => Promise<void>, resume?: string): Promise<ChangeListing> {
   const { url, credential } = ctx.connector;
   const items: ChangeListing['items'] = [];
   let latest: string | undefined;
-  let offset = 0;
+  const continued = parseResume(resume);
+  const top = continued?.top ?? new Date().toISOString();
+  let offset = continued?.offset ?? 0;
   for (let reads = 1; ; reads += 1) {
     await beforeRequest();
     const res = await sendRaw(ctx, buildChangedSince(url.reveal(), credential.reveal(), offset));
@@ -102,8 +125,10 @@ export async function listChanges(ctx: CallContext, since: string, maxPages: num
     if (page === 'malformed') malformed(`${LABEL} list alerts: the answer has no data list`);
     items.push(...page.items);
     if (page.latest && (!latest || page.latest > latest)) latest = page.latest;
-    if (page.done) return { items, reads, ...(latest ? { coveredUntil: latest } : {}), truncated: false };
-    if (page.next === undefined || reads >= maxPages) return { items, reads, truncated: true };
+    if (page.done) return { items, reads, ...(latest ? { coveredUntil: latest } : {}), truncated: false, ...(continued ? { completedUntil: continued.top } : {}) };
+    if (page.next === undefined || reads >= maxPages) {
+      return { items, reads, truncated: true, ...(page.next !== undefined ? { resume: JSON.stringify({ offset: page.next, top } satisfies OpsgenieResume) } : {}) };
+    }
     offset = page.next;
   }
 }

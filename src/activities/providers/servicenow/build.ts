@@ -139,44 +139,108 @@ export function fromGlideDateTime(v: unknown): string | undefined {
   return Number.isNaN(d.getTime()) ? undefined : d.toISOString();
 }
 
-/** The encoded query of a change listing: every probectl ticket updated at or after `since`, oldest first. */
-export function changesQuery(since: string): string {
-  return `correlation_idSTARTSWITHprobectl-^sys_updated_on>=${glideDateTime(since)}^ORDERBYsys_updated_on`;
+/**
+ * Where a page of a change listing starts (keyset paging on (sys_updated_on, sys_id), never an offset: a ticket
+ * updated between two page reads moves to the end of the order and would shift every later row by one, so the row
+ * at the page boundary would never be returned while the listing looked complete).
+ * - `from`: at or after this time (a glide date-time), leaving out the `skip` ids already read at exactly that time;
+ * - `tie`: at exactly this time, sys_id after `afterId` (a page held nothing but that one time: more of it may follow);
+ * - `after`: strictly after this time (every record at it was read).
+ */
+export type ChangesPosition = { from: string; skip: string[] } | { tie: string; afterId: string } | { after: string };
+
+/** The first position of a listing of the changes at or after `since` (an ISO time). */
+export function firstPosition(since: string): ChangesPosition {
+  return { from: glideDateTime(since), skip: [] };
 }
 
-/** One page of the tickets changed since `since`: `GET <table>?sysparm_query=…&sysparm_limit=N&sysparm_offset=K`. */
-export function buildChangedSince(configured: string, credential: string, since: string, offset = 0, limit = CHANGES_PAGE_SIZE): HttpRequest {
+const GLIDE = /^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}$/;
+const SYS_ID = /^[A-Za-z0-9_-]{1,64}$/;
+
+/** A position stored between passes (a resume position), checked before it goes into a query; undefined when not one. */
+export function parsePosition(raw: string | undefined | null): ChangesPosition | undefined {
+  if (!raw) return undefined;
+  let v: unknown;
+  try { v = JSON.parse(raw); } catch { return undefined; }
+  const o = v as Record<string, unknown> | null;
+  if (!o || typeof o !== 'object') return undefined;
+  if (typeof o.from === 'string' && GLIDE.test(o.from) && Array.isArray(o.skip) && o.skip.every((x) => typeof x === 'string' && SYS_ID.test(x))) {
+    return { from: o.from, skip: o.skip as string[] };
+  }
+  if (typeof o.tie === 'string' && GLIDE.test(o.tie) && typeof o.afterId === 'string' && SYS_ID.test(o.afterId)) return { tie: o.tie, afterId: o.afterId };
+  if (typeof o.after === 'string' && GLIDE.test(o.after)) return { after: o.after };
+  return undefined;
+}
+
+/** The encoded query of one page: every probectl ticket at `pos` or after it, in (sys_updated_on, sys_id) order. */
+export function changesQuery(pos: ChangesPosition | string): string {
+  const p = typeof pos === 'string' ? firstPosition(pos) : pos;
+  const base = 'correlation_idSTARTSWITHprobectl-';
+  if ('tie' in p) return `${base}^sys_updated_on=${p.tie}^sys_id>${p.afterId}^ORDERBYsys_id`;
+  if ('after' in p) return `${base}^sys_updated_on>${p.after}^ORDERBYsys_updated_on^ORDERBYsys_id`;
+  return `${base}^sys_updated_on>=${p.from}^ORDERBYsys_updated_on^ORDERBYsys_id`;
+}
+
+/** One page of the tickets changed at or after a position: `GET <table>?sysparm_query=…&sysparm_limit=N` (no offset). */
+export function buildChangedSince(configured: string, credential: string, pos: ChangesPosition | string, limit = CHANGES_PAGE_SIZE): HttpRequest {
   const u = tableEndpoint(configured);
-  u.searchParams.set('sysparm_query', changesQuery(since));
+  u.searchParams.set('sysparm_query', changesQuery(pos));
   u.searchParams.set('sysparm_fields', 'sys_id,number,state,correlation_id,sys_updated_on');
   u.searchParams.set('sysparm_display_value', 'false');
   u.searchParams.set('sysparm_exclude_reference_link', 'true');
   u.searchParams.set('sysparm_limit', String(limit));
-  if (offset > 0) u.searchParams.set('sysparm_offset', String(offset));
   return { method: 'GET', url: u.toString(), headers: headers(credential, false) };
 }
 
 /**
- * `{"result":[…]}` of a change listing → our tickets (correlation_id `probectl-<id>`), their state read the way
- * the connector's status read does (6/7 resolved, 8 canceled = gone, else open), and the next offset when the
- * page was full. 'malformed' when there is no result list.
+ * `{"result":[…]}` of a change listing page → our tickets (correlation_id `probectl-<id>`), their state read the way
+ * the connector's status read does (6/7 resolved, 8 canceled = gone, else open), and the next position when the
+ * page was full: after its last record (time, sys_id). Records of a `from` page whose sys_id is in `skip` were read
+ * on the page before and are left out. 'malformed' when there is no result list, or a full page whose last record
+ * has no usable time or sys_id (no position to go on from).
  */
-export function parseChangedSince(body: unknown, offset = 0, limit = CHANGES_PAGE_SIZE): ChangePage<number> | 'malformed' {
+export function parseChangedSince(body: unknown, pos?: ChangesPosition, limit = CHANGES_PAGE_SIZE): ChangePage<ChangesPosition> | 'malformed' {
   const result = (body as { result?: unknown } | null)?.result;
   if (!Array.isArray(result)) return 'malformed';
+  const skip = new Set(pos && 'from' in pos ? pos.skip : []);
   const items: ChangedObject[] = [];
   let latest: string | undefined;
+  // the last record's key and the ids read at its time (for the next `from` page)
+  let lastAt: string | undefined;
+  let lastId: string | undefined;
+  let idsAtLast: string[] = [];
+  let firstAt: string | undefined;
   for (const r of result) {
     const o = r as Record<string, unknown> | null;
     if (!o || typeof o !== 'object') continue;
+    const glide = typeof o.sys_updated_on === 'string' && GLIDE.test(o.sys_updated_on) ? o.sys_updated_on : undefined;
+    const sysId = typeof o.sys_id === 'string' && o.sys_id ? o.sys_id : undefined;
+    if (glide && sysId) {
+      firstAt ??= glide;
+      if (glide !== lastAt) idsAtLast = [];
+      idsAtLast.push(sysId);
+      lastAt = glide;
+      lastId = sysId;
+    }
     const updatedAt = fromGlideDateTime(o.sys_updated_on);
     if (updatedAt && (!latest || updatedAt > latest)) latest = updatedAt;
     const incidentId = incidentIdFromKey(o.correlation_id);
-    if (!incidentId || typeof o.sys_id !== 'string' || !o.sys_id || !updatedAt) continue;
+    // read on the page before only when still at the very time it was read at (a later change is a new change)
+    if (!incidentId || !sysId || !updatedAt || (pos && 'from' in pos && glide === pos.from && skip.has(sysId))) continue;
     const state = o.state === undefined || o.state === null ? undefined : String(o.state);
-    items.push({ incidentId, externalRef: o.sys_id, state: remoteStateOf(state), updatedAt });
+    items.push({ incidentId, externalRef: sysId, state: remoteStateOf(state), updatedAt });
   }
-  return { items, seen: result.length, ...(latest ? { latest } : {}), ...(result.length >= limit ? { next: offset + result.length } : {}) };
+  const page = { items, seen: result.length, ...(latest ? { latest } : {}) };
+  if (result.length < limit) {
+    // a `tie` page not full: that time is read to its end; what follows it is strictly later
+    if (pos && 'tie' in pos) return { ...page, next: { after: pos.tie } };
+    return page;
+  }
+  if (!lastAt || !lastId) return 'malformed';
+  if (pos && 'tie' in pos) return { ...page, next: { tie: pos.tie, afterId: lastId } };
+  // A full page all at one time: `from` it again would return the same page; walk that time by sys_id instead.
+  if (firstAt === lastAt) return { ...page, next: { tie: lastAt, afterId: lastId } };
+  return { ...page, next: { from: lastAt, skip: idsAtLast } };
 }
 
 /** 6 Resolved and 7 Closed resolve the incident; 8 Canceled does not (gone); anything else is open. */

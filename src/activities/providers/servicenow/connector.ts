@@ -4,8 +4,8 @@ import { classifyOptions, malformed, parseJson, sendChecked, sendRaw } from '../
 import { resolvedBy } from '../format';
 import type { CallContext, ChangeListing, Connector, OpenOutcome, RemoteState } from '../types';
 import {
-  DONE_STATES, buildChangedSince, buildCreate, parseChangedSince, remoteStateOf, buildLookup, buildRead, buildResolve, parseResult, ticketUrl,
-  type ServiceNowOptions, type TicketRecord,
+  DONE_STATES, buildChangedSince, buildCreate, firstPosition, parseChangedSince, parsePosition, remoteStateOf, buildLookup, buildRead, buildResolve, parseResult, ticketUrl,
+  type ChangesPosition, type ServiceNowOptions, type TicketRecord,
 } from './build';
 
 const LABEL = 'ServiceNow';
@@ -70,25 +70,28 @@ export function remoteState(state: string | undefined, exists: boolean): RemoteS
 }
 
 /**
- * Per-connector reconciliation: every probectl ticket updated at or after `since`, oldest first, page by page up
- * to `maxPages` (each request after `beforeRequest`, the caller's pacing). One request when little changed.
+ * Per-connector reconciliation: every probectl ticket updated at or after `since` (or, when `resume` holds the
+ * position a truncated listing stopped at, from there), oldest first in (sys_updated_on, sys_id) order, page by page
+ * up to `maxPages` (each request after `beforeRequest`, the caller's pacing). Keyset paging, never an offset (see
+ * ChangesPosition). One request when little changed. A truncated listing returns the position of its next page.
  */
-export async function listChanges(ctx: CallContext, since: string, maxPages: number, beforeRequest: () => Promise<void>): Promise<ChangeListing> {
+export async function listChanges(ctx: CallContext, since: string, maxPages: number, beforeRequest: () => Promise<void>, resume?: string): Promise<ChangeListing> {
   const { url, credential } = ctx.connector;
   const items: ChangeListing['items'] = [];
-  let offset = 0;
+  let pos: ChangesPosition = parsePosition(resume) ?? firstPosition(since);
   let latest: string | undefined;
   for (let reads = 1; ; reads += 1) {
     await beforeRequest();
-    const res = await sendRaw(ctx, buildChangedSince(url.reveal(), credential.reveal(), since, offset));
+    const res = await sendRaw(ctx, buildChangedSince(url.reveal(), credential.reveal(), pos));
     classify(res, classifyOptions(ctx, { label: LABEL, action: 'list changes' }));
-    const page = parseChangedSince(parseJson(res, `${LABEL} list changes`), offset);
-    if (page === 'malformed') malformed(`${LABEL} list changes: the answer has no result list`);
+    const page = parseChangedSince(parseJson(res, `${LABEL} list changes`), pos);
+    if (page === 'malformed') malformed(`${LABEL} list changes: the answer has no result list, or a full page without a last sys_id and time`);
     items.push(...page.items);
     if (page.latest) latest = page.latest;
     if (page.next === undefined || reads >= maxPages) {
-      return { items, reads, ...(latest ? { coveredUntil: latest } : {}), truncated: page.next !== undefined };
+      const truncated = page.next !== undefined;
+      return { items, reads, ...(latest ? { coveredUntil: latest } : {}), truncated, ...(truncated ? { resume: JSON.stringify(page.next) } : {}) };
     }
-    offset = page.next;
+    pos = page.next;
   }
 }
