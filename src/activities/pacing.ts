@@ -1,8 +1,9 @@
 import { createHash } from 'node:crypto';
-import { ApplicationFailure, CancelledFailure, msOptionalToNumber } from '@temporalio/common';
+import { ApplicationFailure, CancelledFailure } from '@temporalio/common';
 import type { ConnectorConfig } from '../config/connectors';
 import { metrics } from '../observability/metrics';
 import type { Provider } from '../shared/contract';
+import { RATE_LIMIT_BASE_MS, providerRetryAfter } from './http/classify';
 import { FailureType, retryable } from './http/failures';
 import { LEAST_URGENT, type PaceClass } from './pace-class';
 import { WaiterQueue } from './pace-queue';
@@ -39,6 +40,15 @@ export const MAX_WAIT_MS = 2_000;
 export const STORE_TIMEOUT_MS = 250;
 /** After a store failure, how long this process paces on its own share before it tries the store again. */
 export const STORE_CIRCUIT_MS = 5_000;
+
+/**
+ * How long a 429 without Retry-After holds the key for every caller: one token interval, at most RATE_LIMIT_BASE_MS.
+ * The provider named no time, so the key is not held for the failed call's own (growing) back-off — that counts
+ * this activity's attempts, pacing deferrals included, and would block critical pages of every tenant for minutes.
+ */
+export function shortHoldMs(perMinute: number): number {
+  return Math.min(RATE_LIMIT_BASE_MS, Math.ceil(60_000 / perMinute));
+}
 
 /** Calls per minute for a connector: its `rate_per_min` option, else the provider default. */
 export function rateFor(c: Pick<ConnectorConfig, 'provider' | 'options'>): number {
@@ -441,17 +451,18 @@ export class Pacer {
 }
 
 /**
- * Run a paced call; when the provider answers 429 with a delay (a RateLimited failure carrying nextRetryDelay, from
- * src/activities/http/classify.ts), hold the key's bucket until then before the failure goes on to Temporal, which
- * retries this call after the same delay. The provider's time wins over our own pace for every caller of the key.
+ * Run a paced call; when the provider answers 429 (a RateLimited failure from src/activities/http/classify.ts), hold
+ * the key's bucket before the failure goes on to Temporal, which retries this call after the failure's own delay.
+ * With a Retry-After the key is held until the provider's time (capped at MAX_RETRY_AFTER_MS) for every caller of
+ * the key; without one only briefly (shortHoldMs: one token interval, at most RATE_LIMIT_BASE_MS).
  */
 export async function holdOnRateLimit<T>(pacer: Pacer, c: Paced, fn: () => Promise<T>): Promise<T> {
   try {
     return await fn();
   } catch (err) {
     if (err instanceof ApplicationFailure && err.type === FailureType.RateLimited) {
-      const ms = err.nextRetryDelay === null ? undefined : msOptionalToNumber(err.nextRetryDelay);
-      if (ms !== undefined && ms > 0) await pacer.hold(c, ms);
+      const ms = providerRetryAfter(err);
+      await pacer.hold(c, ms ?? shortHoldMs(rateFor(c)));
     }
     throw err;
   }

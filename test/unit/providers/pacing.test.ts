@@ -11,6 +11,7 @@ import {
   DEFAULT_RATE_PER_MIN, Pacer, TokenBucket, capacityFor, holdOnRateLimit, paceKey, rateFor, type SharedPaceStore, type TakeAnswer,
 } from '../../../src/activities/pacing';
 import { FailureType, retryable } from '../../../src/activities/http/failures';
+import { RATE_LIMIT_BASE_MS, failureFor, rateLimitDelay } from '../../../src/activities/http/classify';
 import { PROVIDERS, SEVERITIES } from '../../../src/shared/contract';
 import { connectorFrom } from '../../helpers/retry-table';
 
@@ -214,6 +215,38 @@ describe('Pacer (in process)', () => {
   });
 });
 
+describe('a 429 holds the key', () => {
+  // The provider's answer as the connectors classify it (src/activities/http/classify.ts), at any activity attempt
+  // (pacing deferrals count as attempts, so the attempt number says nothing about the key).
+  const limited = (attempt: number, retryAfter: string | undefined) =>
+    failureFor({ status: 429, headers: retryAfter === undefined ? {} : { 'retry-after': retryAfter }, text: '' }, { label: 'PagerDuty', action: 'trigger', secrets: [], attempt })!;
+  const cases = [1, 20, 100, 600].flatMap((rate) => [1, 2, 5, 9, 14].flatMap((attempt) => [undefined, '3', '45'].map((ra) => [rate, attempt, ra] as const)));
+
+  test.each(cases)('at %i/min, attempt %i, Retry-After %s: a critical take afterwards waits for the provider\'s time only when it gave one, else one short hold', async (rate, attempt, retryAfter) => {
+    jest.useFakeTimers({ now: 1_000_000 });
+    try {
+      const pacer = new Pacer({ maxWaitMs: 20 * 60_000 });
+      const c = pd(rate, 100 + attempt);
+      const failure = limited(attempt, retryAfter);
+      await expect(holdOnRateLimit(pacer, c, () => Promise.reject(failure))).rejects.toBe(failure);
+      // The call itself keeps its own back-off.
+      expect(failure.nextRetryDelay).toBe(retryAfter === undefined ? rateLimitDelay(attempt) : Number(retryAfter) * 1000);
+      const t0 = Date.now();
+      let waited: number | undefined;
+      void pacer.take(c, { cls: 0 }).then(() => (waited = Date.now() - t0));
+      while (waited === undefined) await jest.advanceTimersByTimeAsync(10);
+      const shortHold = Math.min(RATE_LIMIT_BASE_MS, Math.ceil(60_000 / rate));
+      if (retryAfter === undefined) expect(waited).toBeLessThanOrEqual(shortHold + 10);
+      else {
+        expect(waited).toBeGreaterThanOrEqual(Number(retryAfter) * 1000);
+        expect(waited).toBeLessThanOrEqual(Number(retryAfter) * 1000 + 10);
+      }
+    } finally {
+      jest.useRealTimers();
+    }
+  });
+});
+
 /** A shared store double: scripted answers, every call recorded. */
 class FakeStore implements SharedPaceStore {
   takes: Array<{ key: string; cls: PaceClass; drain: boolean }> = [];
@@ -234,7 +267,7 @@ describe('Pacer with a shared store', () => {
     const store = new FakeStore(async () => ({ granted: true, waitMs: 0 }));
     const pacer = new Pacer({ store });
     const c = pd(600, 4);
-    const failure = retryable(FailureType.RateLimited, 'PagerDuty trigger: HTTP 429', 30_000);
+    const failure = failureFor({ status: 429, headers: { 'retry-after': '30' }, text: '' }, { label: 'PagerDuty', action: 'trigger', secrets: [] })!;
     await expect(holdOnRateLimit(pacer, c, () => Promise.reject(failure))).rejects.toBe(failure);
     expect(store.holds).toEqual([{ key: paceKey(c), ms: 30_000 }]);
     // Other failures hold nothing.
