@@ -16,7 +16,8 @@
 -- Priority across workers: refused_0..refused_2 hold when a caller of class 0, 1 or 2 (src/activities/pace-class.ts)
 -- was last refused a token. Within a short window after such a refusal, callers of every less urgent class are
 -- refused too, even with a token there, so the next token goes to the more urgent caller whichever worker it
--- waits in. `granted` is the answer of the latest take (read back by RETURNING in the same statement).
+-- waits in. A caller deferred to a later turn (the pacer's RateLimited retry) moves its class's refused_k to that
+-- turn (never back), so the turn binds the less urgent classes on every worker until it has passed by the window. `granted` is the answer of the latest take (read back by RETURNING in the same statement).
 --
 -- Rows are small and one per key ever used; a key no longer configured leaves its row behind (harmless).
 

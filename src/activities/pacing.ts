@@ -153,6 +153,11 @@ export interface SharedPaceStore {
   take(key: string, perMinute: number, cls: PaceClass, urgencyWindowMs: number, drain?: boolean): Promise<TakeAnswer>;
   /** No token of `key` before `ms` from now (a provider's Retry-After). */
   hold(key: string, perMinute: number, ms: number): Promise<void>;
+  /**
+   * A caller of class `cls` (< LEAST_URGENT) was deferred to its turn `ms` from now: until that turn has passed by the
+   * urgency window, every less urgent class of `key` is refused, on every worker (a promised turn binds them).
+   */
+  reserve(key: string, cls: PaceClass, ms: number): Promise<void>;
 }
 
 /** Told of each pacing decision (the worker's /metrics: probectl_notify_pacing_wait_seconds and _deferrals_total). */
@@ -274,7 +279,7 @@ export class Pacer {
     const s = this.#state(c);
     const since = this.#now();
     const ahead = s.queue.aheadOfNew(cls);
-    const estimate = ahead * this.#intervalMs(s) + this.#tokenWait(s, cls, since);
+    const estimate = ahead * this.#intervalMs(s) + Math.max(this.#tokenWait(s, cls, since), this.#reservedFor(s, cls, since));
     if (estimate >= this.#maxWaitMs) return Promise.reject(this.#defer(c, s, cls, ahead));
     return new Promise<number>((resolve, reject) => {
       const finish = () => {
@@ -351,6 +356,17 @@ export class Pacer {
     return cls >= s.sharedNextCls ? Math.max(0, s.sharedNextAt - now) : 0;
   }
 
+  /**
+   * How long a caller of class `cls` must still leave the key's tokens to a more urgent class's deferred callers: a
+   * promised turn binds every less urgent class until it has passed by the urgency window (the deferred caller comes
+   * back at its turn plus Temporal's jitter). 0: nothing reserved.
+   */
+  #reservedFor(s: KeyState, cls: PaceClass, now: number): number {
+    let until = 0;
+    for (let k = 0; k < cls; k += 1) if (s.deferredUntil[k]! > 0) until = Math.max(until, s.deferredUntil[k]! + urgencyWindowMs(s.perMinute));
+    return Math.max(0, until - now);
+  }
+
   /** The spacing of this key's tokens as this process sees them: the whole rate through the store, else its share. */
   #intervalMs(s: KeyState): number {
     return 60_000 / (this.#sharedActive() ? s.perMinute : s.perMinute / this.#workers);
@@ -360,10 +376,11 @@ export class Pacer {
   #defer(c: Paced, s: KeyState, cls: PaceClass, ahead: number) {
     const now = this.#now();
     const interval = this.#intervalMs(s);
-    let at = now + (ahead + 1) * interval + this.#tokenWait(s, cls, now);
+    let at = now + (ahead + 1) * interval + Math.max(this.#tokenWait(s, cls, now), this.#reservedFor(s, cls, now));
     for (let k = 0; k <= cls; k += 1) at = Math.max(at, s.deferredUntil[k]! + interval);
     s.deferredUntil[cls] = at;
     const delay = Math.max(1, Math.ceil(at - now));
+    if (cls < LEAST_URGENT && this.#sharedActive()) void this.#reserveShared(s, cls, delay);
     this.#record(c.provider, 'deferred', cls);
     return retryable(FailureType.RateLimited, `connector ${c.id}: paced to ${s.perMinute} calls/min; next slot in ${Math.ceil(delay / 1000)} s`, delay);
   }
@@ -376,6 +393,11 @@ export class Pacer {
       for (;;) {
         const head = s.queue.peek();
         if (!head) return;
+        const reserved = this.#reservedFor(s, head.cls, this.#now());
+        if (reserved > 0) {
+          await this.#sleep(s, head.cls, reserved);
+          continue;
+        }
         const answer = await this.#takeToken(s, head.cls);
         if (answer.granted) {
           this.#opts.onGrant?.({ provider: s.provider, cls: head.cls, source: answer.source, at: answer.at ?? this.#now() });
@@ -418,6 +440,15 @@ export class Pacer {
     // While on the fallback, look at the store again when its circuit closes.
     const waitMs = this.#store && !answer.granted ? Math.min(answer.waitMs, Math.max(1, this.#storeDownUntil - this.#now())) : answer.waitMs;
     return { ...answer, waitMs: Math.max(1, waitMs), source: 'local' };
+  }
+
+  /** Tell the other workers of a promised turn (bounded like every store call; a failure opens the circuit). */
+  async #reserveShared(s: KeyState, cls: PaceClass, ms: number): Promise<void> {
+    try {
+      await within(this.#store!.reserve(s.key, cls, ms), this.#storeTimeoutMs);
+    } catch (err) {
+      this.#storeFailed(err);
+    }
   }
 
   #storeFailed(err: unknown): void {

@@ -60,6 +60,18 @@ ON CONFLICT (key) DO UPDATE SET
   refilled_at = EXCLUDED.refilled_at
 WHERE b.refilled_at < EXCLUDED.refilled_at`;
 
+/**
+ * A promised turn ($2 class, $3 ms from now): refused_$2 moves to the turn (never back), so every less urgent class
+ * of the key is refused, on every worker, until the turn has passed by the urgency window. At most 10 minutes ahead.
+ */
+export const RESERVE_SQL = `
+UPDATE pace_buckets SET
+  refused_0 = CASE WHEN $2::int = 0 THEN greatest(refused_0, c.turn) ELSE refused_0 END,
+  refused_1 = CASE WHEN $2::int = 1 THEN greatest(refused_1, c.turn) ELSE refused_1 END,
+  refused_2 = CASE WHEN $2::int = 2 THEN greatest(refused_2, c.turn) ELSE refused_2 END
+FROM (SELECT clock_timestamp() + least(greatest($3::float8, 0), 600000) * interval '1 millisecond' AS turn) c
+WHERE key = $1::text AND $2::int BETWEEN 0 AND 2`;
+
 export class PaceStore implements SharedPaceStore {
   constructor(private readonly pool: Pool) {}
 
@@ -78,6 +90,10 @@ export class PaceStore implements SharedPaceStore {
 
   async hold(key: string, perMinute: number, ms: number): Promise<void> {
     await this.pool.query(HOLD_SQL, [key, perMinute, ms]);
+  }
+
+  async reserve(key: string, cls: PaceClass, ms: number): Promise<void> {
+    await this.pool.query(RESERVE_SQL, [key, cls, ms]);
   }
 }
 

@@ -53,6 +53,9 @@ class ObservedStore implements SharedPaceStore {
   hold(key: string, perMinute: number, ms: number): Promise<void> {
     return this.target.hold(key, perMinute, ms);
   }
+  reserve(key: string, cls: PaceClass, ms: number): Promise<void> {
+    return this.target.reserve(key, cls, ms);
+  }
 }
 
 const pools: Pool[] = [];
@@ -76,7 +79,7 @@ afterAll(async () => {
  * give it room (a loaded two-core machine can stall Postgres past 250 ms, which would rightly fall back), the cut
  * test uses the production 250 ms.
  */
-async function workerPacer(i: number, grants: Grant[], extra: { circuitMs?: number; timeoutMs?: number } = {}) {
+async function workerPacer(i: number, grants: Grant[], extra: { circuitMs?: number; timeoutMs?: number; maxWaitMs?: number } = {}) {
   const timeoutMs = extra.timeoutMs ?? 2_000;
   const pool = createPacePool(new Secret(sharedStack().databaseUrl), timeoutMs);
   pools.push(pool);
@@ -88,7 +91,7 @@ async function workerPacer(i: number, grants: Grant[], extra: { circuitMs?: numb
   const waits: Array<{ ms: number; outcome: string }> = [];
   const pacer = new Pacer({
     onStoreWait: (ms, outcome) => void waits.push({ ms, outcome }),
-    store, workers: WORKERS, maxWaitMs: 120_000, storeCircuitMs: extra.circuitMs ?? 1_000, storeTimeoutMs: timeoutMs,
+    store, workers: WORKERS, maxWaitMs: extra.maxWaitMs ?? 120_000, storeCircuitMs: extra.circuitMs ?? 1_000, storeTimeoutMs: timeoutMs,
     onGrant: (g) => void grants.push({ worker: i, cls: g.cls, source: g.source, at: g.at }),
     onStoreState: (s, err) => { states.push(s); switches.push(Date.now()); if (process.env.PACE_DEBUG) console.log(i, s, (err as Error | undefined)?.message); },
   });
@@ -138,6 +141,26 @@ test('across workers: critical pages waiting in one worker take the tokens befor
   expect(readsBeforeLastCritical).toBeLessThanOrEqual(1);
   expect(after.filter((g) => g.cls === 0)).toHaveLength(10);
   expect(urgencyWindowMs(rate)).toBeGreaterThanOrEqual(2 * (60_000 / rate));
+});
+
+test.each([20, 29])('at %i/min (token interval over 2 s): a critical page deferred in one worker keeps its turn against reconcile reads waiting in another', async (rate) => {
+  const c = keyed(rate);
+  const grants: Grant[] = [];
+  const [a, b] = await Promise.all([workerPacer(0, grants, { maxWaitMs: 2_000 }), workerPacer(1, grants, { maxWaitMs: 2_000 })]);
+  await a.pacer.take(c, { cls: 1 }); // the one token
+  const interval = 60_000 / rate;
+  const served: Array<{ cls: PaceClass; at: number }> = [];
+  // A deferred caller comes back at its promised turn plus Temporal's jitter, on the worker it ran in.
+  const attempt = (p: Pacer, cls: PaceClass, jitter: number): Promise<void> =>
+    p.take(c, { cls }).then(
+      () => void served.push({ cls, at: Date.now() }),
+      (e: { nextRetryDelay: number }) => sleep(e.nextRetryDelay + jitter).then(() => attempt(p, cls, jitter)),
+    );
+  const critical = attempt(a.pacer, 0, 150);
+  await sleep(interval - 1_500); // reads in worker B arrive 1.5 s before the next token, and keep coming back
+  const reads = [attempt(b.pacer, 3, 0), sleep(700).then(() => attempt(b.pacer, 3, 50))];
+  await Promise.all([critical, ...reads]);
+  expect(served.map((x) => x.cls)).toEqual([0, 3, 3]);
 });
 
 test('a 429 held in one worker holds the key in every worker', async () => {

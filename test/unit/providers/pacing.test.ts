@@ -247,6 +247,39 @@ describe('a 429 holds the key', () => {
   });
 });
 
+describe('low rates: a deferred caller\'s turn binds less urgent classes', () => {
+  // Below ~30/min the token interval exceeds MAX_WAIT_MS, so a critical caller is deferred to its turn; a less urgent
+  // caller that arrives within 2 s of the next token must not take it (nor the one at the critical's turn).
+  const cases = [1, 5, 20, 29].flatMap((rate) => [0.2, 0.5, 0.9].flatMap((frac) => ([1, 2, 3] as PaceClass[]).map((cls) => [rate, frac, cls] as const)));
+
+  test.each(cases)('at %i/min, a class-0 caller deferred at once; callers of a less urgent class arriving 1.5 s before the next token and at %s of the interval (class %i): the class-0 caller is served first', async (rate, frac, lessUrgent) => {
+    jest.useFakeTimers({ now: 5_000_000 });
+    try {
+      const pacer = new Pacer({});
+      const c = pd(rate, 200 + rate);
+      const t0 = Date.now();
+      await pacer.take(c, { cls: 1 }); // the one token
+      const interval = 60_000 / rate;
+      const served: Array<{ cls: PaceClass; at: number }> = [];
+      const random = rng(rate * 31 + lessUrgent);
+      // Each caller comes back at its promised turn plus Temporal's jitter (up to 300 ms), as a retried activity does.
+      const attempt = (cls: PaceClass) => {
+        pacer.take(c, { cls }).then(
+          () => void served.push({ cls, at: Date.now() - t0 }),
+          (e: ApplicationFailure) => void setTimeout(() => attempt(cls), (e.nextRetryDelay as number) + Math.floor(random() * 300)),
+        );
+      };
+      attempt(0);
+      setTimeout(() => attempt(lessUrgent), Math.max(0, Math.round(interval) - 1_500));
+      setTimeout(() => attempt(lessUrgent), Math.round(interval * frac));
+      while (served.length < 3) await jest.advanceTimersByTimeAsync(100);
+      expect(served[0]!.cls).toBe(0);
+    } finally {
+      jest.useRealTimers();
+    }
+  });
+});
+
 /** A shared store double: scripted answers, every call recorded. */
 class FakeStore implements SharedPaceStore {
   takes: Array<{ key: string; cls: PaceClass; drain: boolean }> = [];
@@ -258,6 +291,11 @@ class FakeStore implements SharedPaceStore {
   }
   hold(key: string, _rate: number, ms: number): Promise<void> {
     this.holds.push({ key, ms });
+    return Promise.resolve();
+  }
+  reserves: Array<{ key: string; cls: PaceClass; ms: number }> = [];
+  reserve(key: string, cls: PaceClass, ms: number): Promise<void> {
+    this.reserves.push({ key, cls, ms });
     return Promise.resolve();
   }
 }
@@ -286,6 +324,7 @@ describe('Pacer with a shared store', () => {
     const urgentOk: SharedPaceStore = {
       take: (key, rate, cls) => (cls === 0 ? Promise.resolve({ granted: true, waitMs: 0 }) : store.take(key, rate, cls)),
       hold: () => Promise.resolve(),
+      reserve: () => Promise.resolve(),
     };
     const pacer = new Pacer({ store: urgentOk, maxWaitMs: 200 });
     const c = pd(600, 7);
