@@ -2,9 +2,9 @@
 -- the whole deployment, so N workers together stay under a provider key's rate instead of sending N times it.
 --
 -- Not tenant data: a key is a provider URL + credential (+ Slack channel), shared by every tenant that uses it,
--- so the table has no tenant column and no row-level security. `key` is the pacer's hash (provider name and 24
--- hex characters of a SHA-256 over URL, credential and channel), never the URL or the credential; the CHECK
--- refuses anything else.
+-- so the table has no tenant column and no row-level security. `key` is the pacer's keyed hash (provider name and
+-- 24 hex characters of an HMAC-SHA-256 over URL, credential and channel, keyed from PROBECTL_NOTIFY_PACE_KEY_SECRET,
+-- which is never stored here), never the URL or the credential; the CHECK refuses anything else.
 --
 -- A bucket is anchored at (tokens, refilled_at): its level at time t is
 --   least(capacity, tokens + (t - refilled_at) × rate_per_min / 60)

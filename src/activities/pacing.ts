@@ -1,4 +1,3 @@
-import { createHash } from 'node:crypto';
 import { ApplicationFailure, CancelledFailure } from '@temporalio/common';
 import type { ConnectorConfig } from '../config/connectors';
 import { metrics } from '../observability/metrics';
@@ -6,13 +5,16 @@ import type { Provider } from '../shared/contract';
 import { RATE_LIMIT_BASE_MS, providerRetryAfter } from './http/classify';
 import { FailureType, retryable } from './http/failures';
 import { LEAST_URGENT, type PaceClass } from './pace-class';
+import { derivePaceKey, paceKeyMaterial, processPaceKeyMaterial, type PaceKeyMaterial } from './pace-key';
 import { WaiterQueue } from './pace-queue';
+import type { Secret } from '../config/secret';
 
 /**
  * Outbound pacing (docs/providers.md, "Rate pacing"). One token bucket per (provider, connector key), shared by
  * every worker of the deployment through Postgres (src/db/pace-store.ts, migrations/006) when a store is given,
  * else, or while the store is unreachable, kept in this process at its share of the rate (rate ÷ workers). The key
- * is a hash of the endpoint, the credential and the Slack channel — never the secret itself.
+ * is a keyed hash (HMAC, src/activities/pace-key.ts) of the endpoint, the credential and the Slack channel — never the
+ * secret itself, and not recomputable without the deployment's PROBECTL_NOTIFY_PACE_KEY_SECRET.
  *
  * Callers wait in this process in priority order (src/activities/pace-class.ts): the next token goes to the
  * most urgent waiting class, oldest first within a class. A waiter that would wait longer than MAX_WAIT_MS gives
@@ -57,9 +59,12 @@ export function rateFor(c: Pick<ConnectorConfig, 'provider' | 'options'>): numbe
   return Number.isInteger(n) && n >= MIN_RATE_PER_MIN && n <= MAX_RATE_PER_MIN ? n : DEFAULT_RATE_PER_MIN[c.provider];
 }
 
-export function paceKey(c: Pick<ConnectorConfig, 'provider' | 'url' | 'credential' | 'options'>): string {
-  const h = createHash('sha256').update(`${c.url.reveal()}\u0000${c.credential.reveal()}\u0000${c.options.channel ?? ''}`).digest('hex');
-  return `${c.provider}:${h.slice(0, 24)}`;
+/**
+ * The bucket name of a connector key: a keyed hash (src/activities/pace-key.ts) of its URL, credential and channel,
+ * keyed by the deployment's PROBECTL_NOTIFY_PACE_KEY_SECRET (`material`: paceKeyMaterial(secret)).
+ */
+export function paceKey(c: Pick<ConnectorConfig, 'provider' | 'url' | 'credential' | 'options'>, material: PaceKeyMaterial): string {
+  return derivePaceKey(material, c.provider, c.url.reveal(), c.credential.reveal(), c.options.channel ?? '');
 }
 
 /** A bucket's capacity: one second's worth of tokens, at least 1. */
@@ -167,8 +172,13 @@ export interface PacerOptions {
   now?: () => number;
   maxWaitMs?: number;
   record?: PacingRecorder;
-  /** The deployment's shared buckets; absent: pacing is in this process only (at rate ÷ workers). */
+  /** The deployment's shared buckets; absent: pacing is in this process only (at rate ÷ workers). Needs keySecret. */
   store?: SharedPaceStore;
+  /**
+   * PROBECTL_NOTIFY_PACE_KEY_SECRET: keys the bucket names (src/activities/pace-key.ts), the same on every worker.
+   * Required with a store; without one a random per-process key is used (the names never leave the process).
+   */
+  keySecret?: Secret;
   /** PROBECTL_NOTIFY_PACE_WORKERS: the share of a key's rate this process uses on its own is rate ÷ workers. */
   workers?: number;
   storeTimeoutMs?: number;
@@ -248,6 +258,7 @@ export class Pacer {
   readonly #storeTimeoutMs: number;
   readonly #storeCircuitMs: number;
   readonly #opts: PacerOptions;
+  readonly #keyMaterial: PaceKeyMaterial;
   #storeDownUntil = 0;
   #inFallback = false;
 
@@ -257,9 +268,16 @@ export class Pacer {
     this.#maxWaitMs = opts.maxWaitMs ?? MAX_WAIT_MS;
     this.#record = opts.record ?? (() => undefined);
     this.#store = opts.store;
+    if (opts.store && (!opts.keySecret || opts.keySecret.isEmpty)) throw new Error('a shared pacing store needs the deployment\'s key secret (PROBECTL_NOTIFY_PACE_KEY_SECRET)');
+    this.#keyMaterial = opts.keySecret && !opts.keySecret.isEmpty ? paceKeyMaterial(opts.keySecret.reveal()) : processPaceKeyMaterial();
     this.#workers = Math.max(1, opts.workers ?? 1);
     this.#storeTimeoutMs = opts.storeTimeoutMs ?? STORE_TIMEOUT_MS;
     this.#storeCircuitMs = opts.storeCircuitMs ?? STORE_CIRCUIT_MS;
+  }
+
+  /** The bucket name this pacer uses for a connector (tests, and the store's rows). */
+  keyOf(c: Pick<ConnectorConfig, 'provider' | 'url' | 'credential' | 'options'>): string {
+    return paceKey(c, this.#keyMaterial);
   }
 
   /** True while this process paces on its own share because the shared store failed. */
@@ -330,7 +348,7 @@ export class Pacer {
   }
 
   #state(c: Paced): KeyState {
-    const key = paceKey(c);
+    const key = paceKey(c, this.#keyMaterial);
     const rate = rateFor(c);
     let s = this.#keys.get(key);
     if (!s) {

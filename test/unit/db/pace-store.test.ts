@@ -15,12 +15,16 @@ import type { Pool } from 'pg';
 import type { PaceClass } from '../../../src/activities/pace-class';
 import { Pacer, STORE_TIMEOUT_MS, capacityFor, paceKey, urgencyWindowMs, type SharedPaceStore, type TakeAnswer } from '../../../src/activities/pacing';
 import { Secret } from '../../../src/config/secret';
+import { paceKeyMaterial } from '../../../src/activities/pace-key';
+import { createHash } from 'node:crypto';
 import { PaceStore, createPacePool } from '../../../src/db/pace-store';
 import { createPool } from '../../../src/db/pool';
 import { connectorFrom } from '../../helpers/retry-table';
 import { sharedStack, sleep, uniqueId } from '../../helpers/shared';
 
 const WORKERS = 3;
+/** PROBECTL_NOTIFY_PACE_KEY_SECRET: the same for every worker of the deployment. */
+const KEY_SECRET = new Secret('db-test-pace-key-secret-0123456789abcdef');
 
 interface Grant {
   worker: number;
@@ -91,7 +95,7 @@ async function workerPacer(i: number, grants: Grant[], extra: { circuitMs?: numb
   const waits: Array<{ ms: number; outcome: string }> = [];
   const pacer = new Pacer({
     onStoreWait: (ms, outcome) => void waits.push({ ms, outcome }),
-    store, workers: WORKERS, maxWaitMs: extra.maxWaitMs ?? 120_000, storeCircuitMs: extra.circuitMs ?? 1_000, storeTimeoutMs: timeoutMs,
+    store, keySecret: KEY_SECRET, workers: WORKERS, maxWaitMs: extra.maxWaitMs ?? 120_000, storeCircuitMs: extra.circuitMs ?? 1_000, storeTimeoutMs: timeoutMs,
     onGrant: (g) => void grants.push({ worker: i, cls: g.cls, source: g.source, at: g.at }),
     onStoreState: (s, err) => { states.push(s); switches.push(Date.now()); if (process.env.PACE_DEBUG) console.log(i, s, (err as Error | undefined)?.message); },
   });
@@ -116,9 +120,15 @@ test('three workers, one key, 300 takes at once: every take granted, no 1 s wind
   for (let i = 0; i < WORKERS; i += 1) expect(grants.filter((g) => g.worker === i).length).toBe(100);
   // The pacing pool acts as the service role, like every statement of the service.
   expect((await pools[0]!.query<{ u: string }>('SELECT current_user AS u')).rows[0]!.u).toBe('probectl_notify_app');
-  const row = await admin.query<{ key: string }>('SELECT key FROM pace_buckets WHERE key = $1', [paceKey(c)]);
+  // The row is named by the deployment's keyed hash, the same from every worker; an unkeyed hash of the URL and
+  // credential (what a reader of the table could compute from a guess) names nothing.
+  const key = paceKey(c, paceKeyMaterial(KEY_SECRET.reveal()));
+  expect(workers.every((w) => w.pacer.keyOf(c) === key)).toBe(true);
+  const row = await admin.query<{ key: string }>('SELECT key FROM pace_buckets WHERE key = $1', [key]);
   expect(row.rows).toHaveLength(1);
   expect(row.rows[0]!.key).not.toContain('R0UT1NG');
+  const unkeyed = `pagerduty:${createHash('sha256').update(`${c.url.reveal()}\u0000${c.credential.reveal()}\u0000`).digest('hex').slice(0, 24)}`;
+  expect((await admin.query('SELECT 1 FROM pace_buckets WHERE key = $1', [unkeyed])).rows).toHaveLength(0);
   console.log(`[pace-store] 3 workers, ${rate}/min, 300 takes: worst 1 s window ${worst} grants (bound ${bound}); span ${((Math.max(...grants.map((g) => g.at)) - Math.min(...grants.map((g) => g.at))) / 1000).toFixed(1)} s`);
 });
 
@@ -182,7 +192,7 @@ test('a worker back from its share drains the bucket: what it gathered meanwhile
   const rate = 1_200; // capacity 20
   const c = keyed(rate);
   const store = new PaceStore(pools[0] ?? createPoolFor(sharedStack().databaseUrl));
-  const key = paceKey(c);
+  const key = paceKey(c, paceKeyMaterial(KEY_SECRET.reveal()));
   expect((await store.take(key, rate, 1, 500)).granted).toBe(true); // a new bucket starts full
   await sleep(1_200); // full again
   expect((await store.take(key, rate, 1, 500, true)).granted).toBe(true); // drained: at most this one token

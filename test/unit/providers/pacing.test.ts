@@ -14,6 +14,12 @@ import { FailureType, retryable } from '../../../src/activities/http/failures';
 import { RATE_LIMIT_BASE_MS, failureFor, rateLimitDelay } from '../../../src/activities/http/classify';
 import { PROVIDERS, SEVERITIES } from '../../../src/shared/contract';
 import { connectorFrom } from '../../helpers/retry-table';
+import { createHash, createHmac } from 'node:crypto';
+import { execFileSync } from 'node:child_process';
+import { derivePaceKey, paceKeyMaterial } from '../../../src/activities/pace-key';
+import { Secret } from '../../../src/config/secret';
+
+const KEY_SECRET = new Secret('unit-test-pace-key-secret-0123456789abcdef');
 
 /** A small deterministic PRNG, so a failing case can be replayed. */
 function rng(seed: number): () => number {
@@ -202,12 +208,8 @@ describe('Pacer (in process)', () => {
     await expect(pacer.take(c, { signal: ac.signal })).rejects.toBeInstanceOf(CancelledFailure);
   });
 
-  test('keys are per credential and never contain it; rate_per_min overrides the default', () => {
+  test('rate_per_min overrides the default', () => {
     const a = connectorFrom('acme|pagerduty|https://events.pagerduty.com/v2/enqueue|R0UT1NGKEYaaaaaaaaaaaaaaaaaaaaaa1');
-    const b = connectorFrom('acme|pagerduty|https://events.pagerduty.com/v2/enqueue|R0UT1NGKEYbbbbbbbbbbbbbbbbbbbbbb2');
-    expect(paceKey(a)).not.toBe(paceKey(b));
-    expect(paceKey(a)).not.toContain('R0UT1NGKEY');
-    expect(paceKey(a)).toMatch(/^[a-z]{1,20}:[0-9a-f]{24}$/); // the shape migrations/006 accepts
     expect(rateFor(a)).toBe(DEFAULT_RATE_PER_MIN.pagerduty);
     expect(DEFAULT_RATE_PER_MIN.pagerduty).toBeLessThan(120);
     expect(DEFAULT_RATE_PER_MIN.slack).toBeLessThanOrEqual(60);
@@ -280,6 +282,71 @@ describe('low rates: a deferred caller\'s turn binds less urgent classes', () =>
   });
 });
 
+describe('pace keys (src/activities/pace-key.ts): keyed by the deployment secret', () => {
+  const connectors = [
+    'acme|pagerduty|https://events.pagerduty.com/v2/enqueue|R0UT1NGKEYaaaaaaaaaaaaaaaaaaaaaa1',
+    'acme|pagerduty|https://events.pagerduty.com/v2/enqueue|R0UT1NGKEYbbbbbbbbbbbbbbbbbbbbbb2',
+    'acme|servicenow|https://acme.service-now.com|admin:hunter2',
+    'acme|servicenow|https://acme.service-now.com|admin:hunter3',
+    'acme|slack|https://slack.com/api/chat.postMessage?channel=C0NOC|xoxb-1-token',
+    'acme|slack|https://slack.com/api/chat.postMessage?channel=C0OPS|xoxb-1-token',
+  ].map((e) => connectorFrom(e));
+  const material = paceKeyMaterial(KEY_SECRET.reveal());
+
+  test('per endpoint, credential and channel; the shape migrations/006 accepts; never the credential', () => {
+    const keys = connectors.map((c) => paceKey(c, material));
+    expect(new Set(keys).size).toBe(connectors.length);
+    for (const [i, k] of keys.entries()) {
+      expect(k).toMatch(/^[a-z]{1,20}:[0-9a-f]{24}$/);
+      expect(k.startsWith(`${connectors[i]!.provider}:`)).toBe(true);
+      expect(k).not.toContain(connectors[i]!.credential.reveal().slice(0, 8) || '\u0000');
+    }
+  });
+
+  test('no unkeyed hash of the guessable inputs gives the stored name (no offline guessing oracle)', () => {
+    for (const c of connectors) {
+      const k = paceKey(c, material).split(':')[1]!;
+      const url = c.url.reveal();
+      const cred = c.credential.reveal();
+      const ch = c.options.channel ?? '';
+      const inputs = [`${url}\u0000${cred}\u0000${ch}`, `${url}\u0000${cred}`, `${url}${cred}${ch}`, cred, `${url}|${cred}|${ch}`];
+      for (const input of inputs) {
+        for (const alg of ['sha256', 'sha512', 'sha1', 'md5', 'sha3-256']) {
+          expect(createHash(alg).update(input).digest('hex')).not.toContain(k);
+          // An HMAC keyed by anything stored next to the row (the provider name, the key's prefix) is no secret either.
+          expect(createHmac(alg, c.provider).update(input).digest('hex')).not.toContain(k);
+        }
+      }
+    }
+  });
+
+  test('the same secret names every key the same in another process; another secret names them differently', () => {
+    const other = paceKeyMaterial('another-deployment-secret-0123456789abcdef');
+    const script = `
+      const ts = require('typescript'); const fs = require('fs');
+      const out = ts.transpileModule(fs.readFileSync(process.argv[1], 'utf8'), { compilerOptions: { module: ts.ModuleKind.CommonJS, target: ts.ScriptTarget.ES2022 } }).outputText;
+      const m = { exports: {} }; new Function('require', 'module', 'exports', out)(require, m, m.exports);
+      const input = JSON.parse(process.argv[2]);
+      process.stdout.write(JSON.stringify(input.rows.map((r) => m.exports.derivePaceKey(m.exports.paceKeyMaterial(input.secret), ...r))));`;
+    const rows = connectors.map((c) => [c.provider, c.url.reveal(), c.credential.reveal(), c.options.channel ?? '']);
+    const run = (secret: string) => JSON.parse(execFileSync(process.execPath, ['-e', script, require.resolve('../../../src/activities/pace-key.ts'), JSON.stringify({ secret, rows })], { cwd: process.cwd(), encoding: 'utf8' })) as string[];
+    const here = connectors.map((c) => paceKey(c, material));
+    expect(run(KEY_SECRET.reveal())).toEqual(here);
+    const elsewhere = run('another-deployment-secret-0123456789abcdef');
+    expect(elsewhere).toEqual(connectors.map((c) => paceKey(c, other)));
+    for (let i = 0; i < here.length; i += 1) expect(elsewhere[i]).not.toBe(here[i]);
+    expect(derivePaceKey(material, 'pagerduty', 'u', 'c', '')).not.toBe(derivePaceKey(other, 'pagerduty', 'u', 'c', ''));
+  });
+
+  test('a pacer with a shared store refuses to start without the secret; without a store it keys per process', () => {
+    const store: SharedPaceStore = { take: () => Promise.resolve({ granted: true, waitMs: 0 }), hold: () => Promise.resolve(), reserve: () => Promise.resolve() };
+    expect(() => new Pacer({ store })).toThrow('PROBECTL_NOTIFY_PACE_KEY_SECRET');
+    expect(() => new Pacer({ store, keySecret: new Secret('') })).toThrow('PROBECTL_NOTIFY_PACE_KEY_SECRET');
+    expect(new Pacer({ store, keySecret: KEY_SECRET }).keyOf(connectors[0]!)).toBe(paceKey(connectors[0]!, material));
+    expect(new Pacer().keyOf(connectors[0]!)).not.toBe(new Pacer().keyOf(connectors[0]!));
+  });
+});
+
 /** A shared store double: scripted answers, every call recorded. */
 class FakeStore implements SharedPaceStore {
   takes: Array<{ key: string; cls: PaceClass; drain: boolean }> = [];
@@ -303,11 +370,11 @@ class FakeStore implements SharedPaceStore {
 describe('Pacer with a shared store', () => {
   test('a 429 with a delay holds the key locally and in the store; the failure still goes to Temporal with its delay', async () => {
     const store = new FakeStore(async () => ({ granted: true, waitMs: 0 }));
-    const pacer = new Pacer({ store });
+    const pacer = new Pacer({ store, keySecret: KEY_SECRET });
     const c = pd(600, 4);
     const failure = failureFor({ status: 429, headers: { 'retry-after': '30' }, text: '' }, { label: 'PagerDuty', action: 'trigger', secrets: [] })!;
     await expect(holdOnRateLimit(pacer, c, () => Promise.reject(failure))).rejects.toBe(failure);
-    expect(store.holds).toEqual([{ key: paceKey(c), ms: 30_000 }]);
+    expect(store.holds).toEqual([{ key: pacer.keyOf(c), ms: 30_000 }]);
     // Other failures hold nothing.
     await expect(holdOnRateLimit(pacer, c, () => Promise.reject(retryable(FailureType.ProviderUnavailable, 'HTTP 503')))).rejects.toThrow('503');
     expect(store.holds).toHaveLength(1);
@@ -326,7 +393,7 @@ describe('Pacer with a shared store', () => {
       hold: () => Promise.resolve(),
       reserve: () => Promise.resolve(),
     };
-    const pacer = new Pacer({ store: urgentOk, maxWaitMs: 200 });
+    const pacer = new Pacer({ store: urgentOk, keySecret: KEY_SECRET, maxWaitMs: 200 });
     const c = pd(600, 7);
     const first = (await pacer.take(c, { cls: 2 }).catch((e: unknown) => e)) as ApplicationFailure;
     expect(first.type).toBe(FailureType.RateLimited);
@@ -347,7 +414,7 @@ describe('Pacer with a shared store', () => {
     const fallbackTakes: string[] = [];
     const workers = 3;
     const pacer = new Pacer({
-      store, workers, maxWaitMs: 60_000, storeTimeoutMs: 50, storeCircuitMs: 60_000,
+      store, keySecret: KEY_SECRET, workers, maxWaitMs: 60_000, storeTimeoutMs: 50, storeCircuitMs: 60_000,
       onStoreState: (s) => void states.push(s), onFallbackTake: (p) => void fallbackTakes.push(p),
     });
     const rate = 3_600; // 60/s for the deployment; this process's share is 20/s (capacity 20)
@@ -372,7 +439,7 @@ describe('Pacer with a shared store', () => {
       return { granted: true, waitMs: 0 };
     });
     const states: string[] = [];
-    const pacer = new Pacer({ store, storeCircuitMs: 100, onStoreState: (s) => void states.push(s) });
+    const pacer = new Pacer({ store, keySecret: KEY_SECRET, storeCircuitMs: 100, onStoreState: (s) => void states.push(s) });
     const c = pd(6_000, 6);
     await pacer.take(c, {});
     down = false;
