@@ -10,8 +10,10 @@
 --   least(capacity, tokens + (t - refilled_at) × rate_per_min / 60)
 -- with capacity = greatest(1, floor(rate_per_min / 60)) — one second's worth. A take succeeds when the level is
 -- at least 1 (and no more urgent class is waiting, below), and moves the anchor to (level - 1, now). Time is
--- the database's clock (clock_timestamp()) only, so the workers' clocks never matter. A provider's Retry-After
--- moves the anchor into the future (level below 1 until then).
+-- the database's clock (clock_timestamp()) only, so the workers' clocks never matter; the refill never counts
+-- negative time (an anchor ahead of the clock — the clock stepped back — counts as now and is written back so).
+-- A provider's Retry-After sets held_until: no token before it, at most 1 right after it. No stored time (held_until,
+-- refused_k) is honoured more than 10 minutes (MAX_RETRY_AFTER_MS) ahead of the clock: a take cuts it to that.
 --
 -- Priority across workers: refused_0..refused_2 hold when a caller of class 0, 1 or 2 (src/activities/pace-class.ts)
 -- was last refused a token. Within a short window after such a refusal, callers of every less urgent class are
@@ -27,6 +29,7 @@ CREATE TABLE pace_buckets (
   tokens       double precision NOT NULL,
   refilled_at  timestamptz      NOT NULL,
   granted      boolean          NOT NULL,
+  held_until   timestamptz,
   refused_0    timestamptz,
   refused_1    timestamptz,
   refused_2    timestamptz

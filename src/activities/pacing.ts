@@ -2,7 +2,7 @@ import { ApplicationFailure, CancelledFailure } from '@temporalio/common';
 import type { ConnectorConfig } from '../config/connectors';
 import { metrics } from '../observability/metrics';
 import type { Provider } from '../shared/contract';
-import { RATE_LIMIT_BASE_MS, providerRetryAfter } from './http/classify';
+import { MAX_RETRY_AFTER_MS, RATE_LIMIT_BASE_MS, providerRetryAfter } from './http/classify';
 import { FailureType, retryable } from './http/failures';
 import { LEAST_URGENT, type PaceClass } from './pace-class';
 import { derivePaceKey, paceKeyMaterial, processPaceKeyMaterial, type PaceKeyMaterial } from './pace-key';
@@ -91,7 +91,8 @@ export interface TakeAnswer {
 /**
  * A token bucket anchored at (tokens, at): its level at time t is min(capacity, tokens + (t − at) × rate), and a
  * take succeeds when the level is at least 1. An anchor in the future (a provider's Retry-After) makes the level
- * negative until then. The shared store (migrations/006) computes exactly this in SQL.
+ * negative until then. The shared store (migrations/006) computes the same level in SQL, with the hold kept apart
+ * (held_until) so the refill never counts negative time.
  */
 export class TokenBucket {
   #tokens: number;
@@ -337,6 +338,7 @@ export class Pacer {
    */
   async hold(c: Paced, ms: number): Promise<void> {
     if (!(ms > 0)) return;
+    ms = Math.min(ms, MAX_RETRY_AFTER_MS);
     const s = this.#state(c);
     s.local.hold(this.#now() + ms);
     if (!this.#sharedActive()) return;
@@ -441,13 +443,13 @@ export class Pacer {
         const answer = await within(this.#store!.take(s.key, s.perMinute, cls, urgencyWindowMs(s.perMinute), s.drainNext), this.#storeTimeoutMs);
         this.#opts.onStoreWait?.(this.#now() - t0, 'ok');
         if (answer.granted) s.drainNext = false;
-        s.sharedNextAt = answer.granted ? 0 : this.#now() + answer.waitMs;
+        s.sharedNextAt = answer.granted ? 0 : this.#now() + Math.min(answer.waitMs, MAX_RETRY_AFTER_MS);
         s.sharedNextCls = cls;
         if (this.#inFallback) {
           this.#inFallback = false;
           this.#opts.onStoreState?.('shared');
         }
-        return { ...answer, waitMs: Math.max(1, answer.waitMs), source: 'shared' };
+        return { ...answer, waitMs: Math.min(Math.max(1, answer.waitMs), MAX_RETRY_AFTER_MS), source: 'shared' };
       } catch (err) {
         this.#opts.onStoreWait?.(this.#now() - t0, 'failed');
         this.#storeFailed(err);
@@ -492,7 +494,8 @@ export class Pacer {
         s.sleepingFor = undefined;
         resolve();
       };
-      const timer = setTimeout(done, ms);
+      // A store's answer is bounded, but a timer past 2^31-1 ms would fire at once (a busy loop on the store).
+      const timer = setTimeout(done, Math.min(Math.max(1, ms), MAX_RETRY_AFTER_MS));
       s.wake = done;
       s.sleepingFor = cls;
     });

@@ -13,6 +13,7 @@
 import { createServer, type Server, type Socket } from 'node:net';
 import type { Pool } from 'pg';
 import type { PaceClass } from '../../../src/activities/pace-class';
+import { MAX_RETRY_AFTER_MS } from '../../../src/activities/http/classify';
 import { Pacer, STORE_TIMEOUT_MS, capacityFor, paceKey, urgencyWindowMs, type SharedPaceStore, type TakeAnswer } from '../../../src/activities/pacing';
 import { Secret } from '../../../src/config/secret';
 import { paceKeyMaterial } from '../../../src/activities/pace-key';
@@ -186,6 +187,57 @@ test('a 429 held in one worker holds the key in every worker', async () => {
   expect(g.worker).toBe(1);
   expect(g.source).toBe('shared');
   expect(g.at).toBeGreaterThanOrEqual(heldAt + 1_400);
+});
+
+describe('the stored state is bounded', () => {
+  const store = () => new PaceStore(pools[0] ?? createPoolFor(sharedStack().databaseUrl));
+  const materialKey = (rate: number) => paceKey(keyed(rate), paceKeyMaterial(KEY_SECRET.reveal()));
+
+  test.each([
+    ['a Retry-After hold an hour ahead', 3_600_000],
+    ['a hold ten years ahead', 10 * 365 * 86_400_000],
+  ])('%s (written directly): every class waits at most the cap, and the row is healed to it', async (_what, aheadMs) => {
+    for (const rate of [1, 100, 6_000]) {
+      const key = materialKey(rate);
+      await store().take(key, rate, 1, 500);
+      await store().hold(key, rate, 1_000);
+      await admin.query(`UPDATE pace_buckets SET held_until = clock_timestamp() + $2::float8 * interval '1 millisecond' WHERE key = $1`, [key, aheadMs]);
+      for (const cls of [0, 1, 2, 3] as PaceClass[]) {
+        const t = await store().take(key, rate, cls, 500);
+        expect(t.granted).toBe(false);
+        expect(t.waitMs).toBeLessThanOrEqual(MAX_RETRY_AFTER_MS + 2_000);
+        expect(t.waitMs).toBeLessThan(2 ** 31 - 1);
+      }
+      const row = await admin.query<{ ahead: number }>(`SELECT extract(epoch FROM held_until - clock_timestamp()) * 1000 AS ahead FROM pace_buckets WHERE key = $1`, [key]);
+      expect(Number(row.rows[0]!.ahead)).toBeLessThanOrEqual(MAX_RETRY_AFTER_MS);
+    }
+  });
+
+  test.each([1_000, 3_600_000, 30 * 86_400_000])('a refill anchor %i ms in the future (the database clock stepped back): the bucket refills from now, not from the future', async (aheadMs) => {
+    for (const rate of [60, 600, 6_000]) {
+      const key = materialKey(rate);
+      await store().take(key, rate, 1, 500);
+      await admin.query(`UPDATE pace_buckets SET refilled_at = clock_timestamp() + $2::float8 * interval '1 millisecond', tokens = 0 WHERE key = $1`, [key, aheadMs]);
+      const first = await store().take(key, rate, 0, 500);
+      // Without the step the next token is one interval away; with it, no longer than that either.
+      if (!first.granted) expect(first.waitMs).toBeLessThanOrEqual(Math.ceil(60_000 / rate) + 5);
+      await sleep(Math.ceil(60_000 / rate) + 20);
+      const t = await store().take(key, rate, 0, 500);
+      expect(t.granted || t.waitMs <= Math.ceil(60_000 / rate) + 5).toBe(true);
+      const row = await admin.query<{ ahead: number }>(`SELECT extract(epoch FROM refilled_at - clock_timestamp()) * 1000 AS ahead FROM pace_buckets WHERE key = $1`, [key]);
+      expect(Number(row.rows[0]!.ahead)).toBeLessThanOrEqual(0);
+    }
+  });
+
+  test('a promised turn is never stored more than the cap ahead', async () => {
+    const key = materialKey(100);
+    await store().take(key, 100, 1, 500);
+    await store().reserve(key, 0, 10 * MAX_RETRY_AFTER_MS);
+    const row = await admin.query<{ ahead: number }>(`SELECT extract(epoch FROM refused_0 - clock_timestamp()) * 1000 AS ahead FROM pace_buckets WHERE key = $1`, [key]);
+    expect(Number(row.rows[0]!.ahead)).toBeLessThanOrEqual(MAX_RETRY_AFTER_MS);
+    const t = await store().take(key, 100, 3, 500);
+    expect(t.waitMs).toBeLessThanOrEqual(MAX_RETRY_AFTER_MS + 2_000);
+  });
 });
 
 test('a worker back from its share drains the bucket: what it gathered meanwhile is not a second burst', async () => {

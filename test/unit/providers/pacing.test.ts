@@ -11,7 +11,7 @@ import {
   DEFAULT_RATE_PER_MIN, Pacer, TokenBucket, capacityFor, holdOnRateLimit, paceKey, rateFor, type SharedPaceStore, type TakeAnswer,
 } from '../../../src/activities/pacing';
 import { FailureType, retryable } from '../../../src/activities/http/failures';
-import { RATE_LIMIT_BASE_MS, failureFor, rateLimitDelay } from '../../../src/activities/http/classify';
+import { MAX_RETRY_AFTER_MS, RATE_LIMIT_BASE_MS, failureFor, rateLimitDelay } from '../../../src/activities/http/classify';
 import { PROVIDERS, SEVERITIES } from '../../../src/shared/contract';
 import { connectorFrom } from '../../helpers/retry-table';
 import { createHash, createHmac } from 'node:crypto';
@@ -403,6 +403,17 @@ describe('Pacer with a shared store', () => {
     expect(upFront.nextRetryDelay as number).toBeGreaterThan(holdMs - 1_000);
     expect(store.takes.length).toBe(calls); // refused without asking the store again
     await expect(pacer.take(c, { cls: 0 })).resolves.toBeGreaterThanOrEqual(0); // a more urgent class still asks
+  });
+
+  test.each([2 ** 31, 2 ** 40, Number.MAX_SAFE_INTEGER])('a store answering a wait of %i ms (past setTimeout\'s limit): the pacer neither spins on the store nor promises a turn past the cap', async (waitMs) => {
+    const store = new FakeStore(async (n) => (n === 1 ? { granted: true, waitMs: 0 } : { granted: false, waitMs }));
+    const pacer = new Pacer({ store, keySecret: KEY_SECRET, maxWaitMs: 300 });
+    const c = pd(600, 40);
+    await pacer.take(c, { cls: 1 });
+    const refused = (await pacer.take(c, { cls: 0 }).catch((e: unknown) => e)) as ApplicationFailure;
+    expect(refused).toBeInstanceOf(ApplicationFailure);
+    expect(store.takes.length).toBeLessThanOrEqual(3); // one refusal, then asleep — not a call per millisecond
+    expect(refused.nextRetryDelay as number).toBeLessThanOrEqual(MAX_RETRY_AFTER_MS + 60_000);
   });
 
   test.each([
