@@ -1,4 +1,4 @@
-import type { Pool } from 'pg';
+import type { Pool, PoolClient, QueryResultRow } from 'pg';
 import type { Secret } from '../config/secret';
 import type { PaceClass } from '../activities/pace-class';
 import { STORE_TIMEOUT_MS, type SharedPaceStore, type TakeAnswer } from '../activities/pacing';
@@ -92,47 +92,69 @@ WHERE key = $1::text AND $2::int BETWEEN 0 AND 2`;
 export const MAX_WAIT_ANSWER_MS = MAX_RETRY_AFTER_MS + 2_000;
 
 export class PaceStore implements SharedPaceStore {
-  constructor(private readonly pool: Pool) {}
+  constructor(private readonly pool: Pool, private readonly timeoutMs = STORE_TIMEOUT_MS) {}
+
+  /**
+   * One statement in its own transaction, as the service role with the pacer's statement timeout — both set with SET
+   * LOCAL inside the transaction, so neither an `options=` in DATABASE_URL nor a pooler (PgBouncer refuses startup
+   * options) can change them. A client whose statement failed or timed out is discarded, not reused.
+   */
+  async #run<R extends QueryResultRow>(sql: string, params: unknown[]): Promise<R[]> {
+    const client: PoolClient = await this.pool.connect();
+    let broken: Error | undefined;
+    try {
+      await client.query(`BEGIN; SET LOCAL ROLE ${APP_ROLE}; SET LOCAL statement_timeout = ${Math.max(1, Math.floor(this.timeoutMs))}`);
+      const res = await client.query<R>(sql, params);
+      await client.query('COMMIT');
+      return res.rows;
+    } catch (err) {
+      broken = err instanceof Error ? err : new Error(String(err));
+      throw broken;
+    } finally {
+      client.release(broken ?? false);
+    }
+  }
 
   async take(key: string, perMinute: number, cls: PaceClass, urgencyWindowMs: number, drain = false): Promise<TakeAnswer> {
     const capacity = Math.max(1, Math.floor(perMinute / 60));
-    const res = await this.pool.query<{ granted: boolean; wait_ms: number; at_ms: number }>(TAKE_SQL, [key, perMinute, capacity, cls, urgencyWindowMs, drain]);
-    const row = res.rows[0];
+    const rows = await this.#run<{ granted: boolean; wait_ms: number; at_ms: number }>(TAKE_SQL, [key, perMinute, capacity, cls, urgencyWindowMs, drain]);
+    const row = rows[0];
     if (!row) throw new Error('the pacing store returned no row');
     // Never a wait past the cap (the SQL caps it too), never a timer past setTimeout's 2^31-1 ms.
     const wait = Math.min(MAX_WAIT_ANSWER_MS, Math.max(1, Math.ceil(Number(row.wait_ms))));
     return row.granted ? { granted: true, waitMs: 0, at: Number(row.at_ms) } : { granted: false, waitMs: Number.isFinite(wait) ? wait : MAX_WAIT_ANSWER_MS };
   }
 
-  /** Open the pool's connection ahead of the first take (best effort; the worker does not wait on it). */
-  async warm(): Promise<void> {
-    await this.pool.query('SELECT 1 FROM pace_buckets LIMIT 0');
+  /**
+   * Open a connection ahead of the first take (best effort; the worker does not wait on it). Answers the session the
+   * statements run in: the role and the statement timeout (for the worker's start log and the tests).
+   */
+  async warm(): Promise<{ role: string; statementTimeout: string }> {
+    const rows = await this.#run<{ role: string; timeout: string }>(`SELECT current_user AS role, current_setting('statement_timeout') AS timeout FROM (SELECT 1 FROM pace_buckets LIMIT 0) t RIGHT JOIN (SELECT 1) one ON true`, []);
+    return { role: rows[0]!.role, statementTimeout: rows[0]!.timeout };
   }
 
   async hold(key: string, perMinute: number, ms: number): Promise<void> {
-    await this.pool.query(HOLD_SQL, [key, perMinute, ms]);
+    await this.#run(HOLD_SQL, [key, perMinute, ms]);
   }
 
   async reserve(key: string, cls: PaceClass, ms: number): Promise<void> {
-    await this.pool.query(RESERVE_SQL, [key, cls, ms]);
+    await this.#run(RESERVE_SQL, [key, cls, ms]);
   }
 }
 
 /**
- * The pacer's own small pool, separate from the mirror's so a busy mirror never delays a token. The statement
- * timeout is the pacer's (250 ms): a slow store must not hold a page, the pacer falls back to its per-process
- * share. Connecting may take longer (a cold or loaded server): the pacer stops waiting at its own timeout while
- * the connection completes for the next take, and one connection is kept open (min 1) so a storm after a quiet
- * hour does not start by falling back. Its connections act as the service role, like every statement of the service.
+ * The pacer's own small pool, separate from the mirror's so a busy mirror never delays a token. The role and the
+ * statement timeout (the pacer's 250 ms) are set per transaction by PaceStore (SET LOCAL), not as startup options;
+ * query_timeout bounds the client's wait, and the pacer stops waiting at its own 250 ms. A connection whose statement
+ * failed or timed out is discarded, so after a slow store the next take may open a new connection (which the pacer
+ * bounds too: it falls back to its share meanwhile); idle connections close after 30 s.
  */
 export function createPacePool(databaseUrl: Secret, timeoutMs = STORE_TIMEOUT_MS): Pool {
   return createPool(databaseUrl, {
     max: 4,
-    min: 1,
     connectionTimeoutMillis: 5_000,
     query_timeout: 4 * timeoutMs,
-    statement_timeout: timeoutMs,
     application_name: 'probectl-notify-pacing',
-    options: `-c role=${APP_ROLE}`,
   });
 }

@@ -49,7 +49,7 @@ function maxInWindow(times: number[], ms: number): number {
 /** A store whose calls can be redirected (a cut). */
 class ObservedStore implements SharedPaceStore {
   target: SharedPaceStore;
-  constructor(readonly real: SharedPaceStore) {
+  constructor(readonly real: PaceStore) {
     this.target = real;
   }
   take(key: string, perMinute: number, cls: PaceClass, windowMs: number): Promise<TakeAnswer> {
@@ -88,7 +88,7 @@ async function workerPacer(i: number, grants: Grant[], extra: { circuitMs?: numb
   const timeoutMs = extra.timeoutMs ?? 2_000;
   const pool = createPacePool(new Secret(sharedStack().databaseUrl), timeoutMs);
   pools.push(pool);
-  const real = new PaceStore(pool);
+  const real = new PaceStore(pool, timeoutMs);
   await real.warm(); // as the worker does at start
   const store = new ObservedStore(real);
   const states: string[] = [];
@@ -119,8 +119,8 @@ test('three workers, one key, 300 takes at once: every take granted, no 1 s wind
   expect(worst).toBeLessThanOrEqual(bound);
   // Every worker got a share (the store is one bucket, not first come first served per process).
   for (let i = 0; i < WORKERS; i += 1) expect(grants.filter((g) => g.worker === i).length).toBe(100);
-  // The pacing pool acts as the service role, like every statement of the service.
-  expect((await pools[0]!.query<{ u: string }>('SELECT current_user AS u')).rows[0]!.u).toBe('probectl_notify_app');
+  // The pacing statements act as the service role, like every statement of the service.
+  expect((await workers[0]!.store.real.warm()).role).toBe('probectl_notify_app');
   // The row is named by the deployment's keyed hash, the same from every worker; an unkeyed hash of the URL and
   // credential (what a reader of the table could compute from a guess) names nothing.
   const key = paceKey(c, paceKeyMaterial(KEY_SECRET.reveal()));
@@ -238,6 +238,32 @@ describe('the stored state is bounded', () => {
     const t = await store().take(key, 100, 3, 500);
     expect(t.waitMs).toBeLessThanOrEqual(MAX_RETRY_AFTER_MS + 2_000);
   });
+});
+
+test.each([
+  ['-c role=postgres', 'a role'],
+  ['-c statement_timeout=0', 'no statement timeout'],
+  ['-c role=postgres -c statement_timeout=60000', 'both'],
+])('DATABASE_URL with options=%s (%s): the pacing statements still run as the service role with the pacer\'s statement timeout', async (options) => {
+  const url = new URL(sharedStack().databaseUrl);
+  url.searchParams.set('options', options);
+  const pool = createPacePool(new Secret(url.toString()));
+  pools.push(pool);
+  const store = new PaceStore(pool);
+  expect(await store.warm()).toEqual({ role: 'probectl_notify_app', statementTimeout: `${STORE_TIMEOUT_MS}ms` });
+  // The timeout is enforced: a take behind a lock fails by it (and the client is discarded, not reused broken).
+  const key = paceKey(keyed(100), paceKeyMaterial(KEY_SECRET.reveal()));
+  await store.take(key, 100, 1, 500);
+  const lock = await admin.connect();
+  try {
+    await lock.query('BEGIN');
+    await lock.query('LOCK TABLE pace_buckets IN ACCESS EXCLUSIVE MODE');
+    await expect(store.take(key, 100, 1, 500)).rejects.toThrow(/statement timeout|canceling statement/);
+  } finally {
+    await lock.query('ROLLBACK');
+    lock.release();
+  }
+  expect((await store.take(key, 100, 0, 500)).waitMs).toBeGreaterThanOrEqual(0);
 });
 
 test('a worker back from its share drains the bucket: what it gathered meanwhile is not a second burst', async () => {
