@@ -97,16 +97,37 @@ export interface TakeAnswer {
 export class TokenBucket {
   #tokens: number;
   #at: number;
-  readonly capacity: number;
+  #perMinute: number;
+  #capacity: number;
 
-  constructor(readonly perMinute: number, now: number) {
-    this.capacity = capacityFor(perMinute);
-    this.#tokens = this.capacity;
+  constructor(perMinute: number, now: number) {
+    this.#perMinute = perMinute;
+    this.#capacity = capacityFor(perMinute);
+    this.#tokens = this.#capacity;
     this.#at = now;
   }
 
+  get perMinute(): number {
+    return this.#perMinute;
+  }
+
+  get capacity(): number {
+    return this.#capacity;
+  }
+
+  /** A new rate from now on, keeping what the bucket holds (at most the new capacity) and any hold: never a refill. */
+  retune(perMinute: number, now: number): void {
+    if (now >= this.#at) {
+      this.#tokens = this.level(now);
+      this.#at = now;
+    }
+    this.#perMinute = perMinute;
+    this.#capacity = capacityFor(perMinute);
+    this.#tokens = Math.min(this.#tokens, this.#capacity);
+  }
+
   level(now: number): number {
-    return Math.min(this.capacity, this.#tokens + ((now - this.#at) * this.perMinute) / 60_000);
+    return Math.min(this.#capacity, this.#tokens + ((now - this.#at) * this.#perMinute) / 60_000);
   }
 
   /** Milliseconds until a token is there (0: now). */
@@ -359,9 +380,11 @@ export class Pacer {
         queue: new WaiterQueue<Waiter>(), pumping: false, deferredUntil: new Array<number>(LEAST_URGENT + 1).fill(0), sharedNextAt: 0, sharedNextCls: 0, drainNext: this.#inFallback,
       };
       this.#keys.set(key, s);
-    } else if (s.perMinute !== rate) {
+    } else if (rate < s.perMinute) {
+      // One rate per key: connectors sharing a key (same URL, credential and channel) with different rate_per_min
+      // are paced at the lowest seen, and the bucket keeps what it holds — a switch never refills it.
       s.perMinute = rate;
-      s.local = new TokenBucket(rate / this.#workers, this.#now());
+      s.local.retune(rate / this.#workers, this.#now());
     }
     return s;
   }

@@ -347,6 +347,33 @@ describe('pace keys (src/activities/pace-key.ts): keyed by the deployment secret
   });
 });
 
+describe('one rate per key: connectors sharing a key with different rate_per_min', () => {
+  test.each([[60, 61], [1, 600], [100, 6_000], [20, 30], [600, 59]])('rates %i and %i alternating on one key: the key is paced at the lower rate, its bucket never refilled by the switch', async (r1, r2) => {
+    const key = `R0UT1NGKEY${String(r1 * 10_000 + r2).padStart(22, '0')}`;
+    const a = connectorFrom(`acme|pagerduty|https://events.pagerduty.com/v2/enqueue?rate_per_min=${r1}|${key}`);
+    const b = connectorFrom(`other|pagerduty|https://events.pagerduty.com/v2/enqueue?rate_per_min=${r2}|${key}`);
+    const pacer = new Pacer({ maxWaitMs: 5 });
+    const low = Math.min(r1, r2);
+    let granted = 0;
+    const t0 = Date.now();
+    for (let i = 0; i < 60; i += 1) {
+      try {
+        await pacer.take(i % 2 ? a : b, { cls: 1 });
+        granted += 1;
+      } catch {
+        // deferred
+      }
+    }
+    const elapsed = Date.now() - t0;
+    // At most the larger of the two capacities at once (the first connector seen may start full at its own), then the
+    // lower rate for the time that passed.
+    expect(granted).toBeLessThanOrEqual(Math.max(capacityFor(r1), capacityFor(r2)) + Math.ceil((elapsed * low) / 60_000) + 1);
+    const refused = (await pacer.take(a, { cls: 1 }).catch((e: unknown) => e)) as ApplicationFailure;
+    expect(refused).toBeInstanceOf(ApplicationFailure);
+    expect(refused.message).toContain(`paced to ${low} calls/min`);
+  });
+});
+
 /** A shared store double: scripted answers, every call recorded. */
 class FakeStore implements SharedPaceStore {
   takes: Array<{ key: string; cls: PaceClass; drain: boolean }> = [];
