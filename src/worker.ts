@@ -70,11 +70,17 @@ export async function startWorker(opts: StartWorkerOptions): Promise<WorkerHandl
   });
   // Pacing: one bucket per connector key for the whole deployment in Postgres (its own small pool with short
   // timeouts); while that store fails, this process paces on its own share (rate ÷ PROBECTL_NOTIFY_PACE_WORKERS).
-  const pacePool = config.databaseUrl ? createPacePool(config.databaseUrl) : undefined;
-  const paceStore = new PaceStore(pacePool ?? opts.pool);
-  paceStore.warm().catch(() => undefined);
+  // The store needs PROBECTL_NOTIFY_PACE_KEY_SECRET (the bucket names are keyed by it, src/activities/pace-key.ts);
+  // without it every worker paces on its own share, and says so once at start.
+  const shared = config.paceKeySecret !== undefined;
+  const pacePool = shared && config.databaseUrl ? createPacePool(config.databaseUrl) : undefined;
+  const paceStore = shared ? new PaceStore(pacePool ?? opts.pool) : undefined;
+  paceStore?.warm().catch(() => undefined);
+  if (!shared) {
+    log.warn({ workers: config.paceWorkers }, 'PROBECTL_NOTIFY_PACE_KEY_SECRET is unset: no shared pacing store; this worker paces each key on its own share (rate / PROBECTL_NOTIFY_PACE_WORKERS)');
+  }
   const pacer = new Pacer({
-    store: paceStore,
+    ...(paceStore ? { store: paceStore, keySecret: config.paceKeySecret! } : {}),
     workers: config.paceWorkers,
     record: (provider, waited, cls) => metrics.pacing(provider, waited, cls),
     onFallbackTake: (provider) => metrics.pacingFallbackTake(provider),

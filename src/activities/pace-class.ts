@@ -2,7 +2,9 @@ import type { Provider, Severity } from '../shared/contract';
 
 /**
  * Storm priority (docs/providers.md, "Rate pacing"): within one connector key's budget a waiting call of a
- * more urgent class takes the next token before every less urgent one. Nothing is dropped, only delayed.
+ * more urgent class takes the next token before every less urgent one. The pacer drops nothing itself, but a call
+ * deferred past its activity's schedule-to-close time fails: in a sustained storm of a more urgent class, less
+ * urgent calls of the key can go unserved.
  *
  *   0 page_critical  a page (PagerDuty, Opsgenie) opened, acknowledged or resolved for a critical incident
  *   1 page           any other page, and every ticket (ServiceNow, Jira) create or close

@@ -1,17 +1,20 @@
-import { createHash } from 'node:crypto';
-import { ApplicationFailure, CancelledFailure, msOptionalToNumber } from '@temporalio/common';
+import { ApplicationFailure, CancelledFailure } from '@temporalio/common';
 import type { ConnectorConfig } from '../config/connectors';
 import { metrics } from '../observability/metrics';
 import type { Provider } from '../shared/contract';
+import { MAX_RETRY_AFTER_MS, RATE_LIMIT_BASE_MS, providerRetryAfter } from './http/classify';
 import { FailureType, retryable } from './http/failures';
 import { LEAST_URGENT, type PaceClass } from './pace-class';
+import { derivePaceKey, paceKeyMaterial, processPaceKeyMaterial, type PaceKeyMaterial } from './pace-key';
 import { WaiterQueue } from './pace-queue';
+import type { Secret } from '../config/secret';
 
 /**
  * Outbound pacing (docs/providers.md, "Rate pacing"). One token bucket per (provider, connector key), shared by
  * every worker of the deployment through Postgres (src/db/pace-store.ts, migrations/006) when a store is given,
  * else, or while the store is unreachable, kept in this process at its share of the rate (rate ÷ workers). The key
- * is a hash of the endpoint, the credential and the Slack channel — never the secret itself.
+ * is a keyed hash (HMAC, src/activities/pace-key.ts) of the endpoint, the credential and the Slack channel — never the
+ * secret itself, and not recomputable without the deployment's PROBECTL_NOTIFY_PACE_KEY_SECRET.
  *
  * Callers wait in this process in priority order (src/activities/pace-class.ts): the next token goes to the
  * most urgent waiting class, oldest first within a class. A waiter that would wait longer than MAX_WAIT_MS gives
@@ -40,6 +43,15 @@ export const STORE_TIMEOUT_MS = 250;
 /** After a store failure, how long this process paces on its own share before it tries the store again. */
 export const STORE_CIRCUIT_MS = 5_000;
 
+/**
+ * How long a 429 without Retry-After holds the key for every caller: one token interval, at most RATE_LIMIT_BASE_MS.
+ * The provider named no time, so the key is not held for the failed call's own (growing) back-off — that counts
+ * this activity's attempts, pacing deferrals included, and would block critical pages of every tenant for minutes.
+ */
+export function shortHoldMs(perMinute: number): number {
+  return Math.min(RATE_LIMIT_BASE_MS, Math.ceil(60_000 / perMinute));
+}
+
 /** Calls per minute for a connector: its `rate_per_min` option, else the provider default. */
 export function rateFor(c: Pick<ConnectorConfig, 'provider' | 'options'>): number {
   const raw = c.options.rate_per_min;
@@ -47,9 +59,12 @@ export function rateFor(c: Pick<ConnectorConfig, 'provider' | 'options'>): numbe
   return Number.isInteger(n) && n >= MIN_RATE_PER_MIN && n <= MAX_RATE_PER_MIN ? n : DEFAULT_RATE_PER_MIN[c.provider];
 }
 
-export function paceKey(c: Pick<ConnectorConfig, 'provider' | 'url' | 'credential' | 'options'>): string {
-  const h = createHash('sha256').update(`${c.url.reveal()}\u0000${c.credential.reveal()}\u0000${c.options.channel ?? ''}`).digest('hex');
-  return `${c.provider}:${h.slice(0, 24)}`;
+/**
+ * The bucket name of a connector key: a keyed hash (src/activities/pace-key.ts) of its URL, credential and channel,
+ * keyed by the deployment's PROBECTL_NOTIFY_PACE_KEY_SECRET (`material`: paceKeyMaterial(secret)).
+ */
+export function paceKey(c: Pick<ConnectorConfig, 'provider' | 'url' | 'credential' | 'options'>, material: PaceKeyMaterial): string {
+  return derivePaceKey(material, c.provider, c.url.reveal(), c.credential.reveal(), c.options.channel ?? '');
 }
 
 /** A bucket's capacity: one second's worth of tokens, at least 1. */
@@ -76,21 +91,43 @@ export interface TakeAnswer {
 /**
  * A token bucket anchored at (tokens, at): its level at time t is min(capacity, tokens + (t − at) × rate), and a
  * take succeeds when the level is at least 1. An anchor in the future (a provider's Retry-After) makes the level
- * negative until then. The shared store (migrations/006) computes exactly this in SQL.
+ * negative until then. The shared store (migrations/006) computes the same level in SQL, with the hold kept apart
+ * (held_until) so the refill never counts negative time.
  */
 export class TokenBucket {
   #tokens: number;
   #at: number;
-  readonly capacity: number;
+  #perMinute: number;
+  #capacity: number;
 
-  constructor(readonly perMinute: number, now: number) {
-    this.capacity = capacityFor(perMinute);
-    this.#tokens = this.capacity;
+  constructor(perMinute: number, now: number) {
+    this.#perMinute = perMinute;
+    this.#capacity = capacityFor(perMinute);
+    this.#tokens = this.#capacity;
     this.#at = now;
   }
 
+  get perMinute(): number {
+    return this.#perMinute;
+  }
+
+  get capacity(): number {
+    return this.#capacity;
+  }
+
+  /** A new rate from now on, keeping what the bucket holds (at most the new capacity) and any hold: never a refill. */
+  retune(perMinute: number, now: number): void {
+    if (now >= this.#at) {
+      this.#tokens = this.level(now);
+      this.#at = now;
+    }
+    this.#perMinute = perMinute;
+    this.#capacity = capacityFor(perMinute);
+    this.#tokens = Math.min(this.#tokens, this.#capacity);
+  }
+
   level(now: number): number {
-    return Math.min(this.capacity, this.#tokens + ((now - this.#at) * this.perMinute) / 60_000);
+    return Math.min(this.#capacity, this.#tokens + ((now - this.#at) * this.#perMinute) / 60_000);
   }
 
   /** Milliseconds until a token is there (0: now). */
@@ -143,6 +180,11 @@ export interface SharedPaceStore {
   take(key: string, perMinute: number, cls: PaceClass, urgencyWindowMs: number, drain?: boolean): Promise<TakeAnswer>;
   /** No token of `key` before `ms` from now (a provider's Retry-After). */
   hold(key: string, perMinute: number, ms: number): Promise<void>;
+  /**
+   * A caller of class `cls` (< LEAST_URGENT) was deferred to its turn `ms` from now: until that turn has passed by the
+   * urgency window, every less urgent class of `key` is refused, on every worker (a promised turn binds them).
+   */
+  reserve(key: string, cls: PaceClass, ms: number): Promise<void>;
 }
 
 /** Told of each pacing decision (the worker's /metrics: probectl_notify_pacing_wait_seconds and _deferrals_total). */
@@ -152,8 +194,13 @@ export interface PacerOptions {
   now?: () => number;
   maxWaitMs?: number;
   record?: PacingRecorder;
-  /** The deployment's shared buckets; absent: pacing is in this process only (at rate ÷ workers). */
+  /** The deployment's shared buckets; absent: pacing is in this process only (at rate ÷ workers). Needs keySecret. */
   store?: SharedPaceStore;
+  /**
+   * PROBECTL_NOTIFY_PACE_KEY_SECRET: keys the bucket names (src/activities/pace-key.ts), the same on every worker.
+   * Required with a store; without one a random per-process key is used (the names never leave the process).
+   */
+  keySecret?: Secret;
   /** PROBECTL_NOTIFY_PACE_WORKERS: the share of a key's rate this process uses on its own is rate ÷ workers. */
   workers?: number;
   storeTimeoutMs?: number;
@@ -233,6 +280,7 @@ export class Pacer {
   readonly #storeTimeoutMs: number;
   readonly #storeCircuitMs: number;
   readonly #opts: PacerOptions;
+  readonly #keyMaterial: PaceKeyMaterial;
   #storeDownUntil = 0;
   #inFallback = false;
 
@@ -242,9 +290,16 @@ export class Pacer {
     this.#maxWaitMs = opts.maxWaitMs ?? MAX_WAIT_MS;
     this.#record = opts.record ?? (() => undefined);
     this.#store = opts.store;
+    if (opts.store && (!opts.keySecret || opts.keySecret.isEmpty)) throw new Error('a shared pacing store needs the deployment\'s key secret (PROBECTL_NOTIFY_PACE_KEY_SECRET)');
+    this.#keyMaterial = opts.keySecret && !opts.keySecret.isEmpty ? paceKeyMaterial(opts.keySecret.reveal()) : processPaceKeyMaterial();
     this.#workers = Math.max(1, opts.workers ?? 1);
     this.#storeTimeoutMs = opts.storeTimeoutMs ?? STORE_TIMEOUT_MS;
     this.#storeCircuitMs = opts.storeCircuitMs ?? STORE_CIRCUIT_MS;
+  }
+
+  /** The bucket name this pacer uses for a connector (tests, and the store's rows). */
+  keyOf(c: Pick<ConnectorConfig, 'provider' | 'url' | 'credential' | 'options'>): string {
+    return paceKey(c, this.#keyMaterial);
   }
 
   /** True while this process paces on its own share because the shared store failed. */
@@ -264,7 +319,7 @@ export class Pacer {
     const s = this.#state(c);
     const since = this.#now();
     const ahead = s.queue.aheadOfNew(cls);
-    const estimate = ahead * this.#intervalMs(s) + this.#tokenWait(s, cls, since);
+    const estimate = ahead * this.#intervalMs(s) + Math.max(this.#tokenWait(s, cls, since), this.#reservedFor(s, cls, since));
     if (estimate >= this.#maxWaitMs) return Promise.reject(this.#defer(c, s, cls, ahead));
     return new Promise<number>((resolve, reject) => {
       const finish = () => {
@@ -304,6 +359,7 @@ export class Pacer {
    */
   async hold(c: Paced, ms: number): Promise<void> {
     if (!(ms > 0)) return;
+    ms = Math.min(ms, MAX_RETRY_AFTER_MS);
     const s = this.#state(c);
     s.local.hold(this.#now() + ms);
     if (!this.#sharedActive()) return;
@@ -315,7 +371,7 @@ export class Pacer {
   }
 
   #state(c: Paced): KeyState {
-    const key = paceKey(c);
+    const key = paceKey(c, this.#keyMaterial);
     const rate = rateFor(c);
     let s = this.#keys.get(key);
     if (!s) {
@@ -324,9 +380,11 @@ export class Pacer {
         queue: new WaiterQueue<Waiter>(), pumping: false, deferredUntil: new Array<number>(LEAST_URGENT + 1).fill(0), sharedNextAt: 0, sharedNextCls: 0, drainNext: this.#inFallback,
       };
       this.#keys.set(key, s);
-    } else if (s.perMinute !== rate) {
+    } else if (rate < s.perMinute) {
+      // One rate per key: connectors sharing a key (same URL, credential and channel) with different rate_per_min
+      // are paced at the lowest seen, and the bucket keeps what it holds — a switch never refills it.
       s.perMinute = rate;
-      s.local = new TokenBucket(rate / this.#workers, this.#now());
+      s.local.retune(rate / this.#workers, this.#now());
     }
     return s;
   }
@@ -341,6 +399,17 @@ export class Pacer {
     return cls >= s.sharedNextCls ? Math.max(0, s.sharedNextAt - now) : 0;
   }
 
+  /**
+   * How long a caller of class `cls` must still leave the key's tokens to a more urgent class's deferred callers: a
+   * promised turn binds every less urgent class until it has passed by the urgency window (the deferred caller comes
+   * back at its turn plus Temporal's jitter). 0: nothing reserved.
+   */
+  #reservedFor(s: KeyState, cls: PaceClass, now: number): number {
+    let until = 0;
+    for (let k = 0; k < cls; k += 1) if (s.deferredUntil[k]! > 0) until = Math.max(until, s.deferredUntil[k]! + urgencyWindowMs(s.perMinute));
+    return Math.max(0, until - now);
+  }
+
   /** The spacing of this key's tokens as this process sees them: the whole rate through the store, else its share. */
   #intervalMs(s: KeyState): number {
     return 60_000 / (this.#sharedActive() ? s.perMinute : s.perMinute / this.#workers);
@@ -350,10 +419,11 @@ export class Pacer {
   #defer(c: Paced, s: KeyState, cls: PaceClass, ahead: number) {
     const now = this.#now();
     const interval = this.#intervalMs(s);
-    let at = now + (ahead + 1) * interval + this.#tokenWait(s, cls, now);
+    let at = now + (ahead + 1) * interval + Math.max(this.#tokenWait(s, cls, now), this.#reservedFor(s, cls, now));
     for (let k = 0; k <= cls; k += 1) at = Math.max(at, s.deferredUntil[k]! + interval);
     s.deferredUntil[cls] = at;
     const delay = Math.max(1, Math.ceil(at - now));
+    if (cls < LEAST_URGENT && this.#sharedActive()) void this.#reserveShared(s, cls, delay);
     this.#record(c.provider, 'deferred', cls);
     return retryable(FailureType.RateLimited, `connector ${c.id}: paced to ${s.perMinute} calls/min; next slot in ${Math.ceil(delay / 1000)} s`, delay);
   }
@@ -366,6 +436,11 @@ export class Pacer {
       for (;;) {
         const head = s.queue.peek();
         if (!head) return;
+        const reserved = this.#reservedFor(s, head.cls, this.#now());
+        if (reserved > 0) {
+          await this.#sleep(s, head.cls, reserved);
+          continue;
+        }
         const answer = await this.#takeToken(s, head.cls);
         if (answer.granted) {
           this.#opts.onGrant?.({ provider: s.provider, cls: head.cls, source: answer.source, at: answer.at ?? this.#now() });
@@ -391,13 +466,13 @@ export class Pacer {
         const answer = await within(this.#store!.take(s.key, s.perMinute, cls, urgencyWindowMs(s.perMinute), s.drainNext), this.#storeTimeoutMs);
         this.#opts.onStoreWait?.(this.#now() - t0, 'ok');
         if (answer.granted) s.drainNext = false;
-        s.sharedNextAt = answer.granted ? 0 : this.#now() + answer.waitMs;
+        s.sharedNextAt = answer.granted ? 0 : this.#now() + Math.min(answer.waitMs, MAX_RETRY_AFTER_MS);
         s.sharedNextCls = cls;
         if (this.#inFallback) {
           this.#inFallback = false;
           this.#opts.onStoreState?.('shared');
         }
-        return { ...answer, waitMs: Math.max(1, answer.waitMs), source: 'shared' };
+        return { ...answer, waitMs: Math.min(Math.max(1, answer.waitMs), MAX_RETRY_AFTER_MS), source: 'shared' };
       } catch (err) {
         this.#opts.onStoreWait?.(this.#now() - t0, 'failed');
         this.#storeFailed(err);
@@ -408,6 +483,15 @@ export class Pacer {
     // While on the fallback, look at the store again when its circuit closes.
     const waitMs = this.#store && !answer.granted ? Math.min(answer.waitMs, Math.max(1, this.#storeDownUntil - this.#now())) : answer.waitMs;
     return { ...answer, waitMs: Math.max(1, waitMs), source: 'local' };
+  }
+
+  /** Tell the other workers of a promised turn (bounded like every store call; a failure opens the circuit). */
+  async #reserveShared(s: KeyState, cls: PaceClass, ms: number): Promise<void> {
+    try {
+      await within(this.#store!.reserve(s.key, cls, ms), this.#storeTimeoutMs);
+    } catch (err) {
+      this.#storeFailed(err);
+    }
   }
 
   #storeFailed(err: unknown): void {
@@ -433,7 +517,8 @@ export class Pacer {
         s.sleepingFor = undefined;
         resolve();
       };
-      const timer = setTimeout(done, ms);
+      // A store's answer is bounded, but a timer past 2^31-1 ms would fire at once (a busy loop on the store).
+      const timer = setTimeout(done, Math.min(Math.max(1, ms), MAX_RETRY_AFTER_MS));
       s.wake = done;
       s.sleepingFor = cls;
     });
@@ -441,17 +526,18 @@ export class Pacer {
 }
 
 /**
- * Run a paced call; when the provider answers 429 with a delay (a RateLimited failure carrying nextRetryDelay, from
- * src/activities/http/classify.ts), hold the key's bucket until then before the failure goes on to Temporal, which
- * retries this call after the same delay. The provider's time wins over our own pace for every caller of the key.
+ * Run a paced call; when the provider answers 429 (a RateLimited failure from src/activities/http/classify.ts), hold
+ * the key's bucket before the failure goes on to Temporal, which retries this call after the failure's own delay.
+ * With a Retry-After the key is held until the provider's time (capped at MAX_RETRY_AFTER_MS) for every caller of
+ * the key; without one only briefly (shortHoldMs: one token interval, at most RATE_LIMIT_BASE_MS).
  */
 export async function holdOnRateLimit<T>(pacer: Pacer, c: Paced, fn: () => Promise<T>): Promise<T> {
   try {
     return await fn();
   } catch (err) {
     if (err instanceof ApplicationFailure && err.type === FailureType.RateLimited) {
-      const ms = err.nextRetryDelay === null ? undefined : msOptionalToNumber(err.nextRetryDelay);
-      if (ms !== undefined && ms > 0) await pacer.hold(c, ms);
+      const ms = providerRetryAfter(err);
+      await pacer.hold(c, ms ?? shortHoldMs(rateFor(c)));
     }
     throw err;
   }

@@ -52,6 +52,11 @@ export interface AppConfig {
    * pacing store (Postgres) paces on its own at rate ÷ this (docs/providers.md, "Rate pacing").
    */
   paceWorkers: number;
+  /**
+   * PROBECTL_NOTIFY_PACE_KEY_SECRET (or _FILE): keys the names of the shared pacing buckets (src/activities/pace-key.ts);
+   * the same on every worker, never stored in Postgres. Unset: no shared store, each worker paces at rate ÷ workers.
+   */
+  paceKeySecret?: Secret;
   /** On SIGTERM the API answers /readyz 503 for this long before it stops taking requests. */
   shutdownDelayMs: number;
   /** How long an accepted inbound delivery's signal is tried inline before it is answered as queued. */
@@ -144,6 +149,10 @@ export function loadConfig(env: Env = process.env): AppConfig {
     callback = { url: new Secret(url.toString()), secret: new Secret(callbackSecret), signature: e.PROBECTL_NOTIFY_CALLBACK_SIGNATURE };
   }
   const databaseUrl = secretSetting(env, 'DATABASE_URL')?.trim();
+  const paceKeySecret = secretSetting(env, 'PROBECTL_NOTIFY_PACE_KEY_SECRET')?.trim();
+  if (paceKeySecret !== undefined && paceKeySecret !== '' && paceKeySecret.length < 32) {
+    throw new ConfigError('PROBECTL_NOTIFY_PACE_KEY_SECRET', ['must be at least 32 characters (e.g. `openssl rand -hex 32`), the same on every worker']);
+  }
   const temporal = temporalClientSettings(env);
   const tracing = tracingSettings(env);
   const heartbeat = heartbeatSettings(env);
@@ -169,5 +178,6 @@ export function loadConfig(env: Env = process.env): AppConfig {
     ...(tracing ? { tracing } : {}),
     ...(heartbeat ? { heartbeat } : {}),
     paceWorkers: e.PROBECTL_NOTIFY_PACE_WORKERS,
+    ...(paceKeySecret ? { paceKeySecret: new Secret(paceKeySecret) } : {}),
   };
 }

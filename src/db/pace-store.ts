@@ -1,7 +1,8 @@
-import type { Pool } from 'pg';
+import type { Pool, PoolClient, QueryResultRow } from 'pg';
 import type { Secret } from '../config/secret';
 import type { PaceClass } from '../activities/pace-class';
 import { STORE_TIMEOUT_MS, type SharedPaceStore, type TakeAnswer } from '../activities/pacing';
+import { MAX_RETRY_AFTER_MS } from '../activities/http/classify';
 import { APP_ROLE, createPool } from './pool';
 
 /**
@@ -10,92 +11,163 @@ import { APP_ROLE, createPool } from './pool';
  * bounds each call and falls back to its per-process share when the store fails or is slow.
  */
 
+/** Longest any stored time may lie ahead of the database clock (a hold, a promised turn): MAX_RETRY_AFTER_MS. */
+const CAP = `${MAX_RETRY_AFTER_MS}::float8 * interval '1 millisecond'`;
+/** `col`, or now + CAP when it lies further ahead (NULL stays NULL). */
+const capped = (col: string, now: string) => `CASE WHEN ${col} > ${now} + ${CAP} THEN ${now} + ${CAP} ELSE ${col} END`;
+
 /**
  * The take. One INSERT … ON CONFLICT DO UPDATE, atomic under the row's lock:
  *   $1 key, $2 rate per minute, $3 capacity, $4 the caller's class, $5 the urgency window in ms, $6 drain.
  * `drain` (the worker's first take after pacing on its own share): the level counts at most 1, so the tokens the
  * bucket gathered while the workers paced on their shares are not spent again as a burst on top of theirs.
- * A new key starts full and grants. An existing one refills from the database clock; it grants when its level is at
- * least 1 and no more urgent class was refused within the window; a refusal records the caller's class and changes
- * nothing else. RETURNING says whether it granted and, when not, the milliseconds until a token or until the window
- * of the more urgent class passes.
+ * A new key starts full and grants. An existing one refills from the database clock — never from the future: a
+ * refill anchor ahead of the clock (the clock stepped back) counts as now and is written back so — and while a
+ * provider's hold (`held_until`, at most MAX_RETRY_AFTER_MS ahead; a later one is cut to that and written back) has
+ * not passed, the level is below 1; after it the level is at most 1 plus what refilled since. It grants when the
+ * level is at least 1 and no more urgent class was refused (or promised a turn) within the window; a refusal
+ * records the caller's class. RETURNING says whether it granted and, when not, the milliseconds until a token, the
+ * hold's end or the end of the window of the more urgent class, whichever is last (every one of them capped).
  */
 export const TAKE_SQL = `
 WITH c AS (SELECT clock_timestamp() AS now)
 INSERT INTO pace_buckets AS b (key, rate_per_min, tokens, refilled_at, granted)
 SELECT $1::text, $2::float8, $3::float8 - 1, c.now, true FROM c
-ON CONFLICT (key) DO UPDATE SET (rate_per_min, tokens, refilled_at, granted, refused_0, refused_1, refused_2) = (
+ON CONFLICT (key) DO UPDATE SET (rate_per_min, tokens, refilled_at, granted, held_until, refused_0, refused_1, refused_2) = (
   SELECT $2::float8,
          CASE WHEN x.ok THEN x.level - 1 ELSE b.tokens END,
-         CASE WHEN x.ok THEN x.now ELSE b.refilled_at END,
+         CASE WHEN x.ok THEN x.now ELSE least(b.refilled_at, x.now) END,
          x.ok,
-         CASE WHEN NOT x.ok AND $4::int = 0 THEN x.now ELSE b.refused_0 END,
-         CASE WHEN NOT x.ok AND $4::int = 1 THEN x.now ELSE b.refused_1 END,
-         CASE WHEN NOT x.ok AND $4::int = 2 THEN x.now ELSE b.refused_2 END
-    FROM (SELECT y.now, y.level, y.level >= 1 AND NOT y.yields AS ok
-            FROM (SELECT EXCLUDED.refilled_at AS now,
+         CASE WHEN x.held > x.now THEN x.held END,
+         CASE WHEN NOT x.ok AND $4::int = 0 THEN greatest(x.r0, x.now) ELSE x.r0 END,
+         CASE WHEN NOT x.ok AND $4::int = 1 THEN greatest(x.r1, x.now) ELSE x.r1 END,
+         CASE WHEN NOT x.ok AND $4::int = 2 THEN greatest(x.r2, x.now) ELSE x.r2 END
+    FROM (SELECT y.*, y.level >= 1 AND NOT y.yields AS ok
+            FROM (SELECT z.*,
                          least(CASE WHEN $6::boolean THEN 1 ELSE $3::float8 END,
-                               b.tokens + extract(epoch FROM EXCLUDED.refilled_at - b.refilled_at)::float8 * $2::float8 / 60) AS level,
-                         ($4::int > 0 AND coalesce(b.refused_0 > EXCLUDED.refilled_at - $5::float8 * interval '1 millisecond', false))
-                      OR ($4::int > 1 AND coalesce(b.refused_1 > EXCLUDED.refilled_at - $5::float8 * interval '1 millisecond', false))
-                      OR ($4::int > 2 AND coalesce(b.refused_2 > EXCLUDED.refilled_at - $5::float8 * interval '1 millisecond', false)) AS yields) y) x)
+                               b.tokens + greatest(0, extract(epoch FROM z.now - b.refilled_at)::float8) * $2::float8 / 60,
+                               CASE WHEN z.held IS NULL THEN 'Infinity'::float8
+                                    ELSE 1 + extract(epoch FROM z.now - z.held)::float8 * $2::float8 / 60 END) AS level,
+                         ($4::int > 0 AND coalesce(z.r0 > z.now - $5::float8 * interval '1 millisecond', false))
+                      OR ($4::int > 1 AND coalesce(z.r1 > z.now - $5::float8 * interval '1 millisecond', false))
+                      OR ($4::int > 2 AND coalesce(z.r2 > z.now - $5::float8 * interval '1 millisecond', false)) AS yields
+                    FROM (SELECT EXCLUDED.refilled_at AS now,
+                                 ${capped('b.held_until', 'EXCLUDED.refilled_at')} AS held,
+                                 ${capped('b.refused_0', 'EXCLUDED.refilled_at')} AS r0,
+                                 ${capped('b.refused_1', 'EXCLUDED.refilled_at')} AS r1,
+                                 ${capped('b.refused_2', 'EXCLUDED.refilled_at')} AS r2) z) y) x)
 RETURNING granted, extract(epoch FROM refilled_at)::float8 * 1000 AS at_ms,
-  CASE WHEN granted THEN 0 ELSE greatest(
-    (1 - least($3::float8, tokens + extract(epoch FROM clock_timestamp() - refilled_at)::float8 * $2::float8 / 60)) * 60000 / $2::float8,
+  CASE WHEN granted THEN 0 ELSE least(greatest(
+    (1 - least($3::float8, tokens + greatest(0, extract(epoch FROM clock_timestamp() - refilled_at)::float8) * $2::float8 / 60)) * 60000 / $2::float8,
+    coalesce(extract(epoch FROM held_until - clock_timestamp())::float8 * 1000, 0),
     CASE WHEN $4::int > 0 THEN extract(epoch FROM refused_0 + $5::float8 * interval '1 millisecond' - clock_timestamp())::float8 * 1000 ELSE 0 END,
     CASE WHEN $4::int > 1 THEN extract(epoch FROM refused_1 + $5::float8 * interval '1 millisecond' - clock_timestamp())::float8 * 1000 ELSE 0 END,
     CASE WHEN $4::int > 2 THEN extract(epoch FROM refused_2 + $5::float8 * interval '1 millisecond' - clock_timestamp())::float8 * 1000 ELSE 0 END,
-    1) END AS wait_ms`;
+    1), ${MAX_RETRY_AFTER_MS} + $5::float8) END AS wait_ms`;
 
 /**
- * A provider's Retry-After ($3 ms from now): the level is at most 1 at that time and below 1 before it, so the
- * next token of the key, on any worker, is at the provider's time. An earlier hold never shortens a later one.
+ * A provider's Retry-After ($3 ms from now, at most MAX_RETRY_AFTER_MS): no token of the key before it, and at most
+ * one right after it, on any worker. An earlier hold never shortens a later one.
  */
 export const HOLD_SQL = `
-WITH c AS (SELECT clock_timestamp() + $3::float8 * interval '1 millisecond' AS until)
-INSERT INTO pace_buckets AS b (key, rate_per_min, tokens, refilled_at, granted)
-SELECT $1::text, $2::float8, 1, c.until, false FROM c
-ON CONFLICT (key) DO UPDATE SET
-  tokens = least(1, least(greatest(1, floor($2::float8 / 60)), b.tokens + extract(epoch FROM EXCLUDED.refilled_at - b.refilled_at)::float8 * $2::float8 / 60)),
-  refilled_at = EXCLUDED.refilled_at
-WHERE b.refilled_at < EXCLUDED.refilled_at`;
+WITH c AS (SELECT clock_timestamp() + least(greatest($3::float8, 0), ${MAX_RETRY_AFTER_MS}) * interval '1 millisecond' AS until)
+INSERT INTO pace_buckets AS b (key, rate_per_min, tokens, refilled_at, granted, held_until)
+SELECT $1::text, $2::float8, greatest(1, floor($2::float8 / 60)), clock_timestamp(), false, c.until FROM c
+ON CONFLICT (key) DO UPDATE SET held_until = EXCLUDED.held_until
+WHERE b.held_until IS NULL OR b.held_until < EXCLUDED.held_until`;
+
+/**
+ * A promised turn ($2 class, $3 ms from now): refused_$2 moves to the turn (never back), so every less urgent class
+ * of the key is refused, on every worker, until the turn has passed by the urgency window. At most 10 minutes ahead.
+ */
+export const RESERVE_SQL = `
+UPDATE pace_buckets SET
+  refused_0 = CASE WHEN $2::int = 0 THEN greatest(refused_0, c.turn) ELSE refused_0 END,
+  refused_1 = CASE WHEN $2::int = 1 THEN greatest(refused_1, c.turn) ELSE refused_1 END,
+  refused_2 = CASE WHEN $2::int = 2 THEN greatest(refused_2, c.turn) ELSE refused_2 END
+FROM (SELECT clock_timestamp() + least(greatest($3::float8, 0), ${MAX_RETRY_AFTER_MS}) * interval '1 millisecond' AS turn) c
+WHERE key = $1::text AND $2::int BETWEEN 0 AND 2`;
+
+/** A parameter as SQL text: a finite number, a boolean, or a string escaped by the driver. */
+function literal(client: PoolClient, v: unknown): string {
+  if (typeof v === 'number') {
+    if (!Number.isFinite(v)) throw new Error('the pacing store got a non-finite number');
+    return `(${String(v)})`;
+  }
+  if (typeof v === 'boolean') return v ? 'true' : 'false';
+  if (typeof v === 'string') return client.escapeLiteral(v);
+  throw new Error('the pacing store got a parameter of an unexpected type');
+}
+
+/** The longest wait a take may answer: the cap plus the longest urgency window. */
+export const MAX_WAIT_ANSWER_MS = MAX_RETRY_AFTER_MS + 2_000;
 
 export class PaceStore implements SharedPaceStore {
-  constructor(private readonly pool: Pool) {}
+  constructor(private readonly pool: Pool, private readonly timeoutMs = STORE_TIMEOUT_MS) {}
+
+  /**
+   * One statement in its own transaction, as the service role with the pacer's statement timeout — both set with SET
+   * LOCAL inside the transaction, so neither an `options=` in DATABASE_URL nor a pooler (PgBouncer refuses startup
+   * options) can change them. Sent as one simple-protocol string (one round trip, as a lone statement would be): the
+   * parameters are inlined by `literal` (numbers checked finite, text escaped by the driver). A client whose string
+   * failed or timed out is discarded, not reused.
+   */
+  async #run<R extends QueryResultRow>(sql: string, params: unknown[]): Promise<R[]> {
+    const client: PoolClient = await this.pool.connect();
+    let broken: Error | undefined;
+    try {
+      const body = sql.replace(/\$(\d+)/g, (_m, n: string) => literal(client, params[Number(n) - 1]));
+      const timeout = Math.max(1, Math.floor(this.timeoutMs));
+      const results = (await client.query(`BEGIN; SET LOCAL ROLE ${APP_ROLE}; SET LOCAL statement_timeout = ${timeout}; ${body}; COMMIT`)) as unknown as Array<{ rows: R[] }>;
+      return results[3]?.rows ?? [];
+    } catch (err) {
+      broken = err instanceof Error ? err : new Error(String(err));
+      throw broken;
+    } finally {
+      client.release(broken ?? false);
+    }
+  }
 
   async take(key: string, perMinute: number, cls: PaceClass, urgencyWindowMs: number, drain = false): Promise<TakeAnswer> {
     const capacity = Math.max(1, Math.floor(perMinute / 60));
-    const res = await this.pool.query<{ granted: boolean; wait_ms: number; at_ms: number }>(TAKE_SQL, [key, perMinute, capacity, cls, urgencyWindowMs, drain]);
-    const row = res.rows[0];
+    const rows = await this.#run<{ granted: boolean; wait_ms: number; at_ms: number }>(TAKE_SQL, [key, perMinute, capacity, cls, urgencyWindowMs, drain]);
+    const row = rows[0];
     if (!row) throw new Error('the pacing store returned no row');
-    return row.granted ? { granted: true, waitMs: 0, at: Number(row.at_ms) } : { granted: false, waitMs: Math.max(1, Math.ceil(Number(row.wait_ms))) };
+    // Never a wait past the cap (the SQL caps it too), never a timer past setTimeout's 2^31-1 ms.
+    const wait = Math.min(MAX_WAIT_ANSWER_MS, Math.max(1, Math.ceil(Number(row.wait_ms))));
+    return row.granted ? { granted: true, waitMs: 0, at: Number(row.at_ms) } : { granted: false, waitMs: Number.isFinite(wait) ? wait : MAX_WAIT_ANSWER_MS };
   }
 
-  /** Open the pool's connection ahead of the first take (best effort; the worker does not wait on it). */
-  async warm(): Promise<void> {
-    await this.pool.query('SELECT 1 FROM pace_buckets LIMIT 0');
+  /**
+   * Open a connection ahead of the first take (best effort; the worker does not wait on it). Answers the session the
+   * statements run in: the role and the statement timeout (for the worker's start log and the tests).
+   */
+  async warm(): Promise<{ role: string; statementTimeout: string }> {
+    const rows = await this.#run<{ role: string; timeout: string }>(`SELECT current_user AS role, current_setting('statement_timeout') AS timeout FROM (SELECT 1 FROM pace_buckets LIMIT 0) t RIGHT JOIN (SELECT 1) one ON true`, []);
+    return { role: rows[0]!.role, statementTimeout: rows[0]!.timeout };
   }
 
   async hold(key: string, perMinute: number, ms: number): Promise<void> {
-    await this.pool.query(HOLD_SQL, [key, perMinute, ms]);
+    await this.#run(HOLD_SQL, [key, perMinute, ms]);
+  }
+
+  async reserve(key: string, cls: PaceClass, ms: number): Promise<void> {
+    await this.#run(RESERVE_SQL, [key, cls, ms]);
   }
 }
 
 /**
- * The pacer's own small pool, separate from the mirror's so a busy mirror never delays a token. The statement
- * timeout is the pacer's (250 ms): a slow store must not hold a page, the pacer falls back to its per-process
- * share. Connecting may take longer (a cold or loaded server): the pacer stops waiting at its own timeout while
- * the connection completes for the next take, and one connection is kept open (min 1) so a storm after a quiet
- * hour does not start by falling back. Its connections act as the service role, like every statement of the service.
+ * The pacer's own small pool, separate from the mirror's so a busy mirror never delays a token. The role and the
+ * statement timeout (the pacer's 250 ms) are set per transaction by PaceStore (SET LOCAL), not as startup options;
+ * query_timeout bounds the client's wait, and the pacer stops waiting at its own 250 ms. A connection whose statement
+ * failed or timed out is discarded, so after a slow store the next take may open a new connection (which the pacer
+ * bounds too: it falls back to its share meanwhile); idle connections close after 30 s.
  */
 export function createPacePool(databaseUrl: Secret, timeoutMs = STORE_TIMEOUT_MS): Pool {
   return createPool(databaseUrl, {
     max: 4,
-    min: 1,
     connectionTimeoutMillis: 5_000,
     query_timeout: 4 * timeoutMs,
-    statement_timeout: timeoutMs,
     application_name: 'probectl-notify-pacing',
-    options: `-c role=${APP_ROLE}`,
   });
 }

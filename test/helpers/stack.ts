@@ -91,6 +91,7 @@ export async function startStack(opts: {
     PROBECTL_NOTIFY_PAGER_RERESOLVE_DELAY: '1s',
     PROBECTL_NOTIFY_HTTP_TIMEOUT: '5s',
     LOG_LEVEL: 'info',
+    PROBECTL_NOTIFY_PACE_KEY_SECRET: 'test-pace-key-secret-0123456789abcdef',
     ...opts.env,
   };
   const config = loadConfig(env);

@@ -23,6 +23,17 @@ export function rateLimitDelay(attempt: number): number {
   return Math.min(RATE_LIMIT_BASE_MS * 2 ** Math.max(attempt - 1, 0), RATE_LIMIT_MAX_MS);
 }
 
+/**
+ * The provider's own Retry-After carried by a 429 failure from failureFor (its first detail), in ms; undefined when
+ * the provider gave none (the failure's delay is then only this call's back-off, which says nothing about the key).
+ */
+export function providerRetryAfter(err: ApplicationFailure): number | undefined {
+  const d: unknown = err.details?.[0];
+  if (typeof d !== 'object' || d === null || !('retryAfterMs' in d)) return undefined;
+  const ms = (d as { retryAfterMs: unknown }).retryAfterMs;
+  return typeof ms === 'number' && Number.isFinite(ms) && ms >= 0 ? Math.min(ms, MAX_RETRY_AFTER_MS) : undefined;
+}
+
 export interface ClassifyOptions {
   /** Provider label for messages, e.g. "PagerDuty". */
   label: string;
@@ -52,8 +63,9 @@ export function failureFor(res: HttpResponse, opts: ClassifyOptions): Applicatio
   const body = excerpt(res.text, opts.secrets);
   const message = body ? `${what}: ${body}` : what;
   if (status === 429) {
-    const delay = parseRetryAfter(res.headers['retry-after']) ?? rateLimitDelay(opts.attempt ?? 1);
-    return retryable(FailureType.RateLimited, message, delay);
+    const retryAfter = parseRetryAfter(res.headers['retry-after']);
+    if (retryAfter === undefined) return retryable(FailureType.RateLimited, message, rateLimitDelay(opts.attempt ?? 1));
+    return ApplicationFailure.create({ type: FailureType.RateLimited, message, nonRetryable: false, nextRetryDelay: retryAfter, details: [{ retryAfterMs: retryAfter }] });
   }
   if (status === 408 || status >= 500 || opts.retryStatuses?.includes(status)) {
     return retryable(FailureType.ProviderUnavailable, message);

@@ -11,8 +11,15 @@ import {
   DEFAULT_RATE_PER_MIN, Pacer, TokenBucket, capacityFor, holdOnRateLimit, paceKey, rateFor, type SharedPaceStore, type TakeAnswer,
 } from '../../../src/activities/pacing';
 import { FailureType, retryable } from '../../../src/activities/http/failures';
+import { MAX_RETRY_AFTER_MS, RATE_LIMIT_BASE_MS, failureFor, rateLimitDelay } from '../../../src/activities/http/classify';
 import { PROVIDERS, SEVERITIES } from '../../../src/shared/contract';
 import { connectorFrom } from '../../helpers/retry-table';
+import { createHash, createHmac } from 'node:crypto';
+import { execFileSync } from 'node:child_process';
+import { derivePaceKey, paceKeyMaterial } from '../../../src/activities/pace-key';
+import { Secret } from '../../../src/config/secret';
+
+const KEY_SECRET = new Secret('unit-test-pace-key-secret-0123456789abcdef');
 
 /** A small deterministic PRNG, so a failing case can be replayed. */
 function rng(seed: number): () => number {
@@ -201,16 +208,169 @@ describe('Pacer (in process)', () => {
     await expect(pacer.take(c, { signal: ac.signal })).rejects.toBeInstanceOf(CancelledFailure);
   });
 
-  test('keys are per credential and never contain it; rate_per_min overrides the default', () => {
+  test('rate_per_min overrides the default', () => {
     const a = connectorFrom('acme|pagerduty|https://events.pagerduty.com/v2/enqueue|R0UT1NGKEYaaaaaaaaaaaaaaaaaaaaaa1');
-    const b = connectorFrom('acme|pagerduty|https://events.pagerduty.com/v2/enqueue|R0UT1NGKEYbbbbbbbbbbbbbbbbbbbbbb2');
-    expect(paceKey(a)).not.toBe(paceKey(b));
-    expect(paceKey(a)).not.toContain('R0UT1NGKEY');
-    expect(paceKey(a)).toMatch(/^[a-z]{1,20}:[0-9a-f]{24}$/); // the shape migrations/006 accepts
     expect(rateFor(a)).toBe(DEFAULT_RATE_PER_MIN.pagerduty);
     expect(DEFAULT_RATE_PER_MIN.pagerduty).toBeLessThan(120);
     expect(DEFAULT_RATE_PER_MIN.slack).toBeLessThanOrEqual(60);
     expect(rateFor(connectorFrom('acme|slack|https://hooks.slack.com/services/T/B/x?rate_per_min=20|'))).toBe(20);
+  });
+});
+
+describe('a 429 holds the key', () => {
+  // The provider's answer as the connectors classify it (src/activities/http/classify.ts), at any activity attempt
+  // (pacing deferrals count as attempts, so the attempt number says nothing about the key).
+  const limited = (attempt: number, retryAfter: string | undefined) =>
+    failureFor({ status: 429, headers: retryAfter === undefined ? {} : { 'retry-after': retryAfter }, text: '' }, { label: 'PagerDuty', action: 'trigger', secrets: [], attempt })!;
+  const cases = [1, 20, 100, 600].flatMap((rate) => [1, 2, 5, 9, 14].flatMap((attempt) => [undefined, '3', '45'].map((ra) => [rate, attempt, ra] as const)));
+
+  test.each(cases)('at %i/min, attempt %i, Retry-After %s: a critical take afterwards waits for the provider\'s time only when it gave one, else one short hold', async (rate, attempt, retryAfter) => {
+    jest.useFakeTimers({ now: 1_000_000 });
+    try {
+      const pacer = new Pacer({ maxWaitMs: 20 * 60_000 });
+      const c = pd(rate, 100 + attempt);
+      const failure = limited(attempt, retryAfter);
+      await expect(holdOnRateLimit(pacer, c, () => Promise.reject(failure))).rejects.toBe(failure);
+      // The call itself keeps its own back-off.
+      expect(failure.nextRetryDelay).toBe(retryAfter === undefined ? rateLimitDelay(attempt) : Number(retryAfter) * 1000);
+      const t0 = Date.now();
+      let waited: number | undefined;
+      void pacer.take(c, { cls: 0 }).then(() => (waited = Date.now() - t0));
+      while (waited === undefined) await jest.advanceTimersByTimeAsync(10);
+      const shortHold = Math.min(RATE_LIMIT_BASE_MS, Math.ceil(60_000 / rate));
+      if (retryAfter === undefined) expect(waited).toBeLessThanOrEqual(shortHold + 10);
+      else {
+        expect(waited).toBeGreaterThanOrEqual(Number(retryAfter) * 1000);
+        expect(waited).toBeLessThanOrEqual(Number(retryAfter) * 1000 + 10);
+      }
+    } finally {
+      jest.useRealTimers();
+    }
+  });
+});
+
+describe('low rates: a deferred caller\'s turn binds less urgent classes', () => {
+  // Below ~30/min the token interval exceeds MAX_WAIT_MS, so a critical caller is deferred to its turn; a less urgent
+  // caller that arrives within 2 s of the next token must not take it (nor the one at the critical's turn).
+  const cases = [1, 5, 20, 29].flatMap((rate) => [0.2, 0.5, 0.9].flatMap((frac) => ([1, 2, 3] as PaceClass[]).map((cls) => [rate, frac, cls] as const)));
+
+  test.each(cases)('at %i/min, a class-0 caller deferred at once; callers of a less urgent class arriving 1.5 s before the next token and at %s of the interval (class %i): the class-0 caller is served first', async (rate, frac, lessUrgent) => {
+    jest.useFakeTimers({ now: 5_000_000 });
+    try {
+      const pacer = new Pacer({});
+      const c = pd(rate, 200 + rate);
+      const t0 = Date.now();
+      await pacer.take(c, { cls: 1 }); // the one token
+      const interval = 60_000 / rate;
+      const served: Array<{ cls: PaceClass; at: number }> = [];
+      const random = rng(rate * 31 + lessUrgent);
+      // Each caller comes back at its promised turn plus Temporal's jitter (up to 300 ms), as a retried activity does.
+      const attempt = (cls: PaceClass) => {
+        pacer.take(c, { cls }).then(
+          () => void served.push({ cls, at: Date.now() - t0 }),
+          (e: ApplicationFailure) => void setTimeout(() => attempt(cls), (e.nextRetryDelay as number) + Math.floor(random() * 300)),
+        );
+      };
+      attempt(0);
+      setTimeout(() => attempt(lessUrgent), Math.max(0, Math.round(interval) - 1_500));
+      setTimeout(() => attempt(lessUrgent), Math.round(interval * frac));
+      while (served.length < 3) await jest.advanceTimersByTimeAsync(100);
+      expect(served[0]!.cls).toBe(0);
+    } finally {
+      jest.useRealTimers();
+    }
+  });
+});
+
+describe('pace keys (src/activities/pace-key.ts): keyed by the deployment secret', () => {
+  const connectors = [
+    'acme|pagerduty|https://events.pagerduty.com/v2/enqueue|R0UT1NGKEYaaaaaaaaaaaaaaaaaaaaaa1',
+    'acme|pagerduty|https://events.pagerduty.com/v2/enqueue|R0UT1NGKEYbbbbbbbbbbbbbbbbbbbbbb2',
+    'acme|servicenow|https://acme.service-now.com|admin:hunter2',
+    'acme|servicenow|https://acme.service-now.com|admin:hunter3',
+    'acme|slack|https://slack.com/api/chat.postMessage?channel=C0NOC|xoxb-1-token',
+    'acme|slack|https://slack.com/api/chat.postMessage?channel=C0OPS|xoxb-1-token',
+  ].map((e) => connectorFrom(e));
+  const material = paceKeyMaterial(KEY_SECRET.reveal());
+
+  test('per endpoint, credential and channel; the shape migrations/006 accepts; never the credential', () => {
+    const keys = connectors.map((c) => paceKey(c, material));
+    expect(new Set(keys).size).toBe(connectors.length);
+    for (const [i, k] of keys.entries()) {
+      expect(k).toMatch(/^[a-z]{1,20}:[0-9a-f]{24}$/);
+      expect(k.startsWith(`${connectors[i]!.provider}:`)).toBe(true);
+      expect(k).not.toContain(connectors[i]!.credential.reveal().slice(0, 8) || '\u0000');
+    }
+  });
+
+  test('no unkeyed hash of the guessable inputs gives the stored name (no offline guessing oracle)', () => {
+    for (const c of connectors) {
+      const k = paceKey(c, material).split(':')[1]!;
+      const url = c.url.reveal();
+      const cred = c.credential.reveal();
+      const ch = c.options.channel ?? '';
+      const inputs = [`${url}\u0000${cred}\u0000${ch}`, `${url}\u0000${cred}`, `${url}${cred}${ch}`, cred, `${url}|${cred}|${ch}`];
+      for (const input of inputs) {
+        for (const alg of ['sha256', 'sha512', 'sha1', 'md5', 'sha3-256']) {
+          expect(createHash(alg).update(input).digest('hex')).not.toContain(k);
+          // An HMAC keyed by anything stored next to the row (the provider name, the key's prefix) is no secret either.
+          expect(createHmac(alg, c.provider).update(input).digest('hex')).not.toContain(k);
+        }
+      }
+    }
+  });
+
+  test('the same secret names every key the same in another process; another secret names them differently', () => {
+    const other = paceKeyMaterial('another-deployment-secret-0123456789abcdef');
+    const script = `
+      const ts = require('typescript'); const fs = require('fs');
+      const out = ts.transpileModule(fs.readFileSync(process.argv[1], 'utf8'), { compilerOptions: { module: ts.ModuleKind.CommonJS, target: ts.ScriptTarget.ES2022 } }).outputText;
+      const m = { exports: {} }; new Function('require', 'module', 'exports', out)(require, m, m.exports);
+      const input = JSON.parse(process.argv[2]);
+      process.stdout.write(JSON.stringify(input.rows.map((r) => m.exports.derivePaceKey(m.exports.paceKeyMaterial(input.secret), ...r))));`;
+    const rows = connectors.map((c) => [c.provider, c.url.reveal(), c.credential.reveal(), c.options.channel ?? '']);
+    const run = (secret: string) => JSON.parse(execFileSync(process.execPath, ['-e', script, require.resolve('../../../src/activities/pace-key.ts'), JSON.stringify({ secret, rows })], { cwd: process.cwd(), encoding: 'utf8' })) as string[];
+    const here = connectors.map((c) => paceKey(c, material));
+    expect(run(KEY_SECRET.reveal())).toEqual(here);
+    const elsewhere = run('another-deployment-secret-0123456789abcdef');
+    expect(elsewhere).toEqual(connectors.map((c) => paceKey(c, other)));
+    for (let i = 0; i < here.length; i += 1) expect(elsewhere[i]).not.toBe(here[i]);
+    expect(derivePaceKey(material, 'pagerduty', 'u', 'c', '')).not.toBe(derivePaceKey(other, 'pagerduty', 'u', 'c', ''));
+  });
+
+  test('a pacer with a shared store refuses to start without the secret; without a store it keys per process', () => {
+    const store: SharedPaceStore = { take: () => Promise.resolve({ granted: true, waitMs: 0 }), hold: () => Promise.resolve(), reserve: () => Promise.resolve() };
+    expect(() => new Pacer({ store })).toThrow('PROBECTL_NOTIFY_PACE_KEY_SECRET');
+    expect(() => new Pacer({ store, keySecret: new Secret('') })).toThrow('PROBECTL_NOTIFY_PACE_KEY_SECRET');
+    expect(new Pacer({ store, keySecret: KEY_SECRET }).keyOf(connectors[0]!)).toBe(paceKey(connectors[0]!, material));
+    expect(new Pacer().keyOf(connectors[0]!)).not.toBe(new Pacer().keyOf(connectors[0]!));
+  });
+});
+
+describe('one rate per key: connectors sharing a key with different rate_per_min', () => {
+  test.each([[60, 61], [1, 600], [100, 6_000], [20, 30], [600, 59]])('rates %i and %i alternating on one key: the key is paced at the lower rate, its bucket never refilled by the switch', async (r1, r2) => {
+    const key = `R0UT1NGKEY${String(r1 * 10_000 + r2).padStart(22, '0')}`;
+    const a = connectorFrom(`acme|pagerduty|https://events.pagerduty.com/v2/enqueue?rate_per_min=${r1}|${key}`);
+    const b = connectorFrom(`other|pagerduty|https://events.pagerduty.com/v2/enqueue?rate_per_min=${r2}|${key}`);
+    const pacer = new Pacer({ maxWaitMs: 5 });
+    const low = Math.min(r1, r2);
+    let granted = 0;
+    const t0 = Date.now();
+    for (let i = 0; i < 60; i += 1) {
+      try {
+        await pacer.take(i % 2 ? a : b, { cls: 1 });
+        granted += 1;
+      } catch {
+        // deferred
+      }
+    }
+    const elapsed = Date.now() - t0;
+    // At most the larger of the two capacities at once (the first connector seen may start full at its own), then the
+    // lower rate for the time that passed.
+    expect(granted).toBeLessThanOrEqual(Math.max(capacityFor(r1), capacityFor(r2)) + Math.ceil((elapsed * low) / 60_000) + 1);
+    const refused = (await pacer.take(a, { cls: 1 }).catch((e: unknown) => e)) as ApplicationFailure;
+    expect(refused).toBeInstanceOf(ApplicationFailure);
+    expect(refused.message).toContain(`paced to ${low} calls/min`);
   });
 });
 
@@ -227,16 +387,21 @@ class FakeStore implements SharedPaceStore {
     this.holds.push({ key, ms });
     return Promise.resolve();
   }
+  reserves: Array<{ key: string; cls: PaceClass; ms: number }> = [];
+  reserve(key: string, cls: PaceClass, ms: number): Promise<void> {
+    this.reserves.push({ key, cls, ms });
+    return Promise.resolve();
+  }
 }
 
 describe('Pacer with a shared store', () => {
   test('a 429 with a delay holds the key locally and in the store; the failure still goes to Temporal with its delay', async () => {
     const store = new FakeStore(async () => ({ granted: true, waitMs: 0 }));
-    const pacer = new Pacer({ store });
+    const pacer = new Pacer({ store, keySecret: KEY_SECRET });
     const c = pd(600, 4);
-    const failure = retryable(FailureType.RateLimited, 'PagerDuty trigger: HTTP 429', 30_000);
+    const failure = failureFor({ status: 429, headers: { 'retry-after': '30' }, text: '' }, { label: 'PagerDuty', action: 'trigger', secrets: [] })!;
     await expect(holdOnRateLimit(pacer, c, () => Promise.reject(failure))).rejects.toBe(failure);
-    expect(store.holds).toEqual([{ key: paceKey(c), ms: 30_000 }]);
+    expect(store.holds).toEqual([{ key: pacer.keyOf(c), ms: 30_000 }]);
     // Other failures hold nothing.
     await expect(holdOnRateLimit(pacer, c, () => Promise.reject(retryable(FailureType.ProviderUnavailable, 'HTTP 503')))).rejects.toThrow('503');
     expect(store.holds).toHaveLength(1);
@@ -253,8 +418,9 @@ describe('Pacer with a shared store', () => {
     const urgentOk: SharedPaceStore = {
       take: (key, rate, cls) => (cls === 0 ? Promise.resolve({ granted: true, waitMs: 0 }) : store.take(key, rate, cls)),
       hold: () => Promise.resolve(),
+      reserve: () => Promise.resolve(),
     };
-    const pacer = new Pacer({ store: urgentOk, maxWaitMs: 200 });
+    const pacer = new Pacer({ store: urgentOk, keySecret: KEY_SECRET, maxWaitMs: 200 });
     const c = pd(600, 7);
     const first = (await pacer.take(c, { cls: 2 }).catch((e: unknown) => e)) as ApplicationFailure;
     expect(first.type).toBe(FailureType.RateLimited);
@@ -266,6 +432,17 @@ describe('Pacer with a shared store', () => {
     await expect(pacer.take(c, { cls: 0 })).resolves.toBeGreaterThanOrEqual(0); // a more urgent class still asks
   });
 
+  test.each([2 ** 31, 2 ** 40, Number.MAX_SAFE_INTEGER])('a store answering a wait of %i ms (past setTimeout\'s limit): the pacer neither spins on the store nor promises a turn past the cap', async (waitMs) => {
+    const store = new FakeStore(async (n) => (n === 1 ? { granted: true, waitMs: 0 } : { granted: false, waitMs }));
+    const pacer = new Pacer({ store, keySecret: KEY_SECRET, maxWaitMs: 300 });
+    const c = pd(600, 40);
+    await pacer.take(c, { cls: 1 });
+    const refused = (await pacer.take(c, { cls: 0 }).catch((e: unknown) => e)) as ApplicationFailure;
+    expect(refused).toBeInstanceOf(ApplicationFailure);
+    expect(store.takes.length).toBeLessThanOrEqual(3); // one refusal, then asleep — not a call per millisecond
+    expect(refused.nextRetryDelay as number).toBeLessThanOrEqual(MAX_RETRY_AFTER_MS + 60_000);
+  });
+
   test.each([
     ['fails', () => Promise.reject(new Error('connect ECONNREFUSED 127.0.0.1:1'))],
     ['hangs', () => new Promise<TakeAnswer>(() => undefined)],
@@ -275,7 +452,7 @@ describe('Pacer with a shared store', () => {
     const fallbackTakes: string[] = [];
     const workers = 3;
     const pacer = new Pacer({
-      store, workers, maxWaitMs: 60_000, storeTimeoutMs: 50, storeCircuitMs: 60_000,
+      store, keySecret: KEY_SECRET, workers, maxWaitMs: 60_000, storeTimeoutMs: 50, storeCircuitMs: 60_000,
       onStoreState: (s) => void states.push(s), onFallbackTake: (p) => void fallbackTakes.push(p),
     });
     const rate = 3_600; // 60/s for the deployment; this process's share is 20/s (capacity 20)
@@ -300,7 +477,7 @@ describe('Pacer with a shared store', () => {
       return { granted: true, waitMs: 0 };
     });
     const states: string[] = [];
-    const pacer = new Pacer({ store, storeCircuitMs: 100, onStoreState: (s) => void states.push(s) });
+    const pacer = new Pacer({ store, keySecret: KEY_SECRET, storeCircuitMs: 100, onStoreState: (s) => void states.push(s) });
     const c = pd(6_000, 6);
     await pacer.take(c, {});
     down = false;
