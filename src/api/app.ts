@@ -58,7 +58,7 @@ export function buildApp(deps: AppDeps): FastifyInstance {
     return503OnClosing: true,
     // Path parameters beyond the longest valid incident id (128, src/shared/ids.ts), so a valid id reaches its route
     // and a slightly longer one is a 400 with a reason; Fastify's default (100) answered 414 for valid ids.
-    maxParamLength: 256,
+    routerOptions: { maxParamLength: 256 },
   });
   // The route table as Fastify itself sees it (HEAD routes it adds included): the authentication class test
   // walks every entry rather than a hand-written list.
