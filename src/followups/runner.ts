@@ -19,6 +19,7 @@
 import { secretsOf } from '../activities/providers/types';
 import type { FollowUpOutcome, FollowUpStore, LeasedFollowUp } from '../db/follow-up-store';
 import type { MirrorStore } from '../db/mirror-store';
+import { OutageLog, PollSleep } from '../db/poll';
 import type { Logger } from '../observability/logger';
 import { metrics as processMetrics, type DeliveryOutcome, type NotifyMetrics } from '../observability/metrics';
 import { reportBacklog } from './backlog-gauge';
@@ -67,9 +68,8 @@ export class FollowUpRunner {
   /** stop() was called: rows listed but not started yet are given back. */
   #stopping = false;
   #loop: Promise<void> | undefined;
-  #sleeping: { wake: () => void } | undefined;
+  readonly #sleep = new PollSleep();
   #abort = new AbortController();
-  #postgresFailing = false;
   readonly #pruned = new Map<string, number>();
   #unreport: (() => void) | undefined;
 
@@ -95,7 +95,7 @@ export class FollowUpRunner {
     if (!this.#loop) return;
     this.#running = false;
     this.#stopping = true;
-    this.#sleeping?.wake();
+    this.#sleep.wake();
     const grace = setTimeout(() => this.#abort.abort(), this.#o.stopGraceMs);
     try {
       await this.#loop;
@@ -107,35 +107,18 @@ export class FollowUpRunner {
   }
 
   async #run(): Promise<void> {
+    const outage = new OutageLog(this.#o.log, 'follow-ups', 'cannot read the follow-up store');
     while (this.#running) {
       let more = false;
       try {
         more = await this.step();
-        if (this.#postgresFailing) {
-          this.#postgresFailing = false;
-          this.#o.log.info('follow-ups: Postgres reachable again');
-        }
+        outage.ok();
       } catch (err) {
-        if (!this.#postgresFailing) {
-          this.#postgresFailing = true;
-          this.#o.log.warn({ err: { message: readFailure(err, []).reason } }, 'follow-ups: cannot read the follow-up store; retrying every poll');
-        }
+        outage.failed(readFailure(err, []).reason);
       }
       if (this.#running) await this.#prune();
-      if (!more && this.#running) await this.#sleep(this.#o.pollMs);
+      if (!more && this.#running) await this.#sleep.sleep(this.#o.pollMs);
     }
-  }
-
-  #sleep(ms: number): Promise<void> {
-    return new Promise((resolve) => {
-      const wake = () => {
-        clearTimeout(timer);
-        this.#sleeping = undefined;
-        resolve();
-      };
-      const timer = setTimeout(wake, ms);
-      this.#sleeping = { wake };
-    });
   }
 
   /** One pass: due rows → lease → run → record → done. Returns whether a full batch was listed. Throws when Postgres fails. */

@@ -18,6 +18,7 @@
  */
 import { isTemporalUnreachable, type IncidentClient } from '../../client';
 import type { InboundOutbox, LeasedRow } from '../../db/inbound-outbox';
+import { OutageLog, PollSleep } from '../../db/poll';
 import type { Logger } from '../../observability/logger';
 import type { NotifyMetrics, OutboxDispatchOutcome } from '../../observability/metrics';
 import { failureText, signalAccepted } from './signal';
@@ -51,11 +52,10 @@ export class InboundDispatcher {
   readonly #o: Required<Omit<DispatcherOptions, 'metrics' | 'onTried'>> & Pick<DispatcherOptions, 'metrics' | 'onTried'>;
   #running = false;
   #loop: Promise<void> | undefined;
-  #sleeping: { timer: NodeJS.Timeout; wake: () => void } | undefined;
+  readonly #sleep = new PollSleep();
   /** Passes in a row that found Temporal unreachable, and when the next pass may run. */
   #failedPasses = 0;
   #nextPassAt = 0;
-  #postgresFailing = false;
 
   constructor(opts: DispatcherOptions) {
     this.#o = {
@@ -73,41 +73,24 @@ export class InboundDispatcher {
   /** Stop taking rows; what is in flight finishes (each call is bounded by its deadline), the rest is released. */
   async stop(): Promise<void> {
     this.#running = false;
-    this.#sleeping?.wake();
+    this.#sleep.wake();
     await this.#loop;
     this.#loop = undefined;
   }
 
   async #run(): Promise<void> {
+    // Postgres unreachable (listing or leasing failed): try again next poll; said once, not every second.
+    const outage = new OutageLog(this.#o.log, 'inbound outbox', 'cannot read the outbox');
     while (this.#running) {
       let more = false;
       try {
         more = await this.step();
-        if (this.#postgresFailing) {
-          this.#postgresFailing = false;
-          this.#o.log.info('inbound outbox: Postgres reachable again');
-        }
+        outage.ok();
       } catch (err) {
-        // Postgres unreachable (listing or leasing failed): try again next poll; said once, not every second.
-        if (!this.#postgresFailing) {
-          this.#postgresFailing = true;
-          this.#o.log.warn({ err: { message: failureText(err) } }, 'inbound outbox: cannot read the outbox; retrying every poll');
-        }
+        outage.failed(failureText(err));
       }
-      if (!more && this.#running) await this.#sleep(this.#o.pollMs);
+      if (!more && this.#running) await this.#sleep.sleep(this.#o.pollMs);
     }
-  }
-
-  #sleep(ms: number): Promise<void> {
-    return new Promise((resolve) => {
-      const wake = () => {
-        clearTimeout(timer);
-        this.#sleeping = undefined;
-        resolve();
-      };
-      const timer = setTimeout(wake, ms);
-      this.#sleeping = { timer, wake };
-    });
   }
 
   /**
