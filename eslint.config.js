@@ -10,7 +10,7 @@ const forbiddenInWorkflows = [
 ];
 
 module.exports = tseslint.config(
-  { ignores: ['dist/**', 'node_modules/**', 'test-artifacts/**', 'coverage/**', 'examples/**', '.data/**'] },
+  { ignores: ['dist/**', 'dist-dev/**', 'node_modules/**', 'test-artifacts/**', 'coverage/**', 'examples/**', '.data/**'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

@@ -4,9 +4,9 @@
  * own process by bench/main.ts; argv[2] is a JSON plan; each call's start time is printed as a JSON line, and
  * the doubles (in the parent) stamp the arrivals, exactly as for the durable path.
  */
-import { HttpClient } from '../src/activities/http/client';
-import { connectorFor } from '../src/activities/providers/registry';
-import type { CallContext, OpenOutcome } from '../src/activities/providers/types';
+import { HttpClient } from '../src/http/client';
+import { connectorFor } from '../src/providers/registry';
+import type { CallContext, OpenOutcome } from '../src/providers/types';
 import { ConnectorDirectory, parseConnectors } from '../src/config/connectors';
 import type { Incident } from '../src/shared/contract';
 import { paced, sleep } from './lib/pace';

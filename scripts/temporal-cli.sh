@@ -25,7 +25,6 @@ done
 if ! command -v go >/dev/null 2>&1; then
   echo "no Temporal CLI found and no Go toolchain to build one." >&2
   echo "Install the Temporal CLI and set TEMPORAL_CLI, or install Go >= 1.25 and re-run." >&2
-  echo "(Tests can also let @temporalio/testing download the CLI where the internet is reachable.)" >&2
   exit 1
 fi
 

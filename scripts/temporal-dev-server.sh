@@ -22,4 +22,6 @@ exec "$cli" server start-dev \
   --sqlite-pragma journal_mode=WAL --sqlite-pragma synchronous=NORMAL \
   --log-level "${TEMPORAL_LOG_LEVEL:-warn}" \
   --dynamic-config-value system.enableActivityEagerExecution=true \
+  --dynamic-config-value matching.useNewMatcher=true \
+  --dynamic-config-value matching.numTaskqueueWritePartitions=1 \
   "${args[@]}" "$@"

@@ -11,7 +11,8 @@ import { migrate } from './db/migrate';
 import { createPool } from './db/pool';
 import { startEmbeddedDb, type EmbeddedDb } from './runtime/embedded-db';
 import { createLogger } from './observability/logger';
-import { runApi, runWorker, type Running } from './runtime/processes';
+import { NotifyMetrics } from './observability/metrics';
+import { runApi, runWorker, type ProcessParts, type Running } from './runtime/processes';
 import { startTracing, type Tracing } from './observability/tracing';
 
 const ROLES = ['all', 'worker', 'api', 'migrate'] as const;
@@ -48,9 +49,11 @@ async function main(): Promise<void> {
   }
   // Before the worker and the API are built: their interceptors and hooks exist only while tracing is on.
   const tracing: Tracing | undefined = config.tracing ? startTracing(config.tracing, log, role) : undefined;
+  // What every role of this process shares; each role builds the rest of what it holds (src/runtime/).
+  const parts: ProcessParts = { config, pool, log, metrics: new NotifyMetrics({ defaultMetrics: true }) };
   const running: Running[] = [];
-  if (role === 'all' || role === 'worker') running.push(await runWorker(config, pool, log));
-  if (role === 'all' || role === 'api') running.push(await runApi(config, pool, log));
+  if (role === 'all' || role === 'worker') running.push(await runWorker(parts));
+  if (role === 'all' || role === 'api') running.push(await runApi(parts));
 
   let stopping = false;
   const stop = async (signal: string) => {

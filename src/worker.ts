@@ -2,8 +2,8 @@ import { Client, Connection } from '@temporalio/client';
 import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
 import type { Pool } from 'pg';
 import { createActivities } from './activities';
-import { HttpClient, proxyFromEnv } from './activities/http/client';
-import { connectorFor } from './activities/providers/registry';
+import { HttpClient, proxyFromEnv } from './http/client';
+import { connectorFor } from './providers/registry';
 import { ConfigError } from './config/errors';
 import { connectionOptions } from './config/temporal';
 import type { AppConfig } from './config/load';
@@ -12,7 +12,7 @@ import { MirrorStore } from './db/mirror-store';
 import { OutcomeRecorder } from './activities/recorder';
 import { Pacer } from './activities/pacing';
 import { PaceStore, createPacePool } from './db/pace-store';
-import { metrics } from './observability/metrics';
+import type { NotifyMetrics } from './observability/metrics';
 import { FollowUpRunner } from './followups/runner';
 import { IncidentClient } from './client';
 import { signalAccepted } from './api/inbound/signal';
@@ -33,6 +33,8 @@ export interface StartWorkerOptions {
   config: AppConfig;
   pool: Pool;
   log: Logger;
+  /** The process's registry: pacing, follow-up and reconciliation metrics count into it. */
+  metrics: NotifyMetrics;
   /** Pre-built workflow bundle (tests build it once); otherwise the workflows are bundled at start. */
   workflowBundle?: WorkerOptions['workflowBundle'];
   connection?: NativeConnection;
@@ -56,7 +58,7 @@ export function checkImplemented(config: AppConfig): void {
 }
 
 export async function startWorker(opts: StartWorkerOptions): Promise<WorkerHandle> {
-  const { config, log } = opts;
+  const { config, log, metrics } = opts;
   checkImplemented(config);
   const proxy = proxyFromEnv(opts.env ?? process.env);
   const http = new HttpClient({ timeoutMs: config.httpTimeoutMs, ...(proxy ? { proxy } : {}) });
@@ -93,7 +95,7 @@ export async function startWorker(opts: StartWorkerOptions): Promise<WorkerHandl
       }
     },
   });
-  const activities = createActivities({ config, connectors: config.connectors, http, mirror, recorder, pacer });
+  const activities = createActivities({ config, connectors: config.connectors, http, mirror, recorder, pacer, metrics });
   // The build's bundle (dist/workflow-bundle.js) when running compiled; otherwise bundled here at start.
   const workflowBundle = opts.workflowBundle ?? prebuiltBundle(__dirname);
   // While tracing is on: a span per activity attempt, in the trace of the incident's open. Activity side only —
@@ -126,6 +128,7 @@ export async function startWorker(opts: StartWorkerOptions): Promise<WorkerHandl
       links: async (tenantId, incidentId) => (await mirror.read(tenantId, incidentId))?.links,
     },
     log,
+    metrics,
   });
   runner.start();
   const reconciler = config.reconcileMode === 'per-connector' && config.reconcileIntervalMs > 0
@@ -159,7 +162,7 @@ async function startConnectorReconciler(
   opts: StartWorkerOptions,
   deps: { http: HttpClient; pacer: Pacer; mirror: MirrorStore },
 ): Promise<{ stop(): Promise<void> }> {
-  const { config, log } = opts;
+  const { config, log, metrics } = opts;
   const connection = await Connection.connect(connectionOptions(config.temporal));
   const incidents = new IncidentClient({ client: new Client({ connection, namespace: config.temporal.namespace }), taskQueue: config.temporal.taskQueue });
   const reconciler = new ConnectorReconciler({

@@ -4,8 +4,8 @@
  * scrubbing and the outcome record in Postgres.
  */
 import { Context } from '@temporalio/activity';
-import type { HttpClient } from '../../src/activities/http/client';
-import { connectorFor } from '../../src/activities/providers/registry';
+import type { HttpClient } from '../../src/http/client';
+import { connectorFor } from '../../src/providers/registry';
 import type { ConnectorDirectory } from '../../src/config/connectors';
 import type { Incident } from '../../src/shared/contract';
 import type { FloorOpenCall } from './contract';

@@ -8,7 +8,7 @@
  */
 import { join } from 'node:path';
 import { NativeConnection, Worker } from '@temporalio/worker';
-import { HttpClient } from '../../src/activities/http/client';
+import { HttpClient } from '../../src/http/client';
 import { loadConfig } from '../../src/config/load';
 import { connectionOptions } from '../../src/config/temporal';
 import { createLogger } from '../../src/observability/logger';

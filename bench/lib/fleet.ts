@@ -4,14 +4,14 @@
  * (open) and the one that *closes* it (resolve). Lookups and status polls are not counted as "reached".
  */
 import { randomUUID } from 'node:crypto';
-import { JiraDouble } from '../../src/sandbox/doubles/jira';
-import { OpsgenieDouble } from '../../src/sandbox/doubles/opsgenie';
-import { PagerDutyDouble } from '../../src/sandbox/doubles/pagerduty';
-import { ProbectlDouble } from '../../src/sandbox/doubles/probectl';
-import type { DoubleServer, RecordedRequest } from '../../src/sandbox/doubles/server';
-import { ServiceNowDouble } from '../../src/sandbox/doubles/servicenow';
-import { SlackDouble } from '../../src/sandbox/doubles/slack';
-import { TeamsDouble } from '../../src/sandbox/doubles/teams';
+import { JiraDouble } from '../../dev/doubles/jira';
+import { OpsgenieDouble } from '../../dev/doubles/opsgenie';
+import { PagerDutyDouble } from '../../dev/doubles/pagerduty';
+import { ProbectlDouble } from '../../dev/doubles/probectl';
+import type { DoubleServer, RecordedRequest } from '../../dev/doubles/server';
+import { ServiceNowDouble } from '../../dev/doubles/servicenow';
+import { SlackDouble } from '../../dev/doubles/slack';
+import { TeamsDouble } from '../../dev/doubles/teams';
 
 export const PROVIDERS = ['pagerduty', 'opsgenie', 'slack', 'teams', 'servicenow', 'jira'] as const;
 export type BenchProvider = (typeof PROVIDERS)[number];

@@ -11,7 +11,7 @@ import { Client, Connection } from '@temporalio/client';
 import { Secret } from '../../src/config/secret';
 import { migrate } from '../../src/db/migrate';
 import { createPool } from '../../src/db/pool';
-import { findTemporalCli, freePort, projectRoot, startDevServer, type DevServer } from '../../src/runtime/dev-server';
+import { findTemporalCli, freePort, projectRoot, startDevServer, type DevServer } from '../../dev/dev-server';
 
 export interface SqliteSettings {
   journalMode: string;

@@ -18,6 +18,7 @@ import (
 	enumspb "go.temporal.io/api/enums/v1"
 	"go.temporal.io/api/serviceerror"
 	"go.temporal.io/sdk/client"
+	"go.temporal.io/sdk/temporal"
 )
 
 // The contract: workflow type, id prefix, signal and query names, memo key.
@@ -133,6 +134,9 @@ func main() {
 	}
 }
 
+// priorityKey: the contract's task-queue priority per severity (1 is the most urgent; 3 is Temporal's default).
+var priorityKey = map[string]int{"critical": 1, "error": 2, "warning": 3, "info": 4}
+
 func run(ctx context.Context, address, namespace, taskQueue string, inc Incident) error {
 	c, err := client.Dial(client.Options{HostPort: address, Namespace: namespace})
 	if err != nil {
@@ -154,6 +158,9 @@ func run(ctx context.Context, address, namespace, taskQueue string, inc Incident
 		WorkflowExecutionErrorWhenAlreadyStarted: true,
 		Memo:                                     map[string]interface{}{tenantMemoKey: inc.TenantID},
 		StaticSummary:                            fmt.Sprintf("%s: %s", inc.Severity, inc.Title),
+		// Task-queue priority by severity, as probectl-notify's own API sets it (docs/workflow-contract.md): in a
+		// storm a critical incident's tasks overtake the backlog of less severe ones.
+		Priority: temporal.Priority{PriorityKey: priorityKey[inc.Severity]},
 	}, workflowType, WorkflowInput{Incident: inc})
 	var already *serviceerror.WorkflowExecutionAlreadyStarted
 	if errors.As(err, &already) {

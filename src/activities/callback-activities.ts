@@ -13,12 +13,12 @@ import type { ApplicationFailure } from '@temporalio/common';
 import type { AppConfig } from '../config/load';
 import { SIGNATURE_HEADER, TIMESTAMP_HEADER, probectlSignature, unixTimestamp } from '../security/signature';
 import type { CallbackEvent } from './contract';
-import type { HttpClient } from './http/client';
-import { TransportError } from './http/client';
-import { parseRetryAfter } from './http/classify';
-import { FailureType, retryable } from './http/failures';
-import { excerpt } from './http/scrub';
-import type { HttpRequest } from './http/types';
+import type { HttpClient } from '../http/client';
+import { TransportError } from '../http/client';
+import { parseRetryAfter } from '../http/classify';
+import { FailureType, retryable } from '../http/failures';
+import { excerpt } from '../http/scrub';
+import type { HttpRequest } from '../http/types';
 
 export const CALLBACK_SIGNATURE_HEADER = SIGNATURE_HEADER;
 /** Callback excerpts of probectl's answer are kept shorter than a provider's. */

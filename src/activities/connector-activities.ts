@@ -1,25 +1,25 @@
 import { Context } from '@temporalio/activity';
 import { CancelledFailure } from '@temporalio/common';
-import type { ConnectorDirectory, ConnectorConfig } from '../config/connectors';
+import { toRef, type ConnectorDirectory, type ConnectorConfig } from '../config/connectors';
 import type { Incident, Link, TimelineKind } from '../shared/contract';
 import { NOT_FOUND_YET, outcomeKey, type FollowUpRecord, type KeyedEntry } from '../shared/records';
 import { openedDetail } from '../workflows/ui';
-import type { HttpClient } from './http/client';
-import { TransportError } from './http/client';
-import { FailureType, permanent, retryable } from './http/failures';
-import { PACER, holdOnRateLimit, type Pacer } from './pacing';
+import type { HttpClient } from '../http/client';
+import { TransportError } from '../http/client';
+import { FailureType, permanent, retryable } from '../http/failures';
+import { holdOnRateLimit, type Pacer } from './pacing';
 import { paceClass, type PaceOperation } from './pace-class';
-import { scrub } from './http/scrub';
-import { connectorFor } from './providers/registry';
-import { secretsOf, type CallContext, type Connector, type RemoteState } from './providers/types';
+import { scrub } from '../http/scrub';
+import { connectorFor } from '../providers/registry';
+import { secretsOf, type CallContext, type Connector, type RemoteState } from '../providers/types';
 import type { AcknowledgeCall, ConnectorCall, OpenOutcome, Recorded, RecordSpec, ResolveCall, ResolveOutcome } from './contract';
 import type { OutcomeRecorder, RecordResult } from './recorder';
 
 export interface ConnectorActivityDeps {
   connectors: ConnectorDirectory;
   http: HttpClient;
-  /** Outbound pacing per connector key; the process-wide pacer by default. */
-  pacer?: Pacer;
+  /** Outbound pacing per connector key (the worker's, built with its store and metrics). */
+  pacer: Pacer;
   /** Where calls of the state-machine workflow record their outcome; absent: they report `recorded: false`. */
   recorder?: OutcomeRecorder;
 }
@@ -70,7 +70,7 @@ async function notBefore(iso: string | undefined): Promise<void> {
 }
 
 export function createConnectorActivities(deps: ConnectorActivityDeps) {
-  const pacer = deps.pacer ?? PACER;
+  const { pacer } = deps;
 
   /**
    * Wait for the connector's rate token in the call's priority class (heartbeating; a cancellation ends the wait),
@@ -127,7 +127,7 @@ export function createConnectorActivities(deps: ConnectorActivityDeps) {
       const out: OpenOutcome = { ...raw, externalRef: scrub(raw.externalRef, secrets), ...(raw.externalUrl ? { externalUrl: scrub(raw.externalUrl, secrets) } : {}) };
       const rec = call.record && await recordOutcome(call, config, {
         link: linkOf(config, 'open', { externalRef: out.externalRef, ...(out.externalUrl ? { externalUrl: out.externalUrl } : {}) }),
-        entry: entryOf(call.record, 'connector.opened', config.id, openedDetail(config, out.externalRef)),
+        entry: entryOf(call.record, 'connector.opened', config.id, openedDetail(toRef(config), out.externalRef)),
       });
       return { ...out, ...reported(rec) };
     },

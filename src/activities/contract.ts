@@ -7,7 +7,7 @@ import type { ConnectorRef } from '../config/connectors';
 import type { MirrorBatch, MirroredIncident } from '../db/mirror-store';
 import type { Incident } from '../shared/contract';
 import type { CallbackEventRecord, RecordPayload } from '../shared/records';
-import type { OpenOutcome, ResolutionInfo } from './providers/types';
+import type { OpenOutcome, ResolutionInfo } from '../providers/types';
 
 export type { ConnectorRef, MirrorBatch, MirroredIncident, OpenOutcome, ResolutionInfo };
 

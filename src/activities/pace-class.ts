@@ -1,4 +1,5 @@
-import type { Provider, Severity } from '../shared/contract';
+import { findProvider } from '../providers/registry';
+import type { Severity } from '../shared/contract';
 
 /**
  * Storm priority (docs/providers.md, "Rate pacing"): within one connector key's budget a waiting call of a
@@ -23,13 +24,12 @@ export const LEAST_URGENT: PaceClass = 3;
 /** What a paced call does: the activity (or follow-up) that takes the token. */
 export type PaceOperation = 'open' | 'acknowledge' | 'resolve' | 'reconcile';
 
-const PAGER: ReadonlySet<Provider> = new Set<Provider>(['pagerduty', 'opsgenie']);
-const CHAT: ReadonlySet<Provider> = new Set<Provider>(['slack', 'teams']);
-
-export function paceClass(provider: Provider, operation: PaceOperation, severity: Severity | undefined): PaceClass {
+/** By the provider's kind (its folder's spec): pager, chat or ticket. */
+export function paceClass(provider: string, operation: PaceOperation, severity: Severity | undefined): PaceClass {
   if (operation === 'reconcile') return 3;
-  if (CHAT.has(provider)) return 2;
-  if (PAGER.has(provider) && severity === 'critical') return 0;
+  const kind = findProvider(provider)?.spec.kind;
+  if (kind === 'chat') return 2;
+  if (kind === 'pager' && severity === 'critical') return 0;
   return 1;
 }
 

@@ -1,9 +1,10 @@
 import { ApplicationFailure, CancelledFailure } from '@temporalio/common';
 import type { ConnectorConfig } from '../config/connectors';
-import { metrics } from '../observability/metrics';
 import type { Provider } from '../shared/contract';
-import { MAX_RETRY_AFTER_MS, RATE_LIMIT_BASE_MS, providerRetryAfter } from './http/classify';
-import { FailureType, retryable } from './http/failures';
+import { MAX_RATE_PER_MIN, MIN_RATE_PER_MIN } from '../providers/rate';
+import { allProviders, definitionOf, isShipped } from '../providers/registry';
+import { MAX_RETRY_AFTER_MS, RATE_LIMIT_BASE_MS, providerRetryAfter } from '../http/classify';
+import { FailureType, retryable } from '../http/failures';
 import { LEAST_URGENT, type PaceClass } from './pace-class';
 import { derivePaceKey, paceKeyMaterial, processPaceKeyMaterial, type PaceKeyMaterial } from './pace-key';
 import { WaiterQueue } from './pace-queue';
@@ -21,17 +22,11 @@ import type { Secret } from '../config/secret';
  * its activity slot back with a retryable RateLimited failure carrying the time of its likely turn.
  */
 
-/** Default calls per minute per key. PagerDuty allows ~120 events/min per routing key; Slack ~1 message/s. */
-export const DEFAULT_RATE_PER_MIN: Record<Provider, number> = {
-  pagerduty: 100,
-  opsgenie: 60,
-  slack: 60,
-  teams: 60,
-  servicenow: 60,
-  jira: 60,
-};
-export const MIN_RATE_PER_MIN = 1;
-export const MAX_RATE_PER_MIN = 6_000;
+/** Default calls per minute per key of the shipped providers (each folder's spec: PagerDuty 100, the others 60). */
+export const DEFAULT_RATE_PER_MIN = Object.fromEntries(
+  allProviders().filter((d) => isShipped(d.spec.name)).map((d) => [d.spec.name, d.spec.defaultRatePerMin]),
+) as Record<Provider, number>;
+export { MAX_RATE_PER_MIN, MIN_RATE_PER_MIN };
 /**
  * Longest pacing wait an activity spends holding a worker slot. A longer wait gives the slot back (a
  * retryable RateLimited failure whose next retry is at the token's time), so one tenant's storm on its own
@@ -52,19 +47,18 @@ export function shortHoldMs(perMinute: number): number {
   return Math.min(RATE_LIMIT_BASE_MS, Math.ceil(60_000 / perMinute));
 }
 
-/** Calls per minute for a connector: its `rate_per_min` option, else the provider default. */
-export function rateFor(c: Pick<ConnectorConfig, 'provider' | 'options'>): number {
-  const raw = c.options.rate_per_min;
-  const n = raw === undefined ? NaN : Number(raw);
-  return Number.isInteger(n) && n >= MIN_RATE_PER_MIN && n <= MAX_RATE_PER_MIN ? n : DEFAULT_RATE_PER_MIN[c.provider];
+/** Calls per minute for a connector: its `rate_per_min` option (typed and bounded at load), else the provider default. */
+export function rateFor(c: Pick<ConnectorConfig, 'provider' | 'ratePerMin'>): number {
+  return c.ratePerMin ?? definitionOf(c.provider).spec.defaultRatePerMin;
 }
 
 /**
- * The bucket name of a connector key: a keyed hash (src/activities/pace-key.ts) of its URL, credential and channel,
+ * The bucket name of a connector key: a keyed hash (src/activities/pace-key.ts) of its URL, credential and the provider's
+ * pace scope (Slack: the channel; ProviderDefinition.paceScope),
  * keyed by the deployment's PROBECTL_NOTIFY_PACE_KEY_SECRET (`material`: paceKeyMaterial(secret)).
  */
-export function paceKey(c: Pick<ConnectorConfig, 'provider' | 'url' | 'credential' | 'options'>, material: PaceKeyMaterial): string {
-  return derivePaceKey(material, c.provider, c.url.reveal(), c.credential.reveal(), c.options.channel ?? '');
+export function paceKey(c: Pick<ConnectorConfig, 'provider' | 'url' | 'credential' | 'settings'>, material: PaceKeyMaterial): string {
+  return derivePaceKey(material, c.provider, c.url.reveal(), c.credential.reveal(), definitionOf(c.provider).paceScope?.(c.settings) ?? '');
 }
 
 /** A bucket's capacity: one second's worth of tokens, at least 1. */
@@ -222,7 +216,7 @@ export interface TakeOptions {
   signal?: AbortSignal;
 }
 
-type Paced = Pick<ConnectorConfig, 'provider' | 'url' | 'credential' | 'options' | 'id'>;
+type Paced = Pick<ConnectorConfig, 'provider' | 'url' | 'credential' | 'settings' | 'ratePerMin' | 'id'>;
 
 interface Waiter {
   readonly cls: PaceClass;
@@ -298,7 +292,7 @@ export class Pacer {
   }
 
   /** The bucket name this pacer uses for a connector (tests, and the store's rows). */
-  keyOf(c: Pick<ConnectorConfig, 'provider' | 'url' | 'credential' | 'options'>): string {
+  keyOf(c: Pick<ConnectorConfig, 'provider' | 'url' | 'credential' | 'settings'>): string {
     return paceKey(c, this.#keyMaterial);
   }
 
@@ -526,7 +520,7 @@ export class Pacer {
 }
 
 /**
- * Run a paced call; when the provider answers 429 (a RateLimited failure from src/activities/http/classify.ts), hold
+ * Run a paced call; when the provider answers 429 (a RateLimited failure from src/http/classify.ts), hold
  * the key's bucket before the failure goes on to Temporal, which retries this call after the failure's own delay.
  * With a Retry-After the key is held until the provider's time (capped at MAX_RETRY_AFTER_MS) for every caller of
  * the key; without one only briefly (shortHoldMs: one token interval, at most RATE_LIMIT_BASE_MS).
@@ -542,6 +536,3 @@ export async function holdOnRateLimit<T>(pacer: Pacer, c: Paced, fn: () => Promi
     throw err;
   }
 }
-
-/** The process's default pacer (in-process only, the whole rate): used where no worker built one with its store. */
-export const PACER = new Pacer({ record: (provider, waited, cls) => metrics.pacing(provider, waited, cls) });

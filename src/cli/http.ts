@@ -1,4 +1,4 @@
-import { HttpClient, proxyFromEnv } from '../activities/http/client';
+import { HttpClient, proxyFromEnv } from '../http/client';
 import type { AppConfig } from '../config/load';
 
 /** The same HTTP client the worker uses: certificates validated, URL policy, timeout, proxy from env. */

@@ -11,6 +11,7 @@ import {
 import type {
   AcknowledgeSignal, CorrelateSignal, Incident, IncidentResolution, IncidentStateView, ResolveSignal,
 } from '../shared/contract';
+import { incidentPriority } from './priority';
 import { incidentWorkflowId } from '../shared/ids';
 import { incidentProblems } from '../shared/validate';
 import { WORKFLOW_TYPE, acknowledgeSignal, correlateSignal, resolveSignal, stateQuery } from '../workflows/messages';
@@ -184,6 +185,8 @@ export class IncidentClient {
           { key: STATUS, value: 'open' },
           { key: SEVERITY, value: incident.severity },
         ],
+        // Severity orders the run's tasks in a backlogged task queue (storms; src/client/priority.ts).
+        priority: incidentPriority(incident.severity),
         staticSummary: incidentSummary(incident),
         staticDetails: incidentDetails(incident),
       });

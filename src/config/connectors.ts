@@ -1,6 +1,8 @@
-import { PROVIDER_SPECS } from '../connectors/specs';
 import { COMMON_OPTION_KEYS } from '../connectors/spec';
-import { PROVIDERS, SEVERITIES, type Provider, type Severity } from '../shared/contract';
+import { capsOf, type ProviderCaps } from '../providers/spec';
+import { optionProblems } from '../providers/option-schemas';
+import { findProvider, providerNames } from '../providers/registry';
+import { SEVERITIES, type Provider, type Severity } from '../shared/contract';
 import { CONNECTOR_NAME_PATTERN, TENANT_ID_PATTERN } from '../shared/ids';
 import { z } from 'zod';
 import { ConfigError } from './errors';
@@ -9,10 +11,12 @@ import { Secret } from './secret';
 import { urlSchemeProblem } from './url-policy';
 
 export const CONNECTORS_SETTING = 'PROBECTL_NOTIFY_CONNECTORS';
-/** Providers whose credential is a free-form password or token (it may contain any character, "|" included). */
-const FREE_FORM_CREDENTIALS: ReadonlySet<Provider> = new Set<Provider>(['servicenow', 'jira']);
 
-export interface ConnectorConfig {
+/**
+ * One connector entry, loaded: worker-side only (it holds the secrets; a workflow gets `toRef`'s ConnectorRef and
+ * the activities find this again by tenant and connector id). `O`: its provider's typed options.
+ */
+export interface ConnectorConfig<O = unknown> {
   /** 1-based position of the entry in the setting, for error messages. */
   position: number;
   /** Which form the entry came from (error messages quote its tenant only where that is safe). */
@@ -25,19 +29,29 @@ export interface ConnectorConfig {
   /** Endpoint with our option keys removed. A secret: Slack and Teams URLs are credentials. */
   url: Secret;
   credential: Secret;
+  /** Our option keys as the URL gave them (what `connectors list` shows). Connectors and the pace key read the typed forms below. */
   options: Readonly<Record<string, string>>;
   minSeverity?: Severity;
+  /** `rate_per_min`, typed at load; absent: the provider's default. */
+  ratePerMin?: number;
+  /** The provider's own options, typed once at load by its options schema (src/providers/<name>/options.ts). */
+  settings: O;
 }
 
-/** Connector as the workflow sees it: identity only, no secret. */
+/**
+ * Connector as the workflow sees it: identity and what its provider can do, no secret. Snapshots recorded before
+ * `caps` existed have none: the workflow then answers from its frozen table (src/workflows/capabilities.ts).
+ */
 export interface ConnectorRef {
   id: string;
   provider: Provider;
   minSeverity?: Severity;
+  caps?: ProviderCaps;
 }
 
 export function toRef(c: ConnectorConfig): ConnectorRef {
-  return c.minSeverity ? { id: c.id, provider: c.provider, minSeverity: c.minSeverity } : { id: c.id, provider: c.provider };
+  const caps = capsOf(findProvider(c.provider)!.spec);
+  return c.minSeverity ? { id: c.id, provider: c.provider, minSeverity: c.minSeverity, caps } : { id: c.id, provider: c.provider, caps };
 }
 
 /** One entry's fields, from `tenant|provider|url|credential[|name]` or the JSON form's object. */
@@ -73,16 +87,17 @@ export function parseConnectors(raw: string | undefined): ConnectorConfig[] {
     const { position } = entry;
     const { tenant: tenantRaw, provider: providerRaw, url: urlRaw, credential: credentialRaw, name: nameRaw } = entry.value;
     const provider = providerRaw.toLowerCase() as Provider;
-    if (!PROVIDERS.includes(provider)) {
+    const def = findProvider(provider);
+    if (!def) {
       const shown = mayQuote(entry) ? ` ${/^[A-Za-z]{1,20}$/.test(providerRaw) ? JSON.stringify(providerRaw) : '(not shown: it does not look like a provider name)'}` : '';
-      problems.push(`${entryLabel(entry, [['tenant', tenantRaw]])}: unknown provider${shown}; expected one of ${PROVIDERS.join(', ')}`);
+      problems.push(`${entryLabel(entry, [['tenant', tenantRaw]])}: unknown provider${shown}; expected one of ${providerNames().join(', ')}`);
       continue;
     }
     const here = entryLabel(entry, [['tenant', tenantRaw], ['provider', provider]]);
     // In the separated form a password containing "|" is split, its tail read as the name — which becomes the
     // connector id, published in history, the mirror and every answer. ServiceNow and Jira credentials are free-form
     // passwords or tokens: a named one must be written in the JSON form, which no character can split.
-    if (entry.form === 'separated' && nameRaw !== undefined && FREE_FORM_CREDENTIALS.has(provider)) {
+    if (entry.form === 'separated' && nameRaw !== undefined && def.spec.freeFormCredential) {
       problems.push(`${here}: a named ${provider} connector must be written in the JSON form (its credential may contain "|", which this form would split off as the name)`);
       continue;
     }
@@ -102,7 +117,7 @@ export function parseConnectors(raw: string | undefined): ConnectorConfig[] {
       problems.push(`${here}: put credentials in the credential field, not in the URL`);
       continue;
     }
-    const spec = PROVIDER_SPECS[provider];
+    const spec = def.config;
     const optionKeys = new Set<string>([...COMMON_OPTION_KEYS, ...spec.optionKeys]);
     const options: Record<string, string> = {};
     for (const key of [...url.searchParams.keys()]) {
@@ -122,7 +137,10 @@ export function parseConnectors(raw: string | undefined): ConnectorConfig[] {
       minSeverity = sev;
     }
     const specProblems = spec.check({ url, credential: credentialRaw, options });
-    if (specProblems.length > 0) {
+    // The options schema: the raw strings become the typed options here, once; a refusal names its key.
+    const typed = spec.schema.safeParse(options);
+    if (!typed.success) specProblems.push(...optionProblems(typed.error));
+    if (specProblems.length > 0 || !typed.success) {
       problems.push(...specProblems.map((p) => `${here}: ${p}`));
       continue;
     }
@@ -136,6 +154,8 @@ export function parseConnectors(raw: string | undefined): ConnectorConfig[] {
       credential: new Secret(credentialRaw),
       options: Object.freeze(options),
       ...(minSeverity ? { minSeverity } : {}),
+      ...(typed.data.ratePerMin !== undefined ? { ratePerMin: typed.data.ratePerMin } : {}),
+      settings: deepFrozen(typed.data.settings),
     });
   }
 
@@ -198,4 +218,16 @@ export class ConnectorDirectory {
   get isEmpty(): boolean {
     return this.all.length === 0;
   }
+}
+
+/**
+ * Typed settings are read by every call of a connector, and a provider's default maps are shared by every entry that
+ * leaves them out: frozen all the way down, so no call can change what another tenant's calls read.
+ */
+function deepFrozen<T>(value: T): T {
+  if (value !== null && typeof value === 'object') {
+    for (const v of Object.values(value)) deepFrozen(v);
+    Object.freeze(value);
+  }
+  return value;
 }

@@ -1,6 +1,5 @@
 import { z } from 'zod';
-import { PROVIDER_SPECS } from '../connectors/specs';
-import { PROVIDERS, type Provider } from '../shared/contract';
+import { SHIPPED_INBOUND_PROVIDERS, hasInbound, isProvider, providerNames, type ShippedInboundProvider } from '../providers/registry';
 import { TENANT_ID_PATTERN } from '../shared/ids';
 import { ConfigError } from './errors';
 import { entryLabel, mayQuote, readList, validateEntries, withHint, type ListForm } from './list-setting';
@@ -13,10 +12,8 @@ export const MIN_INBOUND_SECRET_LENGTH = 16;
 export const MAX_SECRETS_PER_ENTRY = 2;
 
 /** Providers that can deliver status back (pagers and ticketing). Chat posts have no inbound. */
-export type InboundProvider = Exclude<Provider, 'slack' | 'teams'>;
-export const INBOUND_PROVIDERS: readonly InboundProvider[] = PROVIDERS.filter(
-  (p): p is InboundProvider => PROVIDER_SPECS[p].kind !== 'chat',
-);
+export type InboundProvider = ShippedInboundProvider;
+export const INBOUND_PROVIDERS: readonly InboundProvider[] = SHIPPED_INBOUND_PROVIDERS;
 
 export interface InboundEntry {
   /** 1-based position in the setting, for messages. */
@@ -49,10 +46,10 @@ function entrySchema(quote: boolean) {
     tenant: z.string().regex(TENANT_ID_PATTERN, `the tenant must match ${TENANT_ID_PATTERN.source}`),
     provider: z.string().transform((p, ctx) => {
       const v = p.toLowerCase();
-      if ((INBOUND_PROVIDERS as readonly string[]).includes(v)) return v as InboundProvider;
-      const expected = `expected one of ${INBOUND_PROVIDERS.join(', ')}`;
+      if (hasInbound(v)) return v as InboundProvider;
+      const expected = `expected one of ${providerNames().filter(hasInbound).join(', ')}`;
       let message: string;
-      if ((PROVIDERS as readonly string[]).includes(v)) message = `${quote ? `${v} is` : 'the provider is'} a chat provider and has no inbound; ${expected}`;
+      if (isProvider(v)) message = `${quote ? `${v} is` : 'the provider is'} a chat provider and has no inbound; ${expected}`;
       else if (!quote) message = `unknown provider; ${expected}`;
       else message = `unknown provider ${/^[A-Za-z]{1,20}$/.test(p) ? JSON.stringify(p) : '(not shown: it does not look like a provider name)'}; ${expected}`;
       ctx.addIssue({ code: 'custom', message });

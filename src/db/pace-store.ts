@@ -2,7 +2,7 @@ import type { Pool, PoolClient, QueryResultRow } from 'pg';
 import type { Secret } from '../config/secret';
 import type { PaceClass } from '../activities/pace-class';
 import { STORE_TIMEOUT_MS, type SharedPaceStore, type TakeAnswer } from '../activities/pacing';
-import { MAX_RETRY_AFTER_MS } from '../activities/http/classify';
+import { MAX_RETRY_AFTER_MS } from '../http/classify';
 import { APP_ROLE, createPool } from './pool';
 
 /**

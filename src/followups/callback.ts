@@ -6,8 +6,8 @@
  * as an error). Without a callback URL configured there is nothing to send.
  */
 import { buildCallbackRequest, callbackFailure } from '../activities/callback-activities';
-import { TransportError } from '../activities/http/client';
-import { FailureType, retryable } from '../activities/http/failures';
+import { TransportError } from '../http/client';
+import { FailureType, retryable } from '../http/failures';
 import { CancelledFailure } from '@temporalio/common';
 import { unixTimestamp } from '../security/signature';
 import type { FollowUpHandler } from './types';

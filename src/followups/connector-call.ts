@@ -6,10 +6,10 @@
  */
 import { CancelledFailure } from '@temporalio/common';
 import type { ConnectorConfig } from '../config/connectors';
-import { TransportError } from '../activities/http/client';
-import { FailureType, permanent, retryable } from '../activities/http/failures';
-import { connectorFor } from '../activities/providers/registry';
-import type { CallContext, Connector } from '../activities/providers/types';
+import { TransportError } from '../http/client';
+import { FailureType, permanent, retryable } from '../http/failures';
+import { connectorFor } from '../providers/registry';
+import type { CallContext, Connector } from '../providers/types';
 import { paceClass } from '../activities/pace-class';
 import { holdOnRateLimit } from '../activities/pacing';
 import type { Incident } from '../shared/contract';

@@ -6,9 +6,9 @@
  */
 import { ApplicationFailure, CancelledFailure } from '@temporalio/common';
 import { msOptionalToNumber } from '@temporalio/common/lib/time';
-import { MAX_RETRY_AFTER_MS } from '../activities/http/classify';
-import { NON_RETRYABLE } from '../activities/http/failures';
-import { scrub } from '../activities/http/scrub';
+import { MAX_RETRY_AFTER_MS } from '../http/classify';
+import { NON_RETRYABLE } from '../http/failures';
+import { scrub } from '../http/scrub';
 import { truncate } from '../shared/text';
 
 export interface ReadFailure {

@@ -3,7 +3,7 @@
  * leave a zombie alert. Nothing is recorded when it succeeds (the first resolve recorded the link); a failure is
  * recorded as the workflow's own fallback records it (same entry, same key).
  */
-import { FailureType } from '../activities/http/failures';
+import { FailureType } from '../http/failures';
 import type { KeyedEntry } from '../shared/records';
 import { connectorCall, paced } from './connector-call';
 import type { FollowUpHandler } from './types';

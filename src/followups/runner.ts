@@ -16,12 +16,12 @@
  * permanent ones end the row and are recorded as the workflow's own fallback records them. Every attempt is
  * counted in probectl_notify_deliveries_total exactly as the activity counts it.
  */
-import { secretsOf } from '../activities/providers/types';
+import { secretsOf } from '../providers/types';
 import type { FollowUpOutcome, FollowUpStore, LeasedFollowUp } from '../db/follow-up-store';
 import type { MirrorStore } from '../db/mirror-store';
 import { OutageLog, PollSleep } from '../db/poll';
 import type { Logger } from '../observability/logger';
-import { metrics as processMetrics, type DeliveryOutcome, type NotifyMetrics } from '../observability/metrics';
+import type { DeliveryOutcome, NotifyMetrics } from '../observability/metrics';
 import { reportBacklog } from './backlog-gauge';
 import { callback } from './callback';
 import { backoffMs, readFailure } from './failure';
@@ -43,7 +43,8 @@ export interface FollowUpRunnerOptions {
   mirror: Pick<MirrorStore, 'record'>;
   deps: FollowUpDeps;
   log: Logger;
-  metrics?: NotifyMetrics;
+  /** Delivery and backlog metrics: the worker process's registry. */
+  metrics: NotifyMetrics;
   /** Between passes while nothing is due (default 1 s). */
   pollMs?: number;
   /** Rows listed and leased per pass (default 50). */
@@ -75,7 +76,7 @@ export class FollowUpRunner {
 
   constructor(opts: FollowUpRunnerOptions) {
     this.#o = {
-      metrics: processMetrics, pollMs: 1_000, batchSize: 50, concurrency: 4, leaseMs: 120_000, stopGraceMs: 10_000, pruneEveryMs: 3_600_000,
+      pollMs: 1_000, batchSize: 50, concurrency: 4, leaseMs: 120_000, stopGraceMs: 10_000, pruneEveryMs: 3_600_000,
       ...opts,
     };
     for (const c of opts.deps.connectors.all) this.#pruned.set(c.tenantId, 0);

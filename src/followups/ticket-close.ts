@@ -4,7 +4,7 @@
  * What it records is what the workflow's own fallback records (ownFollowUpDone in src/workflows/v2/state.ts):
  * the same entries under the same keys, so the two never write a row twice.
  */
-import { FailureType } from '../activities/http/failures';
+import { FailureType } from '../http/failures';
 import type { Link } from '../shared/contract';
 import type { FollowUpRecord, KeyedEntry } from '../shared/records';
 import { MAX_TICKET_PASSES } from '../workflows/v2/state';

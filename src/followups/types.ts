@@ -1,6 +1,6 @@
 /** What every follow-up kind needs from the worker, and what one run of a follow-up comes to. */
 import type { Pacer } from '../activities/pacing';
-import type { HttpClient } from '../activities/http/client';
+import type { HttpClient } from '../http/client';
 import type { AppConfig } from '../config/load';
 import type { ConnectorDirectory } from '../config/connectors';
 import type { FollowUpOutcome, LeasedFollowUp } from '../db/follow-up-store';

@@ -16,11 +16,14 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { Client } from '@temporalio/client';
-import type { HttpClient } from '../activities/http/client';
+import type { HttpClient } from '../http/client';
 import type { HeartbeatSettings } from '../config/heartbeat';
 import type { Logger } from './logger';
 import type { NotifyMetrics } from './metrics';
 
+
+/** The canary's task-queue priority: 1, the most urgent (docs/configuration.md, "Heartbeat"). */
+export const CANARY_PRIORITY = { priorityKey: 1 } as const;
 /** src/workflows/heartbeat-canary.ts (named here so this module does not load workflow code). */
 const CANARY_WORKFLOW_TYPE = 'heartbeatCanaryWorkflow';
 
@@ -106,6 +109,9 @@ export class HeartbeatScheduler {
           args: [nonce],
           // The server ends a canary nobody ran, so none lingers after a check gave up on it.
           workflowExecutionTimeout: this.#canaryTimeoutMs,
+          // The most urgent task-queue priority, as a critical incident's (src/client/priority.ts): the canary asks
+          // whether the worker serves tasks at all, so a storm's backlog of incidents does not hold it back.
+          priority: CANARY_PRIORITY,
         }),
       ));
       // The client may retry a call past its deadline; the check does not wait longer than its own.

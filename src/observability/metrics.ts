@@ -7,15 +7,15 @@
  */
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import { paceClassName, type PaceClass } from '../activities/pace-class';
+import { isProvider } from '../providers/registry';
 
-export const DELIVERY_PROVIDERS = ['pagerduty', 'opsgenie', 'slack', 'teams', 'servicenow', 'jira', 'probectl'] as const;
 export type DeliveryAction = 'open' | 'acknowledge' | 'resolve' | 'callback';
 /** ok; retried = this attempt failed and Temporal will retry it; permanent = no retry follows; cancelled. */
 export type DeliveryOutcome = 'ok' | 'retried' | 'permanent' | 'cancelled';
 
-/** A provider label: one of the known providers, else "other". */
+/** A provider label: one of the known providers (src/providers/registry.ts) or probectl (callbacks), else "other". */
 export function providerLabel(p: unknown): string {
-  return typeof p === 'string' && (DELIVERY_PROVIDERS as readonly string[]).includes(p) ? p : 'other';
+  return typeof p === 'string' && (p === 'probectl' || isProvider(p)) ? p : 'other';
 }
 
 /** A failure-type label: a short identifier (the ApplicationFailure type), else "other". */
@@ -261,6 +261,3 @@ export class NotifyMetrics {
     return this.registry.metrics();
   }
 }
-
-/** The process-wide metrics: activities, the inbound route and /metrics share it. */
-export const metrics = new NotifyMetrics({ defaultMetrics: true });

@@ -9,7 +9,7 @@
  *     which also writes the trace context into the start/signal headers;
  *   - activities: our activity interceptor (one span per attempt, a failure recorded by its type only), parented
  *     as described at `RunTraceParents`;
- *   - every provider (and callback) HTTP request: a client span in src/activities/http/client.ts.
+ *   - every provider (and callback) HTTP request: a client span in src/http/client.ts.
  *
  * No workflow interceptors: they add spans and yield points inside workflow code, which would change how the
  * recorded histories in test/replay/histories replay. The price is that Temporal does not carry the trace from
@@ -21,8 +21,8 @@ import type { Payload } from '@temporalio/common';
 import type { ActivityInterceptorsFactory } from '@temporalio/worker';
 import type { TracingSettings } from '../config/tracing';
 import type { Logger } from './logger';
-import { scrub } from '../activities/http/scrub';
-import { PROVIDERS } from '../shared/contract';
+import { scrub } from '../http/scrub';
+import { isProvider } from '../providers/registry';
 import { TraceParentOnlyPropagator } from './propagation';
 import { TRACE_HEADER, type RunTraceParents } from './trace-parents';
 
@@ -256,9 +256,9 @@ export async function withClientSpan<T extends { status: number }>(
   const t = tracer;
   if (!t) return fn();
   // The server's host and port only for the connectors' providers, whose hosts are not secret (operators see them
-  // in `connectors list`; a webhook URL's secret part is its path and query, src/activities/http/scrub.ts). Every
+  // in `connectors list`; a webhook URL's secret part is its path and query, src/http/scrub.ts). Every
   // other call — the probectl callback, the heartbeat ping — goes to a URL that is a secret as a whole.
-  const publicHost = tags !== undefined && (PROVIDERS as readonly string[]).includes(tags.provider);
+  const publicHost = tags !== undefined && isProvider(tags.provider);
   const attributes: Attributes = {
     'http.request.method': method,
     ...(publicHost ? { 'server.address': url.hostname, 'server.port': Number(url.port || (url.protocol === 'https:' ? 443 : 80)) } : {}),

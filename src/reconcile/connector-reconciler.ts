@@ -14,26 +14,19 @@
  */
 import { ApplicationFailure, msOptionalToNumber } from '@temporalio/common';
 import type { ConnectorConfig, ConnectorDirectory } from '../config/connectors';
-import type { HttpClient } from '../activities/http/client';
-import { FailureType } from '../activities/http/failures';
+import type { HttpClient } from '../http/client';
+import { FailureType } from '../http/failures';
 import { LEAST_URGENT } from '../activities/pace-class';
 import { holdOnRateLimit, type Pacer } from '../activities/pacing';
-import { listChanges as jiraChanges } from '../activities/providers/jira/connector';
-import { listChanges as opsgenieChanges } from '../activities/providers/opsgenie/connector';
-import { listChanges as servicenowChanges } from '../activities/providers/servicenow/connector';
-import type { CallContext, ChangeListing, ChangedObject } from '../activities/providers/types';
+import type { ChangeLister } from '../providers/definition';
+import { findProvider } from '../providers/registry';
+import type { CallContext, ChangeListing, ChangedObject } from '../providers/types';
 import type { LeasedRow, OutboxOutcome } from '../db/inbound-outbox';
 import type { CursorLease } from '../db/reconcile-cursor-store';
 import type { Provider } from '../shared/contract';
 
-type Lister = (ctx: CallContext, since: string, maxPages: number, beforeRequest: () => Promise<void>, resume?: string) => Promise<ChangeListing>;
-
-/** The providers a connector-wide change listing exists for (the same three the per-incident loop reads back). */
-export const LISTERS: Partial<Record<Provider, Lister>> = {
-  servicenow: servicenowChanges,
-  jira: (ctx, since, maxPages, before) => jiraChanges(ctx, since, maxPages, before), // no resume: see docs/providers.md
-  opsgenie: opsgenieChanges,
-};
+/** A provider's connector-wide change listing, where it has one (its folder's `listChanges`). */
+const listerOf = (provider: string): ChangeLister | undefined => findProvider(provider)?.listChanges;
 
 /** Pages per connector per pass (100 objects each): a pass reads at most this many times per connector. */
 export const MAX_PAGES = 10;
@@ -151,7 +144,7 @@ export class ConnectorReconciler {
 
   /** Readable connectors of every tenant. */
   connectors(): ConnectorConfig[] {
-    return this.#opts.connectors.all.filter((c) => LISTERS[c.provider] !== undefined);
+    return this.#opts.connectors.all.filter((c) => listerOf(c.provider) !== undefined);
   }
 
   start(): void {
@@ -262,7 +255,7 @@ export class ConnectorReconciler {
 
   /** The listing, each request after a pacing token of the lowest class; a 429's delay holds the key's bucket. */
   async #list(c: ConnectorConfig, since: string, resume: string | undefined): Promise<ChangeListing> {
-    const lister = LISTERS[c.provider]!;
+    const lister = listerOf(c.provider)!;
     const { pacer, http } = this.#opts;
     const signal = this.#abort.signal;
     const deadline = Date.now() + Math.max(2_000, this.#opts.intervalMs / 2);

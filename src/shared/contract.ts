@@ -2,11 +2,16 @@
  * The language-neutral workflow contract (docs/workflow-contract.md). Plain JSON shapes only: these cross
  * Temporal's default JSON payload converter and are read by probectl's Go client.
  */
+import type { ShippedProvider } from '../providers/registry';
+
 export const SEVERITIES = ['critical', 'error', 'warning', 'info'] as const;
 export type Severity = (typeof SEVERITIES)[number];
 
-export const PROVIDERS = ['pagerduty', 'opsgenie', 'slack', 'teams', 'servicenow', 'jira'] as const;
-export type Provider = (typeof PROVIDERS)[number];
+/**
+ * The provider names: 'pagerduty' | 'opsgenie' | 'slack' | 'teams' | 'servicenow' | 'jira', as listed by the
+ * provider registry (src/providers/registry.ts; the names and their order are part of this contract).
+ */
+export type Provider = ShippedProvider;
 
 export interface Incident {
   id: string;

@@ -3,18 +3,12 @@
  * (which decides some of them), the activities and the API (which record them) and the mirror store. Plain
  * JSON; no secret ever appears here.
  */
-import type { IncidentStatus, Link, TimelineKind } from './contract';
+import type { IncidentStatus, Link, TimelineEntry } from './contract';
 import { incidentKey } from './ids';
 
 /** A timeline entry with its key (migration 004): a repeated write of the same key is a no-op. */
-export interface KeyedEntry {
+export interface KeyedEntry extends Omit<TimelineEntry, 'seq'> {
   key: string;
-  at: string;
-  kind: TimelineKind;
-  connectorId?: string;
-  source?: string;
-  actor?: string;
-  detail?: string;
 }
 
 /** How an incident was resolved, as a connector's resolve call needs it. */

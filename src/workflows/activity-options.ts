@@ -9,9 +9,10 @@ import {
   ActivityCancellationType, proxyActivities, proxyLocalActivities, type ActivityInterfaceFor, type ActivityOptions,
 } from '@temporalio/workflow';
 import type { Activities } from '../activities';
-import type { Provider } from '../shared/contract';
+import type { ConnectorRef } from '../config/connectors';
+import { isTicket } from './capabilities';
 
-/** Failure types that are never retried (mirrors NON_RETRYABLE in src/activities/http/failures.ts). */
+/** Failure types that are never retried (mirrors NON_RETRYABLE in src/http/failures.ts). */
 const NON_RETRYABLE = ['ProviderRejected', 'AuthRejected', 'ConnectorRemoved', 'InvalidInput'];
 
 const base = (scheduleToClose: Duration, maximumInterval: Duration): ActivityOptions => ({
@@ -36,8 +37,9 @@ const openTicket = proxyActivities<Activities>(base('12 hours', '5 minutes'));
 export const acknowledging = proxyActivities<Activities>(base('1 hour', '5 minutes'));
 export const resolving = proxyActivities<Activities>(base('24 hours', '5 minutes'));
 
-export function opening(provider: Provider): ActivityInterfaceFor<Activities> {
-  return provider === 'servicenow' || provider === 'jira' ? openTicket : openPage;
+/** The open budget by the connector's kind (its snapshot's caps): tickets 12 hours, pages and posts 30 minutes. */
+export function opening(ref: Pick<ConnectorRef, 'provider' | 'caps'>): ActivityInterfaceFor<Activities> {
+  return isTicket(ref) ? openTicket : openPage;
 }
 
 /** Reading the connector snapshot and the mirror at open: quick, and never blocks a page for long. */

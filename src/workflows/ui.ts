@@ -7,19 +7,11 @@ import type { ConnectorRef } from '../config/connectors';
 import type { Incident, IncidentStatus, Link, Provider } from '../shared/contract';
 import { incidentKey } from '../shared/ids';
 import { truncate } from '../shared/text';
+import { capsOfRef } from './capabilities';
 
-export const PROVIDER_NAMES: Record<Provider, string> = {
-  pagerduty: 'PagerDuty',
-  opsgenie: 'Opsgenie',
-  slack: 'Slack',
-  teams: 'Microsoft Teams',
-  servicenow: 'ServiceNow',
-  jira: 'Jira',
-};
-
-/** "PagerDuty" or, for a named connector, "Jira ops-eu". */
-export function connectorLabel(ref: { id: string; provider: Provider }): string {
-  const name = PROVIDER_NAMES[ref.provider] ?? ref.provider;
+/** "PagerDuty" or, for a named connector, "Jira ops-eu" (the provider's UI name from the snapshot's caps). */
+export function connectorLabel(ref: Pick<ConnectorRef, 'id' | 'provider' | 'caps'>): string {
+  const name = capsOfRef(ref).name;
   return ref.id === ref.provider ? name : `${name} ${ref.id}`;
 }
 
@@ -30,15 +22,8 @@ const line = (s: string) => truncate(s.replace(/\s+/g, ' '), SUMMARY_MAX);
 /** What an open does, per provider. */
 export function openSummary(ref: ConnectorRef, incident: Incident): string {
   const key = incidentKey(incident.id);
-  const what: Record<Provider, string> = {
-    pagerduty: `trigger ${key}`,
-    opsgenie: `create alert ${key}`,
-    slack: 'post the incident',
-    teams: 'post the incident card',
-    servicenow: `create incident (correlation ${key})`,
-    jira: `create issue (label ${key})`,
-  };
-  return line(`${connectorLabel(ref)}: ${what[ref.provider] ?? 'open'}`);
+  const what = capsOfRef(ref).open.replace('{key}', key);
+  return line(`${connectorLabel(ref)}: ${what}`);
 }
 
 export function acknowledgeSummary(ref: ConnectorRef, link: Link | undefined): string {
@@ -46,7 +31,7 @@ export function acknowledgeSummary(ref: ConnectorRef, link: Link | undefined): s
 }
 
 export function resolveSummary(ref: ConnectorRef, link: Link | undefined, again: boolean): string {
-  const verb = ref.provider === 'slack' || ref.provider === 'teams' ? 'post the resolution' : 'resolve';
+  const verb = capsOfRef(ref).kind === 'chat' ? 'post the resolution' : 'resolve';
   const ref_ = link?.externalRef ? ` ${link.externalRef}` : '';
   return line(`${connectorLabel(ref)}: ${again ? 'resolve again (late-trigger guard)' : verb}${ref_}`);
 }
@@ -68,9 +53,8 @@ export function reportSummary(type: string): string {
 
 /** The timeline detail of `connector.opened`: paged, posted or ticket opened, with the provider and ref. */
 export function openedDetail(ref: ConnectorRef, externalRef: string): string {
-  const verb = ref.provider === 'pagerduty' || ref.provider === 'opsgenie'
-    ? 'paged via'
-    : ref.provider === 'slack' || ref.provider === 'teams' ? 'posted to' : 'ticket opened in';
+  const kind = capsOfRef(ref).kind;
+  const verb = kind === 'pager' ? 'paged via' : kind === 'chat' ? 'posted to' : 'ticket opened in';
   return truncate(`${verb} ${connectorLabel(ref)}: ${externalRef}`, 500);
 }
 
@@ -105,7 +89,7 @@ export function currentDetails(v: {
     const link = v.links[id];
     const provider = (ref?.provider ?? link?.provider) as Provider;
     const state = link ? link.status + (link.error ? ` (${link.error})` : '') : 'not started';
-    return `| ${cell(connectorLabel({ id, provider }))} | ${cell(link?.externalRef ?? '—')} | ${cell(state)} |`;
+    return `| ${cell(connectorLabel({ id, provider, ...(ref?.caps ? { caps: ref.caps } : {}) }))} | ${cell(link?.externalRef ?? '—')} | ${cell(state)} |`;
   });
   // The table first: the UI shows current details in a short frame, and the connectors matter most.
   return ['| connector | ref | state |', '|---|---|---|', ...rows, '', head, '', title].join('\n');

@@ -78,7 +78,7 @@ export class Topology {
    * `ratePerMin` raises every connector's pacing (`?rate_per_min=`, for the whole deployment) above the providers'
    * defaults (60–100 calls/min), for scenarios about restarts rather than rate limits.
    */
-  async start(opts: { workers?: number; apis?: number; ratePerMin?: number } = {}): Promise<this> {
+  async start(opts: { workers?: number; apis?: number; ratePerMin?: number; env?: Record<string, string> } = {}): Promise<this> {
     this.providers = await new Providers().start();
     const inbound = ['pagerduty', 'opsgenie', 'servicenow', 'jira'].map((p) => `${p}:${this.tenant}:${p}:${this.inboundSecret}`).join(',');
     const connectors = this.providers.entries(this.tenant).map((e) => (opts.ratePerMin ? withRate(e, opts.ratePerMin) : e));
@@ -89,6 +89,7 @@ export class Topology {
         PROBECTL_NOTIFY_CONNECTORS: connectors.join(','),
         PROBECTL_NOTIFY_API_TOKENS: `${this.tenant}:${this.token}`,
         PROBECTL_NOTIFY_INBOUND: inbound,
+        ...opts.env,
       },
     });
     this.workers = await Promise.all(Array.from({ length: opts.workers ?? 3 }, () => this.spawn('worker')));

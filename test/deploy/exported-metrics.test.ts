@@ -10,8 +10,8 @@
  */
 import { spawnSync } from 'node:child_process';
 import { createServer } from 'node:net';
-import { PagerDutyDouble } from '../../src/sandbox/doubles/pagerduty';
-import { ProbectlDouble } from '../../src/sandbox/doubles/probectl';
+import { PagerDutyDouble } from '../../dev/doubles/pagerduty';
+import { ProbectlDouble } from '../../dev/doubles/probectl';
 import { alertExpressions, dashboardExpressions, promtool } from '../helpers/deploy-files';
 import { exposedNames, metricNames } from '../helpers/promql';
 import { eventually, uniqueId } from '../helpers/shared';

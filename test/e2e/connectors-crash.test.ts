@@ -3,10 +3,10 @@
  * worker process is SIGKILLed before the link is recorded, a new worker retries the open → still exactly
  * one alert / ticket at the double, and the link points at it.
  */
-import { JiraDouble } from '../../src/sandbox/doubles/jira';
-import { OpsgenieDouble } from '../../src/sandbox/doubles/opsgenie';
-import type { RecordedRequest } from '../../src/sandbox/doubles/server';
-import { ServiceNowDouble } from '../../src/sandbox/doubles/servicenow';
+import { JiraDouble } from '../../dev/doubles/jira';
+import { OpsgenieDouble } from '../../dev/doubles/opsgenie';
+import type { RecordedRequest } from '../../dev/doubles/server';
+import { ServiceNowDouble } from '../../dev/doubles/servicenow';
 import { eventually, uniqueId } from '../helpers/shared';
 import { incidentFor, startStack, type TestStack } from '../helpers/stack';
 import { spawnWorker, type WorkerProcess } from '../helpers/worker-process';

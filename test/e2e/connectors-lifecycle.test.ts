@@ -4,13 +4,13 @@
  * connectors never fire. Distinctive secrets of every connector never show up in workflow history, logs,
  * API answers, /metrics or failure messages (a third tenant's doubles echo credentials back in their errors).
  */
-import { JiraDouble } from '../../src/sandbox/doubles/jira';
-import { OpsgenieDouble } from '../../src/sandbox/doubles/opsgenie';
-import { PagerDutyDouble } from '../../src/sandbox/doubles/pagerduty';
-import type { DoubleServer } from '../../src/sandbox/doubles/server';
-import { ServiceNowDouble } from '../../src/sandbox/doubles/servicenow';
-import { SlackDouble } from '../../src/sandbox/doubles/slack';
-import { TeamsDouble } from '../../src/sandbox/doubles/teams';
+import { JiraDouble } from '../../dev/doubles/jira';
+import { OpsgenieDouble } from '../../dev/doubles/opsgenie';
+import { PagerDutyDouble } from '../../dev/doubles/pagerduty';
+import type { DoubleServer } from '../../dev/doubles/server';
+import { ServiceNowDouble } from '../../dev/doubles/servicenow';
+import { SlackDouble } from '../../dev/doubles/slack';
+import { TeamsDouble } from '../../dev/doubles/teams';
 import { eventually, historyText, uniqueId } from '../helpers/shared';
 import { incidentFor, sdkLogLines, startStack, type TestStack } from '../helpers/stack';
 

@@ -4,8 +4,7 @@
  * connector's pace (rate_per_min=600 here, a documented per-connector option, so the test takes ~30 s).
  */
 import { STORE_TIMEOUT_MS, TokenBucket } from '../../src/activities/pacing';
-import { metrics } from '../../src/observability/metrics';
-import { PagerDutyDouble } from '../../src/sandbox/doubles/pagerduty';
+import { PagerDutyDouble } from '../../dev/doubles/pagerduty';
 import { eventually, uniqueId } from '../helpers/shared';
 import { incidentFor, startStack, type TestStack } from '../helpers/stack';
 
@@ -72,7 +71,7 @@ describe('pacing and rate limits', () => {
     expect(maxIn(1_000)).toBeLessThanOrEqual(capacity + RATE / 60 + jitter);
     expect(maxIn(10_000)).toBeLessThanOrEqual(capacity + (RATE / 60) * 10 + jitter);
     expect(at[at.length - 1]! - at[0]!).toBeGreaterThanOrEqual(((BURST - capacity) / (RATE / 60) - 1) * 1000);
-    const fallback = (await metrics.pacingFallbackTakes.get()).values.reduce((n, v) => n + v.value, 0);
+    const fallback = (await stack.metrics.pacingFallbackTakes.get()).values.reduce((n, v) => n + v.value, 0);
     console.log(`burst: ${at.length} trigger events for ${BURST} incidents in ${Math.round((Date.now() - started) / 1000)} s; max ${maxIn(1_000)}/s, ${maxIn(10_000)}/10 s; ${fallback} tokens from the per-process fallback`);
 
     await Promise.all(incidents.map((inc) => stack.client.workflow.getHandle(`probectl-${inc.id}`).terminate('test done').catch(() => undefined)));

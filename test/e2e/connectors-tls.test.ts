@@ -6,9 +6,9 @@
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { HttpClient, TransportError } from '../../src/activities/http/client';
-import { buildTrigger } from '../../src/activities/providers/pagerduty/build';
-import { PagerDutyDouble } from '../../src/sandbox/doubles/pagerduty';
+import { HttpClient, TransportError } from '../../src/http/client';
+import { buildTrigger } from '../../src/providers/pagerduty/build';
+import { PagerDutyDouble } from '../../dev/doubles/pagerduty';
 import { eventually, uniqueId } from '../helpers/shared';
 import { incidentFor, startStack, type TestStack } from '../helpers/stack';
 import { spawnWorker, type WorkerProcess } from '../helpers/worker-process';

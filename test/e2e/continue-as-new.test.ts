@@ -11,10 +11,10 @@
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { withTenant } from '../../src/db/tenant-tx';
-import { JiraDouble } from '../../src/sandbox/doubles/jira';
-import { PagerDutyDouble } from '../../src/sandbox/doubles/pagerduty';
-import { ProbectlDouble } from '../../src/sandbox/doubles/probectl';
-import { ServiceNowDouble } from '../../src/sandbox/doubles/servicenow';
+import { JiraDouble } from '../../dev/doubles/jira';
+import { PagerDutyDouble } from '../../dev/doubles/pagerduty';
+import { ProbectlDouble } from '../../dev/doubles/probectl';
+import { ServiceNowDouble } from '../../dev/doubles/servicenow';
 import { EXTERNAL_REFS, PROVIDERS, STATUS } from '../../src/workflows/search-attributes';
 import { eventually, uniqueId } from '../helpers/shared';
 import { incidentFor, startStack, type TestStack } from '../helpers/stack';
@@ -100,7 +100,7 @@ describe('continue-as-new under 10,000 correlated signals', () => {
     await stack.incidents.acknowledge(inc.id, { tenantId: tenant, source: 'pagerduty', actor: 'erin', at: new Date().toISOString() });
     await stack.client.workflow.getHandle(key).signal('redrive', { tenantId: tenant, connectorId: 'jira', actor: 'ops', at: new Date().toISOString() });
     await eventually(async () => (await link('jira'))?.status === 'pending', { what: 'the redrive in flight' });
-    await eventually(() => sn.requests.filter((r) => r.method === 'POST').length > 0 && probectl.requests.length > 0, { what: 'the ticket create and the callback failing' });
+    await eventually(() => sn.requests.filter((r) => r.method === 'POST').length > 0 && probectl.requests.length > 0, { what: 'the ticket create and the callback failing', timeoutMs: 90_000 });
 
     // 10,000 signals, at most CONCURRENCY in flight; a few repeated signal ids on top must not count twice.
     const started = Date.now();
@@ -184,5 +184,5 @@ describe('continue-as-new under 10,000 correlated signals', () => {
     expect(alerts[0]!.status).toBe('resolved');
     expect(pd.events('trigger').filter((r) => (r.json as { dedup_key?: string }).dedup_key === key)).toHaveLength(1);
     console.log(`continue-as-new: ${SIGNALS} signals sent in ${sendSeconds.toFixed(1)} s, ${runs.length} runs`);
-  });
+  }, 300_000);
 });

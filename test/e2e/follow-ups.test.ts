@@ -6,10 +6,10 @@
  */
 import { temporal } from '@temporalio/proto';
 import { withTenant } from '../../src/db/tenant-tx';
-import { PagerDutyDouble } from '../../src/sandbox/doubles/pagerduty';
-import { ProbectlDouble } from '../../src/sandbox/doubles/probectl';
-import type { RecordedRequest } from '../../src/sandbox/doubles/server';
-import { ServiceNowDouble } from '../../src/sandbox/doubles/servicenow';
+import { PagerDutyDouble } from '../../dev/doubles/pagerduty';
+import { ProbectlDouble } from '../../dev/doubles/probectl';
+import type { RecordedRequest } from '../../dev/doubles/server';
+import { ServiceNowDouble } from '../../dev/doubles/servicenow';
 import { eventually, historyText, sharedStack, sleep, uniqueId } from '../helpers/shared';
 import { incidentFor, startStack, type TestStack } from '../helpers/stack';
 import { CuttableProxy } from '../helpers/tcp-proxy';

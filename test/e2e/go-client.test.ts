@@ -6,7 +6,7 @@
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { PagerDutyDouble } from '../../src/sandbox/doubles/pagerduty';
+import { PagerDutyDouble } from '../../dev/doubles/pagerduty';
 import { uniqueId } from '../helpers/shared';
 import { startStack, type TestStack } from '../helpers/stack';
 
@@ -70,6 +70,9 @@ describe('Go client example against the dev server', () => {
     const alerts = pd.alerts.filter((a) => a.dedupKey === `probectl-${incidentId}`);
     expect(alerts).toHaveLength(1);
     expect(alerts[0]).toMatchObject({ status: 'resolved', triggers: 1 });
+    // The contract's task-queue priority for its severity (the example opens a critical incident unless told: 1).
+    const described = await stack.client.workflow.getHandle(`probectl-${incidentId}`).describe();
+    expect(described.raw.workflowExecutionInfo?.priority?.priorityKey).toBe(1);
     // The tenant memo the Go client set is what the API reads.
     expect((await stack.incidents.tenantOf(incidentId))?.tenantId).toBe(tenant);
     const timeline = await stack.mirror.timeline(tenant, incidentId);

@@ -152,5 +152,8 @@ describe('dead man\'s switch: pings only while the worker gets a canary through 
     const tq = stack.config.temporal.taskQueue;
     await eventually(async () => (await stack.client.workflow.count(`WorkflowType = 'heartbeatCanaryWorkflow' AND TaskQueue = '${tq}'`)).count >= 2, { what: 'the canaries in visibility' });
     expect((await stack.client.workflow.count(`WorkflowType = 'incidentWorkflow' AND TaskQueue = '${tq}'`)).count).toBe(0);
+    // It starts at the most urgent task-queue priority, so a storm's backlog does not hold it back (configuration.md).
+    const canary = (await stack.client.workflow.list({ query: `WorkflowType = 'heartbeatCanaryWorkflow' AND TaskQueue = '${tq}'` })[Symbol.asyncIterator]().next()).value;
+    expect((await stack.client.workflow.getHandle(canary.workflowId, canary.runId).describe()).raw.workflowExecutionInfo?.priority?.priorityKey).toBe(1);
   });
 });

@@ -3,7 +3,7 @@
  * workflow's state, the PagerDuty double's requests and the delivery-id table are compared before/after.
  */
 import { createHmac } from 'node:crypto';
-import { PagerDutyDouble } from '../../src/sandbox/doubles/pagerduty';
+import { PagerDutyDouble } from '../../dev/doubles/pagerduty';
 import { eventually, uniqueId } from '../helpers/shared';
 import { incidentFor, startStack, type TestStack } from '../helpers/stack';
 

@@ -14,7 +14,7 @@ import { migrate } from '../../src/db/migrate';
 import { createPool } from '../../src/db/pool';
 import { MirrorStore } from '../../src/db/mirror-store';
 import { withServiceRole, withTenant } from '../../src/db/tenant-tx';
-import { PagerDutyDouble } from '../../src/sandbox/doubles/pagerduty';
+import { PagerDutyDouble } from '../../dev/doubles/pagerduty';
 import { freePort } from '../setup/temporal-server';
 import { createTestDatabase, type TestDatabase } from '../helpers/database';
 import { eventually, sharedStack, sleep, uniqueId } from '../helpers/shared';

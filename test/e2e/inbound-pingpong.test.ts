@@ -5,11 +5,11 @@
  */
 import { createHmac } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
-import { JiraDouble, type JiraDoubleOptions } from '../../src/sandbox/doubles/jira';
-import { OpsgenieDouble } from '../../src/sandbox/doubles/opsgenie';
-import { PagerDutyDouble } from '../../src/sandbox/doubles/pagerduty';
-import { ProbectlDouble } from '../../src/sandbox/doubles/probectl';
-import { ServiceNowDouble } from '../../src/sandbox/doubles/servicenow';
+import { JiraDouble, type JiraDoubleOptions } from '../../dev/doubles/jira';
+import { OpsgenieDouble } from '../../dev/doubles/opsgenie';
+import { PagerDutyDouble } from '../../dev/doubles/pagerduty';
+import { ProbectlDouble } from '../../dev/doubles/probectl';
+import { ServiceNowDouble } from '../../dev/doubles/servicenow';
 import { eventually, sleep, uniqueId } from '../helpers/shared';
 import { incidentFor, startStack, type TestStack } from '../helpers/stack';
 
@@ -120,7 +120,10 @@ describe('inbound loop protection across ServiceNow, PagerDuty, Jira and Opsgeni
     const rec = await stack.mirror.read(tenant, inc.id);
     expect(rec?.links.map((l) => `${l.connectorId}:${l.status}`).sort()).toEqual(['jira:resolved', 'pagerduty:resolved', 'servicenow:resolved']);
 
-    // probectl heard exactly one signed resolution, naming ServiceNow as its origin.
+    // probectl heard exactly one signed resolution, naming ServiceNow as its origin. The callback is a follow-up the
+    // worker's runner delivers after the run (docs/workflow-contract.md): wait for it, then for any second one.
+    await eventually(() => probectl.events.some((e) => e.incidentId === inc.id), { what: 'probectl told', timeoutMs: 30_000 });
+    await sleep(1000);
     const told = probectl.events.filter((e) => e.incidentId === inc.id);
     expect(told).toHaveLength(1);
     expect(told[0]).toMatchObject({ type: 'incident.resolved', tenantId: tenant, source: 'servicenow', actor: 'noc.engineer' });

@@ -3,7 +3,7 @@
  * tokened with either secret are accepted; once the old one is removed, only the new one is.
  */
 import { createHmac } from 'node:crypto';
-import { ServiceNowDouble } from '../../src/sandbox/doubles/servicenow';
+import { ServiceNowDouble } from '../../dev/doubles/servicenow';
 import { eventually, uniqueId } from '../helpers/shared';
 import { incidentFor, startStack, type TestStack } from '../helpers/stack';
 

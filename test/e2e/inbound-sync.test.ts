@@ -4,9 +4,9 @@
  * overtaking a retrying open, and the signed callback to a probectl double.
  */
 import { createHmac } from 'node:crypto';
-import { PagerDutyDouble } from '../../src/sandbox/doubles/pagerduty';
-import { ProbectlDouble } from '../../src/sandbox/doubles/probectl';
-import type { RecordedRequest } from '../../src/sandbox/doubles/server';
+import { PagerDutyDouble } from '../../dev/doubles/pagerduty';
+import { ProbectlDouble } from '../../dev/doubles/probectl';
+import type { RecordedRequest } from '../../dev/doubles/server';
 import { eventually, sleep, uniqueId } from '../helpers/shared';
 import { incidentFor, startStack, type TestStack } from '../helpers/stack';
 

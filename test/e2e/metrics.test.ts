@@ -4,7 +4,7 @@
  * the open-incidents gauge (Temporal visibility, this task queue). Counts are exact: the registry is this
  * test file's own (jest gives each file a fresh module registry) and only this file's worker feeds it.
  */
-import type { PagerDutyDouble } from '../../src/sandbox/doubles/pagerduty';
+import type { PagerDutyDouble } from '../../dev/doubles/pagerduty';
 import { openIncidentsFromVisibility } from '../../src/observability/open-incidents';
 import { eventually, uniqueId } from '../helpers/shared';
 import { incidentFor, startPagerDutyStack, type TestStack } from '../helpers/stack';

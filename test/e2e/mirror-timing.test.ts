@@ -3,8 +3,8 @@
  * connector's open keeps retrying, the other links, a correlated signal and the resolution still reach
  * Postgres promptly; nothing waits for the slow connector.
  */
-import { PagerDutyDouble } from '../../src/sandbox/doubles/pagerduty';
-import { ServiceNowDouble } from '../../src/sandbox/doubles/servicenow';
+import { PagerDutyDouble } from '../../dev/doubles/pagerduty';
+import { ServiceNowDouble } from '../../dev/doubles/servicenow';
 import { eventually, uniqueId } from '../helpers/shared';
 import { incidentFor, startStack, type TestStack } from '../helpers/stack';
 

@@ -18,7 +18,7 @@ import { IncidentClient } from '../../src/client';
 import { Secret } from '../../src/config/secret';
 import { MirrorStore } from '../../src/db/mirror-store';
 import { createPool } from '../../src/db/pool';
-import { PagerDutyDouble } from '../../src/sandbox/doubles/pagerduty';
+import { PagerDutyDouble } from '../../dev/doubles/pagerduty';
 import { documentedStatuses } from '../setup/answer-contract';
 import { startStack, type TestStack } from '../helpers/stack';
 import { eventually, uniqueId } from '../helpers/shared';

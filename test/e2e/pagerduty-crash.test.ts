@@ -1,4 +1,4 @@
-import { PagerDutyDouble } from '../../src/sandbox/doubles/pagerduty';
+import { PagerDutyDouble } from '../../dev/doubles/pagerduty';
 import { eventually, uniqueId } from '../helpers/shared';
 import { incidentFor, startStack, type TestStack } from '../helpers/stack';
 import { spawnWorker, type WorkerProcess } from '../helpers/worker-process';

@@ -1,4 +1,4 @@
-import type { PagerDutyDouble } from '../../src/sandbox/doubles/pagerduty';
+import type { PagerDutyDouble } from '../../dev/doubles/pagerduty';
 import { eventually, sleep, uniqueId } from '../helpers/shared';
 import { incidentFor, startPagerDutyStack, type TestStack } from '../helpers/stack';
 

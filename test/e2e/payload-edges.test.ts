@@ -4,7 +4,7 @@
  * Postgres's text type: a delivery answered 202 "accepted" must not be dropped later, a malformed one must not be
  * answered as our own fault, and an incident that was opened must be recordable.
  */
-import { PagerDutyDouble } from '../../src/sandbox/doubles/pagerduty';
+import { PagerDutyDouble } from '../../dev/doubles/pagerduty';
 import { eventually, uniqueId } from '../helpers/shared';
 import { incidentFor, startStack, type TestStack } from '../helpers/stack';
 

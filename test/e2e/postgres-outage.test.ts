@@ -1,4 +1,4 @@
-import { PagerDutyDouble } from '../../src/sandbox/doubles/pagerduty';
+import { PagerDutyDouble } from '../../dev/doubles/pagerduty';
 import { eventually, sleep, uniqueId } from '../helpers/shared';
 import { incidentFor, startStack, type TestStack } from '../helpers/stack';
 import { sharedStack } from '../helpers/shared';

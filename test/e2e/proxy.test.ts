@@ -1,5 +1,5 @@
-import { HttpClient, proxyFromEnv } from '../../src/activities/http/client';
-import { PagerDutyDouble } from '../../src/sandbox/doubles/pagerduty';
+import { HttpClient, proxyFromEnv } from '../../src/http/client';
+import { PagerDutyDouble } from '../../dev/doubles/pagerduty';
 import { ConnectProxy } from '../helpers/connect-proxy';
 import { eventually, uniqueId } from '../helpers/shared';
 import { incidentFor, startStack } from '../helpers/stack';

@@ -4,8 +4,8 @@
  * its incident once Postgres is back (the cursor had not moved past it).
  */
 import type { PassReport } from '../../src/reconcile/connector-reconciler';
-import { PagerDutyDouble } from '../../src/sandbox/doubles/pagerduty';
-import { ServiceNowDouble } from '../../src/sandbox/doubles/servicenow';
+import { PagerDutyDouble } from '../../dev/doubles/pagerduty';
+import { ServiceNowDouble } from '../../dev/doubles/servicenow';
 import { startWorker, type WorkerHandle } from '../../src/worker';
 import { eventually, sharedStack, uniqueId } from '../helpers/shared';
 import { incidentFor, startStack, workflowBundle, type TestStack } from '../helpers/stack';
@@ -39,7 +39,7 @@ describe('per-connector reconciliation, Postgres unreachable', () => {
       },
     });
     worker = await startWorker({
-      config: stack.config, pool: stack.pool, log: stack.log, env: stack.env, workflowBundle: await workflowBundle(),
+      config: stack.config, pool: stack.pool, log: stack.log, metrics: stack.metrics, env: stack.env, workflowBundle: await workflowBundle(),
       onReconcilePass: (r) => reports.push(r), reconcileOverlapMs: 2_000,
     });
   }, 60_000);

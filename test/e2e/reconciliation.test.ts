@@ -3,9 +3,9 @@
  * ticket resolved at the provider resolves the incident as if its webhook had arrived, with that connector
  * as the origin (never called back).
  */
-import { OpsgenieDouble } from '../../src/sandbox/doubles/opsgenie';
-import { PagerDutyDouble } from '../../src/sandbox/doubles/pagerduty';
-import { ServiceNowDouble } from '../../src/sandbox/doubles/servicenow';
+import { OpsgenieDouble } from '../../dev/doubles/opsgenie';
+import { PagerDutyDouble } from '../../dev/doubles/pagerduty';
+import { ServiceNowDouble } from '../../dev/doubles/servicenow';
 import { eventually, sleep, uniqueId } from '../helpers/shared';
 import { incidentFor, startStack, type TestStack } from '../helpers/stack';
 

@@ -1,8 +1,8 @@
 /**
  * Routing filters and fairness between tenants (production hardening).
  */
-import { PagerDutyDouble } from '../../src/sandbox/doubles/pagerduty';
-import { SlackDouble } from '../../src/sandbox/doubles/slack';
+import { PagerDutyDouble } from '../../dev/doubles/pagerduty';
+import { SlackDouble } from '../../dev/doubles/slack';
 import { eventually, sleep, uniqueId } from '../helpers/shared';
 import { incidentFor, startStack, type TestStack } from '../helpers/stack';
 

@@ -1,4 +1,4 @@
-import { PagerDutyDouble } from '../../src/sandbox/doubles/pagerduty';
+import { PagerDutyDouble } from '../../dev/doubles/pagerduty';
 import { freePort } from '../setup/temporal-server';
 import { eventually, sleep, uniqueId } from '../helpers/shared';
 import { incidentFor, startStack, type TestStack } from '../helpers/stack';

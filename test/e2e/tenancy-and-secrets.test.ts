@@ -1,5 +1,5 @@
-import { HttpClient } from '../../src/activities/http/client';
-import { PagerDutyDouble } from '../../src/sandbox/doubles/pagerduty';
+import { HttpClient } from '../../src/http/client';
+import { PagerDutyDouble } from '../../dev/doubles/pagerduty';
 import { withTenant } from '../../src/db/tenant-tx';
 import { eventually, historyText, sleep, uniqueId } from '../helpers/shared';
 import { incidentFor, sdkLogLines, startStack, type TestStack } from '../helpers/stack';

@@ -3,7 +3,7 @@
  * (what retention does), GET /v1/incidents/{id}/timeline still serves every entry from Postgres, with who
  * resolved it, and a token of another tenant still sees nothing.
  */
-import { PagerDutyDouble } from '../../src/sandbox/doubles/pagerduty';
+import { PagerDutyDouble } from '../../dev/doubles/pagerduty';
 import { eventually, uniqueId } from '../helpers/shared';
 import { incidentFor, startStack, type TestStack } from '../helpers/stack';
 

@@ -15,11 +15,11 @@
  */
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { JiraDouble } from '../../src/sandbox/doubles/jira';
-import { ProbectlDouble } from '../../src/sandbox/doubles/probectl';
-import { OpsgenieDouble } from '../../src/sandbox/doubles/opsgenie';
-import { PagerDutyDouble } from '../../src/sandbox/doubles/pagerduty';
-import { ServiceNowDouble } from '../../src/sandbox/doubles/servicenow';
+import { JiraDouble } from '../../dev/doubles/jira';
+import { ProbectlDouble } from '../../dev/doubles/probectl';
+import { OpsgenieDouble } from '../../dev/doubles/opsgenie';
+import { PagerDutyDouble } from '../../dev/doubles/pagerduty';
+import { ServiceNowDouble } from '../../dev/doubles/servicenow';
 import { leakedWindows } from '../helpers/leaks';
 import { OtlpReceiver, type ReceivedSpan } from '../helpers/otlp-receiver';
 import { eventually, uniqueId } from '../helpers/shared';

@@ -10,13 +10,13 @@
  */
 import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
-import { JiraDouble } from '../../src/sandbox/doubles/jira';
-import { OpsgenieDouble } from '../../src/sandbox/doubles/opsgenie';
-import { PagerDutyDouble } from '../../src/sandbox/doubles/pagerduty';
-import type { DoubleServer, RecordedRequest, Reply } from '../../src/sandbox/doubles/server';
-import { ServiceNowDouble } from '../../src/sandbox/doubles/servicenow';
-import { SlackDouble } from '../../src/sandbox/doubles/slack';
-import { TeamsDouble } from '../../src/sandbox/doubles/teams';
+import { JiraDouble } from '../../dev/doubles/jira';
+import { OpsgenieDouble } from '../../dev/doubles/opsgenie';
+import { PagerDutyDouble } from '../../dev/doubles/pagerduty';
+import type { DoubleServer, RecordedRequest, Reply } from '../../dev/doubles/server';
+import { ServiceNowDouble } from '../../dev/doubles/servicenow';
+import { SlackDouble } from '../../dev/doubles/slack';
+import { TeamsDouble } from '../../dev/doubles/teams';
 import { stackFile } from '../setup/stack-file';
 import { eventually, uniqueId } from '../helpers/shared';
 import type { TestStack } from '../helpers/stack';

@@ -10,7 +10,7 @@ import {
   FAST_ENV, PROVIDER_KEYS, Providers, allOpenResolve, expectClean, faultTenant, isCreate, isResolve, linksSettled, printResults,
   processThen, runScenario, scale, settled, type ScenarioResult,
 } from './harness';
-import type { RecordedRequest, Reply } from '../../src/sandbox/doubles/server';
+import type { RecordedRequest, Reply } from '../../dev/doubles/server';
 
 const GROUP = 'providers';
 

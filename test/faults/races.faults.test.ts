@@ -219,7 +219,7 @@ describe('faults: races and duplicates', () => {
       await linksSettled(stack, inc.id, 3);
       await stack.worker!.shutdown();
       const env2 = { ...stack.env, PROBECTL_NOTIFY_CONNECTORS: entries(after) };
-      stack.worker = await startWorker({ config: loadConfig(env2), pool: stack.pool, log: stack.log, env: env2, workflowBundle: await workflowBundle() });
+      stack.worker = await startWorker({ config: loadConfig(env2), pool: stack.pool, log: stack.log, metrics: stack.metrics, env: env2, workflowBundle: await workflowBundle() });
       await stack.incidents.resolve(inc.id, resolveSignal(t.config));
       const unsettled = await settled(stack, () => t.config, [inc.id]);
       const res = await stack.incidents.result(inc.id);

@@ -5,9 +5,9 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ApplicationFailure } from '@temporalio/common';
-import type { HttpClient } from '../../src/activities/http/client';
-import type { HttpRequest, HttpResponse } from '../../src/activities/http/types';
-import type { CallContext } from '../../src/activities/providers/types';
+import type { HttpClient } from '../../src/http/client';
+import type { HttpRequest, HttpResponse } from '../../src/http/types';
+import type { CallContext } from '../../src/providers/types';
 import { parseConnectors, type ConnectorConfig } from '../../src/config/connectors';
 import type { Incident } from '../../src/shared/contract';
 
@@ -47,14 +47,17 @@ export const text = (status: number, body: string, headers: Record<string, strin
   status, headers: { 'content-type': 'text/plain', ...headers }, text: body,
 });
 
-/** One connector from a configuration entry, parsed the way the worker parses it. */
-export function connectorFrom(entry: string): ConnectorConfig {
+/**
+ * One connector from a configuration entry, parsed the way the worker parses it. Its `settings` are whatever the
+ * entry's provider's options schema made (typed `any` here: a test hands the entry to that provider's connector).
+ */
+export function connectorFrom(entry: string): ConnectorConfig<any> {
   const [c] = parseConnectors(entry);
   if (!c) throw new Error('no connector parsed');
   return c;
 }
 
-export function callContext(connector: ConnectorConfig, http: HttpClient, attempt = 1, sleeps: number[] = []): CallContext {
+export function callContext(connector: ConnectorConfig<any>, http: HttpClient, attempt = 1, sleeps: number[] = []): CallContext<any> {
   return { connector, http, attempt, sleep: async (ms) => void sleeps.push(ms) };
 }
 

@@ -1,20 +1,17 @@
 import { Writable } from 'node:stream';
-import { Client, Connection } from '@temporalio/client';
+import type { Client } from '@temporalio/client';
 import { DefaultLogger, Runtime, bundleWorkflowCode, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import type { FastifyInstance } from 'fastify';
 import type { Pool } from 'pg';
-import { buildApp } from '../../src/api/app';
-import { InboundDispatcher, InboundMetrics, TemporalHealth, type DispatcherOptions } from '../../src/api/inbound';
-import { TokenAuthenticator } from '../../src/api/auth';
-import { IncidentClient } from '../../src/client';
+import type { InboundDispatcher, InboundMetrics, TemporalHealth, DispatcherOptions } from '../../src/api/inbound';
+import type { IncidentClient } from '../../src/client';
 import { loadConfig, type AppConfig } from '../../src/config/load';
-import { MirrorStore } from '../../src/db/mirror-store';
+import type { MirrorStore } from '../../src/db/mirror-store';
 import { createPool } from '../../src/db/pool';
 import { createLogger, type Logger } from '../../src/observability/logger';
-
-import { metrics as processMetrics, type NotifyMetrics } from '../../src/observability/metrics';
-import { openIncidentsFromVisibility } from '../../src/observability/open-incidents';
-import { PagerDutyDouble } from '../../src/sandbox/doubles/pagerduty';
+import { NotifyMetrics } from '../../src/observability/metrics';
+import { buildApi } from '../../src/runtime/api';
+import { PagerDutyDouble } from '../../dev/doubles/pagerduty';
 import { startWorker, type WorkerHandle } from '../../src/worker';
 import { sharedStack, uniqueId } from './shared';
 
@@ -49,7 +46,7 @@ export interface TestStack {
   app: FastifyInstance;
   /** Counters of the inbound route (PROBECTL_NOTIFY_INBOUND in env configures its entries). */
   inboundMetrics: InboundMetrics;
-  /** The Prometheus registry the app's /metrics uses (the process-wide one, which the worker's activities use, unless the stack was given its own). */
+  /** The stack's one Prometheus registry, as a process has one: the app's /metrics, the inbound counters and the worker's activities. */
   metrics: NotifyMetrics;
   log: Logger;
   /** Every log line the worker and API wrote. */
@@ -74,12 +71,12 @@ export async function startStack(opts: {
   /** Another Temporal dev server than the run's shared one (a test that starts its own, e.g. with other dynamic config). */
   temporalAddress?: string;
   /** Run the inbound outbox dispatcher (default true, as the API process does); or its options. */
-  dispatcher?: boolean | Partial<Omit<DispatcherOptions, 'outbox' | 'incidents' | 'health' | 'log'>>;
+  dispatcher?: boolean | Partial<Omit<DispatcherOptions, 'outbox' | 'incidents' | 'health' | 'log' | 'metrics'>>;
   /** The inbound route's health hint (default: a fresh one, shared with the dispatcher). */
   health?: TemporalHealth;
   /** Deadline of the inbound route's inline Temporal try. */
   inlineDeadlineMs?: number;
-  /** A registry of the stack's own for /metrics and the inbound counters (default: the process-wide one). */
+  /** The registry for the stack's API and worker (default: a fresh one per stack). */
   metrics?: NotifyMetrics;
 } = {}): Promise<TestStack> {
   installRuntime();
@@ -106,47 +103,33 @@ export async function startStack(opts: {
     }),
   );
   const pool = createPool(config.databaseUrl!);
-  // The API's reconnect settings (src/runtime/processes.ts), so a restarted dev server is found as soon.
-  const connection = await Connection.connect({ address: config.temporal.address, channelArgs: { 'grpc.initial_reconnect_backoff_ms': 250, 'grpc.max_reconnect_backoff_ms': 2_000 } });
-  const client = new Client({ connection, namespace: config.temporal.namespace });
-  const incidents = new IncidentClient({ client, taskQueue: config.temporal.taskQueue });
-  const mirror = new MirrorStore(pool);
-  const metrics = opts.metrics ?? processMetrics;
-  const inboundMetrics: InboundMetrics = new InboundMetrics(metrics.inboundVerification);
-  metrics.setOpenIncidentsSource(openIncidentsFromVisibility(client, config.temporal.taskQueue));
-  metrics.setOutboxBacklogSource(() => mirror.outbox.backlog());
-  const health = opts.health ?? new TemporalHealth();
-  const app = buildApp({
-    log,
-    auth: new TokenAuthenticator(config.apiTokens),
-    incidents,
-    mirror,
-    checks: { postgres: () => mirror.ping(), temporal: async () => void (await client.workflowService.getSystemInfo({})) },
-    isAccepting: () => true,
-    inbound: {
-      entries: config.inbound, connectors: config.connectors, metrics: inboundMetrics, health,
-      ...(opts.inlineDeadlineMs !== undefined ? { inlineDeadlineMs: opts.inlineDeadlineMs } : {}),
-    },
-    metrics,
+  // The API role's own composition root (src/runtime/api.ts), as `main.ts api` builds it; the readiness checks
+  // leave out "a worker polls" (a stack may run without one).
+  const metrics = opts.metrics ?? new NotifyMetrics();
+  const api = await buildApi({
+    config, pool, log, metrics,
+    checks: (client) => ({
+      postgres: async () => void (await pool.query('SELECT 1')),
+      temporal: async () => void (await client.workflowService.getSystemInfo({})),
+    }),
+    dispatcher: opts.dispatcher ?? true,
+    ...(opts.health ? { health: opts.health } : {}),
+    ...(opts.inlineDeadlineMs !== undefined ? { inlineDeadlineMs: opts.inlineDeadlineMs } : {}),
   });
+  const { app, client, incidents, mirror, health, inboundMetrics, dispatcher } = api;
   await app.ready();
-  const dispatcher = opts.dispatcher === false
-    ? undefined
-    : new InboundDispatcher({ outbox: mirror.outbox, incidents, health, log, metrics, ...(typeof opts.dispatcher === 'object' ? opts.dispatcher : {}) });
-  dispatcher?.start();
+  api.start();
 
   const stack: TestStack = {
     config, pool, client, incidents, mirror, app, inboundMetrics, metrics, log, logLines, env, health,
     ...(dispatcher ? { dispatcher } : {}),
     async startWorker() {
-      stack.worker = await startWorker({ config, pool, log, env, workflowBundle: await workflowBundle() });
+      stack.worker = await startWorker({ config, pool, log, metrics, env, workflowBundle: await workflowBundle() });
       return stack.worker;
     },
     async stop() {
       await stack.worker?.shutdown();
-      await app.close();
-      await dispatcher?.stop();
-      await connection.close();
+      await api.close();
       await pool.end();
     },
   };

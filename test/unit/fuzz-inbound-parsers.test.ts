@@ -6,11 +6,11 @@
 import fc from 'fast-check';
 import { INBOUND_PROVIDERS } from '../../src/config/inbound';
 import { parseDelivery } from '../../src/api/inbound/parsers';
-import { parseJira } from '../../src/api/inbound/parsers/jira';
-import { parseOpsgenie } from '../../src/api/inbound/parsers/opsgenie';
-import { parsePagerDuty } from '../../src/api/inbound/parsers/pagerduty';
+import { parseJira } from '../../src/providers/jira/inbound';
+import { parseOpsgenie } from '../../src/providers/opsgenie/inbound';
+import { parsePagerDuty } from '../../src/providers/pagerduty/inbound';
 import { parsePortable } from '../../src/api/inbound/parsers/portable';
-import { parseServiceNow } from '../../src/api/inbound/parsers/servicenow';
+import { parseServiceNow } from '../../src/providers/servicenow/inbound';
 import type { ParseResult } from '../../src/api/inbound/parsers';
 import { hasCredential, tokenMatches, verifySignature } from '../../src/api/inbound/verify';
 import { anyJsonBody, forgedHeaders, fuzzParams, rawBody, VALID_PAYLOADS } from '../faults/fuzz';

@@ -5,7 +5,7 @@
  * shutdown counts no failure and logs no warning. Plus the ordinary outcomes, for contrast.
  */
 import type { Client } from '@temporalio/client';
-import type { HttpClient } from '../../src/activities/http/client';
+import type { HttpClient } from '../../src/http/client';
 import { Secret } from '../../src/config/secret';
 import type { Logger } from '../../src/observability/logger';
 import type { NotifyMetrics } from '../../src/observability/metrics';

@@ -1,5 +1,5 @@
 import { ApplicationFailure } from '@temporalio/common';
-import { classify, failureFor, parseRetryAfter, rateLimitDelay, MAX_RETRY_AFTER_MS } from '../../src/activities/http/classify';
+import { classify, failureFor, parseRetryAfter, rateLimitDelay, MAX_RETRY_AFTER_MS } from '../../src/http/classify';
 
 const res = (status: number, text = '', headers: Record<string, string> = {}) => ({ status, text, headers });
 const opts = { label: 'PagerDuty', action: 'trigger', secrets: ['sekret-routing-key'] };

@@ -12,7 +12,7 @@ import { documentText, generateOpenApiDocument } from '../../src/api/openapi-doc
 import type { IncidentClient } from '../../src/client';
 import type { MirrorStore } from '../../src/db/mirror-store';
 import { createLogger } from '../../src/observability/logger';
-import { metrics } from '../../src/observability/metrics';
+import { NotifyMetrics } from '../../src/observability/metrics';
 import { offendingAnswers, readAnswers } from '../setup/answer-contract';
 
 const ROOT = join(__dirname, '..', '..');
@@ -30,7 +30,7 @@ describe('docs/openapi.json', () => {
       mirror: {} as MirrorStore,
       checks: {},
       isAccepting: () => true,
-      metrics,
+      metrics: new NotifyMetrics({ defaultMetrics: true }),
     });
     const res = await app.inject({ method: 'GET', url: '/openapi.json' });
     await app.close();

@@ -5,15 +5,17 @@
  * before any read. Reads go to the ServiceNow double over loopback.
  */
 import fc from 'fast-check';
-import { HttpClient } from '../../src/activities/http/client';
+import { HttpClient } from '../../src/http/client';
 import { Pacer } from '../../src/activities/pacing';
 import { signalAccepted } from '../../src/api/inbound/signal';
 import type { IncidentClient } from '../../src/client';
 import { ConnectorDirectory } from '../../src/config/connectors';
 import type { CursorLease } from '../../src/db/reconcile-cursor-store';
 import { ConnectorReconciler, mirrorSettles, ownsObject, shuffled, signalRow, type CursorStore, type MirrorReader, type MirrorView, type PassReport } from '../../src/reconcile/connector-reconciler';
-import { OpsgenieDouble } from '../../src/sandbox/doubles/opsgenie';
-import { ServiceNowDouble } from '../../src/sandbox/doubles/servicenow';
+import { JiraDouble } from '../../dev/doubles/jira';
+import { OpsgenieDouble } from '../../dev/doubles/opsgenie';
+import { MAX_CHANGES_PAGES, nextPageBound, pageBoundFrom } from '../../src/providers/jira/build';
+import { ServiceNowDouble } from '../../dev/doubles/servicenow';
 import type { AcknowledgeSignal, ResolveSignal } from '../../src/shared/contract';
 import { connectorFrom } from '../helpers/retry-table';
 
@@ -318,6 +320,59 @@ describe('a burst larger than the page bound: the next pass continues where the 
     expect(new Set(signalled)).toEqual(new Set(og.alerts.filter((a) => a.status === 'closed').map((a) => a.alias.slice('probectl-'.length))));
     expect(store.rows.get(`acme/${c.id}`)!.cursor > cursor0).toBe(true);
     expect(store.rows.get(`acme/${c.id}`)!.resume).toBeUndefined();
+  });
+
+  // Jira has no resume position: a cut listing starts again from its last record minus the overlap. Before the
+  // page bound grew, more changes than the bound within one overlap (a storm's ~1,000 creations within a minute)
+  // froze the cursor: every pass re-read the same first pages and never reached what changed after them.
+  test.each([
+    ['cloud', 250, 1], ['datacenter', 250, 1], ['cloud', 1_050, 2], ['datacenter', 330, 1],
+  ] as const)('Jira %s: %i changes within one second, bound %i pages: the later resolve is found, then the bound resets', async (flavour, n, maxPages) => {
+    const jira = await new JiraDouble({ email: 'a@b.c', apiToken: 'tok', pat: 'pat', flavour }).start();
+    try {
+      const c = connectorFrom(`acme|jira|${jira.url}/rest/api/2/issue?project=OPS&rate_per_min=6000|${flavour === 'cloud' ? 'a@b.c:tok' : 'pat'}`);
+      const store = new MemoryCursors();
+      const signalled: string[] = [];
+      const mirror: MirrorReader = { read: async (_t, id) => ({ status: 'open', links: [{ connectorId: c.id, status: 'open', externalRef: jira.issues.find((i) => i.labels.includes(`probectl-${id}`))?.key }] }) };
+      const r = new ConnectorReconciler({ connectors: new ConnectorDirectory([c]), http, pacer: new Pacer(), store, mirror,
+        signal: async (row) => { signalled.push(row.incidentId); return 'signalled'; }, intervalMs: 60_000, overlapMs: 60_000, maxPages, log });
+      const t0 = Date.now() - 20_000;
+      const issue = (key: string, id: string, done: boolean, at: number) => jira.issues.push({ id: key, key, project: 'OPS', summary: 's', issuetype: 'Task', labels: ['probectl', `probectl-${id}`], fields: {},
+        status: done ? { id: '3', name: 'Done', category: 'done' } : { id: '1', name: 'To Do', category: 'new' }, createdAt: at, updatedAt: at });
+      for (let i = 0; i < n; i += 1) issue(`OPS-${i}`, `X${i}`, i % 7 === 0, t0 + (i % 1_000));
+      issue('OPS-LATE', 'LATE', true, t0 + 5_000);
+      store.rows.set(`acme/${c.id}`, { cursor: new Date(t0 - 1_000).toISOString(), leaseUntil: 0, token: '' });
+      const outcomes: string[] = [];
+      const bounds: Array<string | undefined> = [];
+      for (let pass = 0; pass < 8 && !outcomes.includes('done'); pass += 1) {
+        store.expire();
+        outcomes.push((await r.reconcile(c)).outcome);
+        bounds.push(store.rows.get(`acme/${c.id}`)!.resume);
+      }
+      expect(outcomes[outcomes.length - 1]).toBe('done');
+      // Each cut pass doubles the next pass's bound, until one reads the burst through.
+      expect(bounds.slice(0, -1)).toEqual(bounds.slice(0, -1).map((_, i) => `bound:${Math.min(maxPages * 2 ** (i + 1), MAX_CHANGES_PAGES)}`));
+      expect(signalled).toContain('LATE');
+      expect(new Set(signalled)).toEqual(new Set(jira.issues.filter((i) => i.status.category === 'done').map((i) => i.labels[1]!.slice('probectl-'.length))));
+      expect(bounds[bounds.length - 1]).toBeUndefined();
+    } finally {
+      await jira.stop();
+    }
+  });
+
+  test.each([
+    [undefined, 10, 10], ['bound:20', 10, 20], ['bound:3', 10, 10], ['bound:9999', 10, MAX_CHANGES_PAGES], ['bound:-1', 10, 10],
+    ['offset:500', 10, 10], ['bound:20 ', 10, 10], ['', 10, 10], ['bound:', 10, 10],
+  ])('Jira page bound from resume %p with bound %i: %i pages', (resume, maxPages, pages) => {
+    expect(pageBoundFrom(resume, maxPages)).toBe(pages);
+  });
+
+  test('Jira: the next bound doubles up to its cap, and reads back as itself (property)', () => {
+    fc.assert(fc.property(fc.integer({ min: 1, max: 200 }), fc.integer({ min: 1, max: 20 }), (bound, maxPages) => {
+      const next = pageBoundFrom(nextPageBound(bound), maxPages);
+      expect(next).toBe(Math.max(maxPages, Math.min(bound * 2, MAX_CHANGES_PAGES)));
+      expect(next).toBeLessThanOrEqual(Math.max(maxPages, MAX_CHANGES_PAGES));
+    }));
   });
 
   test('Opsgenie: a signal that fails after a newest-first listing cut by its bound leaves the cursor before the alerts not reached', async () => {

@@ -14,11 +14,11 @@
  */
 import fc from 'fast-check';
 import { callbackFailure } from '../../src/activities/callback-activities';
-import { failureFor } from '../../src/activities/http/classify';
-import { FRAGMENT, excerpt, scrub, secretMaterial } from '../../src/activities/http/scrub';
-import { secretsOf } from '../../src/activities/providers/types';
-import { ticketUrl } from '../../src/activities/providers/servicenow/build';
-import { browseUrl } from '../../src/activities/providers/jira/build';
+import { failureFor } from '../../src/http/classify';
+import { FRAGMENT, excerpt, scrub, secretMaterial } from '../../src/http/scrub';
+import { secretsOf } from '../../src/providers/types';
+import { ticketUrl } from '../../src/providers/servicenow/build';
+import { browseUrl } from '../../src/providers/jira/build';
 import { parseConnectors } from '../../src/config/connectors';
 
 const N = FRAGMENT;

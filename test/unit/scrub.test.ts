@@ -1,4 +1,4 @@
-import { excerpt, scrub } from '../../src/activities/http/scrub';
+import { excerpt, scrub } from '../../src/http/scrub';
 
 describe('scrub', () => {
   const url = 'https://hooks.slack.com/services/T000/B000/XXXXsecretXXXX';

@@ -4,6 +4,7 @@
  * and an unknown provider is counted as "other", so the label cardinality stays bounded.
  */
 import type { Counter } from 'prom-client';
+import { hasInbound } from '../../providers/registry';
 
 export type InboundOutcome =
   | 'accepted_resolved'
@@ -23,14 +24,12 @@ export type InboundOutcome =
   | 'failed_503'
   | 'failed_500';
 
-const KNOWN = /^(pagerduty|opsgenie|servicenow|jira)$/;
-
 export class InboundMetrics {
   constructor(private readonly counter: Counter<'provider' | 'outcome'>) {}
 
   inc(provider: string, outcome: InboundOutcome): void {
     // The path's provider is caller-controlled: anything unknown is counted as "other".
-    this.counter.inc({ provider: KNOWN.test(provider) ? provider : 'other', outcome });
+    this.counter.inc({ provider: hasInbound(provider) ? provider : 'other', outcome });
   }
 
   /** The count for one provider and outcome, as /metrics shows it. */

@@ -4,10 +4,10 @@
  * and authenticating before anything parses it. Examples carry placeholders, never a real-looking secret.
  */
 import { z } from 'zod';
-import { PROVIDERS } from '../../shared/contract';
+import { hasInbound, providerNames } from '../../providers/registry';
 import { documentOnly } from '../openapi';
 
-const INBOUND_PROVIDERS = PROVIDERS.filter((p) => p !== 'slack' && p !== 'teams');
+const INBOUND_PROVIDERS = providerNames().filter(hasInbound);
 
 const portable = z
   .looseObject({

@@ -17,6 +17,7 @@ import type { IncidentClient } from '../../client';
 import type { ConnectorDirectory } from '../../config/connectors';
 import type { InboundDirectory, InboundEntry } from '../../config/inbound';
 import type { MirrorStore } from '../../db/mirror-store';
+import { definitionOf } from '../../providers/registry';
 import type { InboundMetrics, InboundOutcome } from './metrics';
 import { inboundRouteDocs } from './openapi';
 import { parseDelivery } from './parsers';
@@ -50,12 +51,6 @@ declare module 'fastify' {
     inboundContentType?: string;
   }
 }
-
-/** Delivery id headers by provider; the body's own id (PagerDuty event.id, `delivery_id`) is the fallback. */
-const DELIVERY_HEADERS: Record<string, string> = {
-  pagerduty: 'x-webhook-id',
-  jira: 'x-atlassian-webhook-identifier',
-};
 
 const JSON_TYPE = /^application\/(?:[a-z0-9.+-]*\+)?json\s*(?:;.*)?$/i;
 
@@ -161,7 +156,8 @@ export const inboundPlugin: FastifyPluginAsync<InboundDeps> = async (app: Fastif
       const event = parsed.event;
       if (event.kind === 'ignored') return ignoredAnswer(req, reply, entry, { outcome: 'ignored', code: 'event', reason: event.reason ?? 'nothing to do' });
 
-      const deliveryHeader = DELIVERY_HEADERS[provider];
+      // The provider's delivery id header (its folder's inbound side); the body's own id is the fallback.
+      const deliveryHeader = definitionOf(provider).inbound?.deliveryHeader;
       const deliveryId = normalizeDeliveryId((deliveryHeader ? header(req.headers, deliveryHeader) : undefined) ?? event.deliveryId);
       let answer: Answer;
       try {

@@ -5,25 +5,24 @@
  */
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { InboundProvider } from '../../config/inbound';
+import { HUB_SIGNATURE_HEADER, verifyHubSignature } from '../../providers/jira/signature';
+import { PAGERDUTY_SIGNATURE_HEADER, verifyPagerDutySignature } from '../../providers/pagerduty/signature';
+import { definitionOf } from '../../providers/registry';
+import { anyMatch } from '../../providers/signature-match';
 import {
-  REPLAY_WINDOW_SECONDS, SIGNATURE_HEADER, TIMESTAMP_HEADER, digestEquals, hmacSha256, signedBytes, timestampProblem,
+  REPLAY_WINDOW_SECONDS, SIGNATURE_HEADER, TIMESTAMP_HEADER, hmacSha256, signedBytes, timestampProblem,
 } from '../../security/signature';
 
 export { REPLAY_WINDOW_SECONDS, SIGNATURE_HEADER, TIMESTAMP_HEADER, hmacSha256 };
+/** The providers' own schemes live in their folders (src/providers/<name>/signature.ts); re-exported for callers. */
+export { HUB_SIGNATURE_HEADER, PAGERDUTY_SIGNATURE_HEADER, verifyHubSignature, verifyPagerDutySignature };
 
 /** The headers that can carry a credential, lower-case as Node delivers them. */
 export const TOKEN_HEADER = 'x-probectl-token';
-/** Jira Cloud admin webhooks with a secret (WebSub `sha256=<hex>`). */
-export const HUB_SIGNATURE_HEADER = 'x-hub-signature';
-/** PagerDuty V3 webhooks: comma-separated `v1=<hex>` values (several during secret rotation). */
-export const PAGERDUTY_SIGNATURE_HEADER = 'x-pagerduty-signature';
-
-/** More presented signatures than this are not looked at (a header is not a work queue). */
-const MAX_PRESENTED_SIGNATURES = 8;
-
 export type Headers = Record<string, string | string[] | undefined>;
 
-export type AuthMethod = 'token' | 'probectl-signature' | 'probectl-signature-timestamped' | 'hub-signature' | 'pagerduty-signature';
+/** `token`, the probectl signatures, or the method a provider's own scheme names (`hub-signature`, `pagerduty-signature`). */
+export type AuthMethod = 'token' | 'probectl-signature' | 'probectl-signature-timestamped' | (string & {});
 
 export type VerifyResult = { ok: true; method: AuthMethod } | { ok: false; reason: string };
 
@@ -36,11 +35,8 @@ export function header(headers: Headers, name: string): string | undefined {
 
 /** The signature headers an entry of this provider accepts, besides X-Probectl-Token. */
 export function signatureHeadersFor(provider: InboundProvider): string[] {
-  return [
-    SIGNATURE_HEADER,
-    ...(provider === 'jira' ? [HUB_SIGNATURE_HEADER] : []),
-    ...(provider === 'pagerduty' ? [PAGERDUTY_SIGNATURE_HEADER] : []),
-  ];
+  const own = definitionOf(provider).inbound?.signature;
+  return [SIGNATURE_HEADER, ...(own ? [own.header] : [])];
 }
 
 /** Is any credential header present for this provider (a first, cheap check before anything is read)? */
@@ -77,18 +73,6 @@ export function decodeDigest(text: string): Buffer | undefined {
   return undefined;
 }
 
-/** Does any presented digest equal HMAC(secret, data) for any secret? Every pair is compared. */
-function anyMatch(presented: readonly Buffer[], secrets: readonly string[], data: Buffer): boolean {
-  let ok = false;
-  for (const s of secrets) {
-    const expected = hmacSha256(s, data);
-    for (const p of presented) {
-      if (digestEquals(p, expected)) ok = true;
-    }
-  }
-  return ok;
-}
-
 /**
  * `X-Probectl-Signature: sha256=<hex|base64 HMAC-SHA256(secret, raw body)>`. With `X-Probectl-Timestamp:
  * <unix seconds>` the HMAC is over `v1:<timestamp>:<raw body>` instead, and a timestamp outside the replay
@@ -114,31 +98,6 @@ export function verifyProbectlSignature(
     : { ok: false, reason: 'X-Probectl-Signature does not match' };
 }
 
-/** Jira Cloud: `X-Hub-Signature: sha256=<hex>`. */
-export function verifyHubSignature(value: string, body: Buffer, secrets: readonly string[]): VerifyResult {
-  const m = /^sha256=([0-9a-fA-F]{64})$/.exec(value.trim());
-  if (!m) return { ok: false, reason: 'X-Hub-Signature is not sha256=<hex>' };
-  return anyMatch([Buffer.from(m[1]!, 'hex')], secrets, body)
-    ? { ok: true, method: 'hub-signature' }
-    : { ok: false, reason: 'X-Hub-Signature does not match' };
-}
-
-/** PagerDuty V3: `X-PagerDuty-Signature: v1=<hex>[,v1=<hex>...]`; any v1 value may match. */
-export function verifyPagerDutySignature(value: string, body: Buffer, secrets: readonly string[]): VerifyResult {
-  const presented = value
-    .split(',')
-    .map((s) => s.trim())
-    .filter((s) => s.startsWith('v1='))
-    .slice(0, MAX_PRESENTED_SIGNATURES)
-    .map((s) => s.slice(3))
-    .filter((hex) => /^[0-9a-fA-F]{64}$/.test(hex))
-    .map((hex) => Buffer.from(hex, 'hex'));
-  if (presented.length === 0) return { ok: false, reason: 'X-PagerDuty-Signature holds no v1=<hex> value' };
-  return anyMatch(presented, secrets, body)
-    ? { ok: true, method: 'pagerduty-signature' }
-    : { ok: false, reason: 'X-PagerDuty-Signature does not match' };
-}
-
 /**
  * The signature step (after the token step and the body limit): the first signature header present for
  * this provider decides. X-Probectl-Signature wins over the provider's own header when both are present.
@@ -159,13 +118,8 @@ export function verifySignature(
     return verifyProbectlSignature(probectl, timestamp, body, secrets, nowMs);
   }
   if (probectl !== undefined) return verifyProbectlSignature(probectl, timestamp, body, secrets, nowMs);
-  if (provider === 'jira') {
-    const hub = header(headers, HUB_SIGNATURE_HEADER);
-    if (hub !== undefined) return verifyHubSignature(hub, body, secrets);
-  }
-  if (provider === 'pagerduty') {
-    const pd = header(headers, PAGERDUTY_SIGNATURE_HEADER);
-    if (pd !== undefined) return verifyPagerDutySignature(pd, body, secrets);
-  }
+  const own = definitionOf(provider).inbound?.signature;
+  const value = own ? header(headers, own.header) : undefined;
+  if (own && value !== undefined) return own.verify(value, body, secrets);
   return { ok: false, reason: 'no signature header' };
 }

@@ -1,8 +1,8 @@
 import { maskHint } from '../../config/secret';
 import type { ConnectorConfig } from '../../config/connectors';
 import { loadConfig } from '../../config/load';
-import { PROVIDER_SPECS } from '../../connectors/specs';
-import { connectorFor } from '../../activities/providers/registry';
+import { definitionOf } from '../../providers/registry';
+import { connectorFor } from '../../providers/registry';
 import { str, type Command } from '../command';
 import { EXIT } from '../io';
 
@@ -10,7 +10,7 @@ import { EXIT } from '../io';
 export function describeConnector(c: ConnectorConfig) {
   const url = new URL(c.url.reveal());
   // Slack and Teams URLs are credentials: show the host only; others show host and path.
-  const chat = PROVIDER_SPECS[c.provider].kind === 'chat';
+  const chat = definitionOf(c.provider).spec.kind === 'chat';
   return {
     tenant: c.tenantId,
     id: c.id,

@@ -1,6 +1,6 @@
-import { connectorFor } from '../../activities/providers/registry';
-import { secretsOf } from '../../activities/providers/types';
-import { scrub } from '../../activities/http/scrub';
+import { connectorFor } from '../../providers/registry';
+import { secretsOf } from '../../providers/types';
+import { scrub } from '../../http/scrub';
 import { loadConfig } from '../../config/load';
 import type { Incident } from '../../shared/contract';
 import { required, type Command } from '../command';

@@ -366,7 +366,7 @@ export async function incidentWorkflowV1(input: IncidentWorkflowInput): Promise<
   const openOne = async (ref: ConnectorRef): Promise<void> => {
     setLink(s, ref, now(), 'pending');
     try {
-      const out = await providerCall(() => opening(ref.provider).openConnector.executeWithOptions({ summary: openSummary(ref, incident) }, [{ incident, connectorId: ref.id }]));
+      const out = await providerCall(() => opening(ref).openConnector.executeWithOptions({ summary: openSummary(ref, incident) }, [{ incident, connectorId: ref.id }]));
       setLink(s, ref, now(), 'open', { externalRef: out.externalRef, ...(out.externalUrl ? { externalUrl: out.externalUrl } : {}) });
       record(s, now(), 'connector.opened', { connectorId: ref.id, detail: openedDetail(ref, out.externalRef) });
       if (s.status === 'acknowledged') maybeAcknowledge(ref);

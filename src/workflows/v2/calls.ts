@@ -8,11 +8,12 @@ import { CancellationScope } from '@temporalio/workflow';
 import type { ConnectorRef } from '../../config/connectors';
 import type { RecordSpec } from '../../activities/contract';
 import { acknowledging, opening, resolving } from '../activity-options';
+import { isPager, isTicket } from '../capabilities';
 import { acknowledgeSummary, openSummary, openedDetail, resolveSummary } from '../ui';
 import { failureOutcome } from './failures';
 import { attach, confirm, release } from './records';
 import {
-  PAGERS, TICKETS, ownFollowUps, reResolveKey, resolutionRef, settled, ticketCloseKey, type Action, type CallOutcome, type IncidentState,
+  ownFollowUps, reResolveKey, resolutionRef, settled, ticketCloseKey, type Action, type CallOutcome, type IncidentState,
 } from './state';
 import type { Wake } from './wake';
 
@@ -71,7 +72,7 @@ export class Calls {
     // interrupted attempt has certainly stopped (state.ts handover), so the lookup finds its ticket instead of
     // creating another.
     const notBefore = a.notBefore;
-    return scope.run(() => opening(ref.provider).openConnector.executeWithOptions({ summary: openSummary(ref, s.incident) }, [{
+    return scope.run(() => opening(ref).openConnector.executeWithOptions({ summary: openSummary(ref, s.incident) }, [{
       incident: s.incident, connectorId: ref.id, record, ...(notBefore ? { notBefore } : {}),
     }]));
   }
@@ -93,8 +94,8 @@ export class Calls {
     return resolving.resolveConnector.executeWithOptions({ summary: resolveSummary(ref, link, false) }, [{
       incident: s.incident, connectorId: ref.id, record, resolution: resolutionRef(s),
       ...(link?.externalRef ? { externalRef: link.externalRef } : {}),
-      ...(PAGERS.has(ref.provider) && delay > 0 ? { reResolve: { key: reResolveKey(s, ref.id), afterMs: delay } } : {}),
-      ...(TICKETS.has(ref.provider) && !link?.externalRef ? { secondPass: { key: ticketCloseKey(s, ref.id, 2), afterMs: Math.max(delay, 1_000) } } : {}),
+      ...(isPager(ref) && delay > 0 ? { reResolve: { key: reResolveKey(s, ref.id), afterMs: delay } } : {}),
+      ...(isTicket(ref) && !link?.externalRef ? { secondPass: { key: ticketCloseKey(s, ref.id, 2), afterMs: Math.max(delay, 1_000) } } : {}),
     }]).then((r) => r ?? undefined);
   }
 

@@ -17,18 +17,12 @@ import type {
 import { incidentKey } from '../../shared/ids';
 import { NOT_FOUND_YET, correlateKey, outcomeKey, type FollowUpRecord, type KeyedEntry } from '../../shared/records';
 import { truncate } from '../../shared/text';
+import { isPager, isReadable } from '../capabilities';
 import { CARRY_BUDGET_BYTES, encodedSize, fitCarried } from './bounds';
 import { enqueue, type IncidentRowState, type Outbox } from './records';
 
 export const STATE_VERSION = 2;
-/** Providers that page (they get acknowledgements and a delayed second resolve). */
-export const PAGERS: ReadonlySet<Provider> = new Set<Provider>(['pagerduty', 'opsgenie']);
-/** Providers whose create is idempotent at the provider (dedup key, alias): re-issued at once after a hand-over. */
-export const IDEMPOTENT_CREATE: ReadonlySet<Provider> = PAGERS;
-/** Providers whose objects are tickets (a create without a provider-side key; looked up before creating). */
-export const TICKETS: ReadonlySet<Provider> = new Set<Provider>(['servicenow', 'jira']);
-/** Providers whose objects can be read back for reconciliation (PagerDuty's Events key cannot read). */
-export const READABLE: ReadonlySet<Provider> = new Set<Provider>(['servicenow', 'jira', 'opsgenie']);
+// What a connector's provider can do (pager, ticket, readable) comes from its snapshot: ../capabilities.ts.
 /** The query returns at most this many recent entries (the whole timeline is in Postgres). */
 export const MAX_RECENT = 100;
 /** Correlated-signal ids remembered to drop a repeated delivery. */
@@ -150,8 +144,9 @@ function connectorOf(s: IncidentState, id: string): ConnectorRef | undefined {
   return s.connectors.find((c) => c.id === id);
 }
 
-function providerOf(s: IncidentState, id: string): Provider {
-  return connectorOf(s, id)?.provider ?? 'slack';
+/** The connector's snapshot; a connector no longer in it answers as a plain post (never a pager or a ticket). */
+function refOf(s: IncidentState, id: string): Pick<ConnectorRef, 'provider' | 'caps'> {
+  return connectorOf(s, id) ?? { provider: 'slack' };
 }
 
 /** Show an entry in the query's recent list. */
@@ -306,7 +301,7 @@ export function acknowledge(s: IncidentState, sig: AcknowledgeSignal, at: string
 /** An open pager link of an acknowledged incident: acknowledged at the provider, or marked if it is the origin. */
 function acknowledgeLink(s: IncidentState, ref: ConnectorRef, at: string): void {
   const link = s.links[ref.id];
-  if (!s.acknowledgement || s.resolution || !PAGERS.has(ref.provider) || link?.status !== 'open') return;
+  if (!s.acknowledgement || s.resolution || !isPager(ref) || link?.status !== 'open') return;
   if (ref.id === s.acknowledgement.source) {
     setLink(s, ref, at, 'acknowledged'); // the origin acknowledged it itself: never echo it back
     return;
@@ -411,7 +406,7 @@ export function settled(s: IncidentState, actionId: string, out: CallOutcome, at
   show(s, entry);
   if (!out.recorded) enqueue(s.outbox, `entry:${entry.key}`, { entry });
   const delay = s.settings.pagerReResolveDelayMs;
-  if (PAGERS.has(ref.provider) && delay > 0 && out.followUpsRecorded !== true) {
+  if (isPager(ref) && delay > 0 && out.followUpsRecorded !== true) {
     followUp(s, { key: reResolveKey(s, ref.id), kind: 're-resolve', dueAt: addMs(at, delay), connectorId: ref.id, ...opt('externalRef', link?.externalRef), resolution: resolutionRef(s) });
   }
   if (missing && out.followUpsRecorded !== true) {
@@ -532,7 +527,7 @@ export function finished(s: IncidentState): boolean {
 
 /** Links that can be read back for reconciliation. */
 export function readableLinks(s: IncidentState): ConnectorRef[] {
-  return s.connectors.filter((ref) => READABLE.has(ref.provider) && ['open', 'acknowledged'].includes(s.links[ref.id]?.status ?? ''));
+  return s.connectors.filter((ref) => isReadable(ref) && ['open', 'acknowledged'].includes(s.links[ref.id]?.status ?? ''));
 }
 
 /** What the read-back found: a link resolved (or acknowledged) at its provider counts as that connector's signal. */
@@ -562,7 +557,7 @@ export function handover(s: IncidentState, at: string): IncidentState {
       a.reissue = true;
       // An interrupted create waits for the interrupted attempt to stop — unless it was still waiting for an
       // earlier interruption's guard (it has not started since).
-      if (a.kind === 'open' && !IDEMPOTENT_CREATE.has(providerOf(s, a.connectorId)) && !(a.notBefore && a.notBefore > at)) a.notBefore = guard;
+      if (a.kind === 'open' && !isPager(refOf(s, a.connectorId)) && !(a.notBefore && a.notBefore > at)) a.notBefore = guard;
       // A cancelled open still running: the next run resolves only once its attempt has certainly stopped.
       if (a.kind === 'open' && a.cancelled) next.resolveNotBefore = guard;
     }

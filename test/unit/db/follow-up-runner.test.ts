@@ -6,7 +6,7 @@
  */
 import { Writable } from 'node:stream';
 import type { Pool } from 'pg';
-import { HttpClient } from '../../../src/activities/http/client';
+import { HttpClient } from '../../../src/http/client';
 import { Pacer } from '../../../src/activities/pacing';
 import { ConnectorDirectory, parseConnectors } from '../../../src/config/connectors';
 import { Secret } from '../../../src/config/secret';
@@ -18,9 +18,9 @@ import { FollowUpRunner, type TryOutcome } from '../../../src/followups/runner';
 import { nextPassKey } from '../../../src/followups/ticket-close';
 import { createLogger } from '../../../src/observability/logger';
 import { NotifyMetrics } from '../../../src/observability/metrics';
-import { PagerDutyDouble } from '../../../src/sandbox/doubles/pagerduty';
-import { ProbectlDouble } from '../../../src/sandbox/doubles/probectl';
-import { ServiceNowDouble } from '../../../src/sandbox/doubles/servicenow';
+import { PagerDutyDouble } from '../../../dev/doubles/pagerduty';
+import { ProbectlDouble } from '../../../dev/doubles/probectl';
+import { ServiceNowDouble } from '../../../dev/doubles/servicenow';
 import type { Incident } from '../../../src/shared/contract';
 import type { FollowUpRecord } from '../../../src/shared/records';
 import { MAX_TICKET_PASSES, initialState, ticketCloseKey } from '../../../src/workflows/v2/state';

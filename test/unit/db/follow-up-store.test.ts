@@ -5,7 +5,7 @@
  * reschedule and prune; and two runners racing on the same rows never both run one.
  */
 import type { Pool } from 'pg';
-import { HttpClient } from '../../../src/activities/http/client';
+import { HttpClient } from '../../../src/http/client';
 import { Pacer } from '../../../src/activities/pacing';
 import { ConnectorDirectory } from '../../../src/config/connectors';
 import { Secret } from '../../../src/config/secret';
@@ -16,7 +16,7 @@ import { withServiceRole, withTenant } from '../../../src/db/tenant-tx';
 import { FollowUpRunner, type TryOutcome } from '../../../src/followups/runner';
 import { createLogger } from '../../../src/observability/logger';
 import { NotifyMetrics } from '../../../src/observability/metrics';
-import { ProbectlDouble } from '../../../src/sandbox/doubles/probectl';
+import { ProbectlDouble } from '../../../dev/doubles/probectl';
 import type { Incident } from '../../../src/shared/contract';
 import type { FollowUpRecord } from '../../../src/shared/records';
 import { sharedStack, sleep, uniqueId } from '../../helpers/shared';

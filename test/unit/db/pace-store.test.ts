@@ -13,7 +13,7 @@
 import { createServer, type Server, type Socket } from 'node:net';
 import type { Pool } from 'pg';
 import type { PaceClass } from '../../../src/activities/pace-class';
-import { MAX_RETRY_AFTER_MS } from '../../../src/activities/http/classify';
+import { MAX_RETRY_AFTER_MS } from '../../../src/http/classify';
 import { Pacer, STORE_TIMEOUT_MS, capacityFor, paceKey, urgencyWindowMs, type SharedPaceStore, type TakeAnswer } from '../../../src/activities/pacing';
 import { Secret } from '../../../src/config/secret';
 import { paceKeyMaterial } from '../../../src/activities/pace-key';

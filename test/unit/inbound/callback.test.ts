@@ -1,6 +1,6 @@
 import { createHmac } from 'node:crypto';
 import { buildCallbackRequest, callbackFailure, createCallbackActivities } from '../../../src/activities/callback-activities';
-import { HttpClient } from '../../../src/activities/http/client';
+import { HttpClient } from '../../../src/http/client';
 import { pickSource } from '../../../src/api/inbound/process';
 
 const SECRET = 'callback-secret-0123456789';

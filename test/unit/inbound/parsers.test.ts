@@ -1,10 +1,10 @@
 import { parseDelivery } from '../../../src/api/inbound/parsers';
-import { parseJira } from '../../../src/api/inbound/parsers/jira';
-import { parseOpsgenie } from '../../../src/api/inbound/parsers/opsgenie';
-import { parsePagerDuty } from '../../../src/api/inbound/parsers/pagerduty';
+import { parseJira } from '../../../src/providers/jira/inbound';
+import { parseOpsgenie } from '../../../src/providers/opsgenie/inbound';
+import { parsePagerDuty } from '../../../src/providers/pagerduty/inbound';
 import { parsePortable } from '../../../src/api/inbound/parsers/portable';
-import { parseServiceNow } from '../../../src/api/inbound/parsers/servicenow';
-import type { ParseResult } from '../../../src/api/inbound/parsers/types';
+import { parseServiceNow } from '../../../src/providers/servicenow/inbound';
+import type { ParseResult } from '../../../src/providers/inbound-types';
 import { signalProblems } from '../../../src/shared/validate';
 
 const event = (r: ParseResult) => {

@@ -6,19 +6,19 @@
 import fc from 'fast-check';
 import {
   CHANGES_PAGE_SIZE as SN_PAGE, buildChangedSince as snBuild, changesQuery, fromGlideDateTime, glideDateTime, parseChangedSince as snParse, parsePosition,
-} from '../../../src/activities/providers/servicenow/build';
-import { listChanges as snList } from '../../../src/activities/providers/servicenow/connector';
+} from '../../../src/providers/servicenow/build';
+import { listChanges as snList } from '../../../src/providers/servicenow/connector';
 import {
   buildChangedSince as jiraBuild, changesJql, fromJiraDateTime, minutesSince, parseChangedSince as jiraParse,
-} from '../../../src/activities/providers/jira/build';
-import { listChanges as jiraList } from '../../../src/activities/providers/jira/connector';
-import { MAX_LIST_WINDOW, buildChangedSince as ogBuild, parseChangedSince as ogParse } from '../../../src/activities/providers/opsgenie/build';
-import { listChanges as ogList } from '../../../src/activities/providers/opsgenie/connector';
-import { HttpClient } from '../../../src/activities/http/client';
-import { ServiceNowDouble } from '../../../src/sandbox/doubles/servicenow';
-import { JiraDouble } from '../../../src/sandbox/doubles/jira';
-import { OpsgenieDouble } from '../../../src/sandbox/doubles/opsgenie';
-import { connectorFrom } from '../../helpers/retry-table';
+} from '../../../src/providers/jira/build';
+import { jira as jiraConnector, listChanges as jiraList } from '../../../src/providers/jira/connector';
+import { MAX_LIST_WINDOW, buildChangedSince as ogBuild, parseChangedSince as ogParse } from '../../../src/providers/opsgenie/build';
+import { listChanges as ogList } from '../../../src/providers/opsgenie/connector';
+import { HttpClient } from '../../../src/http/client';
+import { ServiceNowDouble } from '../../../dev/doubles/servicenow';
+import { JiraDouble } from '../../../dev/doubles/jira';
+import { OpsgenieDouble } from '../../../dev/doubles/opsgenie';
+import { connectorFrom, fakeHttp, json } from '../../helpers/retry-table';
 
 const SINCE = '2026-11-30T16:05:07.123Z';
 
@@ -306,6 +306,78 @@ describe('listing loops against the doubles (paging, bound, queries the doubles 
       expect(listing.truncated).toBe(false);
     } finally {
       await jira.stop();
+    }
+  });
+
+  // The site memo is shared by every call to the site: another call's search may flip it while a listing is between
+  // pages. The listing keeps the flavour its cursor belongs to, so no flip, at any page, in either direction, restarts
+  // it or repeats a page.
+  test.each([
+    // Cloud: calls 2 and 3 come before pages 2 and 3. Data Center: call 2 is the classic page 1 after the 404 on
+    // /search/jql, calls 3 and 4 come before classic pages 2 and 3.
+    ['cloud', 2], ['cloud', 3], ['datacenter', 2], ['datacenter', 3], ['datacenter', 4],
+  ] as const)('Jira %s: the site memo flipped by another call at pacing call %i changes nothing in a listing under way', async (flavour, flipBefore) => {
+    const jira = await new JiraDouble({ email: 'a@b.c', apiToken: 'tok', pat: 'pat', flavour }).start();
+    try {
+      const now = Date.now();
+      for (let i = 0; i < 230; i += 1) {
+        jira.issues.push({ id: String(i), key: `OPS-${i}`, project: 'OPS', summary: 's', issuetype: 'Task', labels: ['probectl', `probectl-I${i}`], fields: {},
+          status: { id: '1', name: 'To Do', category: 'new' }, createdAt: now, updatedAt: now - 60_000 + i });
+      }
+      const entry = `t1|jira|${jira.url}/rest/api/2/issue?project=OPS|${flavour === 'cloud' ? 'a@b.c:tok' : 'pat'}`;
+      // The other call: its search at the same site is answered as the other flavour would be (Cloud → 404 on
+      // /search/jql, so the site is learned as Data Center; Data Center → 410 on the classic search, so it is unlearned).
+      const other = fakeHttp((req) => {
+        const path = new URL(req.url).pathname;
+        if (flavour === 'cloud') return path.endsWith('/search/jql') ? json(404, { errorMessages: ['null for uri'] }) : json(200, { startAt: 0, maxResults: 50, total: 0, issues: [] });
+        return path.endsWith('/search/jql') ? json(200, { issues: [], isLast: true }) : json(410, { errorMessages: ['Gone'] });
+      });
+      const incident = { id: 'INC-OTHER', tenantId: 't1', title: 't', severity: 'critical' as const, summary: 's', source: 'probectl', openedAt: new Date().toISOString() };
+      let calls = 0;
+      const beforeRequest = async () => {
+        calls += 1;
+        if (calls === flipBefore) await jiraConnector.status!({ connector: connectorFrom(entry), http: other.http, attempt: 1 }, incident, {});
+      };
+      const listing = await jiraList({ connector: connectorFrom(entry), http, attempt: 1 }, new Date(now - 5 * 60_000).toISOString(), 10, beforeRequest);
+      expect(other.requests.length).toBeGreaterThan(0);
+      expect(listing.items.map((i) => i.externalRef)).toEqual(Array.from({ length: 230 }, (_, i) => `OPS-${i}`));
+      expect(listing.reads).toBe(flavour === 'cloud' ? 3 : 4);
+      expect(listing.truncated).toBe(false);
+    } finally {
+      await jira.stop();
+    }
+  });
+
+  // The connector learns that a site answers only the classic search (Data Center). When the same address later
+  // answers the classic search 410 (Cloud's Gone: the site moved, or the address is another Jira's now), both the
+  // open's lookup-before-create and the change listing switch back to /search/jql instead of failing for good.
+  test('Jira: a site learned as Data Center that answers as Cloud is unlearned, by the open\'s lookup and by the listing', async () => {
+    const dc = await new JiraDouble({ email: 'a@b.c', apiToken: 'tok', pat: 'pat', flavour: 'datacenter' }).start();
+    const port = Number(new URL(dc.url).port);
+    const conn = connectorFrom(`t1|jira|${dc.url}/rest/api/2/issue?project=OPS|a@b.c:tok`);
+    const ctx = { connector: conn, http, attempt: 1 };
+    const incident = { id: 'INC-MOVED', tenantId: 't1', title: 't', severity: 'critical' as const, summary: 's', source: 'probectl', openedAt: new Date().toISOString() };
+    await jiraConnector.open(ctx, incident); // learns: classic
+    expect(dc.issues).toHaveLength(1);
+    await dc.stop();
+    const cloud = await new JiraDouble({ email: 'a@b.c', apiToken: 'tok', pat: 'pat', flavour: 'cloud' }).start(port);
+    // A new client: the old one's kept-alive socket went with the old server (a transport error Temporal would retry).
+    const http2 = new HttpClient({ timeoutMs: 5_000 });
+    const ctx2 = { ...ctx, http: http2 };
+    try {
+      cloud.issues.push({ ...dc.issues[0]!, updatedAt: Date.now() });
+      // The open again (a retry): the lookup finds the issue through /search/jql, so no second issue is created.
+      const again = await jiraConnector.open(ctx2, incident);
+      expect(again.externalRef).toBe(dc.issues[0]!.key);
+      expect(cloud.issues).toHaveLength(1);
+      const listing = await jiraList(ctx2, new Date(Date.now() - 60_000).toISOString(), 10, noPacing);
+      expect(listing.items.map((i) => i.externalRef)).toEqual([dc.issues[0]!.key]);
+      expect(listing.truncated).toBe(false);
+      const paths = cloud.requests.map((r) => r.path);
+      expect(paths.filter((p) => p === '/rest/api/2/search')).toHaveLength(1); // the one 410, then never again
+    } finally {
+      await http2.close();
+      await cloud.stop();
     }
   });
 

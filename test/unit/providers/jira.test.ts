@@ -1,8 +1,9 @@
-import { SEARCH_RETRIES, jira } from '../../../src/activities/providers/jira/connector';
+import { SEARCH_RETRIES, jira } from '../../../src/providers/jira/connector';
 import {
   MAX_SUMMARY, authHeader, buildCreate, buildListTransitions, buildSearch, buildTransition, parseSearch, parseTransitions, siteBase,
-} from '../../../src/activities/providers/jira/build';
-import type { HttpRequest } from '../../../src/activities/http/types';
+} from '../../../src/providers/jira/build';
+import { schema } from '../../../src/providers/jira/options';
+import type { HttpRequest } from '../../../src/http/types';
 import {
   ALL_STATUSES, GOLDEN_INCIDENT, asFixture, callContext, connectorFrom, fakeHttp, genericOutcome, json, loadFixture, outcomeOf,
 } from '../../helpers/retry-table';
@@ -10,13 +11,15 @@ import {
 const URL_ = 'https://acme.atlassian.net/rest/api/2/issue';
 const CRED = 'alice@acme.com:ATATT3xGoldenToken';
 const fields = (r: HttpRequest) => JSON.parse(r.body!).fields as Record<string, any>;
+/** The builders take typed options: raw option strings through the provider's options schema, as at load. */
+const typed = (raw: Record<string, string>) => schema.parse(raw);
 const path = (r: HttpRequest) => `${r.method} ${new URL(r.url).pathname}`;
 
 describe('Jira builders', () => {
   test('golden search (Cloud and Data Center), create, transitions', () => {
     expect(asFixture(buildSearch(URL_, CRED, GOLDEN_INCIDENT, 'OPS', 'jql'))).toEqual(loadFixture('jira', 'search-jql'));
     expect(asFixture(buildSearch('https://jira.acme.internal/jira/rest/api/2/issue', 'NjM0MDk1OTAxNTQ2OkdvbGRlblBBVA', GOLDEN_INCIDENT, 'OPS', 'classic'))).toEqual(loadFixture('jira', 'search-classic'));
-    expect(asFixture(buildCreate(URL_, CRED, GOLDEN_INCIDENT, { project: 'OPS', components: 'network;edge', fields: '{"customfield_10010":"acme-noc"}' }))).toEqual(loadFixture('jira', 'create'));
+    expect(asFixture(buildCreate(URL_, CRED, GOLDEN_INCIDENT, typed({ project: 'OPS', components: 'network;edge', fields: '{"customfield_10010":"acme-noc"}' })))).toEqual(loadFixture('jira', 'create'));
     expect(asFixture(buildTransition(URL_, CRED, 'OPS-17', '31'))).toEqual(loadFixture('jira', 'transition'));
     expect(asFixture(buildListTransitions(URL_, CRED, 'OPS-17'))).toEqual(loadFixture('jira', 'list-transitions'));
   });
@@ -28,16 +31,16 @@ describe('Jira builders', () => {
   });
 
   test('summary ≤ 255, single line; priority from severity, a fixed one, or none; our fields win over custom ones', () => {
-    const f = fields(buildCreate(URL_, CRED, { ...GOLDEN_INCIDENT, title: `a\nb${'S'.repeat(600)}` }, { project: 'OPS', fields: '{"summary":"x","labels":["y"]}' }));
+    const f = fields(buildCreate(URL_, CRED, { ...GOLDEN_INCIDENT, title: `a\nb${'S'.repeat(600)}` }, typed({ project: 'OPS', fields: '{"summary":"x","labels":["y"]}' })));
     expect(Array.from(f.summary as string)).toHaveLength(MAX_SUMMARY);
     expect(f.summary.startsWith('a b')).toBe(true);
     expect(f.labels).toEqual(['probectl', 'probectl-INC-2041']);
-    const prio = (severity: 'critical' | 'error' | 'warning' | 'info', o = {}) => fields(buildCreate(URL_, CRED, { ...GOLDEN_INCIDENT, severity }, { project: 'OPS', ...o })).priority;
+    const prio = (severity: 'critical' | 'error' | 'warning' | 'info', o = {}) => fields(buildCreate(URL_, CRED, { ...GOLDEN_INCIDENT, severity }, typed({ project: 'OPS', ...o }))).priority;
     expect([prio('critical'), prio('error'), prio('warning'), prio('info')].map((p) => p?.name)).toEqual(['Highest', 'High', 'Medium', 'Low']);
     expect(prio('info', { priority_map: 'info:Lowest' })).toEqual({ name: 'Lowest' });
     expect(prio('critical', { priority: 'P1' })).toEqual({ name: 'P1' });
     expect(prio('critical', { priority: 'none' })).toBeUndefined();
-    expect(fields(buildCreate(URL_, CRED, GOLDEN_INCIDENT, { project: 'OPS', issuetype: 'Incident' })).issuetype).toEqual({ name: 'Incident' });
+    expect(fields(buildCreate(URL_, CRED, GOLDEN_INCIDENT, typed({ project: 'OPS', issuetype: 'Incident' }))).issuetype).toEqual({ name: 'Incident' });
   });
 
   test('answer parsing', () => {

@@ -1,8 +1,9 @@
-import type { HttpRequest } from '../../../src/activities/http/types';
-import { opsgenie, POLL_TRIES } from '../../../src/activities/providers/opsgenie/connector';
+import type { HttpRequest } from '../../../src/http/types';
+import { opsgenie, POLL_TRIES } from '../../../src/providers/opsgenie/connector';
 import {
   MAX_DESCRIPTION, MAX_MESSAGE, buildAliasAction, buildCreate, buildRequestStatus, parseAccepted, parseRequestStatus,
-} from '../../../src/activities/providers/opsgenie/build';
+} from '../../../src/providers/opsgenie/build';
+import { schema } from '../../../src/providers/opsgenie/options';
 import {
   ALL_STATUSES, GOLDEN_INCIDENT, asFixture, callContext, connectorFrom, fakeHttp, genericOutcome, json, loadFixture, outcomeOf,
 } from '../../helpers/retry-table';
@@ -10,16 +11,18 @@ import {
 const KEY = 'eb243592-faa2-4ba2-a551-1afdf565c889';
 const US = 'https://api.opsgenie.com/v2/alerts';
 const JSM = 'https://api.atlassian.com/jsm/ops/integration/v2/alerts';
+/** The builders take typed options: raw option strings through the provider's options schema, as at load. */
+const typed = (raw: Record<string, string>) => schema.parse(raw);
 const body = (r: HttpRequest) => JSON.parse(r.body!) as Record<string, any>;
 
 describe('Opsgenie builders', () => {
   test('golden requests: create, close (EU), acknowledge, JSM create, request status', () => {
-    expect(asFixture(buildCreate(US, KEY, GOLDEN_INCIDENT, { tags: 'network;edge', responders: 'team:NOC' }))).toEqual(loadFixture('opsgenie', 'create'));
+    expect(asFixture(buildCreate(US, KEY, GOLDEN_INCIDENT, typed({ tags: 'network;edge', responders: 'team:NOC' })))).toEqual(loadFixture('opsgenie', 'create'));
     const close = buildAliasAction('https://api.eu.opsgenie.com/v2/alerts', KEY, GOLDEN_INCIDENT, 'close', 'Resolved by alice (via api): fixed');
     expect(new URL(close.url).host).toBe('api.eu.opsgenie.com');
     expect(asFixture(close)).toEqual(loadFixture('opsgenie', 'close'));
     expect(asFixture(buildAliasAction(US, KEY, GOLDEN_INCIDENT, 'acknowledge', 'Acknowledged by alice in probectl'))).toEqual(loadFixture('opsgenie', 'acknowledge'));
-    const jsm = buildCreate(JSM, KEY, { ...GOLDEN_INCIDENT, severity: 'warning' }, { priority_map: 'warning:P4' });
+    const jsm = buildCreate(JSM, KEY, { ...GOLDEN_INCIDENT, severity: 'warning' }, typed({ priority_map: 'warning:P4' }));
     expect(new URL(jsm.url).host).toBe('api.atlassian.com');
     expect(asFixture(jsm)).toEqual(loadFixture('opsgenie', 'jsm-create'));
     expect(asFixture(buildRequestStatus(JSM, KEY, 'ec03dad6-62c8-4c94-b38b-d88b398e1c1a'))).toEqual(loadFixture('opsgenie', 'request-status'));
@@ -39,7 +42,7 @@ describe('Opsgenie builders', () => {
 
   test('priority from severity, overridable per severity', () => {
     const p = (severity: 'critical' | 'error' | 'warning' | 'info', map?: string) =>
-      body(buildCreate(US, KEY, { ...GOLDEN_INCIDENT, severity }, map ? { priority_map: map } : {})).priority;
+      body(buildCreate(US, KEY, { ...GOLDEN_INCIDENT, severity }, typed(map ? { priority_map: map } : {}))).priority;
     expect([p('critical'), p('error'), p('warning'), p('info')]).toEqual(['P1', 'P2', 'P3', 'P5']);
     expect([p('critical', 'critical:P2;info:P4'), p('info', 'critical:P2;info:P4'), p('warning', 'critical:P2')]).toEqual(['P2', 'P4', 'P3']);
   });

@@ -10,9 +10,10 @@ import { WaiterQueue } from '../../../src/activities/pace-queue';
 import {
   DEFAULT_RATE_PER_MIN, Pacer, TokenBucket, capacityFor, holdOnRateLimit, paceKey, rateFor, type SharedPaceStore, type TakeAnswer,
 } from '../../../src/activities/pacing';
-import { FailureType, retryable } from '../../../src/activities/http/failures';
-import { MAX_RETRY_AFTER_MS, RATE_LIMIT_BASE_MS, failureFor, rateLimitDelay } from '../../../src/activities/http/classify';
-import { PROVIDERS, SEVERITIES } from '../../../src/shared/contract';
+import { FailureType, retryable } from '../../../src/http/failures';
+import { MAX_RETRY_AFTER_MS, RATE_LIMIT_BASE_MS, failureFor, rateLimitDelay } from '../../../src/http/classify';
+import { SHIPPED_PROVIDERS as PROVIDERS } from '../../../src/providers/registry';
+import { SEVERITIES } from '../../../src/shared/contract';
 import { connectorFrom } from '../../helpers/retry-table';
 import { createHash, createHmac } from 'node:crypto';
 import { execFileSync } from 'node:child_process';
@@ -218,7 +219,7 @@ describe('Pacer (in process)', () => {
 });
 
 describe('a 429 holds the key', () => {
-  // The provider's answer as the connectors classify it (src/activities/http/classify.ts), at any activity attempt
+  // The provider's answer as the connectors classify it (src/http/classify.ts), at any activity attempt
   // (pacing deferrals count as attempts, so the attempt number says nothing about the key).
   const limited = (attempt: number, retryAfter: string | undefined) =>
     failureFor({ status: 429, headers: retryAfter === undefined ? {} : { 'retry-after': retryAfter }, text: '' }, { label: 'PagerDuty', action: 'trigger', secrets: [], attempt })!;
@@ -301,6 +302,22 @@ describe('pace keys (src/activities/pace-key.ts): keyed by the deployment secret
       expect(k.startsWith(`${connectors[i]!.provider}:`)).toBe(true);
       expect(k).not.toContain(connectors[i]!.credential.reveal().slice(0, 8) || '\u0000');
     }
+  });
+
+  // Golden keys: printed by the code of commit 40cdcc6 (before the pace scope moved into the provider definitions)
+  // for this secret. A shared store holds its buckets by these names: any change to how a key is derived (the
+  // hash, the URL's normal form, the scope) renames every bucket and must fail here.
+  test.each([
+    ['acme|pagerduty|https://events.pagerduty.com/v2/enqueue|R0UT1NGKEYaaaaaaaaaaaaaaaaaaaaaa1', 'pagerduty:78283803de7b826e52309aca'],
+    ['acme|servicenow|https://acme.service-now.com|admin:hunter2', 'servicenow:036eef96b021db7af0577668'],
+    ['acme|slack|https://slack.com/api/chat.postMessage?channel=C0NOC|xoxb-1-token', 'slack:2e98a1891ad88eab89d19c39'],
+    ['acme|slack|https://slack.com/api/chat.postMessage?channel=c0noc%20x|xoxb-1-token', 'slack:9b1507a3d6f1fd877cebb347'],
+    ['acme|slack|https://hooks.slack.com/services/T0/B0/XXXXXXXX|', 'slack:6c4e612e1b9bb497e26da86f'],
+    ['acme|teams|https://prod-12.westus.logic.azure.com/workflows/0123abcd/triggers/manual/paths/invoke?api-version=2016-06-01&sig=SIGs1gS1Gs1g0123456789|-', 'teams:b215d93b7e09301f6c1d3033'],
+    ['acme|opsgenie|https://api.opsgenie.com/v2/alerts?tags=noc|GenieKey-1', 'opsgenie:61e2741723a207bbd91ed1fd'],
+    ['acme|jira|https://acme.atlassian.net?project=OPS|ops@acme.test:tok', 'jira:2e0f10a339f7afe1def930ae'],
+  ])('a key keeps the name earlier releases gave it: %s', (entry, golden) => {
+    expect(paceKey(connectorFrom(entry), paceKeyMaterial('pinned-pace-key-secret-for-the-golden-keys-0001'))).toBe(golden);
   });
 
   test('no unkeyed hash of the guessable inputs gives the stored name (no offline guessing oracle)', () => {

@@ -1,5 +1,5 @@
-import { pagerduty } from '../../../src/activities/providers/pagerduty/connector';
-import { buildFollowUp, buildTrigger, MAX_SUMMARY } from '../../../src/activities/providers/pagerduty/build';
+import { pagerduty } from '../../../src/providers/pagerduty/connector';
+import { buildFollowUp, buildTrigger, MAX_SUMMARY } from '../../../src/providers/pagerduty/build';
 import {
   ALL_STATUSES, GOLDEN_INCIDENT, asFixture, callContext, connectorFrom, fakeHttp, genericOutcome, json, loadFixture, outcomeOf,
 } from '../../helpers/retry-table';

@@ -1,13 +1,16 @@
-import { servicenow } from '../../../src/activities/providers/servicenow/connector';
+import { servicenow } from '../../../src/providers/servicenow/connector';
 import {
   MAX_SHORT_DESCRIPTION, buildCreate, buildLookup, buildResolve, parseResult, tableEndpoint, ticketUrl,
-} from '../../../src/activities/providers/servicenow/build';
+} from '../../../src/providers/servicenow/build';
+import { schema } from '../../../src/providers/servicenow/options';
 import {
   ALL_STATUSES, GOLDEN_INCIDENT, asFixture, callContext, connectorFrom, fakeHttp, genericOutcome, json, loadFixture, outcomeOf,
 } from '../../helpers/retry-table';
 
 const CRED = 'probectl.integration:S3cret!';
 const SYS = 'c537bae64f411200adf9f8e18110c76e';
+/** The builders take typed options: raw option strings through the provider's options schema, as at load. */
+const typed = (raw: Record<string, string>) => schema.parse(raw);
 const body = (b?: string) => JSON.parse(b!) as Record<string, string>;
 
 describe('ServiceNow builders', () => {
@@ -17,7 +20,7 @@ describe('ServiceNow builders', () => {
     expect(new URL(lookup.url).searchParams.get('sysparm_query')).toBe('correlation_id=probectl-INC-2041');
     expect(Buffer.from(lookup.headers.authorization!.slice(6), 'base64').toString()).toBe(CRED);
     const opts = { assignment_group: 'd625dccec0a8016700a222a0f7900d06', caller_id: 'probectl.integration', category: 'network' };
-    expect(asFixture(buildCreate('https://acme.service-now.com/api/now/table/incident', CRED, GOLDEN_INCIDENT, opts))).toEqual(loadFixture('servicenow', 'create'));
+    expect(asFixture(buildCreate('https://acme.service-now.com/api/now/table/incident', CRED, GOLDEN_INCIDENT, typed(opts)))).toEqual(loadFixture('servicenow', 'create'));
     expect(asFixture(buildResolve('https://acme.service-now.com', CRED, SYS, 'Resolved by alice (via api): fixed (probectl incident INC-2041)'))).toEqual(loadFixture('servicenow', 'resolve'));
   });
 
@@ -32,12 +35,12 @@ describe('ServiceNow builders', () => {
     const b = body(buildCreate('https://x.service-now.com', CRED, { ...GOLDEN_INCIDENT, title: 'W'.repeat(900) }).body);
     expect(Array.from(b.short_description!)).toHaveLength(MAX_SHORT_DESCRIPTION);
     const ui = (severity: 'critical' | 'error' | 'warning' | 'info', o = {}) => {
-      const x = body(buildCreate('https://x.service-now.com', CRED, { ...GOLDEN_INCIDENT, severity }, o).body);
+      const x = body(buildCreate('https://x.service-now.com', CRED, { ...GOLDEN_INCIDENT, severity }, typed(o)).body);
       return `${x.urgency}/${x.impact}`;
     };
     expect([ui('critical'), ui('error'), ui('warning'), ui('info')]).toEqual(['1/1', '1/2', '2/2', '3/3']);
     expect(ui('warning', { urgency_map: 'warning:1', impact_map: 'warning:3' })).toBe('1/3');
-    expect(body(buildResolve('https://x.service-now.com', CRED, SYS, 'n', { close_code: 'Solved (Permanently)' }).body).close_code).toBe('Solved (Permanently)');
+    expect(body(buildResolve('https://x.service-now.com', CRED, SYS, 'n', typed({ close_code: 'Solved (Permanently)' })).body).close_code).toBe('Solved (Permanently)');
   });
 
   test('result parsing', () => {

@@ -1,7 +1,7 @@
-import { slack } from '../../../src/activities/providers/slack/connector';
+import { slack } from '../../../src/providers/slack/connector';
 import {
   MAX_HEADER, buildPostMessage, buildUpdate, buildWebhookPost, parseApiResult, parseMessageRef,
-} from '../../../src/activities/providers/slack/build';
+} from '../../../src/providers/slack/build';
 import {
   ALL_STATUSES, GOLDEN_INCIDENT, asFixture, callContext, connectorFrom, fakeHttp, genericOutcome, json, loadFixture, outcomeOf, text,
 } from '../../helpers/retry-table';

@@ -1,5 +1,5 @@
-import { teams } from '../../../src/activities/providers/teams/connector';
-import { MAX_TITLE, buildCardPost } from '../../../src/activities/providers/teams/build';
+import { teams } from '../../../src/providers/teams/connector';
+import { MAX_TITLE, buildCardPost } from '../../../src/providers/teams/build';
 import {
   ALL_STATUSES, GOLDEN_INCIDENT, asFixture, callContext, connectorFrom, fakeHttp, genericOutcome, json, loadFixture, outcomeOf,
 } from '../../helpers/retry-table';

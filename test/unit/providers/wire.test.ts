@@ -2,21 +2,21 @@
  * Every connector through the real HttpClient against its loopback double: the requests it builds are the
  * ones the double (and so the documented API) accepts, and the double's object counts show the effect.
  */
-import { HttpClient } from '../../../src/activities/http/client';
-import { jira } from '../../../src/activities/providers/jira/connector';
-import { opsgenie } from '../../../src/activities/providers/opsgenie/connector';
-import { pagerduty } from '../../../src/activities/providers/pagerduty/connector';
-import { servicenow } from '../../../src/activities/providers/servicenow/connector';
-import { slack } from '../../../src/activities/providers/slack/connector';
-import { teams } from '../../../src/activities/providers/teams/connector';
-import type { CallContext } from '../../../src/activities/providers/types';
-import { JiraDouble, type JiraIssue } from '../../../src/sandbox/doubles/jira';
-import { OpsgenieDouble } from '../../../src/sandbox/doubles/opsgenie';
-import { PagerDutyDouble } from '../../../src/sandbox/doubles/pagerduty';
-import type { DoubleServer } from '../../../src/sandbox/doubles/server';
-import { ServiceNowDouble } from '../../../src/sandbox/doubles/servicenow';
-import { SlackDouble } from '../../../src/sandbox/doubles/slack';
-import { TeamsDouble } from '../../../src/sandbox/doubles/teams';
+import { HttpClient } from '../../../src/http/client';
+import { jira } from '../../../src/providers/jira/connector';
+import { opsgenie } from '../../../src/providers/opsgenie/connector';
+import { pagerduty } from '../../../src/providers/pagerduty/connector';
+import { servicenow } from '../../../src/providers/servicenow/connector';
+import { slack } from '../../../src/providers/slack/connector';
+import { teams } from '../../../src/providers/teams/connector';
+import type { CallContext } from '../../../src/providers/types';
+import { JiraDouble, type JiraIssue } from '../../../dev/doubles/jira';
+import { OpsgenieDouble } from '../../../dev/doubles/opsgenie';
+import { PagerDutyDouble } from '../../../dev/doubles/pagerduty';
+import type { DoubleServer } from '../../../dev/doubles/server';
+import { ServiceNowDouble } from '../../../dev/doubles/servicenow';
+import { SlackDouble } from '../../../dev/doubles/slack';
+import { TeamsDouble } from '../../../dev/doubles/teams';
 import { GOLDEN_INCIDENT, connectorFrom, loadFixture, outcomeOf } from '../../helpers/retry-table';
 
 const http = new HttpClient({ timeoutMs: 5_000 });
@@ -30,7 +30,7 @@ afterAll(async () => {
   await http.close();
 });
 
-const ctx = (entry: string, attempt = 1): CallContext => ({ connector: connectorFrom(entry), http, attempt });
+const ctx = (entry: string, attempt = 1): CallContext<any> => ({ connector: connectorFrom(entry), http, attempt });
 const inc = (id: string) => ({ ...GOLDEN_INCIDENT, id });
 const by = { source: 'api', actor: 'alice', reason: 'fixed' };
 

@@ -1,5 +1,5 @@
-import { asIncidentKey } from './keys';
-import { actorText, compact, isObject, malformed, refText, type ParseResult } from './types';
+import { asIncidentKey } from '../../../providers/inbound-keys';
+import { actorText, compact, isObject, malformed, refText, type ParseResult } from '../../../providers/inbound-types';
 
 /** Does the body use the portable contract (it has `external_ref`)? */
 export function isPortable(body: unknown): boolean {

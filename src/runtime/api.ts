@@ -1,0 +1,96 @@
+import { Client, Connection } from '@temporalio/client';
+import type { FastifyInstance } from 'fastify';
+import type { Pool } from 'pg';
+import { buildApp } from '../api/app';
+import { TokenAuthenticator } from '../api/auth';
+import { InboundDispatcher, InboundMetrics, TemporalHealth, type DispatcherOptions } from '../api/inbound';
+import type { ReadinessCheck } from '../api/routes/health';
+import { IncidentClient } from '../client';
+import type { AppConfig } from '../config/load';
+import { connectionOptions } from '../config/temporal';
+import { MirrorStore } from '../db/mirror-store';
+import type { Logger } from '../observability/logger';
+import type { NotifyMetrics } from '../observability/metrics';
+import { openIncidentsFromVisibility } from '../observability/open-incidents';
+import { clientTracingInterceptors } from '../observability/tracing';
+import { readinessChecks } from './readiness';
+
+/**
+ * The API's Temporal channel reconnects at most 2 s apart after losing the server (gRPC's default grows to
+ * 2 minutes), so inline signals and the outbox dispatcher find Temporal soon after it is back.
+ */
+export const API_CHANNEL_ARGS = { 'grpc.initial_reconnect_backoff_ms': 250, 'grpc.max_reconnect_backoff_ms': 2_000 };
+
+export interface ApiOptions {
+  config: AppConfig;
+  pool: Pool;
+  log: Logger;
+  /** The process's registry: /metrics serves it and the inbound route counts into it. */
+  metrics: NotifyMetrics;
+  /** Whether /readyz answers ready (the process turns it off when it starts to drain). Default: always. */
+  isAccepting?: () => boolean;
+  /** Readiness checks, given the role's client (default: Temporal, Postgres and a worker polling the task queue). */
+  checks?: (client: Client) => Record<string, ReadinessCheck>;
+  /** Run the inbound outbox dispatcher (default true); or its options. */
+  dispatcher?: boolean | Partial<Omit<DispatcherOptions, 'outbox' | 'incidents' | 'health' | 'log' | 'metrics'>>;
+  /** What the inbound route and the dispatcher last learned about reaching Temporal (default: a fresh one). */
+  health?: TemporalHealth;
+  /** Deadline of the inbound route's inline Temporal try (default: the configured one). */
+  inlineDeadlineMs?: number;
+}
+
+/** Everything long-lived an API process holds, built in one place (nothing listens or runs yet). */
+export interface ApiParts {
+  app: FastifyInstance;
+  connection: Connection;
+  client: Client;
+  incidents: IncidentClient;
+  mirror: MirrorStore;
+  health: TemporalHealth;
+  inboundMetrics: InboundMetrics;
+  /** The outbox dispatcher (absent with `dispatcher: false`); started by `start()`. */
+  dispatcher?: InboundDispatcher;
+  /** Start the dispatcher (the caller listens or injects). */
+  start(): void;
+  /** Close the app, stop the dispatcher, close the Temporal connection (the pool is the caller's). */
+  close(): Promise<void>;
+}
+
+/** The API role's composition root: the Temporal client, the mirror, the app and its outbox dispatcher. */
+export async function buildApi(opts: ApiOptions): Promise<ApiParts> {
+  const { config, pool, log, metrics } = opts;
+  const connection = await Connection.connect({ ...connectionOptions(config.temporal), channelArgs: API_CHANNEL_ARGS });
+  // While tracing is on: start/signal/query spans, and the trace context in the start and signal headers.
+  const interceptors = clientTracingInterceptors();
+  const client = new Client({ connection, namespace: config.temporal.namespace, ...(interceptors ? { interceptors } : {}) });
+  const incidents = new IncidentClient({ client, taskQueue: config.temporal.taskQueue });
+  const mirror = new MirrorStore(pool);
+  const health = opts.health ?? new TemporalHealth();
+  const inboundMetrics = new InboundMetrics(metrics.inboundVerification);
+  const app = buildApp({
+    log,
+    auth: new TokenAuthenticator(config.apiTokens),
+    incidents,
+    mirror,
+    checks: opts.checks ? opts.checks(client) : readinessChecks(client, pool, config.temporal.namespace, config.temporal.taskQueue),
+    isAccepting: opts.isAccepting ?? (() => true),
+    inbound: { entries: config.inbound, connectors: config.connectors, metrics: inboundMetrics, health, inlineDeadlineMs: opts.inlineDeadlineMs ?? config.inboundInlineDeadlineMs },
+    metrics,
+  });
+  metrics.setOpenIncidentsSource(openIncidentsFromVisibility(client, config.temporal.taskQueue));
+  metrics.setOutboxBacklogSource(() => mirror.outbox.backlog());
+  // Signals accepted inbound deliveries Temporal did not take in time (every API replica runs one).
+  const dispatcher = opts.dispatcher === false
+    ? undefined
+    : new InboundDispatcher({ outbox: mirror.outbox, incidents, health, log, metrics, ...(typeof opts.dispatcher === 'object' ? opts.dispatcher : {}) });
+  return {
+    app, connection, client, incidents, mirror, health, inboundMetrics,
+    ...(dispatcher ? { dispatcher } : {}),
+    start: () => dispatcher?.start(),
+    async close() {
+      await app.close();
+      await dispatcher?.stop();
+      await connection.close();
+    },
+  };
+}
