@@ -105,6 +105,8 @@ export async function startDevServer(opts: DevServerOptions): Promise<DevServer>
     // forwarded to the root), so nothing already queued elsewhere is stranded (deploy/temporal/dynamicconfig.yaml).
     '--dynamic-config-value', 'matching.useNewMatcher=true',
     '--dynamic-config-value', 'matching.numTaskqueueWritePartitions=1',
+    // A burst of signals to one incident must not fail its running workflow task (deploy/temporal/dynamicconfig.yaml).
+    '--dynamic-config-value', 'history.maximumBufferedEventsBatch=1000',
     ...searchAttributeArgs(opts.root),
     ...(opts.extraArgs ?? []),
   ];

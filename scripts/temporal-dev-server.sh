@@ -24,4 +24,5 @@ exec "$cli" server start-dev \
   --dynamic-config-value system.enableActivityEagerExecution=true \
   --dynamic-config-value matching.useNewMatcher=true \
   --dynamic-config-value matching.numTaskqueueWritePartitions=1 \
+  --dynamic-config-value history.maximumBufferedEventsBatch=1000 \
   "${args[@]}" "$@"

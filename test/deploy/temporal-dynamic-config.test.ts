@@ -2,7 +2,8 @@
  * Every Temporal server we describe or start runs the priority matcher (docs/operations.md, "Storms"): the compose
  * file mounts deploy/temporal/dynamicconfig.yaml where DYNAMIC_CONFIG_FILE_PATH points, the file turns
  * `matching.useNewMatcher` on and writes the service's task queue to one partition (priority holds per partition),
- * the cluster script copies it, and the dev servers pass both on the command line.
+ * the cluster script copies it, and the dev servers pass both on the command line. The same file and command lines
+ * raise the server's buffered-signal limit (docs/operations.md, "Signal bursts").
  * (test/e2e/task-queue-priority.test.ts shows what it does on a running server.)
  */
 import { readFileSync } from 'node:fs';
@@ -25,6 +26,15 @@ describe('the Temporal servers run the priority matcher', () => {
     expect(doc['matching.useNewMatcher']).toEqual([{ value: true }]);
     // The constrained name is the service's default task queue.
     expect(read('src/config/load.ts')).toContain("PROBECTL_NOTIFY_TASK_QUEUE: z.string().min(1).default('probectl-notify')");
+  });
+
+  test('every server takes a burst of signals to one incident without failing its running workflow task', () => {
+    // At the default (100 buffered events) a stream of correlated signals made the server fail each task of a run
+    // and the worker replay it, until the per-run signal limit refused the rest (test/e2e/continue-as-new.test.ts).
+    const doc = parse(read('deploy/temporal/dynamicconfig.yaml')) as Record<string, Array<{ value: unknown; constraints?: Record<string, unknown> }>>;
+    expect(doc['history.maximumBufferedEventsBatch']).toEqual([{ value: 1000 }]);
+    expect(read('scripts/temporal-dev-server.sh')).toContain('--dynamic-config-value history.maximumBufferedEventsBatch=1000');
+    expect(read('dev/dev-server.ts')).toContain("'--dynamic-config-value', 'history.maximumBufferedEventsBatch=1000'");
   });
 
   test('docker-compose.yml mounts that file where DYNAMIC_CONFIG_FILE_PATH points', () => {
