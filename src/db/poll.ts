@@ -1,7 +1,7 @@
 /**
- * What the Postgres-backed pollers (the inbound outbox dispatcher, the follow-up runner) share: a sleep between
- * polls that stopping can cut short, and a Postgres outage said once when it starts and once when it ends, not
- * on every poll.
+ * What the Postgres-backed pollers (the inbound outbox dispatcher, the follow-up runner) share: their loop, a sleep
+ * between polls that stopping can cut short, and a Postgres outage said once when it starts and once when it ends,
+ * not on every poll.
  */
 
 /** A sleep between polls; `wake()` ends the current one at once (on stop). */
@@ -47,5 +47,34 @@ export class OutageLog {
     if (this.#failing) return;
     this.#failing = true;
     this.log.warn({ err: { message } }, `${this.who}: ${this.what}; retrying every poll`);
+  }
+}
+
+/** One poller's loop: what it does per pass and how it is told to stop. */
+export interface PollLoop {
+  running(): boolean;
+  /** One pass; true when a full batch was listed (more may be due: go again at once). Throws when Postgres fails. */
+  step(): Promise<boolean>;
+  /** After each pass, while running (housekeeping). */
+  after?(): Promise<void>;
+  /** The one-line reason a failed pass logs. */
+  reason(err: unknown): string;
+  outage: OutageLog;
+  sleep: Pick<PollSleep, 'sleep'>;
+  pollMs: number;
+}
+
+/** Pass after pass until stopped: at once while a pass says more is due, else after `pollMs`. */
+export async function pollUntilStopped(l: PollLoop): Promise<void> {
+  while (l.running()) {
+    let more = false;
+    try {
+      more = await l.step();
+      l.outage.ok();
+    } catch (err) {
+      l.outage.failed(l.reason(err));
+    }
+    if (l.after && l.running()) await l.after();
+    if (!more && l.running()) await l.sleep.sleep(l.pollMs);
   }
 }

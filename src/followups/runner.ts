@@ -19,7 +19,7 @@
 import { secretsOf } from '../providers/types';
 import type { FollowUpOutcome, FollowUpStore, LeasedFollowUp } from '../db/follow-up-store';
 import type { MirrorStore } from '../db/mirror-store';
-import { OutageLog, PollSleep } from '../db/poll';
+import { OutageLog, PollSleep, pollUntilStopped } from '../db/poll';
 import type { Logger } from '../observability/logger';
 import type { DeliveryOutcome, NotifyMetrics } from '../observability/metrics';
 import { reportBacklog } from './backlog-gauge';
@@ -108,18 +108,15 @@ export class FollowUpRunner {
   }
 
   async #run(): Promise<void> {
-    const outage = new OutageLog(this.#o.log, 'follow-ups', 'cannot read the follow-up store');
-    while (this.#running) {
-      let more = false;
-      try {
-        more = await this.step();
-        outage.ok();
-      } catch (err) {
-        outage.failed(readFailure(err, []).reason);
-      }
-      if (this.#running) await this.#prune();
-      if (!more && this.#running) await this.#sleep.sleep(this.#o.pollMs);
-    }
+    await pollUntilStopped({
+      running: () => this.#running,
+      step: () => this.step(),
+      after: () => this.#prune(),
+      reason: (err) => readFailure(err, []).reason,
+      outage: new OutageLog(this.#o.log, 'follow-ups', 'cannot read the follow-up store'),
+      sleep: this.#sleep,
+      pollMs: this.#o.pollMs,
+    });
   }
 
   /** One pass: due rows → lease → run → record → done. Returns whether a full batch was listed. Throws when Postgres fails. */

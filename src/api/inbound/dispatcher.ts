@@ -18,7 +18,7 @@
  */
 import { isTemporalUnreachable, type IncidentClient } from '../../client';
 import type { InboundOutbox, LeasedRow } from '../../db/inbound-outbox';
-import { OutageLog, PollSleep } from '../../db/poll';
+import { OutageLog, PollSleep, pollUntilStopped } from '../../db/poll';
 import type { Logger } from '../../observability/logger';
 import type { NotifyMetrics, OutboxDispatchOutcome } from '../../observability/metrics';
 import { failureText, signalAccepted } from './signal';
@@ -80,17 +80,14 @@ export class InboundDispatcher {
 
   async #run(): Promise<void> {
     // Postgres unreachable (listing or leasing failed): try again next poll; said once, not every second.
-    const outage = new OutageLog(this.#o.log, 'inbound outbox', 'cannot read the outbox');
-    while (this.#running) {
-      let more = false;
-      try {
-        more = await this.step();
-        outage.ok();
-      } catch (err) {
-        outage.failed(failureText(err));
-      }
-      if (!more && this.#running) await this.#sleep.sleep(this.#o.pollMs);
-    }
+    await pollUntilStopped({
+      running: () => this.#running,
+      step: () => this.step(),
+      reason: failureText,
+      outage: new OutageLog(this.#o.log, 'inbound outbox', 'cannot read the outbox'),
+      sleep: this.#sleep,
+      pollMs: this.#o.pollMs,
+    });
   }
 
   /**

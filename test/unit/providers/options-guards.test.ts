@@ -26,7 +26,6 @@ import { schema as jira } from '../../../src/providers/jira/options';
 import { schema as opsgenie } from '../../../src/providers/opsgenie/options';
 import { schema as servicenow } from '../../../src/providers/servicenow/options';
 import { schema as slack } from '../../../src/providers/slack/options';
-import { echo } from '../../fixtures/providers/echo';
 
 /** Every shipped provider's own options schema (without the shared pacing key). */
 const OWN: Record<string, z.ZodType<unknown>> = { jira, opsgenie, servicenow, slack, pagerduty: noOptions, teams: noOptions };
@@ -78,15 +77,17 @@ test('every connector\'s typed settings are frozen all the way down, defaults sh
 });
 
 test('a definition without an options schema is refused by name when admitted', () => {
-  const broken = { ...echo, spec: { ...echo.spec, name: 'echo-noschema' }, config: { optionKeys: [], check: () => [] } };
-  expect(() => admitProvider(broken as never)).toThrow('provider echo-noschema: its definition has no config.schema');
-  const noConnector = { ...echo, spec: { ...echo.spec, name: 'echo-noconnector' }, connector: undefined };
-  expect(() => admitProvider(noConnector as never)).toThrow('provider echo-noconnector: its definition has no connector');
-  const noKeys = { ...echo, spec: { ...echo.spec, name: 'echo-nokeys' }, config: { schema: echo.config.schema, check: () => [] } };
-  expect(() => admitProvider(noKeys as never)).toThrow('provider echo-nokeys: its definition has no config.optionKeys');
-  const noCheck = { ...echo, spec: { ...echo.spec, name: 'echo-nocheck' }, config: { schema: echo.config.schema, optionKeys: [] } };
-  expect(() => admitProvider(noCheck as never)).toThrow('provider echo-nocheck: its definition has no config.check');
-  expect(() => admitProvider({ connector: echo.connector } as never)).toThrow('admitProvider: the definition has no spec.name');
+  // A shipped definition under another name, each time missing one part (no test-only provider: deleting the worked
+  // example's folder must leave this test as it is).
+  const base = definitionOf('pagerduty');
+  const named = (name: string) => ({ ...base, spec: { ...base.spec, name } });
+  expect(() => admitProvider({ ...named('x-noschema'), config: { optionKeys: [], check: () => [] } } as never)).toThrow('provider x-noschema: its definition has no config.schema');
+  expect(() => admitProvider({ ...named('x-noconnector'), connector: undefined } as never)).toThrow('provider x-noconnector: its definition has no connector');
+  expect(() => admitProvider({ ...named('x-nokeys'), config: { schema: base.config.schema, check: () => [] } } as never)).toThrow('provider x-nokeys: its definition has no config.optionKeys');
+  expect(() => admitProvider({ ...named('x-nocheck'), config: { schema: base.config.schema, optionKeys: [] } } as never)).toThrow('provider x-nocheck: its definition has no config.check');
+  expect(() => admitProvider({ connector: base.connector } as never)).toThrow('admitProvider: the definition has no spec.name');
+  // A shipped name is never taken over.
+  expect(() => admitProvider(base)).toThrow('provider pagerduty is already registered');
 });
 
 // Compile-time: each connector reads the options its provider's schema makes — exactly that type, or `unknown` for a
