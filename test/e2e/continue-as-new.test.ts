@@ -100,7 +100,15 @@ describe('continue-as-new under 10,000 correlated signals', () => {
     await stack.incidents.acknowledge(inc.id, { tenantId: tenant, source: 'pagerduty', actor: 'erin', at: new Date().toISOString() });
     await stack.client.workflow.getHandle(key).signal('redrive', { tenantId: tenant, connectorId: 'jira', actor: 'ops', at: new Date().toISOString() });
     await eventually(async () => (await link('jira'))?.status === 'pending', { what: 'the redrive in flight' });
-    await eventually(() => sn.requests.filter((r) => r.method === 'POST').length > 0 && probectl.requests.length > 0, { what: 'the ticket create and the callback failing', timeoutMs: 90_000 });
+    // On a timeout, say what the workflow was waiting for (this wait once timed out inside the full suite only).
+    const explained = async <T>(wait: Promise<T>): Promise<T> => wait.catch(async (err: unknown) => {
+      const d = await stack.client.workflow.getHandle(key).describe().catch(() => undefined);
+      const pending = (d?.raw.pendingActivities ?? []).map((a) => `${a.activityType?.name} attempt ${a.attempt} ${a.state} ${a.lastFailure?.message ?? ''}`);
+      process.stderr.write(`continue-as-new: pending activities: ${JSON.stringify(pending)}; SN requests ${sn.requests.map((r) => r.method).join(',')}; last log lines:\n${stack.logLines.slice(-30).join('')}\n`);
+      throw err;
+    });
+    await explained(eventually(() => sn.requests.some((r) => r.method === 'POST'), { what: 'the ServiceNow create failing', timeoutMs: 90_000 }));
+    await explained(eventually(() => probectl.requests.length > 0, { what: 'the acknowledgement callback failing', timeoutMs: 90_000 }));
 
     // 10,000 signals, at most CONCURRENCY in flight; a few repeated signal ids on top must not count twice.
     const started = Date.now();
