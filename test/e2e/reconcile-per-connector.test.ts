@@ -134,12 +134,19 @@ describe('per-connector reconciliation', () => {
       opened.push(...batch);
     }
     await eventually(() => snBig.tickets.length === N && jiraBig.issues.length === N, { timeoutMs: 330_000, intervalMs: 1_000, what: 'every ticket and issue created (200 each, paced)' });
+    const created = Date.now();
     const passesBig = (connectorId: string) => reports.filter((r) => r.tenantId === big && r.connectorId === connectorId && r.outcome === 'done');
     const burst = { servicenow: 0, jira: 0 };
     // Right after the burst, a listing still covers the creations within its window (the overlap; Jira's whole
-    // minutes): a few pages. Once they are behind it, a pass is one request per connector.
+    // minutes): a few pages. Once they are behind it, a pass is one request per connector. A window's start never
+    // moves back and nothing is created after `created`, so once a pass that began after `created` (the second pass
+    // to end after it: one connector's passes run one at a time) reads one page, every later pass does too. (The
+    // last pass to end before `created` may have read one page of a burst that was not complete yet.)
     for (const id of ['servicenow', 'jira'] as const) {
-      await eventually(() => passesBig(id).at(-1)?.reads === 1, { timeoutMs: 200_000, intervalMs: 500 });
+      await eventually(() => {
+        const after = passesBig(id).filter((r) => r.at > created);
+        return after.length >= 2 && after.at(-1)!.reads === 1;
+      }, { timeoutMs: 200_000, intervalMs: 500, what: `a ${id} pass begun after the burst reading one page` });
       burst[id] = Math.max(...passesBig(id).map((r) => r.reads));
     }
     const counted = { servicenow: passesBig('servicenow').length, jira: passesBig('jira').length };
