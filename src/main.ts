@@ -8,11 +8,9 @@
 import { loadConfig } from './config/load';
 import { ConfigError } from './config/errors';
 import { migrate } from './db/migrate';
-import { createPool } from './db/pool';
 import { startEmbeddedDb, type EmbeddedDb } from './runtime/embedded-db';
 import { createLogger } from './observability/logger';
-import { NotifyMetrics } from './observability/metrics';
-import { runApi, runWorker, type ProcessParts, type Running } from './runtime/processes';
+import { processParts, runApi, runWorker, type Running } from './runtime/processes';
 import { startTracing, type Tracing } from './observability/tracing';
 
 const ROLES = ['all', 'worker', 'api', 'migrate'] as const;
@@ -39,7 +37,10 @@ async function main(): Promise<void> {
     log.info({ dataDir: embedded.dataDir, port: embedded.port }, 'embedded database (PGlite) started; set DATABASE_URL for a real Postgres');
   }
   if (!databaseUrl) throw new ConfigError('DATABASE_URL', ['required (the mirror of links and timelines lives in Postgres)']);
-  const pool = createPool(databaseUrl);
+  // What every role of this process shares (its pool and its one metrics registry); each role builds the rest of
+  // what it holds (src/runtime/).
+  const parts = processParts(config, log, { databaseUrl });
+  const { pool } = parts;
   const applied = await migrate(pool);
   if (applied.length > 0) log.info({ applied }, 'migrations applied');
   if (role === 'migrate') {
@@ -49,8 +50,6 @@ async function main(): Promise<void> {
   }
   // Before the worker and the API are built: their interceptors and hooks exist only while tracing is on.
   const tracing: Tracing | undefined = config.tracing ? startTracing(config.tracing, log, role) : undefined;
-  // What every role of this process shares; each role builds the rest of what it holds (src/runtime/).
-  const parts: ProcessParts = { config, pool, log, metrics: new NotifyMetrics({ defaultMetrics: true }) };
   const running: Running[] = [];
   if (role === 'all' || role === 'worker') running.push(await runWorker(parts));
   if (role === 'all' || role === 'api') running.push(await runApi(parts));

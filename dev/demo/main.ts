@@ -11,18 +11,15 @@
 import { createWriteStream, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { Client, Connection } from '@temporalio/client';
-import type { Pool } from 'pg';
 import { IncidentClient } from '../../src/client';
 import { probectlSignature } from '../../src/cli/commands/sign';
 import { loadConfig } from '../../src/config/load';
 import type { Secret } from '../../src/config/secret';
 import { migrate } from '../../src/db/migrate';
-import { createPool } from '../../src/db/pool';
 import { createLogger } from '../../src/observability/logger';
 import { freePort, findTemporalCli, projectRoot, startDevServer } from '../dev-server';
 import { startEmbeddedDb } from '../../src/runtime/embedded-db';
-import { NotifyMetrics } from '../../src/observability/metrics';
-import { runApi, runWorker } from '../../src/runtime/processes';
+import { processParts, runApi, runWorker } from '../../src/runtime/processes';
 import type { IncidentStateView, Link } from '../../src/shared/contract';
 import { serviceNowTicket, startSandbox } from './doubles';
 
@@ -86,11 +83,6 @@ async function main(): Promise<number> {
     databaseUrl = db.url;
     say(`embedded Postgres is listening on 127.0.0.1:${db.port}`);
   }
-  const pool: Pool = createPool(databaseUrl);
-  onStop('the database pool', () => pool.end());
-  const applied = await migrate(pool);
-  say(applied.length > 0 ? `migrations applied: ${applied.join(', ')}` : 'migrations: up to date');
-
   // ---- the sandbox and the configuration --------------------------------------------------------------------
   const sandbox = await startSandbox();
   onStop('the provider doubles', () => Promise.all(sandbox.map((s) => s.double.stop())));
@@ -111,11 +103,14 @@ async function main(): Promise<number> {
   const logFile = join(dataDir, 'demo.log');
   const log = createLogger(config.logLevel, createWriteStream(logFile, { flags: 'a' }));
   say(`service logs go to ${logFile}`);
+  // One process holding both roles, as `node dist/main.js all` does: one pool and one registry for both.
+  const parts = processParts(config, log, { databaseUrl });
+  onStop('the database pool', () => parts.pool.end());
+  const applied = await migrate(parts.pool);
+  say(applied.length > 0 ? `migrations applied: ${applied.join(', ')}` : 'migrations: up to date');
 
   // ---- worker and API ---------------------------------------------------------------------------------------
   say('starting the worker (bundling the workflow code takes a few seconds)…');
-  // One process holding both roles, as `node dist/main.js all` does: one registry for both.
-  const parts = { config, pool, log, metrics: new NotifyMetrics({ defaultMetrics: true }) };
   const worker = await runWorker(parts);
   onStop('the worker', () => worker.stop());
   const api = await runApi(parts);

@@ -3,7 +3,8 @@ import type { Pool } from 'pg';
 import type { AppConfig } from '../config/load';
 import { connectionOptions } from '../config/temporal';
 import type { Logger } from '../observability/logger';
-import type { NotifyMetrics } from '../observability/metrics';
+import { NotifyMetrics } from '../observability/metrics';
+import { createPool } from '../db/pool';
 import { startMetricsServer } from '../observability/metrics-server';
 import { installSdkRuntime } from '../observability/sdk-runtime';
 import { HeartbeatScheduler } from '../observability/heartbeat';
@@ -24,6 +25,20 @@ export interface ProcessParts {
   log: Logger;
   /** The process's one Prometheus registry (the API's /metrics, the worker's metrics port, the activities). */
   metrics: NotifyMetrics;
+}
+
+/**
+ * Build what every role of one process shares: its one Postgres pool and its one Prometheus registry. `main`, the
+ * demo and the tests' stack all build them here (the stack with a registry of its own, without Node's default
+ * process metrics).
+ */
+export function processParts(config: AppConfig, log: Logger, opts: { databaseUrl: string; defaultMetrics?: boolean; metrics?: NotifyMetrics }): ProcessParts {
+  return {
+    config,
+    pool: createPool(opts.databaseUrl),
+    log,
+    metrics: opts.metrics ?? new NotifyMetrics({ defaultMetrics: opts.defaultMetrics ?? true }),
+  };
 }
 
 export async function runApi({ config, pool, log, metrics }: ProcessParts): Promise<Running & { port: number }> {

@@ -7,9 +7,9 @@ import type { InboundDispatcher, InboundMetrics, TemporalHealth, DispatcherOptio
 import type { IncidentClient } from '../../src/client';
 import { loadConfig, type AppConfig } from '../../src/config/load';
 import type { MirrorStore } from '../../src/db/mirror-store';
-import { createPool } from '../../src/db/pool';
 import { createLogger, type Logger } from '../../src/observability/logger';
-import { NotifyMetrics } from '../../src/observability/metrics';
+import type { NotifyMetrics } from '../../src/observability/metrics';
+import { processParts } from '../../src/runtime/processes';
 import { buildApi } from '../../src/runtime/api';
 import { PagerDutyDouble } from '../../dev/doubles/pagerduty';
 import { startWorker, type WorkerHandle } from '../../src/worker';
@@ -102,10 +102,10 @@ export async function startStack(opts: {
       },
     }),
   );
-  const pool = createPool(config.databaseUrl!);
+  // The process's shared parts as main builds them (src/runtime/processes.ts), with a registry of the stack's own.
+  const { pool, metrics } = processParts(config, log, { databaseUrl: config.databaseUrl!, defaultMetrics: false, ...(opts.metrics ? { metrics: opts.metrics } : {}) });
   // The API role's own composition root (src/runtime/api.ts), as `main.ts api` builds it; the readiness checks
   // leave out "a worker polls" (a stack may run without one).
-  const metrics = opts.metrics ?? new NotifyMetrics();
   const api = await buildApi({
     config, pool, log, metrics,
     checks: (client) => ({

@@ -1,6 +1,7 @@
 /**
  * One composition root per process role (docs/architecture.md): nothing stateful is built at module level in src/,
- * and each long-lived object is built only by its role's factory — the metrics registry by the process (main.ts),
+ * and each long-lived object is built only by its role's factory — the pool and the metrics registry by the process
+ * (processParts in src/runtime/processes.ts, which main, the demo and the tests' stack call),
  * the app by the API role (src/runtime/api.ts), the pacer by the worker role (src/worker.ts). A module singleton
  * (`export const metrics = new NotifyMetrics()`, a default `PACER`) or a second place wiring the app fails here.
  */
@@ -25,10 +26,14 @@ const SOURCES = walk(join(ROOT, 'src')).map((f) => ({
 const VALUE_TYPES = new Set(['WeakSet', 'WeakMap', 'RegExp', 'Error', 'URL', 'TextEncoder', 'TextDecoder', 'Intl.NumberFormat']);
 
 /**
- * Module-level collections that start empty are process state: each one is named here with why it may stay.
- * (A Set or Map built from a literal table is a constant lookup and needs no entry.)
+ * Module-level collections that start empty or are changed after load, and module-level `let` bindings, are process
+ * state: each one is named here with why it may stay. (A Set or Map built from a table and never changed is a
+ * constant lookup and needs no entry.)
  */
 const PROCESS_MEMOS: Record<string, string> = {
+  'src/providers/registry.ts new Map<string, ProviderDefinition>(SHIPPED.map((d) => [d.spec.name, d]))': 'the shipped providers, to which only tests add one (admitProvider, refused with NODE_ENV=production)',
+  'src/observability/tracing.ts let tracer': 'the tracer while tracing is on: OpenTelemetry registers its tracer provider for the whole process (startTracing sets it, its shutdown clears it)',
+  'src/providers/types.ts let urlIsCredential': 'set once by the registry when it loads (the connectors import this module and the registry imports them: importing the registry here would be a cycle); until then every URL is scrubbed',
   'src/http/scrub.ts new Map<string, Matcher>()': 'a bounded memo of compiled matchers for secret lists (pure: same input, same matcher)',
   'src/api/answer-log.ts new Set<string>()': 'each answer triple appended to the test run\'s answer log once per process',
   'src/providers/jira/connector.ts new Set<string>()': 'the Jira sites found to answer only the classic search (learned from the site, the same for every caller)',
@@ -65,13 +70,31 @@ function moduleLevelNews(sf: ts.SourceFile): string[] {
   return found;
 }
 
-/** What may be built at load: a value type, a collection built from a literal table, or a named process memo. */
-function allowed(path: string, expr: string): boolean {
+/** Module-level `let`/`var` bindings (`let <name>`), and collections built at load that the module changes later. */
+function moduleLevelState(sf: ts.SourceFile): string[] {
+  const found: string[] = [];
+  const text = sf.getFullText();
+  for (const st of sf.statements) {
+    if (!ts.isVariableStatement(st)) continue;
+    const mutable = (st.declarationList.flags & (ts.NodeFlags.Let | ts.NodeFlags.Const)) !== ts.NodeFlags.Const;
+    for (const d of st.declarationList.declarations) {
+      const name = d.name.getText(sf);
+      if (mutable) found.push(`let ${name}`);
+      else if (d.initializer && ts.isNewExpression(d.initializer) && /^(Map|Set)$/.test(d.initializer.expression.getText(sf))
+        && new RegExp(`\\b${name}\\.(set|add|delete|clear)\\(`).test(text)) found.push(d.initializer.getText(sf).split('\n')[0]!);
+    }
+  }
+  return found;
+}
+
+/** What may be built at load: a value type, a collection built from a table and never changed, or a named process memo. */
+function allowed(path: string, expr: string, changed: readonly string[] = []): boolean {
+  if (`${path} ${expr}` in PROCESS_MEMOS) return true;
+  if (changed.includes(expr) || expr.startsWith('let ')) return false;
   const type = /^new ([\w.]+)/.exec(expr)?.[1] ?? '';
   if (VALUE_TYPES.has(type)) return true;
   const empty = /^new [\w.]+(?:<[^(]*>)?\(\s*\)/.test(expr);
-  if ((type === 'Set' || type === 'Map') && !empty) return true;
-  return `${path} ${expr}` in PROCESS_MEMOS;
+  return (type === 'Set' || type === 'Map') && !empty;
 }
 
 /** Files in src/ where `new <name>(` or `<name>(` (a call) appears. */
@@ -104,16 +127,35 @@ describe('one composition root per process role', () => {
   });
 
   test.each(SOURCES.map((s) => [s.path, s.file] as const))('%s builds nothing stateful when it loads', (path, file) => {
-    expect(moduleLevelNews(file).filter((n) => !allowed(path, n))).toEqual([]);
+    const changed = moduleLevelState(file);
+    expect([...moduleLevelNews(file), ...changed.filter((c) => c.startsWith('let '))].filter((n) => !allowed(path, n, changed))).toEqual([]);
+  });
+
+  test('the check sees module-level let bindings and tables changed after load', () => {
+    const sf = ts.createSourceFile('x.ts', [
+      'let current = 0;',
+      'const table = new Map([[1, 2]]);',
+      'const grown = new Map([[1, 2]]);',
+      'export function add() { grown.set(3, 4); current += 1; }',
+    ].join('\n'), ts.ScriptTarget.ES2022, true);
+    const changed = moduleLevelState(sf);
+    expect(changed).toEqual(['let current', 'new Map([[1, 2]])']);
+    // The table never changed stays allowed; the one changed later and the let are not.
+    expect(allowed('x.ts', 'let current', changed)).toBe(false);
+    expect(allowed('x.ts', 'new Map([[1, 2]])', changed)).toBe(false);
+    expect(allowed('x.ts', 'new Map([[1, 2]])', [])).toBe(true);
   });
 
   test('every named process memo is still there (the list does not outlive its entries)', () => {
     const all = SOURCES.flatMap(({ path, file }) => moduleLevelNews(file).map((n) => `${path} ${n}`));
-    for (const key of Object.keys(PROCESS_MEMOS)) expect(all).toContain(key);
+    const state = SOURCES.flatMap(({ path, file }) => moduleLevelState(file).map((n) => `${path} ${n}`));
+    for (const key of Object.keys(PROCESS_MEMOS)) expect([...all, ...state]).toContain(key);
   });
 
   test.each([
-    ['NotifyMetrics', true, ['src/main.ts']],
+    ['NotifyMetrics', true, ['src/runtime/processes.ts']],
+    // The process's pool; the CLI's migrate command its own; the pacer's small pool for the shared pacing store.
+    ['createPool', false, ['src/cli/commands/migrate.ts', 'src/db/pace-store.ts', 'src/runtime/processes.ts']],
     ['Pacer', true, ['src/worker.ts']],
     ['buildApp', false, ['src/api/openapi-document.ts', 'src/runtime/api.ts']],
     ['InboundDispatcher', true, ['src/runtime/api.ts']],
