@@ -1,6 +1,7 @@
 import { Client, Connection } from '@temporalio/client';
 import type { Pool } from 'pg';
 import type { AppConfig } from '../config/load';
+import type { Secret } from '../config/secret';
 import { connectionOptions } from '../config/temporal';
 import type { Logger } from '../observability/logger';
 import { NotifyMetrics } from '../observability/metrics';
@@ -32,7 +33,7 @@ export interface ProcessParts {
  * demo and the tests' stack all build them here (the stack with a registry of its own, without Node's default
  * process metrics).
  */
-export function processParts(config: AppConfig, log: Logger, opts: { databaseUrl: string; defaultMetrics?: boolean; metrics?: NotifyMetrics }): ProcessParts {
+export function processParts(config: AppConfig, log: Logger, opts: { databaseUrl: Secret; defaultMetrics?: boolean; metrics?: NotifyMetrics }): ProcessParts {
   return {
     config,
     pool: createPool(opts.databaseUrl),
