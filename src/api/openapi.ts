@@ -9,6 +9,7 @@ import fastifySwagger, { type SwaggerTransform } from '@fastify/swagger';
 import type { FastifyInstance, FastifySchema } from 'fastify';
 import { jsonSchemaTransform, jsonSchemaTransformObject } from 'fastify-type-provider-zod';
 import { z } from 'zod';
+import { allProviders } from '../providers/registry';
 
 const VERSION = '0.1.0';
 
@@ -80,6 +81,21 @@ function finishDocument(input: Parameters<typeof jsonSchemaTransformObject>[0]) 
   return doc;
 }
 
+/**
+ * The description of the X-Probectl-Signature scheme: the probectl signature, then the providers' own signature headers
+ * that are accepted instead, as each provider's folder names them (`inbound.docs.signatureName`), in registry order.
+ */
+function signatureSchemeDescription(): string {
+  const own = allProviders().flatMap((d) => {
+    const scheme = d.inbound?.signature;
+    return scheme ? [d.inbound?.docs.signatureName ?? `${d.spec.label}'s \`${scheme.header}\``] : [];
+  });
+  const base = '`sha256=<HMAC-SHA256>` (hex; base64 accepted) with the inbound entry\'s secret, over `v1:<X-Probectl-Timestamp>:<raw body>` or over the raw body alone';
+  if (own.length === 0) return `${base}.`;
+  const listed = own.length === 1 ? own[0] : `${own.slice(0, -1).join(', ')} and ${own.at(-1)}`;
+  return `${base}; ${listed} ${own.length === 1 ? 'is' : 'are'} accepted for those entries.`;
+}
+
 const UNAUTHORIZED_HEADER: DocumentedHeaders = { 401: { 'WWW-Authenticate': { description: '`Bearer`', schema: { type: 'string' } } } };
 
 /** Register @fastify/swagger; must come before the routes it documents (it collects them as they are added). */
@@ -112,7 +128,7 @@ export function registerOpenApi(app: FastifyInstance): void {
           probectlToken: { type: 'apiKey', in: 'header', name: 'X-Probectl-Token', description: 'The inbound entry\'s secret, sent as is (for senders that cannot sign).' },
           probectlSignature: {
             type: 'apiKey', in: 'header', name: 'X-Probectl-Signature',
-            description: '`sha256=<HMAC-SHA256>` (hex; base64 accepted) with the inbound entry\'s secret, over `v1:<X-Probectl-Timestamp>:<raw body>` or over the raw body alone; Jira Cloud\'s `X-Hub-Signature` and PagerDuty\'s `X-PagerDuty-Signature` are accepted for those entries.',
+            description: signatureSchemeDescription(),
           },
         },
       },

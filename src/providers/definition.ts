@@ -2,6 +2,7 @@
  * One provider, as its folder declares it (src/providers/<name>/index.ts) and the registry lists it
  * (src/providers/registry.ts). Every table that varies by provider reads from here.
  */
+import type { ZodType } from 'zod';
 import type { HttpClient } from '../http/client';
 import type { ConnectorConfig } from '../config/connectors';
 import type { ConfigSpec } from '../connectors/spec';
@@ -20,6 +21,31 @@ export interface LiveCheck {
 /** A connector-wide listing of what changed since `since` (per-connector reconciliation, src/reconcile/). */
 export type ChangeLister<O = unknown> = (ctx: CallContext<O>, since: string, maxPages: number, beforeRequest: () => Promise<void>, resume?: string) => Promise<ChangeListing>;
 
+/**
+ * How the OpenAPI document describes a provider's inbound side (`POST /ingest/itsm/{provider}/{id}`: built by
+ * src/api/inbound/openapi.ts and src/api/openapi.ts from the registry; docs/openapi.json). Documentation only:
+ * the route reads the raw body and `parse` decides; nothing here validates a delivery. Held to the provider's own
+ * signature and delivery-id headers by test/unit/providers/inbound-docs.test.ts.
+ */
+export interface InboundDocs {
+  /**
+   * Its own payload, one member of the body union (after the portable contract): a zod schema with
+   * `.meta({ id, title })`, `id` naming its component (`Inbound<Provider>`).
+   */
+  payload: ZodType;
+  /**
+   * Each header of its own that it reads, by its lower-case name — keyed by `signature.header` and
+   * `deliveryHeader` rather than repeating them — with what it carries. The generic X-Probectl-* headers are
+   * documented once, not here.
+   */
+  headers: Readonly<Record<string, string>>;
+  /**
+   * With `signature`: how the description of the X-Probectl-Signature security scheme names it, whose it is and
+   * the header as the provider writes it (Jira Cloud's `X-Hub-Signature`).
+   */
+  signatureName?: string;
+}
+
 /** What a provider's status webhooks need (absent for chat providers: they have no inbound). */
 export interface InboundSide {
   /** The provider's own payload (the portable contract is parsed before it). Pure. */
@@ -30,6 +56,8 @@ export interface InboundSide {
   deliveryHeader?: string;
   /** What an administrator configures on the provider's side for one inbound entry (`inbound guide`). Pure text. */
   guide?: { text: (url: string) => string; canTimestamp: boolean };
+  /** Its payload and headers as the OpenAPI document describes them (required: a new provider cannot leave them out). */
+  docs: InboundDocs;
 }
 
 /**

@@ -4,7 +4,7 @@
  * from these definitions; the workflow reads what it needs from the connector snapshot (`ConnectorRef.caps`).
  * Adding a provider: a folder src/providers/<name>/ and a line here (docs/architecture.md, "Adding a provider").
  */
-import type { ProviderDefinition } from './definition';
+import type { InboundDocs, ProviderDefinition } from './definition';
 import { jira } from './jira';
 import { opsgenie } from './opsgenie';
 import { pagerduty } from './pagerduty';
@@ -28,15 +28,22 @@ export type ShippedProvider = (typeof SHIPPED)[number]['spec']['name'];
 /** The shipped providers that take status webhooks (pagers and ticketing; chat posts have no inbound). */
 export type ShippedInboundProvider = Extract<(typeof SHIPPED)[number], { inbound: object }>['spec']['name'];
 
-/** What the configuration and the worker call without asking: a definition lacking one is refused by name, not met as a TypeError. */
+/**
+ * What the configuration, the worker and the API's description of the inbound route read without asking: a definition
+ * lacking one is refused by name, not met as a TypeError.
+ */
 function missingParts(d: ProviderDefinition): string[] {
   const c = d.config as Partial<ProviderDefinition['config']> | undefined;
+  const docs = d.inbound?.docs as Partial<InboundDocs> | undefined;
   return [
     !d.connector && 'connector',
     !c && 'config',
     c && !Array.isArray(c.optionKeys) && 'config.optionKeys',
     c && typeof c.check !== 'function' && 'config.check',
     c && !c.schema && 'config.schema',
+    d.inbound && !docs && 'inbound.docs',
+    docs && !docs.payload && 'inbound.docs.payload',
+    docs && (typeof docs.headers !== 'object' || docs.headers === null) && 'inbound.docs.headers',
   ].filter((x): x is string => typeof x === 'string');
 }
 

@@ -4,10 +4,13 @@
  * and authenticating before anything parses it. Examples carry placeholders, never a real-looking secret.
  */
 import { z } from 'zod';
-import { hasInbound, providerNames } from '../../providers/registry';
+import type { InboundSide } from '../../providers/definition';
+import { allProviders } from '../../providers/registry';
 import { documentOnly } from '../openapi';
 
-const INBOUND_PROVIDERS = providerNames().filter(hasInbound);
+/** The providers that take status webhooks, in registry order (a test provider admitted before this module loads included). */
+const INBOUND = allProviders().flatMap((d) => (d.inbound ? [{ name: d.spec.name, inbound: d.inbound }] : []));
+const INBOUND_PROVIDERS = INBOUND.map((p) => p.name);
 
 const portable = z
   .looseObject({
@@ -18,47 +21,20 @@ const portable = z
   })
   .meta({ id: 'InboundPortable', title: 'the portable contract (every paging and ticketing provider)' });
 
-const servicenow = z
-  .looseObject({
-    sys_id: z.string(),
-    state: z.union([z.string(), z.number()]).describe('6 (Resolved) or 7 (Closed) resolves; every other state is ignored'),
-    number: z.string().optional(),
-    correlation_id: z.string().optional().describe('`probectl-<incident-id>`'),
-    actor: z.string().optional(),
-  })
-  .meta({ id: 'InboundServiceNow', title: 'ServiceNow (Business Rule)' });
-
-const jira = z
-  .looseObject({
-    webhookEvent: z.string().describe('`jira:issue_updated` with a transition to a status of category `done` resolves'),
-    issue: z.looseObject({
-      id: z.string().optional(),
-      key: z.string(),
-      fields: z.looseObject({
-        status: z.looseObject({ statusCategory: z.looseObject({ key: z.string() }) }).optional(),
-        labels: z.array(z.string()).optional().describe('a `probectl-<incident-id>` label'),
-      }),
-    }),
-    changelog: z.looseObject({ items: z.array(z.looseObject({ field: z.string() })) }).optional(),
-  })
-  .meta({ id: 'InboundJira', title: 'Jira issue webhook' });
-
-const pagerduty = z
-  .looseObject({
-    event: z.looseObject({
-      id: z.string().optional(),
-      event_type: z.string().describe('`incident.resolved` resolves, `incident.acknowledged` acknowledges; others are ignored'),
-      data: z.looseObject({ incident_key: z.string().optional().describe('`probectl-<incident-id>` (or `alert_key`)') }),
-    }),
-  })
-  .meta({ id: 'InboundPagerDuty', title: 'PagerDuty V3 webhook' });
-
-const opsgenie = z
-  .looseObject({
-    action: z.string().describe('`Close` resolves, `Acknowledge` acknowledges; others are ignored'),
-    alert: z.looseObject({ alias: z.string().optional().describe('`probectl-<incident-id>`'), alertId: z.string().optional() }),
-  })
-  .meta({ id: 'InboundOpsgenie', title: 'Opsgenie outgoing webhook' });
+/**
+ * The headers the providers read besides the generic X-Probectl-* ones, as each provider's folder documents them
+ * (`inbound.docs.headers`), in registry order; a header two providers read carries both descriptions.
+ */
+function providerHeaders(sides: ReadonlyArray<{ inbound: InboundSide }>): Record<string, z.ZodOptional<z.ZodString>> {
+  const described: Record<string, string[]> = {};
+  for (const { inbound } of sides) {
+    for (const [name, text] of Object.entries(inbound.docs.headers)) {
+      const texts = (described[name] ??= []);
+      if (!texts.includes(text)) texts.push(text);
+    }
+  }
+  return Object.fromEntries(Object.entries(described).map(([name, texts]) => [name, z.string().optional().describe(texts.join('; '))]));
+}
 
 const failure = z.object({ error: z.string(), message: z.string() }).meta({ id: 'InboundError' });
 const json = (description: string, schema: z.ZodType) => ({ description, content: { 'application/json': { schema } } });
@@ -81,12 +57,10 @@ export const inboundRouteDocs = documentOnly(
     }),
     headers: z.object({
       'x-probectl-timestamp': z.string().optional().describe('Unix seconds; with it the signature covers `v1:<timestamp>:<body>` and is refused after 300 s'),
-      'x-hub-signature': z.string().optional().describe('Jira Cloud\'s own signature (jira entries)'),
-      'x-pagerduty-signature': z.string().optional().describe('PagerDuty\'s own signature (pagerduty entries)'),
-      'x-webhook-id': z.string().optional().describe('PagerDuty\'s delivery id (deduplication)'),
-      'x-atlassian-webhook-identifier': z.string().optional().describe('Jira\'s delivery id (deduplication)'),
+      ...providerHeaders(INBOUND),
     }),
-    body: z.union([portable, servicenow, jira, pagerduty, opsgenie]).meta({
+    // The portable contract first (it is parsed first), then each provider's own payload, in registry order.
+    body: z.union([portable, ...INBOUND.map((p) => p.inbound.docs.payload)]).meta({
       description: 'JSON, at most 1 MiB, read raw: the signature covers the exact bytes sent',
       examples: [{ external_ref: 'probectl-inc-42', status: 'resolved', actor: 'alice' }],
     }),

@@ -1,6 +1,9 @@
 import { incidentKeyFromLabels } from '../inbound-keys';
 import { actorText, compact, ignored, isObject, malformed, refText, type ParseResult } from '../inbound-types';
 
+/** The header carrying Jira's webhook delivery id (`X-Atlassian-Webhook-Identifier`), preferred to the body's own id for deduplication. Lower-case. */
+export const DELIVERY_HEADER = 'x-atlassian-webhook-identifier';
+
 /**
  * A Jira issue webhook (`jira:issue_updated`). Resolved when the issue's status category is `done` and
  * the delivery is a status transition: a `changelog` item on `status`, or no changelog at all (an

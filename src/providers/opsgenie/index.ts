@@ -3,6 +3,7 @@ import { config } from './config';
 import { canTimestamp, guide } from './guide';
 import { opsgenie as connector, listChanges } from './connector';
 import { parseOpsgenie } from './inbound';
+import { docs } from './inbound-docs';
 import type { OpsgenieOptions } from './options';
 import { spec } from './spec';
 
@@ -11,5 +12,5 @@ export const opsgenie: InboundProviderDefinition<'opsgenie', OpsgenieOptions> = 
   config,
   connector,
   listChanges,
-  inbound: { parse: parseOpsgenie, guide: { text: guide, canTimestamp } },
+  inbound: { parse: parseOpsgenie, guide: { text: guide, canTimestamp }, docs },
 };

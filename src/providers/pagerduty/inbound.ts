@@ -1,6 +1,9 @@
 import { asIncidentKey } from '../inbound-keys';
 import { actorText, compact, ignored, isObject, malformed, refText, type InboundRefs, type ParseResult } from '../inbound-types';
 
+/** The header carrying PagerDuty's webhook delivery id (`X-Webhook-Id`), preferred to the body's own id for deduplication. Lower-case. */
+export const DELIVERY_HEADER = 'x-webhook-id';
+
 /**
  * A PagerDuty V3 webhook: `{"event": {"id", "event_type", "agent"?, "data": {incident}}}`.
  * incident.resolved resolves, incident.acknowledged acknowledges. The PagerDuty incident is mapped only

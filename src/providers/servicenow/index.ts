@@ -3,6 +3,7 @@ import { config } from './config';
 import { canTimestamp, guide } from './guide';
 import { servicenow as connector, listChanges } from './connector';
 import { parseServiceNow } from './inbound';
+import { docs } from './inbound-docs';
 import type { ServiceNowOptions } from './options';
 import { spec } from './spec';
 
@@ -11,5 +12,5 @@ export const servicenow: InboundProviderDefinition<'servicenow', ServiceNowOptio
   config,
   connector,
   listChanges,
-  inbound: { parse: parseServiceNow, guide: { text: guide, canTimestamp } },
+  inbound: { parse: parseServiceNow, guide: { text: guide, canTimestamp }, docs },
 };
