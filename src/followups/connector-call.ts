@@ -2,7 +2,8 @@
  * A provider call made by the follow-up runner exactly as the connector activities make it: the connector looked
  * up in the worker's directory by (tenant, connector id) — removed means ConnectorRemoved, permanent — its rate
  * token taken from the worker's pacer in its priority class (a wait over 2 s is a RateLimited failure carrying the delay), the request
- * sent through the worker's HTTP client with the runner's abort signal.
+ * sent through the worker's HTTP client with the runner's abort signal. Also what the handlers of those follow-ups
+ * share (resolveHandlerBase).
  */
 import { CancelledFailure } from '@temporalio/common';
 import type { ConnectorConfig } from '../config/connectors';
@@ -13,7 +14,15 @@ import type { CallContext, Connector } from '../providers/types';
 import { paceClass } from '../activities/pace-class';
 import { holdOnRateLimit } from '../activities/pacing';
 import type { Incident } from '../shared/contract';
-import type { FollowUpDeps } from './types';
+import type { FollowUpRecord } from '../shared/records';
+import type { FollowUpDeps, FollowUpHandler } from './types';
+
+/** Retried as long as the activity's resolve is (its schedule-to-close window), at most 5 minutes apart. */
+const RESOLVE_RETRY_WINDOW_MS = 24 * 60 * 60_000;
+const RESOLVE_MAX_BACKOFF_MS = 5 * 60_000;
+
+/** The follow-ups carried out at a connector: a pager's second resolve, a ticket's lookup-and-close. */
+type ConnectorFollowUpKind = Extract<FollowUpRecord, { connectorId: string }>['kind'];
 
 export interface ConnectorCall {
   connector: Connector;
@@ -49,4 +58,21 @@ export async function paced<T>(deps: FollowUpDeps, call: ConnectorCall, incident
     }
     throw err;
   }
+}
+
+/**
+ * What the handlers of the connector follow-ups share: each counts as a resolve, is labelled with the provider of
+ * its row's connector in the worker's directory ('other' once the connector is removed, or for a row of another
+ * kind), and is retried as the activity's resolve is.
+ */
+export function resolveHandlerBase(kind: ConnectorFollowUpKind): Pick<FollowUpHandler, 'action' | 'provider' | 'retryWindowMs' | 'maxBackoffMs'> {
+  return {
+    action: 'resolve',
+    provider: (row, deps) => {
+      const f = row.followUp;
+      return f.kind !== 'callback' && f.kind === kind ? deps.connectors.find(row.tenantId, f.connectorId)?.provider ?? 'other' : 'other';
+    },
+    retryWindowMs: RESOLVE_RETRY_WINDOW_MS,
+    maxBackoffMs: RESOLVE_MAX_BACKOFF_MS,
+  };
 }

@@ -5,18 +5,11 @@
  */
 import { FailureType } from '../http/failures';
 import type { KeyedEntry } from '../shared/records';
-import { connectorCall, paced } from './connector-call';
+import { connectorCall, paced, resolveHandlerBase } from './connector-call';
 import type { FollowUpHandler } from './types';
 
-/** Retried as long as the activity's resolve is (its schedule-to-close window), at most 5 minutes apart. */
-export const RESOLVE_RETRY_WINDOW_MS = 24 * 60 * 60_000;
-export const RESOLVE_MAX_BACKOFF_MS = 5 * 60_000;
-
 export const reResolve: FollowUpHandler = {
-  action: 'resolve',
-  provider: (row, deps) => (row.followUp.kind === 're-resolve' ? deps.connectors.find(row.tenantId, row.followUp.connectorId)?.provider ?? 'other' : 'other'),
-  retryWindowMs: RESOLVE_RETRY_WINDOW_MS,
-  maxBackoffMs: RESOLVE_MAX_BACKOFF_MS,
+  ...resolveHandlerBase('re-resolve'),
 
   async run(row, deps, signal) {
     const f = row.followUp;

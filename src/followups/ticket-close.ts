@@ -8,8 +8,7 @@ import { FailureType } from '../http/failures';
 import type { Link } from '../shared/contract';
 import type { FollowUpRecord, KeyedEntry } from '../shared/records';
 import { MAX_TICKET_PASSES } from '../workflows/v2/state';
-import { connectorCall, paced } from './connector-call';
-import { RESOLVE_MAX_BACKOFF_MS, RESOLVE_RETRY_WINDOW_MS } from './re-resolve';
+import { connectorCall, paced, resolveHandlerBase } from './connector-call';
 import type { FollowUpHandler } from './types';
 
 type TicketClose = Extract<FollowUpRecord, { kind: 'ticket-close' }>;
@@ -30,10 +29,7 @@ function asTicketClose(f: FollowUpRecord): TicketClose {
 }
 
 export const ticketClose: FollowUpHandler = {
-  action: 'resolve',
-  provider: (row, deps) => (row.followUp.kind === 'ticket-close' ? deps.connectors.find(row.tenantId, row.followUp.connectorId)?.provider ?? 'other' : 'other'),
-  retryWindowMs: RESOLVE_RETRY_WINDOW_MS,
-  maxBackoffMs: RESOLVE_MAX_BACKOFF_MS,
+  ...resolveHandlerBase('ticket-close'),
 
   async run(row, deps, signal) {
     const f = asTicketClose(row.followUp);
