@@ -6,13 +6,12 @@
  *
  * Rows belong to one task queue (the worker's): a runner lists only its queue's rows.
  */
-import { randomUUID } from 'node:crypto';
 import type { Pool, PoolClient } from 'pg';
 import type { Incident } from '../shared/contract';
 import type { CallbackEventRecord, FollowUpRecord, ResolutionRef } from '../shared/records';
 import type { FollowUpWriter } from './mirror-store';
 import { storable } from './storable';
-import { withServiceRole, withTenant } from './tenant-tx';
+import { claimUnderTenant, dueOverTenants, withServiceRole, withTenant } from './tenant-tx';
 
 export type FollowUpKind = FollowUpRecord['kind'];
 export const FOLLOW_UP_KINDS: readonly FollowUpKind[] = ['re-resolve', 'ticket-close', 'callback'];
@@ -141,10 +140,7 @@ export class FollowUpStore implements FollowUpWriter {
 
   /** Due, unleased, undone rows of this queue over every tenant, oldest first, as (tenant, id) only. */
   async due(limit: number): Promise<Array<{ tenantId: string; id: string }>> {
-    return withServiceRole(this.pool, async (c) => {
-      const r = await c.query<{ tenant_id: string; id: string }>('SELECT tenant_id, id::text AS id FROM probectl_follow_ups_due($1, $2)', [this.taskQueue, limit]);
-      return r.rows.map((x) => ({ tenantId: x.tenant_id, id: x.id }));
-    });
+    return dueOverTenants(this.pool, 'SELECT tenant_id, id::text AS id FROM probectl_follow_ups_due($1, $2)', [this.taskQueue, limit]);
   }
 
   /**
@@ -152,23 +148,20 @@ export class FollowUpStore implements FollowUpWriter {
    * is left to it; one it claimed a moment ago is leased, so no longer due). Each claim counts as an attempt.
    */
   async claim(tenantId: string, ids: readonly string[], leaseMs: number): Promise<LeasedFollowUp[]> {
-    if (ids.length === 0) return [];
-    const token = randomUUID();
-    return withTenant(this.pool, tenantId, async (c) => {
-      const r = await c.query<Row>(
-        `UPDATE follow_ups
-            SET lease_until = now() + make_interval(secs => $4::double precision / 1000), lease_token = $5, attempts = attempts + 1, updated_at = now()
-          WHERE id IN (
-            SELECT id FROM follow_ups
-             WHERE tenant_id = $1 AND task_queue = $2 AND id = ANY($3::bigint[]) AND done_at IS NULL AND due_at <= now()
-               AND (lease_until IS NULL OR lease_until <= now())
-             ORDER BY due_at, id
-             FOR UPDATE SKIP LOCKED)
-          RETURNING ${COLUMNS}`,
-        [tenantId, this.taskQueue, ids, leaseMs, token],
-      );
-      return r.rows.map(toLeased);
-    });
+    return claimUnderTenant(
+      this.pool, tenantId, ids,
+      `UPDATE follow_ups
+          SET lease_until = now() + make_interval(secs => $4::double precision / 1000), lease_token = $5, attempts = attempts + 1, updated_at = now()
+        WHERE id IN (
+          SELECT id FROM follow_ups
+           WHERE tenant_id = $1 AND task_queue = $2 AND id = ANY($3::bigint[]) AND done_at IS NULL AND due_at <= now()
+             AND (lease_until IS NULL OR lease_until <= now())
+           ORDER BY due_at, id
+           FOR UPDATE SKIP LOCKED)
+        RETURNING ${COLUMNS}`,
+      (token) => [tenantId, this.taskQueue, ids, leaseMs, token],
+      toLeased,
+    );
   }
 
   /**

@@ -10,7 +10,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Pool, PoolClient } from 'pg';
 import { storable } from './storable';
-import { withServiceRole, withTenant } from './tenant-tx';
+import { claimUnderTenant, dueOverTenants, withServiceRole, withTenant } from './tenant-tx';
 
 export type OutboxKind = 'resolved' | 'acknowledged';
 /** signalled; closed: the workflow is closed or gone (a duplicate); not_owner: the fallback's owner check failed. */
@@ -112,10 +112,7 @@ export class InboundOutbox {
 
   /** Due rows of every tenant, oldest first, as (tenant, id) only. */
   async due(limit: number): Promise<Array<{ tenantId: string; id: string }>> {
-    return withServiceRole(this.pool, async (c) => {
-      const r = await c.query<{ tenant_id: string; id: string }>('SELECT tenant_id, id::text AS id FROM probectl_inbound_outbox_due($1)', [limit]);
-      return r.rows.map((x) => ({ tenantId: x.tenant_id, id: x.id }));
-    });
+    return dueOverTenants(this.pool, 'SELECT tenant_id, id::text AS id FROM probectl_inbound_outbox_due($1)', [limit]);
   }
 
   /**
@@ -123,21 +120,18 @@ export class InboundOutbox {
    * to it; one it claimed a moment ago is no longer due). Each claim counts as an attempt.
    */
   async claim(tenantId: string, ids: readonly string[], leaseMs: number): Promise<LeasedRow[]> {
-    if (ids.length === 0) return [];
-    const token = randomUUID();
-    return withTenant(this.pool, tenantId, async (c) => {
-      const r = await c.query<Row>(
-        `UPDATE inbound_outbox
-            SET next_attempt_at = now() + make_interval(secs => $3::double precision / 1000), lease_token = $4, attempts = attempts + 1
-          WHERE id IN (
-            SELECT id FROM inbound_outbox
-             WHERE tenant_id = $1 AND id = ANY($2::bigint[]) AND done_at IS NULL AND next_attempt_at <= now()
-             FOR UPDATE SKIP LOCKED)
-          RETURNING ${COLUMNS}`,
-        [tenantId, ids, leaseMs, token],
-      );
-      return r.rows.map(toLeased);
-    });
+    return claimUnderTenant(
+      this.pool, tenantId, ids,
+      `UPDATE inbound_outbox
+          SET next_attempt_at = now() + make_interval(secs => $3::double precision / 1000), lease_token = $4, attempts = attempts + 1
+        WHERE id IN (
+          SELECT id FROM inbound_outbox
+           WHERE tenant_id = $1 AND id = ANY($2::bigint[]) AND done_at IS NULL AND next_attempt_at <= now()
+           FOR UPDATE SKIP LOCKED)
+        RETURNING ${COLUMNS}`,
+      (token) => [tenantId, ids, leaseMs, token],
+      toLeased,
+    );
   }
 
   /** Temporal took it (or it turned out closed / not the tenant's): the row is done, whoever holds it now. */

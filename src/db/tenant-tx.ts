@@ -1,4 +1,5 @@
-import type { Pool, PoolClient } from 'pg';
+import { randomUUID } from 'node:crypto';
+import type { Pool, PoolClient, QueryResultRow } from 'pg';
 import { isTenantId } from '../shared/ids';
 import { APP_ROLE } from './pool';
 
@@ -46,9 +47,38 @@ export async function withTenant<T>(pool: Pool, tenantId: string, fn: (client: P
 
 /**
  * A transaction as the service role with no tenant set: row-level security shows no row of any table. Only
- * for the SECURITY DEFINER functions that return tenant-less facts (migrations/003 and 005: due rows and
- * backlogs); every row is then read or changed through withTenant.
+ * for the SECURITY DEFINER functions that return tenant-less facts (migrations/003 and 005: due rows, see
+ * dueOverTenants, and backlogs); every row is then read or changed through withTenant.
  */
 export async function withServiceRole<T>(pool: Pool, fn: (client: PoolClient) => Promise<T>): Promise<T> {
   return asServiceRole(pool, undefined, fn);
+}
+
+/**
+ * The due rows of a leased table over every tenant, as (tenant, id) only: `sql` selects `tenant_id` and
+ * `id::text AS id` from the table's SECURITY DEFINER due function, run by withServiceRole (no tenant set). Each row
+ * is then claimed under its tenant (claimUnderTenant).
+ */
+export async function dueOverTenants(pool: Pool, sql: string, params: unknown[]): Promise<Array<{ tenantId: string; id: string }>> {
+  return withServiceRole(pool, async (c) => {
+    const r = await c.query<{ tenant_id: string; id: string }>(sql, params);
+    return r.rows.map((x) => ({ tenantId: x.tenant_id, id: x.id }));
+  });
+}
+
+/**
+ * Lease those of `ids` that are still due, under the tenant's row-level security (withTenant): `sql` is the table's
+ * own UPDATE … WHERE id IN (SELECT … FOR UPDATE SKIP LOCKED) RETURNING …, run with `params(token)`, where `token` is
+ * a fresh lease token; the rows it returns come back through `toLeased`. No ids: nothing is leased and no
+ * transaction is opened.
+ */
+export async function claimUnderTenant<R extends QueryResultRow, T>(
+  pool: Pool, tenantId: string, ids: readonly string[], sql: string, params: (token: string) => unknown[], toLeased: (row: R) => T,
+): Promise<T[]> {
+  if (ids.length === 0) return [];
+  const token = randomUUID();
+  return withTenant(pool, tenantId, async (c) => {
+    const r = await c.query<R>(sql, params(token));
+    return r.rows.map(toLeased);
+  });
 }
