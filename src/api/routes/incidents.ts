@@ -41,6 +41,8 @@ const signalAnswers = {
   404: NOT_FOUND_ANSWER,
   ...BODY_REFUSALS,
 };
+/** An acknowledge or resolve from the API: the caller's tenant, source `api`, the body's fields, stamped now. */
+type ApiSignal = { tenantId: string; source: 'api'; at: string } & z.output<typeof acknowledgeBody | typeof resolveBody>;
 
 /**
  * The caller's tenant, set by the plugin's own onRequest hook. A handler that finds none refuses: this can only
@@ -209,25 +211,33 @@ export const incidentRoutes: FastifyPluginAsync<IncidentRouteDeps> = async (plug
     });
   });
 
-  app.post('/incidents/:id/acknowledge', {
-    schema: {
-      operationId: 'acknowledge', tags: TAGS, security: BEARER,
-      summary: 'Acknowledge: every paging connector is acknowledged (source `api`)',
-      params: incidentIdParam, body: acknowledgeBody, response: signalAnswers,
-    },
-  }, async (req, reply) => {
-    const body = req.body;
-    return signal(req, reply, req.params.id, (id, tenantId) => deps.incidents.acknowledge(id, { tenantId, source: 'api', ...body, at: new Date().toISOString() }));
-  });
+  /**
+   * A route that passes its body on to the running incident as the caller's signal (source `api`, stamped now):
+   * acknowledge and resolve. Each keeps its own path, operationId, summary and body schema; the params and answers
+   * are every signal route's.
+   */
+  function apiSignalRoute(
+    path: string,
+    route: { operationId: string; summary: string; body: typeof acknowledgeBody | typeof resolveBody },
+    send: (id: string, s: ApiSignal) => Promise<void>,
+  ): void {
+    app.post(path, {
+      schema: {
+        operationId: route.operationId, tags: TAGS, security: BEARER,
+        summary: route.summary,
+        params: incidentIdParam, body: route.body, response: signalAnswers,
+      },
+    }, async (req, reply) => {
+      const body = req.body;
+      return signal(req, reply, req.params.id, (id, tenantId) => send(id, { tenantId, source: 'api', ...body, at: new Date().toISOString() }));
+    });
+  }
 
-  app.post('/incidents/:id/resolve', {
-    schema: {
-      operationId: 'resolve', tags: TAGS, security: BEARER,
-      summary: 'Resolve: every connector is resolved (source `api`); a duplicate after the close is a 200 no-op',
-      params: incidentIdParam, body: resolveBody, response: signalAnswers,
-    },
-  }, async (req, reply) => {
-    const body = req.body;
-    return signal(req, reply, req.params.id, (id, tenantId) => deps.incidents.resolve(id, { tenantId, source: 'api', ...body, at: new Date().toISOString() }));
-  });
+  apiSignalRoute('/incidents/:id/acknowledge', {
+    operationId: 'acknowledge', summary: 'Acknowledge: every paging connector is acknowledged (source `api`)', body: acknowledgeBody,
+  }, (id, s) => deps.incidents.acknowledge(id, s));
+
+  apiSignalRoute('/incidents/:id/resolve', {
+    operationId: 'resolve', summary: 'Resolve: every connector is resolved (source `api`); a duplicate after the close is a 200 no-op', body: resolveBody,
+  }, (id, s) => deps.incidents.resolve(id, s));
 };
