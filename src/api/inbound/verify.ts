@@ -5,8 +5,6 @@
  */
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { InboundProvider } from '../../config/inbound';
-import { HUB_SIGNATURE_HEADER, verifyHubSignature } from '../../providers/jira/signature';
-import { PAGERDUTY_SIGNATURE_HEADER, verifyPagerDutySignature } from '../../providers/pagerduty/signature';
 import { definitionOf } from '../../providers/registry';
 import { anyMatch } from '../../providers/signature-match';
 import {
@@ -14,8 +12,6 @@ import {
 } from '../../security/signature';
 
 export { REPLAY_WINDOW_SECONDS, SIGNATURE_HEADER, TIMESTAMP_HEADER, hmacSha256 };
-/** The providers' own schemes live in their folders (src/providers/<name>/signature.ts); re-exported for callers. */
-export { HUB_SIGNATURE_HEADER, PAGERDUTY_SIGNATURE_HEADER, verifyHubSignature, verifyPagerDutySignature };
 
 /** The headers that can carry a credential, lower-case as Node delivers them. */
 export const TOKEN_HEADER = 'x-probectl-token';

@@ -1,8 +1,9 @@
 import { createHmac } from 'node:crypto';
 import {
-  REPLAY_WINDOW_SECONDS, decodeDigest, hasCredential, tokenMatches, verifyHubSignature, verifyPagerDutySignature,
-  verifyProbectlSignature, verifySignature,
+  REPLAY_WINDOW_SECONDS, decodeDigest, hasCredential, tokenMatches, verifyProbectlSignature, verifySignature,
 } from '../../../src/api/inbound/verify';
+import { verifyHubSignature } from '../../../src/providers/jira/signature';
+import { verifyPagerDutySignature } from '../../../src/providers/pagerduty/signature';
 
 const SECRET = 'inbound-secret-0123456789:with:colons';
 const OTHER = 'another-secret-9876543210';
