@@ -13,6 +13,8 @@ import type {
 } from '../shared/contract';
 import { incidentPriority } from './priority';
 import { incidentWorkflowId } from '../shared/ids';
+import { CORRELATE_DETAIL_CHARS } from '../shared/records';
+import { truncate } from '../shared/text';
 import { incidentProblems } from '../shared/validate';
 import { WORKFLOW_TYPE, acknowledgeSignal, correlateSignal, resolveSignal, stateQuery } from '../workflows/messages';
 import { SEVERITY, STATUS, TENANT } from '../workflows/search-attributes';
@@ -204,7 +206,7 @@ export class IncidentClient {
   }
 
   async correlate(incidentId: string, signal: CorrelateSignal): Promise<void> {
-    await this.handle(incidentId).signal(correlateSignal, signal);
+    await this.handle(incidentId).signal(correlateSignal, correlatePayload(signal));
   }
 
   async acknowledge(incidentId: string, signal: AcknowledgeSignal): Promise<void> {
@@ -223,3 +225,15 @@ export class IncidentClient {
     return this.handle(incidentId).result() as Promise<IncidentResolution>;
   }
 }
+
+/**
+ * The workflow keeps at most CORRELATE_DETAIL_CHARS of `<signalId>: <summary>`, so a longer summary is cut before it
+ * is signalled: the entry is the same, and each buffered signal stays small — the server fails a running workflow
+ * task once its buffered events pass 2 MiB (history.maximumBufferedEventsSizeInBytes), which 4,096-character
+ * summaries of escaped characters would reach after fewer than a hundred signals (docs/operations.md, "Signal bursts").
+ */
+export function correlatePayload<S extends CorrelateSignal>(signal: S): S {
+  if (typeof signal.summary !== 'string' || Array.from(signal.summary).length <= CORRELATE_DETAIL_CHARS) return signal;
+  return { ...signal, summary: truncate(signal.summary, CORRELATE_DETAIL_CHARS) };
+}
+

@@ -84,6 +84,8 @@ export interface PassReport {
   reads: number;
   found: number;
   signalled: number;
+  /** Where the pass's listing began (its cursor less the overlap), once it read. */
+  since?: string;
   outcome: 'done' | 'leased-elsewhere' | 'store-unavailable' | 'read-failed' | 'signal-failed' | 'truncated' | 'stopped' | 'out-of-time';
 }
 
@@ -212,7 +214,7 @@ export class ConnectorReconciler {
       log.warn({ connector: c.id, tenant: c.tenantId, err: { message: firstLine(err) } }, 'reconciliation read failed; the next interval tries again');
       return { ...base, outcome: 'read-failed' };
     }
-    const report = { ...base, reads: listing.reads, found: listing.items.length };
+    const report = { ...base, reads: listing.reads, found: listing.items.length, since };
 
     // Oldest first, so a failure leaves the cursor before every object not processed.
     const items = [...listing.items].sort((a, b) => (a.updatedAt < b.updatedAt ? -1 : a.updatedAt > b.updatedAt ? 1 : 0));

@@ -64,6 +64,9 @@ export function outcomeKey(chain: string, actionId: string): string {
 /** The entry detail of a resolve that found no ticket yet (activity and workflow write the same). */
 export const NOT_FOUND_YET = 'no ticket found yet: a second lookup-and-close follows';
 
+/** A correlated signal's entry keeps at most this many characters of `<signalId>: <summary>`. */
+export const CORRELATE_DETAIL_CHARS = 500;
+
 /** The key of a correlated signal's entry, for the workflow and the API alike (the signal id dedupes). */
 export function correlateKey(incidentId: string, signalId: string): string {
   return `correlate:${incidentKey(incidentId)}:${signalId}`;

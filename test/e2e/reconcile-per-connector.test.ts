@@ -138,15 +138,15 @@ describe('per-connector reconciliation', () => {
     const passesBig = (connectorId: string) => reports.filter((r) => r.tenantId === big && r.connectorId === connectorId && r.outcome === 'done');
     const burst = { servicenow: 0, jira: 0 };
     // Right after the burst, a listing still covers the creations within its window (the overlap; Jira's whole
-    // minutes): a few pages. Once they are behind it, a pass is one request per connector. A window's start never
-    // moves back and nothing is created after `created`, so once a pass that began after `created` (the second pass
-    // to end after it: one connector's passes run one at a time) reads one page, every later pass does too. (The
-    // last pass to end before `created` may have read one page of a burst that was not complete yet.)
+    // minutes): a few pages. Once they are behind it, a pass is one request per connector. A listing's window starts
+    // at its cursor less the overlap (`since`), which never moves back, and nothing is created after `created`: once
+    // a pass whose window starts after `created` reads one page, every later pass does too. (A pass that ended after
+    // `created` may still have listed before the burst was complete, and read one page of it.)
     for (const id of ['servicenow', 'jira'] as const) {
       await eventually(() => {
-        const after = passesBig(id).filter((r) => r.at > created);
-        return after.length >= 2 && after.at(-1)!.reads === 1;
-      }, { timeoutMs: 200_000, intervalMs: 500, what: `a ${id} pass begun after the burst reading one page` });
+        const last = passesBig(id).at(-1);
+        return last !== undefined && Date.parse(last.since!) > created && last.reads === 1;
+      }, { timeoutMs: 200_000, intervalMs: 500, what: `a ${id} pass whose window starts after the burst reading one page` });
       burst[id] = Math.max(...passesBig(id).map((r) => r.reads));
     }
     const counted = { servicenow: passesBig('servicenow').length, jira: passesBig('jira').length };

@@ -5,7 +5,7 @@ import type { z } from 'zod';
 import { InvalidIncidentError, TenantConflictError, type IncidentClient } from '../../client';
 import type { MirrorStore } from '../../db/mirror-store';
 import type { Incident } from '../../shared/contract';
-import { correlateKey } from '../../shared/records';
+import { CORRELATE_DETAIL_CHARS, correlateKey } from '../../shared/records';
 import { truncate } from '../../shared/text';
 import type { TokenAuthenticator } from '../auth';
 import { answerError } from '../errors';
@@ -201,7 +201,7 @@ export const incidentRoutes: FastifyPluginAsync<IncidentRouteDeps> = async (plug
       // The API records what it receives (the workflow only counts it); Postgres down: the workflow records it.
       let recorded = false;
       try {
-        const detail = truncate(`${body.signalId}${body.summary ? `: ${body.summary}` : ''}`, 500);
+        const detail = truncate(`${body.signalId}${body.summary ? `: ${body.summary}` : ''}`, CORRELATE_DETAIL_CHARS);
         await deps.mirror.recordEntries(tenantId, id, [{ key: correlateKey(id, body.signalId), at, kind: 'correlated', detail }]);
         recorded = true;
       } catch (err) {

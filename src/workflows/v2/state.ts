@@ -15,7 +15,7 @@ import type {
   Provider, RedriveSignal, ResolveSignal, TimelineEntry, TimelineKind,
 } from '../../shared/contract';
 import { incidentKey } from '../../shared/ids';
-import { NOT_FOUND_YET, correlateKey, outcomeKey, type FollowUpRecord, type KeyedEntry } from '../../shared/records';
+import { CORRELATE_DETAIL_CHARS, NOT_FOUND_YET, correlateKey, outcomeKey, type FollowUpRecord, type KeyedEntry } from '../../shared/records';
 import { truncate } from '../../shared/text';
 import { isPager, isReadable } from '../capabilities';
 import { CARRY_BUDGET_BYTES, encodedSize, fitCarried } from './bounds';
@@ -276,7 +276,7 @@ export function correlate(s: IncidentState, sig: CorrelateSignal & { recorded?: 
   s.correlation.seen.push(sig.signalId);
   if (s.correlation.seen.length > MAX_SEEN_SIGNAL_IDS) s.correlation.seen.shift();
   s.correlation.count += 1;
-  const fields = { detail: truncate(`${sig.signalId}${typeof sig.summary === 'string' && sig.summary ? `: ${sig.summary}` : ''}`, 500) };
+  const fields = { detail: truncate(`${sig.signalId}${typeof sig.summary === 'string' && sig.summary ? `: ${sig.summary}` : ''}`, CORRELATE_DETAIL_CHARS) };
   // The same key the API uses for what it recorded: whichever writes first, the entry exists once.
   const entry: KeyedEntry = { key: correlateKey(s.incident.id, sig.signalId), at, kind: 'correlated', ...fields };
   show(s, entry);
