@@ -7,7 +7,7 @@
  * The file has its own database: the dispatchers read every tenant's due rows.
  */
 import { createHmac } from 'node:crypto';
-import { Pool } from 'pg';
+import type { Pool } from 'pg';
 import { Secret } from '../../src/config/secret';
 import { InboundOutbox, type OutboxSignal } from '../../src/db/inbound-outbox';
 import { migrate } from '../../src/db/migrate';
@@ -41,7 +41,7 @@ describe('inbound outbox: Postgres down, and several API replicas', () => {
   beforeAll(async () => {
     pd = await new PagerDutyDouble().start();
     db = await createTestDatabase('outbox');
-    direct = new Pool({ connectionString: db.url, max: 2 });
+    direct = createPool(new Secret(db.url), { max: 2 });
     const url = new URL(db.url);
     pgProxy = await CuttableProxy.forAddress(`${url.hostname}:${url.port || 5432}`).start();
     url.host = pgProxy.address;
@@ -100,7 +100,7 @@ describe('inbound outbox: Postgres down, and several API replicas', () => {
     // Its own database: the stack's dispatcher scans and claims every due row of its database, and would race
     // the claims below (seen on a loaded machine: a1 claimed by the dispatcher first).
     const own = await createTestDatabase('outbox-rls');
-    const direct = new Pool({ connectionString: own.url, max: 2 });
+    const direct = createPool(new Secret(own.url), { max: 2 });
     try {
       const mirror = new MirrorStore(direct);
       const outbox = new InboundOutbox(direct);
@@ -166,7 +166,7 @@ describe('inbound outbox: Postgres down, and several API replicas', () => {
       const { adminUrl } = sharedStack();
       const role = `probectl_owner_${process.pid}_${Date.now().toString(36)}`;
       const name = `probectl_notify_owned_${process.pid}_${Date.now().toString(36)}`;
-      const admin = new Pool({ connectionString: adminUrl, max: 1 });
+      const admin = createPool(new Secret(adminUrl), { max: 1 });
       await admin.query(`CREATE ROLE ${role} LOGIN NOSUPERUSER NOBYPASSRLS CREATEROLE`);
       await admin.query(`CREATE DATABASE ${name} OWNER ${role}`);
       const u = new URL(adminUrl);
