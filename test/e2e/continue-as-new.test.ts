@@ -104,7 +104,8 @@ describe('continue-as-new under 10,000 correlated signals', () => {
     const explained = async <T>(wait: Promise<T>): Promise<T> => wait.catch(async (err: unknown) => {
       const d = await stack.client.workflow.getHandle(key).describe().catch(() => undefined);
       const pending = (d?.raw.pendingActivities ?? []).map((a) => `${a.activityType?.name} attempt ${a.attempt} ${a.state} ${a.lastFailure?.message ?? ''}`);
-      process.stderr.write(`continue-as-new: pending activities: ${JSON.stringify(pending)}; SN requests ${sn.requests.map((r) => r.method).join(',')}; last log lines:\n${stack.logLines.slice(-30).join('')}\n`);
+      const followUps = await withTenant(stack.pool, tenant, (c) => c.query('SELECT kind, due_at, done_at, attempts, outcome, task_queue FROM follow_ups WHERE tenant_id = $1', [tenant])).then((r) => r.rows, (e: Error) => e.message);
+      process.stderr.write(`continue-as-new: pending activities: ${JSON.stringify(pending)}; follow-up rows: ${JSON.stringify(followUps)} (task queue ${stack.config.temporal.taskQueue}); SN requests ${sn.requests.map((r) => r.method).join(',')}; last log lines:\n${stack.logLines.slice(-30).join('')}\n`);
       throw err;
     });
     await explained(eventually(() => sn.requests.some((r) => r.method === 'POST'), { what: 'the ServiceNow create failing', timeoutMs: 90_000 }));
