@@ -14,7 +14,7 @@ import { connectorFor } from '../providers/registry';
 import { secretsOf, type CallContext, type Connector, type RemoteState } from '../providers/types';
 import type { AcknowledgeCall, ConnectorCall, OpenOutcome, Recorded, RecordSpec, ResolveCall, ResolveOutcome } from './contract';
 import type { OutcomeRecorder, RecordResult } from './recorder';
-import { carrying } from './carry-owed';
+import { carrying, owedBatch } from './carry-owed';
 
 export interface ConnectorActivityDeps {
   connectors: ConnectorDirectory;
@@ -104,19 +104,17 @@ export function createConnectorActivities(deps: ConnectorActivityDeps) {
   }
 
   /**
-   * What a call carries for the workflow, written without its outcome when the call is slow or fails
-   * (carry-owed.ts); undefined when it carries nothing. The call's own link is left to its outcome, as above.
+   * What a call carries for the workflow, written on its own when the call is slow or fails (carry-owed.ts);
+   * undefined when it carries nothing. Its own link too: an owed state older than the outcome never overwrites it.
    */
-  function owedWrite(call: ConnectorCall, config: ConnectorConfig): (() => Promise<unknown>) | undefined {
-    const owed = call.record?.owed;
+  function owedWrite(call: ConnectorCall): (() => Promise<unknown>) | undefined {
+    const batch = owedBatch(call.incident, call.record?.owed);
     const recorder = deps.recorder;
-    if (!owed || !recorder) return undefined;
-    const links = (owed.links ?? []).filter((l) => l.connectorId !== config.id);
-    const entries = owed.entries ?? [];
-    const followUps = owed.followUps ?? [];
-    if (!owed.incident && links.length === 0 && entries.length === 0 && followUps.length === 0) return undefined;
-    return () => recorder.record({ incident: call.incident, ...(owed.incident ?? {}), links, entries, followUps });
+    return batch && recorder ? () => recorder.record(batch) : undefined;
   }
+
+  /** The early write is not made for an attempt the workflow cancelled (it then writes what it owes itself). */
+  const carryOpts = { cancelled: (err: unknown) => err instanceof CancelledFailure || Context.current().cancellationSignal.aborted };
 
   const reported = (r: RecordResult | undefined): Recorded => (r ? { recorded: r.recorded, followUpsRecorded: r.followUpsRecorded } : {});
 
@@ -135,10 +133,10 @@ export function createConnectorActivities(deps: ConnectorActivityDeps) {
   return {
     async openConnector(call: ConnectorCall): Promise<OpenOutcome & Recorded> {
       const { connector, ctx, config } = resolveCall(call);
-      const raw = await carrying(owedWrite(call, config), async () => {
+      const raw = await carrying(owedWrite(call), async () => {
         await notBefore(call.notBefore);
         return paced(ctx, 'open', call.incident, () => connector.open(ctx, call.incident)).catch(rethrow);
-      });
+      }, carryOpts);
       // References come from the provider's answer and go to history, the mirror and the API: a provider that
       // echoes a credential into one must not carry it there.
       const secrets = secretsOf(ctx.connector);
@@ -154,8 +152,8 @@ export function createConnectorActivities(deps: ConnectorActivityDeps) {
       const { connector, ctx, config } = resolveCall(call);
       if (connector.acknowledge) {
         const ack = connector.acknowledge.bind(connector);
-        await carrying(owedWrite(call, config), () =>
-          paced(ctx, 'acknowledge', call.incident, () => ack(ctx, call.incident, { ...(call.externalRef ? { externalRef: call.externalRef } : {}) }, call.actor)).catch(rethrow));
+        await carrying(owedWrite(call), () =>
+          paced(ctx, 'acknowledge', call.incident, () => ack(ctx, call.incident, { ...(call.externalRef ? { externalRef: call.externalRef } : {}) }, call.actor)).catch(rethrow), carryOpts);
       }
       if (!call.record) return;
       const rec = await recordOutcome(call, config, {
@@ -168,9 +166,9 @@ export function createConnectorActivities(deps: ConnectorActivityDeps) {
 
     async resolveConnector(call: ResolveCall): Promise<ResolveOutcome | void> {
       const { connector, ctx, config } = resolveCall(call);
-      const result = await carrying(owedWrite(call, config), () => paced(ctx, 'resolve', call.incident, () =>
+      const result = await carrying(owedWrite(call), () => paced(ctx, 'resolve', call.incident, () =>
         connector.resolve(ctx, call.incident, { ...(call.externalRef ? { externalRef: call.externalRef } : {}) }, call.resolution),
-      ).catch(rethrow));
+      ).catch(rethrow), carryOpts);
       const found = result ? result.found : true;
       if (!call.record) return { found };
       const now = Date.now();

@@ -1,7 +1,8 @@
 /**
  * A provider call records its own outcome (docs/workflow-contract.md, "Who records what"), after the provider
  * answered: the page is out before Postgres is touched, and a Postgres that is down or slow never holds a page
- * back. A failed write is reported (`recorded: false`) and the workflow writes the same keyed rows later; after a
+ * back (a slow or failing call's early write of what it carries runs beside the call, never before it:
+ * carry-owed.ts). A failed write is reported (`recorded: false`) and the workflow writes the same keyed rows later; after a
  * failure the recorder stops trying for a short cool-down, so an outage does not add a connect timeout to every
  * call.
  */

@@ -1,66 +1,72 @@
 /**
  * What a provider call carries for the workflow reaches Postgres whatever the call does: every ending (answers,
- * fails) at every moment relative to the grace, with writes that succeed, fail or are slow. The acknowledgement
- * callback once waited behind a Jira create retrying against 503s because the create carried it.
+ * fails, cancelled) at every moment relative to the grace, with writes that succeed, fail, hang or throw — and the
+ * call's answer, its error and its timing never depend on the write. The acknowledgement callback once waited behind
+ * a Jira create retrying against 503s because the create carried it.
  */
 import fc from 'fast-check';
-import { carrying } from '../../src/activities/carry-owed';
+import { carrying, owedBatch } from '../../src/activities/carry-owed';
+import type { Incident, Link } from '../../src/shared/contract';
+import type { FollowUpRecord, KeyedEntry } from '../../src/shared/records';
 
 const GRACE = 40;
 const delay = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
-interface Run {
-  log: string[];
-  writes: number;
-  result: 'ok' | 'failed';
-  error?: unknown;
-}
+type Write = 'ok' | 'rejects' | 'hangs' | 'throws';
+interface Case { answerAfter: number; ending: 'answers' | 'fails' | 'cancelled'; write: Write; carries: boolean }
+interface Run { writes: number; result: 'ok' | 'failed'; ownError: boolean; tookMs: number }
 
-async function run(c: { answerAfter: number; fails: boolean; writeTakes: number; writeFails: boolean; carries: boolean }): Promise<Run> {
-  const log: string[] = [];
+class Cancelled extends Error {}
+
+async function run(c: Case): Promise<Run> {
   let writes = 0;
   const write = c.carries
-    ? async () => {
+    ? () => {
         writes += 1;
-        log.push('write-start');
-        await delay(c.writeTakes);
-        log.push('write-end');
-        if (c.writeFails) throw new Error('postgres down');
+        if (c.write === 'throws') throw new Error('thrown synchronously');
+        if (c.write === 'hangs') return new Promise<never>(() => undefined);
+        return c.write === 'rejects' ? Promise.reject(new Error('postgres down')) : delay(1);
       }
     : undefined;
-  const boom = new Error('503 maintenance');
+  const boom = c.ending === 'cancelled' ? new Cancelled('cancelled') : new Error('503 maintenance');
+  const from = Date.now();
+  let out: Omit<Run, 'writes'>;
   try {
     await carrying(write, async () => {
       await delay(c.answerAfter);
-      log.push('answer');
-      if (c.fails) throw boom;
+      if (c.ending !== 'answers') throw boom;
       return 'ticket-1';
-    }, GRACE);
-    log.push('returned');
-    return { log, writes, result: 'ok' };
+    }, { graceMs: GRACE, cancelled: (err) => err instanceof Cancelled });
+    out = { result: 'ok', ownError: false, tookMs: Date.now() - from };
   } catch (err) {
-    log.push('thrown');
-    return { log, writes, result: 'failed', error: err === boom ? 'the call’s own error' : err };
+    out = { result: 'failed', ownError: err === boom, tookMs: Date.now() - from };
   }
+  await delay(5); // a write started at the end has been called by now
+  return { writes, ...out };
 }
 
-describe('carrying: the records a call carries are written when it is slow or fails, once, and never change its result', () => {
-  const table: Array<[string, Parameters<typeof run>[0], { writes: number; result: 'ok' | 'failed' }]> = [
-    ['answers before the grace: nothing extra', { answerAfter: 0, fails: false, writeTakes: 0, writeFails: false, carries: true }, { writes: 0, result: 'ok' }],
-    ['answers after the grace: written once', { answerAfter: GRACE * 3, fails: false, writeTakes: 0, writeFails: false, carries: true }, { writes: 1, result: 'ok' }],
-    ['fails before the grace: written before the retry', { answerAfter: 0, fails: true, writeTakes: 0, writeFails: false, carries: true }, { writes: 1, result: 'failed' }],
-    ['fails after the grace: still written once', { answerAfter: GRACE * 3, fails: true, writeTakes: 0, writeFails: false, carries: true }, { writes: 1, result: 'failed' }],
-    ['the write fails: the answer is unchanged', { answerAfter: GRACE * 3, fails: false, writeTakes: 0, writeFails: true, carries: true }, { writes: 1, result: 'ok' }],
-    ['the write fails on a failed call: the call’s error is what is thrown', { answerAfter: 0, fails: true, writeTakes: 0, writeFails: true, carries: true }, { writes: 1, result: 'failed' }],
-    ['a slow write still running at the answer: awaited first', { answerAfter: GRACE * 2, fails: false, writeTakes: GRACE * 3, writeFails: false, carries: true }, { writes: 1, result: 'ok' }],
-    ['nothing carried: nothing written', { answerAfter: GRACE * 2, fails: true, writeTakes: 0, writeFails: false, carries: false }, { writes: 0, result: 'failed' }],
+describe('carrying: the records a call carries are written when it is slow or fails, once, beside it', () => {
+  const base: Case = { answerAfter: 0, ending: 'answers', write: 'ok', carries: true };
+  const table: Array<[string, Partial<Case>, { writes: number; result: 'ok' | 'failed' }]> = [
+    ['answers before the grace: nothing extra', {}, { writes: 0, result: 'ok' }],
+    ['answers after the grace: written once', { answerAfter: GRACE * 3 }, { writes: 1, result: 'ok' }],
+    ['fails before the grace: written before the retry', { ending: 'fails' }, { writes: 1, result: 'failed' }],
+    ['fails after the grace: still written once', { answerAfter: GRACE * 3, ending: 'fails' }, { writes: 1, result: 'failed' }],
+    ['cancelled before the grace: not written (the workflow writes it)', { ending: 'cancelled' }, { writes: 0, result: 'failed' }],
+    ['the write rejects: the answer is unchanged', { answerAfter: GRACE * 3, write: 'rejects' }, { writes: 1, result: 'ok' }],
+    ['the write rejects on a failed call: the call’s error is what is thrown', { ending: 'fails', write: 'rejects' }, { writes: 1, result: 'failed' }],
+    ['the write throws synchronously: no crash, the call’s error is thrown', { ending: 'fails', write: 'throws' }, { writes: 1, result: 'failed' }],
+    ['the write hangs (Postgres not answering): a failed call fails at once', { ending: 'fails', write: 'hangs' }, { writes: 1, result: 'failed' }],
+    ['the write hangs: a slow call answers when it answers', { answerAfter: GRACE * 2, write: 'hangs' }, { writes: 1, result: 'ok' }],
+    ['nothing carried: nothing written', { answerAfter: GRACE * 2, ending: 'fails', carries: false }, { writes: 0, result: 'failed' }],
   ];
-  test.each(table)('%s', async (_name, c, want) => {
+  test.each(table)('%s', async (_name, patch, want) => {
+    const c = { ...base, ...patch };
     const r = await run(c);
     expect({ writes: r.writes, result: r.result }).toEqual(want);
-    if (r.result === 'failed') expect(r.error).toBe('the call’s own error');
-    // Whatever was written had finished before the call's answer was handed back.
-    if (r.writes > 0) expect(r.log.indexOf('write-end')).toBeLessThan(r.log.indexOf(r.result === 'ok' ? 'returned' : 'thrown'));
+    if (r.result === 'failed') expect(r.ownError).toBe(true);
+    // Nothing waits for the write: the call ends when its work ends.
+    expect(r.tookMs).toBeLessThan(c.answerAfter + 30);
   });
 
   test('property: any answer time, ending and write behaviour', async () => {
@@ -68,9 +74,8 @@ describe('carrying: the records a call carries are written when it is slow or fa
       fc.asyncProperty(
         fc.record({
           answerAfter: fc.integer({ min: 0, max: GRACE * 3 }),
-          fails: fc.boolean(),
-          writeTakes: fc.integer({ min: 0, max: GRACE * 2 }),
-          writeFails: fc.boolean(),
+          ending: fc.constantFrom<Case['ending']>('answers', 'fails', 'cancelled'),
+          write: fc.constantFrom<Write>('ok', 'rejects', 'hangs', 'throws'),
           carries: fc.boolean(),
         }),
         async (c) => {
@@ -79,13 +84,35 @@ describe('carrying: the records a call carries are written when it is slow or fa
           const quick = c.answerAfter + 15 < GRACE;
           expect(r.writes).toBeLessThanOrEqual(1);
           if (!c.carries) expect(r.writes).toBe(0);
-          else if (c.fails || slow) expect(r.writes).toBe(1);
+          else if (slow || c.ending === 'fails') expect(r.writes).toBe(1);
           else if (quick) expect(r.writes).toBe(0);
-          expect(r.result).toBe(c.fails ? 'failed' : 'ok');
-          if (r.writes > 0) expect(r.log.indexOf('write-end')).toBeLessThan(r.log.length - 1);
+          expect(r.result).toBe(c.ending === 'answers' ? 'ok' : 'failed');
+          if (r.result === 'failed') expect(r.ownError).toBe(true);
         },
       ),
-      { numRuns: 60 },
+      { numRuns: 80 },
     );
+  });
+});
+
+describe('owedBatch: what a call writes on its own', () => {
+  const incident: Incident = { id: 'inc-1', tenantId: 'acme', title: 't', severity: 'critical', openedAt: '2026-12-01T00:00:00.000Z' } as Incident;
+  const entry: KeyedEntry = { key: 'k1', at: '2026-12-01T00:00:01.000Z', kind: 'acknowledged' };
+  const link: Link = { connectorId: 'jira', provider: 'jira', status: 'pending', updatedAt: '2026-12-01T00:00:01.000Z' };
+  const followUp = { key: 'c1:callback:acknowledged', kind: 'callback', dueAt: entry.at, event: { type: 'incident.acknowledged' } } as unknown as FollowUpRecord;
+  test.each<[string, Parameters<typeof owedBatch>[1], ReturnType<typeof owedBatch>]>([
+    ['nothing owed', undefined, undefined],
+    ['an empty payload', { entries: [], links: [], followUps: [] }, undefined],
+    ['arrays missing (an older run’s input)', {}, undefined],
+    ['an entry: the row only raised to open', { entries: [entry] }, { incident, links: [], entries: [entry], followUps: [] }],
+    ['the incident row', { entries: [], links: [], followUps: [], incident: { status: 'acknowledged', acknowledgedAt: entry.at } },
+      { incident, status: 'acknowledged', acknowledgedAt: entry.at, links: [], entries: [], followUps: [] }],
+    ['the call’s own link and a follow-up', { entries: [], links: [link], followUps: [followUp] }, { incident, links: [link], entries: [], followUps: [followUp] }],
+  ])('%s', (_name, owed, want) => {
+    expect(owedBatch(incident, owed)).toEqual(want);
+  });
+  test('always the call’s own incident (its tenant), never one from the payload', () => {
+    const batch = owedBatch(incident, { entries: [entry], links: [], followUps: [], incident: { status: 'open', ...{ incident: { tenantId: 'other' } } } as never });
+    expect(batch?.incident).toBe(incident);
   });
 });
