@@ -5,10 +5,26 @@
  */
 import fc from 'fast-check';
 import { beginFromInput } from '../../src/workflows/v2/begin-input';
+import { begin, initialState } from '../../src/workflows/v2/state';
+import { acknowledgeSummary, openSummary, resolveSummary } from '../../src/workflows/ui';
+import type { Incident } from '../../src/shared/contract';
+
+const INCIDENT: Incident = { id: 'inc-1', tenantId: 'acme', title: 'Packet loss', severity: 'critical', openedAt: '2026-12-01T00:00:00.000Z' };
+
+/** What the workflow does with an accepted snapshot in its first task: none of it may throw. */
+function firstTask(b: NonNullable<ReturnType<typeof beginFromInput>>): void {
+  const s = initialState(INCIDENT, 'chain-1');
+  begin(s, b, '2026-12-01T00:00:01.000Z');
+  for (const ref of s.connectors) {
+    openSummary(ref, INCIDENT);
+    acknowledgeSummary(ref, s.links[ref.id]);
+    resolveSummary(ref, s.links[ref.id], false);
+  }
+}
 
 const valid = () => ({
   connectors: [
-    { id: 'pagerduty', provider: 'pagerduty', caps: { kind: 'pager' } },
+    { id: 'pagerduty', provider: 'pagerduty', caps: { kind: 'pager', readable: false, name: 'PagerDuty', open: 'trigger {key}' } },
     { id: 'jira', provider: 'jira', minSeverity: 'error' },
   ],
   settings: { pagerReResolveDelayMs: 60_000, reconcileIntervalMs: 0, reissueGuardMs: 25_000 },
@@ -33,6 +49,7 @@ function broken(path: string, value: unknown): unknown {
 describe('beginFromInput', () => {
   test('a valid snapshot is used as it is; optional parts may be absent', () => {
     expect(beginFromInput(valid())).toEqual(valid());
+    firstTask(beginFromInput(valid())!);
     expect(beginFromInput({ ...valid(), mirror: { available: false } })).toBeDefined();
     expect(beginFromInput({ ...valid(), connectors: [] })).toBeDefined();
     expect(beginFromInput(broken('settings.reissueGuardMs', undefined))).toBeDefined();
@@ -52,6 +69,11 @@ describe('beginFromInput', () => {
     ['a connector without a provider', broken('connectors.0.provider', undefined)],
     ['a min severity that is none', broken('connectors.1.minSeverity', 'sev1')],
     ['caps not an object', broken('connectors.0.caps', 'pager')],
+    ['caps with a kind that is none', broken('connectors.0.caps.kind', 'pagr')],
+    ['caps without its kind', broken('connectors.0.caps.kind', undefined)],
+    ['caps readable not a boolean', broken('connectors.0.caps.readable', 'no')],
+    ['caps without a name', broken('connectors.0.caps.name', undefined)],
+    ['caps with an open that is not text', broken('connectors.0.caps.open', 3)],
     ['a connector that is null', broken('connectors.0', null)],
     ['too many connectors', { ...valid(), connectors: Array.from({ length: 257 }, (_, i) => ({ id: `c${i}`, provider: 'slack' })) }],
     ['settings missing', broken('settings', undefined)],
@@ -73,9 +95,10 @@ describe('beginFromInput', () => {
     expect(beginFromInput(input)).toBeUndefined();
   });
 
-  test('property: any value anywhere in a snapshot never throws, and is either ignored or kept whole', () => {
+  test('property: any value anywhere in a snapshot never throws, is either ignored or kept whole, and an accepted one runs the first task', () => {
     const paths = [
       'connectors', 'connectors.0', 'connectors.0.id', 'connectors.0.provider', 'connectors.0.caps', 'connectors.1.minSeverity',
+      'connectors.0.caps.kind', 'connectors.0.caps.readable', 'connectors.0.caps.name', 'connectors.0.caps.open',
       'settings', 'settings.pagerReResolveDelayMs', 'settings.reconcileIntervalMs', 'settings.reissueGuardMs',
       'mirror', 'mirror.available', 'mirror.record', 'mirror.record.status', 'mirror.record.links', 'mirror.record.links.0',
       'mirror.record.links.0.status', 'mirror.record.links.0.externalRef', 'mirror.record.links.0.updatedAt',
@@ -83,7 +106,10 @@ describe('beginFromInput', () => {
     fc.assert(fc.property(fc.constantFrom(...paths), fc.anything(), (path, value) => {
       const input = broken(path, value);
       const out = beginFromInput(input);
-      if (out !== undefined) expect(out).toBe(input);
+      if (out !== undefined) {
+        expect(out).toBe(input);
+        firstTask(out);
+      }
     }), { numRuns: 2_000 });
   });
 });
