@@ -1,6 +1,6 @@
 import type { AppConfig } from '../config/load';
-import { toRef } from '../config/connectors';
 import type { MirrorStore } from '../db/mirror-store';
+import { beginResult } from './begin';
 import type { BeginInput, BeginResult, MirrorBatch, RecordInput } from './contract';
 
 export interface MirrorActivityDeps {
@@ -10,26 +10,9 @@ export interface MirrorActivityDeps {
 
 export function createMirrorActivities(deps: MirrorActivityDeps) {
   return {
-    /**
-     * Snapshot the tenant's connectors (identities only) and read what the mirror already knows. A mirror
-     * that cannot be read does not delay the page: the incident opens relying on provider-side keys.
-     */
+    /** The begin snapshot (begin.ts), when the starter did not pass it in the start input. */
     async beginIncident(input: BeginInput): Promise<BeginResult> {
-      const connectors = deps.config.connectors.forTenant(input.incident.tenantId).map(toRef);
-      const settings = {
-        pagerReResolveDelayMs: deps.config.pagerReResolveDelayMs,
-        // Per-connector mode: the worker's connector reconciler reads back for every incident, so a new incident's
-        // own loop is off (0 ends it at once). Runs already open keep the interval they carry.
-        reconcileIntervalMs: deps.config.reconcileMode === 'per-connector' ? 0 : deps.config.reconcileIntervalMs,
-        // An attempt interrupted by a hand-over stops within the heartbeat timeout (10 s) plus one request.
-        reissueGuardMs: 10_000 + deps.config.httpTimeoutMs + 5_000,
-      };
-      try {
-        const record = await deps.mirror.read(input.incident.tenantId, input.incident.id);
-        return { connectors, mirror: { available: true, ...(record ? { record } : {}) }, settings };
-      } catch {
-        return { connectors, mirror: { available: false }, settings };
-      }
+      return beginResult(deps.config, deps.mirror, input.incident);
     },
 
     /** Retried by Temporal until it lands; idempotent. (The legacy workflow's write.) */

@@ -1,4 +1,5 @@
 import { ApplicationFailure, CancelledFailure } from '@temporalio/common';
+import { within } from '../shared/within';
 import type { ConnectorConfig } from '../config/connectors';
 import type { Provider } from '../shared/contract';
 import { MAX_RATE_PER_MIN, MIN_RATE_PER_MIN } from '../providers/rate';
@@ -248,21 +249,7 @@ function reasonOf(signal: AbortSignal): Error {
   return signal.reason instanceof Error ? signal.reason : new CancelledFailure('the pacing wait was cancelled');
 }
 
-function within<T>(p: Promise<T>, ms: number): Promise<T> {
-  return new Promise<T>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`the pacing store did not answer within ${ms} ms`)), ms);
-    p.then(
-      (v) => {
-        clearTimeout(timer);
-        resolve(v);
-      },
-      (err: unknown) => {
-        clearTimeout(timer);
-        reject(err instanceof Error ? err : new Error(String(err)));
-      },
-    );
-  });
-}
+const storeWithin = <T>(p: Promise<T>, ms: number): Promise<T> => within(p, ms, () => new Error(`the pacing store did not answer within ${ms} ms`));
 
 export class Pacer {
   readonly #keys = new Map<string, KeyState>();
@@ -358,7 +345,7 @@ export class Pacer {
     s.local.hold(this.#now() + ms);
     if (!this.#sharedActive()) return;
     try {
-      await within(this.#store!.hold(s.key, s.perMinute, ms), this.#storeTimeoutMs);
+      await storeWithin(this.#store!.hold(s.key, s.perMinute, ms), this.#storeTimeoutMs);
     } catch (err) {
       this.#storeFailed(err);
     }
@@ -457,7 +444,7 @@ export class Pacer {
     if (this.#sharedActive()) {
       const t0 = this.#now();
       try {
-        const answer = await within(this.#store!.take(s.key, s.perMinute, cls, urgencyWindowMs(s.perMinute), s.drainNext), this.#storeTimeoutMs);
+        const answer = await storeWithin(this.#store!.take(s.key, s.perMinute, cls, urgencyWindowMs(s.perMinute), s.drainNext), this.#storeTimeoutMs);
         this.#opts.onStoreWait?.(this.#now() - t0, 'ok');
         if (answer.granted) s.drainNext = false;
         s.sharedNextAt = answer.granted ? 0 : this.#now() + Math.min(answer.waitMs, MAX_RETRY_AFTER_MS);
@@ -482,7 +469,7 @@ export class Pacer {
   /** Tell the other workers of a promised turn (bounded like every store call; a failure opens the circuit). */
   async #reserveShared(s: KeyState, cls: PaceClass, ms: number): Promise<void> {
     try {
-      await within(this.#store!.reserve(s.key, cls, ms), this.#storeTimeoutMs);
+      await storeWithin(this.#store!.reserve(s.key, cls, ms), this.#storeTimeoutMs);
     } catch (err) {
       this.#storeFailed(err);
     }

@@ -1,4 +1,5 @@
 import { Client, Connection } from '@temporalio/client';
+import { within as withinMs } from '../shared/within';
 import { IncidentClient } from '../client';
 import type { AppConfig } from '../config/load';
 import { connectionOptions } from '../config/temporal';
@@ -41,16 +42,6 @@ export async function connectTemporal(config: AppConfig, io: Io): Promise<Tempor
 }
 
 /** Reject after `ms` with UnavailableError(`what`): queries wait for a worker that may not be there. */
-export async function within<T>(ms: number, what: string, p: Promise<T>): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  try {
-    return await Promise.race([
-      p,
-      new Promise<never>((_, reject) => {
-        timer = setTimeout(() => reject(new UnavailableError(what)), ms);
-      }),
-    ]);
-  } finally {
-    if (timer) clearTimeout(timer);
-  }
+export function within<T>(ms: number, what: string, p: Promise<T>): Promise<T> {
+  return withinMs(p, ms, () => new UnavailableError(what));
 }

@@ -43,6 +43,8 @@ export interface AppConfig {
    * readable connector once per interval what changed (src/reconcile/).
    */
   reconcileMode: 'per-incident' | 'per-connector';
+  /** PROBECTL_NOTIFY_BEGIN_IN_START: the API passes a new run its begin snapshot (src/activities/begin.ts). */
+  beginInStart: boolean;
   /** Request timeout for one provider call. */
   httpTimeoutMs: number;
   /** Workflows kept in the worker's cache (memory bound). */
@@ -113,6 +115,10 @@ const schema = z.object({
     (v) => (typeof v === 'string' && v.trim() === '' ? undefined : typeof v === 'string' ? v.trim() : v),
     z.enum(['per-incident', 'per-connector'], { message: 'PROBECTL_NOTIFY_RECONCILE_MODE must be per-incident or per-connector' }).default('per-incident'),
   ),
+  PROBECTL_NOTIFY_BEGIN_IN_START: z.preprocess(
+    (v) => (typeof v === 'string' && v.trim() === '' ? undefined : typeof v === 'string' ? v.trim() : v),
+    z.enum(['off', 'on'], { message: 'PROBECTL_NOTIFY_BEGIN_IN_START must be off or on' }).default('off'),
+  ),
   PROBECTL_NOTIFY_PACE_WORKERS: z.coerce.number({ message: 'PROBECTL_NOTIFY_PACE_WORKERS must be a whole number from 1 to 1000' })
     .int('PROBECTL_NOTIFY_PACE_WORKERS must be a whole number from 1 to 1000')
     .min(1, 'PROBECTL_NOTIFY_PACE_WORKERS must be a whole number from 1 to 1000')
@@ -171,6 +177,7 @@ export function loadConfig(env: Env = process.env): AppConfig {
     pagerReResolveDelayMs: e.PROBECTL_NOTIFY_PAGER_RERESOLVE_DELAY,
     reconcileIntervalMs: e.PROBECTL_NOTIFY_RECONCILE_INTERVAL,
     reconcileMode: e.PROBECTL_NOTIFY_RECONCILE_MODE,
+    beginInStart: e.PROBECTL_NOTIFY_BEGIN_IN_START === 'on',
     httpTimeoutMs: e.PROBECTL_NOTIFY_HTTP_TIMEOUT,
     shutdownDelayMs: e.PROBECTL_NOTIFY_SHUTDOWN_DELAY,
     inboundInlineDeadlineMs: e.PROBECTL_NOTIFY_INBOUND_INLINE_DEADLINE,

@@ -107,8 +107,10 @@ export class MirrorStore {
     await this.pool.query('SELECT 1');
   }
 
-  async read(tenantId: string, incidentId: string): Promise<MirroredIncident | undefined> {
+  /** `timeoutMs`: the statements are cancelled after that long (the API's read at open; the caller stops waiting then). */
+  async read(tenantId: string, incidentId: string, timeoutMs?: number): Promise<MirroredIncident | undefined> {
     return withTenant(this.pool, tenantId, async (c) => {
+      if (timeoutMs !== undefined) await c.query(`SET LOCAL statement_timeout = ${Math.max(1, Math.floor(timeoutMs))}`);
       const inc = await c.query<{ status: string; resolved_at: Date | null; resolution_source: string | null; resolution_actor: string | null }>(
         'SELECT status, resolved_at, resolution_source, resolution_actor FROM incidents WHERE tenant_id = $1 AND incident_id = $2',
         [tenantId, incidentId],

@@ -9,6 +9,9 @@ import { IncidentClient } from '../client';
 import type { AppConfig } from '../config/load';
 import { connectionOptions } from '../config/temporal';
 import { MirrorStore } from '../db/mirror-store';
+import { beginInStart } from '../activities/begin';
+import type { Incident } from '../shared/contract';
+import { within } from '../shared/within';
 import type { Logger } from '../observability/logger';
 import type { NotifyMetrics } from '../observability/metrics';
 import { openIncidentsFromVisibility } from '../observability/open-incidents';
@@ -19,6 +22,15 @@ import { readinessChecks } from './readiness';
  * The API's Temporal channel reconnects at most 2 s apart after losing the server (gRPC's default grows to
  * 2 minutes), so inline signals and the outbox dispatcher find Temporal soon after it is back.
  */
+/** How long opening an incident waits for the mirror's record before leaving the read to the workflow. */
+export const BEGIN_READ_MS = 500;
+
+/** Every connection of the pool in use and callers queued for one (not a hand-over between two callers). */
+function poolExhausted(pool: Pool): boolean {
+  const max = (pool as Pool & { options?: { max?: number } }).options?.max ?? 10;
+  return pool.waitingCount > 0 && pool.idleCount === 0 && pool.totalCount >= max;
+}
+
 export const API_CHANNEL_ARGS = { 'grpc.initial_reconnect_backoff_ms': 250, 'grpc.max_reconnect_backoff_ms': 2_000 };
 
 export interface ApiOptions {
@@ -63,8 +75,14 @@ export async function buildApi(opts: ApiOptions): Promise<ApiParts> {
   // While tracing is on: start/signal/query spans, and the trace context in the start and signal headers.
   const interceptors = clientTracingInterceptors();
   const client = new Client({ connection, namespace: config.temporal.namespace, ...(interceptors ? { interceptors } : {}) });
-  const incidents = new IncidentClient({ client, taskQueue: config.temporal.taskQueue });
   const mirror = new MirrorStore(pool);
+  // PROBECTL_NOTIFY_BEGIN_IN_START=on: a new run's begin snapshot goes in its start input (src/activities/begin.ts).
+  // Not while every pool connection is taken and callers wait (inbound and readiness share the pool), and a mirror
+  // slower than BEGIN_READ_MS is not waited for (its statement is cancelled then): the run reads the snapshot itself.
+  const begin = (incident: Incident) => (poolExhausted(pool)
+    ? Promise.resolve(undefined)
+    : within(beginInStart(config, mirror, incident, BEGIN_READ_MS), BEGIN_READ_MS, () => new Error('begin read timed out')));
+  const incidents = new IncidentClient({ client, taskQueue: config.temporal.taskQueue, ...(config.beginInStart ? { begin } : {}) });
   const health = opts.health ?? new TemporalHealth();
   const inboundMetrics = new InboundMetrics(metrics.inboundVerification);
   const app = buildApp({

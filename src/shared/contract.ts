@@ -30,6 +30,12 @@ export interface IncidentWorkflowInput {
   incident: Incident;
   /** Carried state when the workflow continues-as-new; never set by callers. */
   carried?: unknown;
+  /**
+   * What the first run begins with (the tenant's connectors, settings, the mirror's record), set by the service's own
+   * API when it starts the run so the first workflow task needs no local activity; other callers omit it (the run
+   * then reads it itself). A value of the wrong shape is ignored the same way.
+   */
+  begin?: unknown;
 }
 
 /** `source` of a signal: a connector id of the incident's tenant, `api`, or `probectl`. */

@@ -10,7 +10,12 @@
  *                       follow-ups, continue-as-new that never waits. Asked once, by the first run of an
  *                       incident or by a legacy chain's first run after the deploy (carrying legacy state);
  *                       later runs know it from their carried state (v: 2) and ask nothing.
+ *   begin-in-input-v1   state machine: a first run whose start input carries a well-formed begin snapshot (the API
+ *                       passes it) takes it instead of running the beginIncident local activity. Asked only by such
+ *                       runs, so a run an older worker began with the local activity (the input ignored) replays
+ *                       that way.
  */
 export const LEAN_HISTORY_V1 = 'lean-history-v1';
 export const RECONCILIATION_V1 = 'reconciliation-v1';
 export const STATE_MACHINE_V1 = 'state-machine-v1';
+export const BEGIN_IN_INPUT_V1 = 'begin-in-input-v1';

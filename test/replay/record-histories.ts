@@ -125,6 +125,8 @@ describe('record incident lifecycles for the replay tests', () => {
           `${broken}|opsgenie|${og.url}/v2/alerts|${OG_WRONG_KEY}`,
           `${ticket}|servicenow|${sn.url}|${SN_USER}:${SN_PASSWORD}`,
         ].join(','),
+        // The folder of runs given their begin snapshot in the start input is recorded with the API passing it.
+        PROBECTL_NOTIFY_BEGIN_IN_START: process.env.RECORD_INTO === 'begin-in-input-v1' ? 'on' : 'off',
       },
     });
   });

@@ -5,14 +5,15 @@
  * checked to have really taken its path (a redrive really re-opened, a reconciliation really read back, ...).
  * The last part proves the guard has teeth: modified copies of the workflow really fail to replay.
  */
-import { mkdirSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { dirname, join, relative, resolve } from 'node:path';
+import { readFileSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { join } from 'node:path';
 import type { HistoryAndWorkflowId } from '@temporalio/client';
 import { historyFromJSON } from '@temporalio/common/lib/proto-utils';
 import { DefaultLogger, Runtime, Worker, bundleWorkflowCode, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import { checkSearchAttributes, registerSearchAttributes } from '../../src/runtime/search-attributes';
 import { SEARCH_ATTRIBUTES } from '../../src/workflows/search-attributes';
 import { activitiesOf, historyFacts } from './history-facts';
+import { bundleModified } from '../helpers/workflow-bundle';
 
 const ROOT = join(__dirname, '..', '..');
 const HISTORIES = join(ROOT, 'test', 'histories');
@@ -28,6 +29,10 @@ const PATHS = [
  * age must still replay.
  */
 const CURRENT = 'state-machine-v1';
+/** State-machine runs given their begin snapshot in the start input (`begin-in-input-v1`): no local activity. */
+const BEGIN_IN_INPUT = 'begin-in-input-v1';
+/** A recording of the state machine, in either folder. */
+const onStateMachine = (id: string) => id.startsWith(`${CURRENT}/`) || id.startsWith(`${BEGIN_IN_INPUT}/`);
 /** Histories recorded on the legacy path, kept because runs of that age must still replay. */
 const OLDER = ['before-lean-history-v1'];
 /** A later run of a continued chain (run 2, 3, … 10, …), not its first. */
@@ -65,39 +70,6 @@ async function replayAll(workflowBundle: WorkflowBundleWithSourceMap): Promise<M
   const results = new Map<string, Error | undefined>();
   for await (const r of Worker.runReplayHistories({ workflowBundle }, loadHistories())) results.set(r.workflowId, r.error as Error | undefined);
   return results;
-}
-
-/**
- * A copy of the workflow code (the whole src/workflows tree) with `edits` applied to the named files (paths
- * relative to src/workflows), imports that leave the tree pointed back at src, bundled as a whole workflow
- * module. Throws if an edit's anchor is gone (update this test with the workflow).
- */
-async function bundleModified(dir: string, edits: Record<string, (source: string) => string>): Promise<WorkflowBundleWithSourceMap> {
-  const srcDir = join(ROOT, 'src');
-  const wfDir = join(srcDir, 'workflows');
-  const files = (d: string): string[] => readdirSync(d, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? files(join(d, e.name)) : e.name.endsWith('.ts') ? [join(d, e.name)] : []));
-  const applied = new Set<string>();
-  for (const file of files(wfDir)) {
-    const rel = relative(wfDir, file);
-    let text = readFileSync(file, 'utf8');
-    const edit = edits[rel];
-    if (edit) {
-      const edited = edit(text);
-      if (edited === text) throw new Error(`the deliberate change did not apply: its anchor is no longer in src/workflows/${rel}`);
-      text = edited;
-      applied.add(rel);
-    }
-    // Relative imports that leave src/workflows point back at the original files.
-    text = text.replace(/from '(\.{1,2}\/[^']+)'/g, (m, spec: string) => {
-      const target = resolve(dirname(file), spec);
-      return target.startsWith(`${wfDir}/`) ? m : `from '${target}'`;
-    });
-    mkdirSync(dirname(join(dir, rel)), { recursive: true });
-    writeFileSync(join(dir, rel), text);
-  }
-  const missing = Object.keys(edits).filter((f) => !applied.has(f));
-  if (missing.length > 0) throw new Error(`no such workflow file to edit: ${missing.join(', ')}`);
-  return bundleWorkflowCode({ workflowsPath: join(dir, 'index.ts'), logger: new DefaultLogger('WARN') });
 }
 
 describe('replay of recorded incident lifecycles', () => {
@@ -160,6 +132,23 @@ describe('replay of recorded incident lifecycles', () => {
     for (const id of continued) expect({ id, patches: facts(id).patches }).toEqual({ id, patches: [] });
     // A legacy run's next run after the deploy is the fourth age: it asks the patch, carrying legacy state.
     expect({ handover: facts(join(CURRENT, 'legacy-handover')).patches }).toEqual({ handover: ['state-machine-v1'] });
+  });
+
+  test('begin-in-input-v1: first runs given their begin snapshot ask both patches and run no local activity', () => {
+    const ids = recordingIds().filter((id) => id.startsWith(`${BEGIN_IN_INPUT}/`));
+    expect(ids.map((id) => id.slice(BEGIN_IN_INPUT.length + 1)).sort()).toEqual(['acknowledge', 'already-resolved', 'plain-resolve']);
+    for (const id of ids) {
+      const input = startInput(id) as { begin?: { connectors?: unknown[] } };
+      expect({ id, given: Array.isArray(input.begin?.connectors) }).toEqual({ id, given: true });
+      expect({ id, patches: facts(id).patches }).toEqual({ id, patches: ['state-machine-v1', 'begin-in-input-v1'] });
+      const text = readFileSync(join(HISTORIES, `${id}.json`), 'utf8');
+      expect({ id, localActivity: text.includes('"markerName": "core_local_activity"') }).toEqual({ id, localActivity: false });
+    }
+    // The same lifecycles on the state machine without a snapshot in the input ran the local activity.
+    for (const name of ['plain-resolve', 'acknowledge', 'already-resolved']) {
+      const text = readFileSync(join(HISTORIES, CURRENT, `${name}.json`), 'utf8');
+      expect({ name, localActivity: text.includes('"markerName": "core_local_activity"') }).toEqual({ name, localActivity: true });
+    }
   });
 
   describe('each legacy-path recording took its path', () => {
@@ -433,7 +422,7 @@ describe('replay of recorded incident lifecycles', () => {
     const results = await replayAll(bundle);
     expect(results.size).toBe(recordingIds().length);
     expect(results.size).toBeGreaterThanOrEqual(8);
-    const legacy = [...results].filter(([id]) => !id.startsWith(`${CURRENT}/`));
+    const legacy = [...results].filter(([id]) => !onStateMachine(id));
     expect(legacy.length).toBeGreaterThanOrEqual(8);
     for (const [id, err] of legacy) {
       expect({ id, failed: err !== undefined }).toEqual({ id, failed: true });
@@ -446,8 +435,8 @@ describe('replay of recorded incident lifecycles', () => {
       'v2/incident-v2.ts': (src) => src.replace('  const calls = new Calls(s, wake, now);', "  await sleep('1 second'); // deliberate non-deterministic change\n  const calls = new Calls(s, wake, now);"),
     });
     const results = await replayAll(bundle);
-    const current = [...results.keys()].filter((id) => id.startsWith(`${CURRENT}/`));
-    expect(current.length).toBeGreaterThanOrEqual(12);
+    const current = [...results.keys()].filter(onStateMachine);
+    expect(current.length).toBeGreaterThanOrEqual(15);
     for (const id of current) {
       const err = results.get(id);
       expect({ id, failed: err !== undefined }).toEqual({ id, failed: true });
@@ -465,7 +454,7 @@ describe('replay of recorded incident lifecycles', () => {
     expect(`${results.get(join(CURRENT, 'reconciliation'))?.message}`).toMatch(/Determinism|Nondeterminism|TMPRL1100/i);
     // Nothing readable (PagerDuty only) or nothing open: the same change replays fine.
     for (const name of ['one-connector-resolve', 'redrive', 'already-resolved']) expect(failed(join(CURRENT, name))).toEqual({ id: join(CURRENT, name), failed: false });
-    for (const id of results.keys()) if (!id.startsWith(`${CURRENT}/`)) expect(failed(id)).toEqual({ id, failed: false });
+    for (const id of results.keys()) if (!onStateMachine(id)) expect(failed(id)).toEqual({ id, failed: false });
   });
 
   test('a deliberate non-deterministic change to the hand-over (a timer in the dispatcher for carried legacy state) fails the hand-over replay and nothing else', async () => {

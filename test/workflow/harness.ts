@@ -45,7 +45,8 @@ export interface Harness {
   calls: Call[];
   /** Per activity name, an answer for the next calls (default: success). */
   script: Record<string, Script>;
-  start(incident: Incident, carried?: unknown): Promise<string>;
+  /** `begin`: a begin snapshot in the start input, as the API passes it (src/activities/begin.ts). */
+  start(incident: Incident, carried?: unknown, begin?: unknown): Promise<string>;
   signal(incidentId: string, name: string, arg: Record<string, unknown>): Promise<void>;
   result(incidentId: string): Promise<any>;
   state(incidentId: string): Promise<any>;
@@ -131,9 +132,9 @@ export async function startHarness(opts: {
 
   return {
     client, taskQueue, calls, script,
-    async start(incident, carried) {
+    async start(incident, carried, begin) {
       const h = await client.workflow.start('incidentWorkflow', {
-        workflowId: `probectl-${incident.id}`, taskQueue, args: [{ incident, ...(carried ? { carried } : {}) }],
+        workflowId: `probectl-${incident.id}`, taskQueue, args: [{ incident, ...(carried ? { carried } : {}), ...(begin !== undefined ? { begin } : {}) }],
         memo: { [TENANT_MEMO_KEY]: incident.tenantId },
         typedSearchAttributes: [{ key: TENANT, value: incident.tenantId }, { key: STATUS, value: 'open' }, { key: SEVERITY, value: incident.severity }],
       });

@@ -4,12 +4,14 @@
  * owes Postgres (flusher.ts), follow-ups it must run itself (own-follow-ups.ts), reconciliation (reconcile.ts)
  * and the Temporal UI (ui-sync.ts). Continue-as-new never waits: what is in flight is handed to the next run.
  */
-import { condition, continueAsNew, setHandler, sleep, workflowInfo } from '@temporalio/workflow';
+import { condition, continueAsNew, patched, setHandler, sleep, workflowInfo } from '@temporalio/workflow';
 import type { IncidentResolution, IncidentWorkflowInput } from '../../shared/contract';
 import { signalProblems } from '../../shared/validate';
 import { beginningLocal } from '../activity-options';
 import { acknowledgeSignal, correlateSignal, redriveSignal, resolveSignal, stateQuery } from '../messages';
+import { BEGIN_IN_INPUT_V1 } from '../patches';
 import { BEGIN_SUMMARY } from '../ui';
+import { beginFromInput } from './begin-input';
 import { Calls } from './calls';
 import { Flusher } from './flusher';
 import { OwnFollowUps } from './own-follow-ups';
@@ -28,7 +30,11 @@ export async function incidentWorkflowV2(input: IncidentWorkflowInput, carried?:
   const wake = new Wake();
   listen(s, wake);
   if (!s.begun) {
-    const b = await beginningLocal.beginIncident.executeWithOptions({ summary: BEGIN_SUMMARY }, [{ incident: s.incident }]);
+    // The snapshot the API passed (one local activity and one activation fewer before the opens), else read here.
+    const given = input.begin !== undefined ? beginFromInput(input.begin) : undefined;
+    const b = given && patched(BEGIN_IN_INPUT_V1)
+      ? given
+      : await beginningLocal.beginIncident.executeWithOptions({ summary: BEGIN_SUMMARY }, [{ incident: s.incident }]);
     begin(s, b, now());
   }
   const calls = new Calls(s, wake, now);
