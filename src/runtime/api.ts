@@ -18,10 +18,6 @@ import { openIncidentsFromVisibility } from '../observability/open-incidents';
 import { clientTracingInterceptors } from '../observability/tracing';
 import { readinessChecks } from './readiness';
 
-/**
- * The API's Temporal channel reconnects at most 2 s apart after losing the server (gRPC's default grows to
- * 2 minutes), so inline signals and the outbox dispatcher find Temporal soon after it is back.
- */
 /** How long opening an incident waits for the mirror's record before leaving the read to the workflow. */
 export const BEGIN_READ_MS = 500;
 
@@ -31,6 +27,10 @@ function poolExhausted(pool: Pool): boolean {
   return pool.waitingCount > 0 && pool.idleCount === 0 && pool.totalCount >= max;
 }
 
+/**
+ * The API's Temporal channel reconnects at most 2 s apart after losing the server (gRPC's default grows to
+ * 2 minutes), so inline signals and the outbox dispatcher find Temporal soon after it is back.
+ */
 export const API_CHANNEL_ARGS = { 'grpc.initial_reconnect_backoff_ms': 250, 'grpc.max_reconnect_backoff_ms': 2_000 };
 
 export interface ApiOptions {

@@ -65,8 +65,9 @@ describe('carrying: the records a call carries are written when it is slow or fa
     const r = await run(c);
     expect({ writes: r.writes, result: r.result }).toEqual(want);
     if (r.result === 'failed') expect(r.ownError).toBe(true);
-    // Nothing waits for the write: the call ends when its work ends.
-    expect(r.tookMs).toBeLessThan(c.answerAfter + 30);
+    // Nothing waits for the write: a write that never settles ('hangs') still lets the call end (this test would time
+    // out otherwise), and no case takes near the test's own timeout (a loose bound: timings are not asserted here).
+    expect(r.tookMs).toBeLessThan(c.answerAfter + 2_000);
   });
 
   test('property: any answer time, ending and write behaviour', async () => {

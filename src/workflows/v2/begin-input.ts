@@ -6,10 +6,11 @@
  * Frozen once shipped: whether a snapshot is accepted decides whether the run asks `begin-in-input-v1`, so a check
  * made stricter or looser later would replay a recorded run down the other path. A new check needs a new patch id.
  */
-import { SEVERITIES } from '../../shared/contract';
 import type { BeginInput } from './state';
 
 const INCIDENT_STATUSES = ['open', 'acknowledged', 'resolved'];
+/** The severities as shipped with the patch (not the contract's list, which may grow: this check is frozen). */
+const SEVERITIES = ['critical', 'error', 'warning', 'info'];
 const LINK_STATUSES = ['pending', 'open', 'acknowledged', 'resolved', 'failed', 'skipped', 'orphaned'];
 /** More connectors than any tenant is configured with: a snapshot beyond it is not ours. */
 const MAX_CONNECTORS = 256;
