@@ -96,13 +96,15 @@ describe('the begin snapshot in the start input', () => {
   });
 });
 
+/** The code before begin-in-input-v1, as far as these runs are concerned: the start input's snapshot is not read. */
+const olderWorkerCode = (dir: string) => bundleModified(dir, {
+  'v2/incident-v2.ts': (s) => s.replace('const given = input.begin !== undefined ? beginFromInput(input.begin) : undefined;', 'const given = undefined as ReturnType<typeof beginFromInput>;'),
+});
+
 describe('rolling deploy: a run an older worker began continues on a new one', () => {
   test('the older worker ignored the snapshot (local activity); the new worker replays that and finishes the run', async () => {
     const scratch = join(__dirname, '..', '..', 'test-artifacts', `older-worker-${process.pid}`);
-    // The code before begin-in-input-v1, as far as this run is concerned: the start input's snapshot is not read.
-    const older = await bundleModified(scratch, {
-      'v2/incident-v2.ts': (s) => s.replace('const given = input.begin !== undefined ? beginFromInput(input.begin) : undefined;', 'const given = undefined as ReturnType<typeof beginFromInput>;'),
-    });
+    const older = await olderWorkerCode(scratch);
     const old = await startHarness({ connectors: THREE, settings: SETTINGS, workflowBundle: older });
     const inc = incidentOf();
     try {
@@ -129,9 +131,7 @@ describe('rolling deploy: a run an older worker began continues on a new one', (
 
   test('and the guard has teeth: the new code without the patch check fails to replay that run', async () => {
     const scratch = join(__dirname, '..', '..', 'test-artifacts', `older-worker-teeth-${process.pid}`);
-    const older = await bundleModified(`${scratch}-old`, {
-      'v2/incident-v2.ts': (s) => s.replace('const given = input.begin !== undefined ? beginFromInput(input.begin) : undefined;', 'const given = undefined as ReturnType<typeof beginFromInput>;'),
-    });
+    const older = await olderWorkerCode(`${scratch}-old`);
     const unpatched = await bundleModified(`${scratch}-new`, {
       'v2/incident-v2.ts': (s) => s.replace('given && patched(BEGIN_IN_INPUT_V1)', 'given'),
     });
