@@ -6,13 +6,14 @@
  */
 import { spawn } from 'node:child_process';
 import { createHmac, randomUUID } from 'node:crypto';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { temporal } from '@temporalio/proto';
 import { Agent, request } from 'undici';
 import { CALLBACK_SECRET, Fleet, PROVIDERS, randomSecret, type BenchProvider } from './lib/fleet';
-import { load, machine, rssOf, type Machine } from './lib/machine';
+import { load, machine, rssBreakdown, rssOf, type Machine } from './lib/machine';
+import type { ThreadMemory } from './lib/memprobe';
 import { closedLoop, paced, sleep, type PacedResult } from './lib/pace';
 import { BenchStack } from './lib/stack';
 import { summarize, type Summary } from './lib/stats';
@@ -39,7 +40,7 @@ type Part = (typeof PARTS)[number];
 if (flag('help')) {
   process.stdout.write(`usage: npm run bench -- [--quick] [--tenants=N] [--steps=5,10,20,...] [--step-seconds=S]
   [--no-eager-activities] [--dynamic-config=key=value ...] [--max-cached-workflows=N] [--inbound-rate=N] [--inbound-seconds=S] [--inbound-concurrency=N]
-  [--memory-incidents=N] [--memory-minutes=M] [--sqlite-sync=OFF|NORMAL] [--sqlite-journal=WAL] [--keep]
+  [--memory-incidents=N] [--memory-minutes=M] [--memory-settle-seconds=S] [--sqlite-sync=OFF|NORMAL] [--sqlite-journal=WAL] [--keep]
   [--only=PART,...] [--skip=PART,...]   parts: ${PARTS.join(', ')} (default: all)
   [--knee-ms=1000] [--phase-rates=5,20] [--phase-seconds=S] [--am-group-interval=10m] [--am-repeat-interval=10m]\n`);
   process.exit(0);
@@ -60,6 +61,8 @@ const O = {
   maxCachedWorkflows: opt('max-cached-workflows', ''),
   memoryIncidents: Number(opt('memory-incidents', quick ? '300' : '10000')),
   memoryMinutes: Number(opt('memory-minutes', quick ? '1' : '8')),
+  /** How long the worker idles after the fan-outs before the memory split is read a third time. */
+  memorySettleSeconds: Number(opt('memory-settle-seconds', quick ? '15' : '60')),
   sqlite: { journalMode: opt('sqlite-journal', 'WAL'), synchronous: opt('sqlite-sync', 'OFF') },
   /**
    * Dev server dynamic config. By default what scripts/temporal-dev-server.sh sets (eager activity dispatch);
@@ -96,7 +99,7 @@ const WORKER_ENV = 'MALLOC_ARENA_MAX=2';
  * Both workers (ours and the floor's) also preload the request probe (bench/lib/probe.ts): idle unless the
  * phases part turns it on with SIGUSR2.
  */
-const PROBE_ARGS = ['--require', join(__dirname, 'lib', 'probe.js')];
+const PROBE_ARGS = ['--require', join(__dirname, 'lib', 'probe.js'), '--require', join(__dirname, 'lib', 'memprobe.js')];
 
 const log = (msg: string) => process.stdout.write(`[bench ${new Date().toISOString().slice(11, 19)} load ${load()[0]}] ${msg}\n`);
 
@@ -441,6 +444,28 @@ async function main(): Promise<void> {
 
       // ---- 5. memory with N open incidents; storage per incident -----------------------------------------------
       {
+        // The worker's RSS, how /proc splits it, and each thread's V8 heap (bench/lib/memprobe.ts); "native" is
+        // the anonymous memory no V8 heap accounts for (the SDK's core, malloc, thread stacks).
+        const workerMemory = () => {
+          const pid = worker.process.pid;
+          const threads: ThreadMemory[] = readdirSync(stack.dir)
+            .filter((f) => f.startsWith(`mem-${pid}-`) && f.endsWith('.json'))
+            .flatMap((f) => {
+              try {
+                return [JSON.parse(readFileSync(join(stack.dir, f), 'utf8')) as ThreadMemory];
+              } catch {
+                return [];
+              }
+            });
+          const split = rssBreakdown(pid);
+          const heaps = threads.reduce((x, t) => x + t.heapTotalMB + t.mallocedMB, 0);
+          return {
+            rssMB: rssOf(pid)?.rssMB,
+            ...split,
+            threads: threads.map(({ at: _at, ...t }) => t),
+            nativeAnonMB: split ? Math.round((split.anonMB - heaps) * 10) / 10 : undefined,
+          };
+        };
         const openNow = () => opened.length - resolvedCount;
         const by = Date.now() + O.memoryMinutes * 60_000;
         let k = 0;
@@ -452,14 +477,19 @@ async function main(): Promise<void> {
         );
         const fillSeconds = (Date.now() - fillStart) / 1000;
         log(`memory: ${openNow()} open incidents after ${Math.round(fillSeconds)} s of filling; waiting for every fan-out`);
+        const atFillEnd = workerMemory();
         const missing = await waitAll(opened.filter((o) => o.id.includes('-m-')).map((o) => o.id), 'open', 120_000);
         await sleep(5000);
+        const afterFanOuts = workerMemory();
         const w = rssOf(worker.process.pid);
         const a = rssOf(api.process.pid);
         const tables = await stack.tableSizes();
         const pgBytes = Object.values(tables).reduce((x, y) => x + y, 0);
         const sqliteBytes = stack.sqliteBytes();
         const running = await stack.client.workflow.count('ExecutionStatus = "Running"').then((c) => c.count).catch(() => undefined);
+        // The same split once the worker has been idle a while: what stays is held, not in flight.
+        await sleep(O.memorySettleSeconds * 1000);
+        const settled = workerMemory();
         results.memory = {
           targetOpenIncidents: O.memoryIncidents,
           openIncidents: openNow(),
@@ -467,6 +497,7 @@ async function main(): Promise<void> {
           fill: { incidents: k, seconds: Math.round(fillSeconds), perSecond: Math.round((k / fillSeconds) * 10) / 10, concurrency: 8, incompleteFanOuts: missing },
           workerRssMB: w?.rssMB, workerPeakRssMB: w?.peakMB,
           apiRssMB: a?.rssMB, apiPeakRssMB: a?.peakMB,
+          workerSplit: { atFillEnd, afterFanOuts, [`after${O.memorySettleSeconds}sIdle`]: settled },
           incidentsInRun: opened.length,
           postgres: { bytes: pgBytes, perIncidentBytes: Math.round(pgBytes / opened.length), tables },
           temporalSqlite: { bytesDelta: sqliteBytes - sqliteAtStart, perIncidentBytes: Math.round((sqliteBytes - sqliteAtStart) / opened.length), file: 'main + WAL' },

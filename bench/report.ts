@@ -67,6 +67,16 @@ function coreLines(r: Any): string[] {
     `| history: six-connector open + probectl resolve | ${hp?.events ?? '–'} events, ${kb(hp?.bytes)} | | | | | | | ≤ 60 events | ${verdict(hp ? hp.events <= 60 : undefined)} |`,
     '',
   ];
+  const split = mem.workerSplit as Record<string, Any> | undefined;
+  if (split) {
+    const heap = (m: Any, kind: string) => (m?.threads ?? []).filter((t: Any) => t.thread === kind).map((t: Any) => `${t.heapTotalMB} (${t.heapUsedMB} used)`).join(' + ') || '–';
+    lines.push('Where the worker\'s RSS is (MB; /proc anonymous and file-backed, each thread\'s committed V8 heap, native = anonymous not in a V8 heap):', '',
+      '| when | RSS | anonymous | file-backed | main thread heap | workflow thread heap | native |', '|---|---|---|---|---|---|---|');
+    for (const [when, m] of Object.entries(split)) {
+      lines.push(`| ${when} | ${mb(m?.rssMB)} | ${mb(m?.anonMB)} | ${mb(m?.fileMB)} | ${heap(m, 'main')} | ${heap(m, 'worker')} | ${mb(m?.nativeAnonMB)} |`);
+    }
+    lines.push('');
+  }
   const steps = (R.throughput?.steps ?? []) as Any[];
   const rawSteps = (R.rawThroughput?.steps ?? []) as Any[];
   if (steps.length > 0) {

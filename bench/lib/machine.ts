@@ -50,3 +50,49 @@ export function cpuMsOf(pid: number | undefined): number | undefined {
     return undefined;
   }
 }
+
+/**
+ * A process's resident memory split as /proc sees it: anonymous (heaps, malloc, stacks) and file-backed
+ * (code of node, the SDK's native core and other mapped files), and the file mappings holding the most.
+ */
+export interface RssBreakdown {
+  anonMB: number;
+  fileMB: number;
+  shmemMB: number;
+  /** The file-backed mappings with the most resident memory, by file. */
+  topFiles: Array<{ file: string; rssMB: number }>;
+  /** The anonymous mappings of 16 MB or more resident (a V8 heap reservation, a malloc arena). */
+  largeAnon: Array<{ rssMB: number; sizeMB: number }>;
+}
+
+export function rssBreakdown(pid: number | undefined): RssBreakdown | undefined {
+  if (!pid) return undefined;
+  try {
+    const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+    const kb = (key: string) => Number(new RegExp(`^${key}:\\s+(\\d+) kB`, 'm').exec(status)?.[1] ?? NaN);
+    const byFile = new Map<string, number>();
+    const largeAnon: Array<{ rssMB: number; sizeMB: number }> = [];
+    let name = '';
+    let size = 0;
+    for (const line of readFileSync(`/proc/${pid}/smaps`, 'utf8').split('\n')) {
+      const header = /^[0-9a-f]+-[0-9a-f]+ \S+ \S+ \S+ \d+\s*(.*)$/.exec(line);
+      if (header) {
+        name = header[1] ?? '';
+        continue;
+      }
+      const m = /^(Size|Rss):\s+(\d+) kB/.exec(line);
+      if (!m) continue;
+      if (m[1] === 'Size') {
+        size = Number(m[2]);
+        continue;
+      }
+      const rss = Number(m[2]);
+      if (name.startsWith('/')) byFile.set(name, (byFile.get(name) ?? 0) + rss);
+      else if (rss >= 16 * 1024) largeAnon.push({ rssMB: Math.round(rss / 102.4) / 10, sizeMB: Math.round(size / 102.4) / 10 });
+    }
+    const topFiles = [...byFile.entries()].sort((a, b) => b[1] - a[1]).slice(0, 5).map(([file, rss]) => ({ file: file.split('/').slice(-2).join('/'), rssMB: Math.round(rss / 102.4) / 10 }));
+    return { anonMB: Math.round(kb('RssAnon') / 102.4) / 10, fileMB: Math.round(kb('RssFile') / 102.4) / 10, shmemMB: Math.round(kb('RssShmem') / 102.4) / 10, topFiles, largeAnon: largeAnon.sort((a, b) => b.rssMB - a.rssMB) };
+  } catch {
+    return undefined;
+  }
+}
