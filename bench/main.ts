@@ -93,7 +93,7 @@ const want = (p: Part) => O.only.includes(p) && !O.skip.includes(p);
 const KNEE: KneeRule = { p99Ms: O.kneeMs, waitMs: 30_000 };
 
 /** The worker's node arguments and extra environment in docker-compose.yml (NODE_OPTIONS, MALLOC_ARENA_MAX). */
-const WORKER_NODE_ARGS = '--max-old-space-size=256';
+const WORKER_NODE_ARGS = '--max-old-space-size=256 --max-semi-space-size=8';
 const WORKER_ENV = 'MALLOC_ARENA_MAX=2';
 /**
  * Both workers (ours and the floor's) also preload the request probe (bench/lib/probe.ts): idle unless the

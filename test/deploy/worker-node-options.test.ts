@@ -1,0 +1,53 @@
+/**
+ * The worker's node options in docker-compose.yml are what the memory figures were measured with
+ * (docs/benchmarks.md, "Where the worker's memory is"): node must accept them from NODE_OPTIONS, and the young
+ * generation limit must reach the thread the SDK runs workflows in (a worker thread created without
+ * resourceLimits), since half of the saving is there.
+ */
+import { execFileSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { parse } from 'yaml';
+
+const ROOT = join(__dirname, '..', '..');
+const read = (p: string) => readFileSync(join(ROOT, p), 'utf8');
+
+/** The default of `${PROBECTL_NOTIFY_WORKER_NODE_OPTIONS:-…}` in the worker service. */
+function composeWorkerNodeOptions(): string {
+  const doc = parse(read('docker-compose.yml')) as { services: Record<string, { environment?: Record<string, string> }> };
+  const raw = doc.services.worker?.environment?.NODE_OPTIONS ?? '';
+  const m = /^\$\{PROBECTL_NOTIFY_WORKER_NODE_OPTIONS:-(.*)\}$/.exec(raw);
+  if (!m) throw new Error(`docker-compose.yml: the worker's NODE_OPTIONS is not \${PROBECTL_NOTIFY_WORKER_NODE_OPTIONS:-…}: ${raw}`);
+  return m[1]!;
+}
+
+/** heap_size_limit (MB) of the main thread and of a worker thread started as the SDK starts its workflow thread. */
+function heapLimits(nodeOptions: string): { main: number; thread: number } {
+  const script = `
+    const { Worker } = require('node:worker_threads');
+    const v8 = require('node:v8');
+    const main = v8.getHeapStatistics().heap_size_limit / 1048576;
+    const w = new Worker("require('node:worker_threads').parentPort.postMessage(require('node:v8').getHeapStatistics().heap_size_limit / 1048576)", { eval: true });
+    w.once('message', (thread) => { console.log(JSON.stringify({ main, thread })); w.terminate(); });
+  `;
+  const out = execFileSync(process.execPath, ['-e', script], { env: { ...process.env, NODE_OPTIONS: nodeOptions }, encoding: 'utf8' });
+  return JSON.parse(out) as { main: number; thread: number };
+}
+
+describe("the worker's node options", () => {
+  const options = composeWorkerNodeOptions();
+
+  test('cap the old generation and shrink the young one, and the bench measures with the same', () => {
+    expect(options.split(/\s+/)).toEqual(expect.arrayContaining(['--max-old-space-size=256', '--max-semi-space-size=8']));
+    expect(read('bench/main.ts')).toContain(`const WORKER_NODE_ARGS = '${options}';`);
+  });
+
+  test('node accepts them from NODE_OPTIONS, and the young generation limit reaches the workflow thread', () => {
+    const withThem = heapLimits(options);
+    const oldOnly = heapLimits('--max-old-space-size=256');
+    // Same old generation, smaller young generation: a lower limit in both threads.
+    expect(withThem.main).toBeLessThan(oldOnly.main);
+    expect(withThem.thread).toBeLessThan(oldOnly.thread);
+    expect(withThem.thread).toBe(withThem.main);
+  });
+});
