@@ -19,6 +19,7 @@ import { signalAccepted } from './api/inbound/signal';
 import { ReconcileCursorStore } from './db/reconcile-cursor-store';
 import { ConnectorReconciler, type PassReport } from './reconcile/connector-reconciler';
 import { prebuiltBundle } from './runtime/workflow-bundle';
+import { workflowPreloadModules } from './runtime/workflow-preload';
 import type { Logger } from './observability/logger';
 import { RunTraceParents, activityTracingInterceptors } from './observability/tracing';
 
@@ -105,7 +106,7 @@ export async function startWorker(opts: StartWorkerOptions): Promise<WorkerHandl
     connection,
     namespace: config.temporal.namespace,
     taskQueue: config.temporal.taskQueue,
-    ...(workflowBundle ? { workflowBundle } : { workflowsPath: require.resolve('./workflows') }),
+    ...(workflowBundle ? { workflowBundle } : { workflowsPath: require.resolve('./workflows'), bundlerOptions: { preloadModules: workflowPreloadModules() } }),
     activities,
     ...(activityInterceptors ? { interceptors: { activity: activityInterceptors } } : {}),
     // A killed worker's activities are retried elsewhere after their heartbeat timeout; on SIGTERM the

@@ -8,6 +8,8 @@
  */
 import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import type { WorkflowBundleWithSourceMap } from '@temporalio/worker';
+import { workflowPreloadModules } from './workflow-preload';
 
 /** Where the worker compiled into `dir` looks for the bundle. */
 export function bundlePathFor(dir: string): string {
@@ -20,11 +22,19 @@ export function prebuiltBundle(dir: string): { codePath: string } | undefined {
   return existsSync(codePath) ? { codePath } : undefined;
 }
 
-export async function writeWorkflowBundle(outFile: string): Promise<{ bytes: number; ms: number }> {
-  const started = Date.now();
+/**
+ * The workflow code bundled as every worker of this build runs it: src/workflows with the shared modules
+ * preloaded (./workflow-preload.ts). The build, the replay check and the tests all bundle through here.
+ */
+export async function bundleWorkflows(): Promise<WorkflowBundleWithSourceMap> {
   // Only the build step needs webpack; the worker never loads it when a bundle exists.
   const { DefaultLogger, bundleWorkflowCode } = await import('@temporalio/worker');
-  const { code } = await bundleWorkflowCode({ workflowsPath: require.resolve('../workflows'), logger: new DefaultLogger('WARN') });
+  return bundleWorkflowCode({ workflowsPath: require.resolve('../workflows'), preloadModules: workflowPreloadModules(), logger: new DefaultLogger('WARN') });
+}
+
+export async function writeWorkflowBundle(outFile: string): Promise<{ bytes: number; ms: number }> {
+  const started = Date.now();
+  const { code } = await bundleWorkflows();
   writeFileSync(outFile, code);
   return { bytes: Buffer.byteLength(code), ms: Date.now() - started };
 }

@@ -1,6 +1,7 @@
 import { Writable } from 'node:stream';
 import type { Client } from '@temporalio/client';
-import { DefaultLogger, Runtime, bundleWorkflowCode, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
+import { DefaultLogger, Runtime, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
+import { bundleWorkflows } from '../../src/runtime/workflow-bundle';
 import type { FastifyInstance } from 'fastify';
 import type { Pool } from 'pg';
 import type { InboundDispatcher, InboundMetrics, TemporalHealth, DispatcherOptions } from '../../src/api/inbound';
@@ -33,7 +34,7 @@ function installRuntime(): void {
 
 /** The workflow bundle, built once per test file. */
 export function workflowBundle(): Promise<WorkflowBundleWithSourceMap> {
-  bundle ??= bundleWorkflowCode({ workflowsPath: require.resolve('../../src/workflows'), logger: new DefaultLogger('WARN') });
+  bundle ??= bundleWorkflows();
   return bundle;
 }
 

@@ -9,7 +9,8 @@ import { readFileSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import type { HistoryAndWorkflowId } from '@temporalio/client';
 import { historyFromJSON } from '@temporalio/common/lib/proto-utils';
-import { DefaultLogger, Runtime, Worker, bundleWorkflowCode, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
+import { DefaultLogger, Runtime, Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
+import { bundleWorkflows } from '../../src/runtime/workflow-bundle';
 import { checkSearchAttributes, registerSearchAttributes } from '../../src/runtime/search-attributes';
 import { SEARCH_ATTRIBUTES } from '../../src/workflows/search-attributes';
 import { activitiesOf, historyFacts } from './history-facts';
@@ -407,7 +408,7 @@ describe('replay of recorded incident lifecycles', () => {
   });
 
   test('every recorded history replays against the current workflow code', async () => {
-    const bundle = await bundleWorkflowCode({ workflowsPath: require.resolve('../../src/workflows'), logger: new DefaultLogger('WARN') });
+    const bundle = await bundleWorkflows();
     const results = await replayAll(bundle);
     expect(results.size).toBe(recordingIds().length);
     expect(results.size).toBeGreaterThanOrEqual(8);

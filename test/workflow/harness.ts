@@ -7,7 +7,8 @@ import { Context } from '@temporalio/activity';
 import { Client, Connection } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
 import { temporal } from '@temporalio/proto';
-import { DefaultLogger, NativeConnection, Runtime, Worker, bundleWorkflowCode, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
+import { DefaultLogger, NativeConnection, Runtime, Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
+import { bundleWorkflows } from '../../src/runtime/workflow-bundle';
 import type { ConnectorRef } from '../../src/config/connectors';
 import type { Incident } from '../../src/shared/contract';
 import { TENANT_MEMO_KEY } from '../../src/client';
@@ -16,7 +17,7 @@ import { sharedStack, uniqueId } from '../helpers/shared';
 
 let bundle: Promise<WorkflowBundleWithSourceMap> | undefined;
 /** The workflow code under test, bundled once per test file. */
-export const workflowBundle = () => (bundle ??= bundleWorkflowCode({ workflowsPath: require.resolve('../../src/workflows'), logger: new DefaultLogger('WARN') }));
+export const workflowBundle = () => (bundle ??= bundleWorkflows());
 
 let runtime = false;
 function installRuntime(): void {

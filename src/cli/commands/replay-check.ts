@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import { existsSync } from 'node:fs';
 import { loadConfig } from '../../config/load';
-import { prebuiltBundle } from '../../runtime/workflow-bundle';
+import { bundleWorkflows, prebuiltBundle } from '../../runtime/workflow-bundle';
 import { WORKFLOW_TYPE } from '../../workflows/messages';
 import { str, type Command } from '../command';
 import { EXIT, FailureError, UsageError } from '../io';
@@ -44,7 +44,7 @@ Exit: 0 every history replayed, 1 at least one did not (or no bundle), 2 usage, 
     const t = await connectTemporal(config, io);
     const started = Date.now();
     try {
-      const { DefaultLogger, Runtime, Worker, bundleWorkflowCode } = await import('@temporalio/worker');
+      const { DefaultLogger, Runtime, Worker } = await import('@temporalio/worker');
       // The SDK's own log (worker state changes, each replay's nondeterminism warning) stays out of the
       // output: the failures are reported below, one line each.
       try {
@@ -54,7 +54,7 @@ Exit: 0 every history replayed, 1 at least one did not (or no bundle), 2 usage, 
       }
       const workflowBundle = given !== undefined
         ? { codePath: given }
-        : prebuilt ?? { code: (await bundleWorkflowCode({ workflowsPath: require.resolve('../../workflows'), logger: new DefaultLogger('WARN') })).code };
+        : prebuilt ?? { code: (await bundleWorkflows()).code };
       const query = `WorkflowType = '${WORKFLOW_TYPE}' AND TaskQueue = '${config.temporal.taskQueue.replace(/'/g, '')}' AND ExecutionStatus = 'Running'${extra ? ` AND (${extra})` : ''}`;
       const histories = (async function* () {
         let n = 0;

@@ -1,0 +1,145 @@
+/**
+ * The workflow modules every workflow of a worker shares (src/runtime/workflow-preload.ts) must hold no state:
+ * anything a preloaded module keeps in its closure is seen by every incident the worker runs. The SDK
+ * deep-freezes what they export; this file refuses the rest, for every preloaded file:
+ *  - a top-level `let` or `var`;
+ *  - a top-level `new …` (a Map, a Set, an instance);
+ *  - a write to a top-level array or object (assignment, delete, ++, a mutating method);
+ *  - a value import from outside the list (it would be preloaded too, unchecked), `@temporalio/*` included.
+ * The checker's own teeth are tested on sources that break each rule.
+ */
+import { readFileSync } from 'node:fs';
+import { dirname, join, relative, resolve } from 'node:path';
+import * as ts from 'typescript';
+import { PRELOADED_WORKFLOW_MODULES, workflowPreloadModules } from '../../src/runtime/workflow-preload';
+import { bundleWorkflows } from '../../src/runtime/workflow-bundle';
+
+const SRC = join(__dirname, '..', '..', 'src');
+const MUTATORS = new Set(['push', 'pop', 'shift', 'unshift', 'splice', 'sort', 'reverse', 'fill', 'copyWithin', 'set', 'add', 'delete', 'clear', 'assign', 'defineProperty']);
+
+/** What makes a module unfit to be shared; `listed` is the set of module paths (relative to src, no extension). */
+function problems(file: string, text: string, listed: ReadonlySet<string>): string[] {
+  const sf = ts.createSourceFile(file, text, ts.ScriptTarget.ES2022, true, ts.ScriptKind.TS);
+  const out: string[] = [];
+  const at = (n: ts.Node) => `${file}:${sf.getLineAndCharacterOfPosition(n.getStart()).line + 1}`;
+  const collections = new Set<string>();
+  const checkImport = (spec: ts.Expression | undefined, typeOnly: boolean, n: ts.Node) => {
+    if (!spec || !ts.isStringLiteral(spec) || typeOnly) return;
+    if (!spec.text.startsWith('.')) {
+      out.push(`${at(n)}: value import of ${spec.text}`);
+      return;
+    }
+    const target = relative(SRC, resolve(dirname(join(SRC, file)), spec.text));
+    if (!listed.has(target)) out.push(`${at(n)}: value import of ${target}, which is not preloaded`);
+  };
+  for (const st of sf.statements) {
+    if (ts.isImportDeclaration(st)) {
+      const c = st.importClause;
+      const typeOnly = !!c && (c.isTypeOnly || (!c.name && !!c.namedBindings && ts.isNamedImports(c.namedBindings) && c.namedBindings.elements.every((e) => e.isTypeOnly)));
+      checkImport(st.moduleSpecifier, typeOnly, st);
+    } else if (ts.isExportDeclaration(st)) {
+      checkImport(st.moduleSpecifier, st.isTypeOnly, st);
+    } else if (ts.isVariableStatement(st)) {
+      if (!(st.declarationList.flags & ts.NodeFlags.Const)) out.push(`${at(st)}: top-level let/var`);
+      for (const d of st.declarationList.declarations) {
+        let init = d.initializer;
+        while (init && (ts.isAsExpression(init) || ts.isSatisfiesExpression(init) || ts.isParenthesizedExpression(init))) init = init.expression;
+        if (init && ts.isNewExpression(init)) out.push(`${at(d)}: top-level new ${init.expression.getText(sf)}`);
+        if (init && (ts.isArrayLiteralExpression(init) || ts.isObjectLiteralExpression(init)) && ts.isIdentifier(d.name)) collections.add(d.name.text);
+      }
+    }
+  }
+  // Writes to a top-level array or object anywhere in the file.
+  const base = (e: ts.Expression): string | undefined => {
+    let x = e;
+    while (ts.isPropertyAccessExpression(x) || ts.isElementAccessExpression(x) || ts.isNonNullExpression(x) || ts.isParenthesizedExpression(x)) x = x.expression;
+    return ts.isIdentifier(x) ? x.text : undefined;
+  };
+  const isAccess = (e: ts.Expression) => ts.isPropertyAccessExpression(e) || ts.isElementAccessExpression(e);
+  const visit = (n: ts.Node): void => {
+    if (ts.isBinaryExpression(n) && n.operatorToken.kind >= ts.SyntaxKind.FirstAssignment && n.operatorToken.kind <= ts.SyntaxKind.LastAssignment && isAccess(n.left)) {
+      const b = base(n.left);
+      if (b && collections.has(b)) out.push(`${at(n)}: writes to top-level ${b}`);
+    }
+    if ((ts.isPrefixUnaryExpression(n) || ts.isPostfixUnaryExpression(n)) && (n.operator === ts.SyntaxKind.PlusPlusToken || n.operator === ts.SyntaxKind.MinusMinusToken) && isAccess(n.operand)) {
+      const b = base(n.operand);
+      if (b && collections.has(b)) out.push(`${at(n)}: writes to top-level ${b}`);
+    }
+    if (ts.isDeleteExpression(n)) {
+      const b = base(n.expression);
+      if (b && collections.has(b)) out.push(`${at(n)}: deletes from top-level ${b}`);
+    }
+    if (ts.isCallExpression(n)) {
+      const callee = n.expression;
+      if (ts.isPropertyAccessExpression(callee) && MUTATORS.has(callee.name.text)) {
+        const b = base(callee.expression);
+        if (b && collections.has(b)) out.push(`${at(n)}: ${callee.name.text}() on top-level ${b}`);
+        // Object.assign(X, …) / Object.defineProperty(X, …)
+        const first = n.arguments[0];
+        if (ts.isIdentifier(callee.expression) && callee.expression.text === 'Object' && first) {
+          const fb = base(first);
+          if (fb && collections.has(fb)) out.push(`${at(n)}: Object.${callee.name.text}() on top-level ${fb}`);
+        }
+      }
+    }
+    ts.forEachChild(n, visit);
+  };
+  visit(sf);
+  return out;
+}
+
+const listed = new Set<string>(PRELOADED_WORKFLOW_MODULES);
+
+describe('preloaded workflow modules hold no state', () => {
+  it.each([...PRELOADED_WORKFLOW_MODULES])('%s', (m) => {
+    const file = `${m}.ts`;
+    expect(problems(file, readFileSync(join(SRC, file), 'utf8'), listed)).toEqual([]);
+  });
+
+  it('resolves every listed module to a file of this build', () => {
+    const files = workflowPreloadModules();
+    expect(files).toHaveLength(PRELOADED_WORKFLOW_MODULES.length);
+    for (const [i, f] of files.entries()) expect(relative(SRC, f).replace(/\.(ts|js)$/, '')).toBe(PRELOADED_WORKFLOW_MODULES[i]);
+  });
+
+  it('the bundle every worker runs preloads exactly the listed modules', async () => {
+    const { code } = await bundleWorkflows();
+    const body = /exports\.preloadModules = function preloadModules\(\) \{([\s\S]*?)\n\}/.exec(code)?.[1] ?? '';
+    // webpack names each module by its path from the project root: "./src/shared/contract.ts" under ts-jest.
+    const preloaded = [...body.matchAll(/__webpack_require__\(\/\* webpackMode: "eager" \*\/ \/\*! \.\/(?:src|dist)\/(\S+)\.(?:ts|js) \*\//g)].map((x) => x[1]!);
+    expect(preloaded.sort()).toEqual([...PRELOADED_WORKFLOW_MODULES].sort());
+  }, 120_000);
+});
+
+describe('the checker refuses each kind of state (its teeth)', () => {
+  const only = new Set(['shared/a']);
+  const cases: Array<[string, string, RegExp]> = [
+    ['a top-level let', 'let n = 0;\nexport const next = () => ++n;', /let\/var/],
+    ['a top-level var', 'var n = 0;', /let\/var/],
+    ['a top-level Map', 'const seen = new Map<string, number>();', /new Map/],
+    ['a top-level Set behind as', 'const seen = new Set() as Set<string>;', /new Set/],
+    ['a push on a top-level array', 'const xs: string[] = [];\nexport function add(x: string) { xs.push(x); }', /push\(\) on top-level xs/],
+    ['a write to a top-level object', 'const cache: Record<string, number> = {};\nexport function put(k: string) { cache[k] = 1; }', /writes to top-level cache/],
+    ['an increment in a top-level object', 'const c = { n: 0 };\nexport function bump() { c.n++; }', /writes to top-level c/],
+    ['a delete from a top-level object', 'const c: Record<string, number> = {};\nexport function drop(k: string) { delete c[k]; }', /deletes from top-level c/],
+    ['Object.assign on a top-level object', 'const c = {};\nexport function merge(x: object) { Object.assign(c, x); }', /Object\.assign\(\) on top-level c/],
+    ['a sort in place of a top-level array', 'const xs = [3, 1];\nexport const sorted = () => xs.sort();', /sort\(\) on top-level xs/],
+    ['a value import of the SDK', "import { sleep } from '@temporalio/workflow';", /value import of @temporalio\/workflow/],
+    ['a value import from outside the list', "import { x } from './b';", /shared\/b, which is not preloaded/],
+  ];
+  it.each(cases)('%s', (_name, source, expected) => {
+    const found = problems('shared/a.ts', source, only);
+    expect(found.some((p) => expected.test(p))).toBe(true);
+  });
+
+  it('accepts type-only imports, frozen constants and pure functions', () => {
+    const source = [
+      "import type { Foo } from '@temporalio/workflow';",
+      "import { type Bar } from './b';",
+      'export const KINDS = [\'a\', \'b\'] as const;',
+      'const RANK: Record<string, number> = { a: 1 };',
+      'export function rank(k: string): number { const local: number[] = []; local.push(RANK[k] ?? 0); return local[0]!; }',
+    ].join('\n');
+    expect(problems('shared/a.ts', source, only)).toEqual([]);
+  });
+});
