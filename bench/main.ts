@@ -456,7 +456,9 @@ async function main(): Promise<void> {
               } catch {
                 return [];
               }
-            });
+            })
+            // Only threads alive now: each writes every 2 s, so a file older than 10 s is a thread that ended.
+            .filter((t) => Date.now() - t.at < 10_000);
           const split = rssBreakdown(pid);
           const heaps = threads.reduce((x, t) => x + t.heapTotalMB + t.mallocedMB, 0);
           return {
@@ -524,7 +526,7 @@ async function main(): Promise<void> {
     mode: quick ? 'quick' : 'full',
     machine: m,
     parts: PARTS.filter(want),
-    settings: { ...O, workerNodeArgs: `${process.env.BENCH_WORKER_NODE_ARGS ?? WORKER_NODE_ARGS} --require bench/lib/probe.js (idle unless the phases part runs)`, workerEnv: process.env.BENCH_WORKER_ENV ?? WORKER_ENV, sqlitePragmas: `journal_mode=${O.sqlite.journalMode}, synchronous=${O.sqlite.synchronous}`, pacing: 'rate_per_min=6000 on every connector', logLevel: 'warn' },
+    settings: { ...O, workerNodeArgs: `${process.env.BENCH_WORKER_NODE_ARGS ?? WORKER_NODE_ARGS} --require bench/lib/probe.js (idle unless the phases part runs) --require bench/lib/memprobe.js (each thread's heap figures every 2 s)`, workerEnv: process.env.BENCH_WORKER_ENV ?? WORKER_ENV, sqlitePragmas: `journal_mode=${O.sqlite.journalMode}, synchronous=${O.sqlite.synchronous}`, pacing: 'rate_per_min=6000 on every connector', logLevel: 'warn' },
     results,
     problems: problems.slice(0, 50),
     missingFigures: missingFigures(results),

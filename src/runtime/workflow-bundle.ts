@@ -24,7 +24,9 @@ export function prebuiltBundle(dir: string): { codePath: string } | undefined {
 
 /**
  * The workflow code bundled as every worker of this build runs it: src/workflows with the shared modules
- * preloaded (./workflow-preload.ts). The build, the replay check and the tests all bundle through here.
+ * preloaded (./workflow-preload.ts). The build, the replay check and the tests that run this build's workflow code
+ * bundle through here; the tests that build deliberately changed or older copies of it (test/helpers/workflow-bundle.ts,
+ * the replay harness) bundle those copies without the preload, as an older worker ran them.
  */
 export async function bundleWorkflows(): Promise<WorkflowBundleWithSourceMap> {
   // Only the build step needs webpack; the worker never loads it when a bundle exists.

@@ -6,9 +6,12 @@
  * of their functions and constants for as long as it is cached: CPU on every first task and replay, heap for
  * every cached incident. Only modules with no state of their own belong here: pure functions and constants,
  * importing only each other (a preloaded module's imports are preloaded with it) and nothing from
- * `@temporalio/workflow`. The SDK deep-freezes what they export, so a module that mutates its own exports
- * fails loudly; mutable state in a module's closure would be shared between incidents silently, and
- * test/unit/workflow-preload.test.ts refuses any top-level `let`/`var` or mutable collection in these files.
+ * `@temporalio/workflow`. The SDK deep-freezes what they export (a write to an export throws in the sandbox);
+ * what they keep unexported would be shared between incidents silently, so test/unit/workflow-preload.test.ts
+ * allows only plain data at their top level (no `let`/`var`, no calls but `Object.freeze`, no `new`, no
+ * global or sticky regex, no static class members, no writes to a top-level collection), and an object a
+ * module hands out from an unexported table is frozen in the module (capabilities.ts). A module-scope call
+ * such as `Date.now()` would also throw at preload, before any workflow exists, and stop the worker.
  *
  * Preloading changes no workflow's commands, so it needs no patch: it is not in any history.
  */

@@ -6,15 +6,19 @@
 import type { ConnectorRef } from '../config/connectors';
 import type { ProviderCaps } from '../providers/spec';
 
-/** Frozen: the answers of every run recorded before snapshots carried caps. Never edit; a new provider needs no line. */
-const BEFORE_CAPS: Readonly<Record<string, ProviderCaps>> = {
-  pagerduty: { kind: 'pager', readable: false, name: 'PagerDuty', open: 'trigger {key}' },
-  opsgenie: { kind: 'pager', readable: true, name: 'Opsgenie', open: 'create alert {key}' },
-  slack: { kind: 'chat', readable: false, name: 'Slack', open: 'post the incident' },
-  teams: { kind: 'chat', readable: false, name: 'Microsoft Teams', open: 'post the incident card' },
-  servicenow: { kind: 'ticket', readable: true, name: 'ServiceNow', open: 'create incident (correlation {key})' },
-  jira: { kind: 'ticket', readable: true, name: 'Jira', open: 'create issue (label {key})' },
-};
+/**
+ * Frozen: the answers of every run recorded before snapshots carried caps. Never edit; a new provider needs no line.
+ * Frozen at run time too: every workflow of a worker shares this module (src/runtime/workflow-preload.ts) and
+ * `capsOfRef` hands out these objects.
+ */
+const BEFORE_CAPS: Readonly<Record<string, Readonly<ProviderCaps>>> = Object.freeze({
+  pagerduty: Object.freeze({ kind: 'pager', readable: false, name: 'PagerDuty', open: 'trigger {key}' }),
+  opsgenie: Object.freeze({ kind: 'pager', readable: true, name: 'Opsgenie', open: 'create alert {key}' }),
+  slack: Object.freeze({ kind: 'chat', readable: false, name: 'Slack', open: 'post the incident' }),
+  teams: Object.freeze({ kind: 'chat', readable: false, name: 'Microsoft Teams', open: 'post the incident card' }),
+  servicenow: Object.freeze({ kind: 'ticket', readable: true, name: 'ServiceNow', open: 'create incident (correlation {key})' }),
+  jira: Object.freeze({ kind: 'ticket', readable: true, name: 'Jira', open: 'create issue (label {key})' }),
+});
 
 type Ref = Pick<ConnectorRef, 'provider' | 'caps'>;
 

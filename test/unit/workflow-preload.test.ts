@@ -2,20 +2,52 @@
  * The workflow modules every workflow of a worker shares (src/runtime/workflow-preload.ts) must hold no state:
  * anything a preloaded module keeps in its closure is seen by every incident the worker runs. The SDK
  * deep-freezes what they export; this file refuses the rest, for every preloaded file:
- *  - a top-level `let` or `var`;
- *  - a top-level `new …` (a Map, a Set, an instance);
+ *  - a top-level `let` or `var`, and any top-level statement but imports, exports, `const`, functions, classes
+ *    and types (no expression statements, blocks, enums or namespaces);
+ *  - a top-level initializer that is not plain data: only literals (a regex without the g or y flag, whose
+ *    `lastIndex` would be shared), names, arrow and function expressions, arithmetic on those, array and object
+ *    literals of those, and `Object.freeze(…)` of those — so no `new`, no call (an IIFE's closure), no
+ *    `Object.create`;
+ *  - a static member of a class;
  *  - a write to a top-level array or object (assignment, delete, ++, a mutating method);
  *  - a value import from outside the list (it would be preloaded too, unchecked), `@temporalio/*` included.
- * The checker's own teeth are tested on sources that break each rule.
+ * Writes through an alias or by a caller are out of its reach: objects a module hands out are frozen
+ * (capabilities.ts). The checker's own teeth are tested on sources that break each rule.
  */
 import { readFileSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
 import * as ts from 'typescript';
 import { PRELOADED_WORKFLOW_MODULES, workflowPreloadModules } from '../../src/runtime/workflow-preload';
 import { bundleWorkflows } from '../../src/runtime/workflow-bundle';
+import { capsOfRef } from '../../src/workflows/capabilities';
 
 const SRC = join(__dirname, '..', '..', 'src');
 const MUTATORS = new Set(['push', 'pop', 'shift', 'unshift', 'splice', 'sort', 'reverse', 'fill', 'copyWithin', 'set', 'add', 'delete', 'clear', 'assign', 'defineProperty']);
+
+const unwrap = (e: ts.Expression): ts.Expression => {
+  let x = e;
+  while (ts.isAsExpression(x) || ts.isSatisfiesExpression(x) || ts.isParenthesizedExpression(x) || ts.isTypeAssertionExpression(x)) x = x.expression;
+  return x;
+};
+
+/** A value with no state of its own: literals, names, functions, arithmetic, and arrays, objects and freezes of those. */
+function plainData(e: ts.Expression): boolean {
+  const x = unwrap(e);
+  if (ts.isRegularExpressionLiteral(x)) return !/\/[a-z]*[gy][a-z]*$/.test(x.text);
+  if (ts.isStringLiteral(x) || ts.isNumericLiteral(x) || ts.isNoSubstitutionTemplateLiteral(x) || ts.isBigIntLiteral(x)) return true;
+  if (x.kind === ts.SyntaxKind.TrueKeyword || x.kind === ts.SyntaxKind.FalseKeyword || x.kind === ts.SyntaxKind.NullKeyword) return true;
+  if (ts.isIdentifier(x) || ts.isPropertyAccessExpression(x)) return true;
+  if (ts.isArrowFunction(x) || ts.isFunctionExpression(x)) return true;
+  if (ts.isTemplateExpression(x)) return x.templateSpans.every((sp) => plainData(sp.expression));
+  if (ts.isPrefixUnaryExpression(x)) return (x.operator === ts.SyntaxKind.MinusToken || x.operator === ts.SyntaxKind.PlusToken) && plainData(x.operand);
+  if (ts.isBinaryExpression(x)) return x.operatorToken.kind < ts.SyntaxKind.FirstAssignment || x.operatorToken.kind > ts.SyntaxKind.LastAssignment ? plainData(x.left) && plainData(x.right) : false;
+  if (ts.isArrayLiteralExpression(x)) return x.elements.every((el) => !ts.isSpreadElement(el) && plainData(el));
+  if (ts.isObjectLiteralExpression(x)) {
+    return x.properties.every((p) => (ts.isPropertyAssignment(p) ? !ts.isComputedPropertyName(p.name) && plainData(p.initializer) : ts.isShorthandPropertyAssignment(p) || ts.isMethodDeclaration(p)));
+  }
+  if (ts.isCallExpression(x)) return x.expression.getText() === 'Object.freeze' && x.arguments.length === 1 && plainData(x.arguments[0]!);
+  return false;
+}
 
 /** What makes a module unfit to be shared; `listed` is the set of module paths (relative to src, no extension). */
 function problems(file: string, text: string, listed: ReadonlySet<string>): string[] {
@@ -42,11 +74,18 @@ function problems(file: string, text: string, listed: ReadonlySet<string>): stri
     } else if (ts.isVariableStatement(st)) {
       if (!(st.declarationList.flags & ts.NodeFlags.Const)) out.push(`${at(st)}: top-level let/var`);
       for (const d of st.declarationList.declarations) {
-        let init = d.initializer;
-        while (init && (ts.isAsExpression(init) || ts.isSatisfiesExpression(init) || ts.isParenthesizedExpression(init))) init = init.expression;
+        const init = d.initializer && unwrap(d.initializer);
         if (init && ts.isNewExpression(init)) out.push(`${at(d)}: top-level new ${init.expression.getText(sf)}`);
+        else if (init && !plainData(init)) out.push(`${at(d)}: top-level initializer that is not plain data: ${init.getText(sf).slice(0, 60)}`);
         if (init && (ts.isArrayLiteralExpression(init) || ts.isObjectLiteralExpression(init)) && ts.isIdentifier(d.name)) collections.add(d.name.text);
       }
+    } else if (ts.isClassDeclaration(st)) {
+      for (const m of st.members) {
+        const isStatic = ts.isClassStaticBlockDeclaration(m) || (ts.canHaveModifiers(m) && !!ts.getModifiers(m)?.some((x) => x.kind === ts.SyntaxKind.StaticKeyword));
+        if (isStatic) out.push(`${at(m)}: static class member`);
+      }
+    } else if (!(ts.isFunctionDeclaration(st) || ts.isInterfaceDeclaration(st) || ts.isTypeAliasDeclaration(st) || ts.isExportAssignment(st))) {
+      out.push(`${at(st)}: top-level ${ts.SyntaxKind[st.kind]}`);
     }
   }
   // Writes to a top-level array or object anywhere in the file.
@@ -111,6 +150,20 @@ describe('preloaded workflow modules hold no state', () => {
   }, 120_000);
 });
 
+describe('what a preloaded module hands out cannot be changed by one incident for the others', () => {
+  // capsOfRef returns entries of a table the SDK does not freeze (it is not exported); a caller's write to one
+  // would change every later incident's labels, so the entries are frozen in the module itself.
+  it.each(['pagerduty', 'opsgenie', 'slack', 'teams', 'servicenow', 'jira'] as const)('capsOfRef(%s)', (provider) => {
+    const caps = capsOfRef({ provider });
+    expect(Object.isFrozen(caps)).toBe(true);
+    expect(() => {
+      'use strict';
+      (caps as { name: string }).name = 'changed';
+    }).toThrow(TypeError);
+    expect(capsOfRef({ provider }).name).not.toBe('changed');
+  });
+});
+
 describe('the checker refuses each kind of state (its teeth)', () => {
   const only = new Set(['shared/a']);
   const cases: Array<[string, string, RegExp]> = [
@@ -124,6 +177,19 @@ describe('the checker refuses each kind of state (its teeth)', () => {
     ['a delete from a top-level object', 'const c: Record<string, number> = {};\nexport function drop(k: string) { delete c[k]; }', /deletes from top-level c/],
     ['Object.assign on a top-level object', 'const c = {};\nexport function merge(x: object) { Object.assign(c, x); }', /Object\.assign\(\) on top-level c/],
     ['a sort in place of a top-level array', 'const xs = [3, 1];\nexport const sorted = () => xs.sort();', /sort\(\) on top-level xs/],
+    ['a memo in an IIFE', 'export const memo = (() => { const seen: Record<string, number> = {}; return (k: string) => (seen[k] = (seen[k] ?? 0) + 1); })();', /not plain data/],
+    ['a call at module scope', 'export const started = Date.now();', /not plain data/],
+    ['Object.create', 'const table = Object.create(null) as Record<string, number>;', /not plain data/],
+    ['Array() without new', 'const xs = Array<number>();', /not plain data/],
+    ['new behind a conditional', 'const m = true ? new Map() : undefined;', /not plain data/],
+    ['a global regex', 'const SPACES = /\\s+/g;\nexport const squash = (s: string) => s.replace(SPACES, " ");', /not plain data/],
+    ['a sticky regex', 'export const WORD = /\\w+/y;', /not plain data/],
+    ['a frozen object holding a Map', 'export const T = Object.freeze({ m: new Map() });', /not plain data/],
+    ['a static class field', 'export class Counter { static n = 0; }', /static class member/],
+    ['a static block', 'export class Counter { static { console.log(1); } }', /static class member/],
+    ['an expression statement', 'globalThis.x = 1;', /top-level ExpressionStatement/],
+    ['a let in a top-level block', '{ let n = 0; n++; }', /top-level Block/],
+    ['an enum', 'export enum Kind { A, B }', /top-level EnumDeclaration/],
     ['a value import of the SDK', "import { sleep } from '@temporalio/workflow';", /value import of @temporalio\/workflow/],
     ['a value import from outside the list', "import { x } from './b';", /shared\/b, which is not preloaded/],
   ];
@@ -138,6 +204,11 @@ describe('the checker refuses each kind of state (its teeth)', () => {
       "import { type Bar } from './b';",
       'export const KINDS = [\'a\', \'b\'] as const;',
       'const RANK: Record<string, number> = { a: 1 };',
+      'const LIMIT = 366 * 24 * 3_600_000;',
+      'const ID = /^[a-z]+$/i;',
+      'const TABLE = Object.freeze({ a: Object.freeze({ n: 1, f: (x: number) => x + LIMIT }) });',
+      'export const label = (k: string): string => `${k}:${TABLE.a.n}`;',
+      'export class Wake { #n = 0; bump(): void { this.#n += 1; } }',
       'export function rank(k: string): number { const local: number[] = []; local.push(RANK[k] ?? 0); return local[0]!; }',
     ].join('\n');
     expect(problems('shared/a.ts', source, only)).toEqual([]);
