@@ -9,7 +9,7 @@
  * `@temporalio/workflow`. The SDK deep-freezes what they export (a write to an export throws in the sandbox);
  * what they keep unexported would be shared between incidents silently, so test/unit/workflow-preload.test.ts
  * allows only plain data at their top level (no `let`/`var`, no calls but `Object.freeze`, no `new`, no
- * global or sticky regex, no static class members, no writes to a top-level collection), and an object a
+ * global or sticky regex, no static class members, no writes to a top-level binding's properties), and an object a
  * module hands out from an unexported table is frozen in the module (capabilities.ts). A module-scope call
  * such as `Date.now()` would also throw at preload, before any workflow exists, and stop the worker.
  *

@@ -6,10 +6,12 @@
  *    and types (no expression statements, blocks, enums or namespaces);
  *  - a top-level initializer that is not plain data: only literals (a regex without the g or y flag, whose
  *    `lastIndex` would be shared), names, arrow and function expressions, arithmetic on those, array and object
- *    literals of those, and `Object.freeze(…)` of those — so no `new`, no call (an IIFE's closure), no
- *    `Object.create`;
+ *    literals of those (no methods: their `this` is the shared object), and `Object.freeze(…)` of those with every
+ *    nested array or object frozen too — so no `new`, no call (an IIFE's closure), no `Object.create`; the same
+ *    for `export default`;
  *  - a static member of a class;
- *  - a write to a top-level array or object (assignment, delete, ++, a mutating method);
+ *  - a write to a property of any top-level binding, a function's included (assignment, delete, ++, a mutating
+ *    method), through a type assertion or not;
  *  - a value import from outside the list (it would be preloaded too, unchecked), `@temporalio/*` included.
  * Writes through an alias or by a caller are out of its reach: objects a module hands out are frozen
  * (capabilities.ts). The checker's own teeth are tested on sources that break each rule.
@@ -31,8 +33,10 @@ const unwrap = (e: ts.Expression): ts.Expression => {
 };
 
 /** A value with no state of its own: literals, names, functions, arithmetic, and arrays, objects and freezes of those. */
-function plainData(e: ts.Expression): boolean {
+function plainData(e: ts.Expression, inFreeze = false): boolean {
   const x = unwrap(e);
+  // Inside Object.freeze(…) a nested array or object must be frozen too (the freeze is one level deep).
+  if (inFreeze && (ts.isArrayLiteralExpression(x) || ts.isObjectLiteralExpression(x))) return false;
   if (ts.isRegularExpressionLiteral(x)) return !/\/[a-z]*[gy][a-z]*$/.test(x.text);
   if (ts.isStringLiteral(x) || ts.isNumericLiteral(x) || ts.isNoSubstitutionTemplateLiteral(x) || ts.isBigIntLiteral(x)) return true;
   if (x.kind === ts.SyntaxKind.TrueKeyword || x.kind === ts.SyntaxKind.FalseKeyword || x.kind === ts.SyntaxKind.NullKeyword) return true;
@@ -43,9 +47,16 @@ function plainData(e: ts.Expression): boolean {
   if (ts.isBinaryExpression(x)) return x.operatorToken.kind < ts.SyntaxKind.FirstAssignment || x.operatorToken.kind > ts.SyntaxKind.LastAssignment ? plainData(x.left) && plainData(x.right) : false;
   if (ts.isArrayLiteralExpression(x)) return x.elements.every((el) => !ts.isSpreadElement(el) && plainData(el));
   if (ts.isObjectLiteralExpression(x)) {
-    return x.properties.every((p) => (ts.isPropertyAssignment(p) ? !ts.isComputedPropertyName(p.name) && plainData(p.initializer) : ts.isShorthandPropertyAssignment(p) || ts.isMethodDeclaration(p)));
+    // No methods: a method's `this` is the shared object.
+    return x.properties.every((p) => (ts.isPropertyAssignment(p) ? !ts.isComputedPropertyName(p.name) && plainData(p.initializer) : ts.isShorthandPropertyAssignment(p)));
   }
-  if (ts.isCallExpression(x)) return x.expression.getText() === 'Object.freeze' && x.arguments.length === 1 && plainData(x.arguments[0]!);
+  if (ts.isCallExpression(x)) {
+    const arg = x.arguments[0] && unwrap(x.arguments[0]);
+    if (x.expression.getText() !== 'Object.freeze' || x.arguments.length !== 1 || !arg) return false;
+    if (ts.isArrayLiteralExpression(arg)) return arg.elements.every((el) => !ts.isSpreadElement(el) && plainData(el, true));
+    if (ts.isObjectLiteralExpression(arg)) return arg.properties.every((p) => ts.isPropertyAssignment(p) && !ts.isComputedPropertyName(p.name) && plainData(p.initializer, true));
+    return plainData(arg);
+  }
   return false;
 }
 
@@ -77,21 +88,25 @@ function problems(file: string, text: string, listed: ReadonlySet<string>): stri
         const init = d.initializer && unwrap(d.initializer);
         if (init && ts.isNewExpression(init)) out.push(`${at(d)}: top-level new ${init.expression.getText(sf)}`);
         else if (init && !plainData(init)) out.push(`${at(d)}: top-level initializer that is not plain data: ${init.getText(sf).slice(0, 60)}`);
-        if (init && (ts.isArrayLiteralExpression(init) || ts.isObjectLiteralExpression(init)) && ts.isIdentifier(d.name)) collections.add(d.name.text);
+        if (ts.isIdentifier(d.name)) collections.add(d.name.text);
       }
+    } else if (ts.isFunctionDeclaration(st) && st.name) {
+      collections.add(st.name.text);
+    } else if (ts.isExportAssignment(st)) {
+      if (!plainData(st.expression)) out.push(`${at(st)}: export default that is not plain data`);
     } else if (ts.isClassDeclaration(st)) {
       for (const m of st.members) {
         const isStatic = ts.isClassStaticBlockDeclaration(m) || (ts.canHaveModifiers(m) && !!ts.getModifiers(m)?.some((x) => x.kind === ts.SyntaxKind.StaticKeyword));
         if (isStatic) out.push(`${at(m)}: static class member`);
       }
-    } else if (!(ts.isFunctionDeclaration(st) || ts.isInterfaceDeclaration(st) || ts.isTypeAliasDeclaration(st) || ts.isExportAssignment(st))) {
+    } else if (!(ts.isFunctionDeclaration(st) || ts.isInterfaceDeclaration(st) || ts.isTypeAliasDeclaration(st))) {
       out.push(`${at(st)}: top-level ${ts.SyntaxKind[st.kind]}`);
     }
   }
   // Writes to a top-level array or object anywhere in the file.
   const base = (e: ts.Expression): string | undefined => {
     let x = e;
-    while (ts.isPropertyAccessExpression(x) || ts.isElementAccessExpression(x) || ts.isNonNullExpression(x) || ts.isParenthesizedExpression(x)) x = x.expression;
+    while (ts.isPropertyAccessExpression(x) || ts.isElementAccessExpression(x) || ts.isNonNullExpression(x) || ts.isParenthesizedExpression(x) || ts.isAsExpression(x) || ts.isTypeAssertionExpression(x) || ts.isSatisfiesExpression(x)) x = x.expression;
     return ts.isIdentifier(x) ? x.text : undefined;
   };
   const isAccess = (e: ts.Expression) => ts.isPropertyAccessExpression(e) || ts.isElementAccessExpression(e);
@@ -185,6 +200,13 @@ describe('the checker refuses each kind of state (its teeth)', () => {
     ['a global regex', 'const SPACES = /\\s+/g;\nexport const squash = (s: string) => s.replace(SPACES, " ");', /not plain data/],
     ['a sticky regex', 'export const WORD = /\\w+/y;', /not plain data/],
     ['a frozen object holding a Map', 'export const T = Object.freeze({ m: new Map() });', /not plain data/],
+    ['a frozen object holding an unfrozen one', 'const T = Object.freeze({ a: { n: 1 } });', /not plain data/],
+    ['a frozen object holding an array', 'const T = Object.freeze({ xs: [] as number[] });', /not plain data/],
+    ['a write through a frozen table', 'const T = Object.freeze({ a: Object.freeze({ n: 1 }) });\nexport function bump() { (T.a as { n: number }).n++; }', /writes to top-level T/],
+    ['an object with a method', 'const C = { n: 0, bump() { this.n += 1; } };', /not plain data/],
+    ['a property on a top-level function', 'function f() { return 1; }\nexport function tag() { (f as unknown as { n: number }).n = 1; }', /writes to top-level f/],
+    ['a property on a top-level arrow', 'const h = (x: number) => x;\nexport function tag() { (h as unknown as { c: object }).c = {}; }', /writes to top-level h/],
+    ['an export default of a Map', 'export default new Map();', /export default that is not plain data/],
     ['a static class field', 'export class Counter { static n = 0; }', /static class member/],
     ['a static block', 'export class Counter { static { console.log(1); } }', /static class member/],
     ['an expression statement', 'globalThis.x = 1;', /top-level ExpressionStatement/],
