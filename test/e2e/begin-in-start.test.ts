@@ -8,7 +8,7 @@
 import { PagerDutyDouble } from '../../dev/doubles/pagerduty';
 import { historyFacts } from '../replay/history-facts';
 import { eventually, uniqueId } from '../helpers/shared';
-import { incidentFor, startStack, type TestStack } from '../helpers/stack';
+import { incidentFor, pastResolvedIncident, startStack, type TestStack } from '../helpers/stack';
 import { historyToJSON } from '@temporalio/common/lib/proto-utils';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -54,13 +54,7 @@ describe.each([['on', true], ['off', false]] as const)('PROBECTL_NOTIFY_BEGIN_IN
   });
 
   test('an incident the mirror holds as resolved (a start after retention) opens nothing, whoever read the mirror', async () => {
-    const inc = incidentFor(tenant, { openedAt: new Date(Date.now() - 86_400_000).toISOString() });
-    const resolvedAt = new Date(Date.now() - 3_600_000).toISOString();
-    await stack.mirror.write({
-      incident: inc, status: 'resolved', resolution: { at: resolvedAt, source: 'pagerduty', actor: 'erin' },
-      links: [{ connectorId: 'pagerduty', provider: 'pagerduty', status: 'resolved', externalRef: `probectl-${inc.id}`, updatedAt: resolvedAt }],
-      timeline: [],
-    });
+    const inc = await pastResolvedIncident(stack, tenant);
     await open(inc);
     expect(await stack.incidents.result(inc.id)).toMatchObject({ source: 'pagerduty', actor: 'erin' });
     expect(pd.requests.filter((r) => r.body.includes(`probectl-${inc.id}`))).toHaveLength(0);

@@ -163,3 +163,18 @@ export async function startPagerDutyStack(tenant: string, routingKey: string, to
   });
   return { pd, stack };
 }
+
+/**
+ * An incident opened a day ago whose earlier, long-deleted run left it in the mirror as resolved from PagerDuty by
+ * erin an hour ago (a start after Temporal's retention); no workflow with its id exists.
+ */
+export async function pastResolvedIncident(stack: Pick<TestStack, 'mirror'>, tenantId: string) {
+  const inc = incidentFor(tenantId, { openedAt: new Date(Date.now() - 86_400_000).toISOString() });
+  const resolvedAt = new Date(Date.now() - 3_600_000).toISOString();
+  await stack.mirror.write({
+    incident: inc, status: 'resolved', resolution: { at: resolvedAt, source: 'pagerduty', actor: 'erin' },
+    links: [{ connectorId: 'pagerduty', provider: 'pagerduty', status: 'resolved', externalRef: `probectl-${inc.id}`, updatedAt: resolvedAt }],
+    timeline: [],
+  });
+  return inc;
+}

@@ -26,7 +26,7 @@ import { TENANT_MEMO_KEY } from '../../src/client';
 import { redriveSignal } from '../../src/workflows/messages';
 import { eventually, sharedStack, sleep, uniqueId } from '../helpers/shared';
 import { CuttableProxy } from '../helpers/tcp-proxy';
-import { incidentFor, startStack, type TestStack } from '../helpers/stack';
+import { incidentFor, pastResolvedIncident, startStack, type TestStack } from '../helpers/stack';
 import { findTemporalCli, startDevServer, type DevServer } from '../setup/temporal-server';
 import { existingRecordings, recordingDir, recordingFile, refuseOverwrite, selectLifecycles, writeNewRecording } from './recording-files';
 
@@ -353,13 +353,7 @@ describe('record incident lifecycles for the replay tests', () => {
       runs: 'one',
       record: async () => {
         // What an earlier, long-deleted run of this incident left in the mirror; no workflow with this id exists.
-        const inc = incidentFor(single, { openedAt: new Date(Date.now() - 86_400_000).toISOString() });
-        const resolvedAt = new Date(Date.now() - 3_600_000).toISOString();
-        await stack.mirror.write({
-          incident: inc, status: 'resolved', resolution: { at: resolvedAt, source: 'pagerduty', actor: 'erin' },
-          links: [{ connectorId: 'pagerduty', provider: 'pagerduty', status: 'resolved', externalRef: `probectl-${inc.id}`, updatedAt: resolvedAt }],
-          timeline: [],
-        });
+        const inc = await pastResolvedIncident(stack, single);
         expect(await runsOf(stack.client, `probectl-${inc.id}`)).toHaveLength(0);
         await stack.incidents.openIncident(inc);
         const result = await stack.incidents.result(inc.id);
