@@ -18,8 +18,9 @@ import { IncidentClient } from './client';
 import { signalAccepted } from './api/inbound/signal';
 import { ReconcileCursorStore } from './db/reconcile-cursor-store';
 import { ConnectorReconciler, type PassReport } from './reconcile/connector-reconciler';
-import { prebuiltBundle } from './runtime/workflow-bundle';
-import { workflowPreloadModules } from './runtime/workflow-preload';
+import { beginConfigDigest } from './activities/begin';
+import { workerBuildId } from './runtime/build-id';
+import { bundleWorkflows, prebuiltBundle } from './runtime/workflow-bundle';
 import type { Logger } from './observability/logger';
 import { RunTraceParents, activityTracingInterceptors } from './observability/tracing';
 
@@ -98,7 +99,7 @@ export async function startWorker(opts: StartWorkerOptions): Promise<WorkerHandl
   });
   const activities = createActivities({ config, connectors: config.connectors, http, mirror, recorder, pacer, metrics });
   // The build's bundle (dist/workflow-bundle.js) when running compiled; otherwise bundled here at start.
-  const workflowBundle = opts.workflowBundle ?? prebuiltBundle(__dirname);
+  const workflowBundle = opts.workflowBundle ?? prebuiltBundle(__dirname) ?? (await bundleWorkflows());
   // While tracing is on: a span per activity attempt, in the trace of the incident's open. Activity side only —
   // workflow interceptors would change how recorded histories replay (src/observability/tracing.ts).
   const activityInterceptors = activityTracingInterceptors(new RunTraceParents(connection.workflowService, config.temporal.namespace));
@@ -106,7 +107,10 @@ export async function startWorker(opts: StartWorkerOptions): Promise<WorkerHandl
     connection,
     namespace: config.temporal.namespace,
     taskQueue: config.temporal.taskQueue,
-    ...(workflowBundle ? { workflowBundle } : { workflowsPath: require.resolve('./workflows'), bundlerOptions: { preloadModules: workflowPreloadModules() } }),
+    workflowBundle,
+    // With the digest of this worker's begin configuration: a first run takes the snapshot the API passed only when
+    // it was read under the same configuration (src/workflows/v2/checked-begin.ts).
+    buildId: workerBuildId(workflowBundle, beginConfigDigest(config)),
     activities,
     ...(activityInterceptors ? { interceptors: { activity: activityInterceptors } } : {}),
     // A killed worker's activities are retried elsewhere after their heartbeat timeout; on SIGTERM the
@@ -118,7 +122,7 @@ export async function startWorker(opts: StartWorkerOptions): Promise<WorkerHandl
   });
   log.info({
     taskQueue: config.temporal.taskQueue, namespace: config.temporal.namespace, connectors: config.connectors.all.length,
-    workflowCode: workflowBundle && 'codePath' in workflowBundle ? workflowBundle.codePath : workflowBundle ? 'prebuilt (in memory)' : 'bundled at start',
+    workflowCode: 'codePath' in workflowBundle ? workflowBundle.codePath : opts.workflowBundle ? 'prebuilt (in memory)' : 'bundled at start',
   }, 'worker started');
   const runner = new FollowUpRunner({
     store: followUps,

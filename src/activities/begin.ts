@@ -1,18 +1,20 @@
 /**
  * What an incident's workflow begins with (BeginResult): the tenant's connectors at open (identities only), the
  * settings it runs under, and what the mirror already holds for the incident. Read by the workflow's `beginIncident`
- * local activity, or — PROBECTL_NOTIFY_BEGIN_IN_START=on — by the API when it starts the run, passed in the start
- * input so the first workflow task needs no local activity (`beginInStart`). Both use this.
+ * local activity, or — PROBECTL_NOTIFY_BEGIN_IN_START=auto, the default — by the API when it starts the run, passed in
+ * the start input with the digest of the configuration it was read under (`beginInStart`), so the first workflow task
+ * needs no local activity when its worker has the same digest (src/workflows/v2/checked-begin.ts). All use this.
  */
+import { createHash } from 'node:crypto';
 import type { AppConfig } from '../config/load';
 import { toRef } from '../config/connectors';
 import type { MirrorStore } from '../db/mirror-store';
 import type { Incident } from '../shared/contract';
 import type { BeginResult } from './contract';
 
-/** The connectors and settings part: from this process's configuration. */
-export function beginSnapshot(config: AppConfig, incident: Incident): Omit<BeginResult, 'mirror'> {
-  const connectors = config.connectors.forTenant(incident.tenantId).map(toRef);
+/** The connectors and settings part for one tenant: from this process's configuration. */
+function tenantSnapshot(config: AppConfig, tenantId: string): Omit<BeginResult, 'mirror'> {
+  const connectors = config.connectors.forTenant(tenantId).map(toRef);
   const settings = {
     pagerReResolveDelayMs: config.pagerReResolveDelayMs,
     // Per-connector mode: the worker's connector reconciler reads back for every incident, so a new incident's
@@ -22,6 +24,32 @@ export function beginSnapshot(config: AppConfig, incident: Incident): Omit<Begin
     reissueGuardMs: 10_000 + config.httpTimeoutMs + 5_000,
   };
   return { connectors, settings };
+}
+
+/** The connectors and settings part: from this process's configuration. */
+export function beginSnapshot(config: AppConfig, incident: Incident): Omit<BeginResult, 'mirror'> {
+  return tenantSnapshot(config, incident.tenantId);
+}
+
+const digests = new WeakMap<AppConfig, string>();
+
+/**
+ * The digest of everything `beginSnapshot` reads from a configuration: every configured tenant's part, computed by
+ * the same function (connectors in their order, with the capabilities this build gives their providers; settings),
+ * so two configurations with one digest give every incident the same connectors and settings. A tenant no connector
+ * names gets no connector under either. Nothing secret is in it (connector identities and timings only). 64 bits of
+ * SHA-256: the point is to notice a configuration or build that differs, not to resist a forger, and a configuration
+ * is written by the operator. Computed once per configuration.
+ */
+export function beginConfigDigest(config: AppConfig): string {
+  const known = digests.get(config);
+  if (known !== undefined) return known;
+  const tenants = [...new Set(config.connectors.all.map((c) => c.tenantId))].sort();
+  // The settings part does not depend on the tenant: the part of a tenant with no connector carries it.
+  const parts = ['begin-config-v1', tenantSnapshot(config, '').settings, tenants.map((t) => [t, tenantSnapshot(config, t).connectors])];
+  const digest = createHash('sha256').update(JSON.stringify(parts)).digest('hex').slice(0, 16);
+  digests.set(config, digest);
+  return digest;
 }
 
 /** The local activity's answer: a mirror that cannot be read does not delay the page (provider-side keys then). */
@@ -35,14 +63,19 @@ export async function beginResult(config: AppConfig, mirror: Pick<MirrorStore, '
   }
 }
 
+/** A begin snapshot as the API passes it in a start input (IncidentWorkflowInput.checkedBegin). */
+export interface CheckedBegin {
+  /** `beginConfigDigest` of the configuration the snapshot was read under. */
+  configDigest: string;
+  begin: BeginResult;
+}
+
 /**
- * The API's snapshot for a start input, or undefined to leave it to the run: when the tenant has no connector here
- * (a configuration the API may not share with the workers), or when the mirror cannot be read within `readTimeoutMs`
- * (a failed read is not passed on as "unavailable": the run's own read may well succeed).
+ * The API's snapshot for a start input. Rejects when the mirror cannot be read within `readTimeoutMs`: the caller
+ * then passes none (a failed read is not passed on as "unavailable": the run's own read may well succeed).
  */
-export async function beginInStart(config: AppConfig, mirror: Pick<MirrorStore, 'read'>, incident: Incident, readTimeoutMs: number): Promise<BeginResult | undefined> {
+export async function beginInStart(config: AppConfig, mirror: Pick<MirrorStore, 'read'>, incident: Incident, readTimeoutMs: number): Promise<CheckedBegin> {
   const snapshot = beginSnapshot(config, incident);
-  if (snapshot.connectors.length === 0) return undefined;
   const record = await mirror.read(incident.tenantId, incident.id, readTimeoutMs);
-  return { ...snapshot, mirror: { available: true, ...(record ? { record } : {}) } };
+  return { configDigest: beginConfigDigest(config), begin: { ...snapshot, mirror: { available: true, ...(record ? { record } : {}) } } };
 }

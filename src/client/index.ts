@@ -107,10 +107,11 @@ export interface IncidentClientOptions {
   client: Client;
   taskQueue: string;
   /**
-   * The begin snapshot to pass in a new run's start input (src/activities/begin.ts), read while the client asks
-   * whether a run exists; undefined (or absent) leaves it to the workflow's local activity.
+   * The checked begin snapshot to pass in a new run's start input (`checkedBegin`, src/activities/begin.ts), read
+   * while the client asks whether a run exists; undefined, a rejection (or no function) leaves it to the workflow's
+   * local activity.
    */
-  begin?: (incident: Incident) => Promise<unknown>;
+  checkedBegin?: (incident: Incident) => Promise<unknown>;
 }
 
 export class IncidentClient {
@@ -173,14 +174,14 @@ export class IncidentClient {
     const problems = incidentProblems(incident);
     if (problems.length > 0) throw new InvalidIncidentError(problems);
     const workflowId = incidentWorkflowId(incident.id);
-    const [before, begin] = await Promise.all([this.tenantOf(incident.id), this.opts.begin?.(incident).catch(() => undefined)]);
+    const [before, checkedBegin] = await Promise.all([this.tenantOf(incident.id), this.opts.checkedBegin?.(incident).catch(() => undefined)]);
     if (before && before.tenantId !== incident.tenantId) throw new TenantConflictError();
     if (before?.status === 'RUNNING') return { outcome: 'running', workflowId, runId: before.runId };
     try {
       const handle = await this.opts.client.workflow.start(WORKFLOW_TYPE, {
         workflowId,
         taskQueue: this.opts.taskQueue,
-        args: [{ incident, ...(begin !== undefined ? { begin } : {}) }],
+        args: [{ incident, ...(checkedBegin !== undefined ? { checkedBegin } : {}) }],
         memo: { [TENANT_MEMO_KEY]: incident.tenantId },
         // FAIL rather than the contract's USE_EXISTING: the same single run either way, but a racing caller
         // learns that it did not start it and is answered "running", not "started".

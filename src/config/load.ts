@@ -43,7 +43,10 @@ export interface AppConfig {
    * readable connector once per interval what changed (src/reconcile/).
    */
   reconcileMode: 'per-incident' | 'per-connector';
-  /** PROBECTL_NOTIFY_BEGIN_IN_START: the API passes a new run its begin snapshot (src/activities/begin.ts). */
+  /**
+   * PROBECTL_NOTIFY_BEGIN_IN_START (auto, the default; `on` is the same; off): the API passes a new run its begin
+   * snapshot with the digest of its configuration, taken by a worker with the same digest (src/activities/begin.ts).
+   */
   beginInStart: boolean;
   /** Request timeout for one provider call. */
   httpTimeoutMs: number;
@@ -117,7 +120,7 @@ const schema = z.object({
   ),
   PROBECTL_NOTIFY_BEGIN_IN_START: z.preprocess(
     (v) => (typeof v === 'string' && v.trim() === '' ? undefined : typeof v === 'string' ? v.trim() : v),
-    z.enum(['off', 'on'], { message: 'PROBECTL_NOTIFY_BEGIN_IN_START must be off or on' }).default('off'),
+    z.enum(['auto', 'on', 'off'], { message: 'PROBECTL_NOTIFY_BEGIN_IN_START must be auto, on or off' }).default('auto'),
   ),
   PROBECTL_NOTIFY_PACE_WORKERS: z.coerce.number({ message: 'PROBECTL_NOTIFY_PACE_WORKERS must be a whole number from 1 to 1000' })
     .int('PROBECTL_NOTIFY_PACE_WORKERS must be a whole number from 1 to 1000')
@@ -177,7 +180,8 @@ export function loadConfig(env: Env = process.env): AppConfig {
     pagerReResolveDelayMs: e.PROBECTL_NOTIFY_PAGER_RERESOLVE_DELAY,
     reconcileIntervalMs: e.PROBECTL_NOTIFY_RECONCILE_INTERVAL,
     reconcileMode: e.PROBECTL_NOTIFY_RECONCILE_MODE,
-    beginInStart: e.PROBECTL_NOTIFY_BEGIN_IN_START === 'on',
+    // `on` (what earlier releases called it) is `auto`: the snapshot is always checked now.
+    beginInStart: e.PROBECTL_NOTIFY_BEGIN_IN_START !== 'off',
     httpTimeoutMs: e.PROBECTL_NOTIFY_HTTP_TIMEOUT,
     shutdownDelayMs: e.PROBECTL_NOTIFY_SHUTDOWN_DELAY,
     inboundInlineDeadlineMs: e.PROBECTL_NOTIFY_INBOUND_INLINE_DEADLINE,

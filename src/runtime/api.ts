@@ -76,13 +76,14 @@ export async function buildApi(opts: ApiOptions): Promise<ApiParts> {
   const interceptors = clientTracingInterceptors();
   const client = new Client({ connection, namespace: config.temporal.namespace, ...(interceptors ? { interceptors } : {}) });
   const mirror = new MirrorStore(pool);
-  // PROBECTL_NOTIFY_BEGIN_IN_START=on: a new run's begin snapshot goes in its start input (src/activities/begin.ts).
+  // PROBECTL_NOTIFY_BEGIN_IN_START (auto by default): a new run's begin snapshot goes in its start input with the
+  // digest of this process's configuration, taken by a worker whose configuration has the same (src/activities/begin.ts).
   // Not while every pool connection is taken and callers wait (inbound and readiness share the pool), and a mirror
   // slower than BEGIN_READ_MS is not waited for (its statement is cancelled then): the run reads the snapshot itself.
   const begin = (incident: Incident) => (poolExhausted(pool)
     ? Promise.resolve(undefined)
     : within(beginInStart(config, mirror, incident, BEGIN_READ_MS), BEGIN_READ_MS, () => new Error('begin read timed out')));
-  const incidents = new IncidentClient({ client, taskQueue: config.temporal.taskQueue, ...(config.beginInStart ? { begin } : {}) });
+  const incidents = new IncidentClient({ client, taskQueue: config.temporal.taskQueue, ...(config.beginInStart ? { checkedBegin: begin } : {}) });
   const health = opts.health ?? new TemporalHealth();
   const inboundMetrics = new InboundMetrics(metrics.inboundVerification);
   const app = buildApp({

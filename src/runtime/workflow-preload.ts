@@ -30,6 +30,7 @@ export const PRELOADED_WORKFLOW_MODULES = [
   'workflows/legacy/state-v1',
   'workflows/v2/begin-input',
   'workflows/v2/bounds',
+  'workflows/v2/checked-begin',
   'workflows/v2/from-legacy',
   'workflows/v2/records',
   'workflows/v2/state',

@@ -31,11 +31,19 @@ export interface IncidentWorkflowInput {
   /** Carried state when the workflow continues-as-new; never set by callers. */
   carried?: unknown;
   /**
-   * What the first run begins with (the tenant's connectors, settings, the mirror's record), set by the service's own
-   * API when it starts the run so the first workflow task needs no local activity; other callers omit it (the run
-   * then reads it itself). A value of the wrong shape is ignored the same way.
+   * What the first run begins with (the tenant's connectors, settings, the mirror's record), unchecked: set by the
+   * service's API of earlier releases (with PROBECTL_NOTIFY_BEGIN_IN_START=on) so the first workflow task needs no
+   * local activity; the current API passes `checkedBegin` instead, other callers omit both (the run then reads it
+   * itself). A value of the wrong shape is ignored the same way.
    */
   begin?: unknown;
+  /**
+   * The same snapshot with the digest of the configuration it was read under, `{ configDigest, begin }`: what the
+   * service's own API passes (PROBECTL_NOTIFY_BEGIN_IN_START, default auto). The run takes it only when the worker
+   * running its first task has the same digest in its Build ID (src/workflows/v2/checked-begin.ts); otherwise, or
+   * when it is of the wrong shape, the run reads the snapshot itself.
+   */
+  checkedBegin?: unknown;
 }
 
 /** `source` of a signal: a connector id of the incident's tenant, `api`, or `probectl`. */

@@ -13,9 +13,15 @@
  *   begin-in-input-v1   state machine: a first run whose start input carries a well-formed begin snapshot (the API
  *                       passes it) takes it instead of running the beginIncident local activity. Asked only by such
  *                       runs, so a run an older worker began with the local activity (the input ignored) replays
- *                       that way.
+ *                       that way. The service's API no longer passes such a snapshot (it passes the checked one
+ *                       below); the branch stays for runs an earlier release started.
+ *   begin-checked-v1    state machine: a first run whose start input carries a begin snapshot with the digest of
+ *                       the configuration the API read it under, equal to the digest in the Build ID of the worker
+ *                       running its first task (v2/checked-begin.ts), takes it instead of running the local
+ *                       activity. Asked only by such runs.
  */
 export const LEAN_HISTORY_V1 = 'lean-history-v1';
 export const RECONCILIATION_V1 = 'reconciliation-v1';
 export const STATE_MACHINE_V1 = 'state-machine-v1';
 export const BEGIN_IN_INPUT_V1 = 'begin-in-input-v1';
+export const BEGIN_CHECKED_V1 = 'begin-checked-v1';

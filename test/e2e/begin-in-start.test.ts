@@ -1,9 +1,10 @@
 /**
- * PROBECTL_NOTIFY_BEGIN_IN_START (src/activities/begin.ts): with it on, the API passes a new run its begin snapshot
- * and the run schedules its opens without a local activity; the mirror's record travels in it (an incident the
- * mirror holds as resolved opens nothing); a tenant the API knows no connector of gets no snapshot. Off (the
- * default): every run reads it itself. The workflow side, malformed snapshots and the rolling deploy are in
- * test/workflow/begin-in-input.test.ts.
+ * PROBECTL_NOTIFY_BEGIN_IN_START (src/activities/begin.ts): auto (the default; `on` is the same), the API passes a
+ * new run its begin snapshot with the digest of its configuration, and a worker with the same digest schedules the
+ * opens without a local activity; the mirror's record travels in it (an incident the mirror holds as resolved opens
+ * nothing). An API configured apart from the workers passes a digest no worker has: the run reads the snapshot
+ * itself and pages every connector the worker knows. Off: every run reads it itself. The workflow side (every
+ * Build ID, every replay order, malformed snapshots) is in test/workflow/begin-checked.test.ts.
  */
 import { PagerDutyDouble } from '../../dev/doubles/pagerduty';
 import { historyFacts } from '../replay/history-facts';
@@ -12,19 +13,33 @@ import { incidentFor, pastResolvedIncident, startStack, type TestStack } from '.
 import { historyToJSON } from '@temporalio/common/lib/proto-utils';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import type { Client } from '@temporalio/client';
+
+const scratch = join(__dirname, '..', '..', 'test-artifacts', `begin-in-start-${process.pid}`);
+
+/** The patches a run asked and its local activities, from its history. */
+async function pathOf(client: Client, id: string) {
+  mkdirSync(scratch, { recursive: true });
+  const file = join(scratch, `${id}.json`);
+  writeFileSync(file, historyToJSON(await client.workflow.getHandle(`probectl-${id}`).fetchHistory()));
+  const f = historyFacts(file);
+  return { patches: f.patches, localActivities: f.localActivities.length };
+}
 
 const KEY = 'RKEY-begin-in-start-000000000000';
+const KEY2 = 'RKEY-begin-in-start-000000000002';
+const KEY3 = 'RKEY-begin-in-start-000000000003';
 
-describe.each([['on', true], ['off', false]] as const)('PROBECTL_NOTIFY_BEGIN_IN_START=%s', (setting, given) => {
+describe.each([['unset (auto)', undefined, true], ['auto', 'auto', true], ['on', 'on', true], ['off', 'off', false]] as const)('PROBECTL_NOTIFY_BEGIN_IN_START %s', (_name, setting, given) => {
   let pd: PagerDutyDouble;
   let stack: TestStack;
   const tenant = uniqueId('bis');
-  const scratch = join(__dirname, '..', '..', 'test-artifacts', `begin-in-start-${process.pid}`);
 
   beforeAll(async () => {
     pd = await new PagerDutyDouble().start();
-    stack = await startStack({ env: { PROBECTL_NOTIFY_CONNECTORS: `${tenant}|pagerduty|${pd.url}/v2/enqueue|${KEY}`, PROBECTL_NOTIFY_BEGIN_IN_START: setting } });
-    mkdirSync(scratch, { recursive: true });
+    stack = await startStack({
+      env: { PROBECTL_NOTIFY_CONNECTORS: `${tenant}|pagerduty|${pd.url}/v2/enqueue|${KEY}`, ...(setting !== undefined ? { PROBECTL_NOTIFY_BEGIN_IN_START: setting } : {}) },
+    });
   });
   afterAll(async () => {
     await stack?.stop();
@@ -33,22 +48,14 @@ describe.each([['on', true], ['off', false]] as const)('PROBECTL_NOTIFY_BEGIN_IN
 
   const open = (inc: ReturnType<typeof incidentFor>) => stack.incidents.openIncident(inc);
 
-  /** The patches a run asked and its local activities, from its history. */
-  async function pathOf(id: string) {
-    const file = join(scratch, `${id}.json`);
-    writeFileSync(file, historyToJSON(await stack.client.workflow.getHandle(`probectl-${id}`).fetchHistory()));
-    const f = historyFacts(file);
-    return { patches: f.patches, localActivities: f.localActivities.length };
-  }
-
   test(`a new incident ${given ? 'is given its snapshot: no local activity' : 'reads its snapshot itself'}; the page goes out once`, async () => {
     const inc = incidentFor(tenant);
     await open(inc);
     await eventually(() => pd.alerts.some((a) => a.dedupKey === `probectl-${inc.id}`), { what: 'the page' });
     await stack.incidents.resolve(inc.id, { tenantId: tenant, source: 'probectl', at: new Date().toISOString() });
     await stack.incidents.result(inc.id);
-    expect(await pathOf(inc.id)).toEqual(given
-      ? { patches: ['state-machine-v1', 'begin-in-input-v1'], localActivities: 0 }
+    expect(await pathOf(stack.client, inc.id)).toEqual(given
+      ? { patches: ['state-machine-v1', 'begin-checked-v1'], localActivities: 0 }
       : { patches: ['state-machine-v1'], localActivities: 1 });
     expect(pd.alerts.filter((a) => a.dedupKey === `probectl-${inc.id}`)).toHaveLength(1);
   });
@@ -58,14 +65,63 @@ describe.each([['on', true], ['off', false]] as const)('PROBECTL_NOTIFY_BEGIN_IN
     await open(inc);
     expect(await stack.incidents.result(inc.id)).toMatchObject({ source: 'pagerduty', actor: 'erin' });
     expect(pd.requests.filter((r) => r.body.includes(`probectl-${inc.id}`))).toHaveLength(0);
-    expect((await pathOf(inc.id)).localActivities).toBe(given ? 0 : 1);
+    expect((await pathOf(stack.client, inc.id)).localActivities).toBe(given ? 0 : 1);
   });
 
-  test('a tenant the API knows no connector of: no snapshot (the worker decides); nothing to page', async () => {
+  test('a tenant no connector names: nothing to page, whoever read it (the worker has the API\'s configuration)', async () => {
     const inc = incidentFor(uniqueId('bisnone'));
     await open(inc);
     await stack.incidents.resolve(inc.id, { tenantId: inc.tenantId, source: 'probectl', at: new Date().toISOString() });
     await stack.incidents.result(inc.id);
-    expect(await pathOf(inc.id)).toEqual({ patches: ['state-machine-v1'], localActivities: 1 });
+    expect(await pathOf(stack.client, inc.id)).toEqual(given
+      ? { patches: ['state-machine-v1', 'begin-checked-v1'], localActivities: 0 }
+      : { patches: ['state-machine-v1'], localActivities: 1 });
+    expect(pd.requests.filter((r) => r.body.includes(`probectl-${inc.id}`))).toHaveLength(0);
+  });
+});
+
+/**
+ * The case the digest is for: an API whose configuration differs from the workers' — every kind of difference the
+ * digest covers gives the same outcome here, so one connector fewer, one more, and another setting stand for them.
+ * The worker pages what its own configuration says, and the snapshot the API passed is not taken.
+ */
+describe.each([
+  ['one connector fewer', (pd: string, t: string) => `${t}|pagerduty|${pd}/v2/enqueue|${KEY}|pd1`, {}],
+  ['one connector more', (pd: string, t: string) => `${t}|pagerduty|${pd}/v2/enqueue|${KEY}|pd1,${t}|pagerduty|${pd}/v2/enqueue|${KEY3}|pd3,${t}|pagerduty|${pd}/v2/enqueue|${KEY2}|pd2`, {}],
+  ['another pager re-resolve delay', (pd: string, t: string) => `${t}|pagerduty|${pd}/v2/enqueue|${KEY}|pd1,${t}|pagerduty|${pd}/v2/enqueue|${KEY2}|pd2`, { PROBECTL_NOTIFY_PAGER_RERESOLVE_DELAY: '2s' }],
+] as const)('an API configured apart from the worker (%s)', (_name, apiConnectors, apiEnv) => {
+  let pd: PagerDutyDouble;
+  let api: TestStack;
+  let worker: TestStack;
+  const tenant = uniqueId('bisapart');
+
+  beforeAll(async () => {
+    pd = await new PagerDutyDouble().start();
+    const taskQueue = uniqueId('tq');
+    // The worker's configuration: two PagerDuty services for the tenant, the stack's default delay.
+    worker = await startStack({
+      env: { PROBECTL_NOTIFY_TASK_QUEUE: taskQueue, PROBECTL_NOTIFY_CONNECTORS: `${tenant}|pagerduty|${pd.url}/v2/enqueue|${KEY}|pd1,${tenant}|pagerduty|${pd.url}/v2/enqueue|${KEY2}|pd2` },
+    });
+    api = await startStack({ worker: false, env: { PROBECTL_NOTIFY_TASK_QUEUE: taskQueue, PROBECTL_NOTIFY_CONNECTORS: apiConnectors(pd.url, tenant), ...apiEnv } });
+  });
+  afterAll(async () => {
+    await api?.stop();
+    await worker?.stop();
+    await pd?.stop();
+  });
+
+  test('the snapshot is passed but not taken: the worker reads its own and pages both of its services, once each', async () => {
+    const inc = incidentFor(tenant);
+    await api.incidents.openIncident(inc);
+    const key = `probectl-${inc.id}`;
+    await eventually(() => [KEY, KEY2].every((k) => pd.alerts.some((a) => a.routingKey === k && a.dedupKey === key)), { what: 'both pages' });
+    const started = await api.client.workflow.getHandle(key).fetchHistory();
+    const input = started.events![0]!.workflowExecutionStartedEventAttributes!.input!.payloads![0]!.data!;
+    expect(JSON.parse(Buffer.from(input).toString('utf8'))).toHaveProperty('checkedBegin.configDigest');
+    await api.incidents.resolve(inc.id, { tenantId: tenant, source: 'probectl', at: new Date().toISOString() });
+    await api.incidents.result(inc.id);
+    expect(await pathOf(api.client, inc.id)).toEqual({ patches: ['state-machine-v1'], localActivities: 1 });
+    expect(pd.alerts.filter((a) => a.dedupKey === key).map((a) => a.routingKey).sort()).toEqual([KEY, KEY2].sort());
+    expect(pd.alerts.filter((a) => a.routingKey === KEY3)).toHaveLength(0);
   });
 });

@@ -52,6 +52,9 @@ const LIFECYCLES = [
 ] as const;
 type LifecycleName = (typeof LIFECYCLES)[number];
 
+if (process.env.RECORD_INTO?.trim() === 'begin-in-input-v1') {
+  throw new Error('RECORD_INTO=begin-in-input-v1: the API no longer passes an unchecked begin snapshot, so that path cannot be recorded again (its folder is complete)');
+}
 const selected = selectLifecycles(LIFECYCLES, process.env.RECORD_ONLY) as LifecycleName[];
 // Fails the run before anything starts, naming every file that would be overwritten.
 if (WRITE) refuseOverwrite(OUT, selected);
@@ -125,8 +128,10 @@ describe('record incident lifecycles for the replay tests', () => {
           `${broken}|opsgenie|${og.url}/v2/alerts|${OG_WRONG_KEY}`,
           `${ticket}|servicenow|${sn.url}|${SN_USER}:${SN_PASSWORD}`,
         ].join(','),
-        // The folder of runs given their begin snapshot in the start input is recorded with the API passing it.
-        PROBECTL_NOTIFY_BEGIN_IN_START: process.env.RECORD_INTO === 'begin-in-input-v1' ? 'on' : 'off',
+        // The folder of runs given their checked begin snapshot is recorded with the API passing it (the worker has
+        // the API's configuration, so its digest); every other folder with the runs reading it themselves. The
+        // unchecked snapshot of begin-in-input-v1 is no longer passed by the API: that folder is complete.
+        PROBECTL_NOTIFY_BEGIN_IN_START: process.env.RECORD_INTO === 'begin-checked-v1' ? 'auto' : 'off',
       },
     });
   });

@@ -32,8 +32,10 @@ const PATHS = [
 const CURRENT = 'state-machine-v1';
 /** State-machine runs given their begin snapshot in the start input (`begin-in-input-v1`): no local activity. */
 const BEGIN_IN_INPUT = 'begin-in-input-v1';
+/** State-machine runs given a checked begin snapshot (`begin-checked-v1`), taken under the worker's digest. */
+const BEGIN_CHECKED = 'begin-checked-v1';
 /** A recording of the state machine, in either folder. */
-const onStateMachine = (id: string) => id.startsWith(`${CURRENT}/`) || id.startsWith(`${BEGIN_IN_INPUT}/`);
+const onStateMachine = (id: string) => [CURRENT, BEGIN_IN_INPUT, BEGIN_CHECKED].some((folder) => id.startsWith(`${folder}/`));
 /** Histories recorded on the legacy path, kept because runs of that age must still replay. */
 const OLDER = ['before-lean-history-v1'];
 /** A later run of a continued chain (run 2, 3, … 10, …), not its first. */
@@ -149,6 +151,22 @@ describe('replay of recorded incident lifecycles', () => {
     for (const name of ['plain-resolve', 'acknowledge', 'already-resolved']) {
       const text = readFileSync(join(HISTORIES, CURRENT, `${name}.json`), 'utf8');
       expect({ name, localActivity: text.includes('"markerName": "core_local_activity"') }).toEqual({ name, localActivity: true });
+    }
+  });
+
+  test('begin-checked-v1: first runs given a checked snapshot under their first task\'s digest ask both patches and run no local activity', () => {
+    const ids = recordingIds().filter((id) => id.startsWith(`${BEGIN_CHECKED}/`));
+    expect(ids.map((id) => id.slice(BEGIN_CHECKED.length + 1)).sort()).toEqual(['acknowledge', 'already-resolved', 'plain-resolve']);
+    for (const id of ids) {
+      const input = startInput(id) as { begin?: unknown; checkedBegin?: { configDigest?: string; begin?: { connectors?: unknown[] } } };
+      expect({ id, unchecked: input.begin, given: Array.isArray(input.checkedBegin?.begin?.connectors) }).toEqual({ id, unchecked: undefined, given: true });
+      expect({ id, patches: facts(id).patches }).toEqual({ id, patches: ['state-machine-v1', 'begin-checked-v1'] });
+      const text = readFileSync(join(HISTORIES, `${id}.json`), 'utf8');
+      expect({ id, localActivity: text.includes('"markerName": "core_local_activity"') }).toEqual({ id, localActivity: false });
+      // The first task's worker carried the digest the API passed (the replay decides by this recorded Build ID).
+      const first = (JSON.parse(text) as { events: Array<{ workflowTaskCompletedEventAttributes?: { workerVersion?: { buildId?: string } } }> })
+        .events.find((e) => e.workflowTaskCompletedEventAttributes)!.workflowTaskCompletedEventAttributes!.workerVersion?.buildId;
+      expect({ id, buildId: first?.endsWith(`.begin-${input.checkedBegin?.configDigest}`) }).toEqual({ id, buildId: true });
     }
   });
 
@@ -442,6 +460,19 @@ describe('replay of recorded incident lifecycles', () => {
       const err = results.get(id);
       expect({ id, failed: err !== undefined }).toEqual({ id, failed: true });
       expect(`${err?.name} ${err?.message}`).toMatch(/Determinism|Nondeterminism|TMPRL1100/i);
+    }
+  });
+
+  test('a deliberate change to the checked begin (decided without the recorded Build ID) fails every begin-checked-v1 replay, and only those', async () => {
+    const bundle = await bundleModified(join(scratch, 'v2-checked-begin-unrecorded'), {
+      'v2/incident-v2.ts': (src) => src.replace('checkedBeginFromInput(input.checkedBegin, workflowInfo().currentBuildId)', 'checkedBeginFromInput(input.checkedBegin, undefined)'),
+    });
+    const results = await replayAll(bundle);
+    const checked = [...results.keys()].filter((id) => id.startsWith(`${BEGIN_CHECKED}/`));
+    expect(checked).toHaveLength(3);
+    for (const [id, err] of results) {
+      expect({ id, failed: err !== undefined }).toEqual({ id, failed: checked.includes(id) });
+      if (checked.includes(id)) expect(`${err?.name} ${err?.message}`).toMatch(/Determinism|Nondeterminism|TMPRL1100/i);
     }
   });
 

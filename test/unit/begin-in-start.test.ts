@@ -1,40 +1,147 @@
 /**
  * The API's begin snapshot (beginInStart) and the local activity's (beginResult) agree on connectors and settings;
  * the API's gives up (the run then reads it itself) where the local activity would answer "mirror unavailable".
+ * The digest it carries (beginConfigDigest) is equal for two configurations exactly when every tenant's snapshot is:
+ * a table of every setting the snapshot reads and of settings it does not, and a property over random pairs.
  */
-import { beginInStart, beginResult } from '../../src/activities/begin';
-import { loadConfig } from '../../src/config/load';
+import { beginConfigDigest, beginInStart, beginResult, beginSnapshot } from '../../src/activities/begin';
+import { loadConfig, type AppConfig } from '../../src/config/load';
 import type { Incident } from '../../src/shared/contract';
 
-const config = loadConfig({
-  PROBECTL_NOTIFY_CONNECTORS: 'acme|pagerduty|https://events.pagerduty.com/v2/enqueue|R0UT1NGKEYbeginInStart0000000001,acme|slack|https://hooks.slack.com/services/T0/B0/beginInStartSecret01||hook',
+const PD = 'acme|pagerduty|https://events.pagerduty.com/v2/enqueue|R0UT1NGKEYbeginInStart0000000001';
+const SLACK = 'acme|slack|https://hooks.slack.com/services/T0/B0/beginInStartSecret01||hook';
+const BASE = {
+  PROBECTL_NOTIFY_CONNECTORS: `${PD},${SLACK}`,
   PROBECTL_NOTIFY_RECONCILE_MODE: 'per-connector',
   PROBECTL_NOTIFY_PAGER_RERESOLVE_DELAY: '30s',
-});
+};
+const config = loadConfig(BASE);
 const incident = (tenantId: string): Incident => ({ id: 'inc-1', tenantId, title: 't', severity: 'critical', openedAt: '2026-12-01T00:00:00.000Z' });
 const record = { status: 'open' as const, links: [] };
 
 describe('beginInStart', () => {
-  test('the same connectors and settings as the local activity, the mirror read with the given timeout', async () => {
+  test('the same connectors and settings as the local activity, the mirror read with the given timeout, and the digest', async () => {
     const timeouts: Array<number | undefined> = [];
     const mirror = { read: async (_t: string, _i: string, timeoutMs?: number) => (timeouts.push(timeoutMs), record) };
     const api = await beginInStart(config, mirror, incident('acme'), 500);
     const la = await beginResult(config, mirror, incident('acme'));
-    expect(api).toEqual(la);
-    expect(api).toMatchObject({ settings: { pagerReResolveDelayMs: 30_000, reconcileIntervalMs: 0 }, mirror: { available: true, record } });
-    expect(api!.connectors.map((c) => c.id)).toEqual(['pagerduty', 'hook']);
+    expect(api.begin).toEqual(la);
+    expect(api.configDigest).toBe(beginConfigDigest(config));
+    expect(api.configDigest).toMatch(/^[0-9a-f]{16}$/);
+    expect(api.begin).toMatchObject({ settings: { pagerReResolveDelayMs: 30_000, reconcileIntervalMs: 0 }, mirror: { available: true, record } });
+    expect(api.begin.connectors.map((c) => c.id)).toEqual(['pagerduty', 'hook']);
     expect(timeouts).toEqual([500, undefined]);
     // Identities only: nothing of a connector's URL or credential is in the snapshot.
     expect(JSON.stringify(api)).not.toMatch(/R0UT1NG|beginInStartSecret|hooks\.slack|events\.pagerduty/);
   });
 
-  test('a tenant without a connector here: no snapshot (the worker decides with its own configuration)', async () => {
-    expect(await beginInStart(config, { read: async () => record }, incident('globex'), 500)).toBeUndefined();
+  test('a tenant without a connector here: an empty snapshot, which a worker takes only under the same digest (it has none for the tenant either)', async () => {
+    const api = await beginInStart(config, { read: async () => record }, incident('globex'), 500);
+    expect(api.begin.connectors).toEqual([]);
+    expect(api.configDigest).toBe(beginConfigDigest(config));
   });
 
   test('a mirror that fails: the API gives up (rejects) where the local activity answers "unavailable"', async () => {
     const failing = { read: async () => { throw new Error('canceling statement due to statement timeout'); } };
     await expect(beginInStart(config, failing, incident('acme'), 500)).rejects.toThrow(/statement timeout/);
     expect((await beginResult(config, failing, incident('acme'))).mirror).toEqual({ available: false });
+  });
+});
+
+describe('beginConfigDigest', () => {
+  const digest = (over: Record<string, string>) => beginConfigDigest(loadConfig({ ...BASE, ...over }));
+  const base = beginConfigDigest(config);
+
+  test('computed once per configuration, the same for an equal one loaded again', () => {
+    expect(beginConfigDigest(config)).toBe(base);
+    expect(digest({})).toBe(base);
+  });
+
+  test.each<[string, Record<string, string>]>([
+    ['a connector more', { PROBECTL_NOTIFY_CONNECTORS: `${PD},${SLACK},acme|slack|https://hooks.slack.com/services/T0/B0/other||hook2` }],
+    ['a connector fewer', { PROBECTL_NOTIFY_CONNECTORS: PD }],
+    ['a connector renamed', { PROBECTL_NOTIFY_CONNECTORS: `${PD},${SLACK.replace('||hook', '||hook-b')}` }],
+    ['the connectors in another order', { PROBECTL_NOTIFY_CONNECTORS: `${SLACK},${PD}` }],
+    ['a connector under another tenant', { PROBECTL_NOTIFY_CONNECTORS: `${PD},${SLACK.replace('acme|', 'globex|')}` }],
+    ['a tenant more', { PROBECTL_NOTIFY_CONNECTORS: `${PD},${SLACK},${PD.replace('acme|', 'globex|')}` }],
+    ['a minimum severity', { PROBECTL_NOTIFY_CONNECTORS: `${PD.replace('/enqueue|', '/enqueue?min_severity=error|')},${SLACK}` }],
+    ['another minimum severity', { PROBECTL_NOTIFY_CONNECTORS: `${PD.replace('/enqueue|', '/enqueue?min_severity=warning|')},${SLACK}` }],
+    ['the pager re-resolve delay', { PROBECTL_NOTIFY_PAGER_RERESOLVE_DELAY: '31s' }],
+    ['the reconciliation mode', { PROBECTL_NOTIFY_RECONCILE_MODE: 'per-incident' }],
+    ['the HTTP timeout (the re-issue guard)', { PROBECTL_NOTIFY_HTTP_TIMEOUT: '11s' }],
+  ])('changed by %s', (_name, over) => {
+    expect(digest(over)).not.toBe(base);
+  });
+
+  test('the reconciliation interval changes it in per-incident mode, where runs carry it', () => {
+    const a = digest({ PROBECTL_NOTIFY_RECONCILE_MODE: 'per-incident', PROBECTL_NOTIFY_RECONCILE_INTERVAL: '5m' });
+    const b = digest({ PROBECTL_NOTIFY_RECONCILE_MODE: 'per-incident', PROBECTL_NOTIFY_RECONCILE_INTERVAL: '6m' });
+    expect(a).not.toBe(b);
+  });
+
+  test.each<[string, Record<string, string>]>([
+    ['a routing key', { PROBECTL_NOTIFY_CONNECTORS: `${PD.replace('0000000001', '0000000002')},${SLACK}` }],
+    ['a connector URL', { PROBECTL_NOTIFY_CONNECTORS: `${PD.replace('events.pagerduty.com', 'events.eu.pagerduty.com')},${SLACK}` }],
+    ['the reconciliation interval in per-connector mode (new runs carry 0)', { PROBECTL_NOTIFY_RECONCILE_INTERVAL: '6m' }],
+    ['the log level', { LOG_LEVEL: 'debug' }],
+    ['the task queue', { PROBECTL_NOTIFY_TASK_QUEUE: 'elsewhere' }],
+    ['the workflow cache', { PROBECTL_NOTIFY_MAX_CACHED_WORKFLOWS: '100' }],
+    ['BEGIN_IN_START itself', { PROBECTL_NOTIFY_BEGIN_IN_START: 'off' }],
+  ])('not changed by %s (no snapshot reads it)', (_name, over) => {
+    expect(digest(over)).toBe(base);
+  });
+
+  test('property: two random configurations have one digest exactly when every tenant\'s snapshot is the same', () => {
+    // Small domains, so that equal snapshots from different configurations (secrets, URLs, unread settings) are common.
+    let seed = 20261201;
+    const pick = <T>(xs: readonly T[]): T => {
+      seed = (seed * 1103515245 + 12345) % 2 ** 31;
+      return xs[seed % xs.length]!;
+    };
+    const TENANTS = ['acme', 'globex'];
+    const randomConfig = (): AppConfig => {
+      const entries: string[] = [];
+      const names = new Set<string>();
+      const count = pick([0, 1, 1, 2, 2, 3]);
+      for (let i = 0; i < count; i += 1) {
+        const tenant = pick(TENANTS);
+        const name = pick(['a', 'b']);
+        if (names.has(`${tenant}/${name}`)) continue;
+        names.add(`${tenant}/${name}`);
+        const sev = pick(['', '', '?min_severity=error']);
+        entries.push(`${tenant}|pagerduty|https://events.pagerduty.com/v2/enqueue${sev}|${pick(['R0UT1NGKEYaaaaaaaaaaaaaaaaaaaaaaa', 'R0UT1NGKEYbbbbbbbbbbbbbbbbbbbbbbb'])}|${name}`);
+      }
+      return loadConfig({
+        ...(entries.length > 0 ? { PROBECTL_NOTIFY_CONNECTORS: entries.join(',') } : {}),
+        PROBECTL_NOTIFY_RECONCILE_MODE: pick(['per-incident', 'per-connector']),
+        PROBECTL_NOTIFY_RECONCILE_INTERVAL: pick(['5m', '6m']),
+        PROBECTL_NOTIFY_PAGER_RERESOLVE_DELAY: pick(['30s', '30s', '1m']),
+      });
+    };
+    const snapshots = (c: AppConfig) => TENANTS.map((t) => beginSnapshot(c, incident(t)));
+    let equal = 0;
+    let different = 0;
+    for (let i = 0; i < 400; i += 1) {
+      const a = randomConfig();
+      const b = randomConfig();
+      const same = JSON.stringify(snapshots(a)) === JSON.stringify(snapshots(b));
+      if (same) equal += 1;
+      else different += 1;
+      expect({ i, sameDigest: beginConfigDigest(a) === beginConfigDigest(b) }).toEqual({ i, sameDigest: same });
+    }
+    // Both sides of the property were exercised.
+    expect(equal).toBeGreaterThan(20);
+    expect(different).toBeGreaterThan(20);
+  });
+});
+
+describe('PROBECTL_NOTIFY_BEGIN_IN_START', () => {
+  const SETTING = 'PROBECTL_NOTIFY_BEGIN_IN_START';
+  test.each<[string | undefined, boolean]>([[undefined, true], ['', true], ['auto', true], [' auto ', true], ['on', true], ['off', false]])('%p → the API passes a checked snapshot: %p', (value, on) => {
+    expect(loadConfig(value === undefined ? {} : { [SETTING]: value }).beginInStart).toBe(on);
+  });
+
+  test.each(['yes', 'true', 'AUTO', 'On', '1', 'unchecked'])('refuses %p with an error naming the setting and the choices', (value) => {
+    expect(() => loadConfig({ [SETTING]: value })).toThrow(`${SETTING}: ${SETTING} must be auto, on or off`);
   });
 });

@@ -47,7 +47,8 @@ export interface Harness {
   /** Per activity name, an answer for the next calls (default: success). */
   script: Record<string, Script>;
   /** `begin`: a begin snapshot in the start input, as the API passes it (src/activities/begin.ts). */
-  start(incident: Incident, carried?: unknown, begin?: unknown): Promise<string>;
+  /** Start a run; `more` goes into the start input as it is (e.g. `checkedBegin`). */
+  start(incident: Incident, carried?: unknown, begin?: unknown, more?: Record<string, unknown>): Promise<string>;
   signal(incidentId: string, name: string, arg: Record<string, unknown>): Promise<void>;
   result(incidentId: string): Promise<any>;
   state(incidentId: string): Promise<any>;
@@ -66,6 +67,10 @@ export interface HistorySummary {
   workflowTasks: number;
   timers: number;
   markers: string[];
+  /** Patch ids of the patch markers, in order. */
+  patches: string[];
+  /** The Build ID each completed workflow task was recorded with. */
+  buildIds: string[];
   runs: number;
 }
 
@@ -79,6 +84,8 @@ export async function startHarness(opts: {
   /** Another build of the workflow code (e.g. one that takes an older path), on a task queue of the caller's choice. */
   workflowBundle?: WorkflowBundleWithSourceMap;
   taskQueue?: string;
+  /** The worker's Build ID (default: the SDK's, which carries no begin digest). */
+  buildId?: string;
 }): Promise<Harness> {
   installRuntime();
   const address = opts.temporalAddress ?? sharedStack().temporalAddress;
@@ -125,6 +132,7 @@ export async function startHarness(opts: {
   const worker = await Worker.create({
     connection: nativeConnection, taskQueue, workflowBundle: opts.workflowBundle ?? (await workflowBundle()), activities,
     shutdownGraceTime: '1 second',
+    ...(opts.buildId !== undefined ? { buildId: opts.buildId } : {}),
   });
   const running = worker.run();
   const connection = await Connection.connect({ address });
@@ -133,9 +141,9 @@ export async function startHarness(opts: {
 
   return {
     client, taskQueue, calls, script,
-    async start(incident, carried, begin) {
+    async start(incident, carried, begin, more) {
       const h = await client.workflow.start('incidentWorkflow', {
-        workflowId: `probectl-${incident.id}`, taskQueue, args: [{ incident, ...(carried ? { carried } : {}), ...(begin !== undefined ? { begin } : {}) }],
+        workflowId: `probectl-${incident.id}`, taskQueue, args: [{ incident, ...(carried ? { carried } : {}), ...(begin !== undefined ? { begin } : {}), ...more }],
         memo: { [TENANT_MEMO_KEY]: incident.tenantId },
         typedSearchAttributes: [{ key: TENANT, value: incident.tenantId }, { key: STATUS, value: 'open' }, { key: SEVERITY, value: incident.severity }],
       });
@@ -157,6 +165,9 @@ export async function startHarness(opts: {
         workflowTasks: types.filter((t) => t === 'WORKFLOW_TASK_COMPLETED').length,
         timers: types.filter((t) => t === 'TIMER_STARTED').length,
         markers: events.map((e) => e.markerRecordedEventAttributes?.markerName).filter((n): n is string => !!n),
+        patches: events.map((e) => e.markerRecordedEventAttributes).filter((m) => m?.markerName === 'core_patch')
+          .map((m) => (JSON.parse(Buffer.from(m!.details!['patch-data']!.payloads![0]!.data!).toString('utf8')) as { id: string }).id),
+        buildIds: events.map((e) => e.workflowTaskCompletedEventAttributes?.workerVersion?.buildId).filter((b): b is string => !!b),
         runs: runs.length,
       };
     },

@@ -9,9 +9,10 @@ import type { IncidentResolution, IncidentWorkflowInput } from '../../shared/con
 import { signalProblems } from '../../shared/validate';
 import { beginningLocal } from '../activity-options';
 import { acknowledgeSignal, correlateSignal, redriveSignal, resolveSignal, stateQuery } from '../messages';
-import { BEGIN_IN_INPUT_V1 } from '../patches';
+import { BEGIN_CHECKED_V1, BEGIN_IN_INPUT_V1 } from '../patches';
 import { BEGIN_SUMMARY } from '../ui';
 import { beginFromInput } from './begin-input';
+import { checkedBeginFromInput } from './checked-begin';
 import { Calls } from './calls';
 import { Flusher } from './flusher';
 import { OwnFollowUps } from './own-follow-ups';
@@ -30,11 +31,17 @@ export async function incidentWorkflowV2(input: IncidentWorkflowInput, carried?:
   const wake = new Wake();
   listen(s, wake);
   if (!s.begun) {
-    // The snapshot the API passed (one local activity and one activation fewer before the opens), else read here.
+    // The snapshot the API passed (one local activity and one activation fewer before the opens), else read here:
+    // unchecked as earlier releases of the API passed it, or checked against this task's worker (checked-begin.ts).
     const given = input.begin !== undefined ? beginFromInput(input.begin) : undefined;
+    const checked = given === undefined && input.checkedBegin !== undefined
+      ? checkedBeginFromInput(input.checkedBegin, workflowInfo().currentBuildId)
+      : undefined;
     const b = given && patched(BEGIN_IN_INPUT_V1)
       ? given
-      : await beginningLocal.beginIncident.executeWithOptions({ summary: BEGIN_SUMMARY }, [{ incident: s.incident }]);
+      : checked && patched(BEGIN_CHECKED_V1)
+        ? checked
+        : await beginningLocal.beginIncident.executeWithOptions({ summary: BEGIN_SUMMARY }, [{ incident: s.incident }]);
     begin(s, b, now());
   }
   const calls = new Calls(s, wake, now);

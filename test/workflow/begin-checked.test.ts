@@ -1,0 +1,137 @@
+/**
+ * The checked begin snapshot (patch `begin-checked-v1`, src/workflows/v2/checked-begin.ts): a run takes the snapshot
+ * in its start input only when the digest passed with it is the one in the Build ID of the worker running its first
+ * task. The family: the first task run by a worker with the same digest, another digest, or none (an older release);
+ * the run then continued by each of those (a deploy or a configuration change between two tasks), which must replay
+ * the first task as it was decided — and a copy of the code that ignores the Build ID must fail to.
+ */
+import { join } from 'node:path';
+import type { ConnectorRef } from '../../src/config/connectors';
+import { workerBuildId } from '../../src/runtime/build-id';
+import { bundleModified } from '../helpers/workflow-bundle';
+import { eventually, uniqueId } from '../helpers/shared';
+import { incidentOf, startHarness, type Harness } from './harness';
+
+jest.setTimeout(120_000);
+
+const THREE: ConnectorRef[] = [
+  { id: 'pagerduty', provider: 'pagerduty' },
+  { id: 'slack', provider: 'slack', minSeverity: 'error' },
+  { id: 'jira', provider: 'jira' },
+];
+const SETTINGS = { pagerReResolveDelayMs: 300, reconcileIntervalMs: 0, reissueGuardMs: 500 };
+const begin = { connectors: THREE, settings: SETTINGS, mirror: { available: true } };
+const D = 'aaaaaaaaaaaaaaaa';
+const OTHER = 'bbbbbbbbbbbbbbbb';
+/** Build IDs of the three kinds of worker: this digest, another, none (the SDK's default form, as an older release has). */
+const WORKERS = {
+  same: workerBuildId({ code: 'the code' }, D),
+  other: workerBuildId({ code: 'the code' }, OTHER),
+  none: '@temporalio/worker@1.24.0+0000000000000000000000000000000000000000000000000000000000000000',
+} as const;
+type Kind = keyof typeof WORKERS;
+const at = () => new Date().toISOString();
+
+async function linksOf(h: Harness, id: string): Promise<string[]> {
+  const v = (await h.state(id)) as { links: Array<{ connectorId: string; status: string }> };
+  return v.links.map((l) => `${l.connectorId}:${l.status}`).sort();
+}
+const twoOpen = (h: Harness, id: string) => eventually(async () => (await linksOf(h, id)).filter((l) => l.endsWith(':open')).length === 2, { what: 'two open links' });
+
+describe('begin-checked-v1: the first task decides by its worker\'s Build ID', () => {
+  const harnesses: Harness[] = [];
+  afterAll(async () => {
+    for (const h of harnesses) await h.stop();
+  });
+
+  test.each<[Kind, boolean]>([['same', true], ['other', false], ['none', false]])('first task on a worker with %s digest: snapshot taken %p', async (kind, taken) => {
+    const h = await startHarness({ connectors: THREE, settings: SETTINGS, buildId: WORKERS[kind] });
+    harnesses.push(h);
+    const inc = incidentOf('acme', { severity: 'warning' });
+    await h.start(inc, undefined, undefined, { checkedBegin: { configDigest: D, begin } });
+    await twoOpen(h, inc.id);
+    expect(await linksOf(h, inc.id)).toEqual(['jira:open', 'pagerduty:open', 'slack:skipped']);
+    const hist = await h.history(inc.id);
+    expect(hist.buildIds[0]).toBe(WORKERS[kind]);
+    expect(h.calls.filter((c) => c.name === 'beginIncident' && c.input.incident.id === inc.id)).toHaveLength(taken ? 0 : 1);
+    expect(hist.patches).toEqual(taken ? ['state-machine-v1', 'begin-checked-v1'] : ['state-machine-v1']);
+    expect(hist.markers.filter((m) => m === 'core_local_activity')).toHaveLength(taken ? 0 : 1);
+    await h.signal(inc.id, 'resolve', { tenantId: 'acme', source: 'probectl', at: at() });
+    expect(await h.result(inc.id)).toMatchObject({ source: 'probectl' });
+  });
+
+  test('an unchecked snapshot (`begin`, as earlier releases of the API passed it) wins over a checked one, as before', async () => {
+    const h = await startHarness({ connectors: THREE, settings: SETTINGS, buildId: WORKERS.same });
+    harnesses.push(h);
+    const inc = incidentOf('acme', { severity: 'warning' });
+    await h.start(inc, undefined, begin, { checkedBegin: { configDigest: D, begin } });
+    await twoOpen(h, inc.id);
+    expect((await h.history(inc.id)).patches).toEqual(['state-machine-v1', 'begin-in-input-v1']);
+    await h.signal(inc.id, 'resolve', { tenantId: 'acme', source: 'probectl', at: at() });
+    await h.result(inc.id);
+  });
+});
+
+/**
+ * Every pair (first task's worker, next task's worker): the first worker stops after the opens, the second starts on
+ * the same task queue with nothing cached, so its first task replays the first one and must decide it the same way.
+ */
+describe('continued by a worker of another digest: the first task replays as it was decided', () => {
+  const pairs: Array<[Kind, Kind]> = [];
+  for (const a of ['same', 'other', 'none'] as const) for (const b of ['same', 'other', 'none'] as const) if (a !== b) pairs.push([a, b]);
+
+  test.each(pairs)('begun on %s, continued on %s', async (first, next) => {
+    const taskQueue = uniqueId('wf-tq');
+    const inc = incidentOf('acme', { severity: 'warning' });
+    const a = await startHarness({ connectors: THREE, settings: SETTINGS, taskQueue, buildId: WORKERS[first] });
+    try {
+      await a.start(inc, undefined, undefined, { checkedBegin: { configDigest: D, begin } });
+      await twoOpen(a, inc.id);
+    } finally {
+      await a.stop();
+    }
+    const b = await startHarness({ connectors: THREE, settings: SETTINGS, taskQueue, buildId: WORKERS[next] });
+    try {
+      await b.signal(inc.id, 'resolve', { tenantId: 'acme', source: 'probectl', at: at() });
+      expect(await b.result(inc.id)).toMatchObject({ source: 'probectl' });
+      const hist = await b.history(inc.id);
+      expect(hist.types).not.toContain('WORKFLOW_TASK_FAILED');
+      expect(hist.patches).toEqual(first === 'same' ? ['state-machine-v1', 'begin-checked-v1'] : ['state-machine-v1']);
+      expect(hist.buildIds[0]).toBe(WORKERS[first]);
+      expect(hist.buildIds.at(-1)).toBe(WORKERS[next]);
+      expect(b.calls.filter((c) => c.name === 'beginIncident')).toHaveLength(0);
+      expect(b.calls.filter((c) => c.name === 'resolveConnector').map((c) => c.input.connectorId).sort()).toEqual(['jira', 'pagerduty']);
+    } finally {
+      await b.stop();
+    }
+  });
+
+  // With the patch in place a replay that took the other branch only finds no marker and follows history; without
+  // it, deciding by anything but the recorded Build ID (here: this worker's own digest) must show.
+  test('the guard has teeth: code without the patch that checks its own digest, not the recorded Build ID, fails to replay a run begun on another digest', async () => {
+    const scratch = join(__dirname, '..', '..', 'test-artifacts', `begin-checked-teeth-${process.pid}`);
+    const unchecked = await bundleModified(scratch, {
+      'v2/incident-v2.ts': (s) => s
+        .replace('checkedBeginFromInput(input.checkedBegin, workflowInfo().currentBuildId)', `checkedBeginFromInput(input.checkedBegin, '.begin-${D}')`)
+        .replace('checked && patched(BEGIN_CHECKED_V1)', 'checked'),
+    });
+    const taskQueue = uniqueId('wf-tq');
+    const inc = incidentOf('acme', { severity: 'warning' });
+    const a = await startHarness({ connectors: THREE, settings: SETTINGS, taskQueue, buildId: WORKERS.other });
+    try {
+      await a.start(inc, undefined, undefined, { checkedBegin: { configDigest: D, begin } });
+      await twoOpen(a, inc.id);
+      expect((await a.history(inc.id)).patches).toEqual(['state-machine-v1']);
+    } finally {
+      await a.stop();
+    }
+    const bad = await startHarness({ connectors: THREE, settings: SETTINGS, taskQueue, buildId: WORKERS.same, workflowBundle: unchecked });
+    try {
+      await bad.signal(inc.id, 'resolve', { tenantId: 'acme', source: 'probectl', at: at() });
+      await eventually(async () => (await bad.history(inc.id)).types.includes('WORKFLOW_TASK_FAILED'), { what: 'a failed workflow task (nondeterminism)', timeoutMs: 30_000 });
+    } finally {
+      await bad.client.workflow.getHandle(`probectl-${inc.id}`).terminate('test done').catch(() => undefined);
+      await bad.stop();
+    }
+  });
+});
