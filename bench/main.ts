@@ -116,6 +116,11 @@ interface Opened {
   status: number;
 }
 
+/** "K=V K2=V2" → { K: 'V', K2: 'V2' } (words without "=" are ignored). */
+function envPairs(text: string): Record<string, string> {
+  return Object.fromEntries(text.split(' ').filter((kv) => kv.includes('=')).map((kv) => [kv.slice(0, kv.indexOf('=')), kv.slice(kv.indexOf('=') + 1)]));
+}
+
 async function main(): Promise<void> {
   const m: Machine = machine();
   log(`machine: ${m.cpuModel}, ${m.cores} cores, ${m.ramGiB} GiB, node ${m.node}; mode ${quick ? 'quick' : 'full'}`);
@@ -146,11 +151,14 @@ async function main(): Promise<void> {
       PROBECTL_NOTIFY_SHUTDOWN_DELAY: '100ms',
       LOG_LEVEL: 'warn',
       ...(O.maxCachedWorkflows ? { PROBECTL_NOTIFY_MAX_CACHED_WORKFLOWS: O.maxCachedWorkflows } : {}),
+      // BENCH_ENV="K=V K2=V2": settings for both the API and the worker (an A/B of a setting, e.g.
+      // PROBECTL_NOTIFY_BEGIN_IN_START=off).
+      ...envPairs(process.env.BENCH_ENV ?? ''),
     };
     // The worker runs as the compose file runs it (heap capped at 256 MB); BENCH_WORKER_NODE_ARGS replaces the
     // node arguments, e.g. "--cpu-prof --cpu-prof-dir=test-artifacts/prof" to profile it.
     // BENCH_WORKER_ENV="K=V K2=V2" replaces the worker's extra environment (default: as docker-compose.yml).
-    const workerEnv = Object.fromEntries((process.env.BENCH_WORKER_ENV ?? WORKER_ENV).split(' ').filter((kv) => kv.includes('=')).map((kv) => [kv.slice(0, kv.indexOf('=')), kv.slice(kv.indexOf('=') + 1)]));
+    const workerEnv = envPairs(process.env.BENCH_WORKER_ENV ?? WORKER_ENV);
     const workerNodeArgs = [...(process.env.BENCH_WORKER_NODE_ARGS ?? WORKER_NODE_ARGS).split(' ').filter(Boolean), ...PROBE_ARGS];
     const probeEnv = { BENCH_PROBE_DIR: stack.dir };
     const worker = stack.spawn('worker', { ...env, ...workerEnv, ...probeEnv }, workerNodeArgs);
@@ -526,7 +534,7 @@ async function main(): Promise<void> {
     mode: quick ? 'quick' : 'full',
     machine: m,
     parts: PARTS.filter(want),
-    settings: { ...O, workerNodeArgs: `${process.env.BENCH_WORKER_NODE_ARGS ?? WORKER_NODE_ARGS} --require bench/lib/probe.js (idle unless the phases part runs) --require bench/lib/memprobe.js (each thread's heap figures every 2 s)`, workerEnv: process.env.BENCH_WORKER_ENV ?? WORKER_ENV, sqlitePragmas: `journal_mode=${O.sqlite.journalMode}, synchronous=${O.sqlite.synchronous}`, pacing: 'rate_per_min=6000 on every connector', logLevel: 'warn' },
+    settings: { ...O, workerNodeArgs: `${process.env.BENCH_WORKER_NODE_ARGS ?? WORKER_NODE_ARGS} --require bench/lib/probe.js (idle unless the phases part runs) --require bench/lib/memprobe.js (each thread's heap figures every 2 s)`, workerEnv: process.env.BENCH_WORKER_ENV ?? WORKER_ENV, env: process.env.BENCH_ENV ?? '', sqlitePragmas: `journal_mode=${O.sqlite.journalMode}, synchronous=${O.sqlite.synchronous}`, pacing: 'rate_per_min=6000 on every connector', logLevel: 'warn' },
     results,
     problems: problems.slice(0, 50),
     missingFigures: missingFigures(results),

@@ -103,14 +103,15 @@ export async function startWorker(opts: StartWorkerOptions): Promise<WorkerHandl
   // While tracing is on: a span per activity attempt, in the trace of the incident's open. Activity side only —
   // workflow interceptors would change how recorded histories replay (src/observability/tracing.ts).
   const activityInterceptors = activityTracingInterceptors(new RunTraceParents(connection.workflowService, config.temporal.namespace));
+  // With the digest of this worker's begin configuration: a first run takes the snapshot the API passed only when
+  // it was read under the same configuration (src/workflows/v2/checked-begin.ts).
+  const buildId = workerBuildId(workflowBundle, beginConfigDigest(config));
   const worker = await Worker.create({
     connection,
     namespace: config.temporal.namespace,
     taskQueue: config.temporal.taskQueue,
     workflowBundle,
-    // With the digest of this worker's begin configuration: a first run takes the snapshot the API passed only when
-    // it was read under the same configuration (src/workflows/v2/checked-begin.ts).
-    buildId: workerBuildId(workflowBundle, beginConfigDigest(config)),
+    buildId,
     activities,
     ...(activityInterceptors ? { interceptors: { activity: activityInterceptors } } : {}),
     // A killed worker's activities are retried elsewhere after their heartbeat timeout; on SIGTERM the
@@ -121,7 +122,7 @@ export async function startWorker(opts: StartWorkerOptions): Promise<WorkerHandl
     maxCachedWorkflows: config.maxCachedWorkflows,
   });
   log.info({
-    taskQueue: config.temporal.taskQueue, namespace: config.temporal.namespace, connectors: config.connectors.all.length,
+    taskQueue: config.temporal.taskQueue, namespace: config.temporal.namespace, connectors: config.connectors.all.length, buildId,
     workflowCode: 'codePath' in workflowBundle ? workflowBundle.codePath : opts.workflowBundle ? 'prebuilt (in memory)' : 'bundled at start',
   }, 'worker started');
   const runner = new FollowUpRunner({

@@ -1,5 +1,6 @@
 import { Client, Connection } from '@temporalio/client';
 import type { Pool } from 'pg';
+import { beginConfigDigest } from '../activities/begin';
 import type { AppConfig } from '../config/load';
 import type { Secret } from '../config/secret';
 import { connectionOptions } from '../config/temporal';
@@ -49,7 +50,8 @@ export async function runApi({ config, pool, log, metrics }: ProcessParts): Prom
   api.start();
   const address = api.app.server.address();
   const port = typeof address === 'object' && address ? address.port : config.api.port;
-  log.info({ host: config.api.host, port }, 'API listening');
+  // The digest a worker must carry in its Build ID for a run to take the begin snapshot this API passes.
+  log.info({ host: config.api.host, port, beginDigest: config.beginInStart ? beginConfigDigest(config) : 'off' }, 'API listening');
   return {
     port,
     async stop() {
