@@ -45,8 +45,8 @@ export function beginConfigDigest(config: AppConfig): string {
   const known = digests.get(config);
   if (known !== undefined) return known;
   const tenants = [...new Set(config.connectors.all.map((c) => c.tenantId))].sort();
-  // The settings part does not depend on the tenant: the part of a tenant with no connector carries it.
-  const parts = ['begin-config-v1', tenantSnapshot(config, '').settings, tenants.map((t) => [t, tenantSnapshot(config, t).connectors])];
+  // Every configured tenant's whole part, and the part of a tenant no connector names (the settings it runs under).
+  const parts = ['begin-config-v1', tenantSnapshot(config, ''), tenants.map((t) => [t, tenantSnapshot(config, t)])];
   const digest = createHash('sha256').update(JSON.stringify(parts)).digest('hex').slice(0, 16);
   digests.set(config, digest);
   return digest;

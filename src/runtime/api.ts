@@ -9,13 +9,14 @@ import { IncidentClient } from '../client';
 import type { AppConfig } from '../config/load';
 import { connectionOptions } from '../config/temporal';
 import { MirrorStore } from '../db/mirror-store';
-import { beginInStart } from '../activities/begin';
+import { beginConfigDigest, beginInStart } from '../activities/begin';
 import type { Incident } from '../shared/contract';
 import { within } from '../shared/within';
 import type { Logger } from '../observability/logger';
 import type { NotifyMetrics } from '../observability/metrics';
 import { openIncidentsFromVisibility } from '../observability/open-incidents';
 import { clientTracingInterceptors } from '../observability/tracing';
+import { BeginGate } from './begin-gate';
 import { readinessChecks } from './readiness';
 
 /** How long opening an incident waits for the mirror's record before leaving the read to the workflow. */
@@ -62,6 +63,8 @@ export interface ApiParts {
   inboundMetrics: InboundMetrics;
   /** The outbox dispatcher (absent with `dispatcher: false`); started by `start()`. */
   dispatcher?: InboundDispatcher;
+  /** Whether new runs are given the begin snapshot now (absent with PROBECTL_NOTIFY_BEGIN_IN_START=off). */
+  beginGate?: BeginGate;
   /** Start the dispatcher (the caller listens or injects). */
   start(): void;
   /** Close the app, stop the dispatcher, close the Temporal connection (the pool is the caller's). */
@@ -77,12 +80,18 @@ export async function buildApi(opts: ApiOptions): Promise<ApiParts> {
   const client = new Client({ connection, namespace: config.temporal.namespace, ...(interceptors ? { interceptors } : {}) });
   const mirror = new MirrorStore(pool);
   // PROBECTL_NOTIFY_BEGIN_IN_START (auto by default): a new run's begin snapshot goes in its start input with the
-  // digest of this process's configuration, taken by a worker whose configuration has the same (src/activities/begin.ts).
-  // Not while every pool connection is taken and callers wait (inbound and readiness share the pool), and a mirror
-  // slower than BEGIN_READ_MS is not waited for (its statement is cancelled then): the run reads the snapshot itself.
+  // digest of this process's configuration, taken by a worker whose configuration has the same (src/activities/begin.ts),
+  // and only while every worker polling the task queue carries that digest (./begin-gate.ts: none of an earlier
+  // release, which could not continue such a run). Not while every pool connection is taken and callers wait (inbound
+  // and readiness share the pool), and a gate or mirror slower than BEGIN_READ_MS is not waited for (the mirror's
+  // statement is cancelled then): the run reads the snapshot itself.
+  const gate = config.beginInStart
+    ? new BeginGate({ service: client.workflowService, namespace: config.temporal.namespace, taskQueue: config.temporal.taskQueue, digest: beginConfigDigest(config), log })
+    : undefined;
+  const readBegin = async (incident: Incident) => ((await gate?.open()) ? beginInStart(config, mirror, incident, BEGIN_READ_MS) : undefined);
   const begin = (incident: Incident) => (poolExhausted(pool)
     ? Promise.resolve(undefined)
-    : within(beginInStart(config, mirror, incident, BEGIN_READ_MS), BEGIN_READ_MS, () => new Error('begin read timed out')));
+    : within(readBegin(incident), BEGIN_READ_MS, () => new Error('begin read timed out')));
   const incidents = new IncidentClient({ client, taskQueue: config.temporal.taskQueue, ...(config.beginInStart ? { checkedBegin: begin } : {}) });
   const health = opts.health ?? new TemporalHealth();
   const inboundMetrics = new InboundMetrics(metrics.inboundVerification);
@@ -105,7 +114,12 @@ export async function buildApi(opts: ApiOptions): Promise<ApiParts> {
   return {
     app, connection, client, incidents, mirror, health, inboundMetrics,
     ...(dispatcher ? { dispatcher } : {}),
-    start: () => dispatcher?.start(),
+    ...(gate ? { beginGate: gate } : {}),
+    start: () => {
+      dispatcher?.start();
+      // Learn (and log) at once whether new runs are given the snapshot, rather than on the first open.
+      void gate?.refresh();
+    },
     async close() {
       await app.close();
       await dispatcher?.stop();

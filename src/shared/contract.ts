@@ -39,9 +39,10 @@ export interface IncidentWorkflowInput {
   begin?: unknown;
   /**
    * The same snapshot with the digest of the configuration it was read under, `{ configDigest, begin }`: what the
-   * service's own API passes (PROBECTL_NOTIFY_BEGIN_IN_START, default auto). The run takes it only when the worker
-   * running its first task has the same digest in its Build ID (src/workflows/v2/checked-begin.ts); otherwise, or
-   * when it is of the wrong shape, the run reads the snapshot itself.
+   * service's own API passes (PROBECTL_NOTIFY_BEGIN_IN_START, default auto; only while every worker polling the task
+   * queue carries its digest, src/runtime/begin-gate.ts). The run takes it only when the worker running its first
+   * task has the same digest in its Build ID (src/workflows/v2/checked-begin.ts); otherwise, or when it is of the
+   * wrong shape, the run reads the snapshot itself.
    */
   checkedBegin?: unknown;
 }

@@ -15,10 +15,11 @@
  *                       runs, so a run an older worker began with the local activity (the input ignored) replays
  *                       that way. The service's API no longer passes such a snapshot (it passes the checked one
  *                       below); the branch stays for runs an earlier release started.
- *   begin-checked-v1    state machine: a first run whose start input carries a begin snapshot with the digest of
- *                       the configuration the API read it under, equal to the digest in the Build ID of the worker
- *                       running its first task (v2/checked-begin.ts), takes it instead of running the local
- *                       activity. Asked only by such runs.
+ *   begin-checked-v1    state machine: a first run whose start input carries a well-formed begin snapshot with the
+ *                       digest of the configuration the API read it under takes it instead of running the local
+ *                       activity, when (live) the worker running its first task carries the same digest in its Build
+ *                       ID and the run is not one made by a reset (v2/checked-begin.ts). Asked only by such runs
+ *                       when live; asked by every run with such a snapshot on replay, where the marker decides.
  */
 export const LEAN_HISTORY_V1 = 'lean-history-v1';
 export const RECONCILIATION_V1 = 'reconciliation-v1';

@@ -2,8 +2,8 @@
  * PROBECTL_NOTIFY_BEGIN_IN_START (src/activities/begin.ts): auto (the default; `on` is the same), the API passes a
  * new run its begin snapshot with the digest of its configuration, and a worker with the same digest schedules the
  * opens without a local activity; the mirror's record travels in it (an incident the mirror holds as resolved opens
- * nothing). An API configured apart from the workers passes a digest no worker has: the run reads the snapshot
- * itself and pages every connector the worker knows. Off: every run reads it itself. The workflow side (every
+ * nothing). An API configured apart from the workers sees their other digest on the task queue and passes none: the
+ * run reads the snapshot itself and pages every connector the worker knows. Off: every run reads it itself. The workflow side (every
  * Build ID, every replay order, malformed snapshots) is in test/workflow/begin-checked.test.ts.
  */
 import { PagerDutyDouble } from '../../dev/doubles/pagerduty';
@@ -40,6 +40,9 @@ describe.each([['unset (auto)', undefined, true], ['auto', 'auto', true], ['on',
     stack = await startStack({
       env: { PROBECTL_NOTIFY_CONNECTORS: `${tenant}|pagerduty|${pd.url}/v2/enqueue|${KEY}`, ...(setting !== undefined ? { PROBECTL_NOTIFY_BEGIN_IN_START: setting } : {}) },
     });
+    // The API passes the snapshot once Temporal lists the stack's worker, with the API's digest, on the task queue.
+    if (given) await eventually(() => stack.beginGate!.refresh(), { what: 'the begin gate open' });
+    else expect(stack.beginGate).toBeUndefined();
   });
   afterAll(async () => {
     await stack?.stop();
@@ -83,7 +86,10 @@ describe.each([['unset (auto)', undefined, true], ['auto', 'auto', true], ['on',
 /**
  * The case the digest is for: an API whose configuration differs from the workers' — every kind of difference the
  * digest covers gives the same outcome here, so one connector fewer, one more, and another setting stand for them.
- * The worker pages what its own configuration says, and the snapshot the API passed is not taken.
+ * The API sees the worker's other digest on the task queue and passes no snapshot (and says so in its log); the
+ * worker pages what its own configuration says. (A worker that differs from the API while the gate is open — one
+ * started between the API's look and the run's first task — does not take the snapshot either:
+ * test/workflow/begin-checked.test.ts.)
  */
 describe.each([
   ['one connector fewer', (pd: string, t: string) => `${t}|pagerduty|${pd}/v2/enqueue|${KEY}|pd1`, {}],
@@ -110,14 +116,17 @@ describe.each([
     await pd?.stop();
   });
 
-  test('the snapshot is passed but not taken: the worker reads its own and pages both of its services, once each', async () => {
+  test('no snapshot is passed: the worker reads its own and pages both of its services, once each', async () => {
+    // Temporal lists the worker; the API has seen its digest and closed the gate.
+    await eventually(async () => api.logLines.some((l) => l.includes('begin snapshot: not passed') && l.includes('another or no begin digest')), { what: 'the gate closed for the other digest' });
+    expect(await api.beginGate!.refresh()).toBe(false);
     const inc = incidentFor(tenant);
     await api.incidents.openIncident(inc);
     const key = `probectl-${inc.id}`;
     await eventually(() => [KEY, KEY2].every((k) => pd.alerts.some((a) => a.routingKey === k && a.dedupKey === key)), { what: 'both pages' });
     const started = await api.client.workflow.getHandle(key).fetchHistory();
     const input = started.events![0]!.workflowExecutionStartedEventAttributes!.input!.payloads![0]!.data!;
-    expect(JSON.parse(Buffer.from(input).toString('utf8'))).toHaveProperty('checkedBegin.configDigest');
+    expect(JSON.parse(Buffer.from(input).toString('utf8'))).not.toHaveProperty('checkedBegin');
     await api.incidents.resolve(inc.id, { tenantId: tenant, source: 'probectl', at: new Date().toISOString() });
     await api.incidents.result(inc.id);
     expect(await pathOf(api.client, inc.id)).toEqual({ patches: ['state-machine-v1'], localActivities: 1 });

@@ -53,6 +53,8 @@ export interface TestStack {
   /** Every log line the worker and API wrote. */
   logLines: string[];
   worker?: WorkerHandle;
+  /** Whether the API gives new runs the begin snapshot (absent with PROBECTL_NOTIFY_BEGIN_IN_START=off). */
+  beginGate?: import('../../src/runtime/begin-gate').BeginGate;
   /** The inbound outbox dispatcher, as the API process runs it (absent with `dispatcher: false`). */
   dispatcher?: InboundDispatcher;
   /** What the inbound route and the dispatcher last learned about reaching Temporal. */
@@ -117,13 +119,14 @@ export async function startStack(opts: {
     ...(opts.health ? { health: opts.health } : {}),
     ...(opts.inlineDeadlineMs !== undefined ? { inlineDeadlineMs: opts.inlineDeadlineMs } : {}),
   });
-  const { app, client, incidents, mirror, health, inboundMetrics, dispatcher } = api;
+  const { app, client, incidents, mirror, health, inboundMetrics, dispatcher, beginGate } = api;
   await app.ready();
   api.start();
 
   const stack: TestStack = {
     config, pool, client, incidents, mirror, app, inboundMetrics, metrics, log, logLines, env, health,
     ...(dispatcher ? { dispatcher } : {}),
+    ...(beginGate ? { beginGate } : {}),
     async startWorker() {
       stack.worker = await startWorker({ config, pool, log, metrics, env, workflowBundle: await workflowBundle() });
       return stack.worker;

@@ -135,6 +135,10 @@ describe('record incident lifecycles for the replay tests', () => {
       },
     });
   });
+  beforeAll(async () => {
+    // The API passes the checked snapshot once Temporal lists the stack's worker on the task queue.
+    if (process.env.RECORD_INTO === 'begin-checked-v1') await eventually(() => stack.beginGate!.refresh(), { what: 'the begin gate open' });
+  });
   afterEach(async () => {
     for (const s of extraStacks.splice(0)) await s.stop();
     pd.faults = {};

@@ -69,10 +69,19 @@ function loadHistories(): HistoryAndWorkflowId[] {
 /** The facts of one current recording. */
 const facts = (id: string) => historyFacts(join(HISTORIES, `${id}.json`));
 
-async function replayAll(workflowBundle: WorkflowBundleWithSourceMap): Promise<Map<string, Error | undefined>> {
+async function replayAll(workflowBundle: WorkflowBundleWithSourceMap, histories = loadHistories()): Promise<Map<string, Error | undefined>> {
   const results = new Map<string, Error | undefined>();
-  for await (const r of Worker.runReplayHistories({ workflowBundle }, loadHistories())) results.set(r.workflowId, r.error as Error | undefined);
+  for await (const r of Worker.runReplayHistories({ workflowBundle }, histories)) results.set(r.workflowId, r.error as Error | undefined);
   return results;
+}
+
+/** The checked-begin recordings without the Build ID Temporal recorded with each workflow task (a deprecated field). */
+function withoutBuildIds() {
+  return recordingIds().filter((id) => id.startsWith(`${BEGIN_CHECKED}/`)).map((workflowId) => {
+    const history = historyFromJSON(JSON.parse(readFileSync(join(HISTORIES, `${workflowId}.json`), 'utf8')));
+    for (const e of history.events ?? []) if (e.workflowTaskCompletedEventAttributes) e.workflowTaskCompletedEventAttributes.workerVersion = null;
+    return { workflowId, history };
+  });
 }
 
 describe('replay of recorded incident lifecycles', () => {
@@ -463,17 +472,26 @@ describe('replay of recorded incident lifecycles', () => {
     }
   });
 
-  test('a deliberate change to the checked begin (decided without the recorded Build ID) fails every begin-checked-v1 replay, and only those', async () => {
-    const bundle = await bundleModified(join(scratch, 'v2-checked-begin-unrecorded'), {
-      'v2/incident-v2.ts': (src) => src.replace('checkedBeginFromInput(input.checkedBegin, workflowInfo().currentBuildId)', 'checkedBeginFromInput(input.checkedBegin, undefined)'),
+  // A replay decides the checked begin by the run's patch marker, never by a Build ID: not by the replaying worker's,
+  // and not by the one history records with each task (WorkflowTaskCompleted.workerVersion, deprecated in the API).
+  test('begin-checked-v1 recordings replay without their recorded Build IDs; code that decides a replay by the Build ID fails them', async () => {
+    const stripped = withoutBuildIds();
+    expect(stripped).toHaveLength(3);
+    for (const { history } of stripped) expect(history.events!.filter((e) => e.workflowTaskCompletedEventAttributes?.workerVersion).length).toBe(0);
+    const fine = await replayAll(await bundleWorkflows(), stripped);
+    expect([...fine].map(([id, e]) => ({ id, error: e?.message }))).toEqual(stripped.map(({ workflowId }) => ({ id: workflowId, error: undefined })));
+    const byBuildId = await bundleModified(join(scratch, 'v2-checked-begin-by-build-id'), {
+      'v2/incident-v2.ts': (src) => src.replace('(info.unsafe.isReplaying || takesCheckedBegin(checked.configDigest, info))', 'takesCheckedBegin(checked.configDigest, info)'),
     });
-    const results = await replayAll(bundle);
-    const checked = [...results.keys()].filter((id) => id.startsWith(`${BEGIN_CHECKED}/`));
-    expect(checked).toHaveLength(3);
-    for (const [id, err] of results) {
-      expect({ id, failed: err !== undefined }).toEqual({ id, failed: checked.includes(id) });
-      if (checked.includes(id)) expect(`${err?.name} ${err?.message}`).toMatch(/Determinism|Nondeterminism|TMPRL1100/i);
+    const failed = await replayAll(byBuildId, withoutBuildIds());
+    expect(failed.size).toBe(3);
+    for (const [id, err] of failed) {
+      expect({ id, failed: err !== undefined }).toEqual({ id, failed: true });
+      expect(`${err?.name} ${err?.message}`).toMatch(/Determinism|Nondeterminism|TMPRL1100/i);
     }
+    // With the recorded Build IDs the same code replays them: the recordings are sound, the field is what it used.
+    const withIds = await replayAll(byBuildId, loadHistories().filter(({ workflowId }) => workflowId.startsWith(`${BEGIN_CHECKED}/`)));
+    expect([...withIds.values()].filter(Boolean)).toEqual([]);
   });
 
   test('a deliberate non-deterministic change to the state machine\'s read-back (no timer before a read) fails the reconciliation replay, not the pager-only ones', async () => {

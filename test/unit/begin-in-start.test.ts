@@ -109,7 +109,10 @@ describe('beginConfigDigest', () => {
         if (names.has(`${tenant}/${name}`)) continue;
         names.add(`${tenant}/${name}`);
         const sev = pick(['', '', '?min_severity=error']);
-        entries.push(`${tenant}|pagerduty|https://events.pagerduty.com/v2/enqueue${sev}|${pick(['R0UT1NGKEYaaaaaaaaaaaaaaaaaaaaaaa', 'R0UT1NGKEYbbbbbbbbbbbbbbbbbbbbbbb'])}|${name}`);
+        // Two providers, so that the capabilities in a connector's reference differ between entries too.
+        entries.push(pick(['pagerduty', 'slack']) === 'pagerduty'
+          ? `${tenant}|pagerduty|https://events.pagerduty.com/v2/enqueue${sev}|${pick(['R0UT1NGKEYaaaaaaaaaaaaaaaaaaaaaaa', 'R0UT1NGKEYbbbbbbbbbbbbbbbbbbbbbbb'])}|${name}`
+          : `${tenant}|slack|https://hooks.slack.com/services/T0/B0/${pick(['aaaa', 'bbbb'])}${sev}||${name}`);
       }
       return loadConfig({
         ...(entries.length > 0 ? { PROBECTL_NOTIFY_CONNECTORS: entries.join(',') } : {}),

@@ -1,10 +1,10 @@
 /**
  * The workflow's check of a checked begin snapshot (src/workflows/v2/checked-begin.ts) and the worker's Build ID that
- * carries its side of it (src/runtime/build-id.ts): a snapshot is taken only with a well-formed digest equal to the
- * one at the end of the Build ID, and only when the snapshot itself is well-formed.
+ * carries its side of it (src/runtime/build-id.ts): a snapshot of the right shape is taken by a live first task only
+ * under a digest equal to the one at the end of its worker's Build ID, and not in a run made by a reset.
  */
 import { workerBuildId } from '../../src/runtime/build-id';
-import { beginDigestOfBuildId, beginDigestSuffix, checkedBeginFromInput } from '../../src/workflows/v2/checked-begin';
+import { beginDigestOfBuildId, beginDigestSuffix, checkedBeginFromInput, takesCheckedBegin } from '../../src/workflows/v2/checked-begin';
 
 const D = '0123456789abcdef';
 const OTHER = 'fedcba9876543210';
@@ -47,24 +47,39 @@ describe('beginDigestOfBuildId', () => {
   });
 });
 
-describe('checkedBeginFromInput', () => {
-  test('taken: a well-formed snapshot under the Build ID\'s digest', () => {
-    expect(checkedBeginFromInput({ configDigest: D, begin }, buildId)).toBe(begin);
+describe('checkedBeginFromInput (the shape, asked on replay too)', () => {
+  test('a well-formed digest and snapshot', () => {
+    expect(checkedBeginFromInput({ configDigest: D, begin })).toEqual({ configDigest: D, begin });
   });
 
-  test.each<[string, unknown, string | undefined]>([
-    ['another digest', { configDigest: OTHER, begin }, buildId],
-    ['a Build ID without a digest (an older worker)', { configDigest: D, begin }, '@temporalio/worker@1.24.0+abc'],
-    ['no Build ID', { configDigest: D, begin }, undefined],
-    ['the digest in upper case', { configDigest: D.toUpperCase(), begin }, `x.begin-${D}`],
-    ['a digest that is not a string', { configDigest: 123, begin }, buildId],
-    ['no digest', { begin }, buildId],
-    ['no snapshot', { configDigest: D }, buildId],
-    ['a malformed snapshot', { configDigest: D, begin: { ...begin, settings: { pagerReResolveDelayMs: '300ms' } } }, buildId],
-    ['an array', [D, begin], buildId],
-    ['null', null, buildId],
-    ['a string', D, buildId],
-  ])('not taken: %s', (_name, input, id) => {
-    expect(checkedBeginFromInput(input, id)).toBeUndefined();
+  test.each<[string, unknown]>([
+    ['the digest in upper case', { configDigest: D.toUpperCase(), begin }],
+    ['a digest too short', { configDigest: D.slice(1), begin }],
+    ['a digest that is not a string', { configDigest: 123, begin }],
+    ['no digest', { begin }],
+    ['no snapshot', { configDigest: D }],
+    ['a malformed snapshot', { configDigest: D, begin: { ...begin, settings: { pagerReResolveDelayMs: '300ms' } } }],
+    ['an array', [D, begin]],
+    ['null', null],
+    ['a string', D],
+  ])('not taken: %s', (_name, input) => {
+    expect(checkedBeginFromInput(input)).toBeUndefined();
+  });
+});
+
+describe('takesCheckedBegin (a live first task only)', () => {
+  const first = { currentBuildId: buildId, runId: 'run-1', originalExecutionRunId: 'run-1' };
+  test('taken: this worker carries the digest, and the run is its execution\'s original', () => {
+    expect(takesCheckedBegin(D, first)).toBe(true);
+  });
+
+  test.each<[string, string, Partial<typeof first> & { currentBuildId?: string | undefined }]>([
+    ['another digest', OTHER, {}],
+    ['a Build ID without a digest (an older worker)', D, { currentBuildId: '@temporalio/worker@1.24.0+abc' }],
+    ['no Build ID', D, { currentBuildId: undefined }],
+    ['the digest not at the end of the Build ID', D, { currentBuildId: `x.begin-${D}.y` }],
+    ['a run made by a reset (its run id is not the original one)', D, { runId: 'run-2' }],
+  ])('not taken: %s', (_name, digest, over) => {
+    expect(takesCheckedBegin(digest, { ...first, ...over })).toBe(false);
   });
 });

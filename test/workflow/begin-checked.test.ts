@@ -106,14 +106,15 @@ describe('continued by a worker of another digest: the first task replays as it 
     }
   });
 
-  // With the patch in place a replay that took the other branch only finds no marker and follows history; without
-  // it, deciding by anything but the recorded Build ID (here: this worker's own digest) must show.
-  test('the guard has teeth: code without the patch that checks its own digest, not the recorded Build ID, fails to replay a run begun on another digest', async () => {
+  // A replay follows the marker; code that decides a replay by what this worker is (here: its own digest) and asks
+  // no patch must fail to replay a run begun on another digest.
+  test('the guard has teeth: code without the patch that decides by its own digest fails to replay a run begun on another digest', async () => {
     const scratch = join(__dirname, '..', '..', 'test-artifacts', `begin-checked-teeth-${process.pid}`);
     const unchecked = await bundleModified(scratch, {
-      'v2/incident-v2.ts': (s) => s
-        .replace('checkedBeginFromInput(input.checkedBegin, workflowInfo().currentBuildId)', `checkedBeginFromInput(input.checkedBegin, '.begin-${D}')`)
-        .replace('checked && patched(BEGIN_CHECKED_V1)', 'checked'),
+      'v2/incident-v2.ts': (s) => s.replace(
+        'checked && (info.unsafe.isReplaying || takesCheckedBegin(checked.configDigest, info)) && patched(BEGIN_CHECKED_V1)',
+        `checked && takesCheckedBegin(checked.configDigest, { ...info, currentBuildId: '.begin-${D}' })`,
+      ),
     });
     const taskQueue = uniqueId('wf-tq');
     const inc = incidentOf('acme', { severity: 'warning' });
@@ -132,6 +133,45 @@ describe('continued by a worker of another digest: the first task replays as it 
     } finally {
       await bad.client.workflow.getHandle(`probectl-${inc.id}`).terminate('test done').catch(() => undefined);
       await bad.stop();
+    }
+  });
+});
+
+/**
+ * A reset to the first workflow task makes a run with the original start input, and in it the snapshot read before
+ * the reset. The run made by the reset reads the snapshot itself (the mirror as it is now: the links the first run
+ * opened), and opens nothing again.
+ */
+describe('a run made by a reset to the first workflow task', () => {
+  test('reads the snapshot itself and adopts the links the reset run opened: nothing is opened twice', async () => {
+    const h = await startHarness({ connectors: THREE, settings: SETTINGS, buildId: WORKERS.same });
+    try {
+      const inc = incidentOf('acme', { severity: 'warning' });
+      const runId = await h.start(inc, undefined, undefined, { checkedBegin: { configDigest: D, begin } });
+      await twoOpen(h, inc.id);
+      expect(h.calls.filter((c) => c.name === 'beginIncident')).toHaveLength(0);
+      const opened = h.calls.filter((c) => c.name === 'openConnector').length;
+      const record = {
+        status: 'open',
+        links: ['pagerduty', 'jira'].map((id) => ({ connectorId: id, provider: id, status: 'open', externalRef: `${id}-ref`, updatedAt: at() })),
+      };
+      h.script.beginIncident = () => ({ connectors: THREE, settings: SETTINGS, mirror: { available: true, record } });
+      const events = (await h.client.workflow.getHandle(`probectl-${inc.id}`).fetchHistory()).events ?? [];
+      const firstCompleted = events.find((e) => e.workflowTaskCompletedEventAttributes)!.eventId!;
+      await h.client.workflowService.resetWorkflowExecution({
+        namespace: 'default', workflowExecution: { workflowId: `probectl-${inc.id}`, runId },
+        workflowTaskFinishEventId: firstCompleted, requestId: `reset-${inc.id}`, reason: 'test: reset to the first task',
+      });
+      await eventually(async () => h.calls.some((c) => c.name === 'beginIncident' && c.input.incident.id === inc.id), { what: 'the reset run reading its snapshot' });
+      await eventually(async () => (await linksOf(h, inc.id)).filter((l) => l.endsWith(':open')).length === 2, { what: 'the adopted links' });
+      const after = await h.history(inc.id);
+      expect(after.patches).toEqual(['state-machine-v1']);
+      expect(after.markers.filter((m) => m === 'core_local_activity')).toHaveLength(1);
+      expect(h.calls.filter((c) => c.name === 'openConnector')).toHaveLength(opened);
+      await h.signal(inc.id, 'resolve', { tenantId: 'acme', source: 'probectl', at: at() });
+      expect(await h.result(inc.id)).toMatchObject({ source: 'probectl' });
+    } finally {
+      await h.stop();
     }
   });
 });

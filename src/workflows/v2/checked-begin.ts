@@ -1,17 +1,18 @@
 /**
  * The begin snapshot the service's API passes with the digest of the configuration it read it under
- * (IncidentWorkflowInput.checkedBegin; src/activities/begin.ts, `beginInStart`). A run takes it only when that
- * digest is the one in the Build ID of the worker running its first workflow task (src/runtime/build-id.ts): the
- * connectors and settings that worker would have read itself with the beginIncident local activity are then the
- * ones the snapshot carries. An API configured apart from the workers, a worker of another build or of an older
- * release (whose Build ID carries no digest), a digest or snapshot of the wrong shape: the run reads the snapshot
- * itself, as a run started without one does.
+ * (IncidentWorkflowInput.checkedBegin; src/activities/begin.ts, `beginInStart`). A first run takes it when the worker
+ * running its first workflow task carries the same digest at the end of its Build ID (src/runtime/build-id.ts): the
+ * connectors and settings that worker would have read itself with the beginIncident local activity are then the ones
+ * the snapshot carries. Not when the digests differ (an API configured apart from the workers, a worker of an older
+ * release, whose Build ID carries no digest), not in a run made by resetting the workflow (its start input, and the
+ * mirror's record in it, are from before the reset: the run reads the mirror as it is now), and not when the value
+ * is of the wrong shape: the run then reads the snapshot itself, as a run started without one does. Pure.
  *
- * Deterministic: `workflowInfo().currentBuildId` is the Build ID of the worker that completed the task, recorded in
- * history with the task's completion, so a replay on any worker decides as the first execution did. Pure.
- *
- * Frozen once shipped: whether a snapshot is accepted decides whether the run asks `begin-checked-v1`, so a check
- * made stricter or looser later would replay a recorded run down the other path. A new check needs a new patch id.
+ * Two parts with different rules. `checkedBeginFromInput` (the shape) is asked on every replay too and is frozen
+ * once shipped: a check made stricter or looser later would replay a recorded run down the other path; a new check
+ * needs a new patch id. `takesCheckedBegin` (the digest, the reset) decides only a first task executed live: a
+ * replay follows the run's `begin-checked-v1` marker (src/workflows/v2/incident-v2.ts), so it reads nothing that only
+ * the live worker knows, nor the Build ID history records with each task.
  */
 import { beginFromInput } from './begin-input';
 import type { BeginInput } from './state';
@@ -33,12 +34,26 @@ export function beginDigestOfBuildId(buildId: string | undefined): string | unde
   return m ? m[1] : undefined;
 }
 
-/** The snapshot, when `x` has the shape `{ configDigest, begin }` and its digest is the one `buildId` carries. */
-export function checkedBeginFromInput(x: unknown, buildId: string | undefined): BeginInput | undefined {
+/** The digest and the snapshot, when `x` has the shape `{ configDigest, begin }`; undefined otherwise. */
+export function checkedBeginFromInput(x: unknown): { configDigest: string; begin: BeginInput } | undefined {
   if (typeof x !== 'object' || x === null || Array.isArray(x)) return undefined;
   const { configDigest, begin } = x as Record<string, unknown>;
   if (typeof configDigest !== 'string' || !DIGEST.test(configDigest)) return undefined;
-  const mine = beginDigestOfBuildId(buildId);
-  if (mine === undefined || mine !== configDigest) return undefined;
-  return beginFromInput(begin);
+  const snapshot = beginFromInput(begin);
+  return snapshot ? { configDigest, begin: snapshot } : undefined;
+}
+
+/** What of the workflow's info the live decision reads. */
+export interface FirstTaskInfo {
+  currentBuildId?: string | undefined;
+  runId: string;
+  originalExecutionRunId: string;
+}
+
+/**
+ * Live first task only: take a checked snapshot with `configDigest`? When this task's worker carries the digest and
+ * the run is not a reset one (a reset keeps the original run's start event, and with it `originalExecutionRunId`).
+ */
+export function takesCheckedBegin(configDigest: string, info: FirstTaskInfo): boolean {
+  return beginDigestOfBuildId(info.currentBuildId) === configDigest && info.runId === info.originalExecutionRunId;
 }

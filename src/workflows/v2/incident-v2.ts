@@ -12,7 +12,7 @@ import { acknowledgeSignal, correlateSignal, redriveSignal, resolveSignal, state
 import { BEGIN_CHECKED_V1, BEGIN_IN_INPUT_V1 } from '../patches';
 import { BEGIN_SUMMARY } from '../ui';
 import { beginFromInput } from './begin-input';
-import { checkedBeginFromInput } from './checked-begin';
+import { checkedBeginFromInput, takesCheckedBegin } from './checked-begin';
 import { Calls } from './calls';
 import { Flusher } from './flusher';
 import { OwnFollowUps } from './own-follow-ups';
@@ -33,14 +33,14 @@ export async function incidentWorkflowV2(input: IncidentWorkflowInput, carried?:
   if (!s.begun) {
     // The snapshot the API passed (one local activity and one activation fewer before the opens), else read here:
     // unchecked as earlier releases of the API passed it, or checked against this task's worker (checked-begin.ts).
+    // A replay follows the marker of begin-checked-v1: patched() answers from history, whatever this worker is.
     const given = input.begin !== undefined ? beginFromInput(input.begin) : undefined;
-    const checked = given === undefined && input.checkedBegin !== undefined
-      ? checkedBeginFromInput(input.checkedBegin, workflowInfo().currentBuildId)
-      : undefined;
+    const checked = given === undefined && input.checkedBegin !== undefined ? checkedBeginFromInput(input.checkedBegin) : undefined;
+    const info = workflowInfo();
     const b = given && patched(BEGIN_IN_INPUT_V1)
       ? given
-      : checked && patched(BEGIN_CHECKED_V1)
-        ? checked
+      : checked && (info.unsafe.isReplaying || takesCheckedBegin(checked.configDigest, info)) && patched(BEGIN_CHECKED_V1)
+        ? checked.begin
         : await beginningLocal.beginIncident.executeWithOptions({ summary: BEGIN_SUMMARY }, [{ incident: s.incident }]);
     begin(s, b, now());
   }

@@ -1,0 +1,114 @@
+/**
+ * The API's gate for the checked begin snapshot (src/runtime/begin-gate.ts): open only while every worker Temporal
+ * lists on the task queue carries the API's digest — every mix of pollers — and what it does over time: cached,
+ * refreshed in the background, closed on an error, logged on a change only, one request at a time.
+ */
+import { Writable } from 'node:stream';
+import { workerBuildId } from '../../src/runtime/build-id';
+import { BeginGate, pollerAgreement, type PollerInfo } from '../../src/runtime/begin-gate';
+import { createLogger } from '../../src/observability/logger';
+
+const D = '0123456789abcdef';
+const OTHER = 'fedcba9876543210';
+const mine = (identity = 'w1'): PollerInfo => ({ identity, workerVersionCapabilities: { buildId: workerBuildId({ code: 'c' }, D) } });
+const theirs = (identity = 'w2'): PollerInfo => ({ identity, workerVersionCapabilities: { buildId: workerBuildId({ code: 'c' }, OTHER) } });
+/** A worker of an earlier release: the SDK's default Build ID. */
+const older = (identity = 'w3'): PollerInfo => ({ identity, workerVersionCapabilities: { buildId: '@temporalio/worker@1.24.0+abcdef' } });
+const bare = (identity = 'w4'): PollerInfo => ({ identity });
+
+describe('pollerAgreement', () => {
+  test.each<[string, boolean, PollerInfo[]]>([
+    ['no poller', false, []],
+    ['one worker with the digest', true, [mine()]],
+    ['three with it', true, [mine('a'), mine('b'), mine('c')]],
+    ['one with another digest', false, [theirs()]],
+    ['one of an earlier release', false, [older()]],
+    ['one with no Build ID', false, [bare()]],
+    ['two with it and one of an earlier release', false, [mine('a'), older(), mine('b')]],
+    ['one with it and one with another digest', false, [mine(), theirs()]],
+    ['one with it and one with no Build ID', false, [mine(), bare()]],
+  ])('%s → open %p', (_name, open, pollers) => {
+    expect(pollerAgreement(pollers, D).open).toBe(open);
+  });
+
+  test('the reason names the count and the other Build IDs, nothing else', () => {
+    const a = pollerAgreement([mine(), older(), theirs(), bare()], D);
+    expect(a.reason).toBe(`3 of 4 workers polling the task queue have another or no begin digest (Build IDs @temporalio/worker@1.24.0+abcdef, ${workerBuildId({ code: 'c' }, OTHER)}, (none))`);
+  });
+});
+
+describe('BeginGate', () => {
+  const setup = (answers: Array<PollerInfo[] | Error>) => {
+    let t = 0;
+    const lines: string[] = [];
+    const asked: number[] = [];
+    const pending: Array<() => void> = [];
+    let hold = false;
+    const service = {
+      describeTaskQueue: async () => {
+        asked.push(t);
+        if (hold) await new Promise<void>((r) => pending.push(r));
+        const next = answers.length > 1 ? answers.shift()! : answers[0]!;
+        if (next instanceof Error) throw next;
+        return { pollers: next };
+      },
+    };
+    const log = createLogger('info', new Writable({ write(c: Buffer, _e, cb) { lines.push(c.toString()); cb(); } }));
+    const gate = new BeginGate({ service, namespace: 'default', taskQueue: 'tq', digest: D, log, now: () => t });
+    return {
+      gate, lines, asked,
+      advance: (ms: number) => { t += ms; },
+      holdAnswers: () => { hold = true; },
+      release: () => { hold = false; for (const r of pending.splice(0)) r(); },
+    };
+  };
+
+  test('the first call waits for Temporal; an open answer is used for 5 s, then refreshed in the background', async () => {
+    const s = setup([[mine()], [older()]]);
+    expect(await s.gate.open()).toBe(true);
+    s.advance(4_999);
+    expect(await s.gate.open()).toBe(true);
+    expect(s.asked).toEqual([0]);
+    s.advance(1);
+    // Stale: answered from the cache while the refresh runs; the next call sees the refreshed (closed) answer.
+    expect(await s.gate.open()).toBe(true);
+    await new Promise((r) => setImmediate(r));
+    expect(await s.gate.open()).toBe(false);
+    expect(s.asked).toEqual([0, 5_000]);
+  });
+
+  test('a closed answer is asked again after 1 s (workers that have just started)', async () => {
+    const s = setup([[], [mine()]]);
+    expect(await s.gate.open()).toBe(false);
+    s.advance(999);
+    expect(await s.gate.open()).toBe(false);
+    expect(s.asked).toHaveLength(1);
+    s.advance(1);
+    await s.gate.open();
+    await new Promise((r) => setImmediate(r));
+    expect(await s.gate.open()).toBe(true);
+    expect(s.asked).toEqual([0, 1_000]);
+  });
+
+  test('an error closes it (and is logged once), the next answer opens it again', async () => {
+    const s = setup([new Error('14 UNAVAILABLE: connection refused'), new Error('14 UNAVAILABLE: connection refused'), [mine()]]);
+    expect(await s.gate.refresh()).toBe(false);
+    expect(await s.gate.refresh()).toBe(false);
+    expect(await s.gate.refresh()).toBe(true);
+    const logged = s.lines.map((l) => JSON.parse(l) as { msg: string; passed: boolean; reason: string });
+    expect(logged.map((l) => [l.passed, l.reason])).toEqual([
+      [false, "the task queue's workers could not be listed: 14 UNAVAILABLE: connection refused"],
+      [true, 'all 1 workers polling the task queue have this digest'],
+    ]);
+  });
+
+  test('one request at a time: callers during a refresh share it', async () => {
+    const s = setup([[mine()]]);
+    s.holdAnswers();
+    const calls = [s.gate.open(), s.gate.open(), s.gate.refresh()];
+    await new Promise((r) => setImmediate(r));
+    expect(s.asked).toHaveLength(1);
+    s.release();
+    expect(await Promise.all(calls)).toEqual([true, true, true]);
+  });
+});
