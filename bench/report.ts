@@ -134,6 +134,7 @@ function peerLines(r: Any): string[] {
       `| PagerDuty only: activity started → request sent | ${runs.map((x) => pp(x.firstPage?.['activity started → request sent'])).join(' | ')} |`,
       `| PagerDuty only: answer at worker → activity completed | ${runs.map((x) => pp(x.firstPage?.['answer at worker → activity completed'])).join(' | ')} |`,
       `| incidents / activities / unplaced samples | ${runs.map((x) => `${x.incidents} / ${x.activities} / ${Object.values(x.missing ?? {}).reduce((a: number, b) => a + Number(b), 0)}`).join(' | ')} |`,
+      `| incidents begun with a local activity before the opens | ${runs.map((x) => (x.begunLocally === undefined ? '–' : String(x.begunLocally))).join(' | ')} |`,
       '',
     );
   }

@@ -43,6 +43,8 @@ export interface PhaseFigures {
   activities: number;
   /** Samples that could not be placed (an event or a stamp missing), by phase. */
   missing: Record<string, number>;
+  /** Incidents whose history holds a local activity before the opens (ours: read the begin snapshot on the worker). */
+  begunLocally: number;
   phases: Record<string, Summary | null>;
   /** The same activity phases for PagerDuty alone (the first page). */
   firstPage: Record<string, Summary | null>;
@@ -103,6 +105,7 @@ export async function phaseBreakdown(input: PhaseInput): Promise<PhaseFigures> {
   };
   const first = firstRequests(input.fleet, input.probe);
   let activities = 0;
+  let begunLocally = 0;
   const histories = await mapLimit(input.started, 8, async (s) => {
     try {
       return { s, events: (await input.client.workflow.getHandle(input.workflowId(s.id)).fetchHistory()).events ?? [] };
@@ -116,6 +119,8 @@ export async function phaseBreakdown(input: PhaseInput): Promise<PhaseFigures> {
     const firstTask = ms(events.find((e) => e.eventType === T.EVENT_TYPE_WORKFLOW_TASK_STARTED));
     const opens = events.filter((e) => e.eventType === T.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED && e.activityTaskScheduledEventAttributes?.activityType?.name === input.activityType);
     const scheduledBy = opens[0] ? byId.get(Number(opens[0].activityTaskScheduledEventAttributes?.workflowTaskCompletedEventId)) : undefined;
+    const firstOpenAt = opens[0] ? Number(opens[0].eventId) : Infinity;
+    if (events.some((e) => Number(e.eventId) < firstOpenAt && e.markerRecordedEventAttributes?.markerName === 'core_local_activity')) begunLocally += 1;
     add('sent → start accepted', startedAt === undefined ? undefined : startedAt - s.t0);
     add('start accepted → first workflow task started', firstTask === undefined || startedAt === undefined ? undefined : firstTask - startedAt);
     add('first workflow task started → opens scheduled (task completed)', firstTask === undefined || !scheduledBy ? undefined : ms(scheduledBy)! - firstTask);
@@ -146,6 +151,7 @@ export async function phaseBreakdown(input: PhaseInput): Promise<PhaseFigures> {
   return {
     incidents: input.started.length,
     activities,
+    begunLocally,
     missing,
     phases: Object.fromEntries(order.map((p) => [p, summarize(samples.get(p) ?? [])])),
     firstPage: Object.fromEntries(PHASES.slice(3).map((p) => [p, summarize(pdSamples.get(p) ?? [])])),
