@@ -7,9 +7,10 @@
  * workflow task still checks its own worker's digest (src/workflows/v2/checked-begin.ts); this only keeps runs off
  * the new path while a worker that could not continue them is around.
  *
- * Temporal keeps a poller listed for a few minutes after its last poll, so the snapshot is passed again that long
- * after the last such worker is gone. The answer is cached (5 s when open, 1 s when closed) and refreshed in the
- * background, so an open waits for Temporal's list only the first time.
+ * Every partition of the queue is asked (a worker's pollers spread over them). Temporal keeps a poller listed for a
+ * few minutes after its last poll, so the snapshot is passed again that long after the last such worker is gone. An
+ * answer is used for 5 s (1 s when closed), then refreshed behind the next open for as long again; an older one is
+ * not used: the open waits for a fresh look (within the API's 500 ms for the whole snapshot, else no snapshot).
  */
 import type { Logger } from '../observability/logger';
 import { beginDigestOfBuildId } from '../workflows/v2/checked-begin';
@@ -20,8 +21,10 @@ export interface PollerInfo {
   workerVersionCapabilities?: { buildId?: string | null } | null;
 }
 
+/** The two calls the gate makes (the client's WorkflowService has them). */
 export interface TaskQueueDescriber {
-  describeTaskQueue(req: { namespace: string; taskQueue: { name: string }; taskQueueType: number }): Promise<{ pollers?: PollerInfo[] | null }>;
+  listTaskQueuePartitions(req: { namespace: string; taskQueue: { name: string } }): Promise<{ workflowTaskQueuePartitions?: Array<{ key?: string | null }> | null }>;
+  describeTaskQueue(req: { namespace: string; taskQueue: { name: string; kind: number }; taskQueueType: number }): Promise<{ pollers?: PollerInfo[] | null }>;
 }
 
 export interface Agreement {
@@ -35,11 +38,13 @@ export function pollerAgreement(pollers: readonly PollerInfo[], digest: string):
   if (pollers.length === 0) return { open: false, reason: 'no worker polls the task queue' };
   const others = pollers.filter((p) => beginDigestOfBuildId(p.workerVersionCapabilities?.buildId ?? undefined) !== digest);
   if (others.length === 0) return { open: true, reason: `all ${pollers.length} workers polling the task queue have this digest` };
-  const ids = [...new Set(others.map((p) => p.workerVersionCapabilities?.buildId || '(none)'))].slice(0, 3);
+  // Sorted: Temporal's list is reordered by every poll, and the reason is logged whenever it changes.
+  const ids = [...new Set(others.map((p) => p.workerVersionCapabilities?.buildId || '(none)'))].sort().slice(0, 3);
   return { open: false, reason: `${others.length} of ${pollers.length} workers polling the task queue have another or no begin digest (Build IDs ${ids.join(', ')})` };
 }
 
 const TASK_QUEUE_TYPE_WORKFLOW = 1;
+const TASK_QUEUE_KIND_NORMAL = 1;
 
 export class BeginGate {
   #answer: (Agreement & { at: number }) | undefined;
@@ -55,17 +60,24 @@ export class BeginGate {
     refreshMs?: number;
     /** The same for a closed answer (default 1 s). */
     closedRefreshMs?: number;
+    /** How long one look at the task queue may take before it counts as failed (default 2 s). */
+    lookTimeoutMs?: number;
     now?: () => number;
   }) {}
 
-  /** The cached answer (refreshed in the background once older than its refresh time); the first call waits for Temporal. */
+  /**
+   * The cached answer while it is fresh; a little older (up to twice its refresh time), the same answer while a
+   * refresh runs behind it; older still, or none yet: waits for Temporal (the caller bounds the wait). So after a
+   * quiet hour the first open looks again rather than trusting what it saw an hour ago.
+   */
   async open(): Promise<boolean> {
     const now = (this.o.now ?? Date.now)();
     const known = this.#answer;
     // A closed gate is asked again sooner: workers that have just started should not wait long for it.
-    if (known && now - known.at < (known.open ? this.o.refreshMs ?? 5_000 : this.o.closedRefreshMs ?? 1_000)) return known.open;
+    const fresh = known ? (known.open ? this.o.refreshMs ?? 5_000 : this.o.closedRefreshMs ?? 1_000) : 0;
+    if (known && now - known.at < fresh) return known.open;
     const refreshed = this.refresh();
-    return known ? known.open : refreshed;
+    return known && now - known.at < 2 * fresh ? known.open : refreshed;
   }
 
   /** Ask Temporal now (one request at a time); an error closes the gate until the next answer. */
@@ -79,8 +91,7 @@ export class BeginGate {
   async #ask(): Promise<boolean> {
     let next: Agreement;
     try {
-      const res = await this.o.service.describeTaskQueue({ namespace: this.o.namespace, taskQueue: { name: this.o.taskQueue }, taskQueueType: TASK_QUEUE_TYPE_WORKFLOW });
-      next = pollerAgreement(res.pollers ?? [], this.o.digest);
+      next = pollerAgreement(await withTimeout(this.#pollers(), this.o.lookTimeoutMs ?? 2_000), this.o.digest);
     } catch (err) {
       next = { open: false, reason: `the task queue's workers could not be listed: ${String((err as Error)?.message ?? err).slice(0, 200)}` };
     }
@@ -93,4 +104,28 @@ export class BeginGate {
     this.#answer = { ...next, at: (this.o.now ?? Date.now)() };
     return next.open;
   }
+
+  /**
+   * The pollers of every partition of the task queue's workflow tasks: Temporal lists a poller on the partition it
+   * polled, and a worker's pollers spread over the read partitions (four by default), so the root alone can miss one.
+   */
+  async #pollers(): Promise<PollerInfo[]> {
+    const { namespace, taskQueue } = this.o;
+    const listed = await this.o.service.listTaskQueuePartitions({ namespace, taskQueue: { name: taskQueue } });
+    const keys = (listed.workflowTaskQueuePartitions ?? []).map((p) => p.key).filter((k): k is string => !!k);
+    const partitions = keys.length > 0 ? keys : [taskQueue];
+    const answers = await Promise.all(partitions.map((name) => this.o.service.describeTaskQueue({
+      namespace, taskQueue: { name, kind: TASK_QUEUE_KIND_NORMAL }, taskQueueType: TASK_QUEUE_TYPE_WORKFLOW,
+    })));
+    return answers.flatMap((a) => a.pollers ?? []);
+  }
+}
+
+function withTimeout<T>(p: Promise<T>, ms: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`no answer within ${ms} ms`)), ms);
+  });
+  p.catch(() => undefined); // a late failure is nobody's
+  return Promise.race([p, late]).finally(() => clearTimeout(timer));
 }

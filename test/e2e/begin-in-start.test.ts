@@ -55,6 +55,14 @@ describe.each([['unset (auto)', undefined, true], ['auto', 'auto', true], ['on',
     const inc = incidentFor(tenant);
     await open(inc);
     await eventually(() => pd.alerts.some((a) => a.dedupKey === `probectl-${inc.id}`), { what: 'the page' });
+    // What docs/operations.md has an operator query before a rollback: the open runs that took the snapshot.
+    const listed = async () => {
+      const ids: string[] = [];
+      const query = `TemporalChangeVersion = 'begin-checked-v1' AND ExecutionStatus = 'Running' AND WorkflowId = 'probectl-${inc.id}'`;
+      for await (const w of stack.client.workflow.list({ query })) ids.push(w.workflowId);
+      return ids.length;
+    };
+    await eventually(async () => (await listed()) === (given ? 1 : 0), { what: 'the run listed by its patch (or not)' });
     await stack.incidents.resolve(inc.id, { tenantId: tenant, source: 'probectl', at: new Date().toISOString() });
     await stack.incidents.result(inc.id);
     expect(await pathOf(stack.client, inc.id)).toEqual(given

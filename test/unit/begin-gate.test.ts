@@ -33,65 +33,99 @@ describe('pollerAgreement', () => {
 
   test('the reason names the count and the other Build IDs, nothing else', () => {
     const a = pollerAgreement([mine(), older(), theirs(), bare()], D);
-    expect(a.reason).toBe(`3 of 4 workers polling the task queue have another or no begin digest (Build IDs @temporalio/worker@1.24.0+abcdef, ${workerBuildId({ code: 'c' }, OTHER)}, (none))`);
+    // Sorted, so the same workers in another order give the same reason.
+    expect(a.reason).toBe(`3 of 4 workers polling the task queue have another or no begin digest (Build IDs (none), ${workerBuildId({ code: 'c' }, OTHER)}, @temporalio/worker@1.24.0+abcdef)`);
   });
 });
 
 describe('BeginGate', () => {
-  const setup = (answers: Array<PollerInfo[] | Error>) => {
+  /** Each answer is the pollers of every partition, partition by partition (or an error for the whole look). */
+  const setup = (answers: Array<PollerInfo[][] | Error>) => {
     let t = 0;
     const lines: string[] = [];
     const asked: number[] = [];
+    const described: string[] = [];
     const pending: Array<() => void> = [];
     let hold = false;
+    let hang = false;
+    let current: PollerInfo[][] = [];
     const service = {
-      describeTaskQueue: async () => {
+      listTaskQueuePartitions: async () => {
         asked.push(t);
+        if (hang) return new Promise<never>(() => undefined);
         if (hold) await new Promise<void>((r) => pending.push(r));
         const next = answers.length > 1 ? answers.shift()! : answers[0]!;
         if (next instanceof Error) throw next;
-        return { pollers: next };
+        current = next;
+        return { workflowTaskQueuePartitions: next.map((_, i) => ({ key: i === 0 ? 'tq' : `/_sys/tq/${i}` })) };
+      },
+      describeTaskQueue: async (req: { taskQueue: { name: string } }) => {
+        described.push(req.taskQueue.name);
+        const i = req.taskQueue.name === 'tq' ? 0 : Number(req.taskQueue.name.split('/').at(-1));
+        return { pollers: current[i] ?? [] };
       },
     };
     const log = createLogger('info', new Writable({ write(c: Buffer, _e, cb) { lines.push(c.toString()); cb(); } }));
-    const gate = new BeginGate({ service, namespace: 'default', taskQueue: 'tq', digest: D, log, now: () => t });
+    const gate = new BeginGate({ service, namespace: 'default', taskQueue: 'tq', digest: D, log, now: () => t, lookTimeoutMs: 50 });
     return {
-      gate, lines, asked,
+      gate, lines, asked, described,
       advance: (ms: number) => { t += ms; },
       holdAnswers: () => { hold = true; },
+      hangAnswers: () => { hang = true; },
       release: () => { hold = false; for (const r of pending.splice(0)) r(); },
     };
   };
+  const tick = () => new Promise((r) => setImmediate(r));
 
-  test('the first call waits for Temporal; an open answer is used for 5 s, then refreshed in the background', async () => {
-    const s = setup([[mine()], [older()]]);
+  test('every partition is asked: a worker of an earlier release polling only the fourth closes it', async () => {
+    const s = setup([[[mine('a')], [mine('b')], [], [older('c')]]]);
+    expect(await s.gate.open()).toBe(false);
+    expect(s.described).toEqual(['tq', '/_sys/tq/1', '/_sys/tq/2', '/_sys/tq/3']);
+    expect(s.lines.join('')).toContain('1 of 3 workers polling the task queue have another or no begin digest');
+  });
+
+  test('the same workers spread over the partitions: open', async () => {
+    const s = setup([[[mine('a')], [mine('b'), mine('a')], [], [mine('c')]]]);
+    expect(await s.gate.open()).toBe(true);
+  });
+
+  test('the first call waits for Temporal; an open answer is used for 5 s, refreshed behind the next open up to 10 s', async () => {
+    const s = setup([[[mine()]], [[older()]]]);
     expect(await s.gate.open()).toBe(true);
     s.advance(4_999);
     expect(await s.gate.open()).toBe(true);
     expect(s.asked).toEqual([0]);
     s.advance(1);
-    // Stale: answered from the cache while the refresh runs; the next call sees the refreshed (closed) answer.
+    // A little stale: answered from the cache while the refresh runs; the next call sees the refreshed (closed) answer.
     expect(await s.gate.open()).toBe(true);
-    await new Promise((r) => setImmediate(r));
+    await tick();
     expect(await s.gate.open()).toBe(false);
     expect(s.asked).toEqual([0, 5_000]);
   });
 
+  test('an answer older than twice its refresh time is not used: after a quiet hour the open waits for a fresh look', async () => {
+    const s = setup([[[mine()]], [[mine(), older()]]]);
+    expect(await s.gate.open()).toBe(true);
+    s.advance(3_600_000);
+    expect(await s.gate.open()).toBe(false);
+    expect(s.asked).toEqual([0, 3_600_000]);
+  });
+
   test('a closed answer is asked again after 1 s (workers that have just started)', async () => {
-    const s = setup([[], [mine()]]);
+    const s = setup([[[]], [[mine()]]]);
     expect(await s.gate.open()).toBe(false);
     s.advance(999);
     expect(await s.gate.open()).toBe(false);
     expect(s.asked).toHaveLength(1);
     s.advance(1);
     await s.gate.open();
-    await new Promise((r) => setImmediate(r));
+    await tick();
     expect(await s.gate.open()).toBe(true);
     expect(s.asked).toEqual([0, 1_000]);
   });
 
   test('an error closes it (and is logged once), the next answer opens it again', async () => {
-    const s = setup([new Error('14 UNAVAILABLE: connection refused'), new Error('14 UNAVAILABLE: connection refused'), [mine()]]);
+    const s = setup([new Error('14 UNAVAILABLE: connection refused'), new Error('14 UNAVAILABLE: connection refused'), [[mine()]]]);
     expect(await s.gate.refresh()).toBe(false);
     expect(await s.gate.refresh()).toBe(false);
     expect(await s.gate.refresh()).toBe(true);
@@ -102,11 +136,27 @@ describe('BeginGate', () => {
     ]);
   });
 
+  test('a look that never answers counts as failed after its timeout: closed, and the next look is not stuck behind it', async () => {
+    const s = setup([[[mine()]]]);
+    s.hangAnswers();
+    expect(await s.gate.refresh()).toBe(false);
+    expect(s.lines.join('')).toContain('no answer within 50 ms');
+    expect(await s.gate.refresh()).toBe(false);
+    expect(s.asked).toHaveLength(2);
+  });
+
+  test('the same workers in another order log nothing new', async () => {
+    const s = setup([[[theirs('x'), older('y'), mine('z')]], [[mine('z'), older('y'), theirs('x')]]]);
+    await s.gate.refresh();
+    await s.gate.refresh();
+    expect(s.lines).toHaveLength(1);
+  });
+
   test('one request at a time: callers during a refresh share it', async () => {
-    const s = setup([[mine()]]);
+    const s = setup([[[mine()]]]);
     s.holdAnswers();
     const calls = [s.gate.open(), s.gate.open(), s.gate.refresh()];
-    await new Promise((r) => setImmediate(r));
+    await tick();
     expect(s.asked).toHaveLength(1);
     s.release();
     expect(await Promise.all(calls)).toEqual([true, true, true]);

@@ -106,6 +106,36 @@ describe('continued by a worker of another digest: the first task replays as it 
     }
   });
 
+  // The premise of the API's gate (src/runtime/begin-gate.ts): a worker of the release before begin-checked-v1 (its
+  // code ignores checkedBegin) cannot continue a run that took the snapshot — so none may poll while runs take it.
+  test('a worker of the earlier release fails to continue a run that took the snapshot', async () => {
+    const scratch = join(__dirname, '..', '..', 'test-artifacts', `begin-checked-earlier-${process.pid}`);
+    const earlier = await bundleModified(scratch, {
+      'v2/incident-v2.ts': (s) => s.replace(
+        'const checked = given === undefined && input.checkedBegin !== undefined ? checkedBeginFromInput(input.checkedBegin) : undefined;',
+        'const checked = undefined as ReturnType<typeof checkedBeginFromInput>;',
+      ),
+    });
+    const taskQueue = uniqueId('wf-tq');
+    const inc = incidentOf('acme', { severity: 'warning' });
+    const a = await startHarness({ connectors: THREE, settings: SETTINGS, taskQueue, buildId: WORKERS.same });
+    try {
+      await a.start(inc, undefined, undefined, { checkedBegin: { configDigest: D, begin } });
+      await twoOpen(a, inc.id);
+      expect((await a.history(inc.id)).patches).toEqual(['state-machine-v1', 'begin-checked-v1']);
+    } finally {
+      await a.stop();
+    }
+    const old = await startHarness({ connectors: THREE, settings: SETTINGS, taskQueue, workflowBundle: earlier });
+    try {
+      await old.signal(inc.id, 'resolve', { tenantId: 'acme', source: 'probectl', at: at() });
+      await eventually(async () => (await old.history(inc.id)).types.includes('WORKFLOW_TASK_FAILED'), { what: 'a failed workflow task (nondeterminism)', timeoutMs: 30_000 });
+    } finally {
+      await old.client.workflow.getHandle(`probectl-${inc.id}`).terminate('test done').catch(() => undefined);
+      await old.stop();
+    }
+  });
+
   // A replay follows the marker; code that decides a replay by what this worker is (here: its own digest) and asks
   // no patch must fail to replay a run begun on another digest.
   test('the guard has teeth: code without the patch that decides by its own digest fails to replay a run begun on another digest', async () => {
