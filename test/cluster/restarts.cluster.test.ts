@@ -71,10 +71,16 @@ describe('cluster restarts', () => {
       const unsettled = await settled(t.stack, () => t.tenant, ids, 240_000);
       if (unsettled > 0) await t.saveRunning(ids);
       expect(lifeErrors).toEqual([]);
+      // The runs given the API's begin snapshot (every process has one configuration, so the API's gate opens once
+      // Temporal lists the workers): they were continued by replacement workers, which replay them by the patch.
+      const checked = new Set<string>();
+      for await (const w of t.stack.client.workflow.list({ query: `ProbectlTenant = '${t.tenant}' AND TemporalChangeVersion = 'begin-checked-v1'` })) checked.add(w.workflowId);
+      const given = ids.filter((id) => checked.has(`probectl-${id}`)).length;
+      expect(given).toBeGreaterThan(0);
       return {
         expectations: ids.map((incidentId) => ({ incidentId, providers: t.providers, expect: allOpenResolve() })),
         unsettled,
-        injected: `SIGTERM and replacement of ${t.workers.length} workers then ${t.apis.length} API replicas, one at a time (incidents started before each: ${during.join(', ')}); ${t.retried.api - retriedBefore} /v1 calls retried on the other replica`,
+        injected: `SIGTERM and replacement of ${t.workers.length} workers then ${t.apis.length} API replicas, one at a time (incidents started before each: ${during.join(', ')}); ${t.retried.api - retriedBefore} /v1 calls retried on the other replica; ${given} of ${ids.length} runs given the API's begin snapshot`,
       };
     });
     expectClean(result);
