@@ -86,9 +86,17 @@ export async function buildApi(opts: ApiOptions): Promise<ApiParts> {
   // and readiness share the pool), and a gate or mirror slower than BEGIN_READ_MS is not waited for (the mirror's
   // statement is cancelled then): the run reads the snapshot itself.
   const gate = config.beginInStart
-    ? new BeginGate({ service: client.workflowService, namespace: config.temporal.namespace, taskQueue: config.temporal.taskQueue, digest: beginConfigDigest(config), log })
+    ? new BeginGate({
+      service: client.workflowService, namespace: config.temporal.namespace, taskQueue: config.temporal.taskQueue, digest: beginConfigDigest(config), log,
+      withDeadline: (deadline, fn) => client.withDeadline(deadline, fn),
+    })
     : undefined;
-  const readBegin = async (incident: Incident) => ((await gate?.open()) ? beginInStart(config, mirror, incident, BEGIN_READ_MS) : undefined);
+  // The gate's look (cached; a fresh one after a quiet spell), then the read with what is left of the budget.
+  const readBegin = async (incident: Incident) => {
+    const started = Date.now();
+    if (!(await gate?.open())) return undefined;
+    return beginInStart(config, mirror, incident, Math.max(BEGIN_READ_MS - (Date.now() - started), 1));
+  };
   const begin = (incident: Incident) => (poolExhausted(pool)
     ? Promise.resolve(undefined)
     : within(readBegin(incident), BEGIN_READ_MS, () => new Error('begin read timed out')));

@@ -7,7 +7,8 @@
  * workflow task still checks its own worker's digest (src/workflows/v2/checked-begin.ts); this only keeps runs off
  * the new path while a worker that could not continue them is around.
  *
- * Every partition of the queue is asked (a worker's pollers spread over them). Temporal keeps a poller listed for a
+ * Every partition of the queue is asked (a worker's pollers spread over them): those Temporal lists and at least
+ * the first four (the server's default number of read partitions; see MIN_PARTITIONS). Temporal keeps a poller listed for a
  * few minutes after its last poll, so the snapshot is passed again that long after the last such worker is gone. An
  * answer is used for 5 s (1 s when closed), then refreshed behind the next open for as long again; an older one is
  * not used: the open waits for a fresh look (within the API's 500 ms for the whole snapshot, else no snapshot).
@@ -29,12 +30,18 @@ export interface TaskQueueDescriber {
 
 export interface Agreement {
   open: boolean;
+  /** The look itself failed (logged as a warning). */
+  failed?: boolean;
   /** Why, for the log: no secrets (Build IDs and counts). */
   reason: string;
 }
 
 /** Open when there is at least one poller and every one carries `digest`. Pure. */
-export function pollerAgreement(pollers: readonly PollerInfo[], digest: string): Agreement {
+export function pollerAgreement(listed: readonly PollerInfo[], digest: string): Agreement {
+  // One entry per worker (identity and Build ID): a worker is listed on each partition it polled.
+  const seen = new Map<string, PollerInfo>();
+  for (const p of listed) seen.set(`${p.identity ?? ''}\u0000${p.workerVersionCapabilities?.buildId ?? ''}`, p);
+  const pollers = [...seen.values()];
   if (pollers.length === 0) return { open: false, reason: 'no worker polls the task queue' };
   const others = pollers.filter((p) => beginDigestOfBuildId(p.workerVersionCapabilities?.buildId ?? undefined) !== digest);
   if (others.length === 0) return { open: true, reason: `all ${pollers.length} workers polling the task queue have this digest` };
@@ -45,6 +52,20 @@ export function pollerAgreement(pollers: readonly PollerInfo[], digest: string):
 
 const TASK_QUEUE_TYPE_WORKFLOW = 1;
 const TASK_QUEUE_KIND_NORMAL = 1;
+/**
+ * Partitions asked at least: the server's default number of read partitions. Temporal lists the write partitions
+ * (one, as docker-compose.yml configures this queue), but pollers spread over the read partitions (four unless
+ * `matching.numTaskqueueReadPartitions` says otherwise).
+ */
+export const MIN_PARTITIONS = 4;
+
+/** The partitions to ask: those Temporal lists, and at least the first MIN_PARTITIONS. Pure. */
+export function partitionNames(taskQueue: string, listed: readonly string[]): string[] {
+  const names = new Set<string>([taskQueue]);
+  for (let i = 1; i < Math.max(listed.length, MIN_PARTITIONS); i += 1) names.add(`/_sys/${taskQueue}/${i}`);
+  for (const k of listed) names.add(k);
+  return [...names];
+}
 
 export class BeginGate {
   #answer: (Agreement & { at: number }) | undefined;
@@ -62,6 +83,8 @@ export class BeginGate {
     closedRefreshMs?: number;
     /** How long one look at the task queue may take before it counts as failed (default 2 s). */
     lookTimeoutMs?: number;
+    /** Runs a look's calls under a deadline (the client's `withDeadline`), so a look that times out stops too. */
+    withDeadline?: <T>(deadlineMs: number, fn: () => Promise<T>) => Promise<T>;
     now?: () => number;
   }) {}
 
@@ -91,15 +114,19 @@ export class BeginGate {
   async #ask(): Promise<boolean> {
     let next: Agreement;
     try {
-      next = pollerAgreement(await withTimeout(this.#pollers(), this.o.lookTimeoutMs ?? 2_000), this.o.digest);
+      const ms = this.o.lookTimeoutMs ?? 2_000;
+      const look = this.o.withDeadline ? this.o.withDeadline((this.o.now ?? Date.now)() + ms, () => this.#pollers()) : this.#pollers();
+      next = pollerAgreement(await withTimeout(look, ms), this.o.digest);
     } catch (err) {
-      next = { open: false, reason: `the task queue's workers could not be listed: ${String((err as Error)?.message ?? err).slice(0, 200)}` };
+      // A warning: a proxy or authorizer that refuses these calls keeps the snapshot off for good.
+      next = { open: false, failed: true, reason: `the task queue's workers could not be listed (ListTaskQueuePartitions, DescribeTaskQueue): ${String((err as Error)?.message ?? err).slice(0, 200)}` };
     }
     const before = this.#answer;
     if (!before || before.open !== next.open || before.reason !== next.reason) {
-      this.o.log.info({ taskQueue: this.o.taskQueue, beginDigest: this.o.digest, passed: next.open, reason: next.reason }, next.open
-        ? 'begin snapshot: passed to new runs'
-        : 'begin snapshot: not passed to new runs (they read it on the worker)');
+      const fields = { taskQueue: this.o.taskQueue, beginDigest: this.o.digest, passed: next.open, reason: next.reason };
+      if (next.open) this.o.log.info(fields, 'begin snapshot: passed to new runs');
+      else if (next.failed) this.o.log.warn(fields, 'begin snapshot: not passed to new runs (they read it on the worker)');
+      else this.o.log.info(fields, 'begin snapshot: not passed to new runs (they read it on the worker)');
     }
     this.#answer = { ...next, at: (this.o.now ?? Date.now)() };
     return next.open;
@@ -107,13 +134,13 @@ export class BeginGate {
 
   /**
    * The pollers of every partition of the task queue's workflow tasks: Temporal lists a poller on the partition it
-   * polled, and a worker's pollers spread over the read partitions (four by default), so the root alone can miss one.
+   * polled, and a worker's pollers spread over the read partitions, so the root alone can miss one.
    */
   async #pollers(): Promise<PollerInfo[]> {
     const { namespace, taskQueue } = this.o;
     const listed = await this.o.service.listTaskQueuePartitions({ namespace, taskQueue: { name: taskQueue } });
     const keys = (listed.workflowTaskQueuePartitions ?? []).map((p) => p.key).filter((k): k is string => !!k);
-    const partitions = keys.length > 0 ? keys : [taskQueue];
+    const partitions = partitionNames(taskQueue, keys);
     const answers = await Promise.all(partitions.map((name) => this.o.service.describeTaskQueue({
       namespace, taskQueue: { name, kind: TASK_QUEUE_KIND_NORMAL }, taskQueueType: TASK_QUEUE_TYPE_WORKFLOW,
     })));
@@ -125,6 +152,7 @@ function withTimeout<T>(p: Promise<T>, ms: number): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
   const late = new Promise<never>((_, reject) => {
     timer = setTimeout(() => reject(new Error(`no answer within ${ms} ms`)), ms);
+    timer.unref();
   });
   p.catch(() => undefined); // a late failure is nobody's
   return Promise.race([p, late]).finally(() => clearTimeout(timer));

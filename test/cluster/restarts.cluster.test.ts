@@ -72,7 +72,8 @@ describe('cluster restarts', () => {
       if (unsettled > 0) await t.saveRunning(ids);
       expect(lifeErrors).toEqual([]);
       // The runs given the API's begin snapshot (every process has one configuration, so the API's gate opens once
-      // Temporal lists the workers): they were continued by replacement workers, which replay them by the patch.
+      // Temporal lists the workers): some must be, and like every run here they settled while the workers were
+      // replaced one by one.
       const checked = new Set<string>();
       for await (const w of t.stack.client.workflow.list({ query: `ProbectlTenant = '${t.tenant}' AND TemporalChangeVersion = 'begin-checked-v1'` })) checked.add(w.workflowId);
       const given = ids.filter((id) => checked.has(`probectl-${id}`)).length;

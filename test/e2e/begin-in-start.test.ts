@@ -14,6 +14,9 @@ import { historyToJSON } from '@temporalio/common/lib/proto-utils';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Client } from '@temporalio/client';
+import { defineSearchAttributeKey } from '@temporalio/common';
+
+const CHANGE_VERSION = defineSearchAttributeKey('TemporalChangeVersion', 'KEYWORD_LIST');
 
 const scratch = join(__dirname, '..', '..', 'test-artifacts', `begin-in-start-${process.pid}`);
 
@@ -62,7 +65,11 @@ describe.each([['unset (auto)', undefined, true], ['auto', 'auto', true], ['on',
       for await (const w of stack.client.workflow.list({ query })) ids.push(w.workflowId);
       return ids.length;
     };
-    await eventually(async () => (await listed()) === (given ? 1 : 0), { what: 'the run listed by its patch (or not)' });
+    // The run's own search attributes (strongly consistent) say which patches it asked; the list (visibility, eventually
+    // consistent) finds it by that one.
+    const versions = (await stack.client.workflow.getHandle(`probectl-${inc.id}`).describe()).typedSearchAttributes.get(CHANGE_VERSION) ?? [];
+    expect(versions.includes('begin-checked-v1')).toBe(given);
+    if (given) await eventually(async () => (await listed()) === 1, { what: 'the run listed by its patch' });
     await stack.incidents.resolve(inc.id, { tenantId: tenant, source: 'probectl', at: new Date().toISOString() });
     await stack.incidents.result(inc.id);
     expect(await pathOf(stack.client, inc.id)).toEqual(given

@@ -40,7 +40,7 @@ describe('pollerAgreement', () => {
 
 describe('BeginGate', () => {
   /** Each answer is the pollers of every partition, partition by partition (or an error for the whole look). */
-  const setup = (answers: Array<PollerInfo[][] | Error>) => {
+  const setup = (answers: Array<PollerInfo[][] | Error>, opts: { listed?: number } = {}) => {
     let t = 0;
     const lines: string[] = [];
     const asked: number[] = [];
@@ -57,10 +57,11 @@ describe('BeginGate', () => {
         const next = answers.length > 1 ? answers.shift()! : answers[0]!;
         if (next instanceof Error) throw next;
         current = next;
-        return { workflowTaskQueuePartitions: next.map((_, i) => ({ key: i === 0 ? 'tq' : `/_sys/tq/${i}` })) };
+        // What the server lists: its write partitions (opts.listed), which may be fewer than those polled.
+        return { workflowTaskQueuePartitions: Array.from({ length: opts.listed ?? next.length }, (_, i) => ({ key: i === 0 ? 'tq' : `/_sys/tq/${i}` })) };
       },
-      describeTaskQueue: async (req: { taskQueue: { name: string } }) => {
-        described.push(req.taskQueue.name);
+      describeTaskQueue: async (req: { taskQueue: { name: string; kind: number }; taskQueueType: number }) => {
+        described.push(`${req.taskQueue.name} kind ${req.taskQueue.kind} type ${req.taskQueueType}`);
         const i = req.taskQueue.name === 'tq' ? 0 : Number(req.taskQueue.name.split('/').at(-1));
         return { pollers: current[i] ?? [] };
       },
@@ -80,8 +81,27 @@ describe('BeginGate', () => {
   test('every partition is asked: a worker of an earlier release polling only the fourth closes it', async () => {
     const s = setup([[[mine('a')], [mine('b')], [], [older('c')]]]);
     expect(await s.gate.open()).toBe(false);
-    expect(s.described).toEqual(['tq', '/_sys/tq/1', '/_sys/tq/2', '/_sys/tq/3']);
+    // Normal (1) workflow (1) task queue partitions, by their partition names.
+    expect(s.described).toEqual(['tq', '/_sys/tq/1', '/_sys/tq/2', '/_sys/tq/3'].map((n) => `${n} kind 1 type 1`));
     expect(s.lines.join('')).toContain('1 of 3 workers polling the task queue have another or no begin digest');
+  });
+
+  test('the server lists one (write) partition, workers poll four (read): all four are asked, the fourth\'s worker closes it', async () => {
+    const s = setup([[[mine('a')], [], [], [older('c')]]], { listed: 1 });
+    expect(await s.gate.open()).toBe(false);
+    expect(s.described).toHaveLength(4);
+  });
+
+  test('the server lists six partitions: all six are asked', async () => {
+    const s = setup([[[mine('a')], [], [], [], [], [older('f')]]]);
+    expect(await s.gate.open()).toBe(false);
+    expect(s.described).toHaveLength(6);
+  });
+
+  test('one worker listed on every partition counts once', async () => {
+    const s = setup([[[mine('a')], [mine('a')], [mine('a')], [mine('a')]]]);
+    expect(await s.gate.open()).toBe(true);
+    expect(s.lines.join('')).toContain('all 1 workers polling the task queue have this digest');
   });
 
   test('the same workers spread over the partitions: open', async () => {
@@ -101,6 +121,18 @@ describe('BeginGate', () => {
     await tick();
     expect(await s.gate.open()).toBe(false);
     expect(s.asked).toEqual([0, 5_000]);
+  });
+
+  test('the boundary: at 9,999 ms an open answer is still given while it is refreshed, at 10,000 ms the open waits', async () => {
+    const s = setup([[[mine()]], [[older()]], [[older()]]]);
+    expect(await s.gate.open()).toBe(true);
+    s.advance(9_999);
+    expect(await s.gate.open()).toBe(true);
+    await tick();
+    const t = setup([[[mine()]], [[older()]]]);
+    expect(await t.gate.open()).toBe(true);
+    t.advance(10_000);
+    expect(await t.gate.open()).toBe(false);
   });
 
   test('an answer older than twice its refresh time is not used: after a quiet hour the open waits for a fresh look', async () => {
@@ -129,10 +161,11 @@ describe('BeginGate', () => {
     expect(await s.gate.refresh()).toBe(false);
     expect(await s.gate.refresh()).toBe(false);
     expect(await s.gate.refresh()).toBe(true);
-    const logged = s.lines.map((l) => JSON.parse(l) as { msg: string; passed: boolean; reason: string });
-    expect(logged.map((l) => [l.passed, l.reason])).toEqual([
-      [false, "the task queue's workers could not be listed: 14 UNAVAILABLE: connection refused"],
-      [true, 'all 1 workers polling the task queue have this digest'],
+    const logged = s.lines.map((l) => JSON.parse(l) as { level: number; passed: boolean; reason: string });
+    // A failed look is a warning (a proxy that refuses the calls keeps the snapshot off for good).
+    expect(logged.map((l) => [l.level, l.passed, l.reason])).toEqual([
+      [40, false, "the task queue's workers could not be listed (ListTaskQueuePartitions, DescribeTaskQueue): 14 UNAVAILABLE: connection refused"],
+      [30, true, 'all 1 workers polling the task queue have this digest'],
     ]);
   });
 
