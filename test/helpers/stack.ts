@@ -14,7 +14,7 @@ import { processParts } from '../../src/runtime/processes';
 import { buildApi } from '../../src/runtime/api';
 import { PagerDutyDouble } from '../../dev/doubles/pagerduty';
 import { startWorker, type WorkerHandle } from '../../src/worker';
-import { sharedStack, uniqueId } from './shared';
+import { eventually, sharedStack, uniqueId } from './shared';
 
 let runtimeInstalled = false;
 let bundle: Promise<WorkflowBundleWithSourceMap> | undefined;
@@ -137,7 +137,12 @@ export async function startStack(opts: {
       await pool.end();
     },
   };
-  if (opts.worker !== false) await stack.startWorker();
+  if (opts.worker !== false) {
+    await stack.startWorker();
+    // Every stack with its worker starts as a deployment settles: the API passes the begin snapshot once Temporal
+    // lists the worker (src/runtime/begin-gate.ts), so no test's runs take one path or the other by timing.
+    if (beginGate) await eventually(() => beginGate.refresh(), { what: 'the API passing the begin snapshot (Temporal listing the worker)', timeoutMs: 30_000 });
+  }
   return stack;
 }
 
