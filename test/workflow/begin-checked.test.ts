@@ -6,20 +6,13 @@
  * the first task as it was decided — and a copy of the code that ignores the Build ID must fail to.
  */
 import { join } from 'node:path';
-import type { ConnectorRef } from '../../src/config/connectors';
 import { workerBuildId } from '../../src/runtime/build-id';
 import { bundleModified } from '../helpers/workflow-bundle';
 import { eventually, uniqueId } from '../helpers/shared';
-import { incidentOf, startHarness, type Harness } from './harness';
+import { SNAPSHOT_SETTINGS as SETTINGS, THREE_CONNECTORS as THREE, incidentOf, startHarness, type Harness } from './harness';
 
 jest.setTimeout(120_000);
 
-const THREE: ConnectorRef[] = [
-  { id: 'pagerduty', provider: 'pagerduty' },
-  { id: 'slack', provider: 'slack', minSeverity: 'error' },
-  { id: 'jira', provider: 'jira' },
-];
-const SETTINGS = { pagerReResolveDelayMs: 300, reconcileIntervalMs: 0, reissueGuardMs: 500 };
 const begin = { connectors: THREE, settings: SETTINGS, mirror: { available: true } };
 const D = 'aaaaaaaaaaaaaaaa';
 const OTHER = 'bbbbbbbbbbbbbbbb';
@@ -37,6 +30,38 @@ async function linksOf(h: Harness, id: string): Promise<string[]> {
   return v.links.map((l) => `${l.connectorId}:${l.status}`).sort();
 }
 const twoOpen = (h: Harness, id: string) => eventually(async () => (await linksOf(h, id)).filter((l) => l.endsWith(':open')).length === 2, { what: 'two open links' });
+
+/** A checked run begun on a worker of Build ID `first` on a task queue of its own; that worker stopped once both opens settled. */
+async function begunOn(first: Kind) {
+  const taskQueue = uniqueId('wf-tq');
+  const inc = incidentOf('acme', { severity: 'warning' });
+  const a = await startHarness({ connectors: THREE, settings: SETTINGS, taskQueue, buildId: WORKERS[first] });
+  try {
+    await a.start(inc, undefined, undefined, { checkedBegin: { configDigest: D, begin } });
+    await twoOpen(a, inc.id);
+    return { taskQueue, inc, patches: (await a.history(inc.id)).patches };
+  } finally {
+    await a.stop();
+  }
+}
+
+/**
+ * Begin a checked run on a worker of Build ID `first` (its two opens settled, its patches as given), stop that worker,
+ * then signal the resolve to a worker running `bundle` on the same task queue: its first task replays the first one and
+ * must fail (nondeterminism).
+ */
+async function failsToContinue(first: Kind, patches: string[], bundle: Awaited<ReturnType<typeof bundleModified>>, over: { buildId?: string } = {}) {
+  const { taskQueue, inc, patches: asked } = await begunOn(first);
+  expect(asked).toEqual(patches);
+  const next = await startHarness({ connectors: THREE, settings: SETTINGS, taskQueue, workflowBundle: bundle, ...over });
+  try {
+    await next.signal(inc.id, 'resolve', { tenantId: 'acme', source: 'probectl', at: at() });
+    await eventually(async () => (await next.history(inc.id)).types.includes('WORKFLOW_TASK_FAILED'), { what: 'a failed workflow task (nondeterminism)', timeoutMs: 30_000 });
+  } finally {
+    await next.client.workflow.getHandle(`probectl-${inc.id}`).terminate('test done').catch(() => undefined);
+    await next.stop();
+  }
+}
 
 describe('begin-checked-v1: the first task decides by its worker\'s Build ID', () => {
   const harnesses: Harness[] = [];
@@ -81,15 +106,7 @@ describe('continued by a worker of another digest: the first task replays as it 
   for (const a of ['same', 'other', 'none'] as const) for (const b of ['same', 'other', 'none'] as const) if (a !== b) pairs.push([a, b]);
 
   test.each(pairs)('begun on %s, continued on %s', async (first, next) => {
-    const taskQueue = uniqueId('wf-tq');
-    const inc = incidentOf('acme', { severity: 'warning' });
-    const a = await startHarness({ connectors: THREE, settings: SETTINGS, taskQueue, buildId: WORKERS[first] });
-    try {
-      await a.start(inc, undefined, undefined, { checkedBegin: { configDigest: D, begin } });
-      await twoOpen(a, inc.id);
-    } finally {
-      await a.stop();
-    }
+    const { taskQueue, inc } = await begunOn(first);
     const b = await startHarness({ connectors: THREE, settings: SETTINGS, taskQueue, buildId: WORKERS[next] });
     try {
       await b.signal(inc.id, 'resolve', { tenantId: 'acme', source: 'probectl', at: at() });
@@ -116,24 +133,7 @@ describe('continued by a worker of another digest: the first task replays as it 
         'const checked = undefined as ReturnType<typeof checkedBeginFromInput>;',
       ),
     });
-    const taskQueue = uniqueId('wf-tq');
-    const inc = incidentOf('acme', { severity: 'warning' });
-    const a = await startHarness({ connectors: THREE, settings: SETTINGS, taskQueue, buildId: WORKERS.same });
-    try {
-      await a.start(inc, undefined, undefined, { checkedBegin: { configDigest: D, begin } });
-      await twoOpen(a, inc.id);
-      expect((await a.history(inc.id)).patches).toEqual(['state-machine-v1', 'begin-checked-v1']);
-    } finally {
-      await a.stop();
-    }
-    const old = await startHarness({ connectors: THREE, settings: SETTINGS, taskQueue, workflowBundle: earlier });
-    try {
-      await old.signal(inc.id, 'resolve', { tenantId: 'acme', source: 'probectl', at: at() });
-      await eventually(async () => (await old.history(inc.id)).types.includes('WORKFLOW_TASK_FAILED'), { what: 'a failed workflow task (nondeterminism)', timeoutMs: 30_000 });
-    } finally {
-      await old.client.workflow.getHandle(`probectl-${inc.id}`).terminate('test done').catch(() => undefined);
-      await old.stop();
-    }
+    await failsToContinue('same', ['state-machine-v1', 'begin-checked-v1'], earlier);
   });
 
   // A replay follows the marker; code that decides a replay by what this worker is (here: its own digest) and asks
@@ -146,24 +146,7 @@ describe('continued by a worker of another digest: the first task replays as it 
         `checked && takesCheckedBegin(checked.configDigest, { ...info, currentBuildId: '.begin-${D}' })`,
       ),
     });
-    const taskQueue = uniqueId('wf-tq');
-    const inc = incidentOf('acme', { severity: 'warning' });
-    const a = await startHarness({ connectors: THREE, settings: SETTINGS, taskQueue, buildId: WORKERS.other });
-    try {
-      await a.start(inc, undefined, undefined, { checkedBegin: { configDigest: D, begin } });
-      await twoOpen(a, inc.id);
-      expect((await a.history(inc.id)).patches).toEqual(['state-machine-v1']);
-    } finally {
-      await a.stop();
-    }
-    const bad = await startHarness({ connectors: THREE, settings: SETTINGS, taskQueue, buildId: WORKERS.same, workflowBundle: unchecked });
-    try {
-      await bad.signal(inc.id, 'resolve', { tenantId: 'acme', source: 'probectl', at: at() });
-      await eventually(async () => (await bad.history(inc.id)).types.includes('WORKFLOW_TASK_FAILED'), { what: 'a failed workflow task (nondeterminism)', timeoutMs: 30_000 });
-    } finally {
-      await bad.client.workflow.getHandle(`probectl-${inc.id}`).terminate('test done').catch(() => undefined);
-      await bad.stop();
-    }
+    await failsToContinue('other', ['state-machine-v1'], unchecked, { buildId: WORKERS.same });
   });
 });
 

@@ -6,19 +6,12 @@
  * replays that first task the old way.
  */
 import { join } from 'node:path';
-import type { ConnectorRef } from '../../src/config/connectors';
 import { bundleModified } from '../helpers/workflow-bundle';
 import { eventually } from '../helpers/shared';
-import { incidentOf, startHarness, type Harness } from './harness';
+import { SNAPSHOT_SETTINGS as SETTINGS, THREE_CONNECTORS as THREE, incidentOf, startHarness, type Harness } from './harness';
 
 jest.setTimeout(120_000);
 
-const THREE: ConnectorRef[] = [
-  { id: 'pagerduty', provider: 'pagerduty' },
-  { id: 'slack', provider: 'slack', minSeverity: 'error' },
-  { id: 'jira', provider: 'jira' },
-];
-const SETTINGS = { pagerReResolveDelayMs: 300, reconcileIntervalMs: 0, reissueGuardMs: 500 };
 const snapshot = (over: Record<string, unknown> = {}) => ({ connectors: THREE, settings: SETTINGS, mirror: { available: true }, ...over });
 const at = () => new Date().toISOString();
 const LA_MARKER = 'core_local_activity';

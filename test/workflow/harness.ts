@@ -198,6 +198,14 @@ export async function startHarness(opts: {
   };
 }
 
+/** Three connectors of three kinds (Slack only from error up) and the settings the begin-snapshot tests give a run. */
+export const THREE_CONNECTORS: ConnectorRef[] = [
+  { id: 'pagerduty', provider: 'pagerduty' },
+  { id: 'slack', provider: 'slack', minSeverity: 'error' },
+  { id: 'jira', provider: 'jira' },
+];
+export const SNAPSHOT_SETTINGS = { pagerReResolveDelayMs: 300, reconcileIntervalMs: 0, reissueGuardMs: 500 };
+
 export const incidentOf = (tenantId = 'acme', over: Partial<Incident> = {}): Incident => ({
   id: uniqueId('wf'), tenantId, title: 'Packet loss', severity: 'critical', openedAt: new Date().toISOString(), ...over,
 });
