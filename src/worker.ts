@@ -10,7 +10,7 @@ import type { AppConfig } from './config/load';
 import { FollowUpStore } from './db/follow-up-store';
 import { MirrorStore } from './db/mirror-store';
 import { OutcomeRecorder } from './activities/recorder';
-import { Pacer } from './activities/pacing';
+import { Pacer, type PacerOptions } from './activities/pacing';
 import { PaceStore, createPacePool } from './db/pace-store';
 import type { NotifyMetrics } from './observability/metrics';
 import { FollowUpRunner } from './followups/runner';
@@ -46,6 +46,8 @@ export interface StartWorkerOptions {
   onReconcilePass?: (report: PassReport) => void;
   /** How far before its cursor a reconciliation listing starts (default OVERLAP_MS; tests shorten it). */
   reconcileOverlapMs?: number;
+  /** Every pacing grant of this worker, by the deciding clock (tests check the bucket's bound on them). */
+  onPaceGrant?: PacerOptions['onGrant'];
 }
 
 /** Every configured provider must have a connector, or the worker refuses to start. */
@@ -88,6 +90,7 @@ export async function startWorker(opts: StartWorkerOptions): Promise<WorkerHandl
     workers: config.paceWorkers,
     record: (provider, waited, cls) => metrics.pacing(provider, waited, cls),
     onFallbackTake: (provider) => metrics.pacingFallbackTake(provider),
+    ...(opts.onPaceGrant ? { onGrant: opts.onPaceGrant } : {}),
     onStoreState: (state, err) => {
       metrics.pacingStore(state);
       if (state === 'fallback') {

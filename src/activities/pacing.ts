@@ -206,8 +206,8 @@ export interface PacerOptions {
   onFallbackTake?: (provider: Provider) => void;
   /** Every take the pacer waited on the store for: how long it waited (never past storeTimeoutMs) and the outcome. */
   onStoreWait?: (ms: number, outcome: 'ok' | 'failed') => void;
-  /** Every grant: where it came from and when (by the deciding clock, epoch ms). For tests and tracing. */
-  onGrant?: (grant: { provider: Provider; cls: PaceClass; source: 'shared' | 'local'; at: number }) => void;
+  /** Every grant: its bucket (the keyed name), where it came from and when (by the deciding clock, epoch ms). For tests and tracing. */
+  onGrant?: (grant: { provider: Provider; key: string; cls: PaceClass; source: 'shared' | 'local'; at: number }) => void;
 }
 
 export interface TakeOptions {
@@ -424,7 +424,7 @@ export class Pacer {
         }
         const answer = await this.#takeToken(s, head.cls);
         if (answer.granted) {
-          this.#opts.onGrant?.({ provider: s.provider, cls: head.cls, source: answer.source, at: answer.at ?? this.#now() });
+          this.#opts.onGrant?.({ provider: s.provider, key: s.key, cls: head.cls, source: answer.source, at: answer.at ?? this.#now() });
           const w = s.queue.shift();
           if (w) w.grant();
           else if (answer.source === 'local') s.local.giveBack(this.#now());

@@ -21,6 +21,10 @@ const capped = (col: string, now: string) => `CASE WHEN ${col} > ${now} + ${CAP}
  *   $1 key, $2 rate per minute, $3 capacity, $4 the caller's class, $5 the urgency window in ms, $6 drain.
  * `drain` (the worker's first take after pacing on its own share): the level counts at most 1, so the tokens the
  * bucket gathered while the workers paced on their shares are not spent again as a burst on top of theirs.
+ * The clock of an existing key is read in the update, after the row's lock is held — not in the INSERT's SELECT, which
+ * runs before it waits for the lock: a take that waited behind another would otherwise grant at a time before that
+ * one's grant, moving the refill anchor back and refilling the same milliseconds twice (a token or more per wait at
+ * high rates; test/unit/db/pace-store.test.ts, "a take that waited for the row's lock").
  * A new key starts full and grants. An existing one refills from the database clock — never from the future: a
  * refill anchor ahead of the clock (the clock stepped back) counts as now and is written back so — and while a
  * provider's hold (`held_until`, at most MAX_RETRY_AFTER_MS ahead; a later one is cut to that and written back) has
@@ -51,11 +55,12 @@ ON CONFLICT (key) DO UPDATE SET (rate_per_min, tokens, refilled_at, granted, hel
                          ($4::int > 0 AND coalesce(z.r0 > z.now - $5::float8 * interval '1 millisecond', false))
                       OR ($4::int > 1 AND coalesce(z.r1 > z.now - $5::float8 * interval '1 millisecond', false))
                       OR ($4::int > 2 AND coalesce(z.r2 > z.now - $5::float8 * interval '1 millisecond', false)) AS yields
-                    FROM (SELECT EXCLUDED.refilled_at AS now,
-                                 ${capped('b.held_until', 'EXCLUDED.refilled_at')} AS held,
-                                 ${capped('b.refused_0', 'EXCLUDED.refilled_at')} AS r0,
-                                 ${capped('b.refused_1', 'EXCLUDED.refilled_at')} AS r1,
-                                 ${capped('b.refused_2', 'EXCLUDED.refilled_at')} AS r2) z) y) x)
+                    FROM (SELECT w.now,
+                                 ${capped('b.held_until', 'w.now')} AS held,
+                                 ${capped('b.refused_0', 'w.now')} AS r0,
+                                 ${capped('b.refused_1', 'w.now')} AS r1,
+                                 ${capped('b.refused_2', 'w.now')} AS r2
+                            FROM (SELECT clock_timestamp() AS now) w) z) y) x)
 RETURNING granted, extract(epoch FROM refilled_at)::float8 * 1000 AS at_ms,
   CASE WHEN granted THEN 0 ELSE least(greatest(
     (1 - least($3::float8, tokens + greatest(0, extract(epoch FROM clock_timestamp() - refilled_at)::float8) * $2::float8 / 60)) * 60000 / $2::float8,

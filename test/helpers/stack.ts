@@ -13,7 +13,7 @@ import type { NotifyMetrics } from '../../src/observability/metrics';
 import { processParts } from '../../src/runtime/processes';
 import { buildApi } from '../../src/runtime/api';
 import { PagerDutyDouble } from '../../dev/doubles/pagerduty';
-import { startWorker, type WorkerHandle } from '../../src/worker';
+import { startWorker, type StartWorkerOptions, type WorkerHandle } from '../../src/worker';
 import { eventually, sharedStack, uniqueId } from './shared';
 
 let runtimeInstalled = false;
@@ -81,6 +81,8 @@ export async function startStack(opts: {
   inlineDeadlineMs?: number;
   /** The registry for the stack's API and worker (default: a fresh one per stack). */
   metrics?: NotifyMetrics;
+  /** Told of every pacing grant of the stack's worker. */
+  onPaceGrant?: StartWorkerOptions['onPaceGrant'];
 } = {}): Promise<TestStack> {
   installRuntime();
   const shared = sharedStack();
@@ -128,7 +130,7 @@ export async function startStack(opts: {
     ...(dispatcher ? { dispatcher } : {}),
     ...(beginGate ? { beginGate } : {}),
     async startWorker() {
-      stack.worker = await startWorker({ config, pool, log, metrics, env, workflowBundle: await workflowBundle() });
+      stack.worker = await startWorker({ config, pool, log, metrics, env, workflowBundle: await workflowBundle(), ...(opts.onPaceGrant ? { onPaceGrant: opts.onPaceGrant } : {}) });
       return stack.worker;
     },
     async stop() {

@@ -21,7 +21,7 @@ import { createHash } from 'node:crypto';
 import { PaceStore, createPacePool } from '../../../src/db/pace-store';
 import { createPool } from '../../../src/db/pool';
 import { connectorFrom } from '../../helpers/retry-table';
-import { sharedStack, sleep, uniqueId } from '../../helpers/shared';
+import { eventually, sharedStack, sleep, uniqueId } from '../../helpers/shared';
 
 const WORKERS = 3;
 /** PROBECTL_NOTIFY_PACE_KEY_SECRET: the same for every worker of the deployment. */
@@ -264,6 +264,55 @@ test.each([
     lock.release();
   }
   expect((await store.take(key, 100, 0, 500)).waitMs).toBeGreaterThanOrEqual(0);
+});
+
+/**
+ * A take that waits for the row's lock (another worker's take holds it) must decide by the clock after the wait: its
+ * grant comes after the one it waited behind, and the refill anchor never moves back (a take whose clock was read
+ * before the wait would write an earlier anchor and refill the waited milliseconds a second time). The family: short
+ * and long waits at low, middle and high rates, and a wait on a bucket that was empty or full.
+ */
+test.each([
+  [60, 300, 'one token left'],
+  [600, 150, 'one token left'],
+  [600, 1_000, 'one token left'],
+  [6_000, 400, 'one token left'],
+  [6_000, 400, 'full'],
+])('at %i/min, a take that waited %i ms for the row\'s lock (bucket: %s) grants after the take it waited behind and never moves the refill anchor back', async (rate, waitMs, bucket) => {
+  const pool = createPacePool(new Secret(sharedStack().databaseUrl), 10_000);
+  pools.push(pool);
+  const store = new PaceStore(pool, 10_000);
+  const key = paceKey(keyed(rate), paceKeyMaterial(KEY_SECRET.reveal()));
+  expect((await store.take(key, rate, 1, 500)).granted).toBe(true); // the row exists
+  const holder = await admin.connect();
+  try {
+    await holder.query('BEGIN');
+    await holder.query('SELECT 1 FROM pace_buckets WHERE key = $1 FOR UPDATE', [key]);
+    const blocked = store.take(key, rate, 1, 500);
+    // Waiting on the row's lock for sure (not by timing), then for `waitMs` more.
+    await eventually(async () => Number((await admin.query<{ n: string }>(
+      "SELECT count(*) AS n FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND query LIKE '%INSERT INTO pace_buckets%' AND strpos(query, $1) > 0", [key],
+    )).rows[0]!.n) >= 1, { what: 'the take waiting for the row lock' });
+    await sleep(waitMs);
+    // The take it waited behind: granted now, leaving the bucket as named.
+    const tokens = bucket === 'full' ? capacityFor(rate) : 1;
+    const before = await holder.query<{ at: number }>(
+      'UPDATE pace_buckets SET tokens = $2, refilled_at = clock_timestamp(), held_until = NULL WHERE key = $1 RETURNING extract(epoch FROM refilled_at)::float8 * 1000 AS at',
+      [key, tokens],
+    );
+    await holder.query('COMMIT');
+    const answer = await blocked;
+    const anchor = await admin.query<{ at: number; tokens: number }>('SELECT extract(epoch FROM refilled_at)::float8 * 1000 AS at, tokens FROM pace_buckets WHERE key = $1', [key]);
+    expect(answer.granted).toBe(true);
+    expect(answer.at!).toBeGreaterThanOrEqual(Number(before.rows[0]!.at));
+    expect(Number(anchor.rows[0]!.at)).toBeGreaterThanOrEqual(Number(before.rows[0]!.at));
+    // What is left is what the bucket held, less the token, plus at most the refill since the earlier grant.
+    const since = ((Number(anchor.rows[0]!.at) - Number(before.rows[0]!.at)) * rate) / 60_000;
+    expect(Number(anchor.rows[0]!.tokens)).toBeLessThanOrEqual(Math.min(capacityFor(rate), tokens + since) - 1 + 1e-9);
+  } finally {
+    await holder.query('ROLLBACK').catch(() => undefined);
+    holder.release();
+  }
 });
 
 test('a worker back from its share drains the bucket: what it gathered meanwhile is not a second burst', async () => {
