@@ -90,7 +90,14 @@ export async function startWorker(opts: StartWorkerOptions): Promise<WorkerHandl
     workers: config.paceWorkers,
     record: (provider, waited, cls) => metrics.pacing(provider, waited, cls),
     onFallbackTake: (provider) => metrics.pacingFallbackTake(provider),
-    ...(opts.onPaceGrant ? { onGrant: opts.onPaceGrant } : {}),
+    // At LOG_LEVEL=debug every grant is logged (the bucket's keyed name, never a URL or credential): what a
+    // pacing question is answered from, and what the cluster suite checks the bound on.
+    ...(opts.onPaceGrant || log.isLevelEnabled('debug') ? {
+      onGrant: (g) => {
+        if (log.isLevelEnabled('debug')) log.debug({ pace: { key: g.key, provider: g.provider, source: g.source, cls: g.cls, at: g.at } }, 'pacing grant');
+        opts.onPaceGrant?.(g);
+      },
+    } : {}),
     onStoreState: (state, err) => {
       metrics.pacingStore(state);
       if (state === 'fallback') {
