@@ -2,6 +2,7 @@ import type { Pool, PoolClient } from 'pg';
 import type { Incident, IncidentStatus, Link, LinkStatus, Provider, TimelineEntry } from '../shared/contract';
 import type { FollowUpRecord, KeyedEntry } from '../shared/records';
 import { InboundOutbox, insertOutboxRow, pruneDoneOutbox, type LeasedRow, type OutboxSignal } from './inbound-outbox';
+import { LINK_UPSERT, linksInStatement, recordStatement } from './record-statement';
 import { storable } from './storable';
 import { withTenant } from './tenant-tx';
 
@@ -68,6 +69,26 @@ const toLink = (r: LinkRow): Link => ({
   updatedAt: r.updated_at.toISOString(),
 });
 
+/** One incident and its links as one statement's rows: a row per link (or one with no link), the incident repeated. */
+const READ_SQL = `
+SELECT i.status, i.resolved_at, i.resolution_source, i.resolution_actor,
+       l.connector_id, l.provider, l.status AS link_status, l.external_ref, l.external_url, l.last_error, l.updated_at
+  FROM (SELECT 1) one
+  LEFT JOIN incidents i ON i.tenant_id = $1 AND i.incident_id = $2
+  LEFT JOIN incident_integrations l ON l.tenant_id = $1 AND l.incident_id = $2
+ ORDER BY l.id`;
+
+interface ReadRow extends Omit<LinkRow, 'connector_id' | 'provider' | 'status' | 'updated_at'> {
+  status: string | null;
+  resolved_at: Date | null;
+  resolution_source: string | null;
+  resolution_actor: string | null;
+  connector_id: string | null;
+  provider: string | null;
+  link_status: string | null;
+  updated_at: Date | null;
+}
+
 /** A link found by its external reference (inbound reverse lookup). */
 export interface ReverseMatch {
   incidentId: string;
@@ -107,28 +128,22 @@ export class MirrorStore {
     await this.pool.query('SELECT 1');
   }
 
-  /** `timeoutMs`: the statements are cancelled after that long (the API's read at open; the caller stops waiting then). */
+  /**
+   * The incident and its links in one statement (links in the order they were first written). `timeoutMs`: the
+   * statement is cancelled after that long (the API's read at open; the caller stops waiting then).
+   */
   async read(tenantId: string, incidentId: string, timeoutMs?: number): Promise<MirroredIncident | undefined> {
-    return withTenant(this.pool, tenantId, async (c) => {
-      if (timeoutMs !== undefined) await c.query(`SET LOCAL statement_timeout = ${Math.max(1, Math.floor(timeoutMs))}`);
-      const inc = await c.query<{ status: string; resolved_at: Date | null; resolution_source: string | null; resolution_actor: string | null }>(
-        'SELECT status, resolved_at, resolution_source, resolution_actor FROM incidents WHERE tenant_id = $1 AND incident_id = $2',
-        [tenantId, incidentId],
-      );
-      const links = await c.query<LinkRow>(
-        'SELECT connector_id, provider, status, external_ref, external_url, last_error, updated_at FROM incident_integrations WHERE tenant_id = $1 AND incident_id = $2 ORDER BY id',
-        [tenantId, incidentId],
-      );
-      const row = inc.rows[0];
-      if (!row && links.rows.length === 0) return undefined;
-      return {
-        status: (row?.status ?? 'open') as IncidentStatus,
-        ...(row?.resolved_at ? { resolvedAt: row.resolved_at.toISOString() } : {}),
-        ...(row?.resolution_source ? { resolutionSource: row.resolution_source } : {}),
-        ...(row?.resolution_actor ? { resolutionActor: row.resolution_actor } : {}),
-        links: links.rows.map(toLink),
-      };
-    });
+    const rows = await withTenant(this.pool, tenantId, async (c) => (await c.query<ReadRow>(READ_SQL, [tenantId, incidentId])).rows, timeoutMs !== undefined ? { timeoutMs } : {});
+    const first = rows[0];
+    const links = rows.filter((r) => r.connector_id !== null).map((r) => toLink({ ...r, connector_id: r.connector_id!, provider: r.provider!, status: r.link_status!, updated_at: r.updated_at! }));
+    if (!first || (first.status === null && links.length === 0)) return undefined;
+    return {
+      status: (first.status ?? 'open') as IncidentStatus,
+      ...(first.resolved_at ? { resolvedAt: first.resolved_at.toISOString() } : {}),
+      ...(first.resolution_source ? { resolutionSource: first.resolution_source } : {}),
+      ...(first.resolution_actor ? { resolutionActor: first.resolution_actor } : {}),
+      links,
+    };
   }
 
   async write(written: MirrorBatch): Promise<void> {
@@ -168,35 +183,16 @@ export class MirrorStore {
   async record(recorded: RecordBatch): Promise<{ followUpsRecorded: boolean }> {
     const batch = storable(recorded);
     const { incident } = batch;
+    const links = batch.links ?? [];
     const followUps = batch.followUps ?? [];
     const writer = followUps.length > 0 ? this.followUps : undefined;
+    // The incident, the links and the entries in one statement (src/db/record-statement.ts); a batch that names a
+    // connector twice has its links written row by row after it, in order.
+    const together = linksInStatement(links);
+    const { text, values } = recordStatement({ ...batch, links: together ? links : [], entries: batch.entries ?? [] });
     await withTenant(this.pool, incident.tenantId, async (c) => {
-      await c.query(
-        `INSERT INTO incidents (tenant_id, incident_id, title, severity, status, opened_at, acknowledged_at, resolved_at, resolution_source, resolution_actor)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
-         ON CONFLICT (tenant_id, incident_id) DO UPDATE SET
-           status = CASE
-             WHEN incidents.status = 'resolved' OR EXCLUDED.status = 'resolved' THEN 'resolved'
-             WHEN incidents.status = 'acknowledged' OR EXCLUDED.status = 'acknowledged' THEN 'acknowledged'
-             ELSE 'open' END,
-           acknowledged_at = COALESCE(incidents.acknowledged_at, EXCLUDED.acknowledged_at),
-           resolved_at = COALESCE(incidents.resolved_at, EXCLUDED.resolved_at),
-           resolution_source = COALESCE(incidents.resolution_source, EXCLUDED.resolution_source),
-           resolution_actor = COALESCE(incidents.resolution_actor, EXCLUDED.resolution_actor),
-           updated_at = now()`,
-        [
-          incident.tenantId, incident.id, incident.title, incident.severity, batch.status ?? 'open', incident.openedAt,
-          batch.acknowledgedAt ?? null, batch.resolution?.at ?? null, batch.resolution?.source ?? null, batch.resolution?.actor ?? null,
-        ],
-      );
-      for (const l of batch.links ?? []) await upsertLink(c, incident, l);
-      for (const t of batch.entries ?? []) {
-        await c.query(
-          `INSERT INTO incident_timeline (tenant_id, incident_id, entry_key, at, kind, connector_id, source, actor, detail)
-           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT DO NOTHING`,
-          [incident.tenantId, incident.id, t.key, t.at, t.kind, t.connectorId ?? null, t.source ?? null, t.actor ?? null, t.detail ?? null],
-        );
-      }
+      await c.query(text, values);
+      if (!together) for (const l of links) await upsertLink(c, incident, l);
       if (writer) await writer.write(c, incident, followUps);
     });
     return { followUpsRecorded: followUps.length === 0 || writer !== undefined };
@@ -298,14 +294,7 @@ async function upsertLink(c: PoolClient, incident: Incident, l: Link): Promise<v
   await c.query(
     `INSERT INTO incident_integrations (tenant_id, incident_id, connector_id, provider, status, external_ref, external_url, last_error, updated_at)
      VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
-     ON CONFLICT (tenant_id, incident_id, connector_id) DO UPDATE SET
-       status = EXCLUDED.status,
-       external_ref = COALESCE(EXCLUDED.external_ref, incident_integrations.external_ref),
-       external_url = COALESCE(EXCLUDED.external_url, incident_integrations.external_url),
-       last_error = EXCLUDED.last_error,
-       updated_at = EXCLUDED.updated_at
-     WHERE (incident_integrations.status NOT IN ('resolved', 'orphaned') OR EXCLUDED.status IN ('resolved', 'orphaned'))
-       AND (EXCLUDED.updated_at >= incident_integrations.updated_at OR EXCLUDED.status IN ('resolved', 'orphaned'))`,
+     ${LINK_UPSERT}`,
     [incident.tenantId, incident.id, l.connectorId, l.provider, l.status, l.externalRef ?? null, l.externalUrl ?? null, l.error ?? null, l.updatedAt],
   );
 }

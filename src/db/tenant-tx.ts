@@ -3,11 +3,30 @@ import type { Pool, PoolClient, QueryResultRow } from 'pg';
 import { isTenantId } from '../shared/ids';
 import { APP_ROLE } from './pool';
 
+/** Every statement of a service transaction is cancelled after this long unless the caller says otherwise. */
+const DEFAULT_TIMEOUT_MS = 5_000;
+
+/**
+ * The opening of every service transaction as one simple-protocol string — one round trip where three separate
+ * statements took three: BEGIN, the service role, the tenant (checked by isTenantId, then quoted by the driver) and the
+ * statement timeout (5 s unless the caller says; a finite number of ms), all transaction-local. A failure in any part
+ * fails the string and the transaction is rolled back.
+ */
+export function frameSql(client: Pick<PoolClient, 'escapeLiteral'>, tenantId: string | undefined, timeoutMs = DEFAULT_TIMEOUT_MS): string {
+  if (!Number.isFinite(timeoutMs)) throw new Error('invalid statement timeout');
+  const settings = [`set_config('statement_timeout', '${Math.max(1, Math.floor(timeoutMs))}', true)`];
+  if (tenantId !== undefined) {
+    if (!isTenantId(tenantId)) throw new Error('invalid tenant id');
+    settings.unshift(`set_config('probectl.tenant_id', ${client.escapeLiteral(tenantId)}, true)`);
+  }
+  return `BEGIN; SET LOCAL ROLE ${APP_ROLE}; SELECT ${settings.join(', ')}`;
+}
+
 /**
  * One transaction as the non-superuser service role (row-level security applies), with the tenant set when
  * given. A connection lost mid-transaction is released as broken rather than returned to the pool.
  */
-async function asServiceRole<T>(pool: Pool, tenantId: string | undefined, fn: (client: PoolClient) => Promise<T>): Promise<T> {
+async function asServiceRole<T>(pool: Pool, tenantId: string | undefined, fn: (client: PoolClient) => Promise<T>, timeoutMs?: number): Promise<T> {
   const client = await pool.connect();
   let broken = false;
   // A connection lost mid-transaction emits 'error' on the client; without a listener Node would exit.
@@ -16,10 +35,7 @@ async function asServiceRole<T>(pool: Pool, tenantId: string | undefined, fn: (c
   };
   client.on('error', onError);
   try {
-    await client.query('BEGIN');
-    await client.query(`SET LOCAL ROLE ${APP_ROLE}`);
-    if (tenantId === undefined) await client.query("SELECT set_config('statement_timeout', '5000', true)");
-    else await client.query("SELECT set_config('probectl.tenant_id', $1, true), set_config('statement_timeout', '5000', true)", [tenantId]);
+    await client.query(frameSql(client, tenantId, timeoutMs));
     const result = await fn(client);
     await client.query('COMMIT');
     return result;
@@ -40,9 +56,9 @@ async function asServiceRole<T>(pool: Pool, tenantId: string | undefined, fn: (c
  * Run `fn` in a transaction as the non-superuser service role with the tenant set, so row-level security
  * confines every read and write to that tenant. This is the only way the service touches the mirror.
  */
-export async function withTenant<T>(pool: Pool, tenantId: string, fn: (client: PoolClient) => Promise<T>): Promise<T> {
+export async function withTenant<T>(pool: Pool, tenantId: string, fn: (client: PoolClient) => Promise<T>, opts: { timeoutMs?: number } = {}): Promise<T> {
   if (!isTenantId(tenantId)) throw new Error('invalid tenant id');
-  return asServiceRole(pool, tenantId, fn);
+  return asServiceRole(pool, tenantId, fn, opts.timeoutMs);
 }
 
 /**

@@ -2,12 +2,14 @@
  * What the leased tables (the inbound outbox, the follow-ups) share, on the run's real Postgres: dueOverTenants
  * reads a tenant-less due function as the service role with no tenant set and returns (tenant, id) pairs;
  * claimUnderTenant runs a table's own claim under the tenant's row-level security with a fresh lease token, maps
- * what it returns, and opens no transaction for no ids.
+ * what it returns, and opens no transaction for no ids. Every service transaction opens with one round trip
+ * (frameSql): the role, the tenant exactly as given and the timeout, all transaction-local.
  */
 import type { Pool } from 'pg';
 import { Secret } from '../../../src/config/secret';
 import { APP_ROLE, createPool } from '../../../src/db/pool';
-import { claimUnderTenant, dueOverTenants } from '../../../src/db/tenant-tx';
+import fc from 'fast-check';
+import { claimUnderTenant, dueOverTenants, frameSql, withServiceRole, withTenant } from '../../../src/db/tenant-tx';
 import { sharedStack, uniqueId } from '../../helpers/shared';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
@@ -74,5 +76,69 @@ describe('claimUnderTenant', () => {
     const params = jest.fn((token: string) => [token, ['1']]);
     await expect(claimUnderTenant(pool, "t'; DROP TABLE x; --", ['1'], SQL, params, (r: Row) => r)).rejects.toThrow('invalid tenant id');
     expect(params).not.toHaveBeenCalled();
+  });
+});
+
+describe('the transaction frame (one round trip)', () => {
+  const SEEN = "SELECT current_user::text AS role, nullif(current_setting('probectl.tenant_id', true), '') AS tenant, current_setting('statement_timeout') AS timeout";
+  type Seen = { role: string; tenant: string | null; timeout: string };
+
+  test('every tenant id the pattern admits arrives exactly, as the service role with the 5 s timeout, in the frame\'s transaction', async () => {
+    await fc.assert(
+      fc.asyncProperty(fc.stringMatching(/^[A-Za-z0-9._-]{1,64}$/), async (tenant) => {
+        const seen = await withTenant(pool, tenant, async (c) => (await c.query<Seen>(SEEN)).rows[0]!);
+        expect(seen).toEqual({ role: APP_ROLE, tenant, timeout: '5s' });
+      }),
+      { numRuns: 150 },
+    );
+  });
+
+  test('the frame is one string: BEGIN, the role, the settings; the tenant quoted by the driver, the timeout a whole number of ms', async () => {
+    const client = await pool.connect();
+    try {
+      expect(frameSql(client, 'acme.prod_1-x')).toBe(`BEGIN; SET LOCAL ROLE ${APP_ROLE}; SELECT set_config('probectl.tenant_id', 'acme.prod_1-x', true), set_config('statement_timeout', '5000', true)`);
+      expect(frameSql(client, undefined)).toBe(`BEGIN; SET LOCAL ROLE ${APP_ROLE}; SELECT set_config('statement_timeout', '5000', true)`);
+      expect(frameSql(client, 'acme', 437.9)).toBe(`BEGIN; SET LOCAL ROLE ${APP_ROLE}; SELECT set_config('probectl.tenant_id', 'acme', true), set_config('statement_timeout', '437', true)`);
+      expect(frameSql(client, 'acme', 0)).toContain("set_config('statement_timeout', '1', true)");
+      for (const bad of [Number.NaN, Number.POSITIVE_INFINITY]) expect(() => frameSql(client, 'acme', bad)).toThrow('invalid statement timeout');
+    } finally {
+      client.release();
+    }
+  });
+
+  test.each([["t'; DROP TABLE x; --"], ['a b'], [''], ['x'.repeat(65)], ["t\\'"], ['t;'], ['t\u0000']])('a tenant id outside the pattern (%j) is refused before anything is sent', async (bad) => {
+    const connect = jest.spyOn(pool, 'connect');
+    await expect(withTenant(pool, bad, async () => 1)).rejects.toThrow('invalid tenant id');
+    expect(connect).not.toHaveBeenCalled();
+    expect(() => frameSql({ escapeLiteral: (v: string) => `'${v}'` }, bad)).toThrow('invalid tenant id');
+  });
+
+  test('with no tenant: the service role sees no tenant set', async () => {
+    const seen = await withServiceRole(pool, async (c) => (await c.query<Seen>(SEEN)).rows[0]!);
+    expect(seen).toEqual({ role: APP_ROLE, tenant: null, timeout: '5s' });
+  });
+
+  test('the frame\'s settings end with its transaction: the next transaction on the same connection starts clean', async () => {
+    const small = createPool(new Secret(sharedStack().databaseUrl), { max: 1 });
+    try {
+      await withTenant(small, uniqueId('frame'), async (c) => c.query('SELECT 1'));
+      const after = await small.query<{ role: string; tenant: string | null; timeout: string }>(
+        "SELECT current_user::text AS role, nullif(current_setting('probectl.tenant_id', true), '') AS tenant, current_setting('statement_timeout') AS timeout",
+      );
+      expect(after.rows[0]!.role).not.toBe(APP_ROLE);
+      expect(after.rows[0]!.tenant).toBeNull();
+      expect(after.rows[0]!.timeout).not.toBe('5s');
+    } finally {
+      await small.end();
+    }
+  });
+
+  test('a failure inside rolls the frame back: nothing written, the connection usable', async () => {
+    const tenant = uniqueId('frame');
+    await expect(withTenant(pool, tenant, async (c) => {
+      await c.query("SELECT set_config('probectl.tenant_id', 'other', true)");
+      throw new Error('boom');
+    })).rejects.toThrow('boom');
+    expect((await withTenant(pool, tenant, async (c) => (await c.query<Seen>(SEEN)).rows[0]!)).tenant).toBe(tenant);
   });
 });
