@@ -2,6 +2,7 @@ import type { Pool, PoolClient } from 'pg';
 import type { Incident, IncidentStatus, Link, LinkStatus, Provider, TimelineEntry } from '../shared/contract';
 import type { FollowUpRecord, KeyedEntry } from '../shared/records';
 import { InboundOutbox, insertOutboxRow, pruneDoneOutbox, type LeasedRow, type OutboxSignal } from './inbound-outbox';
+import { inOneRoundTrip } from './one-round-trip';
 import { LINK_UPSERT, linksInStatement, recordStatement } from './record-statement';
 import { storable } from './storable';
 import { withTenant } from './tenant-tx';
@@ -186,10 +187,16 @@ export class MirrorStore {
     const links = batch.links ?? [];
     const followUps = batch.followUps ?? [];
     const writer = followUps.length > 0 ? this.followUps : undefined;
-    // The incident, the links and the entries in one statement (src/db/record-statement.ts); a batch that names a
-    // connector twice has its links written row by row after it, in order.
+    // The incident, the links and the entries in one statement (src/db/record-statement.ts), sent with its
+    // transaction as one string — one round trip (src/db/one-round-trip.ts). Follow-ups add their own statements, and a
+    // batch that names a connector twice has its links written row by row after it, in order: those take a round trip
+    // per statement.
     const together = linksInStatement(links);
     const { text, values } = recordStatement({ ...batch, links: together ? links : [], entries: batch.entries ?? [] });
+    if (together && !writer) {
+      await inOneRoundTrip(this.pool, incident.tenantId, text, values);
+      return { followUpsRecorded: followUps.length === 0 };
+    }
     await withTenant(this.pool, incident.tenantId, async (c) => {
       await c.query(text, values);
       if (!together) for (const l of links) await upsertLink(c, incident, l);

@@ -1,9 +1,10 @@
-import type { Pool, PoolClient, QueryResultRow } from 'pg';
+import type { Pool, QueryResultRow } from 'pg';
 import type { Secret } from '../config/secret';
 import type { PaceClass } from '../activities/pace-class';
 import { STORE_TIMEOUT_MS, type SharedPaceStore, type TakeAnswer } from '../activities/pacing';
 import { MAX_RETRY_AFTER_MS } from '../http/classify';
-import { APP_ROLE, createPool } from './pool';
+import { createPool } from './pool';
+import { inOneRoundTrip } from './one-round-trip';
 
 /**
  * The deployment's token buckets in Postgres (migrations/006_pace_buckets.sql): one statement per take, computed
@@ -93,17 +94,6 @@ UPDATE pace_buckets SET
 FROM (SELECT clock_timestamp() + least(greatest($3::float8, 0), ${MAX_RETRY_AFTER_MS}) * interval '1 millisecond' AS turn) c
 WHERE key = $1::text AND $2::int BETWEEN 0 AND 2`;
 
-/** A parameter as SQL text: a finite number, a boolean, or a string escaped by the driver. */
-function literal(client: PoolClient, v: unknown): string {
-  if (typeof v === 'number') {
-    if (!Number.isFinite(v)) throw new Error('the pacing store got a non-finite number');
-    return `(${String(v)})`;
-  }
-  if (typeof v === 'boolean') return v ? 'true' : 'false';
-  if (typeof v === 'string') return client.escapeLiteral(v);
-  throw new Error('the pacing store got a parameter of an unexpected type');
-}
-
 /** The longest wait a take may answer: the cap plus the longest urgency window. */
 export const MAX_WAIT_ANSWER_MS = MAX_RETRY_AFTER_MS + 2_000;
 
@@ -111,26 +101,13 @@ export class PaceStore implements SharedPaceStore {
   constructor(private readonly pool: Pool, private readonly timeoutMs = STORE_TIMEOUT_MS) {}
 
   /**
-   * One statement in its own transaction, as the service role with the pacer's statement timeout — both set with SET
-   * LOCAL inside the transaction, so neither an `options=` in DATABASE_URL nor a pooler (PgBouncer refuses startup
-   * options) can change them. Sent as one simple-protocol string (one round trip, as a lone statement would be): the
-   * parameters are inlined by `literal` (numbers checked finite, text escaped by the driver). A client whose string
-   * failed or timed out is discarded, not reused.
+   * One statement in its own transaction, as the service role with the pacer's statement timeout — both set inside
+   * the transaction, so neither an `options=` in DATABASE_URL nor a pooler (PgBouncer refuses startup options) can
+   * change them — sent as one simple-protocol string, one round trip (src/db/one-round-trip.ts: the parameters are
+   * inlined as checked literals; a client whose string failed or timed out is discarded).
    */
-  async #run<R extends QueryResultRow>(sql: string, params: unknown[]): Promise<R[]> {
-    const client: PoolClient = await this.pool.connect();
-    let broken: Error | undefined;
-    try {
-      const body = sql.replace(/\$(\d+)/g, (_m, n: string) => literal(client, params[Number(n) - 1]));
-      const timeout = Math.max(1, Math.floor(this.timeoutMs));
-      const results = (await client.query(`BEGIN; SET LOCAL ROLE ${APP_ROLE}; SET LOCAL statement_timeout = ${timeout}; ${body}; COMMIT`)) as unknown as Array<{ rows: R[] }>;
-      return results[3]?.rows ?? [];
-    } catch (err) {
-      broken = err instanceof Error ? err : new Error(String(err));
-      throw broken;
-    } finally {
-      client.release(broken ?? false);
-    }
+  #run<R extends QueryResultRow>(sql: string, params: unknown[]): Promise<R[]> {
+    return inOneRoundTrip<R>(this.pool, undefined, sql, params, this.timeoutMs);
   }
 
   async take(key: string, perMinute: number, cls: PaceClass, urgencyWindowMs: number, drain = false): Promise<TakeAnswer> {

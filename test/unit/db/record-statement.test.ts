@@ -4,7 +4,8 @@
  *   older writes after newer ones, repeated entry keys, NUL characters — the rows it leaves are the rows the
  *   row-by-row writes (one statement per row, the incident always updated: the code before it, kept here as the
  *   reference) leave, except the incident's `updated_at`, which nothing reads;
- * - it is three round trips (the frame, the statement, COMMIT) whatever the batch holds;
+ * - it is one round trip (the frame, the statement and COMMIT as one string) whatever the batch holds, and one with
+ *   follow-ups or a connector named twice takes the statement-by-statement path (covered by the same property);
  * - a batch that raises nothing takes no lock on the incident row: records of one incident do not queue behind one
  *   another (the row-by-row record did); only one behind an open acknowledgement or resolution waits for it.
  */
@@ -183,7 +184,7 @@ test('any sequence of batches leaves the rows the row-by-row writes leave', asyn
   expect(runs).toBe(150);
 });
 
-test('one statement whatever the batch holds: three round trips (frame, statement, COMMIT), and so is the read', async () => {
+test('one round trip whatever the batch holds (frame, statement, COMMIT as one string); the read is three', async () => {
   const tenantId = uniqueId('rt');
   const incident: Incident = { id: uniqueId('rt').replace(/[^A-Za-z0-9._-]/g, '-'), tenantId, title: 't', severity: 'warning', openedAt: iso(0) };
   const sent: string[] = [];
@@ -205,7 +206,7 @@ test('one statement whatever the batch holds: three round trips (frame, statemen
       sent.length = 0;
       const links: Link[] = ['pd', 'slack', 'jira'].slice(0, n).map((connectorId) => ({ connectorId, provider: 'pagerduty', status: 'open', updatedAt: iso(n) }));
       await mirror.record({ incident, links, entries: Array.from({ length: n }, (_, i) => ({ key: `k${n}-${i}`, at: iso(1), kind: 'connector.opened' })) });
-      expect(sent).toEqual(['BEGIN;', 'WITH', 'COMMIT']);
+      expect(sent).toEqual(['BEGIN;']); // the frame, the statement and COMMIT as one string
       // And the API's read at open: the frame (with its timeout), one SELECT, COMMIT.
       sent.length = 0;
       expect((await mirror.read(tenantId, incident.id, 500))!.links).toHaveLength(n);

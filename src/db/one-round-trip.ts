@@ -1,0 +1,79 @@
+/**
+ * One statement in a service transaction as ONE simple-protocol string — the frame (BEGIN, the service role, the
+ * tenant when given, the statement timeout), the statement, COMMIT — so the whole transaction is one round trip
+ * where the extended protocol takes one per statement. The statement's parameters are inlined as literals
+ * (`inlineParams`): only the types below are accepted, every string is quoted by the driver's escapeLiteral (`pg.escapeLiteral`) (quotes
+ * and backslashes doubled, an E'' string when a backslash is present), and a string holding a NUL character — which
+ * would end a simple-protocol string early — is refused (the mirror's writers replace it first, src/db/storable.ts).
+ * test/unit/db/one-round-trip.test.ts checks that every string and array round-trips exactly as a bound parameter would.
+ *
+ * Used where a transaction is one statement and its latency matters: a pacing take (src/db/pace-store.ts) and a
+ * provider call's outcome record (src/db/mirror-store.ts).
+ */
+import { escapeLiteral, type Pool, type PoolClient, type QueryResultRow } from 'pg';
+import { frameSql } from './tenant-tx';
+
+type Escape = (s: string) => string;
+
+function text(escape: Escape, s: string): string {
+  if (s.includes('\u0000')) throw new Error('a NUL character cannot be sent inline');
+  return escape(s);
+}
+
+/** A parameter as SQL text: NULL, a finite number, a boolean, a string, a Date (as ISO text) or an array of strings/NULLs. */
+export function inlineLiteral(escape: Escape, v: unknown): string {
+  if (v === null || v === undefined) return 'NULL';
+  if (typeof v === 'number') {
+    if (!Number.isFinite(v)) throw new Error('a non-finite number cannot be sent inline');
+    return `(${String(v)})`;
+  }
+  if (typeof v === 'boolean') return v ? 'true' : 'false';
+  if (typeof v === 'string') return text(escape, v);
+  if (v instanceof Date) return text(escape, v.toISOString());
+  if (Array.isArray(v)) {
+    if (v.length === 0) return "'{}'";
+    return `ARRAY[${v.map((x: unknown) => {
+      if (x === null || x === undefined) return 'NULL';
+      if (typeof x !== 'string') throw new Error('only arrays of strings can be sent inline');
+      return text(escape, x);
+    }).join(', ')}]`;
+  }
+  throw new Error('a parameter of an unexpected type cannot be sent inline');
+}
+
+/** `sql` with each `$n` replaced by the n-th parameter as a literal (the template is scanned once; values never are). */
+export function inlineParams(escape: Escape, sql: string, params: readonly unknown[]): string {
+  return sql.replace(/\$(\d+)/g, (_m, n: string) => {
+    const i = Number(n) - 1;
+    if (i < 0 || i >= params.length) throw new Error(`the statement names $${n}, which was not given`);
+    return inlineLiteral(escape, params[i]);
+  });
+}
+
+/**
+ * Run `sql` with `params` as the only statement of a service transaction (tenant set when given, `timeoutMs` the
+ * statement timeout, 5 s unless said), in one round trip; resolves with its rows. A client whose string failed or
+ * timed out is discarded, not returned to the pool in an aborted transaction.
+ */
+export async function inOneRoundTrip<R extends QueryResultRow>(pool: Pool, tenantId: string | undefined, sql: string, params: readonly unknown[], timeoutMs?: number): Promise<R[]> {
+  // Built before a connection is taken: a parameter that cannot be sent, or a tenant id that is not one, fails here.
+  const script = `${frameSql({ escapeLiteral }, tenantId, timeoutMs)}; ${inlineParams(escapeLiteral, sql, params)}; COMMIT`;
+  const client: PoolClient = await pool.connect();
+  let broken: Error | undefined;
+  // A connection lost mid-string emits 'error' on the client; without a listener Node would exit (docs/faults.md, F-4).
+  const onError = (err: Error) => {
+    broken = err;
+  };
+  client.on('error', onError);
+  try {
+    const results = (await client.query(script)) as unknown as Array<{ rows: R[] }>;
+    // BEGIN, SET LOCAL ROLE, the settings, then the statement.
+    return results[3]?.rows ?? [];
+  } catch (err) {
+    broken = err instanceof Error ? err : new Error(String(err));
+    throw broken;
+  } finally {
+    client.off('error', onError);
+    client.release(broken ?? false);
+  }
+}

@@ -1,0 +1,91 @@
+/**
+ * Inlined parameters (src/db/one-round-trip.ts) on the run's real Postgres: every string — quotes, backslashes,
+ * `$1`, semicolons, comment markers, any Unicode, lone surrogates — and every array of them reads back exactly as
+ * the same value bound as a parameter does, so no value can change the statement around it; what cannot be sent
+ * inline (a NUL, a non-finite number, an object, a missing parameter) is refused before a connection is taken; a
+ * failed string leaves no aborted transaction behind.
+ */
+import fc from 'fast-check';
+import { escapeLiteral, type Pool } from 'pg';
+import { Secret } from '../../../src/config/secret';
+import { inOneRoundTrip, inlineLiteral, inlineParams } from '../../../src/db/one-round-trip';
+import { APP_ROLE, createPool } from '../../../src/db/pool';
+import { sharedStack, uniqueId } from '../../helpers/shared';
+
+let pool: Pool;
+beforeAll(() => {
+  pool = createPool(new Secret(sharedStack().databaseUrl), { max: 2 });
+});
+afterAll(async () => {
+  await pool.end();
+});
+
+const nasty = fc.constantFrom("'", "''", '\\', "\\'", "'; DROP TABLE incidents; --", '$1', '$$', '$a$', '/*', '*/', '--', 'E\'x', '\ud800', '\udfff', '😀', ';', '"', '\n', '\r\n', '\t');
+const anyString = fc.oneof(
+  fc.string({ unit: 'binary', maxLength: 40 }).map((s) => s.split('\u0000').join('')),
+  fc.array(fc.oneof(nasty, fc.string({ maxLength: 4 })), { maxLength: 8 }).map((xs) => xs.join('')),
+);
+
+test('every string reads back exactly as the bound parameter does', async () => {
+  await fc.assert(
+    fc.asyncProperty(anyString, async (s) => {
+      const inline = await pool.query<{ v: string }>(inlineParams(escapeLiteral, 'SELECT $1::text AS v', [s]));
+      const bound = await pool.query<{ v: string }>('SELECT $1::text AS v', [s]);
+      expect(inline.rows).toEqual(bound.rows);
+    }),
+    { numRuns: 400 },
+  );
+});
+
+test('every array of strings and NULLs reads back exactly as the bound parameter does', async () => {
+  await fc.assert(
+    fc.asyncProperty(fc.array(fc.option(anyString, { nil: null }), { maxLength: 6 }), async (xs) => {
+      const inline = await pool.query<{ v: Array<string | null> }>(inlineParams(escapeLiteral, 'SELECT $1::text[] AS v', [xs]));
+      const bound = await pool.query<{ v: Array<string | null> }>('SELECT $1::text[] AS v', [xs]);
+      expect(inline.rows).toEqual(bound.rows);
+    }),
+    { numRuns: 200 },
+  );
+});
+
+test.each([
+  ['a NUL character', ['a\u0000b'], /NUL/],
+  ['a NUL inside an array', [['ok', '\u0000']], /NUL/],
+  ['NaN', [Number.NaN], /non-finite/],
+  ['Infinity', [Number.POSITIVE_INFINITY], /non-finite/],
+  ['an object', [{ a: 1 }], /unexpected type/],
+  ['an array of numbers', [[1, 2]], /arrays of strings/],
+  ['a missing parameter', [], /names \$1/],
+])('%s is refused before a connection is taken', async (_what, params, message) => {
+  const connect = jest.spyOn(pool, 'connect');
+  try {
+    await expect(inOneRoundTrip(pool, 'acme', 'SELECT $1 AS v', params)).rejects.toThrow(message);
+    expect(connect).not.toHaveBeenCalled();
+  } finally {
+    connect.mockRestore();
+  }
+});
+
+test.each([
+  [null, 'NULL'], [undefined, 'NULL'], [0, '(0)'], [-1.5, '(-1.5)'], [true, 'true'], [false, 'false'],
+  [new Date('2026-12-01T10:00:00.000Z'), "'2026-12-01T10:00:00.000Z'"], [[], "'{}'"], [['a', null], "ARRAY['a', NULL]"],
+])('%p is sent as %s', (v, expected) => {
+  expect(inlineLiteral(escapeLiteral, v)).toBe(expected);
+});
+
+test('one string: as the service role, under the tenant, with the timeout; the statement\'s rows come back', async () => {
+  const tenant = uniqueId('ort');
+  const rows = await inOneRoundTrip<{ role: string; tenant: string; timeout: string; v: string }>(
+    pool, tenant, "SELECT current_user::text AS role, current_setting('probectl.tenant_id') AS tenant, current_setting('statement_timeout') AS timeout, $1::text AS v", ["it's"], 1_234,
+  );
+  expect(rows).toEqual([{ role: APP_ROLE, tenant, timeout: '1234ms', v: "it's" }]);
+});
+
+test('a string that fails is rolled back and its connection discarded: the next one runs clean', async () => {
+  const tenant = uniqueId('ort');
+  await expect(inOneRoundTrip(pool, tenant, 'SELECT 1 / $1::int AS v', ['0'])).rejects.toThrow(/division by zero/);
+  for (let i = 0; i < 3; i += 1) {
+    expect(await inOneRoundTrip<{ v: number }>(pool, tenant, 'SELECT $1::int AS v', [String(i)])).toEqual([{ v: i }]);
+  }
+  expect((await pool.query<{ s: string }>("SELECT current_setting('statement_timeout') AS s")).rows[0]!.s).not.toBe('5s');
+});
