@@ -424,11 +424,13 @@ export class Pacer {
         }
         const answer = await this.#takeToken(s, head.cls);
         if (answer.granted) {
-          this.#opts.onGrant?.({ provider: s.provider, key: s.key, cls: head.cls, source: answer.source, at: answer.at ?? this.#now() });
           const w = s.queue.shift();
+          // A local token whose waiter left meanwhile (it gave up while the pump waited on the store) goes back to the
+          // bucket and is not a grant; a shared one is not given back — the bucket counts it, and the error is one call
+          // fewer — so it is reported as the grant it was.
+          if (w || answer.source === 'shared') this.#opts.onGrant?.({ provider: s.provider, key: s.key, cls: head.cls, source: answer.source, at: answer.at ?? this.#now() });
           if (w) w.grant();
           else if (answer.source === 'local') s.local.giveBack(this.#now());
-          // A shared token whose waiter left meanwhile is not given back: the error is one call fewer.
           continue;
         }
         await this.#sleep(s, head.cls, answer.waitMs);

@@ -3,7 +3,7 @@ import type { Incident, IncidentStatus, Link, LinkStatus, Provider, TimelineEntr
 import type { FollowUpRecord, KeyedEntry } from '../shared/records';
 import { InboundOutbox, insertOutboxRow, pruneDoneOutbox, type LeasedRow, type OutboxSignal } from './inbound-outbox';
 import { inOneRoundTrip } from './one-round-trip';
-import { LINK_UPSERT, linksInStatement, recordStatement } from './record-statement';
+import { LINK_UPSERT, entriesStatement, linksInStatement, recordStatement } from './record-statement';
 import { storable } from './storable';
 import { withTenant } from './tenant-tx';
 
@@ -188,18 +188,25 @@ export class MirrorStore {
     const followUps = batch.followUps ?? [];
     const writer = followUps.length > 0 ? this.followUps : undefined;
     // The incident, the links and the entries in one statement (src/db/record-statement.ts), sent with its
-    // transaction as one string — one round trip (src/db/one-round-trip.ts). Follow-ups add their own statements, and a
-    // batch that names a connector twice has its links written row by row after it, in order: those take a round trip
-    // per statement.
+    // transaction as one string — one round trip (src/db/one-round-trip.ts). Follow-ups add their own statements
+    // after it; a batch that names a connector twice is written in the same lock order, statement by statement: the
+    // incident, its links row by row, its entries.
     const together = linksInStatement(links);
-    const { text, values } = recordStatement({ ...batch, links: together ? links : [], entries: batch.entries ?? [] });
+    const entries = batch.entries ?? [];
+    const { text, values } = recordStatement({ ...batch, links: together ? links : [], entries: together ? entries : [] });
     if (together && !writer) {
       await inOneRoundTrip(this.pool, incident.tenantId, text, values);
       return { followUpsRecorded: followUps.length === 0 };
     }
     await withTenant(this.pool, incident.tenantId, async (c) => {
       await c.query(text, values);
-      if (!together) for (const l of links) await upsertLink(c, incident, l);
+      if (!together) {
+        for (const l of links) await upsertLink(c, incident, l);
+        if (entries.length > 0) {
+          const e = entriesStatement(incident.tenantId, incident.id, entries);
+          await c.query(e.text, e.values);
+        }
+      }
       if (writer) await writer.write(c, incident, followUps);
     });
     return { followUpsRecorded: followUps.length === 0 || writer !== undefined };
@@ -207,16 +214,8 @@ export class MirrorStore {
 
   /** Keyed timeline entries alone (what the API records as it receives it); a repeated key is a no-op. */
   async recordEntries(tenantId: string, incidentId: string, recorded: readonly KeyedEntry[]): Promise<void> {
-    const entries = storable(recorded);
-    await withTenant(this.pool, tenantId, async (c) => {
-      for (const t of entries) {
-        await c.query(
-          `INSERT INTO incident_timeline (tenant_id, incident_id, entry_key, at, kind, connector_id, source, actor, detail)
-           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT DO NOTHING`,
-          [tenantId, incidentId, t.key, t.at, t.kind, t.connectorId ?? null, t.source ?? null, t.actor ?? null, t.detail ?? null],
-        );
-      }
-    });
+    const { text, values } = entriesStatement(tenantId, incidentId, storable(recorded));
+    await withTenant(this.pool, tenantId, async (c) => void (await c.query(text, values)));
   }
 
   /**

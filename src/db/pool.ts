@@ -16,6 +16,9 @@ export function createPool(databaseUrl: Secret, extra: Partial<PoolConfig> = {})
     idleTimeoutMillis: 30_000,
     query_timeout: 10_000,
     application_name: 'probectl-notify',
+    // Strings go as UTF-8 whatever the role's or database's default: inline literals (src/db/one-round-trip.ts) are
+    // quoted for UTF-8.
+    client_encoding: 'UTF8',
     ...extra,
   });
   // An idle client that loses its connection emits 'error' on the pool; without a listener it would crash

@@ -13,6 +13,12 @@
  *   one (LINK_UPSERT). Postgres refuses one INSERT that would update the same row twice, so a batch naming a
  *   connector twice is written by the caller row by row, in order (`linksInStatement` false).
  * - Entries: a repeated key is a no-op; rows are inserted in the batch's order (the timeline reads by time, then id).
+ * - Lock order: the incident row, then the links, then the entries — as every other writer of the mirror takes them
+ *   (the statement-by-statement path, MirrorStore.write), so two records of one incident never wait on each other in
+ *   a cycle. Postgres runs data-modifying CTEs the main query does not read at the end, last one first; the main
+ *   query reads each CTE, in this order, so they run in it. A record that raises nothing still waits for an
+ *   acknowledgement or resolution of the incident in progress (its conflict check waits on the row's updater), but
+ *   before it has taken any link.
  * Arrays travel as text arrays (the driver encodes the strings as UTF-8, as it does single parameters), each value
  * cast in the statement.
  */
@@ -45,6 +51,7 @@ WITH incident AS (
   INSERT INTO incidents (tenant_id, incident_id, title, severity, status, opened_at, acknowledged_at, resolved_at, resolution_source, resolution_actor)
   VALUES ($1, $2, $3, $4, $5, $6::timestamptz, $7::timestamptz, $8::timestamptz, $9, $10)
   ON CONFLICT (tenant_id, incident_id) ${raise ? INCIDENT_RAISE : 'DO NOTHING'}
+  RETURNING 1
 ), links AS (
   INSERT INTO incident_integrations (tenant_id, incident_id, connector_id, provider, status, external_ref, external_url, last_error, updated_at)
   SELECT $1, $2, l.connector_id, l.provider, l.status, l.external_ref, l.external_url, l.last_error, l.updated_at::timestamptz
@@ -52,6 +59,7 @@ WITH incident AS (
          AS l(connector_id, provider, status, external_ref, external_url, last_error, updated_at, n)
    ORDER BY l.n
   ${LINK_UPSERT}
+  RETURNING 1
 ), entries AS (
   INSERT INTO incident_timeline (tenant_id, incident_id, entry_key, at, kind, connector_id, source, actor, detail)
   SELECT $1, $2, e.entry_key, e.at::timestamptz, e.kind, e.connector_id, e.source, e.actor, e.detail
@@ -59,8 +67,21 @@ WITH incident AS (
          AS e(entry_key, at, kind, connector_id, source, actor, detail, n)
    ORDER BY e.n
   ON CONFLICT DO NOTHING
+  RETURNING 1
 )
-SELECT 1`;
+SELECT (SELECT count(*) FROM incident) AS incident, (SELECT count(*) FROM links) AS links, (SELECT count(*) FROM entries) AS entries`;
+
+/**
+ * Keyed timeline entries alone, in order; a repeated key is a no-op ($1 tenant, $2 incident, $3–$9 the columns as
+ * text arrays, as in the record statement).
+ */
+const ENTRIES_TEXT = `
+INSERT INTO incident_timeline (tenant_id, incident_id, entry_key, at, kind, connector_id, source, actor, detail)
+SELECT $1, $2, e.entry_key, e.at::timestamptz, e.kind, e.connector_id, e.source, e.actor, e.detail
+  FROM unnest($3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[], $9::text[]) WITH ORDINALITY
+       AS e(entry_key, at, kind, connector_id, source, actor, detail, n)
+ ORDER BY e.n
+ON CONFLICT DO NOTHING`;
 
 /** Both texts, built once. */
 const TEXT = { raise: statementText(true), keep: statementText(false) };
@@ -84,10 +105,21 @@ export function raisesIncident(b: Pick<RecordRows, 'status' | 'acknowledgedAt' |
   return (b.status !== undefined && b.status !== 'open') || b.acknowledgedAt !== undefined || b.resolution !== undefined;
 }
 
+const col = <T>(xs: readonly T[], f: (x: T) => string | undefined | null): Array<string | null> => xs.map((x) => f(x) ?? null);
+
+const entryColumns = (entries: readonly KeyedEntry[]) => [
+  col(entries, (e) => e.key), col(entries, (e) => e.at), col(entries, (e) => e.kind), col(entries, (e) => e.connectorId),
+  col(entries, (e) => e.source), col(entries, (e) => e.actor), col(entries, (e) => e.detail),
+];
+
+/** Keyed entries alone (the API's records, and the statement-by-statement path after its links). */
+export function entriesStatement(tenantId: string, incidentId: string, entries: readonly KeyedEntry[]): { text: string; values: unknown[] } {
+  return { text: ENTRIES_TEXT, values: [tenantId, incidentId, ...entryColumns(entries)] };
+}
+
 /** The statement and its 24 values for `rows` (links only when linksInStatement; else pass none and write them apart). */
 export function recordStatement(rows: RecordRows): { text: string; values: unknown[] } {
   const { incident, links, entries } = rows;
-  const col = <T>(xs: readonly T[], f: (x: T) => string | undefined | null): Array<string | null> => xs.map((x) => f(x) ?? null);
   return {
     text: raisesIncident(rows) ? TEXT.raise : TEXT.keep,
     values: [
@@ -95,8 +127,7 @@ export function recordStatement(rows: RecordRows): { text: string; values: unkno
       rows.acknowledgedAt ?? null, rows.resolution?.at ?? null, rows.resolution?.source ?? null, rows.resolution?.actor ?? null,
       col(links, (l) => l.connectorId), col(links, (l) => l.provider), col(links, (l) => l.status), col(links, (l) => l.externalRef),
       col(links, (l) => l.externalUrl), col(links, (l) => l.error), col(links, (l) => l.updatedAt),
-      col(entries, (e) => e.key), col(entries, (e) => e.at), col(entries, (e) => e.kind), col(entries, (e) => e.connectorId),
-      col(entries, (e) => e.source), col(entries, (e) => e.actor), col(entries, (e) => e.detail),
+      ...entryColumns(entries),
     ],
   };
 }

@@ -41,9 +41,19 @@ describe('cluster: one key paced across three worker processes', () => {
 
     const at = pd.events('trigger').map((r) => r.at).filter((x) => x >= since).sort((a, b) => a - b);
     const cap = capacityFor(RATE);
-    const lines = t.workers.map((w) => w.proc.output().split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as {
-      time: number | string; msg: string; err?: { message?: string }; pace?: { key: string; provider: string; source: 'shared' | 'local'; at: number };
+    type Line = { time: number | string; msg: string; err?: { message?: string }; pace?: { key: string; provider: string; source: 'shared' | 'local'; at: number } };
+    // Only the pacing lines, parsed defensively (a line still being written, or stderr between chunks, is skipped).
+    const read = () => t.workers.map((w) => w.proc.output().split('\n').filter((l) => l.includes('"pacing grant"') || l.includes('pacing store')).flatMap((l) => {
+      try {
+        return [JSON.parse(l) as Line];
+      } catch {
+        return [];
+      }
     }));
+    const grantCount = () => read().flat().filter((e) => e.msg === 'pacing grant' && e.pace?.provider === 'pagerduty' && e.pace.at >= since).length;
+    // A worker's last lines may trail the double's last arrival through the pipe.
+    await eventually(() => grantCount() >= at.length, { what: 'a pacing grant line for every trigger' });
+    const lines = read();
     // Each process says so in its log when it falls back and when the store answers again (src/worker.ts).
     const storeEvents = lines.map((ls, i) => ls.filter((e) => e.msg.includes('pacing store')).map((e) =>
       `worker ${i + 1} at ${((new Date(e.time).getTime() - since) / 1000).toFixed(1)} s: ${e.msg.slice(0, 40)}${e.err?.message ? ` (${e.err.message})` : ''}`));

@@ -1,9 +1,11 @@
 /**
  * The pacing checks the e2e and cluster tests use (test/helpers/pacing-grants.ts) have teeth: whatever a real token
- * bucket grants passes, and one grant too many — anywhere — is caught; an arrival before its grant is caught.
+ * bucket grants passes, and one grant too many — anywhere — is caught; an arrival before its grant is caught; and
+ * the pacer reports a grant only for a token that was spent, so a correct pacer passes them.
  */
 import fc from 'fast-check';
-import { TokenBucket, capacityFor } from '../../src/activities/pacing';
+import { Pacer, TokenBucket, capacityFor } from '../../src/activities/pacing';
+import { Secret } from '../../src/config/secret';
 import { arrivalBeforeItsGrant, bucketBreach, pacingBreaches, type PaceGrant } from '../helpers/pacing-grants';
 
 /** What a TokenBucket grants for attempts at `times` (sorted). */
@@ -62,4 +64,30 @@ test.each([
   const r = arrivalBeforeItsGrant(arrivals, grants);
   if (expected) expect(r).toMatch(expected);
   else expect(r).toBeUndefined();
+});
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+test('a local token whose waiter left (it gave up while the pump waited on a hung store) is given back, not reported as a grant: the checks see one grant per token', async () => {
+  let now = 0;
+  let mode: 'reject' | 'hang' = 'reject';
+  const store = {
+    take: () => (mode === 'reject' ? Promise.reject(new Error('store down')) : new Promise<never>(() => undefined)),
+    hold: async () => undefined,
+    reserve: async () => undefined,
+  };
+  const grants: PaceGrant[] = [];
+  const pacer = new Pacer({
+    now: () => now, store, keySecret: new Secret('k'.repeat(32)), workers: 1, storeTimeoutMs: 100, storeCircuitMs: 5_000, maxWaitMs: 30,
+    onGrant: (g) => void grants.push({ source: g.source, at: g.at, worker: 0 }),
+  });
+  const c = { id: 'pd', provider: 'pagerduty' as const, url: new Secret('https://events.example/v2/enqueue'), credential: new Secret('R0UT1NG'), settings: {}, ratePerMin: 60 } as unknown as Parameters<Pacer['take']>[0];
+  await pacer.take(c).catch(() => undefined); // store fails: fallback, share emptied at t=0
+  await sleep(1_200);
+  now = 6_000; mode = 'hang'; // circuit closed, 1 token in the share; the store now hangs
+  await expect(pacer.take(c)).rejects.toThrow(/paced/); // deferred at 30 ms while the pump waits 100 ms on the store
+  await sleep(150); // the pump falls back: local grant, no waiter, giveBack
+  now = 6_001;
+  await pacer.take(c); // the same token, granted again
+  expect(pacingBreaches(grants, 60, 1)).toEqual([]);
 });

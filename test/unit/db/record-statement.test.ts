@@ -6,6 +6,8 @@
  *   reference) leave, except the incident's `updated_at`, which nothing reads;
  * - it is one round trip (the frame, the statement and COMMIT as one string) whatever the batch holds, and one with
  *   follow-ups or a connector named twice takes the statement-by-statement path (covered by the same property);
+ * - every path takes its locks in one order — the incident row, the links, the entries — so two records of one
+ *   incident never deadlock (a one-statement record against a statement-by-statement one holding the row);
  * - a batch that raises nothing takes no lock on the incident row: records of one incident do not queue behind one
  *   another (the row-by-row record did); only one behind an open acknowledgement or resolution waits for it.
  */
@@ -15,7 +17,7 @@ import { Secret } from '../../../src/config/secret';
 import { MirrorStore, type RecordBatch } from '../../../src/db/mirror-store';
 import { createPool } from '../../../src/db/pool';
 import { frameSql, withTenant } from '../../../src/db/tenant-tx';
-import { recordStatement } from '../../../src/db/record-statement';
+import { LINK_UPSERT, recordStatement } from '../../../src/db/record-statement';
 import { storable } from '../../../src/db/storable';
 import type { Incident, Link, LinkStatus } from '../../../src/shared/contract';
 import { eventually, sharedStack, uniqueId } from '../../helpers/shared';
@@ -301,4 +303,38 @@ describe('the incident row lock', () => {
       c.release();
     }
   });
+});
+
+test('a one-statement record and a statement-by-statement record of one incident and one link never wait on each other in a cycle (the lock order is the incident, the links, the entries)', async () => {
+  const tenantId = uniqueId('dl');
+  const incident: Incident = { id: uniqueId('dl').replace(/[^A-Za-z0-9._-]/g, '-'), tenantId, title: 't', severity: 'critical', openedAt: new Date().toISOString() };
+  const at = (s: number) => new Date(Date.now() + s * 1000).toISOString();
+  await mirror.record({ incident, links: [{ connectorId: 'pd', provider: 'pagerduty', status: 'open', updatedAt: at(0) }] });
+
+  // B: what MirrorStore.record does for a resolving batch that names 'pd' twice — the statement (incident row
+  // updated and locked), then the links row by row. Driven by hand to hold it between the two steps.
+  const b = await pool.connect();
+  try {
+    await b.query(frameSql(b, tenantId));
+    const { text, values } = recordStatement({ incident, status: 'resolved', resolution: { at: at(1), source: 'pagerduty' }, links: [], entries: [] });
+    await b.query(text, values);
+    const pid = (await b.query<{ pid: number }>('SELECT pg_backend_pid() AS pid')).rows[0]!.pid;
+
+    // A: a call's outcome that raises nothing, on the fast path: locks link 'pd', then waits on B at the incident row.
+    const a = mirror.record({ incident, links: [{ connectorId: 'pd', provider: 'pagerduty', status: 'open', externalRef: 'x', updatedAt: at(2) }] })
+      .then(() => 'ok', (e: Error) => e.message);
+    await eventually(async () => Number((await pool.query<{ n: string }>('SELECT count(*) AS n FROM pg_stat_activity WHERE $1::int = ANY(pg_blocking_pids(pid))', [pid])).rows[0]!.n) > 0, { what: 'A blocked by B' });
+
+    // B goes on with its link, as upsertLink does.
+    const bLink = b.query(
+      `INSERT INTO incident_integrations (tenant_id, incident_id, connector_id, provider, status, external_ref, external_url, last_error, updated_at)
+       VALUES ($1, $2, 'pd', 'pagerduty', 'resolved', NULL, NULL, NULL, $3) ${LINK_UPSERT}`, [tenantId, incident.id, at(3)],
+    ).then(() => 'ok', (e: Error) => e.message);
+    const [bOutcome] = await Promise.all([bLink]);
+    await b.query(bOutcome === 'ok' ? 'COMMIT' : 'ROLLBACK');
+    expect({ a: await a, b: bOutcome }).toEqual({ a: 'ok', b: 'ok' });
+  } finally {
+    await b.query('ROLLBACK').catch(() => undefined);
+    b.release();
+  }
 });
