@@ -58,7 +58,7 @@ export function arrivalBeforeItsGrant(arrivals: readonly number[], grants: reado
   return k < 0 ? undefined : `arrival #${k} at ${a[k]} before the ${k + 1}th grant at ${g[k]}`;
 }
 
-/** The most of `times` in any window of `ms` (reported, not asserted). */
+/** The most of `times` (in any order) in any window of `ms`. */
 export function maxInWindow(times: readonly number[], ms: number): number {
   const t = [...times].sort((a, b) => a - b);
   let best = 0;

@@ -22,6 +22,7 @@ import { PaceStore, createPacePool } from '../../../src/db/pace-store';
 import { createPool } from '../../../src/db/pool';
 import { connectorFrom } from '../../helpers/retry-table';
 import { eventually, sharedStack, sleep, uniqueId } from '../../helpers/shared';
+import { maxInWindow } from '../../helpers/pacing-grants';
 
 const WORKERS = 3;
 /** PROBECTL_NOTIFY_PACE_KEY_SECRET: the same for every worker of the deployment. */
@@ -32,18 +33,6 @@ interface Grant {
   cls: PaceClass;
   source: 'shared' | 'local';
   at: number;
-}
-
-/** The most grants in any window of `ms`. */
-function maxInWindow(times: number[], ms: number): number {
-  const t = [...times].sort((a, b) => a - b);
-  let best = 0;
-  let j = 0;
-  for (let i = 0; i < t.length; i += 1) {
-    while (t[i]! - t[j]! >= ms) j += 1;
-    best = Math.max(best, i - j + 1);
-  }
-  return best;
 }
 
 /** A store whose calls can be redirected (a cut). */

@@ -32,7 +32,10 @@ afterAll(async () => {
   await pool.end();
 });
 
-/** The row-by-row record as it was before the one statement (the reference the statement must match). */
+/**
+ * The row-by-row record as it was before the one statement (the reference the statement must match). Its SQL repeats
+ * the production rules on purpose: a reference built from the same constants would agree with any change to them.
+ */
 async function referenceRecord(recorded: RecordBatch): Promise<void> {
   const batch = storable(recorded);
   const { incident } = batch;

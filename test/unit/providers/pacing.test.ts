@@ -19,6 +19,7 @@ import { createHash, createHmac } from 'node:crypto';
 import { execFileSync } from 'node:child_process';
 import { derivePaceKey, paceKeyMaterial } from '../../../src/activities/pace-key';
 import { Secret } from '../../../src/config/secret';
+import { maxInWindow } from '../../helpers/pacing-grants';
 
 const KEY_SECRET = new Secret('unit-test-pace-key-secret-0123456789abcdef');
 
@@ -31,17 +32,6 @@ function rng(seed: number): () => number {
     x ^= x << 5;
     return (x >>> 0) / 2 ** 32;
   };
-}
-
-/** The most grants in any window of `ms` (grant times sorted ascending). */
-function maxInWindow(times: number[], ms: number): number {
-  let best = 0;
-  let j = 0;
-  for (let i = 0; i < times.length; i += 1) {
-    while (times[i]! - times[j]! >= ms) j += 1;
-    best = Math.max(best, i - j + 1);
-  }
-  return best;
 }
 
 const pd = (rate: number, n = 1) => connectorFrom(`acme|pagerduty|https://events.pagerduty.com/v2/enqueue?rate_per_min=${rate}|R0UT1NGKEY${String(n).padStart(22, '0')}`);
