@@ -10,6 +10,11 @@ RUN npm run build && npm prune --omit=dev
 
 FROM node:24-bookworm-slim
 ENV NODE_ENV=production
+# Node 24 lets each isolate's young generation grow to 2 × 64 MB on a large host; the worker has two (its main thread
+# and the SDK's workflow thread): 16 MB each is what keeps a worker with 10,000 open incidents under 400 MB
+# (docs/benchmarks.md, "Where the worker's memory is"). Two malloc arenas keep the SDK core's threads from each
+# holding their own. docker-compose.yml's worker sets NODE_OPTIONS itself (with the old-generation cap).
+ENV NODE_OPTIONS=--max-semi-space-size=8 MALLOC_ARENA_MAX=2
 WORKDIR /app
 COPY --from=build /app/package.json ./
 COPY --from=build /app/node_modules ./node_modules

@@ -42,6 +42,25 @@ describe("the worker's node options", () => {
     expect(read('bench/main.ts')).toContain(`const WORKER_NODE_ARGS = '${options}';`);
   });
 
+  test('the image runs every process with the same young generation and malloc arenas when nothing else is set', () => {
+    // Only the final stage's ENV reaches a container; `docker run <image> worker` without compose gets these.
+    const stages = read('Dockerfile').split(/^FROM /m);
+    const final = stages[stages.length - 1]!;
+    const env = new Map<string, string>();
+    for (const line of final.split('\n')) {
+      const m = /^ENV\s+(.*)$/.exec(line.trim());
+      if (!m) continue;
+      for (const pair of m[1]!.split(/\s+/)) {
+        const eq = pair.indexOf('=');
+        if (eq > 0) env.set(pair.slice(0, eq), pair.slice(eq + 1));
+      }
+    }
+    expect(env.get('NODE_OPTIONS')?.split(/\s+/)).toContain('--max-semi-space-size=8');
+    expect(env.get('MALLOC_ARENA_MAX')).toBe('2');
+    // Node 20's default semi-space here is 16 MB (Node 24's larger): the image's options must shrink the thread's.
+    expect(heapLimits(env.get('NODE_OPTIONS')!).thread).toBeLessThan(heapLimits('').thread);
+  });
+
   test('node accepts them from NODE_OPTIONS, and both limits reach the workflow thread', () => {
     // V8's limit is the old generation plus three semi-spaces (two for the scavenger, one for large new objects):
     // 256 + 3 × 8 MB on Node 20, 22 and 24 alike, whatever the default semi-space (16 MB on Node 20 here, 64 MB
