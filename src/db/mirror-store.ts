@@ -134,7 +134,8 @@ export class MirrorStore {
    * statement is cancelled after that long (the API's read at open; the caller stops waiting then).
    */
   async read(tenantId: string, incidentId: string, timeoutMs?: number): Promise<MirroredIncident | undefined> {
-    const rows = await withTenant(this.pool, tenantId, async (c) => (await c.query<ReadRow>(READ_SQL, [tenantId, incidentId])).rows, timeoutMs !== undefined ? { timeoutMs } : {});
+    // One round trip (frame, SELECT, COMMIT as one string): the API's read at open is on the start's path.
+    const rows = await inOneRoundTrip<ReadRow>(this.pool, tenantId, READ_SQL, [tenantId, incidentId], timeoutMs);
     const first = rows[0];
     const links = rows.filter((r) => r.connector_id !== null).map((r) => toLink({ ...r, connector_id: r.connector_id!, provider: r.provider!, status: r.link_status!, updated_at: r.updated_at! }));
     if (!first || (first.status === null && links.length === 0)) return undefined;
