@@ -167,16 +167,39 @@ export class IncidentClient {
 
   /**
    * Open idempotently: one run per incident id (a second start while it runs is refused and answered
-   * "running"; a completed id is refused by ALLOW_DUPLICATE_FAILED_ONLY and answered "closed"). An id that belongs to another tenant is a TenantConflictError, and
-   * nothing is started for the caller.
+   * "running"; a completed id is answered "closed"; a failed, terminated, cancelled or timed-out run may be started
+   * again, as ALLOW_DUPLICATE_FAILED_ONLY allows). An id that belongs to another tenant is a TenantConflictError,
+   * and nothing is started for the caller.
+   *
+   * A new incident costs one Temporal call: the start, refused by the server (REJECT_DUPLICATE) whenever any run
+   * of the id exists. Only then is the run described — its tenant, its status — and, when it is the caller's and
+   * ended without completing, started again. So a start can never take over an id whose last run was another
+   * tenant's, whatever that run's status.
    */
   async openIncident(incident: Incident): Promise<OpenOutcome> {
     const problems = incidentProblems(incident);
     if (problems.length > 0) throw new InvalidIncidentError(problems);
     const workflowId = incidentWorkflowId(incident.id);
-    const [before, checkedBegin] = await Promise.all([this.tenantOf(incident.id), this.opts.checkedBegin?.(incident).catch(() => undefined)]);
+    const checkedBegin = await this.opts.checkedBegin?.(incident).catch(() => undefined);
+    const first = await this.tryStart(incident, checkedBegin, 'REJECT_DUPLICATE');
+    if (first) return first;
+    const before = await this.tenantOf(incident.id);
     if (before && before.tenantId !== incident.tenantId) throw new TenantConflictError();
     if (before?.status === 'RUNNING') return { outcome: 'running', workflowId, runId: before.runId };
+    if (before?.status === 'COMPLETED') return { outcome: 'closed', workflowId, status: before.status };
+    // The caller's run ended without completing (or is gone since the refusal): the server decides whether it may
+    // be started again, and a racing caller may have started it meanwhile.
+    const again = await this.tryStart(incident, checkedBegin, 'ALLOW_DUPLICATE_FAILED_ONLY');
+    if (again) return again;
+    const existing = await this.tenantOf(incident.id);
+    if (existing && existing.tenantId !== incident.tenantId) throw new TenantConflictError();
+    if (existing?.status === 'RUNNING') return { outcome: 'running', workflowId, runId: existing.runId };
+    return { outcome: 'closed', workflowId, status: existing?.status ?? 'COMPLETED' };
+  }
+
+  /** Start a run of `incident` under `reusePolicy`; undefined when the server refuses it because a run of the id exists. */
+  private async tryStart(incident: Incident, checkedBegin: unknown, reusePolicy: 'REJECT_DUPLICATE' | 'ALLOW_DUPLICATE_FAILED_ONLY'): Promise<OpenOutcome | undefined> {
+    const workflowId = incidentWorkflowId(incident.id);
     try {
       const handle = await this.opts.client.workflow.start(WORKFLOW_TYPE, {
         workflowId,
@@ -186,7 +209,7 @@ export class IncidentClient {
         // FAIL rather than the contract's USE_EXISTING: the same single run either way, but a racing caller
         // learns that it did not start it and is answered "running", not "started".
         workflowIdConflictPolicy: 'FAIL',
-        workflowIdReusePolicy: 'ALLOW_DUPLICATE_FAILED_ONLY',
+        workflowIdReusePolicy: reusePolicy,
         // Providers and external refs are upserted by the workflow once it knows them.
         typedSearchAttributes: [
           { key: TENANT, value: incident.tenantId },
@@ -200,13 +223,7 @@ export class IncidentClient {
       });
       return { outcome: 'started', workflowId, runId: handle.firstExecutionRunId };
     } catch (err) {
-      if (err instanceof WorkflowExecutionAlreadyStartedError) {
-        // Running (another caller started it a moment ago, possibly for another tenant) or completed.
-        const existing = await this.tenantOf(incident.id);
-        if (existing && existing.tenantId !== incident.tenantId) throw new TenantConflictError();
-        if (existing?.status === 'RUNNING') return { outcome: 'running', workflowId, runId: existing.runId };
-        return { outcome: 'closed', workflowId, status: existing?.status ?? 'COMPLETED' };
-      }
+      if (err instanceof WorkflowExecutionAlreadyStartedError) return undefined;
       throw err;
     }
   }
