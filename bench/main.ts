@@ -95,6 +95,9 @@ const KNEE: KneeRule = { p99Ms: O.kneeMs, waitMs: 30_000 };
 /** The worker's node arguments and extra environment in docker-compose.yml (NODE_OPTIONS, MALLOC_ARENA_MAX). */
 const WORKER_NODE_ARGS = '--max-old-space-size=256 --max-semi-space-size=8';
 const WORKER_ENV = 'MALLOC_ARENA_MAX=2';
+/** The API's: the image's NODE_OPTIONS and MALLOC_ARENA_MAX (Dockerfile), which compose leaves to the API. */
+const API_NODE_ARGS = '--max-semi-space-size=8';
+const API_ENV = 'MALLOC_ARENA_MAX=2';
 /**
  * Both workers (ours and the floor's) also preload the request probe (bench/lib/probe.ts): idle unless the
  * phases part turns it on with SIGUSR2.
@@ -162,7 +165,7 @@ async function main(): Promise<void> {
     const workerNodeArgs = [...(process.env.BENCH_WORKER_NODE_ARGS ?? WORKER_NODE_ARGS).split(' ').filter(Boolean), ...PROBE_ARGS];
     const probeEnv = { BENCH_PROBE_DIR: stack.dir };
     const worker = stack.spawn('worker', { ...env, ...workerEnv, ...probeEnv }, workerNodeArgs);
-    const api = stack.spawn('api', env);
+    const api = stack.spawn('api', { ...env, ...envPairs(API_ENV) }, API_NODE_ARGS.split(' '));
     const apiBase = `http://127.0.0.1:${apiPort}`;
     const agent = new Agent({ connections: 256, keepAliveTimeout: 30_000 });
 

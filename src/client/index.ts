@@ -108,11 +108,15 @@ export interface IncidentClientOptions {
   taskQueue: string;
   /**
    * The checked begin snapshot to pass in a new run's start input (`checkedBegin`, src/activities/begin.ts), read
-   * while the client asks whether a run exists; undefined, a rejection (or no function) leaves it to the workflow's
-   * local activity.
+   * before the start; undefined, a rejection (or no function) leaves it to the workflow's local activity.
    */
   checkedBegin?: (incident: Incident) => Promise<unknown>;
 }
+
+/** Statuses of a run that is still open (a paused run is open: it is answered "running", never started again). */
+const STILL_OPEN = new Set(['RUNNING', 'PAUSED']);
+/** Statuses ALLOW_DUPLICATE_FAILED_ONLY starts again after: the run ended without completing. */
+const ENDED_WITHOUT_COMPLETING = new Set(['FAILED', 'TERMINATED', 'CANCELLED', 'TIMED_OUT']);
 
 export class IncidentClient {
   constructor(private readonly opts: IncidentClientOptions) {}
@@ -167,34 +171,46 @@ export class IncidentClient {
 
   /**
    * Open idempotently: one run per incident id (a second start while it runs is refused and answered
-   * "running"; a completed id is answered "closed"; a failed, terminated, cancelled or timed-out run may be started
-   * again, as ALLOW_DUPLICATE_FAILED_ONLY allows). An id that belongs to another tenant is a TenantConflictError,
-   * and nothing is started for the caller.
+   * "running"; a completed id is answered "closed"; a failed, terminated, cancelled or timed-out run of the caller's
+   * own tenant is started again, as ALLOW_DUPLICATE_FAILED_ONLY allows). An id that belongs to another tenant is a
+   * TenantConflictError, and nothing is started for the caller.
    *
    * A new incident costs one Temporal call: the start, refused by the server (REJECT_DUPLICATE) whenever any run
-   * of the id exists. Only then is the run described — its tenant, its status — and, when it is the caller's and
-   * ended without completing, started again. So a start can never take over an id whose last run was another
-   * tenant's, whatever that run's status.
+   * of the id exists. Only then is the run described — its tenant, its status — and started again only when it is
+   * the caller's and ended without completing. So a start never takes over an id whose last run is another
+   * tenant's, whatever that run's status; the one gap is a run deleted by retention between the describe and the
+   * start again, which Temporal cannot make a start conditional on.
    */
   async openIncident(incident: Incident): Promise<OpenOutcome> {
     const problems = incidentProblems(incident);
     if (problems.length > 0) throw new InvalidIncidentError(problems);
-    const workflowId = incidentWorkflowId(incident.id);
     const checkedBegin = await this.opts.checkedBegin?.(incident).catch(() => undefined);
     const first = await this.tryStart(incident, checkedBegin, 'REJECT_DUPLICATE');
     if (first) return first;
     const before = await this.tenantOf(incident.id);
-    if (before && before.tenantId !== incident.tenantId) throw new TenantConflictError();
-    if (before?.status === 'RUNNING') return { outcome: 'running', workflowId, runId: before.runId };
-    if (before?.status === 'COMPLETED') return { outcome: 'closed', workflowId, status: before.status };
-    // The caller's run ended without completing (or is gone since the refusal): the server decides whether it may
-    // be started again, and a racing caller may have started it meanwhile.
-    const again = await this.tryStart(incident, checkedBegin, 'ALLOW_DUPLICATE_FAILED_ONLY');
-    if (again) return again;
-    const existing = await this.tenantOf(incident.id);
-    if (existing && existing.tenantId !== incident.tenantId) throw new TenantConflictError();
-    if (existing?.status === 'RUNNING') return { outcome: 'running', workflowId, runId: existing.runId };
-    return { outcome: 'closed', workflowId, status: existing?.status ?? 'COMPLETED' };
+    let again: OpenOutcome | undefined;
+    if (before === undefined) {
+      // Refused, then gone (retention deleted it meanwhile): the id is free, but only to a start any run refuses.
+      again = await this.tryStart(incident, checkedBegin, 'REJECT_DUPLICATE');
+    } else if (before.tenantId === incident.tenantId && ENDED_WITHOUT_COMPLETING.has(before.status)) {
+      // The caller's own run ended without completing. No snapshot: the new run reads the mirror itself, with any
+      // link the ended run recorded after this client's read, and adopts it rather than opening it again.
+      again = await this.tryStart(incident, undefined, 'ALLOW_DUPLICATE_FAILED_ONLY');
+    } else {
+      return this.answerExisting(incident, before);
+    }
+    // Refused again: a racing caller started a run meanwhile.
+    return again ?? this.answerExisting(incident, await this.tenantOf(incident.id));
+  }
+
+  /** The answer for a run that exists: another tenant's is a conflict; an open one is "running", any other "closed". */
+  private answerExisting(incident: Incident, existing: { tenantId: string | undefined; status: string; runId: string } | undefined): OpenOutcome {
+    const workflowId = incidentWorkflowId(incident.id);
+    // Refused twice and found neither time: never answered as if it were known.
+    if (existing === undefined) throw new Error(`Temporal refused to start ${workflowId} but does not find its run; retry the open`);
+    if (existing.tenantId !== incident.tenantId) throw new TenantConflictError();
+    if (STILL_OPEN.has(existing.status)) return { outcome: 'running', workflowId, runId: existing.runId };
+    return { outcome: 'closed', workflowId, status: existing.status };
   }
 
   /** Start a run of `incident` under `reusePolicy`; undefined when the server refuses it because a run of the id exists. */

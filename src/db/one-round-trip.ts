@@ -7,8 +7,8 @@
  * would end a simple-protocol string early — is refused (the mirror's writers replace it first, src/db/storable.ts).
  * test/unit/db/one-round-trip.test.ts checks that every string and array round-trips exactly as a bound parameter would.
  *
- * Used where a transaction is one statement and its latency matters: a pacing take (src/db/pace-store.ts) and a
- * provider call's outcome record (src/db/mirror-store.ts).
+ * Used where a transaction is one statement and its latency matters: a pacing take (src/db/pace-store.ts), a
+ * provider call's outcome record and the read at open (src/db/mirror-store.ts).
  */
 import { escapeLiteral, type Pool, type PoolClient, type QueryResultRow } from 'pg';
 import { frameSql } from './tenant-tx';
@@ -52,8 +52,9 @@ export function inlineParams(escape: Escape, sql: string, params: readonly unkno
 
 /**
  * Run `sql` with `params` as the only statement of a service transaction (tenant set when given, `timeoutMs` the
- * statement timeout, 5 s unless said), in one round trip; resolves with its rows. A client whose string failed or
- * timed out is discarded, not returned to the pool in an aborted transaction.
+ * statement timeout, 5 s unless said), in one round trip; resolves with its rows. A statement Postgres refused (a
+ * timeout, a constraint) is rolled back and its connection returned to the pool; a connection that failed otherwise
+ * is discarded.
  */
 export async function inOneRoundTrip<R extends QueryResultRow>(pool: Pool, tenantId: string | undefined, sql: string, params: readonly unknown[], timeoutMs?: number): Promise<R[]> {
   // Built before a connection is taken: a parameter that cannot be sent, or a tenant id that is not one, fails here.
@@ -67,11 +68,26 @@ export async function inOneRoundTrip<R extends QueryResultRow>(pool: Pool, tenan
   client.on('error', onError);
   try {
     const results = (await client.query(script)) as unknown as Array<{ rows: R[] }>;
-    // BEGIN, SET LOCAL ROLE, the settings, then the statement.
-    return results[3]?.rows ?? [];
+    // BEGIN, SET LOCAL ROLE, the settings, the statement, COMMIT: anything else is not an answer to read from.
+    if (!Array.isArray(results) || results.length !== 5) {
+      broken = new Error(`a one-round-trip transaction answered ${Array.isArray(results) ? results.length : 'not'} results, not five`);
+      throw broken;
+    }
+    return results[3]!.rows;
   } catch (err) {
-    broken = err instanceof Error ? err : new Error(String(err));
-    throw broken;
+    // Postgres refused a statement (a timeout, a constraint, a lock wait) on a healthy connection: the transaction is
+    // aborted, so roll it back and keep the connection. Anything else — the connection lost, no SQLSTATE — discards it.
+    const sqlState = (err as { code?: unknown }).code;
+    if (broken === undefined && typeof sqlState === 'string' && /^[0-9A-Z]{5}$/.test(sqlState)) {
+      try {
+        await client.query('ROLLBACK');
+      } catch (rollback) {
+        broken = rollback instanceof Error ? rollback : new Error(String(rollback));
+      }
+    } else {
+      broken ??= err instanceof Error ? err : new Error(String(err));
+    }
+    throw err;
   } finally {
     client.off('error', onError);
     client.release(broken ?? false);

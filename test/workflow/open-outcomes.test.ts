@@ -143,12 +143,18 @@ describe('two openers racing on one new id', () => {
       const a = incidentOf(uniqueId('race'));
       const b: Incident = twoTenants ? { ...a, tenantId: uniqueId('race-b') } : a;
       const incidents = new IncidentClient({ client: h.client, taskQueue: h.taskQueue });
-      const settle = (p: Promise<OpenOutcome>) => p.then((o) => o.outcome as string, (err: unknown) => {
-        if (err instanceof TenantConflictError) return 'conflict';
+      const settle = (p: Promise<OpenOutcome>) => p.then((o) => o, (err: unknown) => {
+        if (err instanceof TenantConflictError) return 'conflict' as const;
         throw err;
       });
       const answers = await Promise.all([settle(incidents.openIncident(a)), settle(incidents.openIncident(b))]);
-      expect(answers.sort()).toEqual(twoTenants ? ['conflict', 'started'] : ['running', 'started']);
+      expect(answers.map((x) => (x === 'conflict' ? x : x.outcome)).sort()).toEqual(twoTenants ? ['conflict', 'started'] : ['running', 'started']);
+      // The run answered "started" is the current one, the "running" answer names it too, and it is the winner's.
+      const winner = answers.find((x): x is Extract<OpenOutcome, { runId: string }> => x !== 'conflict' && x.outcome === 'started')!;
+      const current = await h.client.workflow.getHandle(`probectl-${a.id}`).describe();
+      expect(current.runId).toBe(winner.runId);
+      for (const x of answers) if (x !== 'conflict' && x.outcome === 'running') expect(x.runId).toBe(winner.runId);
+      expect(current.memo?.[TENANT_MEMO_KEY]).toBe(answers[0] === winner ? a.tenantId : b.tenantId);
       let runs = 0;
       // Visibility may lag the start; the run count can only be checked once it shows the one run.
       await eventually(async () => {

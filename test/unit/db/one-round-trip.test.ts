@@ -81,11 +81,41 @@ test('one string: as the service role, under the tenant, with the timeout; the s
   expect(rows).toEqual([{ role: APP_ROLE, tenant, timeout: '1234ms', v: "it's" }]);
 });
 
-test('a string that fails is rolled back and its connection discarded: the next one runs clean', async () => {
-  const tenant = uniqueId('ort');
-  await expect(inOneRoundTrip(pool, tenant, 'SELECT 1 / $1::int AS v', ['0'])).rejects.toThrow(/division by zero/);
-  for (let i = 0; i < 3; i += 1) {
-    expect(await inOneRoundTrip<{ v: number }>(pool, tenant, 'SELECT $1::int AS v', [String(i)])).toEqual([{ v: i }]);
-  }
-  expect((await pool.query<{ s: string }>("SELECT current_setting('statement_timeout') AS s")).rows[0]!.s).not.toBe('5s');
+describe('a string that fails', () => {
+  const pidOf = async (tenant: string) => (await inOneRoundTrip<{ pid: number }>(pool, tenant, 'SELECT pg_backend_pid() AS pid', []))[0]!.pid;
+
+  test.each([
+    ['an error in the statement (division by zero)', 'SELECT 1 / $1::int AS v', ['0'], undefined, /division by zero/],
+    ['the statement timeout', 'SELECT pg_sleep($1::int)', ['5'], 50, /statement timeout/],
+    ['a value the statement refuses', 'SELECT $1::int AS v', ['not a number'], undefined, /invalid input syntax/],
+  ] as const)('%s: rolled back, and its connection kept — the next string runs clean on it', async (_what, sql, params, timeoutMs, message) => {
+    const tenant = uniqueId('ort');
+    const before = await pidOf(tenant);
+    const opened = pool.totalCount;
+    await expect(inOneRoundTrip(pool, tenant, sql, params, timeoutMs)).rejects.toThrow(message);
+    expect(pool.totalCount).toBe(opened);
+    expect(await pidOf(tenant)).toBe(before);
+    for (let i = 0; i < 3; i += 1) {
+      expect(await inOneRoundTrip<{ v: number }>(pool, tenant, 'SELECT $1::int AS v', [String(i)])).toEqual([{ v: i }]);
+    }
+    // No setting of the failed transaction outlives it.
+    expect((await pool.query<{ s: string }>("SELECT current_setting('statement_timeout') AS s")).rows[0]!.s).not.toMatch(/^(5s|50ms)$/);
+  });
+
+  test('a lost connection is discarded, and the pool goes on with a new one', async () => {
+    const tenant = uniqueId('ort');
+    const before = await pidOf(tenant);
+    const admin = createPool(new Secret(sharedStack().databaseUrl), { max: 1 });
+    try {
+      // Ended from outside while the string waits: the connection is gone, whatever SQLSTATE the driver reports.
+      const waiting = inOneRoundTrip(pool, tenant, 'SELECT pg_sleep(5)', []);
+      await new Promise((r) => setTimeout(r, 200));
+      await admin.query('SELECT pg_terminate_backend($1)', [before]);
+      await expect(waiting).rejects.toThrow();
+    } finally {
+      await admin.end();
+    }
+    const after = await pidOf(tenant);
+    expect(after).not.toBe(before);
+  });
 });
