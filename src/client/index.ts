@@ -113,6 +113,15 @@ export interface IncidentClientOptions {
   checkedBegin?: (incident: Incident) => Promise<unknown>;
 }
 
+/**
+ * Temporal answered an open with nothing this client can decide on: a start refused twice while the run cannot be
+ * found, or a status it does not know. Nothing was started by this call; the API answers 503 (the code below is what
+ * src/api/errors.ts reads as "a backing service is unavailable; retry later").
+ */
+export class OpenUndecidedError extends Error {
+  readonly code = 'UNAVAILABLE';
+}
+
 /** Statuses of a run that is still open (a paused run is open: it is answered "running", never started again). */
 const STILL_OPEN = new Set(['RUNNING', 'PAUSED']);
 /** Statuses ALLOW_DUPLICATE_FAILED_ONLY starts again after: the run ended without completing. */
@@ -207,10 +216,12 @@ export class IncidentClient {
   private answerExisting(incident: Incident, existing: { tenantId: string | undefined; status: string; runId: string } | undefined): OpenOutcome {
     const workflowId = incidentWorkflowId(incident.id);
     // Refused twice and found neither time: never answered as if it were known.
-    if (existing === undefined) throw new Error(`Temporal refused to start ${workflowId} but does not find its run; retry the open`);
+    if (existing === undefined) throw new OpenUndecidedError(`Temporal refused to start ${workflowId} but does not find its run; retry the open`);
     if (existing.tenantId !== incident.tenantId) throw new TenantConflictError();
     if (STILL_OPEN.has(existing.status)) return { outcome: 'running', workflowId, runId: existing.runId };
-    return { outcome: 'closed', workflowId, status: existing.status };
+    if (existing.status === 'COMPLETED' || ENDED_WITHOUT_COMPLETING.has(existing.status)) return { outcome: 'closed', workflowId, status: existing.status };
+    // UNSPECIFIED, UNKNOWN, CONTINUED_AS_NEW (a describe names the chain's latest run) or a status of a later release.
+    throw new OpenUndecidedError(`Temporal describes the run of ${workflowId} as ${existing.status.slice(0, 40)}; retry the open`);
   }
 
   /** Start a run of `incident` under `reusePolicy`; undefined when the server refuses it because a run of the id exists. */

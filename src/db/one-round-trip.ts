@@ -58,7 +58,10 @@ export function inlineParams(escape: Escape, sql: string, params: readonly unkno
  */
 export async function inOneRoundTrip<R extends QueryResultRow>(pool: Pool, tenantId: string | undefined, sql: string, params: readonly unknown[], timeoutMs?: number): Promise<R[]> {
   // Built before a connection is taken: a parameter that cannot be sent, or a tenant id that is not one, fails here.
-  const script = `${frameSql({ escapeLiteral }, tenantId, timeoutMs)}; ${inlineParams(escapeLiteral, sql, params)}; COMMIT`;
+  // One statement only, and no comment that could swallow the COMMIT after it (checked on the template, whose values
+  // are inlined after as quoted literals, so a `;` or `--` inside a value is text).
+  if (/;|--|\/\*/.test(sql)) throw new Error('a one-round-trip statement is one statement without a comment');
+  const script = `${frameSql({ escapeLiteral }, tenantId, timeoutMs)}; ${inlineParams(escapeLiteral, sql, params)}\n; COMMIT`;
   const client: PoolClient = await pool.connect();
   let broken: Error | undefined;
   // A connection lost mid-string emits 'error' on the client; without a listener Node would exit (docs/faults.md, F-4).
@@ -73,14 +76,20 @@ export async function inOneRoundTrip<R extends QueryResultRow>(pool: Pool, tenan
       broken = new Error(`a one-round-trip transaction answered ${Array.isArray(results) ? results.length : 'not'} results, not five`);
       throw broken;
     }
+    if (client.getTransactionStatus() !== 'I') {
+      broken = new Error('a one-round-trip transaction left its connection inside a transaction');
+      throw broken;
+    }
     return results[3]!.rows;
   } catch (err) {
     // Postgres refused a statement (a timeout, a constraint, a lock wait) on a healthy connection: the transaction is
-    // aborted, so roll it back and keep the connection. Anything else — the connection lost, no SQLSTATE — discards it.
-    const sqlState = (err as { code?: unknown }).code;
-    if (broken === undefined && typeof sqlState === 'string' && /^[0-9A-Z]{5}$/.test(sqlState)) {
+    // aborted, so roll it back and keep the connection only once it is idle again. Anything else — the connection
+    // lost, a FATAL error, no SQLSTATE — discards it.
+    const { code: sqlState, severity } = err as { code?: unknown; severity?: unknown };
+    if (broken === undefined && typeof sqlState === 'string' && /^[0-9A-Z]{5}$/.test(sqlState) && severity !== 'FATAL' && severity !== 'PANIC') {
       try {
         await client.query('ROLLBACK');
+        if (client.getTransactionStatus() !== 'I') broken = new Error('the connection is not idle after ROLLBACK');
       } catch (rollback) {
         broken = rollback instanceof Error ? rollback : new Error(String(rollback));
       }

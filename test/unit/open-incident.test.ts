@@ -7,8 +7,9 @@
  * refused and then not found is never answered as if known.
  */
 import { WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError, type Client, type WorkflowExecutionStatusName } from '@temporalio/client';
-import { IncidentClient, TenantConflictError } from '../../src/client';
+import { IncidentClient, OpenUndecidedError, TenantConflictError } from '../../src/client';
 import type { Incident } from '../../src/shared/contract';
+import { backingServiceDown } from '../../src/api/errors';
 
 const incident: Incident = { id: 'inc-1', tenantId: 'tenant-a', title: 't', severity: 'warning', openedAt: '2026-12-01T00:00:00.000Z' };
 
@@ -43,6 +44,7 @@ function scripted(starts: Array<'refuse' | 'ok'>, describes: Described[]) {
 
 const answer = (p: Promise<unknown>) => p.then((o) => o as { outcome: string; runId?: string; status?: string }, (err: unknown) => {
   if (err instanceof TenantConflictError) return { outcome: 'conflict' };
+  if (err instanceof OpenUndecidedError) return { outcome: 'undecided' };
   throw err;
 });
 
@@ -69,7 +71,10 @@ describe('refused: every status × whose run it is', () => {
     if (who !== 'owner') expect(out).toEqual({ outcome: 'conflict' });
     else if (restart) expect(out).toMatchObject({ outcome: 'started', runId: 'new-run-2' });
     else if (OPEN.has(status)) expect(out).toMatchObject({ outcome: 'running', runId: 'old-run' });
-    else expect(out).toMatchObject({ outcome: 'closed', status });
+    else if (status === 'COMPLETED') expect(out).toMatchObject({ outcome: 'closed', status });
+    // A status the client cannot decide on (UNSPECIFIED, UNKNOWN, a chain's CONTINUED_AS_NEW) is never answered as
+    // closed or running: the API answers 503, retry.
+    else expect(out).toEqual({ outcome: 'undecided' });
     // The only start under ALLOW_DUPLICATE_FAILED_ONLY follows the caller's own run that ended without completing,
     // and it carries no snapshot (the new run reads the mirror itself).
     expect(started).toEqual(restart
@@ -83,10 +88,12 @@ describe('the second start refused too: the run a racing caller started decides 
     ['the owner\'s new run', { status: 'RUNNING', tenantId: 'tenant-a' }, 'running'],
     ['another tenant\'s run', { status: 'RUNNING', tenantId: 'tenant-b' }, 'conflict'],
     ['a completed run', { status: 'COMPLETED', tenantId: 'tenant-a' }, 'closed'],
-  ])('after a terminated run: %s', async (_what, then, expected) => {
-    const { incidents, started } = scripted(['refuse', 'refuse'], [{ status: 'TERMINATED', tenantId: 'tenant-a' }, then]);
-    expect((await answer(incidents.openIncident(incident))).outcome).toBe(expected);
-    expect(started.map((s) => s.policy)).toEqual(['REJECT_DUPLICATE', 'ALLOW_DUPLICATE_FAILED_ONLY']);
+  ])('after the owner\'s ended run: %s', async (_what, then, expected) => {
+    for (const ended of ENDED_WITHOUT_COMPLETING) {
+      const { incidents, started } = scripted(['refuse', 'refuse'], [{ status: ended as WorkflowExecutionStatusName, tenantId: 'tenant-a' }, then]);
+      expect({ ended, outcome: (await answer(incidents.openIncident(incident))).outcome }).toEqual({ ended, outcome: expected });
+      expect(started.map((s) => s.policy)).toEqual(['REJECT_DUPLICATE', 'ALLOW_DUPLICATE_FAILED_ONLY']);
+    }
   });
 
   test('refused, then not found (retention deleted it): started again only under REJECT_DUPLICATE', async () => {
@@ -100,9 +107,25 @@ describe('the second start refused too: the run a racing caller started decides 
     expect((await answer(incidents.openIncident(incident))).outcome).toBe('conflict');
   });
 
-  test('refused twice and never found: an error, not an answer', async () => {
+  test('refused twice and never found: an error the API answers 503, not an answer', async () => {
     const { incidents } = scripted(['refuse', 'refuse'], ['not found', 'not found']);
-    await expect(incidents.openIncident(incident)).rejects.toThrow(/refused to start probectl-inc-1 but does not find its run/);
+    const err = await incidents.openIncident(incident).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(OpenUndecidedError);
+    expect((err as Error).message).toMatch(/refused to start probectl-inc-1 but does not find its run/);
+    expect(backingServiceDown(err)).toBe(true);
+  });
+
+  test('the owner\'s ended run started again is refused, and then not found: an error, not an answer', async () => {
+    const { incidents, started } = scripted(['refuse', 'refuse'], [{ status: 'FAILED', tenantId: 'tenant-a' }, 'not found']);
+    await expect(incidents.openIncident(incident)).rejects.toBeInstanceOf(OpenUndecidedError);
+    expect(started.map((s) => s.policy)).toEqual(['REJECT_DUPLICATE', 'ALLOW_DUPLICATE_FAILED_ONLY']);
+  });
+
+  test('refused, not found, refused again: the owner\'s run a racing caller started is answered running', async () => {
+    const { incidents, started } = scripted(['refuse', 'refuse'], ['not found', { status: 'RUNNING', tenantId: 'tenant-a' }]);
+    expect(await answer(incidents.openIncident(incident))).toMatchObject({ outcome: 'running', runId: 'old-run' });
+    // The id was believed free: the second start carries the snapshot, and any run refuses it.
+    expect(started).toEqual([{ policy: 'REJECT_DUPLICATE', snapshot: true }, { policy: 'REJECT_DUPLICATE', snapshot: true }]);
   });
 });
 

@@ -67,6 +67,26 @@ test.each([
 });
 
 test.each([
+  ['two statements', 'SELECT 1; SELECT $1 AS v'],
+  ['a line comment (it would swallow the COMMIT after it)', 'SELECT $1 AS v -- the value'],
+  ['a block comment', 'SELECT $1 /* the value */ AS v'],
+])('a template with %s is refused before a connection is taken', async (_what, sql) => {
+  const connect = jest.spyOn(pool, 'connect');
+  try {
+    await expect(inOneRoundTrip(pool, 'acme', sql, ['x'])).rejects.toThrow(/one statement without a comment/);
+    expect(connect).not.toHaveBeenCalled();
+  } finally {
+    connect.mockRestore();
+  }
+});
+
+test('a value holding `;`, `--` or `/*` is text, not a second statement', async () => {
+  for (const v of ['a; COMMIT; SELECT 1', '-- b', '/* c */', "'; --"]) {
+    expect(await inOneRoundTrip<{ v: string }>(pool, 'acme', 'SELECT $1::text AS v', [v])).toEqual([{ v }]);
+  }
+});
+
+test.each([
   [null, 'NULL'], [undefined, 'NULL'], [0, '(0)'], [-1.5, '(-1.5)'], [true, 'true'], [false, 'false'],
   [new Date('2026-12-01T10:00:00.000Z'), "'2026-12-01T10:00:00.000Z'"], [[], "'{}'"], [['a', null], "ARRAY['a', NULL]"],
 ])('%p is sent as %s', (v, expected) => {
@@ -98,8 +118,20 @@ describe('a string that fails', () => {
     for (let i = 0; i < 3; i += 1) {
       expect(await inOneRoundTrip<{ v: number }>(pool, tenant, 'SELECT $1::int AS v', [String(i)])).toEqual([{ v: i }]);
     }
-    // No setting of the failed transaction outlives it.
-    expect((await pool.query<{ s: string }>("SELECT current_setting('statement_timeout') AS s")).rows[0]!.s).not.toMatch(/^(5s|50ms)$/);
+    // No setting of the failed transaction outlives it, on any connection the pool holds: role, tenant, timeout.
+    const held = await Promise.all([pool.connect(), pool.connect()]);
+    try {
+      for (const c of held) {
+        const r = (await c.query<{ u: string; t: string | null; s: string; status: string }>(
+          "SELECT current_user AS u, current_setting('probectl.tenant_id', true) AS t, current_setting('statement_timeout') AS s",
+        )).rows[0]!;
+        expect(r.u).not.toBe(APP_ROLE);
+        expect(r.t ?? '').toBe('');
+        expect(r.s).not.toMatch(/^(5s|50ms)$/);
+      }
+    } finally {
+      for (const c of held) c.release();
+    }
   });
 
   test('a lost connection is discarded, and the pool goes on with a new one', async () => {
