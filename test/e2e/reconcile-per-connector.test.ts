@@ -133,7 +133,20 @@ describe('per-connector reconciliation', () => {
       await Promise.all(batch.map((inc) => stack.incidents.openIncident(inc)));
       opened.push(...batch);
     }
-    await eventually(() => snBig.tickets.length === N && jiraBig.issues.length === N, { timeoutMs: 330_000, intervalMs: 1_000, what: 'every ticket and issue created (200 each, paced)' });
+    await eventually(() => snBig.tickets.length === N && jiraBig.issues.length === N, { timeoutMs: 330_000, intervalMs: 1_000, what: 'every ticket and issue created (200 each, paced)' })
+      .catch(async (err: unknown) => {
+        // Say what is missing or doubled, and where the runs are, rather than only that the wait ran out.
+        const tickets = new Map<string, number>();
+        for (const t of snBig.tickets) tickets.set(String(t.correlation_id), (tickets.get(String(t.correlation_id)) ?? 0) + 1);
+        const states = await Promise.all(opened.slice(0, N).map(async (inc) => {
+          const v = await stack.incidents.getIncident(inc.id).catch((e: unknown) => ({ links: [], error: String(e).slice(0, 80) }));
+          return JSON.stringify((v as { links: Array<{ connectorId: string; status: string }> }).links.map((l) => `${l.connectorId}:${l.status}`).sort());
+        }));
+        const byState = new Map<string, number>();
+        for (const st of states) byState.set(st, (byState.get(st) ?? 0) + 1);
+        throw new Error(`${(err as Error).message}: ServiceNow ${snBig.tickets.length} tickets (${[...tickets.values()].filter((n) => n > 1).length} correlation ids doubled), `
+          + `Jira ${jiraBig.issues.length} issues; links by state: ${JSON.stringify(Object.fromEntries(byState))}`);
+      });
     const created = Date.now();
     const passesBig = (connectorId: string) => reports.filter((r) => r.tenantId === big && r.connectorId === connectorId && r.outcome === 'done');
     const burst = { servicenow: 0, jira: 0 };
