@@ -122,6 +122,13 @@ export class OpenUndecidedError extends Error {
   readonly code = 'UNAVAILABLE';
 }
 
+/** An incident's current run as a describe shows it: the tenant its memo names (none without a memo), its status. */
+export interface DescribedRun {
+  tenantId: string | undefined;
+  status: string;
+  runId: string;
+}
+
 /** Statuses of a run that is still open (a paused run is open: it is answered "running", never started again). */
 const STILL_OPEN = new Set(['RUNNING', 'PAUSED']);
 /** Statuses ALLOW_DUPLICATE_FAILED_ONLY starts again after: the run ended without completing. */
@@ -167,7 +174,7 @@ export class IncidentClient {
   }
 
   /** The tenant an incident's workflow was started for; undefined when no workflow exists. */
-  async tenantOf(incidentId: string): Promise<{ tenantId: string | undefined; status: string; runId: string } | undefined> {
+  async tenantOf(incidentId: string): Promise<DescribedRun | undefined> {
     try {
       const d = await this.handle(incidentId).describe();
       const tenantId = d.memo?.[TENANT_MEMO_KEY];
@@ -212,8 +219,11 @@ export class IncidentClient {
     return again ?? this.answerExisting(incident, await this.tenantOf(incident.id));
   }
 
-  /** The answer for a run that exists: another tenant's is a conflict; an open one is "running", any other "closed". */
-  private answerExisting(incident: Incident, existing: { tenantId: string | undefined; status: string; runId: string } | undefined): OpenOutcome {
+  /**
+   * The answer for a run that exists: another tenant's is a conflict; a running or paused one is "running", a
+   * completed or ended one "closed"; none found, or a status this client cannot decide on, is OpenUndecidedError.
+   */
+  private answerExisting(incident: Incident, existing: DescribedRun | undefined): OpenOutcome {
     const workflowId = incidentWorkflowId(incident.id);
     // Refused twice and found neither time: never answered as if it were known.
     if (existing === undefined) throw new OpenUndecidedError(`Temporal refused to start ${workflowId} but does not find its run; retry the open`);
