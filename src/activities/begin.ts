@@ -10,6 +10,7 @@ import type { AppConfig } from '../config/load';
 import { toRef } from '../config/connectors';
 import type { MirrorStore } from '../db/mirror-store';
 import type { Incident } from '../shared/contract';
+import { FIRST_RUN_CHECKED_V1 } from '../workflows/patches';
 import type { BeginResult } from './contract';
 
 /** The connectors and settings part for one tenant: from this process's configuration. */
@@ -33,6 +34,9 @@ export function beginSnapshot(config: AppConfig, incident: Incident): Omit<Begin
 
 const digests = new WeakMap<AppConfig, string>();
 
+/** What the digest starts with: the patch a first run that takes the snapshot asks (src/workflows/patches.ts). */
+export const BEGIN_DIGEST_TAG = `begin-config:${FIRST_RUN_CHECKED_V1}`;
+
 /**
  * The digest of everything `beginSnapshot` reads from a configuration: every configured tenant's part, computed by
  * the same function (connectors in their order, with the capabilities this build gives their providers; settings),
@@ -46,7 +50,10 @@ export function beginConfigDigest(config: AppConfig): string {
   if (known !== undefined) return known;
   const tenants = [...new Set(config.connectors.all.map((c) => c.tenantId))].sort();
   // Every configured tenant's whole part, and the part of a tenant no connector names (the settings it runs under).
-  const parts = ['begin-config-v1', tenantSnapshot(config, ''), tenants.map((t) => [t, tenantSnapshot(config, t)])];
+  // The patch a run that takes the snapshot asks is part of it: a worker of a release whose first runs ask other
+  // patches carries another digest (release before first-run-checked-v1: 'begin-config-v1'), so the API's gate
+  // (src/runtime/begin-gate.ts) passes no snapshot while one polls, and no run it could not replay is begun.
+  const parts = [BEGIN_DIGEST_TAG, tenantSnapshot(config, ''), tenants.map((t) => [t, tenantSnapshot(config, t)])];
   const digest = createHash('sha256').update(JSON.stringify(parts)).digest('hex').slice(0, 16);
   digests.set(config, digest);
   return digest;

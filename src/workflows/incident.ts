@@ -7,7 +7,8 @@ import { ApplicationFailure, patched, workflowInfo } from '@temporalio/workflow'
 import type { IncidentResolution, IncidentWorkflowInput } from '../shared/contract';
 import { incidentProblems, labelProblems } from '../shared/validate';
 import { incidentWorkflowV1 } from './legacy/incident-v1';
-import { STATE_MACHINE_V1 } from './patches';
+import { FIRST_RUN_CHECKED_V1, STATE_MACHINE_V1 } from './patches';
+import { checkedBeginFromInput, takesCheckedBegin } from './v2/checked-begin';
 import { fromLegacy, isLegacyState } from './v2/from-legacy';
 import { incidentWorkflowV2 } from './v2/incident-v2';
 import { STATE_VERSION, type IncidentState } from './v2/state';
@@ -22,6 +23,18 @@ export async function incidentWorkflow(input: IncidentWorkflowInput): Promise<In
   // would begin and page again. A plain Error fails the workflow task, retried until a build that knows it runs.
   if (carried !== undefined && carried !== null && !isLegacyState(carried)) {
     throw new Error(`carried state of an unknown version (v: ${String(carried.v).slice(0, 20)}): this build cannot continue the run`);
+  }
+  // A first run given a checked begin snapshot that its first task's worker takes: one patch names both the state
+  // machine and the snapshot (one marker and one version upsert fewer than state-machine-v1 + begin-checked-v1).
+  // Asked live only when taken; on replay by every first run with such a snapshot, where the marker decides.
+  if (carried === undefined || carried === null) {
+    const checked = input.begin === undefined && input.checkedBegin !== undefined ? checkedBeginFromInput(input.checkedBegin) : undefined;
+    const info = workflowInfo();
+    if (checked && (info.unsafe.isReplaying || takesCheckedBegin(checked.configDigest, info)) && patched(FIRST_RUN_CHECKED_V1)) {
+      const labels = labelProblems(input.incident);
+      if (labels.length > 0) throw ApplicationFailure.nonRetryable(`invalid incident: ${labels.join('; ')}`, 'InvalidInput');
+      return incidentWorkflowV2(input, undefined, checked.begin);
+    }
   }
   if (patched(STATE_MACHINE_V1)) {
     const legacy = isLegacyState(carried) ? carried : undefined;

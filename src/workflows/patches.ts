@@ -20,9 +20,20 @@
  *                       activity, when (live) the worker running its first task carries the same digest in its Build
  *                       ID and the run is not one made by a reset (v2/checked-begin.ts). Asked only by such runs
  *                       when live; asked by every run with such a snapshot on replay, where the marker decides.
+ *                       Since first-run-checked-v1 it is no longer asked live: it stays for runs begun before.
+ *   first-run-checked-v1  the state machine AND the checked begin snapshot, in one patch: asked by a first run (no
+ *                       carried state) whose start input carries a well-formed checked snapshot (and no unchecked
+ *                       one) when (live) takesCheckedBegin holds — the same condition as begin-checked-v1 — before
+ *                       state-machine-v1, which such a run then does not ask (one marker and one TemporalChangeVersion
+ *                       upsert fewer per incident). On replay asked by every first run with such a snapshot: a run
+ *                       recorded on state-machine-v1 + begin-checked-v1 has no marker for it and goes on as before.
+ *                       A worker of an earlier release cannot replay such a run (it would ask state-machine-v1, find no
+ *                       marker, and take the legacy path), so the begin digest names this patch (src/activities/begin.ts):
+ *                       an earlier release's workers carry another digest, and the API's gate stays shut while they poll.
  */
 export const LEAN_HISTORY_V1 = 'lean-history-v1';
 export const RECONCILIATION_V1 = 'reconciliation-v1';
 export const STATE_MACHINE_V1 = 'state-machine-v1';
 export const BEGIN_IN_INPUT_V1 = 'begin-in-input-v1';
 export const BEGIN_CHECKED_V1 = 'begin-checked-v1';
+export const FIRST_RUN_CHECKED_V1 = 'first-run-checked-v1';

@@ -75,7 +75,7 @@ describe('cluster restarts', () => {
       // Temporal lists the workers): some must be, and like every run here they settled while the workers were
       // replaced one by one.
       const checked = new Set<string>();
-      for await (const w of t.stack.client.workflow.list({ query: `ProbectlTenant = '${t.tenant}' AND TemporalChangeVersion = 'begin-checked-v1'` })) checked.add(w.workflowId);
+      for await (const w of t.stack.client.workflow.list({ query: `ProbectlTenant = '${t.tenant}' AND TemporalChangeVersion = 'first-run-checked-v1'` })) checked.add(w.workflowId);
       const given = ids.filter((id) => checked.has(`probectl-${id}`)).length;
       expect(given).toBeGreaterThan(0);
       return {

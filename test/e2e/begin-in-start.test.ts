@@ -61,19 +61,20 @@ describe.each([['unset (auto)', undefined, true], ['auto', 'auto', true], ['on',
     // What docs/operations.md has an operator query before a rollback: the open runs that took the snapshot.
     const listed = async () => {
       const ids: string[] = [];
-      const query = `TemporalChangeVersion = 'begin-checked-v1' AND ExecutionStatus = 'Running' AND WorkflowId = 'probectl-${inc.id}'`;
+      const query = `TemporalChangeVersion = 'first-run-checked-v1' AND ExecutionStatus = 'Running' AND WorkflowId = 'probectl-${inc.id}'`;
       for await (const w of stack.client.workflow.list({ query })) ids.push(w.workflowId);
       return ids.length;
     };
     // The run's own search attributes (strongly consistent) say which patches it asked; the list (visibility, eventually
     // consistent) finds it by that one.
     const versions = (await stack.client.workflow.getHandle(`probectl-${inc.id}`).describe()).typedSearchAttributes.get(CHANGE_VERSION) ?? [];
-    expect(versions.includes('begin-checked-v1')).toBe(given);
+    expect(versions.includes('first-run-checked-v1')).toBe(given);
+    expect(versions.includes('state-machine-v1')).toBe(!given);
     if (given) await eventually(async () => (await listed()) === 1, { what: 'the run listed by its patch' });
     await stack.incidents.resolve(inc.id, { tenantId: tenant, source: 'probectl', at: new Date().toISOString() });
     await stack.incidents.result(inc.id);
     expect(await pathOf(stack.client, inc.id)).toEqual(given
-      ? { patches: ['state-machine-v1', 'begin-checked-v1'], localActivities: 0 }
+      ? { patches: ['first-run-checked-v1'], localActivities: 0 }
       : { patches: ['state-machine-v1'], localActivities: 1 });
     expect(pd.alerts.filter((a) => a.dedupKey === `probectl-${inc.id}`)).toHaveLength(1);
   });
@@ -92,7 +93,7 @@ describe.each([['unset (auto)', undefined, true], ['auto', 'auto', true], ['on',
     await stack.incidents.resolve(inc.id, { tenantId: inc.tenantId, source: 'probectl', at: new Date().toISOString() });
     await stack.incidents.result(inc.id);
     expect(await pathOf(stack.client, inc.id)).toEqual(given
-      ? { patches: ['state-machine-v1', 'begin-checked-v1'], localActivities: 0 }
+      ? { patches: ['first-run-checked-v1'], localActivities: 0 }
       : { patches: ['state-machine-v1'], localActivities: 1 });
     expect(pd.requests.filter((r) => r.body.includes(`probectl-${inc.id}`))).toHaveLength(0);
   });

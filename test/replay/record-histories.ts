@@ -55,6 +55,11 @@ type LifecycleName = (typeof LIFECYCLES)[number];
 if (process.env.RECORD_INTO?.trim() === 'begin-in-input-v1') {
   throw new Error('RECORD_INTO=begin-in-input-v1: the API no longer passes an unchecked begin snapshot, so that path cannot be recorded again (its folder is complete)');
 }
+if (process.env.RECORD_INTO?.trim() === 'begin-checked-v1') {
+  throw new Error('RECORD_INTO=begin-checked-v1: a first run that takes the checked snapshot asks first-run-checked-v1 now, so that path cannot be recorded again (its folder is complete; record into first-run-checked-v1)');
+}
+/** The folder of first runs that take the checked begin snapshot the API passes. */
+const CHECKED = process.env.RECORD_INTO?.trim() === 'first-run-checked-v1';
 const selected = selectLifecycles(LIFECYCLES, process.env.RECORD_ONLY) as LifecycleName[];
 // Fails the run before anything starts, naming every file that would be overwritten.
 if (WRITE) refuseOverwrite(OUT, selected);
@@ -130,14 +135,15 @@ describe('record incident lifecycles for the replay tests', () => {
         ].join(','),
         // The folder of runs given their checked begin snapshot is recorded with the API passing it (the worker has
         // the API's configuration, so its digest); every other folder with the runs reading it themselves. The
-        // unchecked snapshot of begin-in-input-v1 is no longer passed by the API: that folder is complete.
-        PROBECTL_NOTIFY_BEGIN_IN_START: process.env.RECORD_INTO === 'begin-checked-v1' ? 'auto' : 'off',
+        // unchecked snapshot of begin-in-input-v1 is no longer passed by the API, and a run taking the checked one
+        // no longer asks begin-checked-v1: those folders are complete.
+        PROBECTL_NOTIFY_BEGIN_IN_START: CHECKED ? 'auto' : 'off',
       },
     });
   });
   beforeAll(async () => {
     // The API passes the checked snapshot once Temporal lists the stack's worker on the task queue.
-    if (process.env.RECORD_INTO === 'begin-checked-v1') await eventually(() => stack.beginGate!.refresh(), { what: 'the begin gate open' });
+    if (CHECKED) await eventually(() => stack.beginGate!.refresh(), { what: 'the begin gate open' });
   });
   afterEach(async () => {
     for (const s of extraStacks.splice(0)) await s.stop();

@@ -34,8 +34,12 @@ const CURRENT = 'state-machine-v1';
 const BEGIN_IN_INPUT = 'begin-in-input-v1';
 /** State-machine runs given a checked begin snapshot (`begin-checked-v1`), taken under the worker's digest. */
 const BEGIN_CHECKED = 'begin-checked-v1';
-/** A recording of the state machine, in either folder. */
-const onStateMachine = (id: string) => [CURRENT, BEGIN_IN_INPUT, BEGIN_CHECKED].some((folder) => id.startsWith(`${folder}/`));
+/** First runs that took the checked snapshot under one patch for the state machine and the snapshot (`first-run-checked-v1`). */
+const FIRST_RUN_CHECKED = 'first-run-checked-v1';
+/** The folders of first runs given a checked snapshot under their first task's digest, each on its own patches. */
+const CHECKED_FOLDERS = [[BEGIN_CHECKED, ['state-machine-v1', 'begin-checked-v1']], [FIRST_RUN_CHECKED, ['first-run-checked-v1']]] as const;
+/** A recording of the state machine, in any of its folders. */
+const onStateMachine = (id: string) => [CURRENT, BEGIN_IN_INPUT, BEGIN_CHECKED, FIRST_RUN_CHECKED].some((folder) => id.startsWith(`${folder}/`));
 /** Histories recorded on the legacy path, kept because runs of that age must still replay. */
 const OLDER = ['before-lean-history-v1'];
 /** A later run of a continued chain (run 2, 3, … 10, …), not its first. */
@@ -75,9 +79,10 @@ async function replayAll(workflowBundle: WorkflowBundleWithSourceMap, histories 
   return results;
 }
 
-/** The checked-begin recordings without the Build ID Temporal recorded with each workflow task (a deprecated field). */
+/** The checked-begin recordings (both folders) without the Build ID Temporal recorded with each workflow task (a deprecated field). */
+const inCheckedFolder = (id: string) => CHECKED_FOLDERS.some(([folder]) => id.startsWith(`${folder}/`));
 function withoutBuildIds() {
-  return recordingIds().filter((id) => id.startsWith(`${BEGIN_CHECKED}/`)).map((workflowId) => {
+  return recordingIds().filter(inCheckedFolder).map((workflowId) => {
     const history = historyFromJSON(JSON.parse(readFileSync(join(HISTORIES, `${workflowId}.json`), 'utf8')));
     for (const e of history.events ?? []) if (e.workflowTaskCompletedEventAttributes) e.workflowTaskCompletedEventAttributes.workerVersion = null;
     return { workflowId, history };
@@ -163,13 +168,13 @@ describe('replay of recorded incident lifecycles', () => {
     }
   });
 
-  test('begin-checked-v1: first runs given a checked snapshot under their first task\'s digest ask both patches and run no local activity', () => {
-    const ids = recordingIds().filter((id) => id.startsWith(`${BEGIN_CHECKED}/`));
-    expect(ids.map((id) => id.slice(BEGIN_CHECKED.length + 1)).sort()).toEqual(['acknowledge', 'already-resolved', 'plain-resolve']);
+  test.each(CHECKED_FOLDERS)('%s: first runs given a checked snapshot under their first task\'s digest ask %p and run no local activity', (folder, patches) => {
+    const ids = recordingIds().filter((id) => id.startsWith(`${folder}/`));
+    expect(ids.map((id) => id.slice(folder.length + 1)).sort()).toEqual(['acknowledge', 'already-resolved', 'plain-resolve']);
     for (const id of ids) {
       const input = startInput(id) as { begin?: unknown; checkedBegin?: { configDigest?: string; begin?: { connectors?: unknown[] } } };
       expect({ id, unchecked: input.begin, given: Array.isArray(input.checkedBegin?.begin?.connectors) }).toEqual({ id, unchecked: undefined, given: true });
-      expect({ id, patches: facts(id).patches }).toEqual({ id, patches: ['state-machine-v1', 'begin-checked-v1'] });
+      expect({ id, patches: facts(id).patches }).toEqual({ id, patches });
       const text = readFileSync(join(HISTORIES, `${id}.json`), 'utf8');
       expect({ id, localActivity: text.includes('"markerName": "core_local_activity"') }).toEqual({ id, localActivity: false });
       // The first task's worker carried the digest the API passed (the replay decides by this recorded Build ID).
@@ -474,24 +479,42 @@ describe('replay of recorded incident lifecycles', () => {
 
   // A replay decides the checked begin by the run's patch marker, never by a Build ID: not by the replaying worker's,
   // and not by the one history records with each task (WorkflowTaskCompleted.workerVersion, deprecated in the API).
-  test('begin-checked-v1 recordings replay without their recorded Build IDs; code that decides a replay by the Build ID fails them', async () => {
+  test('checked-begin recordings (both patches) replay without their recorded Build IDs; code that decides a replay by the Build ID fails them', async () => {
     const stripped = withoutBuildIds();
-    expect(stripped).toHaveLength(3);
+    expect(stripped).toHaveLength(6);
     for (const { history } of stripped) expect(history.events!.filter((e) => e.workflowTaskCompletedEventAttributes?.workerVersion).length).toBe(0);
     const fine = await replayAll(await bundleWorkflows(), stripped);
     expect([...fine].map(([id, e]) => ({ id, error: e?.message }))).toEqual(stripped.map(({ workflowId }) => ({ id: workflowId, error: undefined })));
     const byBuildId = await bundleModified(join(scratch, 'v2-checked-begin-by-build-id'), {
       'v2/incident-v2.ts': (src) => src.replace('(info.unsafe.isReplaying || takesCheckedBegin(checked.configDigest, info))', 'takesCheckedBegin(checked.configDigest, info)'),
+      'incident.ts': (src) => src.replace('(info.unsafe.isReplaying || takesCheckedBegin(checked.configDigest, info))', 'takesCheckedBegin(checked.configDigest, info)'),
     });
     const failed = await replayAll(byBuildId, withoutBuildIds());
-    expect(failed.size).toBe(3);
+    expect(failed.size).toBe(6);
     for (const [id, err] of failed) {
       expect({ id, failed: err !== undefined }).toEqual({ id, failed: true });
       expect(`${err?.name} ${err?.message}`).toMatch(/Determinism|Nondeterminism|TMPRL1100/i);
     }
     // With the recorded Build IDs the same code replays them: the recordings are sound, the field is what it used.
-    const withIds = await replayAll(byBuildId, loadHistories().filter(({ workflowId }) => workflowId.startsWith(`${BEGIN_CHECKED}/`)));
+    const withIds = await replayAll(byBuildId, loadHistories().filter(({ workflowId }) => inCheckedFolder(workflowId)));
+    expect(withIds.size).toBe(6);
     expect([...withIds.values()].filter(Boolean)).toEqual([]);
+  });
+
+  // The premise of the begin digest naming the patch (src/activities/begin.ts): code of the release before
+  // first-run-checked-v1 (it asks state-machine-v1 first, whatever the input) cannot replay a run that asked it, and
+  // the code of this release still replays every run that release began on the two patches.
+  test('code that never asks first-run-checked-v1 fails its recordings and replays the begin-checked-v1 ones', async () => {
+    const before = await bundleModified(join(scratch, 'no-first-run-checked'), {
+      'incident.ts': (src) => src.replace('&& patched(FIRST_RUN_CHECKED_V1)) {', '&& false) { // the release before the patch'),
+    });
+    const results = await replayAll(before, loadHistories().filter(({ workflowId }) => inCheckedFolder(workflowId)));
+    expect(results.size).toBe(6);
+    for (const [id, err] of results) {
+      const fails = id.startsWith(`${FIRST_RUN_CHECKED}/`);
+      expect({ id, failed: err !== undefined }).toEqual({ id, failed: fails });
+      if (fails) expect(`${err?.name} ${err?.message}`).toMatch(/Determinism|Nondeterminism|TMPRL1100/i);
+    }
   });
 
   test('a deliberate non-deterministic change to the state machine\'s read-back (no timer before a read) fails the reconciliation replay, not the pager-only ones', async () => {

@@ -4,8 +4,12 @@
  * The digest it carries (beginConfigDigest) is equal for two configurations exactly when every tenant's snapshot is:
  * a table of every setting the snapshot reads and of settings it does not, and a property over random pairs.
  */
-import { beginConfigDigest, beginInStart, beginResult, beginSnapshot } from '../../src/activities/begin';
+import { createHash } from 'node:crypto';
+import { BEGIN_DIGEST_TAG, beginConfigDigest, beginInStart, beginResult, beginSnapshot } from '../../src/activities/begin';
 import { loadConfig, type AppConfig } from '../../src/config/load';
+import { pollerAgreement } from '../../src/runtime/begin-gate';
+import { workerBuildId } from '../../src/runtime/build-id';
+import { FIRST_RUN_CHECKED_V1 } from '../../src/workflows/patches';
 import type { Incident } from '../../src/shared/contract';
 
 const PD = 'acme|pagerduty|https://events.pagerduty.com/v2/enqueue|R0UT1NGKEYbeginInStart0000000001';
@@ -55,6 +59,29 @@ describe('beginConfigDigest', () => {
   test('computed once per configuration, the same for an equal one loaded again', () => {
     expect(beginConfigDigest(config)).toBe(base);
     expect(digest({})).toBe(base);
+  });
+
+  // A run that takes the snapshot asks first-run-checked-v1, which a worker of the release before cannot replay; that
+  // release computed the digest the same way under the tag 'begin-config-v1'. With the same configuration its workers
+  // must carry another digest, so the API's gate stays shut while one polls — for every configuration here.
+  test.each<[string, Record<string, string>]>([
+    ['the base configuration', {}],
+    ['no connector at all', { PROBECTL_NOTIFY_CONNECTORS: '' }],
+    ['two tenants', { PROBECTL_NOTIFY_CONNECTORS: `${PD},${SLACK},${PD.replace('acme|', 'globex|')}` }],
+    ['another reconcile mode', { PROBECTL_NOTIFY_RECONCILE_MODE: 'per-incident' }],
+  ])('%s: the digest names the first-run patch, so a worker of the release before carries another one and the gate is shut', (_what, over) => {
+    const c = loadConfig({ ...BASE, ...over });
+    expect(BEGIN_DIGEST_TAG).toContain(FIRST_RUN_CHECKED_V1);
+    const tenants = [...new Set(c.connectors.all.map((x) => x.tenantId))].sort();
+    const part = (t: string) => beginSnapshot(c, incident(t));
+    const before = createHash('sha256').update(JSON.stringify(['begin-config-v1', part(''), tenants.map((t) => [t, part(t)])])).digest('hex').slice(0, 16);
+    const now = createHash('sha256').update(JSON.stringify([BEGIN_DIGEST_TAG, part(''), tenants.map((t) => [t, part(t)])])).digest('hex').slice(0, 16);
+    // The formula above is the one beginConfigDigest uses (else this test proves nothing about it).
+    expect(beginConfigDigest(c)).toBe(now);
+    expect(before).not.toBe(now);
+    const poller = (digest: string, identity: string) => ({ identity, workerVersionCapabilities: { buildId: workerBuildId({ code: 'x' }, digest) } });
+    expect(pollerAgreement([poller(now, 'new')], now).open).toBe(true);
+    expect(pollerAgreement([poller(now, 'new'), poller(before, 'older')], now)).toMatchObject({ open: false });
   });
 
   test.each<[string, Record<string, string>]>([

@@ -1,5 +1,6 @@
 /**
- * The checked begin snapshot (patch `begin-checked-v1`, src/workflows/v2/checked-begin.ts): a run takes the snapshot
+ * The checked begin snapshot (patch `first-run-checked-v1`, before it `begin-checked-v1`; src/workflows/incident.ts,
+ * src/workflows/v2/checked-begin.ts): a run takes the snapshot
  * in its start input only when the digest passed with it is the one in the Build ID of the worker running its first
  * task. The family: the first task run by a worker with the same digest, another digest, or none (an older release);
  * the run then continued by each of those (a deploy or a configuration change between two tasks), which must replay
@@ -63,7 +64,7 @@ async function failsToContinue(first: Kind, patches: string[], bundle: Awaited<R
   }
 }
 
-describe('begin-checked-v1: the first task decides by its worker\'s Build ID', () => {
+describe('first-run-checked-v1: the first task decides by its worker\'s Build ID', () => {
   const harnesses: Harness[] = [];
   afterAll(async () => {
     for (const h of harnesses) await h.stop();
@@ -79,7 +80,7 @@ describe('begin-checked-v1: the first task decides by its worker\'s Build ID', (
     const hist = await h.history(inc.id);
     expect(hist.buildIds[0]).toBe(WORKERS[kind]);
     expect(h.calls.filter((c) => c.name === 'beginIncident' && c.input.incident.id === inc.id)).toHaveLength(taken ? 0 : 1);
-    expect(hist.patches).toEqual(taken ? ['state-machine-v1', 'begin-checked-v1'] : ['state-machine-v1']);
+    expect(hist.patches).toEqual(taken ? ['first-run-checked-v1'] : ['state-machine-v1']);
     expect(hist.markers.filter((m) => m === 'core_local_activity')).toHaveLength(taken ? 0 : 1);
     await h.signal(inc.id, 'resolve', { tenantId: 'acme', source: 'probectl', at: at() });
     expect(await h.result(inc.id)).toMatchObject({ source: 'probectl' });
@@ -113,7 +114,7 @@ describe('continued by a worker of another digest: the first task replays as it 
       expect(await b.result(inc.id)).toMatchObject({ source: 'probectl' });
       const hist = await b.history(inc.id);
       expect(hist.types).not.toContain('WORKFLOW_TASK_FAILED');
-      expect(hist.patches).toEqual(first === 'same' ? ['state-machine-v1', 'begin-checked-v1'] : ['state-machine-v1']);
+      expect(hist.patches).toEqual(first === 'same' ? ['first-run-checked-v1'] : ['state-machine-v1']);
       expect(hist.buildIds[0]).toBe(WORKERS[first]);
       expect(hist.buildIds.at(-1)).toBe(WORKERS[next]);
       expect(b.calls.filter((c) => c.name === 'beginIncident')).toHaveLength(0);
@@ -123,28 +124,40 @@ describe('continued by a worker of another digest: the first task replays as it 
     }
   });
 
-  // The premise of the API's gate (src/runtime/begin-gate.ts): a worker of the release before begin-checked-v1 (its
-  // code ignores checkedBegin) cannot continue a run that took the snapshot — so none may poll while runs take it.
-  test('a worker of the earlier release fails to continue a run that took the snapshot', async () => {
-    const scratch = join(__dirname, '..', '..', 'test-artifacts', `begin-checked-earlier-${process.pid}`);
-    const earlier = await bundleModified(scratch, {
-      'v2/incident-v2.ts': (s) => s.replace(
+  // The premise of the API's gate (src/runtime/begin-gate.ts): a worker of a release before the run's patch cannot
+  // continue a run that took the snapshot — so none may poll while runs take it. Before begin-checked-v1 the code
+  // ignored checkedBegin; before first-run-checked-v1 it asked state-machine-v1 and begin-checked-v1 (and its digest
+  // did not name the new patch: src/activities/begin.ts).
+  test.each([
+    ['begin-checked-v1 (checkedBegin ignored)', {
+      'incident.ts': (s: string) => s.replace(
+        'const checked = input.begin === undefined && input.checkedBegin !== undefined ? checkedBeginFromInput(input.checkedBegin) : undefined;',
+        'const checked = undefined as ReturnType<typeof checkedBeginFromInput>;',
+      ),
+      'v2/incident-v2.ts': (s: string) => s.replace(
         'const checked = given === undefined && input.checkedBegin !== undefined ? checkedBeginFromInput(input.checkedBegin) : undefined;',
         'const checked = undefined as ReturnType<typeof checkedBeginFromInput>;',
       ),
-    });
-    await failsToContinue('same', ['state-machine-v1', 'begin-checked-v1'], earlier);
+    }],
+    ['first-run-checked-v1 (the two patches asked instead)', {
+      'incident.ts': (s: string) => s.replace('&& patched(FIRST_RUN_CHECKED_V1)) {', '&& false) {'),
+    }],
+  ])('a worker of the release before %s fails to continue a run that took the snapshot', async (name, edits) => {
+    const scratch = join(__dirname, '..', '..', 'test-artifacts', `begin-checked-earlier-${name.split(' ')[0]}-${process.pid}`);
+    await failsToContinue('same', ['first-run-checked-v1'], await bundleModified(scratch, edits));
   });
 
   // A replay follows the marker; code that decides a replay by what this worker is (here: its own digest) and asks
-  // no patch must fail to replay a run begun on another digest.
-  test('the guard has teeth: code without the patch that decides by its own digest fails to replay a run begun on another digest', async () => {
-    const scratch = join(__dirname, '..', '..', 'test-artifacts', `begin-checked-teeth-${process.pid}`);
+  // no patch must fail to replay a run begun on another digest — whichever of the two places decides.
+  test.each([
+    ['the state machine (begin-checked-v1)', 'v2/incident-v2.ts',
+      'checked && (info.unsafe.isReplaying || takesCheckedBegin(checked.configDigest, info)) && patched(BEGIN_CHECKED_V1)'],
+    ['the entry (first-run-checked-v1)', 'incident.ts',
+      'checked && (info.unsafe.isReplaying || takesCheckedBegin(checked.configDigest, info)) && patched(FIRST_RUN_CHECKED_V1)'],
+  ])('the guard has teeth: code in %s without the patch that decides by its own digest fails to replay a run begun on another digest', async (_where, file, anchor) => {
+    const scratch = join(__dirname, '..', '..', 'test-artifacts', `begin-checked-teeth-${file.replace(/\W/g, '-')}-${process.pid}`);
     const unchecked = await bundleModified(scratch, {
-      'v2/incident-v2.ts': (s) => s.replace(
-        'checked && (info.unsafe.isReplaying || takesCheckedBegin(checked.configDigest, info)) && patched(BEGIN_CHECKED_V1)',
-        `checked && takesCheckedBegin(checked.configDigest, { ...info, currentBuildId: '.begin-${D}' })`,
-      ),
+      [file]: (s: string) => s.replace(anchor, `checked && takesCheckedBegin(checked.configDigest, { ...info, currentBuildId: '.begin-${D}' })`),
     });
     await failsToContinue('other', ['state-machine-v1'], unchecked, { buildId: WORKERS.same });
   });

@@ -19,18 +19,21 @@ import { OwnFollowUps } from './own-follow-ups';
 import { reconcileLoop } from './reconcile';
 import {
   acknowledge, begin, correlate, finished, handover, initialState, planResolve, redrive, rejectSignal, resolutionResult,
-  resolve, view, type IncidentState,
+  resolve, view, type BeginInput, type IncidentState,
 } from './state';
 import { UiSync } from './ui-sync';
 import { Wake } from './wake';
 
 const now = (): string => new Date().toISOString();
 
-export async function incidentWorkflowV2(input: IncidentWorkflowInput, carried?: IncidentState): Promise<IncidentResolution> {
+/** `taken`: the begin snapshot the entry already took (a first run on `first-run-checked-v1`, src/workflows/incident.ts). */
+export async function incidentWorkflowV2(input: IncidentWorkflowInput, carried?: IncidentState, taken?: BeginInput): Promise<IncidentResolution> {
   const s = carried ?? initialState(input.incident, workflowInfo().firstExecutionRunId);
   const wake = new Wake();
   listen(s, wake);
-  if (!s.begun) {
+  if (taken !== undefined && !s.begun) {
+    begin(s, taken, now());
+  } else if (!s.begun) {
     // The snapshot the API passed (one local activity and one activation fewer before the opens), else read here:
     // unchecked as earlier releases of the API passed it, or checked against this task's worker (checked-begin.ts).
     // A replay follows the marker of begin-checked-v1: patched() answers from history, whatever this worker is.
