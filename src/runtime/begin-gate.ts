@@ -1,8 +1,8 @@
 /**
  * Whether the API passes new runs a checked begin snapshot now (PROBECTL_NOTIFY_BEGIN_IN_START=auto): only while
  * every worker Temporal lists as polling the task queue's workflow tasks carries the API's begin digest in its Build
- * ID (src/runtime/build-id.ts). A run that takes the snapshot asks the patch `begin-checked-v1`, which a worker of an
- * earlier release cannot replay: so while such a worker polls (a rolling deploy, workers started with another
+ * ID (src/runtime/build-id.ts). A run that takes the snapshot asks the patch `first-run-checked-v1` (the digest names it,
+ * src/activities/begin.ts), which a worker of an earlier release cannot replay: so while such a worker polls (a rolling deploy, workers started with another
  * configuration), the API passes nothing and runs read the snapshot on the worker, as they always could. The first
  * workflow task still checks its own worker's digest (src/workflows/v2/checked-begin.ts); this only keeps runs off
  * the new path while a worker that could not continue them is around.

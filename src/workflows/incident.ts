@@ -8,6 +8,7 @@ import type { IncidentResolution, IncidentWorkflowInput } from '../shared/contra
 import { incidentProblems, labelProblems } from '../shared/validate';
 import { incidentWorkflowV1 } from './legacy/incident-v1';
 import { FIRST_RUN_CHECKED_V1, STATE_MACHINE_V1 } from './patches';
+import { beginFromInput } from './v2/begin-input';
 import { checkedBeginFromInput, takesCheckedBegin } from './v2/checked-begin';
 import { fromLegacy, isLegacyState } from './v2/from-legacy';
 import { incidentWorkflowV2 } from './v2/incident-v2';
@@ -26,9 +27,11 @@ export async function incidentWorkflow(input: IncidentWorkflowInput): Promise<In
   }
   // A first run given a checked begin snapshot that its first task's worker takes: one patch names both the state
   // machine and the snapshot (one marker and one version upsert fewer than state-machine-v1 + begin-checked-v1).
-  // Asked live only when taken; on replay by every first run with such a snapshot, where the marker decides.
+  // Asked live only when taken; on replay by every first run with such a snapshot, where the marker decides. The
+  // snapshot is the one the state machine would consider (incident-v2.ts): a well-formed unchecked `begin` wins.
   if (carried === undefined || carried === null) {
-    const checked = input.begin === undefined && input.checkedBegin !== undefined ? checkedBeginFromInput(input.checkedBegin) : undefined;
+    const given = input.begin !== undefined ? beginFromInput(input.begin) : undefined;
+    const checked = given === undefined && input.checkedBegin !== undefined ? checkedBeginFromInput(input.checkedBegin) : undefined;
     const info = workflowInfo();
     if (checked && (info.unsafe.isReplaying || takesCheckedBegin(checked.configDigest, info)) && patched(FIRST_RUN_CHECKED_V1)) {
       const labels = labelProblems(input.incident);

@@ -8,8 +8,9 @@
  *   reconciliation-v1   legacy path: read links back while open (asked only by runs from before lean-history-v1)
  *   state-machine-v1    the state machine (src/workflows/v2/): records written by whoever knows them,
  *                       follow-ups, continue-as-new that never waits. Asked once, by the first run of an
- *                       incident or by a legacy chain's first run after the deploy (carrying legacy state);
- *                       later runs know it from their carried state (v: 2) and ask nothing.
+ *                       incident (unless it asks first-run-checked-v1, which stands for it) or by a legacy chain's
+ *                       first run after the deploy (carrying legacy state); later runs know it from their carried
+ *                       state (v: 2) and ask nothing.
  *   begin-in-input-v1   state machine: a first run whose start input carries a well-formed begin snapshot (the API
  *                       passes it) takes it instead of running the beginIncident local activity. Asked only by such
  *                       runs, so a run an older worker began with the local activity (the input ignored) replays
@@ -22,14 +23,16 @@
  *                       when live; asked by every run with such a snapshot on replay, where the marker decides.
  *                       Since first-run-checked-v1 it is no longer asked live: it stays for runs begun before.
  *   first-run-checked-v1  the state machine AND the checked begin snapshot, in one patch: asked by a first run (no
- *                       carried state) whose start input carries a well-formed checked snapshot (and no unchecked
- *                       one) when (live) takesCheckedBegin holds — the same condition as begin-checked-v1 — before
+ *                       carried state) whose start input carries a well-formed checked snapshot (and no well-formed
+ *                       unchecked one) when (live) takesCheckedBegin holds — the same condition as begin-checked-v1 — before
  *                       state-machine-v1, which such a run then does not ask (one marker and one TemporalChangeVersion
  *                       upsert fewer per incident). On replay asked by every first run with such a snapshot: a run
  *                       recorded on state-machine-v1 + begin-checked-v1 has no marker for it and goes on as before.
  *                       A worker of an earlier release cannot replay such a run (it would ask state-machine-v1, find no
  *                       marker, and take the legacy path), so the begin digest names this patch (src/activities/begin.ts):
  *                       an earlier release's workers carry another digest, and the API's gate stays shut while they poll.
+ *                       A later patch asked by such a first task must change that digest the same way (name itself in
+ *                       BEGIN_DIGEST_TAG), or a worker of this release would pass the gate while unable to replay.
  */
 export const LEAN_HISTORY_V1 = 'lean-history-v1';
 export const RECONCILIATION_V1 = 'reconciliation-v1';

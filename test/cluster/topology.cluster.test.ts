@@ -3,7 +3,7 @@
  * lifecycle, inbound resolutions through either replica, and a worker SIGKILLed during a fan-out of many
  * incidents. Counted at the doubles (alerts and tickets by their keys), never by requests.
  */
-import { sleep, uniqueId } from '../helpers/shared';
+import { handled, sleep, uniqueId } from '../helpers/shared';
 import {
   PROVIDER_KEYS, allOpenResolve, expectClean, isCreate, isResolve, linksSettled, settled,
 } from '../faults/harness';
@@ -112,15 +112,15 @@ describe('cluster: 3 workers, 2 API replicas, Temporal 1.29.1 on Postgres', () =
     const result = await scenario(`worker SIGKILL mid fan-out, ${N} incidents`, async () => {
       const ids = Array.from({ length: N }, () => uniqueId('fan'));
       // Opens through both replicas, 10 at a time.
-      const openAll = (async () => {
+      const openAll = handled((async () => {
         for (let i = 0; i < ids.length; i += 10) await Promise.all(ids.slice(i, i + 10).map((id, k) => t.open(id, k % 2)));
-      })();
+      })());
       const total = N * PROVIDER_KEYS.length;
       const k1 = await killDuring(creates, Math.floor(total / 3), 0, openAll);
       await t.linksSettled(ids);
-      const resolveAll = (async () => {
+      const resolveAll = handled((async () => {
         for (let i = 0; i < ids.length; i += 10) await Promise.all(ids.slice(i, i + 10).map((id, k) => t.resolve(id, k % 2)));
-      })();
+      })());
       const k2 = await killDuring(resolves, Math.floor(total / 3), 1, resolveAll);
       const unsettled = await settled(t.stack, () => t.tenant, ids, 240_000);
       if (unsettled > 0) await t.saveRunning(ids);

@@ -4,7 +4,7 @@
  * its replacement. Counted at the doubles of all six providers.
  */
 import { freePort } from '../setup/temporal-server';
-import { sleep } from '../helpers/shared';
+import { handled, sleep } from '../helpers/shared';
 import { incidentFor, startStack, type TestStack } from '../helpers/stack';
 import { spawnWorker, type WorkerProcess } from '../helpers/worker-process';
 import {
@@ -130,7 +130,7 @@ describe('faults: crashes', () => {
           await sleep(100);
         }
       };
-      const burst = Promise.all(incidents.flatMap((inc) => [resolveWithRetry(inc.id, 1), resolveWithRetry(inc.id, 2)]));
+      const burst = handled(Promise.all(incidents.flatMap((inc) => [resolveWithRetry(inc.id, 1), resolveWithRetry(inc.id, 2)])));
       const killAfter = r.int(30, 300);
       await sleep(killAfter);
       await api1.kill('SIGKILL');

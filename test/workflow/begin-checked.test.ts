@@ -86,6 +86,31 @@ describe('first-run-checked-v1: the first task decides by its worker\'s Build ID
     expect(await h.result(inc.id)).toMatchObject({ source: 'probectl' });
   });
 
+  // The entry decides with the state machine's own rule: a malformed unchecked snapshot counts as none.
+  test.each([['null', null], ['of the wrong shape', { connectors: 'all' }]])('an unchecked snapshot %s beside a checked one: the checked one is taken under the one patch', async (_what, unchecked) => {
+    const h = await startHarness({ connectors: THREE, settings: SETTINGS, buildId: WORKERS.same });
+    harnesses.push(h);
+    const inc = incidentOf('acme', { severity: 'warning' });
+    await h.start(inc, undefined, unchecked, { checkedBegin: { configDigest: D, begin } });
+    await twoOpen(h, inc.id);
+    const hist = await h.history(inc.id);
+    expect(hist.patches).toEqual(['first-run-checked-v1']);
+    expect(h.calls.filter((c) => c.name === 'beginIncident' && c.input.incident.id === inc.id)).toHaveLength(0);
+    await h.signal(inc.id, 'resolve', { tenantId: 'acme', source: 'probectl', at: at() });
+    expect(await h.result(inc.id)).toMatchObject({ source: 'probectl' });
+  });
+
+  // Label sizes are a condition of starting on the state machine, whichever patch the first run asks.
+  test.each<[Kind, string[]]>([['same', ['first-run-checked-v1']], ['other', ['state-machine-v1']]])('a label over the limit, first task on a worker with %s digest: the run fails as invalid input and opens nothing', async (kind, patches) => {
+    const h = await startHarness({ connectors: THREE, settings: SETTINGS, buildId: WORKERS[kind] });
+    harnesses.push(h);
+    const inc = incidentOf('acme', { severity: 'warning', labels: { runbook: 'r'.repeat(1025) } });
+    await h.start(inc, undefined, undefined, { checkedBegin: { configDigest: D, begin } });
+    await expect(h.result(inc.id)).rejects.toMatchObject({ cause: { type: 'InvalidInput' } });
+    expect((await h.history(inc.id)).patches).toEqual(patches);
+    expect(h.calls.filter((c) => c.input?.incident?.id === inc.id)).toEqual([]);
+  });
+
   test('an unchecked snapshot (`begin`, as earlier releases of the API passed it) wins over a checked one, as before', async () => {
     const h = await startHarness({ connectors: THREE, settings: SETTINGS, buildId: WORKERS.same });
     harnesses.push(h);
@@ -131,7 +156,7 @@ describe('continued by a worker of another digest: the first task replays as it 
   test.each([
     ['begin-checked-v1 (checkedBegin ignored)', {
       'incident.ts': (s: string) => s.replace(
-        'const checked = input.begin === undefined && input.checkedBegin !== undefined ? checkedBeginFromInput(input.checkedBegin) : undefined;',
+        'const checked = given === undefined && input.checkedBegin !== undefined ? checkedBeginFromInput(input.checkedBegin) : undefined;',
         'const checked = undefined as ReturnType<typeof checkedBeginFromInput>;',
       ),
       'v2/incident-v2.ts': (s: string) => s.replace(

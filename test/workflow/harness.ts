@@ -13,7 +13,7 @@ import type { ConnectorRef } from '../../src/config/connectors';
 import type { Incident } from '../../src/shared/contract';
 import { TENANT_MEMO_KEY } from '../../src/client';
 import { SEVERITY, STATUS, TENANT } from '../../src/workflows/search-attributes';
-import { sharedStack, uniqueId } from '../helpers/shared';
+import { handled, sharedStack, uniqueId } from '../helpers/shared';
 
 let bundle: Promise<WorkflowBundleWithSourceMap> | undefined;
 /** The workflow code under test, bundled once per test file. */
@@ -134,7 +134,7 @@ export async function startHarness(opts: {
     shutdownGraceTime: '1 second',
     ...(opts.buildId !== undefined ? { buildId: opts.buildId } : {}),
   });
-  const running = worker.run();
+  const running = handled(worker.run());
   const connection = await Connection.connect({ address });
   const client = new Client({ connection });
   const handle = (id: string) => client.workflow.getHandle(`probectl-${id}`);

@@ -6,7 +6,7 @@
 import type { ConnectorRef } from '../../src/config/connectors';
 import { correlateKey } from '../../src/shared/records';
 import { initialState as legacyInitial } from '../../src/workflows/legacy/state-v1';
-import { eventually } from '../helpers/shared';
+import { eventually, handled } from '../helpers/shared';
 import { incidentOf, startHarness, type Harness } from './harness';
 import { realMirror, resultWithin, type RealMirror } from './records';
 
@@ -90,7 +90,7 @@ describe('the state machine at the edges of its contract', () => {
     old.links = { pagerduty: { connectorId: 'pagerduty', provider: 'pagerduty', status: 'open', externalRef: `probectl-${inc.id}`, updatedAt: at() } };
     old.pending = { timeline: [], linkIds: [], incident: false };
     await h.start(inc, old);
-    const done = resultWithin(h.result(inc.id), 30_000, 'a legacy hand-over with a long label');
+    const done = handled(resultWithin(h.result(inc.id), 30_000, 'a legacy hand-over with a long label'));
     // a signal to a run that already failed is refused: show why it failed instead
     await h.signal(inc.id, 'resolve', { tenantId: 'acme', source: 'api', at: at() }).catch(async (err: unknown) => {
       await done;

@@ -11,8 +11,9 @@
  * Two parts with different rules. `checkedBeginFromInput` (the shape) is asked on every replay too and is frozen
  * once shipped: a check made stricter or looser later would replay a recorded run down the other path; a new check
  * needs a new patch id. `takesCheckedBegin` (the digest, the reset) decides only a first task executed live: a
- * replay follows the run's `begin-checked-v1` marker (src/workflows/v2/incident-v2.ts), so it reads nothing that only
- * the live worker knows, nor the Build ID history records with each task.
+ * replay follows the run's `first-run-checked-v1` marker (src/workflows/incident.ts; `begin-checked-v1` in runs the
+ * release before began, src/workflows/v2/incident-v2.ts), so it reads nothing that only the live worker knows, nor the
+ * Build ID history records with each task.
  */
 import { beginFromInput } from './begin-input';
 import type { BeginInput } from './state';

@@ -34,9 +34,10 @@ export async function incidentWorkflowV2(input: IncidentWorkflowInput, carried?:
   if (taken !== undefined && !s.begun) {
     begin(s, taken, now());
   } else if (!s.begun) {
-    // The snapshot the API passed (one local activity and one activation fewer before the opens), else read here:
-    // unchecked as earlier releases of the API passed it, or checked against this task's worker (checked-begin.ts).
-    // A replay follows the marker of begin-checked-v1: patched() answers from history, whatever this worker is.
+    // A first run that took the checked snapshot under first-run-checked-v1 came in with it (`taken`, above). Here:
+    // the unchecked snapshot earlier releases of the API passed (begin-in-input-v1); the checked one as runs begun
+    // by the release before took it (begin-checked-v1: no longer asked live, since the entry asks its patch under the
+    // same condition first; a replay follows the marker, whatever this worker is); else read here (local activity).
     const given = input.begin !== undefined ? beginFromInput(input.begin) : undefined;
     const checked = given === undefined && input.checkedBegin !== undefined ? checkedBeginFromInput(input.checkedBegin) : undefined;
     const info = workflowInfo();

@@ -20,7 +20,7 @@ import { frameSql, withTenant } from '../../../src/db/tenant-tx';
 import { LINK_UPSERT, recordStatement } from '../../../src/db/record-statement';
 import { storable } from '../../../src/db/storable';
 import type { Incident, Link, LinkStatus } from '../../../src/shared/contract';
-import { eventually, sharedStack, uniqueId } from '../../helpers/shared';
+import { eventually, handled, sharedStack, uniqueId } from '../../helpers/shared';
 
 let pool: Pool;
 let mirror: MirrorStore;
@@ -294,7 +294,7 @@ describe('the incident row lock', () => {
     const { c, pid } = await hold(holder, incident);
     try {
       let done = false;
-      const recording = mirror.record({ incident, ...rest }).then(() => void (done = true));
+      const recording = handled(mirror.record({ incident, ...rest }).then(() => void (done = true)));
       // Either it finishes while the other transaction is open, or Postgres says the other blocks it: no timing.
       const outcome = await eventually(async () => (done ? 'finished' : (await blockedBy(pid)) ? 'waiting' : undefined), { what: 'the record to finish or be blocked' });
       expect(outcome).toBe(expected);
