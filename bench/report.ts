@@ -116,7 +116,7 @@ function peerLines(r: Any): string[] {
     for (const s of F.steps as Any[]) {
       lines.push(`| ${s.rate} | ${pp(s.ours?.firstPage)} | ${pp(s.floor?.firstPage)} | ${rr(s.firstPageRatio)} | ${pp(s.ours?.all)} | ${pp(s.floor?.all)} | ${rr(s.allSixRatio)} | ${ok(s.ours?.withinKnee)} / ${ok(s.floor?.withinKnee)} | ${cpu(s.ours?.cpuMsPerIncident)} / ${cpu(s.floor?.cpuMsPerIncident)} |`);
     }
-    lines.push('', 'CPU per incident: user + system time of the worker, the API (ours only) and the Temporal server from the step\'s start to 2 s after its last arrival, ÷ incidents started (Postgres, the doubles and the driver not counted).');
+    lines.push('', 'CPU per incident: user + system time of the worker, the API (ours only), the Temporal server and the whole Postgres server from the step\'s start to 2 s after its last arrival, ÷ incidents started (the doubles and the driver not counted). A system whose sum exceeds 1000 × cores ÷ rate ms cannot keep up with that rate on this machine.');
     lines.push('', `Floor worker RSS at the end: ${mb(F.floorWorkerRssMB)}.`, '');
   }
   const P = R.phases;
@@ -135,6 +135,7 @@ function peerLines(r: Any): string[] {
       `| PagerDuty only: answer at worker → activity completed | ${runs.map((x) => pp(x.firstPage?.['answer at worker → activity completed'])).join(' | ')} |`,
       `| incidents / activities / unplaced samples | ${runs.map((x) => `${x.incidents} / ${x.activities} / ${Object.values(x.missing ?? {}).reduce((a: number, b) => a + Number(b), 0)}`).join(' | ')} |`,
       `| incidents begun with a local activity before the opens | ${runs.map((x) => (x.begunLocally === undefined ? '–' : String(x.begunLocally))).join(' | ')} |`,
+      `| CPU ms per incident (worker, API, Temporal server, Postgres server) | ${runs.map((x) => cpu(x.step?.cpuMsPerIncident)).join(' | ')} |`,
       '',
     );
   }

@@ -1,5 +1,5 @@
 import { cpus, loadavg, totalmem, release } from 'node:os';
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 
 export interface Machine {
   cpuModel: string;
@@ -49,6 +49,47 @@ export function cpuMsOf(pid: number | undefined): number | undefined {
   } catch {
     return undefined;
   }
+}
+
+/**
+ * CPU time (user + system) the whole Postgres server has used so far, ms: every live `postgres` process (the
+ * postmaster, its backends and background workers) plus what the postmaster's exited children used (cutime +
+ * cstime), so a backend that exits between two readings is still counted. Undefined without /proc or Postgres.
+ */
+export function postgresCpuMs(): number | undefined {
+  let total = 0;
+  let found = false;
+  try {
+    for (const pid of readdirSync('/proc')) {
+      if (!/^\d+$/.test(pid)) continue;
+      let stat: string;
+      try {
+        stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+      } catch {
+        continue; // gone meanwhile
+      }
+      if (stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')')) !== 'postgres') continue;
+      const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      // utime, stime (fields 14, 15); the postmaster (its parent is not postgres) adds cutime, cstime (16, 17).
+      let ticks = Number(f[11]) + Number(f[12]);
+      const parent = (() => {
+        try {
+          const p = readFileSync(`/proc/${f[1]}/stat`, 'utf8');
+          return p.slice(p.indexOf('(') + 1, p.lastIndexOf(')'));
+        } catch {
+          return '';
+        }
+      })();
+      if (parent !== 'postgres') ticks += Number(f[13]) + Number(f[14]);
+      if (Number.isFinite(ticks)) {
+        total += ticks * 10; // USER_HZ is 100 on Linux
+        found = true;
+      }
+    }
+  } catch {
+    return undefined;
+  }
+  return found ? total : undefined;
 }
 
 /**

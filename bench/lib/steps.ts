@@ -5,7 +5,7 @@
  */
 import type { BenchProvider, Fleet } from './fleet';
 import { PROVIDERS } from './fleet';
-import { cpuMsOf } from './machine';
+import { cpuMsOf, postgresCpuMs } from './machine';
 import { paced, type PacedResult } from './pace';
 import { summarize, type Summary } from './stats';
 
@@ -43,7 +43,10 @@ export interface StepFigures {
   /** Started but not reached everywhere within the wait. */
   incomplete: number;
   withinKnee: boolean;
-  /** CPU time (user + system) per started incident, ms, per process, from the step's start to 2 s after its last arrival. */
+  /**
+   * CPU time (user + system) per started incident, ms, per process, from the step's start to 2 s after its last
+   * arrival; `postgres` is the whole Postgres server (the only one on the bench machine), charged to every system.
+   */
   cpuMsPerIncident?: Record<string, number>;
 }
 
@@ -62,6 +65,7 @@ export async function runStep(fleet: Fleet, sys: StepSystem, tag: string, rate: 
   const started: Started[] = [];
   const pids = sys.processes?.() ?? {};
   const cpu0 = Object.fromEntries(Object.entries(pids).map(([k, pid]) => [k, cpuMsOf(pid)]));
+  const pg0 = Object.keys(pids).length > 0 ? postgresCpuMs() : undefined;
   const pace = await paced(rate, seconds * 1000, async (i) => {
     const s = await sys.start(tag, i);
     started.push(s);
@@ -76,6 +80,8 @@ export async function runStep(fleet: Fleet, sys: StepSystem, tag: string, rate: 
     const b = cpuMsOf(pid);
     if (a !== undefined && b !== undefined && started.length > 0) cpuMsPerIncident[k] = Math.round(((b - a) / started.length) * 10) / 10;
   }
+  const pg1 = pg0 !== undefined ? postgresCpuMs() : undefined;
+  if (pg0 !== undefined && pg1 !== undefined && started.length > 0) cpuMsPerIncident.postgres = Math.round(((pg1 - pg0) / started.length) * 10) / 10;
   const lat = (p: BenchProvider | 'all') => summarize(started.map((s) => fleet.latency(s.id, 'open', s.t0, p, sys.except)).filter((v): v is number => v !== undefined));
   const all = lat('all');
   const incomplete = started.filter((s) => !reached(s)).length + pace.skipped;
