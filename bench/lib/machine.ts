@@ -51,45 +51,51 @@ export function cpuMsOf(pid: number | undefined): number | undefined {
   }
 }
 
-/**
- * CPU time (user + system) the whole Postgres server has used so far, ms: every live `postgres` process (the
- * postmaster, its backends and background workers) plus what the postmaster's exited children used (cutime +
- * cstime), so a backend that exits between two readings is still counted. Undefined without /proc or Postgres.
- */
-export function postgresCpuMs(): number | undefined {
-  let total = 0;
-  let found = false;
+/** A process's stat fields from the state on (field 3 first: f[1] is the ppid), and its name; undefined when gone. */
+function statOf(pid: string | number): { name: string; f: string[] } | undefined {
   try {
-    for (const pid of readdirSync('/proc')) {
-      if (!/^\d+$/.test(pid)) continue;
-      let stat: string;
-      try {
-        stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-      } catch {
-        continue; // gone meanwhile
-      }
-      if (stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')')) !== 'postgres') continue;
-      const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-      // utime, stime (fields 14, 15); the postmaster (its parent is not postgres) adds cutime, cstime (16, 17).
-      let ticks = Number(f[11]) + Number(f[12]);
-      const parent = (() => {
-        try {
-          const p = readFileSync(`/proc/${f[1]}/stat`, 'utf8');
-          return p.slice(p.indexOf('(') + 1, p.lastIndexOf(')'));
-        } catch {
-          return '';
-        }
-      })();
-      if (parent !== 'postgres') ticks += Number(f[13]) + Number(f[14]);
-      if (Number.isFinite(ticks)) {
-        total += ticks * 10; // USER_HZ is 100 on Linux
-        found = true;
-      }
-    }
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return { name: stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')')), f: stat.slice(stat.lastIndexOf(')') + 2).split(' ') };
   } catch {
     return undefined;
   }
-  return found ? total : undefined;
+}
+
+/**
+ * CPU time (user + system) the Postgres server has used so far, ms: its postmaster, every live child of it (backends,
+ * background workers) and what its exited children used (the postmaster's cutime + cstime), so a backend that exits
+ * between two readings is still counted once. The scan is repeated when a child was reaped during it (the
+ * postmaster's cutime moved), which would count it twice or not at all. Undefined without /proc, or unless exactly
+ * one postmaster runs on the machine (a `postgres` process whose parent is not one): a second server's work would be
+ * charged too.
+ */
+export function postgresCpuMs(): number | undefined {
+  let pids: string[];
+  try {
+    pids = readdirSync('/proc').filter((p) => /^\d+$/.test(p));
+  } catch {
+    return undefined;
+  }
+  const named = pids.map((pid) => ({ pid, st: statOf(pid) })).filter((x) => x.st?.name === 'postgres');
+  const masters = named.filter(({ st }) => statOf(st!.f[1]!)?.name !== 'postgres');
+  if (masters.length !== 1) return undefined;
+  const master = masters[0]!.pid;
+  const ticks = (f: string[], from: number) => Number(f[from]) + Number(f[from + 1]);
+  for (let attempt = 0; attempt < 5; attempt += 1) {
+    const before = statOf(master);
+    if (!before) return undefined;
+    let total = ticks(before.f, 11); // utime, stime (fields 14, 15)
+    for (const { pid } of named) {
+      const st = pid === master ? undefined : statOf(pid);
+      if (st && st.name === 'postgres' && st.f[1] === master) total += ticks(st.f, 11);
+    }
+    const after = statOf(master);
+    if (!after) return undefined;
+    if (ticks(after.f, 13) !== ticks(before.f, 13)) continue; // a child reaped during the scan: read again
+    total += ticks(after.f, 13); // cutime, cstime (fields 16, 17)
+    return Number.isFinite(total) ? total * 10 : undefined; // USER_HZ is 100 on Linux
+  }
+  return undefined;
 }
 
 /**

@@ -106,11 +106,11 @@ describe('cluster restarts', () => {
 
       // Opens; once a third of the creates reached the providers, the server goes down for 3 s. Three more
       // opens are sent while it is down: the API answers 503 and the client retries on the other replica.
-      const opening = handled(Promise.all(ids.map((id, i) => t.open(id, i % 2))));
+      const opening = handled(Promise.all(ids.map((id, i) => t.open(id, i % 2))), 'the opens');
       const seenOpen = await waitFor(creates, Math.floor(total / 3));
-      const restart1 = handled(restartTemporal(3_000));
+      const restart1 = handled(restartTemporal(3_000), 'the first server restart');
       await sleep(1_000);
-      const lateOpens = handled(Promise.all(late.map((id, i) => t.open(id, i % 2))));
+      const lateOpens = handled(Promise.all(late.map((id, i) => t.open(id, i % 2))), 'the opens sent while down');
       const r1 = await restart1;
       await Promise.all([opening, lateOpens]);
       const all = [...ids, ...late];
@@ -120,9 +120,9 @@ describe('cluster restarts', () => {
       // goes down during that fan-out, and the webhooks sent meanwhile get 503 until it is back (retried).
       const viaApi = all.filter((_, i) => i % 2 === 0);
       const viaInbound = all.filter((_, i) => i % 2 === 1);
-      const resolving = handled(Promise.all(viaApi.map((id, i) => t.resolve(id, i % 2))));
+      const resolving = handled(Promise.all(viaApi.map((id, i) => t.resolve(id, i % 2))), 'the /v1 resolves');
       const seenResolve = await waitFor(resolves, Math.floor(viaApi.length * 2));
-      const restart2 = handled(restartTemporal(3_000));
+      const restart2 = handled(restartTemporal(3_000), 'the second server restart');
       await sleep(1_000);
       const inbound = handled(Promise.all(viaInbound.map(async (id, i) => {
         const alert = t.providers.pagerduty.alerts.find((a) => a.dedupKey === `probectl-${id}`);
@@ -131,7 +131,7 @@ describe('cluster restarts', () => {
         // the outage was noticed may be answered as a duplicate: the resolution's source below proves it landed.
         const a = await t.deliver(i % 2, 'pagerduty', { external_ref: `probectl-${id}`, status: 'resolved' }, 180_000);
         expect({ id, answer: `${a.status} ${String(a.body.outcome)}` }).toEqual({ id, answer: expect.stringMatching(/^(202 accepted|200 duplicate)$/) });
-      })));
+      })), 'the webhook resolves');
       const r2 = await restart2;
       await Promise.all([resolving, inbound]);
       const unsettled = await settled(t.stack, () => t.tenant, all, 240_000);

@@ -114,13 +114,13 @@ describe('cluster: 3 workers, 2 API replicas, Temporal 1.29.1 on Postgres', () =
       // Opens through both replicas, 10 at a time.
       const openAll = handled((async () => {
         for (let i = 0; i < ids.length; i += 10) await Promise.all(ids.slice(i, i + 10).map((id, k) => t.open(id, k % 2)));
-      })());
+      })(), 'the opens');
       const total = N * PROVIDER_KEYS.length;
       const k1 = await killDuring(creates, Math.floor(total / 3), 0, openAll);
       await t.linksSettled(ids);
       const resolveAll = handled((async () => {
         for (let i = 0; i < ids.length; i += 10) await Promise.all(ids.slice(i, i + 10).map((id, k) => t.resolve(id, k % 2)));
-      })());
+      })(), 'the resolves');
       const k2 = await killDuring(resolves, Math.floor(total / 3), 1, resolveAll);
       const unsettled = await settled(t.stack, () => t.tenant, ids, 240_000);
       if (unsettled > 0) await t.saveRunning(ids);

@@ -130,7 +130,7 @@ describe('faults: crashes', () => {
           await sleep(100);
         }
       };
-      const burst = handled(Promise.all(incidents.flatMap((inc) => [resolveWithRetry(inc.id, 1), resolveWithRetry(inc.id, 2)])));
+      const burst = handled(Promise.all(incidents.flatMap((inc) => [resolveWithRetry(inc.id, 1), resolveWithRetry(inc.id, 2)])), 'the resolve burst');
       const killAfter = r.int(30, 300);
       await sleep(killAfter);
       await api1.kill('SIGKILL');

@@ -37,10 +37,12 @@ export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 /**
  * `p`, marked as handled at once: for a promise a test awaits only after other awaits. Node treats a rejection with
  * no handler at the end of its tick as an uncaught error, which fails the running test with that error out of
- * context (seen in CI); awaiting the returned promise later still throws it where the test expects it.
+ * context (seen in CI); awaiting the returned promise later still throws it where the test expects it. For work
+ * expected to succeed: a rejection is also logged when it happens, naming `what`, so a test that then fails on a
+ * later wait (a timeout) shows the first cause.
  */
-export function handled<T>(p: Promise<T>): Promise<T> {
-  p.catch(() => undefined);
+export function handled<T>(p: Promise<T>, what = 'background work'): Promise<T> {
+  p.catch((err: unknown) => console.warn(`[handled] ${what} failed before the test awaited it: ${err instanceof Error ? err.stack ?? err.message : String(err)}`));
   return p;
 }
 

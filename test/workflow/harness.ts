@@ -134,7 +134,7 @@ export async function startHarness(opts: {
     shutdownGraceTime: '1 second',
     ...(opts.buildId !== undefined ? { buildId: opts.buildId } : {}),
   });
-  const running = handled(worker.run());
+  const running = handled(worker.run(), 'the harness worker');
   const connection = await Connection.connect({ address });
   const client = new Client({ connection });
   const handle = (id: string) => client.workflow.getHandle(`probectl-${id}`);

@@ -90,7 +90,7 @@ describe('the state machine at the edges of its contract', () => {
     old.links = { pagerduty: { connectorId: 'pagerduty', provider: 'pagerduty', status: 'open', externalRef: `probectl-${inc.id}`, updatedAt: at() } };
     old.pending = { timeline: [], linkIds: [], incident: false };
     await h.start(inc, old);
-    const done = handled(resultWithin(h.result(inc.id), 30_000, 'a legacy hand-over with a long label'));
+    const done = handled(resultWithin(h.result(inc.id), 30_000, 'a legacy hand-over with a long label'), 'the hand-over run');
     // a signal to a run that already failed is refused: show why it failed instead
     await h.signal(inc.id, 'resolve', { tenantId: 'acme', source: 'api', at: at() }).catch(async (err: unknown) => {
       await done;

@@ -277,7 +277,7 @@ test.each([
   try {
     await holder.query('BEGIN');
     await holder.query('SELECT 1 FROM pace_buckets WHERE key = $1 FOR UPDATE', [key]);
-    const blocked = handled(store.take(key, rate, 1, 500));
+    const blocked = handled(store.take(key, rate, 1, 500), 'the take behind the row lock');
     // Waiting on the row's lock for sure (not by timing), then for `waitMs` more.
     await eventually(async () => Number((await admin.query<{ n: string }>(
       "SELECT count(*) AS n FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND query LIKE '%INSERT INTO pace_buckets%' AND strpos(query, $1) > 0", [key],
@@ -334,7 +334,7 @@ test('the store cut mid-run (locked table, black hole, refused port): takes go o
   ];
   const workers = await Promise.all(Array.from({ length: WORKERS }, (_, i) => workerPacer(i, grants, { timeoutMs })));
   const lag = lagMonitor();
-  const takes = workers.flatMap((w) => Array.from({ length: 110 }, () => handled(w.pacer.take(c, { cls: 1 }))));
+  const takes = workers.flatMap((w) => Array.from({ length: 110 }, () => handled(w.pacer.take(c, { cls: 1 }), 'a take')));
   // Mid-run: lock the table (every statement waits, then hits the 250 ms statement timeout) and redirect two workers.
   await sleep(3_000);
   const lock = await admin.connect();

@@ -294,7 +294,7 @@ describe('the incident row lock', () => {
     const { c, pid } = await hold(holder, incident);
     try {
       let done = false;
-      const recording = handled(mirror.record({ incident, ...rest }).then(() => void (done = true)));
+      const recording = handled(mirror.record({ incident, ...rest }).then(() => void (done = true)), 'the record behind the lock');
       // Either it finishes while the other transaction is open, or Postgres says the other blocks it: no timing.
       const outcome = await eventually(async () => (done ? 'finished' : (await blockedBy(pid)) ? 'waiting' : undefined), { what: 'the record to finish or be blocked' });
       expect(outcome).toBe(expected);
