@@ -66,28 +66,30 @@ function statOf(pid: string | number): { name: string; f: string[] } | undefined
  * background workers) and what its exited children used (the postmaster's cutime + cstime), so a backend that exits
  * between two readings is still counted once. The scan is repeated when a child was reaped during it (the
  * postmaster's cutime moved), which would count it twice or not at all. Undefined without /proc, or unless exactly
- * one postmaster runs on the machine (a `postgres` process whose parent is not one): a second server's work would be
+ * one postmaster runs on the machine (a `postgres` — or `postmaster` — process whose parent is not one): a second server's work would be
  * charged too.
  */
 export function postgresCpuMs(): number | undefined {
-  let pids: string[];
-  try {
-    pids = readdirSync('/proc').filter((p) => /^\d+$/.test(p));
-  } catch {
-    return undefined;
-  }
-  const named = pids.map((pid) => ({ pid, st: statOf(pid) })).filter((x) => x.st?.name === 'postgres');
-  const masters = named.filter(({ st }) => statOf(st!.f[1]!)?.name !== 'postgres');
-  if (masters.length !== 1) return undefined;
-  const master = masters[0]!.pid;
+  // Older servers started through the `postmaster` link carry that name in every process (they fork, never exec).
+  const isPg = (name: string | undefined) => name === 'postgres' || name === 'postmaster';
   const ticks = (f: string[], from: number) => Number(f[from]) + Number(f[from + 1]);
   for (let attempt = 0; attempt < 5; attempt += 1) {
+    let pids: string[];
+    try {
+      pids = readdirSync('/proc').filter((p) => /^\d+$/.test(p));
+    } catch {
+      return undefined;
+    }
+    const named = pids.map((pid) => ({ pid, st: statOf(pid) })).filter((x) => isPg(x.st?.name));
+    const masters = named.filter(({ st }) => !isPg(statOf(st!.f[1]!)?.name));
+    if (masters.length !== 1) return undefined;
+    const master = masters[0]!.pid;
     const before = statOf(master);
     if (!before) return undefined;
     let total = ticks(before.f, 11); // utime, stime (fields 14, 15)
     for (const { pid } of named) {
       const st = pid === master ? undefined : statOf(pid);
-      if (st && st.name === 'postgres' && st.f[1] === master) total += ticks(st.f, 11);
+      if (st && isPg(st.name) && st.f[1] === master) total += ticks(st.f, 11);
     }
     const after = statOf(master);
     if (!after) return undefined;

@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { inspect } from 'node:util';
 import { stackFile, type SharedStack } from '../setup/stack-file';
 
 export function sharedStack(): SharedStack {
@@ -42,7 +43,8 @@ export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
  * later wait (a timeout) shows the first cause.
  */
 export function handled<T>(p: Promise<T>, what = 'background work'): Promise<T> {
-  p.catch((err: unknown) => console.warn(`[handled] ${what} failed before the test awaited it: ${err instanceof Error ? err.stack ?? err.message : String(err)}`));
+  // inspect: the whole cause chain (a WorkflowFailedError's cause is the useful part), and it never throws.
+  p.catch((err: unknown) => console.warn(`[handled] ${what} failed: ${inspect(err, { depth: 6 })}`));
   return p;
 }
 
