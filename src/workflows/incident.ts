@@ -8,8 +8,7 @@ import type { IncidentResolution, IncidentWorkflowInput } from '../shared/contra
 import { incidentProblems, labelProblems } from '../shared/validate';
 import { incidentWorkflowV1 } from './legacy/incident-v1';
 import { FIRST_RUN_CHECKED_V1, STATE_MACHINE_V1 } from './patches';
-import { beginFromInput } from './v2/begin-input';
-import { checkedBeginFromInput, takesCheckedBegin } from './v2/checked-begin';
+import { offeredBegins, takesCheckedBegin } from './v2/checked-begin';
 import { fromLegacy, isLegacyState } from './v2/from-legacy';
 import { incidentWorkflowV2 } from './v2/incident-v2';
 import { STATE_VERSION, type IncidentState } from './v2/state';
@@ -30,8 +29,7 @@ export async function incidentWorkflow(input: IncidentWorkflowInput): Promise<In
   // Asked live only when taken; on replay by every first run with such a snapshot, where the marker decides. The
   // snapshot is the one the state machine would consider (incident-v2.ts): a well-formed unchecked `begin` wins.
   if (carried === undefined || carried === null) {
-    const given = input.begin !== undefined ? beginFromInput(input.begin) : undefined;
-    const checked = given === undefined && input.checkedBegin !== undefined ? checkedBeginFromInput(input.checkedBegin) : undefined;
+    const { checked } = offeredBegins(input);
     const info = workflowInfo();
     if (checked && (info.unsafe.isReplaying || takesCheckedBegin(checked.configDigest, info)) && patched(FIRST_RUN_CHECKED_V1)) {
       const labels = labelProblems(input.incident);

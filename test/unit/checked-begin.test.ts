@@ -4,7 +4,7 @@
  * under a digest equal to the one at the end of its worker's Build ID, and not in a run made by a reset.
  */
 import { workerBuildId } from '../../src/runtime/build-id';
-import { beginDigestOfBuildId, beginDigestSuffix, checkedBeginFromInput, takesCheckedBegin } from '../../src/workflows/v2/checked-begin';
+import { beginDigestOfBuildId, beginDigestSuffix, checkedBeginFromInput, offeredBegins, takesCheckedBegin } from '../../src/workflows/v2/checked-begin';
 
 const D = '0123456789abcdef';
 const OTHER = 'fedcba9876543210';
@@ -81,5 +81,25 @@ describe('takesCheckedBegin (a live first task only)', () => {
     ['a run made by a reset (its run id is not the original one)', D, { runId: 'run-2' }],
   ])('not taken: %s', (_name, digest, over) => {
     expect(takesCheckedBegin(digest, { ...first, ...over })).toBe(false);
+  });
+});
+
+// The one rule the entry (first-run-checked-v1) and the state machine share: every unchecked × every checked value.
+describe('offeredBegins: what a first run\'s input offers', () => {
+  const uncheckedValues: Array<[string, unknown, boolean]> = [
+    ['absent', undefined, false], ['null', null, false], ['of the wrong shape', { connectors: 'all' }, false], ['an array', [], false], ['well-formed', begin, true],
+  ];
+  const checkedValues: Array<[string, unknown, boolean]> = [
+    ['absent', undefined, false], ['null', null, false], ['without a digest', { begin }, false], ['with a bad digest', { configDigest: 'x', begin }, false],
+    ['with a bad snapshot', { configDigest: D, begin: { connectors: 1 } }, false], ['well-formed', { configDigest: D, begin }, true],
+  ];
+  const cases = uncheckedValues.flatMap((u) => checkedValues.map((c) => [u[0], c[0], u, c] as const));
+  test.each(cases)('unchecked %s, checked %s', (_u, _c, [, unchecked, uncheckedOk], [, checked, checkedOk]) => {
+    const input = { ...(unchecked !== undefined ? { begin: unchecked } : {}), ...(checked !== undefined ? { checkedBegin: checked } : {}) };
+    const out = offeredBegins(input);
+    // A well-formed unchecked snapshot wins; the checked one counts only without it.
+    expect(out.given !== undefined).toBe(uncheckedOk);
+    expect(out.checked !== undefined).toBe(!uncheckedOk && checkedOk);
+    if (out.checked) expect(out.checked).toEqual(checkedBeginFromInput(checked));
   });
 });

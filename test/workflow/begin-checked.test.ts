@@ -157,11 +157,7 @@ describe('continued by a worker of another digest: the first task replays as it 
   // did not name the new patch: src/activities/begin.ts).
   test.each([
     ['begin-checked-v1 (checkedBegin ignored)', {
-      'incident.ts': (s: string) => s.replace(
-        'const checked = given === undefined && input.checkedBegin !== undefined ? checkedBeginFromInput(input.checkedBegin) : undefined;',
-        'const checked = undefined as ReturnType<typeof checkedBeginFromInput>;',
-      ),
-      'v2/incident-v2.ts': (s: string) => s.replace(
+      'v2/checked-begin.ts': (s: string) => s.replace(
         'const checked = given === undefined && input.checkedBegin !== undefined ? checkedBeginFromInput(input.checkedBegin) : undefined;',
         'const checked = undefined as ReturnType<typeof checkedBeginFromInput>;',
       ),

@@ -91,7 +91,7 @@ describe('the begin snapshot in the start input', () => {
 
 /** The code before begin-in-input-v1, as far as these runs are concerned: the start input's snapshot is not read. */
 const olderWorkerCode = (dir: string) => bundleModified(dir, {
-  'v2/incident-v2.ts': (s) => s.replace('const given = input.begin !== undefined ? beginFromInput(input.begin) : undefined;', 'const given = undefined as ReturnType<typeof beginFromInput>;'),
+  'v2/checked-begin.ts': (s) => s.replace('const given = input.begin !== undefined ? beginFromInput(input.begin) : undefined;', 'const given = undefined as ReturnType<typeof beginFromInput>;'),
 });
 
 describe('rolling deploy: a run an older worker began continues on a new one', () => {

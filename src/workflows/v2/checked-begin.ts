@@ -44,6 +44,17 @@ export function checkedBeginFromInput(x: unknown): { configDigest: string; begin
   return snapshot ? { configDigest, begin: snapshot } : undefined;
 }
 
+/**
+ * The snapshots a first run's start input offers, by the one rule the entry (src/workflows/incident.ts, asking
+ * `first-run-checked-v1`) and the state machine (incident-v2.ts, `begin-in-input-v1` and `begin-checked-v1`) share: a
+ * well-formed unchecked `begin` wins; the checked one counts only without it. Frozen with the two checks it uses.
+ */
+export function offeredBegins(input: { begin?: unknown; checkedBegin?: unknown }): { given?: BeginInput; checked?: { configDigest: string; begin: BeginInput } } {
+  const given = input.begin !== undefined ? beginFromInput(input.begin) : undefined;
+  const checked = given === undefined && input.checkedBegin !== undefined ? checkedBeginFromInput(input.checkedBegin) : undefined;
+  return { ...(given ? { given } : {}), ...(checked ? { checked } : {}) };
+}
+
 /** What of the workflow's info the live decision reads. */
 export interface FirstTaskInfo {
   currentBuildId?: string | undefined;

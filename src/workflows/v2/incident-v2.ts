@@ -11,8 +11,7 @@ import { beginningLocal } from '../activity-options';
 import { acknowledgeSignal, correlateSignal, redriveSignal, resolveSignal, stateQuery } from '../messages';
 import { BEGIN_CHECKED_V1, BEGIN_IN_INPUT_V1 } from '../patches';
 import { BEGIN_SUMMARY } from '../ui';
-import { beginFromInput } from './begin-input';
-import { checkedBeginFromInput, takesCheckedBegin } from './checked-begin';
+import { offeredBegins, takesCheckedBegin } from './checked-begin';
 import { Calls } from './calls';
 import { Flusher } from './flusher';
 import { OwnFollowUps } from './own-follow-ups';
@@ -38,8 +37,7 @@ export async function incidentWorkflowV2(input: IncidentWorkflowInput, carried?:
     // the unchecked snapshot earlier releases of the API passed (begin-in-input-v1); the checked one as runs begun
     // by the release before took it (begin-checked-v1: no longer asked live, since the entry asks its patch under the
     // same condition first; a replay follows the marker, whatever this worker is); else read here (local activity).
-    const given = input.begin !== undefined ? beginFromInput(input.begin) : undefined;
-    const checked = given === undefined && input.checkedBegin !== undefined ? checkedBeginFromInput(input.checkedBegin) : undefined;
+    const { given, checked } = offeredBegins(input);
     const info = workflowInfo();
     const b = given && patched(BEGIN_IN_INPUT_V1)
       ? given
