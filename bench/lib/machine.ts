@@ -39,19 +39,16 @@ export function rssOf(pid: number | undefined): { rssMB: number; peakMB: number 
 
 /** CPU time (user + system) a process has used so far, ms, from /proc/<pid>/stat; undefined when it is gone. */
 export function cpuMsOf(pid: number | undefined): number | undefined {
-  if (!pid) return undefined;
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    // Fields after the command name (which may hold spaces) start after the last ')'.
-    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    const ticks = Number(f[11]) + Number(f[12]); // utime, stime (fields 14 and 15)
-    return Number.isFinite(ticks) ? ticks * 10 : undefined; // USER_HZ is 100 on Linux
-  } catch {
-    return undefined;
-  }
+  const st = pid ? statOf(pid) : undefined;
+  if (!st) return undefined;
+  const ticks = Number(st.f[11]) + Number(st.f[12]); // utime, stime (fields 14 and 15)
+  return Number.isFinite(ticks) ? ticks * 10 : undefined; // USER_HZ is 100 on Linux
 }
 
-/** A process's stat fields from the state on (field 3 first: f[1] is the ppid), and its name; undefined when gone. */
+/**
+ * A process's stat fields from the state on (field 3 first: f[1] is the ppid; the name, which may hold spaces, ends at
+ * the last ')'), and its name; undefined when gone.
+ */
 function statOf(pid: string | number): { name: string; f: string[] } | undefined {
   try {
     const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
