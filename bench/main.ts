@@ -42,7 +42,7 @@ if (flag('help')) {
   [--no-eager-activities] [--dynamic-config=key=value ...] [--max-cached-workflows=N] [--inbound-rate=N] [--inbound-seconds=S] [--inbound-concurrency=N]
   [--memory-incidents=N] [--memory-minutes=M] [--memory-settle-seconds=S] [--sqlite-sync=OFF|NORMAL] [--sqlite-journal=WAL] [--keep]
   [--only=PART,...] [--skip=PART,...]   parts: ${PARTS.join(', ')} (default: all)
-  [--knee-ms=1000] [--phase-rates=5,20] [--phase-seconds=S] [--am-group-interval=10m] [--am-repeat-interval=10m]\n`);
+  [--co-locate] [--knee-ms=1000] [--phase-rates=5,20] [--phase-seconds=S] [--am-group-interval=10m] [--am-repeat-interval=10m]\n`);
   process.exit(0);
 }
 const quick = flag('quick');
@@ -73,6 +73,8 @@ const O = {
     ...argv.filter((a) => a.startsWith('--dynamic-config=')).map((a) => a.slice('--dynamic-config='.length)),
   ],
   keep: flag('keep'),
+  /** Worker and API in one process (`main.js all`), as `npm start` runs them, instead of two. */
+  coLocate: flag('co-locate'),
   only: opt('only', PARTS.join(',')).split(',').filter(Boolean),
   skip: opt('skip', '').split(',').filter(Boolean),
   /** The knee: p99 open → all reached at or under this, everything delivered (bench/lib/steps.ts). */
@@ -164,8 +166,9 @@ async function main(): Promise<void> {
     const workerEnv = envPairs(process.env.BENCH_WORKER_ENV ?? WORKER_ENV);
     const workerNodeArgs = [...(process.env.BENCH_WORKER_NODE_ARGS ?? WORKER_NODE_ARGS).split(' ').filter(Boolean), ...PROBE_ARGS];
     const probeEnv = { BENCH_PROBE_DIR: stack.dir };
-    const worker = stack.spawn('worker', { ...env, ...workerEnv, ...probeEnv }, workerNodeArgs);
-    const api = stack.spawn('api', { ...env, ...envPairs(API_ENV) }, API_NODE_ARGS.split(' '));
+    const worker = stack.spawn(O.coLocate ? 'all' : 'worker', { ...env, ...workerEnv, ...probeEnv }, workerNodeArgs);
+    // Co-located: one process is both; its CPU and RSS are charged once, as the worker's.
+    const api = O.coLocate ? worker : stack.spawn('api', { ...env, ...envPairs(API_ENV) }, API_NODE_ARGS.split(' '));
     const apiBase = `http://127.0.0.1:${apiPort}`;
     const agent = new Agent({ connections: 256, keepAliveTimeout: 30_000 });
 
@@ -191,7 +194,7 @@ async function main(): Promise<void> {
     // RSS sampled every second (the figure at 10,000 open incidents is taken at the end of the memory phase).
     const rssSamples: Array<{ at: number; worker?: number; api?: number }> = [];
     const rssTimer = setInterval(() => {
-      rssSamples.push({ at: Date.now(), worker: rssOf(worker.process.pid)?.rssMB, api: rssOf(api.process.pid)?.rssMB });
+      rssSamples.push({ at: Date.now(), worker: rssOf(worker.process.pid)?.rssMB, api: O.coLocate ? undefined : rssOf(api.process.pid)?.rssMB });
     }, 1000);
 
     const opened: Opened[] = [];
@@ -369,7 +372,7 @@ async function main(): Promise<void> {
         fleet, stack, tenants, steps: O.steps, stepSeconds: O.stepSeconds, knee: KNEE, quick, log, problems,
         ours: {
           name: 'ours',
-          processes: () => ({ worker: worker.process.pid, api: api.process.pid, temporal: stack.temporal.process.pid }),
+          processes: () => ({ worker: worker.process.pid, ...(O.coLocate ? {} : { api: api.process.pid }), temporal: stack.temporal.process.pid }),
           async start(tag, i) {
             const o = await open(tag, i);
             return { id: o.id, t0: o.t0, answerMs: o.apiMs, status: String(o.status) };
@@ -495,7 +498,7 @@ async function main(): Promise<void> {
         await sleep(5000);
         const afterFanOuts = workerMemory();
         const w = rssOf(worker.process.pid);
-        const a = rssOf(api.process.pid);
+        const a = O.coLocate ? undefined : rssOf(api.process.pid);
         const tables = await stack.tableSizes();
         const pgBytes = Object.values(tables).reduce((x, y) => x + y, 0);
         const sqliteBytes = stack.sqliteBytes();

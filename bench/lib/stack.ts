@@ -80,7 +80,7 @@ export class BenchStack {
   }
 
   /** `node <build>/src/main.js <role>` with `env` (and nothing else from this process but PATH and HOME). */
-  spawn(role: 'worker' | 'api', env: Record<string, string>, nodeArgs: readonly string[] = []): Child {
+  spawn(role: 'worker' | 'api' | 'all', env: Record<string, string>, nodeArgs: readonly string[] = []): Child {
     return this.spawnScript(role, join(__dirname, '..', '..', 'src', 'main.js'), [role], env, nodeArgs);
   }
 
