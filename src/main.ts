@@ -10,7 +10,7 @@ import { ConfigError } from './config/errors';
 import { migrate } from './db/migrate';
 import { startEmbeddedDb, type EmbeddedDb } from './runtime/embedded-db';
 import { createLogger } from './observability/logger';
-import { processParts, runApi, runWorker, type Running } from './runtime/processes';
+import { eagerStartOn, processParts, runApi, runWorker, type Running } from './runtime/processes';
 import { startTracing, type Tracing } from './observability/tracing';
 
 const ROLES = ['all', 'worker', 'api', 'migrate'] as const;
@@ -51,8 +51,11 @@ async function main(): Promise<void> {
   // Before the worker and the API are built: their interceptors and hooks exist only while tracing is on.
   const tracing: Tracing | undefined = config.tracing ? startTracing(config.tracing, log, role) : undefined;
   const running: Running[] = [];
-  if (role === 'all' || role === 'worker') running.push(await runWorker(parts));
-  if (role === 'all' || role === 'api') running.push(await runApi(parts));
+  const worker = role === 'all' || role === 'worker' ? await runWorker(parts) : undefined;
+  if (worker) running.push(worker);
+  // `all`: new runs start eagerly on this worker's connection (PROBECTL_NOTIFY_EAGER_START, src/runtime/api.ts).
+  const eager = worker && config.eagerStart ? eagerStartOn(worker.handle) : undefined;
+  if (role === 'all' || role === 'api') running.push(await runApi(parts, eager));
 
   let stopping = false;
   const stop = async (signal: string) => {

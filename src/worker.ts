@@ -26,6 +26,8 @@ import { RunTraceParents, activityTracingInterceptors } from './observability/tr
 
 export interface WorkerHandle {
   worker: Worker;
+  /** The worker's Temporal connection: a client on it may ask the server for an eager start (src/runtime/api.ts). */
+  connection: NativeConnection;
   /** Resolves when the worker has stopped (after shutdown() or a fatal error). */
   done: Promise<void>;
   shutdown(): Promise<void>;
@@ -159,6 +161,7 @@ export async function startWorker(opts: StartWorkerOptions): Promise<WorkerHandl
   });
   return {
     worker,
+    connection,
     done,
     async shutdown() {
       if (worker.getState() === 'RUNNING') worker.shutdown();

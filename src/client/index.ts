@@ -100,7 +100,9 @@ export class TenantConflictError extends Error {
 }
 
 export type OpenOutcome =
-  | { outcome: 'started' | 'running'; workflowId: string; runId: string }
+  /** `eagerlyStarted`: the server handed the first workflow task straight to this process's worker (never sent on the API). */
+  | { outcome: 'started'; workflowId: string; runId: string; eagerlyStarted: boolean }
+  | { outcome: 'running'; workflowId: string; runId: string }
   | { outcome: 'closed'; workflowId: string; status: string };
 
 export interface IncidentClientOptions {
@@ -111,6 +113,11 @@ export interface IncidentClientOptions {
    * before the start; undefined, a rejection (or no function) leaves it to the workflow's local activity.
    */
   checkedBegin?: (incident: Incident) => Promise<unknown>;
+  /**
+   * The client to start a run through with an eager start, when there is one now (a client on the connection of a
+   * worker of this process, while it runs: src/runtime/api.ts); otherwise `client` starts it through matching.
+   */
+  eagerStarter?: () => Client | undefined;
 }
 
 /**
@@ -238,7 +245,9 @@ export class IncidentClient {
   private async tryStart(incident: Incident, checkedBegin: unknown, reusePolicy: 'REJECT_DUPLICATE' | 'ALLOW_DUPLICATE_FAILED_ONLY'): Promise<OpenOutcome | undefined> {
     const workflowId = incidentWorkflowId(incident.id);
     try {
-      const handle = await this.opts.client.workflow.start(WORKFLOW_TYPE, {
+      const eager = this.opts.eagerStarter?.();
+      const start = (client: Client, requestEagerStart: boolean) => client.workflow.start(WORKFLOW_TYPE, {
+        ...(requestEagerStart ? { requestEagerStart } : {}),
         workflowId,
         taskQueue: this.opts.taskQueue,
         args: [{ incident, ...(checkedBegin !== undefined ? { checkedBegin } : {}) }],
@@ -258,7 +267,16 @@ export class IncidentClient {
         staticSummary: incidentSummary(incident),
         staticDetails: incidentDetails(incident),
       });
-      return { outcome: 'started', workflowId, runId: handle.firstExecutionRunId };
+      const handle = eager
+        // The worker stopped while its connection carried the start (it closes the connection as it stops): the API's
+        // own connection starts the run instead. Should the first start have reached the server, this one is refused
+        // as a duplicate and the open is answered from the run that exists, as for a racing caller.
+        ? await start(eager, true).catch((err: unknown) => {
+          if (err instanceof WorkflowExecutionAlreadyStartedError || this.opts.eagerStarter?.() !== undefined) throw err;
+          return start(this.opts.client, false);
+        })
+        : await start(this.opts.client, false);
+      return { outcome: 'started', workflowId, runId: handle.firstExecutionRunId, eagerlyStarted: handle.eagerlyStarted };
     } catch (err) {
       if (err instanceof WorkflowExecutionAlreadyStartedError) return undefined;
       throw err;

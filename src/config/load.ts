@@ -48,6 +48,12 @@ export interface AppConfig {
    * snapshot with the digest of its configuration, taken by a worker with the same digest (src/activities/begin.ts).
    */
   beginInStart: boolean;
+  /**
+   * PROBECTL_NOTIFY_EAGER_START (auto, the default; off): where the API runs beside a worker of the same task queue
+   * (`all`), it starts new runs on that worker's connection asking for an eager start — the server hands the first
+   * workflow task back in the start's answer, to that worker, instead of through matching. Roles apart: no effect.
+   */
+  eagerStart: boolean;
   /** Request timeout for one provider call. */
   httpTimeoutMs: number;
   /** Workflows kept in the worker's cache (memory bound). */
@@ -122,6 +128,10 @@ const schema = z.object({
     (v) => (typeof v === 'string' && v.trim() === '' ? undefined : typeof v === 'string' ? v.trim() : v),
     z.enum(['auto', 'on', 'off'], { message: 'PROBECTL_NOTIFY_BEGIN_IN_START must be auto, on or off' }).default('auto'),
   ),
+  PROBECTL_NOTIFY_EAGER_START: z.preprocess(
+    (v) => (typeof v === 'string' && v.trim() === '' ? undefined : typeof v === 'string' ? v.trim() : v),
+    z.enum(['auto', 'off'], { message: 'PROBECTL_NOTIFY_EAGER_START must be auto or off' }).default('auto'),
+  ),
   PROBECTL_NOTIFY_PACE_WORKERS: z.coerce.number({ message: 'PROBECTL_NOTIFY_PACE_WORKERS must be a whole number from 1 to 1000' })
     .int('PROBECTL_NOTIFY_PACE_WORKERS must be a whole number from 1 to 1000')
     .min(1, 'PROBECTL_NOTIFY_PACE_WORKERS must be a whole number from 1 to 1000')
@@ -182,6 +192,7 @@ export function loadConfig(env: Env = process.env): AppConfig {
     reconcileMode: e.PROBECTL_NOTIFY_RECONCILE_MODE,
     // `on` (what earlier releases called it) is `auto`: the snapshot is always checked now.
     beginInStart: e.PROBECTL_NOTIFY_BEGIN_IN_START !== 'off',
+    eagerStart: e.PROBECTL_NOTIFY_EAGER_START !== 'off',
     httpTimeoutMs: e.PROBECTL_NOTIFY_HTTP_TIMEOUT,
     shutdownDelayMs: e.PROBECTL_NOTIFY_SHUTDOWN_DELAY,
     inboundInlineDeadlineMs: e.PROBECTL_NOTIFY_INBOUND_INLINE_DEADLINE,

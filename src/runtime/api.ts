@@ -1,4 +1,5 @@
 import { Client, Connection } from '@temporalio/client';
+import type { NativeConnection } from '@temporalio/worker';
 import type { FastifyInstance } from 'fastify';
 import type { Pool } from 'pg';
 import { buildApp } from '../api/app';
@@ -50,6 +51,20 @@ export interface ApiOptions {
   health?: TemporalHealth;
   /** Deadline of the inbound route's inline Temporal try (default: the configured one). */
   inlineDeadlineMs?: number;
+  /** A worker of this process to start new runs on eagerly (`all` with PROBECTL_NOTIFY_EAGER_START=auto). */
+  eagerStart?: EagerStart;
+}
+
+/**
+ * A worker polling the task queue in this process: new runs are started through a client on its connection with an
+ * eager start, so the server hands their first workflow task back in the start's answer, to that worker, skipping
+ * matching (a round trip through the task queue and a poll). The server falls back to matching by itself when the
+ * worker has no free workflow slot. `active`: the worker still runs — once it stops (shut down or failed), starts go
+ * through the API's own connection again, as in the `api` role.
+ */
+export interface EagerStart {
+  connection: NativeConnection;
+  active: () => boolean;
 }
 
 /** Everything long-lived an API process holds, built in one place (nothing listens or runs yet). */
@@ -100,7 +115,14 @@ export async function buildApi(opts: ApiOptions): Promise<ApiParts> {
   const begin = (incident: Incident) => (poolExhausted(pool)
     ? Promise.resolve(undefined)
     : within(readBegin(incident), BEGIN_READ_MS, () => new Error('begin read timed out')));
-  const incidents = new IncidentClient({ client, taskQueue: config.temporal.taskQueue, ...(config.beginInStart ? { checkedBegin: begin } : {}) });
+  const eager = opts.eagerStart;
+  const eagerClient = eager
+    ? new Client({ connection: eager.connection, namespace: config.temporal.namespace, ...(interceptors ? { interceptors } : {}) })
+    : undefined;
+  const incidents = new IncidentClient({
+    client, taskQueue: config.temporal.taskQueue, ...(config.beginInStart ? { checkedBegin: begin } : {}),
+    ...(eager && eagerClient ? { eagerStarter: () => (eager.active() ? eagerClient : undefined) } : {}),
+  });
   const health = opts.health ?? new TemporalHealth();
   const inboundMetrics = new InboundMetrics(metrics.inboundVerification);
   const app = buildApp({

@@ -13,7 +13,7 @@ import { HeartbeatScheduler } from '../observability/heartbeat';
 import type { HeartbeatSettings } from '../config/heartbeat';
 import { HttpClient, proxyFromEnv } from '../http/client';
 import { startWorker, type WorkerHandle } from '../worker';
-import { API_CHANNEL_ARGS, buildApi } from './api';
+import { API_CHANNEL_ARGS, buildApi, type EagerStart } from './api';
 import { checkSearchAttributes } from './search-attributes';
 
 export interface Running {
@@ -43,9 +43,14 @@ export function processParts(config: AppConfig, log: Logger, opts: { databaseUrl
   };
 }
 
-export async function runApi({ config, pool, log, metrics }: ProcessParts): Promise<Running & { port: number }> {
+/** Eager starts on a worker of this process: its connection, used only while the worker runs (src/runtime/api.ts). */
+export function eagerStartOn(handle: WorkerHandle): EagerStart {
+  return { connection: handle.connection, active: () => handle.worker.getState() === 'RUNNING' };
+}
+
+export async function runApi({ config, pool, log, metrics }: ProcessParts, eager?: EagerStart): Promise<Running & { port: number }> {
   let accepting = true;
-  const api = await buildApi({ config, pool, log, metrics, isAccepting: () => accepting });
+  const api = await buildApi({ config, pool, log, metrics, isAccepting: () => accepting, ...(eager ? { eagerStart: eager } : {}) });
   await api.app.listen({ host: config.api.host, port: config.api.port });
   api.start();
   const address = api.app.server.address();

@@ -1,6 +1,6 @@
 import { Writable } from 'node:stream';
 import type { Client } from '@temporalio/client';
-import { DefaultLogger, Runtime, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
+import { DefaultLogger, NativeConnection, Runtime, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import { bundleWorkflows } from '../../src/runtime/workflow-bundle';
 import type { FastifyInstance } from 'fastify';
 import type { Pool } from 'pg';
@@ -11,7 +11,8 @@ import type { MirrorStore } from '../../src/db/mirror-store';
 import { createLogger, type Logger } from '../../src/observability/logger';
 import type { NotifyMetrics } from '../../src/observability/metrics';
 import { processParts } from '../../src/runtime/processes';
-import { buildApi } from '../../src/runtime/api';
+import { buildApi, type EagerStart } from '../../src/runtime/api';
+import { connectionOptions } from '../../src/config/temporal';
 import { PagerDutyDouble } from '../../dev/doubles/pagerduty';
 import { startWorker, type StartWorkerOptions, type WorkerHandle } from '../../src/worker';
 import { eventually, sharedStack, uniqueId } from './shared';
@@ -83,6 +84,11 @@ export async function startStack(opts: {
   metrics?: NotifyMetrics;
   /** Told of every pacing grant of the stack's worker. */
   onPaceGrant?: StartWorkerOptions['onPaceGrant'];
+  /**
+   * Eager starts, as `main.ts all` runs them: 'worker' — the API starts new runs on the stack's worker's connection while
+   * that worker runs (src/runtime/processes.ts eagerStartOn); or any other EagerStart (a test's own connection).
+   */
+  eagerStart?: 'worker' | EagerStart;
 } = {}): Promise<TestStack> {
   installRuntime();
   const shared = sharedStack();
@@ -111,8 +117,16 @@ export async function startStack(opts: {
   const { pool, metrics } = processParts(config, log, { databaseUrl: config.databaseUrl!, defaultMetrics: false, ...(opts.metrics ? { metrics: opts.metrics } : {}) });
   // The API role's own composition root (src/runtime/api.ts), as `main.ts api` builds it; the readiness checks
   // leave out "a worker polls" (a stack may run without one).
+  // With eager starts on the worker: one connection for the worker and the API's starts, made first (the API is built
+  // before the worker here); the stack closes it after both.
+  const eagerConnection = opts.eagerStart === 'worker' ? await NativeConnection.connect(connectionOptions(config.temporal)) : undefined;
+  let running: WorkerHandle | undefined;
+  const eager: EagerStart | undefined = eagerConnection
+    ? { connection: eagerConnection, active: () => running?.worker.getState() === 'RUNNING' }
+    : opts.eagerStart === 'worker' ? undefined : opts.eagerStart;
   const api = await buildApi({
     config, pool, log, metrics,
+    ...(eager ? { eagerStart: eager } : {}),
     checks: (client) => ({
       postgres: async () => void (await pool.query('SELECT 1')),
       temporal: async () => void (await client.workflowService.getSystemInfo({})),
@@ -130,12 +144,17 @@ export async function startStack(opts: {
     ...(dispatcher ? { dispatcher } : {}),
     ...(beginGate ? { beginGate } : {}),
     async startWorker() {
-      stack.worker = await startWorker({ config, pool, log, metrics, env, workflowBundle: await workflowBundle(), ...(opts.onPaceGrant ? { onPaceGrant: opts.onPaceGrant } : {}) });
+      stack.worker = await startWorker({
+        config, pool, log, metrics, env, workflowBundle: await workflowBundle(), ...(opts.onPaceGrant ? { onPaceGrant: opts.onPaceGrant } : {}),
+        ...(eagerConnection ? { connection: eagerConnection } : {}),
+      });
+      running = stack.worker;
       return stack.worker;
     },
     async stop() {
       await stack.worker?.shutdown();
       await api.close();
+      await eagerConnection?.close();
       await pool.end();
     },
   };

@@ -114,6 +114,7 @@ describe('beginConfigDigest', () => {
     ['the task queue', { PROBECTL_NOTIFY_TASK_QUEUE: 'elsewhere' }],
     ['the workflow cache', { PROBECTL_NOTIFY_MAX_CACHED_WORKFLOWS: '100' }],
     ['BEGIN_IN_START itself', { PROBECTL_NOTIFY_BEGIN_IN_START: 'off' }],
+    ['EAGER_START (where the first task goes, not what it decides)', { PROBECTL_NOTIFY_EAGER_START: 'off' }],
   ])('not changed by %s (no snapshot reads it)', (_name, over) => {
     expect(digest(over)).toBe(base);
   });
@@ -173,5 +174,16 @@ describe('PROBECTL_NOTIFY_BEGIN_IN_START', () => {
 
   test.each(['yes', 'true', 'AUTO', 'On', '1', 'unchecked'])('refuses %p with an error naming the setting and the choices', (value) => {
     expect(() => loadConfig({ [SETTING]: value })).toThrow(`${SETTING}: ${SETTING} must be auto, on or off`);
+  });
+});
+
+describe('PROBECTL_NOTIFY_EAGER_START', () => {
+  const SETTING = 'PROBECTL_NOTIFY_EAGER_START';
+  test.each<[string | undefined, boolean]>([[undefined, true], ['', true], ['  ', true], ['auto', true], [' auto ', true], ['off', false], [' off', false]])('%p → eager starts where a worker runs beside the API: %p', (value, on) => {
+    expect(loadConfig(value === undefined ? {} : { [SETTING]: value }).eagerStart).toBe(on);
+  });
+
+  test.each(['on', 'yes', 'true', 'AUTO', 'Off', '1', '0', 'eager'])('refuses %p with an error naming the setting and the choices', (value) => {
+    expect(() => loadConfig({ [SETTING]: value })).toThrow(`${SETTING}: ${SETTING} must be auto or off`);
   });
 });

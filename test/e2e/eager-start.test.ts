@@ -1,0 +1,187 @@
+/**
+ * PROBECTL_NOTIFY_EAGER_START (src/runtime/api.ts): where the API runs beside a worker of the same task queue (`all`),
+ * new runs are started on that worker's connection with an eager start, and the server hands their first workflow
+ * task back in the start's answer. The family: every way a start can go through that path — through the HTTP route
+ * and the client, one at a time and many at once, a repeat of the same id, another tenant's id, with the begin
+ * snapshot — and every way it cannot be eager (the worker stopped; a connection no worker of the task queue is on),
+ * where the run still starts and pages, through matching. Real dev server, real Postgres, a loopback PagerDuty.
+ */
+import { defineSearchAttributeKey } from '@temporalio/common';
+import { NativeConnection } from '@temporalio/worker';
+import { PagerDutyDouble } from '../../dev/doubles/pagerduty';
+import { TenantConflictError } from '../../src/client';
+import { loadConfig } from '../../src/config/load';
+import { connectionOptions } from '../../src/config/temporal';
+import { eventually, sharedStack, uniqueId } from '../helpers/shared';
+import { incidentFor, startStack, workflowBundle, type TestStack } from '../helpers/stack';
+import { buildApi, type ApiParts } from '../../src/runtime/api';
+import { eagerStartOn } from '../../src/runtime/processes';
+import { startWorker, type WorkerHandle } from '../../src/worker';
+
+const CHANGE_VERSION = defineSearchAttributeKey('TemporalChangeVersion', 'KEYWORD_LIST');
+const KEY = 'RKEY-eager-start-0000000000000000';
+const TOKEN = 'tok-eager-start-0123456789abcdef';
+const OTHER_TOKEN = 'tok-eager-other-0123456789abcdef';
+
+/** Triggers the PagerDuty double took for the incident (one alert per dedup key; a repeated trigger counts on it). */
+const pages = (pd: PagerDutyDouble, id: string) => pd.alerts.filter((a) => a.dedupKey === `probectl-${id}`).reduce((n, a) => n + a.triggers, 0);
+
+describe('eager start on the worker of the same process', () => {
+  let pd: PagerDutyDouble;
+  let stack: TestStack;
+  const tenant = uniqueId('eag');
+  const other = uniqueId('eao');
+
+  beforeAll(async () => {
+    pd = await new PagerDutyDouble().start();
+    stack = await startStack({
+      eagerStart: 'worker',
+      env: {
+        PROBECTL_NOTIFY_CONNECTORS: `${tenant}|pagerduty|${pd.url}/v2/enqueue|${KEY},${other}|pagerduty|${pd.url}/v2/enqueue|${KEY}-o`,
+        PROBECTL_NOTIFY_API_TOKENS: `${tenant}:${TOKEN},${other}:${OTHER_TOKEN}`,
+      },
+    });
+  });
+  afterAll(async () => {
+    await stack?.stop();
+    await pd?.stop();
+  });
+
+  const post = (token: string, body: object) => stack.app.inject({
+    method: 'POST', url: '/v1/incidents', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' }, payload: JSON.stringify(body),
+  });
+
+  test('an open through the HTTP route starts the run (201) and the page goes out once', async () => {
+    const inc = incidentFor(tenant);
+    const r = await post(TOKEN, { id: inc.id, title: inc.title, severity: inc.severity });
+    expect(r.statusCode).toBe(201);
+    expect(r.json()).toMatchObject({ outcome: 'started', noop: false });
+    await eventually(() => pages(pd, inc.id) === 1, { what: 'the page' });
+    await new Promise((r2) => setTimeout(r2, 500));
+    expect(pages(pd, inc.id)).toBe(1);
+  });
+
+  test('one at a time and twelve at once: every start is eager, every incident paged exactly once', async () => {
+    const one = incidentFor(tenant);
+    const outcome = await stack.incidents.openIncident(one);
+    expect(outcome).toMatchObject({ outcome: 'started', eagerlyStarted: true });
+    const many = Array.from({ length: 12 }, () => incidentFor(tenant));
+    const outcomes = await Promise.all(many.map((inc) => stack.incidents.openIncident(inc)));
+    expect(outcomes.map((o) => (o.outcome === 'started' ? o.eagerlyStarted : o.outcome))).toEqual(many.map(() => true));
+    for (const inc of [one, ...many]) await eventually(() => pages(pd, inc.id) === 1, { what: `the page of ${inc.id}` });
+    await new Promise((r) => setTimeout(r, 500));
+    for (const inc of [one, ...many]) expect(pages(pd, inc.id)).toBe(1);
+  });
+
+  test('the same id again is answered "running" (the eager path maps the refusal), and nothing pages twice', async () => {
+    const inc = incidentFor(tenant);
+    expect(await stack.incidents.openIncident(inc)).toMatchObject({ outcome: 'started', eagerlyStarted: true });
+    expect(await stack.incidents.openIncident(inc)).toMatchObject({ outcome: 'running' });
+    const r = await post(TOKEN, { id: inc.id, title: inc.title, severity: inc.severity });
+    expect(r.statusCode).toBe(200);
+    expect(r.json()).toMatchObject({ outcome: 'running', noop: true });
+    await eventually(() => pages(pd, inc.id) === 1, { what: 'the page' });
+    await new Promise((r2) => setTimeout(r2, 500));
+    expect(pages(pd, inc.id)).toBe(1);
+  });
+
+  test("another tenant's id is a conflict through the eager path too: nothing is started or paged for the caller", async () => {
+    const inc = incidentFor(tenant);
+    await stack.incidents.openIncident(inc);
+    await expect(stack.incidents.openIncident({ ...inc, tenantId: other })).rejects.toBeInstanceOf(TenantConflictError);
+    const r = await post(OTHER_TOKEN, { id: inc.id, title: inc.title, severity: inc.severity });
+    expect(r.statusCode).toBe(409);
+    await eventually(() => pages(pd, inc.id) === 1, { what: "the first tenant's page" });
+    await new Promise((r2) => setTimeout(r2, 500));
+    expect(pd.alerts.filter((a) => a.dedupKey === `probectl-${inc.id}`).map((a) => a.routingKey)).toEqual([KEY]);
+    const run = await stack.client.workflow.getHandle(`probectl-${inc.id}`).describe();
+    expect(run.memo?.tenantId).toBe(tenant);
+  });
+
+  test('an eager start takes the begin snapshot the API passed: no local activity in its first task', async () => {
+    const inc = incidentFor(tenant);
+    expect(await stack.incidents.openIncident(inc)).toMatchObject({ outcome: 'started', eagerlyStarted: true });
+    await eventually(() => pages(pd, inc.id) === 1, { what: 'the page' });
+    const history = await stack.client.workflow.getHandle(`probectl-${inc.id}`).fetchHistory();
+    const markers = (history.events ?? []).map((e) => e.markerRecordedEventAttributes).filter((m) => m != null);
+    // The patch a first run that takes the snapshot asks, and no local activity (core_local_activity marker).
+    expect(markers.map((m) => m.markerName)).toContain('core_patch');
+    expect(markers.map((m) => m.markerName)).not.toContain('core_local_activity');
+    const versions = (await stack.client.workflow.getHandle(`probectl-${inc.id}`).describe()).typedSearchAttributes.get(CHANGE_VERSION) ?? [];
+    expect(versions).toEqual(['first-run-checked-v1']);
+  });
+
+  test('while the worker is stopped, a start goes through matching and the run pages once a worker polls again', async () => {
+    await stack.worker!.shutdown();
+    const inc = incidentFor(tenant);
+    expect(await stack.incidents.openIncident(inc)).toMatchObject({ outcome: 'started', eagerlyStarted: false });
+    await new Promise((r) => setTimeout(r, 300));
+    expect(pages(pd, inc.id)).toBe(0);
+    await stack.startWorker();
+    await eventually(() => pages(pd, inc.id) === 1, { what: 'the page after the worker is back', timeoutMs: 30_000 });
+    // The worker runs again: the next start is eager again.
+    const next = incidentFor(tenant);
+    expect(await stack.incidents.openIncident(next)).toMatchObject({ outcome: 'started', eagerlyStarted: true });
+    await eventually(() => pages(pd, next.id) === 1, { what: 'the next page' });
+  });
+});
+
+describe('eager start asked on a connection no worker of the task queue is on', () => {
+  let pd: PagerDutyDouble;
+  let stack: TestStack;
+  let lone: NativeConnection;
+  const tenant = uniqueId('eal');
+
+  beforeAll(async () => {
+    pd = await new PagerDutyDouble().start();
+    const env = { PROBECTL_NOTIFY_CONNECTORS: `${tenant}|pagerduty|${pd.url}/v2/enqueue|${KEY}` };
+    // A connection of its own, said to be active: the SDK has no worker slot to reserve on it, so the start is not eager.
+    lone = await NativeConnection.connect(connectionOptions(loadConfig({ TEMPORAL_ADDRESS: sharedStack().temporalAddress }).temporal));
+    stack = await startStack({ env, eagerStart: { connection: lone, active: () => true } });
+  });
+  afterAll(async () => {
+    await stack?.stop();
+    await lone?.close();
+    await pd?.stop();
+  });
+
+  test('the start is accepted without the eager task, and the worker on its own connection runs it through matching', async () => {
+    const incs = Array.from({ length: 3 }, () => incidentFor(tenant));
+    for (const inc of incs) expect(await stack.incidents.openIncident(inc)).toMatchObject({ outcome: 'started', eagerlyStarted: false });
+    for (const inc of incs) await eventually(() => pages(pd, inc.id) === 1, { what: `the page of ${inc.id}` });
+  });
+});
+
+describe('as main.ts runs `all`: the worker owns its connection and the API starts on it only while the worker runs', () => {
+  let pd: PagerDutyDouble;
+  let stack: TestStack;
+  let worker: WorkerHandle | undefined;
+  let api: ApiParts | undefined;
+  const tenant = uniqueId('eam');
+
+  beforeAll(async () => {
+    pd = await new PagerDutyDouble().start();
+    stack = await startStack({ worker: false, env: { PROBECTL_NOTIFY_CONNECTORS: `${tenant}|pagerduty|${pd.url}/v2/enqueue|${KEY}` } });
+    const { config, pool, log, metrics, env } = stack;
+    worker = await startWorker({ config, pool, log, metrics, env, workflowBundle: await workflowBundle() });
+    api = await buildApi({ config, pool, log, metrics, dispatcher: false, eagerStart: eagerStartOn(worker), checks: () => ({}) });
+  });
+  afterAll(async () => {
+    await worker?.shutdown();
+    await api?.close();
+    await stack?.stop();
+    await pd?.stop();
+  });
+
+  test('eager while the worker runs; once it has stopped and closed its connection, starts go through the API\'s own', async () => {
+    const first = incidentFor(tenant);
+    expect(await api!.incidents.openIncident(first)).toMatchObject({ outcome: 'started', eagerlyStarted: true });
+    await eventually(() => pages(pd, first.id) === 1, { what: 'the first page' });
+    await worker!.shutdown();
+    // The worker's connection is closed now: a start on it would fail; the API's own connection starts the run.
+    const second = incidentFor(tenant);
+    expect(await api!.incidents.openIncident(second)).toMatchObject({ outcome: 'started', eagerlyStarted: false });
+    await stack.startWorker();
+    await eventually(() => pages(pd, second.id) === 1, { what: 'the second page, by another worker', timeoutMs: 30_000 });
+  });
+});
