@@ -10,7 +10,7 @@ import { ConfigError } from './config/errors';
 import { migrate } from './db/migrate';
 import { startEmbeddedDb, type EmbeddedDb } from './runtime/embedded-db';
 import { createLogger } from './observability/logger';
-import { eagerStartOn, processParts, runApi, runWorker, type Running } from './runtime/processes';
+import { eagerStartFor, processParts, runApi, runWorker, type Running } from './runtime/processes';
 import { startTracing, type Tracing } from './observability/tracing';
 
 const ROLES = ['all', 'worker', 'api', 'migrate'] as const;
@@ -54,8 +54,7 @@ async function main(): Promise<void> {
   const worker = role === 'all' || role === 'worker' ? await runWorker(parts) : undefined;
   if (worker) running.push(worker);
   // `all`: new runs start eagerly on this worker's connection (PROBECTL_NOTIFY_EAGER_START, src/runtime/api.ts).
-  const eager = worker && config.eagerStart ? eagerStartOn(worker.handle) : undefined;
-  if (role === 'all' || role === 'api') running.push(await runApi(parts, eager));
+  if (role === 'all' || role === 'api') running.push(await runApi(parts, eagerStartFor(config, worker?.handle)));
 
   let stopping = false;
   const stop = async (signal: string) => {

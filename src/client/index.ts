@@ -100,7 +100,7 @@ export class TenantConflictError extends Error {
 }
 
 export type OpenOutcome =
-  /** `eagerlyStarted`: the server handed the first workflow task straight to this process's worker (never sent on the API). */
+  /** `eagerlyStarted`: the server handed the first workflow task back with the start, to this process's worker. */
   | { outcome: 'started'; workflowId: string; runId: string; eagerlyStarted: boolean }
   | { outcome: 'running'; workflowId: string; runId: string }
   | { outcome: 'closed'; workflowId: string; status: string };
@@ -118,6 +118,8 @@ export interface IncidentClientOptions {
    * worker of this process, while it runs: src/runtime/api.ts); otherwise `client` starts it through matching.
    */
   eagerStarter?: () => Client | undefined;
+  /** Told of every run this client started: whether its first workflow task was handed back with the start. */
+  onStarted?: (eagerlyStarted: boolean) => void;
 }
 
 /**
@@ -245,9 +247,10 @@ export class IncidentClient {
   private async tryStart(incident: Incident, checkedBegin: unknown, reusePolicy: 'REJECT_DUPLICATE' | 'ALLOW_DUPLICATE_FAILED_ONLY'): Promise<OpenOutcome | undefined> {
     const workflowId = incidentWorkflowId(incident.id);
     try {
+      // Through the worker of this process while it runs, asking for an eager start; else through matching.
       const eager = this.opts.eagerStarter?.();
-      const start = (client: Client, requestEagerStart: boolean) => client.workflow.start(WORKFLOW_TYPE, {
-        ...(requestEagerStart ? { requestEagerStart } : {}),
+      const handle = await (eager ?? this.opts.client).workflow.start(WORKFLOW_TYPE, {
+        ...(eager ? { requestEagerStart: true } : {}),
         workflowId,
         taskQueue: this.opts.taskQueue,
         args: [{ incident, ...(checkedBegin !== undefined ? { checkedBegin } : {}) }],
@@ -267,15 +270,7 @@ export class IncidentClient {
         staticSummary: incidentSummary(incident),
         staticDetails: incidentDetails(incident),
       });
-      const handle = eager
-        // The worker stopped while its connection carried the start (it closes the connection as it stops): the API's
-        // own connection starts the run instead. Should the first start have reached the server, this one is refused
-        // as a duplicate and the open is answered from the run that exists, as for a racing caller.
-        ? await start(eager, true).catch((err: unknown) => {
-          if (err instanceof WorkflowExecutionAlreadyStartedError || this.opts.eagerStarter?.() !== undefined) throw err;
-          return start(this.opts.client, false);
-        })
-        : await start(this.opts.client, false);
+      this.opts.onStarted?.(handle.eagerlyStarted);
       return { outcome: 'started', workflowId, runId: handle.firstExecutionRunId, eagerlyStarted: handle.eagerlyStarted };
     } catch (err) {
       if (err instanceof WorkflowExecutionAlreadyStartedError) return undefined;

@@ -70,6 +70,13 @@ export class NotifyMetrics {
   });
 
   /** One per row the inbound outbox dispatcher tried (the request's own inline try is counted by the route). */
+  readonly incidentStarts = new Counter({
+    name: 'probectl_notify_incident_starts_total',
+    help: 'New incident runs this API started, by how their first workflow task reached a worker: eager (handed back with the start to the worker of this process) or task_queue (through matching).',
+    labelNames: ['path'] as const,
+    registers: [this.registry],
+  });
+
   readonly inboundOutbox = new Counter({
     name: 'probectl_notify_inbound_outbox_total',
     help: 'Inbound outbox rows tried by the dispatcher, by outcome: signalled, closed (workflow closed: duplicate), not_owner (ignored), retried (refused, backing off), unreachable (Temporal unreachable, due again).',

@@ -47,7 +47,10 @@ export function installSdkRuntime(log: Logger, opts: { metricsAddress?: string }
     return 'already-installed';
   }
   try {
-    Runtime.install({ logger: new PinoSdkLogger(log), telemetryOptions: sdkTelemetryOptions(opts.metricsAddress) });
+    // No shutdown signals of the SDK's own (it would drain every worker at SIGTERM, SIGINT, SIGQUIT or SIGUSR2): the
+    // process decides the order (src/main.ts — in `all`, the API goes unready and drains first while the worker keeps
+    // taking tasks, then the worker drains).
+    Runtime.install({ logger: new PinoSdkLogger(log), telemetryOptions: sdkTelemetryOptions(opts.metricsAddress), shutdownSignals: [] });
   } catch (err) {
     // The exporter binds its port here, synchronously ("Address already in use", "Cannot assign requested address").
     if (opts.metricsAddress === undefined) throw err;

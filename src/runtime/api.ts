@@ -56,11 +56,12 @@ export interface ApiOptions {
 }
 
 /**
- * A worker polling the task queue in this process: new runs are started through a client on its connection with an
- * eager start, so the server hands their first workflow task back in the start's answer, to that worker, skipping
- * matching (a round trip through the task queue and a poll). The server falls back to matching by itself when the
- * worker has no free workflow slot. `active`: the worker still runs — once it stops (shut down or failed), starts go
- * through the API's own connection again, as in the `api` role.
+ * A worker polling the task queue in this process: new runs are started through a client on its connection asking
+ * for an eager start, so the server hands their first workflow task back in the start's answer, to that worker,
+ * skipping matching (the task queue and a poll). The SDK asks for it only while that worker has a free workflow-task
+ * slot (else the start goes through matching), and the server only with `system.enableEagerWorkflowStart` (on by
+ * default). `active`: the worker still runs — once it is stopping or stopped, starts go through the API's own
+ * connection, as in the `api` role.
  */
 export interface EagerStart {
   connection: NativeConnection;
@@ -122,6 +123,7 @@ export async function buildApi(opts: ApiOptions): Promise<ApiParts> {
   const incidents = new IncidentClient({
     client, taskQueue: config.temporal.taskQueue, ...(config.beginInStart ? { checkedBegin: begin } : {}),
     ...(eager && eagerClient ? { eagerStarter: () => (eager.active() ? eagerClient : undefined) } : {}),
+    onStarted: (eagerly) => metrics.incidentStarts.inc({ path: eagerly ? 'eager' : 'task_queue' }),
   });
   const health = opts.health ?? new TemporalHealth();
   const inboundMetrics = new InboundMetrics(metrics.inboundVerification);

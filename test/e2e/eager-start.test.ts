@@ -7,6 +7,7 @@
  * where the run still starts and pages, through matching. Real dev server, real Postgres, a loopback PagerDuty.
  */
 import { defineSearchAttributeKey } from '@temporalio/common';
+import { temporal } from '@temporalio/proto';
 import { NativeConnection } from '@temporalio/worker';
 import { PagerDutyDouble } from '../../dev/doubles/pagerduty';
 import { TenantConflictError } from '../../src/client';
@@ -18,10 +19,31 @@ import { buildApi, type ApiParts } from '../../src/runtime/api';
 import { eagerStartOn } from '../../src/runtime/processes';
 import { startWorker, type WorkerHandle } from '../../src/worker';
 
+const EventType = temporal.api.enums.v1.EventType;
 const CHANGE_VERSION = defineSearchAttributeKey('TemporalChangeVersion', 'KEYWORD_LIST');
 const KEY = 'RKEY-eager-start-0000000000000000';
 const TOKEN = 'tok-eager-start-0123456789abcdef';
 const OTHER_TOKEN = 'tok-eager-other-0123456789abcdef';
+
+/** probectl_notify_incident_starts_total by path, from the stack's registry. */
+async function starts(stack: TestStack): Promise<{ eager: number; task_queue: number }> {
+  const values = (await stack.metrics.incidentStarts.get()).values;
+  const of = (path: string) => values.find((v) => v.labels.path === path)?.value ?? 0;
+  return { eager: of('eager'), task_queue: of('task_queue') };
+}
+
+/**
+ * The run's first workflow task was carried out by the worker it was handed to: completed within 2 s of the start
+ * (an eager task the worker never got would complete only after its 10 s timeout) and never timed out.
+ */
+async function firstTaskPromptlyDone(stack: TestStack, id: string): Promise<void> {
+  const events = (await stack.client.workflow.getHandle(`probectl-${id}`).fetchHistory()).events ?? [];
+  const ms = (e: (typeof events)[number]) => Number(e.eventTime?.seconds ?? 0) * 1000 + Math.floor((e.eventTime?.nanos ?? 0) / 1e6);
+  expect(events.some((e) => e.eventType === EventType.EVENT_TYPE_WORKFLOW_TASK_TIMED_OUT)).toBe(false);
+  const completed = events.find((e) => e.eventType === EventType.EVENT_TYPE_WORKFLOW_TASK_COMPLETED);
+  expect(completed).toBeDefined();
+  expect(ms(completed!) - ms(events[0]!)).toBeLessThan(2_000);
+}
 
 /** Triggers the PagerDuty double took for the incident (one alert per dedup key; a repeated trigger counts on it). */
 const pages = (pd: PagerDutyDouble, id: string) => pd.alerts.filter((a) => a.dedupKey === `probectl-${id}`).reduce((n, a) => n + a.triggers, 0);
@@ -51,12 +73,16 @@ describe('eager start on the worker of the same process', () => {
     method: 'POST', url: '/v1/incidents', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' }, payload: JSON.stringify(body),
   });
 
-  test('an open through the HTTP route starts the run (201) and the page goes out once', async () => {
+  test('an open through the HTTP route starts the run eagerly (201, counted), its worker runs the first task at once, the page goes out once', async () => {
     const inc = incidentFor(tenant);
+    const before = await starts(stack);
     const r = await post(TOKEN, { id: inc.id, title: inc.title, severity: inc.severity });
     expect(r.statusCode).toBe(201);
     expect(r.json()).toMatchObject({ outcome: 'started', noop: false });
+    // Counted as eager by the API's registry (the route does not answer how the task went).
+    expect(await starts(stack)).toEqual({ eager: before.eager + 1, task_queue: before.task_queue });
     await eventually(() => pages(pd, inc.id) === 1, { what: 'the page' });
+    await firstTaskPromptlyDone(stack, inc.id);
     await new Promise((r2) => setTimeout(r2, 500));
     expect(pages(pd, inc.id)).toBe(1);
   });
@@ -69,6 +95,7 @@ describe('eager start on the worker of the same process', () => {
     const outcomes = await Promise.all(many.map((inc) => stack.incidents.openIncident(inc)));
     expect(outcomes.map((o) => (o.outcome === 'started' ? o.eagerlyStarted : o.outcome))).toEqual(many.map(() => true));
     for (const inc of [one, ...many]) await eventually(() => pages(pd, inc.id) === 1, { what: `the page of ${inc.id}` });
+    for (const inc of [one, ...many]) await firstTaskPromptlyDone(stack, inc.id);
     await new Promise((r) => setTimeout(r, 500));
     for (const inc of [one, ...many]) expect(pages(pd, inc.id)).toBe(1);
   });
@@ -87,10 +114,12 @@ describe('eager start on the worker of the same process', () => {
 
   test("another tenant's id is a conflict through the eager path too: nothing is started or paged for the caller", async () => {
     const inc = incidentFor(tenant);
-    await stack.incidents.openIncident(inc);
+    expect(await stack.incidents.openIncident(inc)).toMatchObject({ outcome: 'started', eagerlyStarted: true });
+    const before = await starts(stack);
     await expect(stack.incidents.openIncident({ ...inc, tenantId: other })).rejects.toBeInstanceOf(TenantConflictError);
     const r = await post(OTHER_TOKEN, { id: inc.id, title: inc.title, severity: inc.severity });
     expect(r.statusCode).toBe(409);
+    expect(await starts(stack)).toEqual(before); // nothing started for the other tenant, by either path
     await eventually(() => pages(pd, inc.id) === 1, { what: "the first tenant's page" });
     await new Promise((r2) => setTimeout(r2, 500));
     expect(pd.alerts.filter((a) => a.dedupKey === `probectl-${inc.id}`).map((a) => a.routingKey)).toEqual([KEY]);
@@ -112,9 +141,13 @@ describe('eager start on the worker of the same process', () => {
   });
 
   test('while the worker is stopped, a start goes through matching and the run pages once a worker polls again', async () => {
+    // (Here the connection stays open, and the SDK no longer asks for an eager start once its worker stopped; that
+    // the API itself stops using the worker's connection is the last describe's test, where the worker closes it.)
     await stack.worker!.shutdown();
+    const before = await starts(stack);
     const inc = incidentFor(tenant);
     expect(await stack.incidents.openIncident(inc)).toMatchObject({ outcome: 'started', eagerlyStarted: false });
+    expect(await starts(stack)).toEqual({ eager: before.eager, task_queue: before.task_queue + 1 });
     await new Promise((r) => setTimeout(r, 300));
     expect(pages(pd, inc.id)).toBe(0);
     await stack.startWorker();

@@ -4,6 +4,8 @@ import { eventually, sleep, uniqueId } from '../helpers/shared';
 import { incidentFor, startStack, type TestStack } from '../helpers/stack';
 import { spawnWorker } from '../helpers/worker-process';
 
+const TOKEN = 'tok-sigterm-0123456789abcdef';
+
 describe('graceful shutdown on SIGTERM', () => {
   let pd: PagerDutyDouble;
   let stack: TestStack;
@@ -13,7 +15,10 @@ describe('graceful shutdown on SIGTERM', () => {
     pd = await new PagerDutyDouble().start();
     stack = await startStack({
       worker: false,
-      env: { PROBECTL_NOTIFY_CONNECTORS: `${tenant}|pagerduty|${pd.url}/v2/enqueue|RKEY-sigterm-00000000000000` },
+      env: {
+        PROBECTL_NOTIFY_CONNECTORS: `${tenant}|pagerduty|${pd.url}/v2/enqueue|RKEY-sigterm-00000000000000`,
+        PROBECTL_NOTIFY_API_TOKENS: `${tenant}:${TOKEN}`,
+      },
     });
   });
   afterAll(async () => {
@@ -21,7 +26,7 @@ describe('graceful shutdown on SIGTERM', () => {
     await pd?.stop();
   });
 
-  test('/readyz goes unready first, in-flight activities finish, nothing is lost', async () => {
+  test('/readyz goes unready first while the worker keeps taking tasks, then in-flight activities finish, nothing is lost', async () => {
     const port = await freePort();
     const proc = spawnWorker({ ...stack.env, PROBECTL_NOTIFY_API_PORT: String(port), PROBECTL_NOTIFY_SHUTDOWN_DELAY: '2s' }, 'all');
     try {
@@ -30,7 +35,11 @@ describe('graceful shutdown on SIGTERM', () => {
       await eventually(async () => (await fetch(`${base}/readyz`)).status === 200, { what: 'ready', timeoutMs: 30_000 });
 
       const inc = incidentFor(tenant);
-      pd.faults.hold = (req) => (req.json as { event_action?: string }).event_action === 'trigger';
+      const isTriggerOf = (req: { json?: unknown }, id: string) => {
+        const j = req.json as { event_action?: string; dedup_key?: string };
+        return j.event_action === 'trigger' && j.dedup_key === `probectl-${id}`;
+      };
+      pd.faults.hold = (req) => isTriggerOf(req, inc.id);
       await stack.incidents.openIncident(inc);
       await pd.waitHeld(1); // a page is in flight inside the worker
 
@@ -38,7 +47,17 @@ describe('graceful shutdown on SIGTERM', () => {
       proc.child.kill('SIGTERM');
       await eventually(async () => (await fetch(`${base}/readyz`)).status === 503, { what: 'unready', timeoutMs: 1500, intervalMs: 50 });
       expect((await fetch(`${base}/healthz`)).status).toBe(200); // still serving during the drain
-      await sleep(500);
+      // While the API drains, the process's worker still takes tasks: an incident opened through it now is paged by
+      // it before the process exits (no other worker polls this task queue).
+      const late = incidentFor(tenant);
+      const opened = await fetch(`${base}/v1/incidents`, {
+        method: 'POST', headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json' },
+        body: JSON.stringify({ id: late.id, title: late.title, severity: late.severity }),
+      });
+      expect(opened.status).toBe(201);
+      await eventually(() => pd.events('trigger').some((r) => isTriggerOf(r, late.id)), { what: 'the page of an incident opened during the drain', timeoutMs: 1500, intervalMs: 50 });
+      expect(proc.child.exitCode).toBeNull();
+      await sleep(300);
       pd.releaseHeld(); // the in-flight call completes during the worker's drain
       expect(await exited).toBe(0);
       expect(proc.output()).toContain('stopped');

@@ -50,7 +50,8 @@ Exit: 0 started, running or already closed; 1 the id belongs to another tenant o
     const t = await connectTemporal(config, io);
     try {
       const outcome = await t.incidents.openIncident(incident);
-      if (values.json) io.out(JSON.stringify(outcome));
+      // The CLI starts through matching (no worker beside it): how the first task went is not part of its answer.
+      if (values.json) io.out(JSON.stringify(outcome.outcome === 'started' ? { outcome: outcome.outcome, workflowId: outcome.workflowId, runId: outcome.runId } : outcome));
       else if (outcome.outcome === 'closed') io.out(`already closed: ${outcome.workflowId} (${outcome.status}); nothing was opened`);
       else io.out(`${outcome.outcome} ${outcome.workflowId} (run ${outcome.runId})`);
       return EXIT.ok;
