@@ -102,7 +102,7 @@ const API_NODE_ARGS = '--max-semi-space-size=8';
 const API_ENV = 'MALLOC_ARENA_MAX=2';
 /**
  * Both workers (ours and the floor's) also preload the request probe (bench/lib/probe.ts): idle unless the
- * phases part turns it on with SIGUSR2.
+ * phases part turns it on with SIGWINCH.
  */
 const PROBE_ARGS = ['--require', join(__dirname, 'lib', 'probe.js'), '--require', join(__dirname, 'lib', 'memprobe.js')];
 

@@ -5,7 +5,7 @@
  * the client), headers written to the socket ("request sent"), answer headers back — and on the second
  * SIGWINCH writes them as JSON to `$BENCH_PROBE_DIR/probe-<pid>-<n>.json` (n = 1, 2, …). Nothing else in the
  * worker changes. SIGWINCH because neither the service nor the SDK handles it and its default is to ignore it
- * (SIGUSR2 would not do: the Temporal SDK's Runtime shuts the worker down on it).
+ * (SIGUSR2's default is to end the process).
  */
 import { subscribe } from 'node:diagnostics_channel';
 import { renameSync, writeFileSync } from 'node:fs';
