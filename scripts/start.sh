@@ -18,7 +18,13 @@ if [ ! -f dist/main.js ] || [ -n "$(find src migrations -newer dist/main.js -pri
 fi
 
 pids=()
-cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; }
+# The service first (it drains against a server that still answers), then the dev server.
+cleanup() {
+  for ((i = ${#pids[@]} - 1; i >= 0; i--)); do
+    kill "${pids[i]}" 2>/dev/null || true
+    wait "${pids[i]}" 2>/dev/null || true
+  done
+}
 trap cleanup EXIT INT TERM
 
 if [ -z "${TEMPORAL_ADDRESS:-}" ]; then
@@ -35,6 +41,7 @@ if [ -z "${TEMPORAL_ADDRESS:-}" ]; then
   sleep 1
 fi
 
-node dist/main.js all "${db_args[@]}" &
+# Locally nothing balances load in front of the API: no unready period before it stops (set it to override).
+PROBECTL_NOTIFY_SHUTDOWN_DELAY="${PROBECTL_NOTIFY_SHUTDOWN_DELAY:-0s}" node dist/main.js all "${db_args[@]}" &
 pids+=($!)
 wait -n "${pids[@]}"

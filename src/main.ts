@@ -51,27 +51,37 @@ async function main(): Promise<void> {
   // Before the worker and the API are built: their interceptors and hooks exist only while tracing is on.
   const tracing: Tracing | undefined = config.tracing ? startTracing(config.tracing, log, role) : undefined;
   const running: Running[] = [];
-  const worker = role === 'all' || role === 'worker' ? await runWorker(parts) : undefined;
-  if (worker) running.push(worker);
-  // `all`: new runs start eagerly on this worker's connection (PROBECTL_NOTIFY_EAGER_START, src/runtime/api.ts).
-  if (role === 'all' || role === 'api') running.push(await runApi(parts, eagerStartFor(config, worker?.handle)));
-
   let stopping = false;
   const stop = async (signal: string) => {
     if (stopping) return;
     stopping = true;
     log.info({ signal }, 'shutting down');
-    // API first (it stops taking requests), then the worker drains its activities.
-    for (const r of [...running].reverse()) await r.stop();
+    // API first (it goes unready, drains, stops taking requests) while the worker still takes tasks; then the worker
+    // drains its activities. A role that fails to stop is logged and the next one still stops. A signal during start-up
+    // stops the roles started so far (one still starting ends with the process).
+    let failed = false;
+    for (const r of [...running].reverse()) {
+      try {
+        await r.stop();
+      } catch (err) {
+        failed = true;
+        log.error({ err: { message: err instanceof Error ? err.message : String(err) } }, 'a role failed to stop cleanly');
+      }
+    }
     // The spans of the drain included (bounded by the export timeout).
-    await tracing?.shutdown();
-    await pool.end();
+    await tracing?.shutdown().catch(() => undefined);
+    await pool.end().catch(() => undefined);
     await embedded?.stop();
     log.info('stopped');
-    process.exit(0);
+    process.exit(failed ? 1 : 0);
   };
+  // Before the roles start: the process, not the Temporal SDK (src/observability/sdk-runtime.ts), orders the stop.
   process.on('SIGTERM', () => void stop('SIGTERM'));
   process.on('SIGINT', () => void stop('SIGINT'));
+  const worker = role === 'all' || role === 'worker' ? await runWorker(parts) : undefined;
+  if (worker) running.push(worker);
+  // `all`: new runs start eagerly on this worker's connection (PROBECTL_NOTIFY_EAGER_START, src/runtime/api.ts).
+  if (role === 'all' || role === 'api') running.push(await runApi(parts, eagerStartFor(config, worker?.handle)));
 }
 
 main().catch((err: unknown) => {

@@ -19,7 +19,7 @@ import { migrate } from '../../src/db/migrate';
 import { createLogger } from '../../src/observability/logger';
 import { freePort, findTemporalCli, projectRoot, startDevServer } from '../dev-server';
 import { startEmbeddedDb } from '../../src/runtime/embedded-db';
-import { processParts, runApi, runWorker } from '../../src/runtime/processes';
+import { eagerStartFor, processParts, runApi, runWorker } from '../../src/runtime/processes';
 import type { IncidentStateView, Link } from '../../src/shared/contract';
 import { serviceNowTicket, startSandbox } from './doubles';
 
@@ -113,7 +113,7 @@ async function main(): Promise<number> {
   say('starting the worker (bundling the workflow code takes a few seconds)…');
   const worker = await runWorker(parts);
   onStop('the worker', () => worker.stop());
-  const api = await runApi(parts);
+  const api = await runApi(parts, eagerStartFor(config, worker.handle));
   onStop('the API', () => api.stop());
   const base = `http://127.0.0.1:${api.port}`;
   say(`worker polling task queue ${config.temporal.taskQueue}; API on ${base}`);

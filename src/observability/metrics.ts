@@ -69,7 +69,7 @@ export class NotifyMetrics {
     registers: [this.registry],
   });
 
-  /** One per row the inbound outbox dispatcher tried (the request's own inline try is counted by the route). */
+  /** One per run the API started: `eager` when its first task came back with the start (src/runtime/api.ts). */
   readonly incidentStarts = new Counter({
     name: 'probectl_notify_incident_starts_total',
     help: 'New incident runs this API started, by how their first workflow task reached a worker: eager (handed back with the start to the worker of this process) or task_queue (through matching).',
@@ -77,6 +77,7 @@ export class NotifyMetrics {
     registers: [this.registry],
   });
 
+  /** One per row the inbound outbox dispatcher tried (the request's own inline try is counted by the route). */
   readonly inboundOutbox = new Counter({
     name: 'probectl_notify_inbound_outbox_total',
     help: 'Inbound outbox rows tried by the dispatcher, by outcome: signalled, closed (workflow closed: duplicate), not_owner (ignored), retried (refused, backing off), unreachable (Temporal unreachable, due again).',

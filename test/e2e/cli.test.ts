@@ -112,6 +112,11 @@ describe('probectl-notify CLI against the real stack', () => {
     expect(open.code).toBe(0);
     expect(open.out).toContain(`started probectl-${id}`);
     expect((await run(['incident', 'open', '--tenant', tenant, '--incident', id, '--title', 'Loss on edge-3'])).out).toContain(`running probectl-${id}`);
+    // --json: the outcome, the workflow id and the run, nothing more (how the first task went is not the CLI's answer).
+    const again = await run(['incident', 'open', '--tenant', tenant, '--incident', uniqueId('cli'), '--title', 'Loss on edge-4', '--json']);
+    expect(again.code).toBe(0);
+    expect(Object.keys(JSON.parse(again.out)).sort()).toEqual(['outcome', 'runId', 'workflowId']);
+    expect(JSON.parse(again.out)).toMatchObject({ outcome: 'started' });
     await eventually(() => alertsOf(id)[0], { what: 'the alert' });
     await eventually(async () => (await stack.incidents.getIncident(id)).links[0]?.status === 'open');
     const show = await run(['incident', 'show', '--incident', id, '--json']);

@@ -33,8 +33,9 @@ async function starts(stack: TestStack): Promise<{ eager: number; task_queue: nu
 }
 
 /**
- * The run's first workflow task was carried out by the worker it was handed to: completed within 2 s of the start
- * (an eager task the worker never got would complete only after its 10 s timeout) and never timed out.
+ * The run's first workflow task was carried out by the worker it was handed to: completed within 8 s of the start
+ * (an eager task the worker never got would time out after 10 s first; 8 s leaves a loaded machine room) and never
+ * timed out.
  */
 async function firstTaskPromptlyDone(stack: TestStack, id: string): Promise<void> {
   const events = (await stack.client.workflow.getHandle(`probectl-${id}`).fetchHistory()).events ?? [];
@@ -42,7 +43,7 @@ async function firstTaskPromptlyDone(stack: TestStack, id: string): Promise<void
   expect(events.some((e) => e.eventType === EventType.EVENT_TYPE_WORKFLOW_TASK_TIMED_OUT)).toBe(false);
   const completed = events.find((e) => e.eventType === EventType.EVENT_TYPE_WORKFLOW_TASK_COMPLETED);
   expect(completed).toBeDefined();
-  expect(ms(completed!) - ms(events[0]!)).toBeLessThan(2_000);
+  expect(ms(completed!) - ms(events[0]!)).toBeLessThan(8_000);
 }
 
 /** Triggers the PagerDuty double took for the incident (one alert per dedup key; a repeated trigger counts on it). */
@@ -141,8 +142,8 @@ describe('eager start on the worker of the same process', () => {
   });
 
   test('while the worker is stopped, a start goes through matching and the run pages once a worker polls again', async () => {
-    // (Here the connection stays open, and the SDK no longer asks for an eager start once its worker stopped; that
-    // the API itself stops using the worker's connection is the last describe's test, where the worker closes it.)
+    // (The stack's `active()` is false once its worker stopped, so the API starts through its own connection; that this
+    // matters — the worker's own connection closed — is the last describe's test.)
     await stack.worker!.shutdown();
     const before = await starts(stack);
     const inc = incidentFor(tenant);

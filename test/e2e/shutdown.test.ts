@@ -6,7 +6,7 @@ import { spawnWorker } from '../helpers/worker-process';
 
 const TOKEN = 'tok-sigterm-0123456789abcdef';
 
-describe('graceful shutdown on SIGTERM', () => {
+describe.each([['auto', 'eager'], ['off', 'task_queue']] as const)('graceful shutdown on SIGTERM of `main.js all` (PROBECTL_NOTIFY_EAGER_START=%s)', (eagerStart, path) => {
   let pd: PagerDutyDouble;
   let stack: TestStack;
   const tenant = uniqueId('term');
@@ -28,7 +28,7 @@ describe('graceful shutdown on SIGTERM', () => {
 
   test('/readyz goes unready first while the worker keeps taking tasks, then in-flight activities finish, nothing is lost', async () => {
     const port = await freePort();
-    const proc = spawnWorker({ ...stack.env, PROBECTL_NOTIFY_API_PORT: String(port), PROBECTL_NOTIFY_SHUTDOWN_DELAY: '2s' }, 'all');
+    const proc = spawnWorker({ ...stack.env, PROBECTL_NOTIFY_API_PORT: String(port), PROBECTL_NOTIFY_SHUTDOWN_DELAY: '6s', PROBECTL_NOTIFY_EAGER_START: eagerStart }, 'all');
     try {
       await proc.ready;
       const base = `http://127.0.0.1:${port}`;
@@ -55,8 +55,12 @@ describe('graceful shutdown on SIGTERM', () => {
         body: JSON.stringify({ id: late.id, title: late.title, severity: late.severity }),
       });
       expect(opened.status).toBe(201);
-      await eventually(() => pd.events('trigger').some((r) => isTriggerOf(r, late.id)), { what: 'the page of an incident opened during the drain', timeoutMs: 1500, intervalMs: 50 });
+      await eventually(() => pd.events('trigger').some((r) => isTriggerOf(r, late.id)), { what: 'the page of an incident opened during the drain', timeoutMs: 5_000, intervalMs: 50 });
       expect(proc.child.exitCode).toBeNull();
+      // main.ts gave the API its worker's connection (or not, with the setting off): the one start it made went that way.
+      const metrics = await (await fetch(`${base}/metrics`)).text();
+      expect(metrics).toContain(`probectl_notify_incident_starts_total{path="${path}"} 1`);
+      expect(metrics).not.toContain(`probectl_notify_incident_starts_total{path="${path === 'eager' ? 'task_queue' : 'eager'}"}`);
       await sleep(300);
       pd.releaseHeld(); // the in-flight call completes during the worker's drain
       expect(await exited).toBe(0);
