@@ -43,14 +43,17 @@ export function processParts(config: AppConfig, log: Logger, opts: { databaseUrl
   };
 }
 
-/** Eager starts on a worker of this process: its connection, used only while the worker runs (src/runtime/api.ts). */
-export function eagerStartOn(handle: Pick<WorkerHandle, 'connection' | 'worker'>): EagerStart {
-  return { connection: handle.connection, active: () => handle.worker.getState() === 'RUNNING' };
+/**
+ * Eager starts on a worker of this process: its connection, used only while the worker (`worker()`, none yet when it
+ * has not started) runs (src/runtime/api.ts).
+ */
+export function eagerStartOn(connection: WorkerHandle['connection'], worker: () => Pick<WorkerHandle['worker'], 'getState'> | undefined): EagerStart {
+  return { connection, active: () => worker()?.getState() === 'RUNNING' };
 }
 
 /** What the API of a process is given: eager starts on the worker beside it, unless PROBECTL_NOTIFY_EAGER_START=off or none runs. */
 export function eagerStartFor(config: Pick<AppConfig, 'eagerStart'>, worker: Pick<WorkerHandle, 'connection' | 'worker'> | undefined): EagerStart | undefined {
-  return worker && config.eagerStart ? eagerStartOn(worker) : undefined;
+  return worker && config.eagerStart ? eagerStartOn(worker.connection, () => worker.worker) : undefined;
 }
 
 export async function runApi({ config, pool, log, metrics }: ProcessParts, eager?: EagerStart): Promise<Running & { port: number }> {

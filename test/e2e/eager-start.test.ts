@@ -198,7 +198,7 @@ describe('as main.ts runs `all`: the worker owns its connection and the API star
     stack = await startStack({ worker: false, env: { PROBECTL_NOTIFY_CONNECTORS: `${tenant}|pagerduty|${pd.url}/v2/enqueue|${KEY}` } });
     const { config, pool, log, metrics, env } = stack;
     worker = await startWorker({ config, pool, log, metrics, env, workflowBundle: await workflowBundle() });
-    api = await buildApi({ config, pool, log, metrics, dispatcher: false, eagerStart: eagerStartOn(worker), checks: () => ({}) });
+    api = await buildApi({ config, pool, log, metrics, dispatcher: false, eagerStart: eagerStartOn(worker.connection, () => worker?.worker), checks: () => ({}) });
   });
   afterAll(async () => {
     await worker?.shutdown();

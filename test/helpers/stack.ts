@@ -10,7 +10,7 @@ import { loadConfig, type AppConfig } from '../../src/config/load';
 import type { MirrorStore } from '../../src/db/mirror-store';
 import { createLogger, type Logger } from '../../src/observability/logger';
 import type { NotifyMetrics } from '../../src/observability/metrics';
-import { processParts } from '../../src/runtime/processes';
+import { eagerStartOn, processParts } from '../../src/runtime/processes';
 import { buildApi, type EagerStart } from '../../src/runtime/api';
 import { connectionOptions } from '../../src/config/temporal';
 import { PagerDutyDouble } from '../../dev/doubles/pagerduty';
@@ -122,7 +122,7 @@ export async function startStack(opts: {
   const eagerConnection = opts.eagerStart === 'worker' ? await NativeConnection.connect(connectionOptions(config.temporal)) : undefined;
   let running: WorkerHandle | undefined;
   const eager: EagerStart | undefined = eagerConnection
-    ? { connection: eagerConnection, active: () => running?.worker.getState() === 'RUNNING' }
+    ? eagerStartOn(eagerConnection, () => running?.worker)
     : opts.eagerStart === 'worker' ? undefined : opts.eagerStart;
   const api = await buildApi({
     config, pool, log, metrics,
