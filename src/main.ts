@@ -65,7 +65,8 @@ async function main(): Promise<void> {
         await r.stop();
       } catch (err) {
         failed = true;
-        log.error({ err: { message: err instanceof Error ? err.message : String(err) } }, 'a role failed to stop cleanly');
+        // The error's type only: a failure's message may quote a URL or credential of the configuration.
+        log.error({ err: { type: err instanceof Error ? err.name : typeof err } }, 'a role failed to stop cleanly');
       }
     }
     // The spans of the drain included (bounded by the export timeout).
