@@ -8,6 +8,7 @@ import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse } from 'yaml';
+import { NODE_LINES } from '../helpers/node-lines';
 
 const ROOT = join(__dirname, '..', '..');
 const read = (p: string) => readFileSync(join(ROOT, p), 'utf8');
@@ -22,7 +23,7 @@ function composeWorkerNodeOptions(): string {
 }
 
 /** heap_size_limit (MB) of the main thread and of a worker thread started as the SDK starts its workflow thread. */
-function heapLimits(nodeOptions: string): { main: number; thread: number } {
+function heapLimits(nodeOptions: string, node: string = process.execPath): { main: number; thread: number } {
   const script = `
     const { Worker } = require('node:worker_threads');
     const v8 = require('node:v8');
@@ -30,7 +31,7 @@ function heapLimits(nodeOptions: string): { main: number; thread: number } {
     const w = new Worker("require('node:worker_threads').parentPort.postMessage(require('node:v8').getHeapStatistics().heap_size_limit / 1048576)", { eval: true });
     w.once('message', (thread) => { console.log(JSON.stringify({ main, thread })); w.terminate(); });
   `;
-  const out = execFileSync(process.execPath, ['-e', script], { env: { ...process.env, NODE_OPTIONS: nodeOptions }, encoding: 'utf8' });
+  const out = execFileSync(node, ['-e', script], { env: { ...process.env, NODE_OPTIONS: nodeOptions }, encoding: 'utf8' });
   return JSON.parse(out) as { main: number; thread: number };
 }
 
@@ -64,11 +65,11 @@ describe("the worker's node options", () => {
     expect(read('bench/main.ts')).toContain(`const API_NODE_ARGS = '${env.get('NODE_OPTIONS')!}';`);
   });
 
-  test('node accepts them from NODE_OPTIONS, and both limits reach the workflow thread', () => {
+  test.each(NODE_LINES.map((l) => [l.name, l] as const))('Node %s accepts them from NODE_OPTIONS, and both limits reach the workflow thread', (_name, line) => {
     // V8's limit is the old generation plus three semi-spaces (two for the scavenger, one for large new objects):
-    // 256 + 3 × 8 MB on Node 20, 22 and 24 alike, whatever the default semi-space (16 MB on Node 20 here, 64 MB
+    // 256 + 3 × 8 MB on every supported line, whatever the default semi-space (16 MB on Node 20 here, 64 MB
     // on Node 24 on a large host, less under a small memory limit).
-    const withThem = heapLimits(options);
+    const withThem = heapLimits(options, line.bin());
     expect(withThem).toEqual({ main: 256 + 3 * 8, thread: 256 + 3 * 8 });
   });
 });
