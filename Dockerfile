@@ -24,5 +24,7 @@ USER node
 # 8080: the API (/v1, /ingest, /healthz, /readyz, /metrics); 9464: a worker's /metrics when PROBECTL_NOTIFY_METRICS_PORT is set.
 EXPOSE 8080 9464
 STOPSIGNAL SIGTERM
-ENTRYPOINT ["node", "dist/main.js"]
+# The preload applies PROBECTL_NOTIFY_WORKFLOW_STACK_TRACES (off by default) to the SDK's workflow threads: no promise
+# hook capturing a stack trace per workflow promise (docs/configuration.md); it changes nothing in the main thread.
+ENTRYPOINT ["node", "--require", "/app/dist/runtime/workflow-thread-preload.js", "dist/main.js"]
 CMD ["all"]

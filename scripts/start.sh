@@ -42,6 +42,7 @@ if [ -z "${TEMPORAL_ADDRESS:-}" ]; then
 fi
 
 # Locally nothing balances load in front of the API: no unready period before it stops (set it to override).
-PROBECTL_NOTIFY_SHUTDOWN_DELAY="${PROBECTL_NOTIFY_SHUTDOWN_DELAY:-0s}" node dist/main.js all "${db_args[@]}" &
+# The workflow-thread preload as the image's entrypoint loads it (PROBECTL_NOTIFY_WORKFLOW_STACK_TRACES).
+PROBECTL_NOTIFY_SHUTDOWN_DELAY="${PROBECTL_NOTIFY_SHUTDOWN_DELAY:-0s}" node --require ./dist/runtime/workflow-thread-preload.js dist/main.js all "${db_args[@]}" &
 pids+=($!)
 wait -n "${pids[@]}"

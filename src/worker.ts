@@ -21,6 +21,7 @@ import { ConnectorReconciler, type PassReport } from './reconcile/connector-reco
 import { beginConfigDigest } from './activities/begin';
 import { workerBuildId } from './runtime/build-id';
 import { bundleWorkflows, prebuiltBundle } from './runtime/workflow-bundle';
+import { workflowStackTraces } from './runtime/stack-traces';
 import type { Logger } from './observability/logger';
 import { RunTraceParents, activityTracingInterceptors } from './observability/tracing';
 
@@ -136,6 +137,8 @@ export async function startWorker(opts: StartWorkerOptions): Promise<WorkerHandl
   log.info({
     taskQueue: config.temporal.taskQueue, namespace: config.temporal.namespace, connectors: config.connectors.all.length, buildId,
     workflowCode: 'codePath' in workflowBundle ? workflowBundle.codePath : opts.workflowBundle ? 'prebuilt (in memory)' : 'bundled at start',
+    // PROBECTL_NOTIFY_WORKFLOW_STACK_TRACES, as the workflow threads apply it (src/runtime/workflow-thread-preload.ts).
+    workflowStackTraces: workflowStackTraces(config.workflowStackTraces),
   }, 'worker started');
   const runner = new FollowUpRunner({
     store: followUps,

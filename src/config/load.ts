@@ -54,6 +54,12 @@ export interface AppConfig {
    * workflow task back in the start's answer, to that worker, instead of through matching. Roles apart: no effect.
    */
   eagerStart: boolean;
+  /**
+   * PROBECTL_NOTIFY_WORKFLOW_STACK_TRACES (off, the default; on): whether the SDK's workflow threads capture a stack
+   * trace for every promise a workflow makes (the `__stack_trace` query). Applied by the thread preload
+   * (src/runtime/workflow-thread-preload.ts), which the image's entrypoint and `npm start` load; without it, on.
+   */
+  workflowStackTraces: 'on' | 'off';
   /** Request timeout for one provider call. */
   httpTimeoutMs: number;
   /** Workflows kept in the worker's cache (memory bound). */
@@ -132,6 +138,10 @@ const schema = z.object({
     (v) => (typeof v === 'string' && v.trim() === '' ? undefined : typeof v === 'string' ? v.trim() : v),
     z.enum(['auto', 'off'], { message: 'PROBECTL_NOTIFY_EAGER_START must be auto or off' }).default('auto'),
   ),
+  PROBECTL_NOTIFY_WORKFLOW_STACK_TRACES: z.preprocess(
+    (v) => (typeof v === 'string' && v.trim() === '' ? undefined : typeof v === 'string' ? v.trim() : v),
+    z.enum(['on', 'off'], { message: 'PROBECTL_NOTIFY_WORKFLOW_STACK_TRACES must be on or off' }).default('off'),
+  ),
   PROBECTL_NOTIFY_PACE_WORKERS: z.coerce.number({ message: 'PROBECTL_NOTIFY_PACE_WORKERS must be a whole number from 1 to 1000' })
     .int('PROBECTL_NOTIFY_PACE_WORKERS must be a whole number from 1 to 1000')
     .min(1, 'PROBECTL_NOTIFY_PACE_WORKERS must be a whole number from 1 to 1000')
@@ -193,6 +203,7 @@ export function loadConfig(env: Env = process.env): AppConfig {
     // `on` (what earlier releases called it) is `auto`: the snapshot is always checked now.
     beginInStart: e.PROBECTL_NOTIFY_BEGIN_IN_START !== 'off',
     eagerStart: e.PROBECTL_NOTIFY_EAGER_START !== 'off',
+    workflowStackTraces: e.PROBECTL_NOTIFY_WORKFLOW_STACK_TRACES,
     httpTimeoutMs: e.PROBECTL_NOTIFY_HTTP_TIMEOUT,
     shutdownDelayMs: e.PROBECTL_NOTIFY_SHUTDOWN_DELAY,
     inboundInlineDeadlineMs: e.PROBECTL_NOTIFY_INBOUND_INLINE_DEADLINE,

@@ -1,6 +1,7 @@
 /**
  * The production topology of docker-compose.yml as real processes on the cluster suite's Temporal server:
- * three workers and two API replicas (`node dist/main.js worker|api`, one task queue), the loopback doubles of
+ * three workers and two API replicas (`node --require ./dist/runtime/workflow-thread-preload.js dist/main.js
+ * worker|api`, as the image starts them; one task queue), the loopback doubles of
  * all six providers, one tenant with an API token and inbound entries. The test process keeps its own
  * Temporal client and mirror reader (startStack without a worker) for waiting and counting.
  */
@@ -17,6 +18,8 @@ import { ROOT, clusterScript, type ClusterInfo } from './server';
 
 export const DIST_MAIN = join(ROOT, 'dist', 'main.js');
 export const DIST_CLI = join(ROOT, 'dist', 'cli', 'main.js');
+/** As the image's entrypoint starts every process (Dockerfile): the workflow-thread preload first. */
+export const ENTRY_ARGS = ['--require', join(ROOT, 'dist', 'runtime', 'workflow-thread-preload.js')];
 
 /** CLUSTER_MODE=reduced (what CI runs) or full (the default of `npm run test:cluster`). */
 export const CLUSTER_MODE: 'reduced' | 'full' = process.env.CLUSTER_MODE === 'reduced' ? 'reduced' : 'full';
@@ -105,7 +108,7 @@ export class Topology {
     if (role === 'api') extra.PROBECTL_NOTIFY_API_PORT = String(port ?? (await freePort()));
     const p: Proc = {
       name,
-      proc: spawnWorker({ ...this.stack.env, ...extra }, role, DIST_MAIN),
+      proc: spawnWorker({ ...this.stack.env, ...extra }, role, DIST_MAIN, ENTRY_ARGS),
       ...(role === 'api' ? { port: Number(extra.PROBECTL_NOTIFY_API_PORT) } : {}),
     };
     this.all.push(p);

@@ -29,10 +29,10 @@ export interface WorkerProcess {
 /**
  * The real worker (`node main.js worker`) as a child process, so a test can SIGKILL it mid-activity and
  * start another: a crash, not a polite shutdown. `main` picks another compiled entry (the cluster suite runs
- * dist/main.js, whose prebuilt workflow bundle every process shares).
+ * dist/main.js, whose prebuilt workflow bundle every process shares); `nodeArgs` go before it (a preload).
  */
-export function spawnWorker(env: Record<string, string>, role: 'worker' | 'all' | 'api' = 'worker', main: string = ensureBuild()): WorkerProcess {
-  const child = spawn(process.execPath, [main, role], {
+export function spawnWorker(env: Record<string, string>, role: 'worker' | 'all' | 'api' = 'worker', main: string = ensureBuild(), nodeArgs: readonly string[] = []): WorkerProcess {
+  const child = spawn(process.execPath, [...nodeArgs, main, role], {
     cwd: ROOT,
     // PROBECTL_NOTIFY_ANSWER_LOG: an API child records its answers for the run's OpenAPI check too.
     env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', ...(process.env.PROBECTL_NOTIFY_ANSWER_LOG ? { PROBECTL_NOTIFY_ANSWER_LOG: process.env.PROBECTL_NOTIFY_ANSWER_LOG } : {}), ...env },

@@ -115,6 +115,7 @@ describe('beginConfigDigest', () => {
     ['the workflow cache', { PROBECTL_NOTIFY_MAX_CACHED_WORKFLOWS: '100' }],
     ['BEGIN_IN_START itself', { PROBECTL_NOTIFY_BEGIN_IN_START: 'off' }],
     ['EAGER_START (where the first task goes, not what it decides)', { PROBECTL_NOTIFY_EAGER_START: 'off' }],
+    ['WORKFLOW_STACK_TRACES (what the workflow thread records beside the run, not what it decides)', { PROBECTL_NOTIFY_WORKFLOW_STACK_TRACES: 'on' }],
   ])('not changed by %s (no snapshot reads it)', (_name, over) => {
     expect(digest(over)).toBe(base);
   });

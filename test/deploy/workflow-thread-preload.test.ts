@@ -1,0 +1,158 @@
+/**
+ * The workflow-thread preload (src/runtime/workflow-thread-preload.ts) in real processes: for every supported Node line
+ * (this machine's, the image's 24, 26) × every way a process can start (preloaded or not) × every value of
+ * PROBECTL_NOTIFY_WORKFLOW_STACK_TRACES, whether the main thread and a
+ * worker thread started as the SDK starts its workflow threads (no options) can install a promise hook, and what the
+ * SDK's own installer (the one its workflow threads run) makes of it. And every entry point that starts the service
+ * — the image, `npm start`, the bench — loads the file the build writes.
+ */
+import { execFileSync, spawnSync } from 'node:child_process';
+import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { NODE_LINES } from '../helpers/node-lines';
+import { ensureBuild } from '../helpers/worker-process';
+
+const ROOT = join(__dirname, '..', '..');
+const read = (p: string) => readFileSync(join(ROOT, p), 'utf8');
+
+interface Seen {
+  main: string;
+  thread: { promiseHook: string; als: string; asyncHook: string };
+  sdk: { installed: boolean; warned: boolean };
+  preloadedMark: boolean;
+}
+
+/** Runs in a fresh node: tries createHook in the main thread, in a plain worker thread, and the SDK's installer in another. */
+function observe(node: string, preload: string | undefined, value: string | undefined): Seen {
+  const script = `
+    const { Worker } = require('node:worker_threads');
+    const v8 = require('node:v8');
+    const attempt = () => { try { v8.promiseHooks.createHook({ init() {} })(); return 'works'; } catch (e) { return 'refused: ' + e.message; } };
+    // In the thread: the public createHook, then what must keep working whatever the setting — Node's own promise
+    // hooks: AsyncLocalStorage across awaits (the SDK's cancellation scopes; async_hooks underneath on Node 20 and 22)
+    // and an async_hooks hook.
+    const plain = "(async () => { const v8 = require('node:v8'); let r; try { v8.promiseHooks.createHook({ init() {} })(); r = 'works'; } catch (e) { r = 'refused: ' + e.message; }"
+      + " let als; try { const s = new (require('node:async_hooks').AsyncLocalStorage)(); als = await s.run('kept', async () => { await null; await new Promise((res) => setTimeout(res, 1)); return s.getStore(); }); } catch (e) { als = 'threw: ' + e.message; }"
+      + " let ah; try { const h = require('node:async_hooks').createHook({ init() {} }).enable(); await null; h.disable(); ah = 'works'; } catch (e) { ah = 'threw: ' + e.message; }"
+      + " require('node:worker_threads').parentPort.postMessage({ promiseHook: r, als, asyncHook: ah }); })();";
+    const sdk = "const warn = console.warn; let warned = false; console.warn = (...a) => { warned = warned || String(a[0]).includes('stack trace collection will be disabled'); };"
+      + "const { globalHandlers } = require(" + JSON.stringify(require.resolve('@temporalio/worker/lib/workflow/vm-shared')) + "); globalHandlers.install();"
+      + "console.warn = warn; require('node:worker_threads').parentPort.postMessage({ installed: globalHandlers.promiseHookInstalled, warned });";
+    const run = (code) => new Promise((res, rej) => { const w = new Worker(code, { eval: true }); w.once('message', (m) => { res(m); w.terminate(); }); w.once('error', rej); });
+    (async () => {
+      const main = attempt();
+      const thread = await run(plain);
+      const sdkSeen = await run(sdk);
+      console.log(JSON.stringify({ main, thread, sdk: sdkSeen, preloadedMark: globalThis[Symbol.for('probectl-notify.workflow-thread-preload')] === true }));
+    })();
+  `;
+  const env: NodeJS.ProcessEnv = { PATH: process.env.PATH ?? '' };
+  if (value !== undefined) env.PROBECTL_NOTIFY_WORKFLOW_STACK_TRACES = value;
+  const out = execFileSync(node, [...(preload ? ['--require', preload] : []), '-e', script], { env, encoding: 'utf8', cwd: ROOT });
+  return JSON.parse(out.trim().split('\n').pop()!) as Seen;
+}
+
+describe.each(NODE_LINES.map((l) => [l.name, l] as const))('the workflow-thread preload in real threads, Node %s', (_name, line) => {
+  const preload = join(dirname(ensureBuild()), 'runtime', 'workflow-thread-preload.js');
+  let node: string;
+  beforeAll(() => {
+    node = line.bin();
+  });
+  const refused = 'refused: left out by probectl-notify (PROBECTL_NOTIFY_WORKFLOW_STACK_TRACES=off)';
+
+  test.each<[string | undefined, boolean]>([
+    [undefined, false], ['', false], ['off', false], [' off ', false], ['on', true], [' on\n', true],
+  ])('preloaded, setting %p: the main thread keeps its hooks; worker threads have them exactly when on (%p)', (value, on) => {
+    const seen = observe(node, preload, value);
+    expect(seen.main).toBe('works');
+    expect(seen.thread).toEqual({ promiseHook: on ? 'works' : refused, als: 'kept', asyncHook: 'works' });
+    // The SDK's installer: with the hook refused it runs without it (and says so once), as on a runtime without promise hooks.
+    expect(seen.sdk).toEqual(on ? { installed: true, warned: false } : { installed: false, warned: true });
+    expect(seen.preloadedMark).toBe(true);
+  });
+
+  test.each([undefined, 'off', 'on'])('not preloaded, setting %p: nothing changes anywhere (the SDK default)', (value) => {
+    const seen = observe(node, undefined, value);
+    expect(seen).toEqual({ main: 'works', thread: { promiseHook: 'works', als: 'kept', asyncHook: 'works' }, sdk: { installed: true, warned: false }, preloadedMark: false });
+  });
+});
+
+/** Every recorded history (test/histories/), as the replay suite holds them. */
+function historyFiles(dir = join(ROOT, 'test', 'histories')): string[] {
+  return readdirSync(dir).flatMap((name) => {
+    const p = join(dir, name);
+    return statSync(p).isDirectory() ? historyFiles(p) : name.endsWith('.json') ? [p] : [];
+  });
+}
+
+describe.each(NODE_LINES.map((l) => [l.name, l] as const))('every recorded history replays in a preloaded process, Node %s', (_name, line) => {
+  // The replay suite runs inside jest, without the preload; this runs the same histories through the SDK's replay
+  // worker in a process started as the image starts the service, with the setting off (the hook refused) and on.
+  // `debugMode: false`: a replay worker otherwise runs workflows in the main thread, where the preload changes nothing;
+  // this way they run in a workflow thread, as the live worker runs them.
+  const build = dirname(ensureBuild());
+  const preload = join(build, 'runtime', 'workflow-thread-preload.js');
+  const files = historyFiles();
+
+  test.each(['off', 'on'])('PROBECTL_NOTIFY_WORKFLOW_STACK_TRACES=%s: none fails, and the hook is there exactly when on', (value) => {
+    const script = `
+      const { DefaultLogger, Runtime, Worker } = require('@temporalio/worker');
+      const { historyFromJSON } = require('@temporalio/common/lib/proto-utils');
+      const { readFileSync } = require('node:fs');
+      const { bundleWorkflows } = require(${JSON.stringify(join(build, 'runtime', 'workflow-bundle.js'))});
+      Runtime.install({ logger: new DefaultLogger('ERROR'), shutdownSignals: [] });
+      const files = ${JSON.stringify(files)};
+      (async () => {
+        const { code } = await bundleWorkflows();
+        const failed = [];
+        let replayed = 0;
+        const histories = files.map((f) => ({ workflowId: f, history: historyFromJSON(JSON.parse(readFileSync(f, 'utf8'))) }));
+        for await (const r of Worker.runReplayHistories({ workflowBundle: { code }, debugMode: false }, histories)) {
+          replayed += 1;
+          if (r.error) failed.push(r.workflowId + ': ' + String(r.error.message).split('\\n')[0]);
+        }
+        console.log(JSON.stringify({ replayed, failed }));
+      })().catch((e) => { console.error(e); process.exit(1); });
+    `;
+    const env: NodeJS.ProcessEnv = { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', PROBECTL_NOTIFY_WORKFLOW_STACK_TRACES: value };
+    const r = spawnSync(line.bin(), ['--require', preload, '-e', script], { env, encoding: 'utf8', cwd: ROOT, maxBuffer: 32 * 1024 * 1024 });
+    if (r.status !== 0) throw new Error(`the replay process exited with ${r.status}:\n${r.stdout}\n${r.stderr}`);
+    const seen = JSON.parse(r.stdout.trim().split('\n').pop()!) as { replayed: number; failed: string[] };
+    expect(files.length).toBeGreaterThan(40);
+    expect(seen).toEqual({ replayed: files.length, failed: [] });
+    // The SDK's workflow thread says on stderr when it runs without its hook: exactly when off.
+    const hookless = r.stderr.split('\n').filter((l) => l.includes('stack trace collection will be disabled')).length;
+    if (value === 'off') expect(hookless).toBeGreaterThanOrEqual(1);
+    else expect(hookless).toBe(0);
+  }, 120_000);
+});
+
+describe('every entry point loads the preload the build writes', () => {
+  test('the build writes dist/runtime/workflow-thread-preload.js from src/runtime/ (tsconfig.build.json: rootDir src, outDir dist)', () => {
+    const build = JSON.parse(read('tsconfig.build.json')) as { compilerOptions: { rootDir: string; outDir: string } };
+    expect(build.compilerOptions).toMatchObject({ rootDir: 'src', outDir: 'dist' });
+    expect(existsSync(join(ROOT, 'src', 'runtime', 'workflow-thread-preload.ts'))).toBe(true);
+  });
+
+  test("the image's entrypoint: node --require /app/dist/runtime/workflow-thread-preload.js dist/main.js (WORKDIR /app)", () => {
+    const final = read('Dockerfile').split(/^FROM /m).pop()!;
+    expect(final).toMatch(/^WORKDIR \/app$/m);
+    expect(final).toMatch(/^COPY --from=build \/app\/dist \.\/dist$/m);
+    const entry = /^ENTRYPOINT (\[.*\])$/m.exec(final);
+    expect(JSON.parse(entry![1]!)).toEqual(['node', '--require', '/app/dist/runtime/workflow-thread-preload.js', 'dist/main.js']);
+  });
+
+  test('npm start (scripts/start.sh) starts main.js with it', () => {
+    const starts = read('scripts/start.sh').split('\n').filter((l) => /\bnode\b.*dist\/main\.js/.test(l));
+    expect(starts).toHaveLength(1);
+    expect(starts[0]).toMatch(/node --require \.\/dist\/runtime\/workflow-thread-preload\.js dist\/main\.js all/);
+  });
+
+  test('the bench starts ours, the API and the floor worker with it', () => {
+    const bench = read('bench/main.ts');
+    expect(bench).toContain("const ENTRY_ARGS = ['--require', join(__dirname, '..', 'src', 'runtime', 'workflow-thread-preload.js')];");
+    expect(bench).toMatch(/const workerNodeArgs = \[.*\.\.\.ENTRY_ARGS/);
+    expect(bench).toMatch(/stack\.spawn\('api',.*\.\.\.ENTRY_ARGS\]/);
+    expect(bench).toMatch(/spawnScript\('floor-worker',.*workerNodeArgs\)/);
+  });
+});

@@ -1,0 +1,58 @@
+/**
+ * PROBECTL_NOTIFY_WORKFLOW_STACK_TRACES is read twice: validated by the configuration in the main thread, and read
+ * again by the workflow-thread preload in each worker thread (src/runtime/workflow-thread-preload.ts), which cannot
+ * load the configuration. For every value the configuration accepts, both must read the same; every other value must
+ * stop the process at start-up, before a thread starts. The preload's effect in real threads: test/deploy/.
+ */
+import { loadConfig } from '../../src/config/load';
+import { stackTracesSetting, workflowStackTraces } from '../../src/runtime/stack-traces';
+
+const SETTING = 'PROBECTL_NOTIFY_WORKFLOW_STACK_TRACES';
+
+describe(SETTING, () => {
+  test.each<[string | undefined, 'on' | 'off']>([
+    [undefined, 'off'], ['', 'off'], ['  ', 'off'], ['off', 'off'], [' off ', 'off'], ['\toff\n', 'off'], ['on', 'on'], [' on', 'on'], ['on\n', 'on'],
+  ])('%p → %p, as the configuration reads it and as the thread preload reads it', (value, expected) => {
+    const env = value === undefined ? {} : { [SETTING]: value };
+    expect(loadConfig(env).workflowStackTraces).toBe(expected);
+    expect(stackTracesSetting(env)).toBe(expected);
+  });
+
+  test.each(['ON', 'On', 'OFF', 'yes', 'no', 'true', 'false', '1', '0', 'auto', 'o n', 'onn'])('refuses %p at start-up with an error naming the setting and the choices', (value) => {
+    expect(() => loadConfig({ [SETTING]: value })).toThrow(`${SETTING}: ${SETTING} must be on or off`);
+  });
+
+  test('property: over random strings, whatever the configuration accepts, the preload reads the same way', () => {
+    let seed = 20261202;
+    const next = () => {
+      seed = (seed * 1103515245 + 12345) % 2 ** 31;
+      return seed;
+    };
+    const alphabet = ['o', 'n', 'f', 'O', 'N', 'F', ' ', '\t', '\n', 'a', '1', '\u00a0'];
+    let accepted = 0;
+    for (let i = 0; i < 3000; i += 1) {
+      const len = next() % 6;
+      let v = '';
+      for (let j = 0; j < len; j += 1) v += alphabet[next() % alphabet.length];
+      let config: 'on' | 'off' | undefined;
+      try {
+        config = loadConfig({ [SETTING]: v }).workflowStackTraces;
+      } catch (err) {
+        expect((err as Error).message).toContain(`${SETTING} must be on or off`);
+        continue;
+      }
+      accepted += 1;
+      expect(stackTracesSetting({ [SETTING]: v })).toBe(config);
+    }
+    expect(accepted).toBeGreaterThan(50); // the generator reaches accepted values, not only refusals
+  });
+
+  test.each<['on' | 'off', boolean, string]>([
+    ['off', true, 'off'],
+    ['off', false, 'on (the thread preload is not loaded)'],
+    ['on', true, 'on'],
+    ['on', false, 'on'],
+  ])('the worker logs setting %p with the preload loaded %p as %p', (setting, preloaded, logged) => {
+    expect(workflowStackTraces(setting, preloaded)).toBe(logged);
+  });
+});
