@@ -105,6 +105,12 @@ const API_ENV = 'MALLOC_ARENA_MAX=2';
  * phases part turns it on with SIGWINCH.
  */
 const PROBE_ARGS = ['--require', join(__dirname, 'lib', 'probe.js'), '--require', join(__dirname, 'lib', 'memprobe.js')];
+/**
+ * Every process (ours, the API, the floor's worker) preloads the workflow-thread module as the image's entrypoint does
+ * (Dockerfile): with PROBECTL_NOTIFY_WORKFLOW_STACK_TRACES off, the default, no promise hook in the workflow threads.
+ * BENCH_ENV="PROBECTL_NOTIFY_WORKFLOW_STACK_TRACES=on" measures with it (both workers).
+ */
+const ENTRY_ARGS = ['--require', join(__dirname, '..', 'src', 'runtime', 'workflow-thread-preload.js')];
 
 const log = (msg: string) => process.stdout.write(`[bench ${new Date().toISOString().slice(11, 19)} load ${load()[0]}] ${msg}\n`);
 
@@ -164,11 +170,11 @@ async function main(): Promise<void> {
     // node arguments, e.g. "--cpu-prof --cpu-prof-dir=test-artifacts/prof" to profile it.
     // BENCH_WORKER_ENV="K=V K2=V2" replaces the worker's extra environment (default: as docker-compose.yml).
     const workerEnv = envPairs(process.env.BENCH_WORKER_ENV ?? WORKER_ENV);
-    const workerNodeArgs = [...(process.env.BENCH_WORKER_NODE_ARGS ?? WORKER_NODE_ARGS).split(' ').filter(Boolean), ...PROBE_ARGS];
+    const workerNodeArgs = [...(process.env.BENCH_WORKER_NODE_ARGS ?? WORKER_NODE_ARGS).split(' ').filter(Boolean), ...ENTRY_ARGS, ...PROBE_ARGS];
     const probeEnv = { BENCH_PROBE_DIR: stack.dir };
     const worker = stack.spawn(O.coLocate ? 'all' : 'worker', { ...env, ...workerEnv, ...probeEnv }, workerNodeArgs);
     // Co-located: one process is both; its CPU and RSS are charged once, as the worker's.
-    const api = O.coLocate ? worker : stack.spawn('api', { ...env, ...envPairs(API_ENV) }, API_NODE_ARGS.split(' '));
+    const api = O.coLocate ? worker : stack.spawn('api', { ...env, ...envPairs(API_ENV) }, [...API_NODE_ARGS.split(' '), ...ENTRY_ARGS]);
     const apiBase = `http://127.0.0.1:${apiPort}`;
     const agent = new Agent({ connections: 256, keepAliveTimeout: 30_000 });
 
@@ -540,7 +546,7 @@ async function main(): Promise<void> {
     mode: quick ? 'quick' : 'full',
     machine: m,
     parts: PARTS.filter(want),
-    settings: { ...O, workerNodeArgs: `${process.env.BENCH_WORKER_NODE_ARGS ?? WORKER_NODE_ARGS} --require bench/lib/probe.js (idle unless the phases part runs) --require bench/lib/memprobe.js (each thread's heap figures every 2 s)`, workerEnv: process.env.BENCH_WORKER_ENV ?? WORKER_ENV, env: process.env.BENCH_ENV ?? '', sqlitePragmas: `journal_mode=${O.sqlite.journalMode}, synchronous=${O.sqlite.synchronous}`, pacing: 'rate_per_min=6000 on every connector', logLevel: 'warn' },
+    settings: { ...O, workerNodeArgs: `${process.env.BENCH_WORKER_NODE_ARGS ?? WORKER_NODE_ARGS} --require src/runtime/workflow-thread-preload.js (as the image's entrypoint) --require bench/lib/probe.js (idle unless the phases part runs) --require bench/lib/memprobe.js (each thread's heap figures every 2 s)`, workerEnv: process.env.BENCH_WORKER_ENV ?? WORKER_ENV, env: process.env.BENCH_ENV ?? '', sqlitePragmas: `journal_mode=${O.sqlite.journalMode}, synchronous=${O.sqlite.synchronous}`, pacing: 'rate_per_min=6000 on every connector', logLevel: 'warn' },
     results,
     problems: problems.slice(0, 50),
     missingFigures: missingFigures(results),

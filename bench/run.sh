@@ -8,4 +8,9 @@ OUT=test-artifacts/bench-build
 npx tsc -p bench/tsconfig.json --incremental --tsBuildInfoFile "$OUT/.tsbuildinfo"
 node "$OUT/src/runtime/workflow-bundle.js" "$OUT/src/workflow-bundle.js"
 node "$OUT/bench/floor/bundle.js"   # the Temporal floor's workflow (bench/floor/), for its own worker
+# npm run bench:replay: the workflow thread's CPU per run from replaying the recorded histories (bench/replay-cpu.ts).
+if [ "${1:-}" = "--replay-cpu" ]; then
+  shift
+  exec node "$OUT/bench/replay-cpu.js" "$@"
+fi
 exec node "$OUT/bench/main.js" "$@"
