@@ -22,8 +22,22 @@ function threadPreloadLoaded(): boolean {
   return (globalThis as Record<symbol, unknown>)[PRELOADED] === true;
 }
 
-/** What the worker's start-up log says: whether the workflow threads capture promise stack traces. */
-export function workflowStackTraces(setting: 'on' | 'off', preloaded = threadPreloadLoaded()): 'on' | 'off' | 'on (the thread preload is not loaded)' {
+/** The SDK's own switch (worker-options.js `isSet`): with it, workflows run in the main thread, where the preload does nothing. */
+function temporalDebug(env: NodeJS.ProcessEnv): boolean {
+  return ['1', 't', 'true'].includes((env.TEMPORAL_DEBUG ?? '').toLocaleLowerCase());
+}
+
+/**
+ * What the worker's start-up log says: whether the workflow threads capture promise stack traces. Inferred from the
+ * setting, the preload's mark and TEMPORAL_DEBUG; test/e2e/workflow-stack-traces.test.ts checks it against what the
+ * stack-trace query answers.
+ */
+export function workflowStackTraces(
+  setting: 'on' | 'off',
+  preloaded = threadPreloadLoaded(),
+  env: NodeJS.ProcessEnv = process.env,
+): 'on' | 'off' | 'on (the thread preload is not loaded)' | 'on (TEMPORAL_DEBUG runs workflows in the main thread)' {
   if (setting === 'on') return 'on';
-  return preloaded ? 'off' : 'on (the thread preload is not loaded)';
+  if (!preloaded) return 'on (the thread preload is not loaded)';
+  return temporalDebug(env) ? 'on (TEMPORAL_DEBUG runs workflows in the main thread)' : 'off';
 }

@@ -1,6 +1,6 @@
 /**
  * A connector key's pace holds for the whole deployment across worker PROCESSES (docs/providers.md, "Rate
- * pacing"; test/e2e/pacing-workers.test.ts shows it for three workers in one process): three `node dist/main.js
+ * pacing"; test/e2e/pacing-workers.test.ts shows it for three workers in one process): three `node --require ./dist/runtime/workflow-thread-preload.js dist/main.js
  * worker` processes on the cluster suite's Temporal server, every connector at one `rate_per_min`, a burst of
  * incidents opened at once through the API. The PagerDuty key's grants, read from the workers' `pacing grant` debug
  * lines, keep the shared bucket's bound and each process's share's bound over every window

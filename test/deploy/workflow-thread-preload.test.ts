@@ -9,6 +9,7 @@
 import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
+import { parse } from 'yaml';
 import { NODE_LINES } from '../helpers/node-lines';
 import { ensureBuild } from '../helpers/worker-process';
 
@@ -48,7 +49,7 @@ function observe(node: string, preload: string | undefined, value: string | unde
   `;
   const env: NodeJS.ProcessEnv = { PATH: process.env.PATH ?? '' };
   if (value !== undefined) env.PROBECTL_NOTIFY_WORKFLOW_STACK_TRACES = value;
-  const out = execFileSync(node, [...(preload ? ['--require', preload] : []), '-e', script], { env, encoding: 'utf8', cwd: ROOT });
+  const out = execFileSync(node, [...(preload ? ['--require', preload] : []), '-e', script], { env, encoding: 'utf8', cwd: ROOT, timeout: 60_000 });
   return JSON.parse(out.trim().split('\n').pop()!) as Seen;
 }
 
@@ -93,21 +94,28 @@ describe.each(NODE_LINES.map((l) => [l.name, l] as const))('every recorded histo
   const build = dirname(ensureBuild());
   const preload = join(build, 'runtime', 'workflow-thread-preload.js');
   const files = historyFiles();
+  // This build's workflow code, bundled once as `npm run build` bundles it; each process loads it as a worker loads
+  // the prebuilt bundle. Not named workflow-bundle.js: the workers other tests spawn from this build bundle at start.
+  const bundle = join(build, 'replay-check-bundle.js');
+  beforeAll(async () => {
+    if (!existsSync(bundle)) {
+      const { writeWorkflowBundle } = await import('../../src/runtime/workflow-bundle');
+      await writeWorkflowBundle(bundle);
+    }
+  }, 120_000);
 
   test.each(['off', 'on'])('PROBECTL_NOTIFY_WORKFLOW_STACK_TRACES=%s: none fails, and the hook is there exactly when on', (value) => {
     const script = `
       const { DefaultLogger, Runtime, Worker } = require('@temporalio/worker');
       const { historyFromJSON } = require('@temporalio/common/lib/proto-utils');
       const { readFileSync } = require('node:fs');
-      const { bundleWorkflows } = require(${JSON.stringify(join(build, 'runtime', 'workflow-bundle.js'))});
       Runtime.install({ logger: new DefaultLogger('ERROR'), shutdownSignals: [] });
       const files = ${JSON.stringify(files)};
       (async () => {
-        const { code } = await bundleWorkflows();
         const failed = [];
         let replayed = 0;
         const histories = files.map((f) => ({ workflowId: f, history: historyFromJSON(JSON.parse(readFileSync(f, 'utf8'))) }));
-        for await (const r of Worker.runReplayHistories({ workflowBundle: { code }, debugMode: false }, histories)) {
+        for await (const r of Worker.runReplayHistories({ workflowBundle: { codePath: ${JSON.stringify(bundle)} }, debugMode: false }, histories)) {
           replayed += 1;
           if (r.error) failed.push(r.workflowId + ': ' + String(r.error.message).split('\\n')[0]);
         }
@@ -115,8 +123,9 @@ describe.each(NODE_LINES.map((l) => [l.name, l] as const))('every recorded histo
       })().catch((e) => { console.error(e); process.exit(1); });
     `;
     const env: NodeJS.ProcessEnv = { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', PROBECTL_NOTIFY_WORKFLOW_STACK_TRACES: value };
-    const r = spawnSync(line.bin(), ['--require', preload, '-e', script], { env, encoding: 'utf8', cwd: ROOT, maxBuffer: 32 * 1024 * 1024 });
-    if (r.status !== 0) throw new Error(`the replay process exited with ${r.status}:\n${r.stdout}\n${r.stderr}`);
+    // spawnSync blocks jest's own timer: the child's timeout is what bounds a hang.
+    const r = spawnSync(line.bin(), ['--require', preload, '-e', script], { env, encoding: 'utf8', cwd: ROOT, maxBuffer: 32 * 1024 * 1024, timeout: 100_000 });
+    if (r.status !== 0) throw new Error(`the replay process exited with ${r.status}${r.signal ? ` (${r.signal}: timed out?)` : ''}:\n${r.stdout}\n${r.stderr}`);
     const seen = JSON.parse(r.stdout.trim().split('\n').pop()!) as { replayed: number; failed: string[] };
     expect(files.length).toBeGreaterThan(40);
     expect(seen).toEqual({ replayed: files.length, failed: [] });
@@ -146,6 +155,23 @@ describe('every entry point loads the preload the build writes', () => {
     const starts = read('scripts/start.sh').split('\n').filter((l) => /\bnode\b.*dist\/main\.js/.test(l));
     expect(starts).toHaveLength(1);
     expect(starts[0]).toMatch(/node --require \.\/dist\/runtime\/workflow-thread-preload\.js dist\/main\.js all/);
+  });
+
+  test('the cluster suite starts its workers and API replicas with it', () => {
+    const topology = read('test/cluster/topology.ts');
+    expect(topology).toContain("export const ENTRY_ARGS = ['--require', join(ROOT, 'dist', 'runtime', 'workflow-thread-preload.js')];");
+    expect(topology).toMatch(/spawnWorker\(\{ \.\.\.this\.stack\.env, \.\.\.extra \}, role, DIST_MAIN, ENTRY_ARGS\)/);
+  });
+
+  test("docker-compose.yml runs the image's entrypoint: no service built from this repository replaces it", () => {
+    const doc = parse(read('docker-compose.yml')) as { services: Record<string, { build?: unknown; image?: string; entrypoint?: unknown; command?: unknown }> };
+    const ours = Object.entries(doc.services).filter(([, svc]) => svc.build !== undefined);
+    expect(ours.map(([name]) => name)).toEqual(expect.arrayContaining(['worker', 'api']));
+    for (const [, svc] of ours) {
+      expect(svc.entrypoint).toBeUndefined();
+      // A command is the role (and its arguments) after the entrypoint, never another program.
+      if (svc.command !== undefined) expect(JSON.stringify(svc.command)).not.toMatch(/node|main\.js/);
+    }
   });
 
   test('the bench starts ours, the API and the floor worker with it', () => {

@@ -18,6 +18,8 @@ describe.each<[string, boolean, Record<string, string>, string]>([
   ['preloaded, on', true, { PROBECTL_NOTIFY_WORKFLOW_STACK_TRACES: 'on' }, 'on'],
   ['not preloaded, the setting unset', false, {}, 'on (the thread preload is not loaded)'],
   ['not preloaded, on', false, { PROBECTL_NOTIFY_WORKFLOW_STACK_TRACES: 'on' }, 'on'],
+  // The SDK's own debug switch runs workflows in the main thread, where the preload changes nothing.
+  ['preloaded, off, TEMPORAL_DEBUG=1', true, { TEMPORAL_DEBUG: '1' }, 'on (TEMPORAL_DEBUG runs workflows in the main thread)'],
 ])('workflow stack traces: %s', (_name, preloaded, settings, logged) => {
   let pd: PagerDutyDouble;
   let stack: TestStack;

@@ -47,12 +47,20 @@ describe(SETTING, () => {
     expect(accepted).toBeGreaterThan(50); // the generator reaches accepted values, not only refusals
   });
 
-  test.each<['on' | 'off', boolean, string]>([
-    ['off', true, 'off'],
-    ['off', false, 'on (the thread preload is not loaded)'],
-    ['on', true, 'on'],
-    ['on', false, 'on'],
-  ])('the worker logs setting %p with the preload loaded %p as %p', (setting, preloaded, logged) => {
-    expect(workflowStackTraces(setting, preloaded)).toBe(logged);
+  test.each<['on' | 'off', boolean, string | undefined, string]>([
+    ['off', true, undefined, 'off'],
+    ['off', true, '', 'off'],
+    ['off', true, 'false', 'off'],
+    ['off', true, '0', 'off'],
+    ['off', true, '1', 'on (TEMPORAL_DEBUG runs workflows in the main thread)'],
+    ['off', true, 'TRUE', 'on (TEMPORAL_DEBUG runs workflows in the main thread)'],
+    ['off', true, 't', 'on (TEMPORAL_DEBUG runs workflows in the main thread)'],
+    ['off', false, undefined, 'on (the thread preload is not loaded)'],
+    ['off', false, '1', 'on (the thread preload is not loaded)'],
+    ['on', true, undefined, 'on'],
+    ['on', true, '1', 'on'],
+    ['on', false, undefined, 'on'],
+  ])('the worker logs setting %p, preload loaded %p, TEMPORAL_DEBUG %p as %p', (setting, preloaded, debug, logged) => {
+    expect(workflowStackTraces(setting, preloaded, debug === undefined ? {} : { TEMPORAL_DEBUG: debug })).toBe(logged);
   });
 });
