@@ -5,7 +5,8 @@
  * incidents opened at once through the API. The PagerDuty key's grants, read from the workers' `pacing grant` debug
  * lines, keep the shared bucket's bound and each process's share's bound over every window
  * (test/helpers/pacing-grants.ts; three processes each pacing on its own would break them); every trigger at the
- * double follows a grant of its own; every incident is paged exactly once.
+ * double follows a grant of its own; every incident is paged exactly once (one alert per dedup key; a call that
+ * timed out under load is re-sent with the same key, and that send is paced like any other).
  *
  * Sizes (CLUSTER_MODE): reduced (CI) 240/min and 80 incidents (about 20 s at the rate); full 60/min and 300
  * incidents (about five minutes), the issue's figure.
@@ -39,7 +40,8 @@ describe('cluster: one key paced across three worker processes', () => {
     });
     for (const id of ids) expect(pd.alerts.filter((a) => a.dedupKey === `probectl-${id}`)).toHaveLength(1);
 
-    const at = pd.events('trigger').map((r) => r.at).filter((x) => x >= since).sort((a, b) => a - b);
+    const triggers = pd.events('trigger').filter((r) => r.at >= since);
+    const at = triggers.map((r) => r.at).sort((a, b) => a - b);
     const cap = capacityFor(RATE);
     type Line = { time: number | string; msg: string; err?: { message?: string }; pace?: { key: string; provider: string; source: 'shared' | 'local'; at: number } };
     // Only the pacing lines, parsed defensively (a line still being written, or stderr between chunks, is skipped).
@@ -62,7 +64,13 @@ describe('cluster: one key paced across three worker processes', () => {
     const keys = new Set(lines.flat().filter((e) => e.msg === 'pacing grant' && e.pace?.provider === 'pagerduty').map((e) => e.pace!.key));
     const local = grants.filter((g) => g.source === 'local').length;
     console.log(`[cluster] pacing: 3 worker processes, ${RATE}/min, ${BURST} incidents: ${grants.length} grants (${local} from the processes' shares, by ${new Set(grants.map((g) => g.worker)).size} processes); at the double max ${maxInWindow(at, 1_000)}/1 s, ${maxInWindow(at, 10_000)}/10 s, ${maxInWindow(at, 60_000)}/60 s (bucket bounds ${cap + RATE / 60}, ${cap + (RATE / 60) * 10}, ${cap + RATE}), span ${((at.at(-1)! - at[0]!) / 1000).toFixed(1)} s`);
-    expect(at).toHaveLength(BURST);
+    // Every trigger is one of these incidents', and each was sent. A call that got no answer within the HTTP timeout
+    // (the cluster's doubles answer late when two cores are overloaded) is retried with the same dedup key, so the
+    // double may count an incident twice while PagerDuty holds one alert for it (checked above); each send took a grant
+    // of its own and counts in every bound below.
+    const sentKeys = triggers.map((r) => (r.json as { dedup_key?: string }).dedup_key);
+    expect(new Set(sentKeys)).toEqual(new Set(ids.map((id) => `probectl-${id}`)));
+    if (at.length > BURST) console.log(`[cluster] pacing: ${at.length - BURST} trigger(s) arrived again (a retried call; one alert each at PagerDuty)`);
     expect(keys.size).toBe(1);
     expect(pacingBreaches(grants, RATE, 3)).toEqual([]);
     expect(arrivalBeforeItsGrant(at, grants.map((g) => g.at))).toBeUndefined();
