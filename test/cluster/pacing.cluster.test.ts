@@ -6,13 +6,15 @@
  * lines, keep the shared bucket's bound and each process's share's bound over every window
  * (test/helpers/pacing-grants.ts; three processes each pacing on its own would break them); every trigger at the
  * double follows a grant of its own; every incident is paged exactly once (one alert per dedup key; a call that
- * timed out under load is re-sent with the same key, and that send is paced like any other).
+ * timed out under load is re-sent with the same key, and that send is paced like any other; its incident's history must
+ * show the one open activity retried at least that often, test/helpers/resent-sends.ts).
  *
  * Sizes (CLUSTER_MODE): reduced (CI) 240/min and 80 incidents (about 20 s at the rate); full 60/min and 300
  * incidents (about five minutes), the issue's figure.
  */
 import { capacityFor } from '../../src/activities/pacing';
 import { arrivalBeforeItsGrant, maxInWindow, pacingBreaches, type PaceGrant } from '../helpers/pacing-grants';
+import { unexplainedResends } from '../helpers/resent-sends';
 import { eventually, uniqueId } from '../helpers/shared';
 import { Topology, byMode } from './topology';
 
@@ -70,6 +72,7 @@ describe('cluster: one key paced across three worker processes', () => {
     // of its own and counts in every bound below.
     const sentKeys = triggers.map((r) => (r.json as { dedup_key?: string }).dedup_key);
     expect(new Set(sentKeys)).toEqual(new Set(ids.map((id) => `probectl-${id}`)));
+    expect(await unexplainedResends(t.stack.client, sentKeys.map(String))).toEqual([]);
     if (at.length > BURST) console.log(`[cluster] pacing: ${at.length - BURST} trigger(s) arrived again (a retried call; one alert each at PagerDuty)`);
     expect(keys.size).toBe(1);
     expect(pacingBreaches(grants, RATE, 3)).toEqual([]);

@@ -3,7 +3,8 @@
  * task queue (each with its own pacer and pacing pool, as three processes have; here in one process), one PagerDuty
  * key, a burst of incidents opened at once — the grants of the key keep the shared bucket's bound and each worker's
  * share's bound over every window (test/helpers/pacing-grants.ts), every call at the double follows a grant of its
- * own, every incident is paged exactly once. Then the same with the pacing store cut mid-run (its table locked: every take
+ * own, every incident is paged exactly once (one alert per dedup key; a key that arrives twice must be a retried attempt
+ * of its incident's one open activity, test/helpers/resent-sends.ts). Then the same with the pacing store cut mid-run (its table locked: every take
  * runs into the 250 ms statement timeout): pages keep going out at each worker's share
  * (PROBECTL_NOTIFY_PACE_WORKERS=3), none lost. Then the same burst with one worker.
  *
@@ -14,6 +15,7 @@ import { arrivalBeforeItsGrant, maxInWindow as maxIn, pacingBreaches, type PaceG
 import { capacityFor } from '../../src/activities/pacing';
 import { PagerDutyDouble } from '../../dev/doubles/pagerduty';
 import { startWorker, type WorkerHandle } from '../../src/worker';
+import { unexplainedResends } from '../helpers/resent-sends';
 import { eventually, sleep, uniqueId } from '../helpers/shared';
 import { incidentFor, startStack, workflowBundle, type TestStack } from '../helpers/stack';
 
@@ -53,7 +55,6 @@ describe.each([3, 1])('%i worker(s) on one key', (WORKERS) => {
     await pd?.stop();
   });
 
-  const triggerTimes = (since: number) => pd.events('trigger').map((r) => r.at).filter((t) => t >= since).sort((a, b) => a - b);
   // The bound is checked on the grants (exact, by the clock that decided each); arrivals at the double trail their
   // grants by the store's answer and the request, which no pacer bounds, so they are checked for order only.
   function checkPacing(at: number[], ours: PaceGrant[]) {
@@ -71,8 +72,15 @@ describe.each([3, 1])('%i worker(s) on one key', (WORKERS) => {
       timeoutMs: BURST_MS + 120_000, intervalMs: 500, what: `${BURST} alerts`,
     });
     for (const inc of incidents) expect(pd.alerts.filter((a) => a.dedupKey === `probectl-${inc.id}`)).toHaveLength(1);
+    // Every trigger is one of these incidents' and each was sent; one sent twice (no answer within the stack's 5 s HTTP
+    // timeout on a loaded two-core machine: CI saw 151 of 150 once) must be a retried attempt of its one open activity.
+    const triggers = pd.events('trigger').filter((r) => r.at >= since);
+    const sentKeys = triggers.map((r) => String((r.json as { dedup_key?: string }).dedup_key));
+    expect(new Set(sentKeys)).toEqual(new Set(incidents.map((inc) => `probectl-${inc.id}`)));
+    expect(await unexplainedResends(stack.client, sentKeys)).toEqual([]);
+    if (sentKeys.length > BURST) console.log(`[workers] ${sentKeys.length - BURST} trigger(s) arrived again: retried attempts (one alert each at PagerDuty)`);
     await Promise.all(incidents.map((inc) => stack.client.workflow.getHandle(`probectl-${inc.id}`).terminate('test done').catch(() => undefined)));
-    return { at: triggerTimes(since), ours: grants.slice(from) };
+    return { at: triggers.map((r) => r.at).sort((a, b) => a - b), ours: grants.slice(from) };
   }
 
   const fallbackTakes = async () => (await stack.metrics.pacingFallbackTakes.get()).values.reduce((n, v) => n + v.value, 0);
@@ -81,7 +89,6 @@ describe.each([3, 1])('%i worker(s) on one key', (WORKERS) => {
     const before = await fallbackTakes();
     const { at, ours } = await burst();
     const fellBack = (await fallbackTakes()) - before;
-    expect(at).toHaveLength(BURST);
     // Each worker's share (while its store answer was slower than 250 ms, a loaded two-core machine) and the shared
     // bucket keep their own bounds; three workers each pacing on its own at the whole rate would break the shares',
     // three buckets instead of one the shared one's.
@@ -112,7 +119,6 @@ describe.each([3, 1])('%i worker(s) on one key', (WORKERS) => {
     const perSecond = new Map<number, number>();
     for (const t of at) perSecond.set(Math.floor((t - cut[0]) / 1000), (perSecond.get(Math.floor((t - cut[0]) / 1000)) ?? 0) + 1);
     console.log(`[workers] pages per second from the cut's start: ${[...perSecond.entries()].sort((a, b) => a[0] - b[0]).map(([k, v]) => `${k}:${v}`).join(' ')}`);
-    expect(at).toHaveLength(BURST);
     const during = at.filter((t) => t >= cut[0] && t < cut[1]);
     expect(fellBack).toBeGreaterThan(0);
     expect(during.length).toBeGreaterThan(0);
