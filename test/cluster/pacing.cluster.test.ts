@@ -6,8 +6,8 @@
  * lines, keep the shared bucket's bound and each process's share's bound over every window
  * (test/helpers/pacing-grants.ts; three processes each pacing on its own would break them); every trigger at the
  * double follows a grant of its own; every incident is paged exactly once (one alert per dedup key; a call that
- * timed out under load is re-sent with the same key, and that send is paced like any other; its incident's history must
- * show the one open activity retried at least that often, test/helpers/resent-sends.ts).
+ * timed out under load is re-sent with the same key, and that send is paced like any other; the id must have one run
+ * whose one PagerDuty open activity completed after at least that many attempts, test/helpers/resent-sends.ts).
  *
  * Sizes (CLUSTER_MODE): reduced (CI) 240/min and 80 incidents (about 20 s at the rate); full 60/min and 300
  * incidents (about five minutes), the issue's figure.
@@ -72,7 +72,7 @@ describe('cluster: one key paced across three worker processes', () => {
     // of its own and counts in every bound below.
     const sentKeys = triggers.map((r) => (r.json as { dedup_key?: string }).dedup_key);
     expect(new Set(sentKeys)).toEqual(new Set(ids.map((id) => `probectl-${id}`)));
-    expect(await unexplainedResends(t.stack.client, sentKeys.map(String))).toEqual([]);
+    expect(await unexplainedResends(t.stack.client, sentKeys.map(String), { connectorId: 'pagerduty' })).toEqual([]);
     if (at.length > BURST) console.log(`[cluster] pacing: ${at.length - BURST} trigger(s) arrived again (a retried call; one alert each at PagerDuty)`);
     expect(keys.size).toBe(1);
     expect(pacingBreaches(grants, RATE, 3)).toEqual([]);

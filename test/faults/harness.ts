@@ -5,7 +5,8 @@
  * dedup_key, Opsgenie alerts by alias, ServiceNow tickets by correlation_id, Jira issues by label, Slack and
  * Teams posts by the incident id they show. Requests are never what is counted.
  *
- * FAULTS_MODE=reduced (default, what CI runs) or full (the soak: `FAULTS_MODE=full npx jest --runInBand test/faults`).
+ * FAULTS_MODE=reduced (default: `npm run test:faults`, what CI runs) or full (the soak: `npm run faults`). Both use
+ * jest.faults.config.js: the default jest config (`npm test`) leaves test/faults out.
  * Every file appends its rows to test-artifacts/faults-<mode>.md (one table per jest run) and prints them.
  */
 import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';

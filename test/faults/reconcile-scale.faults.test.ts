@@ -11,7 +11,7 @@
  *    the N creations inside its window; then one listing per connector), and a new incident's tickets open within
  *    one token of the baseline latency while N incidents are open.
  *
- * FAULTS_MODE=reduced (in `npm test`): 250 incidents, a 5 s interval; full (`npm run faults`): 1,000 incidents, a
+ * FAULTS_MODE=reduced (`npm run test:faults`, a CI step): 250 incidents, a 5 s interval; full (`npm run faults`): 1,000 incidents, a
  * 1-minute interval. The figures go to docs/benchmarks.md.
  */
 import { loadConfig } from '../../src/config/load';

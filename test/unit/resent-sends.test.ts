@@ -1,6 +1,7 @@
 /**
- * test/helpers/resent-sends.ts tells a retried send from a second page by the incident's history. Its table: every
- * shape of history the e2e and cluster pacing tests can meet, read from a client that answers fixed histories.
+ * test/helpers/resent-sends.ts tells a retried send from a second page by the workflow id's runs and history. Its
+ * table: shapes of history (one connector, several, retried, not, running, two runs), read from a client that
+ * answers fixed histories and run lists.
  */
 import type { Client } from '@temporalio/client';
 import { sentMoreThanOnce, unexplainedResends } from '../helpers/resent-sends';
@@ -10,8 +11,15 @@ const input = (connectorId: string) => ({ payloads: [{ data: Buffer.from(JSON.st
 const scheduled = (id: number, name = 'openConnector', connectorId = 'pagerduty'): Ev => ({ eventId: id, activityTaskScheduledEventAttributes: { activityType: { name }, input: input(connectorId) } });
 const started = (id: number, of: number, attempt: number): Ev => ({ eventId: id, activityTaskStartedEventAttributes: { scheduledEventId: of, attempt } });
 const completed = (id: number, of: number): Ev => ({ eventId: id, activityTaskCompletedEventAttributes: { scheduledEventId: of } });
-const clientOf = (histories: Record<string, Ev[]>) =>
-  ({ workflow: { getHandle: (id: string) => ({ fetchHistory: async () => ({ events: histories[id] ?? [] }) }) } }) as unknown as Client;
+const clientOf = (histories: Record<string, Ev[]>, runs = 1) =>
+  ({
+    workflow: {
+      getHandle: (id: string) => ({ fetchHistory: async () => ({ events: histories[id] ?? [] }) }),
+      list: async function* () {
+        for (let i = 0; i < runs; i += 1) yield { runId: `run-${i}` };
+      },
+    },
+  }) as unknown as Client;
 
 describe('unexplainedResends', () => {
   test.each<[string, Ev[], number, boolean]>([
@@ -36,6 +44,28 @@ describe('unexplainedResends', () => {
   ])('connectorId picks one connector among several: %s', async (_name, events, explained) => {
     const problems = await unexplainedResends(clientOf({ 'probectl-a': events }), ['probectl-a', 'probectl-a'], { connectorId: 'pagerduty', timeoutMs: 50 });
     expect(problems.length === 0).toBe(explained);
+  });
+
+  test('six connectors and no connectorId: six activities are never one, even all retried', async () => {
+    const six = ['pagerduty', 'opsgenie', 'slack', 'teams', 'servicenow', 'jira'].flatMap((c, i) => [scheduled(5 + i * 3, 'openConnector', c), started(6 + i * 3, 5 + i * 3, 3), completed(7 + i * 3, 5 + i * 3)]);
+    expect(await unexplainedResends(clientOf({ 'probectl-a': six }), ['probectl-a', 'probectl-a'], { timeoutMs: 50 })).toHaveLength(1);
+    expect(await unexplainedResends(clientOf({ 'probectl-a': six }), ['probectl-a', 'probectl-a'], { connectorId: 'pagerduty', timeoutMs: 50 })).toEqual([]);
+  });
+
+  test('a second run of the id is never explained, whatever its history shows', async () => {
+    const problems = await unexplainedResends(clientOf({ 'probectl-a': [scheduled(5), started(6, 5, 2), completed(7, 5)] }, 2), ['probectl-a', 'probectl-a'], { timeoutMs: 50 });
+    expect(problems).toEqual([expect.stringContaining('2 run(s)')]);
+  });
+
+  test('keys are checked side by side under one deadline, and a settled history is not waited on', async () => {
+    const keys = Array.from({ length: 6 }, (_, i) => `probectl-${i}`);
+    const histories = Object.fromEntries(keys.map((k, i) => [k, i % 2 ? [scheduled(5)] : [scheduled(5), started(6, 5, 1), completed(7, 5)]]));
+    const from = Date.now();
+    const problems = await unexplainedResends(clientOf(histories), keys.flatMap((k) => [k, k]), { timeoutMs: 1_500 });
+    // Three running (waited on until the deadline) and three completed on a first attempt (answered at once).
+    expect(problems.filter((p) => p.includes('(deadline passed)'))).toHaveLength(3);
+    expect(problems.filter((p) => p.includes('attempts 1, completed'))).toHaveLength(3);
+    expect(Date.now() - from).toBeLessThan(1_500 + 1_000);
   });
 
   test('a key sent once needs no history at all', async () => {
