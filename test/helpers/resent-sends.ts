@@ -53,8 +53,9 @@ export async function unexplainedResends(client: Client, sentWorkflowIds: readon
   const what = connectorId === undefined ? activityType : `${activityType}(${connectorId})`;
 
   async function verdict(workflowId: string, sends: number): Promise<Verdict> {
-    const runs: string[] = [];
-    for await (const w of client.workflow.list({ query: `WorkflowId = '${workflowId}'` })) runs.push(w.runId);
+    const listed = new Set<string>();
+    for await (const w of client.workflow.list({ query: `WorkflowId = '${workflowId}'` })) listed.add(w.runId);
+    const runs = [...listed];
     const events = (await client.workflow.getHandle(workflowId).fetchHistory()).events ?? [];
     const scheduled = events
       .filter((e) => e.activityTaskScheduledEventAttributes?.activityType?.name === activityType)
@@ -65,7 +66,8 @@ export async function unexplainedResends(client: Client, sentWorkflowIds: readon
     const seen = `${runs.length} run(s), ${scheduled.length} ${what} scheduled, attempts ${attempts.join('/') || 'none yet'}, ${completed ? 'completed' : 'not completed'}`;
     // Settled either way: another run or another activity is never explained, and a completed one will not change.
     if (runs.length > 1 || scheduled.length > 1) return { final: true, ok: false, seen };
-    if (completed) return { final: true, ok: runs.length === 1 && (attempts[0] ?? 0) >= sends, seen };
+    // No run listed yet is visibility lagging behind the history (it is written asynchronously): wait for it.
+    if (completed && runs.length === 1) return { final: true, ok: (attempts[0] ?? 0) >= sends, seen };
     return { final: false, seen };
   }
 

@@ -11,15 +11,21 @@ const input = (connectorId: string) => ({ payloads: [{ data: Buffer.from(JSON.st
 const scheduled = (id: number, name = 'openConnector', connectorId = 'pagerduty'): Ev => ({ eventId: id, activityTaskScheduledEventAttributes: { activityType: { name }, input: input(connectorId) } });
 const started = (id: number, of: number, attempt: number): Ev => ({ eventId: id, activityTaskStartedEventAttributes: { scheduledEventId: of, attempt } });
 const completed = (id: number, of: number): Ev => ({ eventId: id, activityTaskCompletedEventAttributes: { scheduledEventId: of } });
-const clientOf = (histories: Record<string, Ev[]>, runs = 1) =>
-  ({
+/** `runs`: how many runs visibility lists for an id, or a function of the call count (visibility lagging). */
+const clientOf = (histories: Record<string, Ev[]>, runs: number | ((call: number) => number) = 1) => {
+  let calls = 0;
+  return {
     workflow: {
       getHandle: (id: string) => ({ fetchHistory: async () => ({ events: histories[id] ?? [] }) }),
-      list: async function* () {
-        for (let i = 0; i < runs; i += 1) yield { runId: `run-${i}` };
+      list: async function* ({ query }: { query: string }) {
+        const id = /^WorkflowId = '([a-z0-9-]+)'$/.exec(query)?.[1];
+        if (!id || !(id in histories)) throw new Error(`unexpected query ${query}`);
+        const n = typeof runs === 'number' ? runs : runs(calls++);
+        for (let i = 0; i < n; i += 1) yield { runId: `run-${i}` };
       },
     },
-  }) as unknown as Client;
+  } as unknown as Client;
+};
 
 describe('unexplainedResends', () => {
   test.each<[string, Ev[], number, boolean]>([
@@ -55,6 +61,17 @@ describe('unexplainedResends', () => {
   test('a second run of the id is never explained, whatever its history shows', async () => {
     const problems = await unexplainedResends(clientOf({ 'probectl-a': [scheduled(5), started(6, 5, 2), completed(7, 5)] }, 2), ['probectl-a', 'probectl-a'], { timeoutMs: 50 });
     expect(problems).toEqual([expect.stringContaining('2 run(s)')]);
+  });
+
+  test('a run visibility does not list yet is waited for, not judged', async () => {
+    const problems = await unexplainedResends(clientOf({ 'probectl-a': [scheduled(5), started(6, 5, 2), completed(7, 5)] }, 0), ['probectl-a', 'probectl-a'], { timeoutMs: 50 });
+    expect(problems).toEqual([expect.stringContaining('0 run(s)')]);
+    expect(problems[0]).toContain('(deadline passed)');
+  });
+
+  test('a run visibility lists late is waited for, then judged', async () => {
+    const problems = await unexplainedResends(clientOf({ 'probectl-a': [scheduled(5), started(6, 5, 2), completed(7, 5)] }, (call) => (call < 2 ? 0 : 1)), ['probectl-a', 'probectl-a'], { timeoutMs: 5_000 });
+    expect(problems).toEqual([]);
   });
 
   test('keys are checked side by side under one deadline, and a settled history is not waited on', async () => {
