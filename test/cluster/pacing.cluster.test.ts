@@ -14,7 +14,7 @@
  */
 import { capacityFor } from '../../src/activities/pacing';
 import { arrivalBeforeItsGrant, maxInWindow, pacingBreaches, type PaceGrant } from '../helpers/pacing-grants';
-import { unexplainedResends } from '../helpers/resent-sends';
+import { dedupKeys, unexplainedResends } from '../helpers/resent-sends';
 import { eventually, uniqueId } from '../helpers/shared';
 import { Topology, byMode } from './topology';
 
@@ -70,9 +70,9 @@ describe('cluster: one key paced across three worker processes', () => {
     // (the cluster's doubles answer late when two cores are overloaded) is retried with the same dedup key, so the
     // double may count an incident twice while PagerDuty holds one alert for it (checked above); each send took a grant
     // of its own and counts in every bound below.
-    const sentKeys = triggers.map((r) => (r.json as { dedup_key?: string }).dedup_key);
+    const sentKeys = dedupKeys(triggers);
     expect(new Set(sentKeys)).toEqual(new Set(ids.map((id) => `probectl-${id}`)));
-    expect(await unexplainedResends(t.stack.client, sentKeys.map(String), { connectorId: 'pagerduty' })).toEqual([]);
+    expect(await unexplainedResends(t.stack.client, sentKeys, { connectorId: 'pagerduty' })).toEqual([]);
     if (at.length > BURST) console.log(`[cluster] pacing: ${at.length - BURST} trigger(s) arrived again (a retried call; one alert each at PagerDuty)`);
     expect(keys.size).toBe(1);
     expect(pacingBreaches(grants, RATE, 3)).toEqual([]);

@@ -15,7 +15,7 @@ import { arrivalBeforeItsGrant, maxInWindow as maxIn, pacingBreaches, type PaceG
 import { capacityFor } from '../../src/activities/pacing';
 import { PagerDutyDouble } from '../../dev/doubles/pagerduty';
 import { startWorker, type WorkerHandle } from '../../src/worker';
-import { unexplainedResends } from '../helpers/resent-sends';
+import { dedupKeys, unexplainedResends } from '../helpers/resent-sends';
 import { eventually, sleep, uniqueId } from '../helpers/shared';
 import { incidentFor, startStack, workflowBundle, type TestStack } from '../helpers/stack';
 
@@ -76,7 +76,7 @@ describe.each([3, 1])('%i worker(s) on one key', (WORKERS) => {
     // timeout on a loaded two-core machine: CI saw 151 of 150 once) must come from its one run's one open activity, retried (a pacing deferral counts as an attempt too, so here this is
     // mostly "one run, one activity").
     const triggers = pd.events('trigger').filter((r) => r.at >= since);
-    const sentKeys = triggers.map((r) => String((r.json as { dedup_key?: string }).dedup_key));
+    const sentKeys = dedupKeys(triggers);
     expect(new Set(sentKeys)).toEqual(new Set(incidents.map((inc) => `probectl-${inc.id}`)));
     expect(await unexplainedResends(stack.client, sentKeys)).toEqual([]);
     if (sentKeys.length > BURST) console.log(`[workers] ${sentKeys.length - BURST} trigger(s) arrived again: retried attempts (one alert each at PagerDuty)`);

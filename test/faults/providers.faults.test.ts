@@ -4,7 +4,7 @@
  * after the work, and 2xx answers with a malformed body after the work. Each scenario has its own tenant
  * and its own six doubles, so the scenarios run side by side on one worker.
  */
-import { unexplainedResends } from '../helpers/resent-sends';
+import { dedupKeys, unexplainedResends } from '../helpers/resent-sends';
 import { sleep } from '../helpers/shared';
 import { incidentFor, startStack, type TestStack } from '../helpers/stack';
 import {
@@ -155,7 +155,7 @@ describe('faults: providers misbehaving', () => {
   PLANS.forEach((plan, i) => {
     test(plan.name, async () => {
       expectClean(await runs.get(plan.name)!);
-      const sent = sets[i]!.pagerduty.events('trigger').map((r) => String((r.json as { dedup_key?: string }).dedup_key));
+      const sent = dedupKeys(sets[i]!.pagerduty.events('trigger'));
       expect(await unexplainedResends(stack.client, sent, { connectorId: 'pagerduty' })).toEqual([]);
       if (RESENDS.has(plan.name)) expect(sent.length).toBeGreaterThan(new Set(sent).size);
     }, outageMs + 8 * 60_000);

@@ -12,7 +12,11 @@
  * attempt.
  */
 import type { Client } from '@temporalio/client';
+import type { RecordedRequest } from '../../dev/doubles/server';
 import { eventually } from './shared';
+
+/** The dedup key of each PagerDuty event the double recorded (the workflow id: `probectl-<incidentId>`). */
+export const dedupKeys = (events: readonly RecordedRequest[]): string[] => events.map((r) => String((r.json as { dedup_key?: unknown }).dedup_key));
 
 /** Counts of each key in `sent`, keys sent more than once only. */
 export function sentMoreThanOnce(sent: readonly string[]): Map<string, number> {
