@@ -1,7 +1,7 @@
 import { Writable } from 'node:stream';
 import type { Client } from '@temporalio/client';
 import { DefaultLogger, NativeConnection, Runtime, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
-import { bundleWorkflows } from '../../src/runtime/workflow-bundle';
+import { sharedWorkflowBundle } from './shared-bundle';
 import type { FastifyInstance } from 'fastify';
 import type { Pool } from 'pg';
 import type { InboundDispatcher, InboundMetrics, TemporalHealth, DispatcherOptions } from '../../src/api/inbound';
@@ -33,9 +33,9 @@ function installRuntime(): void {
   });
 }
 
-/** The workflow bundle, built once per test file. */
+/** The workflow bundle: the run's one (test/helpers/shared-bundle.ts), read once per test file. */
 export function workflowBundle(): Promise<WorkflowBundleWithSourceMap> {
-  bundle ??= bundleWorkflows();
+  bundle ??= sharedWorkflowBundle();
   return bundle;
 }
 

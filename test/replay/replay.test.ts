@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import type { HistoryAndWorkflowId } from '@temporalio/client';
 import { historyFromJSON } from '@temporalio/common/lib/proto-utils';
 import { DefaultLogger, Runtime, Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
-import { bundleWorkflows } from '../../src/runtime/workflow-bundle';
+import { sharedWorkflowBundle } from '../helpers/shared-bundle';
 import { checkSearchAttributes, registerSearchAttributes } from '../../src/runtime/search-attributes';
 import { SEARCH_ATTRIBUTES } from '../../src/workflows/search-attributes';
 import { activitiesOf, historyFacts } from './history-facts';
@@ -440,7 +440,7 @@ describe('replay of recorded incident lifecycles', () => {
   });
 
   test('every recorded history replays against the current workflow code', async () => {
-    const bundle = await bundleWorkflows();
+    const bundle = await sharedWorkflowBundle();
     const results = await replayAll(bundle);
     expect(results.size).toBe(recordingIds().length);
     expect(results.size).toBeGreaterThanOrEqual(8);
@@ -483,7 +483,7 @@ describe('replay of recorded incident lifecycles', () => {
     const stripped = withoutBuildIds();
     expect(stripped).toHaveLength(6);
     for (const { history } of stripped) expect(history.events!.filter((e) => e.workflowTaskCompletedEventAttributes?.workerVersion).length).toBe(0);
-    const fine = await replayAll(await bundleWorkflows(), stripped);
+    const fine = await replayAll(await sharedWorkflowBundle(), stripped);
     expect([...fine].map(([id, e]) => ({ id, error: e?.message }))).toEqual(stripped.map(({ workflowId }) => ({ id: workflowId, error: undefined })));
     const byBuildId = await bundleModified(join(scratch, 'v2-checked-begin-by-build-id'), {
       'v2/incident-v2.ts': (src) => src.replace('(info.unsafe.isReplaying || takesCheckedBegin(checked.configDigest, info))', 'takesCheckedBegin(checked.configDigest, info)'),

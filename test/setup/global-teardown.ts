@@ -13,6 +13,7 @@ export default async function globalTeardown(): Promise<void> {
     return;
   }
   rmSync(stackFile(), { force: true });
+  if (stack.workflowBundleFile) rmSync(stack.workflowBundleFile, { force: true });
   if (stack.temporalDb) for (const suffix of ['', '-wal', '-shm']) rmSync(stack.temporalDb + suffix, { force: true });
   const admin = new Client({ connectionString: stack.adminUrl });
   await admin.connect();

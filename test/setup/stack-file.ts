@@ -17,4 +17,9 @@ export interface SharedStack {
   databaseUrl: string;
   adminUrl: string;
   databaseName: string;
+  /**
+   * The workflow code bundled once for the run ({ code, sourceMap } as JSON), so test files do not each bundle it
+   * (test/helpers/shared-bundle.ts); absent in a run whose global setup does not write it (the cluster suite).
+   */
+  workflowBundleFile?: string;
 }

@@ -20,7 +20,7 @@ import { readFileSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
 import * as ts from 'typescript';
 import { PRELOADED_WORKFLOW_MODULES, workflowPreloadModules } from '../../src/runtime/workflow-preload';
-import { bundleWorkflows } from '../../src/runtime/workflow-bundle';
+import { sharedWorkflowBundle } from '../helpers/shared-bundle';
 import { capsOfRef } from '../../src/workflows/capabilities';
 
 const SRC = join(__dirname, '..', '..', 'src');
@@ -156,8 +156,8 @@ describe('preloaded workflow modules hold no state', () => {
     for (const [i, f] of files.entries()) expect(relative(SRC, f).replace(/\.(ts|js)$/, '')).toBe(PRELOADED_WORKFLOW_MODULES[i]);
   });
 
-  it('the bundle every worker runs preloads exactly the listed modules', async () => {
-    const { code } = await bundleWorkflows();
+  it('the bundle every worker runs (bundled once for the run by global setup, as the build bundles it) preloads exactly the listed modules', async () => {
+    const { code } = await sharedWorkflowBundle();
     const body = /exports\.preloadModules = function preloadModules\(\) \{([\s\S]*?)\n\}/.exec(code)?.[1] ?? '';
     // webpack names each module by its path from the project root: "./src/shared/contract.ts" under ts-jest.
     const preloaded = [...body.matchAll(/__webpack_require__\(\/\* webpackMode: "eager" \*\/ \/\*! \.\/(?:src|dist)\/(\S+)\.(?:ts|js) \*\//g)].map((x) => x[1]!);

@@ -8,7 +8,7 @@ import { Client, Connection } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
 import { temporal } from '@temporalio/proto';
 import { DefaultLogger, NativeConnection, Runtime, Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
-import { bundleWorkflows } from '../../src/runtime/workflow-bundle';
+import { sharedWorkflowBundle } from '../helpers/shared-bundle';
 import type { ConnectorRef } from '../../src/config/connectors';
 import type { Incident } from '../../src/shared/contract';
 import { TENANT_MEMO_KEY } from '../../src/client';
@@ -16,8 +16,8 @@ import { SEVERITY, STATUS, TENANT } from '../../src/workflows/search-attributes'
 import { handled, sharedStack, uniqueId } from '../helpers/shared';
 
 let bundle: Promise<WorkflowBundleWithSourceMap> | undefined;
-/** The workflow code under test, bundled once per test file. */
-export const workflowBundle = () => (bundle ??= bundleWorkflows());
+/** The workflow code under test: the run's one bundle (test/helpers/shared-bundle.ts), read once per test file. */
+export const workflowBundle = () => (bundle ??= sharedWorkflowBundle());
 
 let runtime = false;
 function installRuntime(): void {
