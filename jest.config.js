@@ -1,12 +1,22 @@
+const { SERIAL_SUITES } = require('./test/setup/serial-suites');
+
+/**
+ * PROBECTL_TEST_PHASE (set by scripts/test.sh): `parallel` leaves out the suites of test/setup/serial-suites.js,
+ * `serial` runs only those; unset, every suite (a plain `npx jest`, or `npm test -- <filter>`).
+ */
+const phase = process.env.PROBECTL_TEST_PHASE;
+if (phase !== undefined && phase !== 'parallel' && phase !== 'serial') throw new Error(`PROBECTL_TEST_PHASE=${phase}: expected parallel or serial`);
+const serialPaths = SERIAL_SUITES.map((f) => `<rootDir>/${f}`);
+
 /** @type {import('jest').Config} */
 module.exports = {
   preset: 'ts-jest',
   testEnvironment: 'node',
   roots: ['<rootDir>/test'],
-  testMatch: ['**/*.test.ts'],
+  testMatch: phase === 'serial' ? serialPaths : ['**/*.test.ts'],
   // The cluster suite has its own config (jest.cluster.config.js, `npm run test:cluster`); the fault matrix its own
   // command (jest.faults.config.js, `npm run test:faults`, reduced, and `npm run faults`, full). CI runs all three.
-  testPathIgnorePatterns: ['/node_modules/', '<rootDir>/test/cluster/', '<rootDir>/test/faults/'],
+  testPathIgnorePatterns: ['/node_modules/', '<rootDir>/test/cluster/', '<rootDir>/test/faults/', ...(phase === 'parallel' ? serialPaths : [])],
   testTimeout: 120_000,
   globalSetup: '<rootDir>/test/setup/global-setup.ts',
   globalTeardown: '<rootDir>/test/setup/global-teardown.ts',

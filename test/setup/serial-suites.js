@@ -1,0 +1,36 @@
+/**
+ * The suites `npm test` runs one at a time, after the others have run two at a time (scripts/test.sh,
+ * PROBECTL_TEST_PHASE in jest.config.js). A suite belongs here when what it asserts depends on having the machine
+ * to itself: pacing rates and grant counts, deadlines and timeouts measured against the wall clock, kills and
+ * restarts of processes, or CPU-heavy work on four Node lines. Everything else shares the two cores with one
+ * other suite: each test file has its own task queue, tenants and incident ids (test/helpers/shared.ts uniqueId),
+ * so suites do not see each other's work. test/unit/serial-suites.test.ts checks that every entry names a file
+ * `npm test` runs. Plain JavaScript: jest.config.js loads it.
+ */
+const SERIAL_SUITES = [
+  // Pacing: rates, grant counts and spacing at the doubles; pace-store also locks the shared pace_buckets table.
+  'test/e2e/connectors-pacing.test.ts',
+  'test/e2e/pacing-storm.test.ts',
+  'test/e2e/pacing-workers.test.ts',
+  'test/unit/db/pace-store.test.ts',
+  'test/e2e/routing-and-fairness.test.ts',
+  'test/e2e/task-queue-priority.test.ts',
+  // Reads per reconciliation pass, passes against elapsed time.
+  'test/e2e/reconcile-per-connector.test.ts',
+  // Kills, restarts and drains of worker processes; heartbeat timing.
+  'test/e2e/shutdown.test.ts',
+  'test/e2e/pagerduty-crash.test.ts',
+  'test/e2e/connectors-crash.test.ts',
+  'test/e2e/heartbeat.test.ts',
+  // Deadlines of the first workflow task and of the pacing deferral, against the wall clock.
+  'test/e2e/eager-start.test.ts',
+  'test/deploy/exported-metrics.test.ts',
+  // Its own dev server and 10,000 signals within a budget.
+  'test/e2e/continue-as-new.test.ts',
+  // Four Node lines, each replaying every recorded history under a timeout.
+  'test/deploy/workflow-thread-preload.test.ts',
+  // Locks the shared incident_integrations table, stalling every other suite's mirror.
+  'test/unit/db/record-statement.test.ts',
+];
+
+module.exports = { SERIAL_SUITES };
