@@ -39,10 +39,10 @@ const PARTS = ['core', 'floor', 'phases', 'alertmanager'] as const;
 type Part = (typeof PARTS)[number];
 if (flag('help')) {
   process.stdout.write(`usage: npm run bench -- [--quick] [--tenants=N] [--steps=5,10,20,...] [--step-seconds=S]
-  [--no-eager-activities] [--dynamic-config=key=value ...] [--max-cached-workflows=N] [--inbound-rate=N] [--inbound-seconds=S] [--inbound-concurrency=N]
+  [--eager-activities=on|off] [--no-eager-activities] [--dynamic-config=key=value ...] [--max-cached-workflows=N] [--inbound-rate=N] [--inbound-seconds=S] [--inbound-concurrency=N]
   [--memory-incidents=N] [--memory-minutes=M] [--memory-settle-seconds=S] [--sqlite-sync=OFF|NORMAL] [--sqlite-journal=WAL] [--keep]
   [--only=PART,...] [--skip=PART,...]   parts: ${PARTS.join(', ')} (default: all)
-  [--co-locate] [--knee-ms=1000] [--phase-rates=5,20] [--phase-seconds=S] [--am-group-interval=10m] [--am-repeat-interval=10m]\n`);
+  [--temporal=dev|cluster] [--co-locate] [--knee-ms=1000] [--phase-rates=5,20] [--phase-seconds=S] [--am-group-interval=10m] [--am-repeat-interval=10m]\n`);
   process.exit(0);
 }
 const quick = flag('quick');
@@ -63,15 +63,20 @@ const O = {
   memoryMinutes: Number(opt('memory-minutes', quick ? '1' : '8')),
   /** How long the worker idles after the fan-outs before the memory split is read a third time. */
   memorySettleSeconds: Number(opt('memory-settle-seconds', quick ? '15' : '60')),
+  /**
+   * The Temporal server: `dev` (the dev server on SQLite, as `npm start` and the tests run it) or `cluster` (Temporal
+   * server 1.29.1 on the local Postgres with the shipped dynamic config, as docker-compose.yml runs it).
+   */
+  temporal: opt('temporal', 'dev'),
   sqlite: { journalMode: opt('sqlite-journal', 'WAL'), synchronous: opt('sqlite-sync', 'OFF') },
   /**
-   * Dev server dynamic config. By default what scripts/temporal-dev-server.sh sets (eager activity dispatch);
-   * --no-eager-activities leaves the server's default; --dynamic-config=key=value (repeatable) adds settings.
+   * Eager activity dispatch (--eager-activities=on|off): by default as each server runs for users — on for the dev
+   * server (scripts/temporal-dev-server.sh, `npm start`), off on the cluster (deploy/temporal/dynamicconfig.yaml leaves
+   * the server's default). --no-eager-activities is --eager-activities=off.
    */
-  dynamicConfig: [
-    ...(flag('no-eager-activities') ? [] : ['system.enableActivityEagerExecution=true']),
-    ...argv.filter((a) => a.startsWith('--dynamic-config=')).map((a) => a.slice('--dynamic-config='.length)),
-  ],
+  eagerActivities: flag('no-eager-activities') ? false : opt('eager-activities', opt('temporal', 'dev') === 'dev' ? 'on' : 'off') === 'on',
+  /** --dynamic-config=key=value (repeatable): settings added to the server's dynamic config. */
+  dynamicConfig: argv.filter((a) => a.startsWith('--dynamic-config=')).map((a) => a.slice('--dynamic-config='.length)),
   keep: flag('keep'),
   /** Worker and API in one process (`main.js all`), as `npm start` runs them, instead of two. */
   coLocate: flag('co-locate'),
@@ -90,6 +95,20 @@ for (const p of [...O.only, ...O.skip]) {
     process.stderr.write(`bench: unknown part ${JSON.stringify(p)} (parts: ${PARTS.join(', ')})\n`);
     process.exit(2);
   }
+}
+if (!['', 'on', 'off'].includes(opt('eager-activities', ''))) {
+  process.stderr.write(`bench: --eager-activities=${opt('eager-activities', '')}: expected on or off\n`);
+  process.exit(2);
+}
+if (O.temporal !== 'dev' && O.temporal !== 'cluster') {
+  process.stderr.write(`bench: --temporal=${JSON.stringify(O.temporal)}: expected dev or cluster\n`);
+  process.exit(2);
+}
+// The dev server's SQLite settings mean nothing to the cluster: refused, not ignored.
+const devOnly = argv.filter((a) => /^--(sqlite-sync=|sqlite-journal=)/.test(a));
+if (O.temporal === 'cluster' && devOnly.length > 0) {
+  process.stderr.write(`bench: ${devOnly.join(' ')} set(s) the dev server's SQLite, not --temporal=cluster (Postgres)\n`);
+  process.exit(2);
 }
 const want = (p: Part) => O.only.includes(p) && !O.skip.includes(p);
 const KNEE: KneeRule = { p99Ms: O.kneeMs, waitMs: 30_000 };
@@ -136,13 +155,13 @@ async function main(): Promise<void> {
   const m: Machine = machine();
   log(`machine: ${m.cpuModel}, ${m.cores} cores, ${m.ramGiB} GiB, node ${m.node}; mode ${quick ? 'quick' : 'full'}`);
   const fleet = await new Fleet(runTag).start();
-  const stack = new BenchStack(O.sqlite, O.dynamicConfig);
+  const stack = new BenchStack(O.temporal as 'dev' | 'cluster', { sqlite: O.sqlite, dynamicConfig: O.dynamicConfig, eagerActivities: O.eagerActivities }, log);
   const results: Record<string, unknown> = {};
   const problems: string[] = [];
   try {
     await stack.startBacking();
-    const sqliteAtStart = stack.sqliteBytes();
-    log(`temporal ${stack.temporal.address} (sqlite journal_mode=${O.sqlite.journalMode} synchronous=${O.sqlite.synchronous}), postgres db ${stack.dbName}`);
+    const temporalBytesAtStart = await stack.temporal.storageBytes();
+    log(`temporal ${stack.temporal.address}: ${stack.temporal.describe}; postgres db ${stack.dbName}`);
 
     const tenants = Array.from({ length: O.tenants }, (_, i) => `bt${i}`);
     const tokens = tenants.map(() => `benchtoken-${randomSecret()}`);
@@ -372,13 +391,13 @@ async function main(): Promise<void> {
       let floorWorker: ReturnType<typeof stack.spawnScript> | undefined;
       const floor: StepSystem = {
         ...floorSystem(stack.client, tenants, runTag),
-        processes: () => ({ worker: floorWorker?.process.pid, temporal: stack.temporal.process.pid }),
+        processes: () => ({ worker: floorWorker?.process.pid, temporal: stack.temporal.pid }),
       };
       const ctx: PartContext = {
         fleet, stack, tenants, steps: O.steps, stepSeconds: O.stepSeconds, knee: KNEE, quick, log, problems,
         ours: {
           name: 'ours',
-          processes: () => ({ worker: worker.process.pid, ...(O.coLocate ? {} : { api: api.process.pid }), temporal: stack.temporal.process.pid }),
+          processes: () => ({ worker: worker.process.pid, ...(O.coLocate ? {} : { api: api.process.pid }), temporal: stack.temporal.pid }),
           async start(tag, i) {
             const o = await open(tag, i);
             return { id: o.id, t0: o.t0, answerMs: o.apiMs, status: String(o.status) };
@@ -507,7 +526,7 @@ async function main(): Promise<void> {
         const a = O.coLocate ? undefined : rssOf(api.process.pid);
         const tables = await stack.tableSizes();
         const pgBytes = Object.values(tables).reduce((x, y) => x + y, 0);
-        const sqliteBytes = stack.sqliteBytes();
+        const temporalBytes = await stack.temporal.storageBytes();
         const running = await stack.client.workflow.count('ExecutionStatus = "Running"').then((c) => c.count).catch(() => undefined);
         // The same split once the worker has been idle a while: what stays is held, not in flight.
         await sleep(O.memorySettleSeconds * 1000);
@@ -522,7 +541,10 @@ async function main(): Promise<void> {
           workerSplit: { atFillEnd, afterFanOuts, [`after${O.memorySettleSeconds}sIdle`]: settled },
           incidentsInRun: opened.length,
           postgres: { bytes: pgBytes, perIncidentBytes: Math.round(pgBytes / opened.length), tables },
-          temporalSqlite: { bytesDelta: sqliteBytes - sqliteAtStart, perIncidentBytes: Math.round((sqliteBytes - sqliteAtStart) / opened.length), file: 'main + WAL' },
+          temporalStorage: {
+            bytesDelta: temporalBytes - temporalBytesAtStart, perIncidentBytes: Math.round((temporalBytes - temporalBytesAtStart) / opened.length),
+            what: stack.temporal.kind === 'cluster' ? 'the two Temporal databases (pg_database_size)' : 'SQLite main file + WAL',
+          },
         };
         log(`memory: ${JSON.stringify(results.memory)}`);
       }
@@ -546,7 +568,7 @@ async function main(): Promise<void> {
     mode: quick ? 'quick' : 'full',
     machine: m,
     parts: PARTS.filter(want),
-    settings: { ...O, workerNodeArgs: `${process.env.BENCH_WORKER_NODE_ARGS ?? WORKER_NODE_ARGS} --require src/runtime/workflow-thread-preload.js (as the image's entrypoint) --require bench/lib/probe.js (idle unless the phases part runs) --require bench/lib/memprobe.js (each thread's heap figures every 2 s)`, workerEnv: process.env.BENCH_WORKER_ENV ?? WORKER_ENV, env: process.env.BENCH_ENV ?? '', sqlitePragmas: `journal_mode=${O.sqlite.journalMode}, synchronous=${O.sqlite.synchronous}`, pacing: 'rate_per_min=6000 on every connector', logLevel: 'warn' },
+    settings: { ...O, workerNodeArgs: `${process.env.BENCH_WORKER_NODE_ARGS ?? WORKER_NODE_ARGS} --require src/runtime/workflow-thread-preload.js (as the image's entrypoint) --require bench/lib/probe.js (idle unless the phases part runs) --require bench/lib/memprobe.js (each thread's heap figures every 2 s)`, workerEnv: process.env.BENCH_WORKER_ENV ?? WORKER_ENV, env: process.env.BENCH_ENV ?? '', temporalServer: stack.temporal?.describe ?? O.temporal, ...(O.temporal === 'dev' ? { sqlitePragmas: `journal_mode=${O.sqlite.journalMode}, synchronous=${O.sqlite.synchronous}` } : {}), pacing: 'rate_per_min=6000 on every connector', logLevel: 'warn' },
     results,
     problems: problems.slice(0, 50),
     missingFigures: missingFigures(results),

@@ -16,7 +16,7 @@ export function renderMarkdown(r: Any): string {
     '',
     `Machine: ${m.cpuModel}, ${m.cores} cores, ${m.ramGiB} GiB RAM, Node ${m.node}, Linux ${m.kernel}. ` +
       `Load average (1/5/15 min) at start ${m.loadAvgAtStart.join(' / ')}, at end ${(m.loadAvgAtEnd ?? []).join(' / ')}.`,
-    `Command: \`${r.command}\`. Temporal dev server SQLite pragmas: ${r.settings.sqlitePragmas}. ` +
+    `Command: \`${r.command}\`. Temporal: ${r.settings.temporalServer ?? `dev server, SQLite pragmas ${r.settings.sqlitePragmas}`}. ` +
       `${r.settings.tenants} tenants × 6 connectors, pacing ${r.settings.pacing}; worker and API log level ${r.settings.logLevel}; worker node arguments \`${r.settings.workerNodeArgs || 'none'}\` and environment \`${r.settings.workerEnv || 'none'}\`, workflow cache ${r.settings.maxCachedWorkflows || 'default'}` +
       `${r.settings.dynamicConfig?.length ? `; dev server dynamic config ${r.settings.dynamicConfig.join(', ')}` : ''}` +
       `${r.settings.env ? `; BENCH_ENV \`${r.settings.env}\`` : ''}.`,
@@ -66,7 +66,7 @@ function coreLines(r: Any): string[] {
     `| worker RSS with ${mem.openIncidents ?? '–'} open incidents (peak) | ${mb(mem.workerRssMB)} (${mb(mem.workerPeakRssMB)}) | | | | | | | ≤ 400 MB at 10,000 | ${verdict(mem.workerRssMB === undefined ? undefined : mem.workerRssMB <= 400 && mem.openIncidents >= 10_000 ? true : mem.workerRssMB <= 400 ? undefined : false)} |`,
     `| API RSS (peak) | ${mb(mem.apiRssMB)} (${mb(mem.apiPeakRssMB)}) | | | | | | | | |`,
     `| Postgres per incident (${mem.incidentsInRun ?? '–'} incidents) | ${kb(mem.postgres?.perIncidentBytes)} | | | | | | | | |`,
-    `| Temporal SQLite per incident (file + WAL growth) | ${kb(mem.temporalSqlite?.perIncidentBytes)} | | | | | | | | |`,
+    `| Temporal storage per incident (${mem.temporalStorage?.what ?? 'SQLite file + WAL'} growth) | ${kb((mem.temporalStorage ?? mem.temporalSqlite)?.perIncidentBytes)} | | | | | | | | |`,
     `| history: six-connector open + inbound resolve | ${h?.events ?? '–'} events, ${kb(h?.bytes)} | | | | | | | ≤ 60 events | ${verdict(h ? h.events <= 60 : undefined)} |`,
     `| history: six-connector open + probectl resolve | ${hp?.events ?? '–'} events, ${kb(hp?.bytes)} | | | | | | | ≤ 60 events | ${verdict(hp ? hp.events <= 60 : undefined)} |`,
     '',

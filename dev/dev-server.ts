@@ -86,6 +86,8 @@ export interface DevServerOptions {
   uiPort?: number;
   logLevel?: string;
   extraArgs?: string[];
+  /** Eager activity dispatch (as scripts/temporal-dev-server.sh turns it on for `npm start`); default: the server's, off. */
+  eagerActivities?: boolean;
   root?: string;
   startTimeoutMs?: number;
 }
@@ -107,6 +109,8 @@ export async function startDevServer(opts: DevServerOptions): Promise<DevServer>
     '--dynamic-config-value', 'matching.numTaskqueueWritePartitions=1',
     // A burst of signals to one incident must not fail its running workflow task (deploy/temporal/dynamicconfig.yaml).
     '--dynamic-config-value', 'history.maximumBufferedEventsBatch=1000',
+    // Eager activity dispatch (the benchmark's dev server, as scripts/temporal-dev-server.sh); the server's default is off.
+    ...(opts.eagerActivities ? ['--dynamic-config-value', 'system.enableActivityEagerExecution=true'] : []),
     ...searchAttributeArgs(opts.root),
     ...(opts.extraArgs ?? []),
   ];

@@ -24,6 +24,8 @@
 #   TEMPORAL_CLUSTER_LOG_LEVEL server log level (info)
 #   TEMPORAL_CLUSTER_SQL_MAX_CONNS / _SQL_VIS_MAX_CONNS   connection pools (10 / 5; the image: 20 / 10)
 #   TEMPORAL_CLUSTER_NAMESPACE namespace to register (default), retention TEMPORAL_CLUSTER_RETENTION (7d)
+#   TEMPORAL_CLUSTER_DYNAMIC_CONFIG  the dynamic config file the server reads, copied at every start
+#                              (deploy/temporal/dynamicconfig.yaml, as docker-compose.yml mounts it)
 #   PROBECTL_NOTIFY_CACHE      cache root (~/.cache/probectl-notify); binaries in temporal-server/v1.29.1/
 # Progress goes to stderr; `env` and `status` print to stdout.
 set -euo pipefail
@@ -52,6 +54,7 @@ max_conns="${TEMPORAL_CLUSTER_SQL_MAX_CONNS:-10}"
 vis_max_conns="${TEMPORAL_CLUSTER_SQL_VIS_MAX_CONNS:-5}"
 namespace="${TEMPORAL_CLUSTER_NAMESPACE:-default}"
 retention="${TEMPORAL_CLUSTER_RETENTION:-7d}"
+dynamic_config="${TEMPORAL_CLUSTER_DYNAMIC_CONFIG:-$root/deploy/temporal/dynamicconfig.yaml}"
 address="127.0.0.1:$port"
 pidfile="$state/server.pid"
 logfile="$state/server.log"
@@ -253,7 +256,8 @@ EOF
   # asks for: the priority matcher and one write partition for its task queue, so a critical incident's tasks
   # overtake a storm's backlog (docs/operations.md, "Storms"). Nothing dev-only (no forced search-attribute cache
   # refresh).
-  cp "$root/deploy/temporal/dynamicconfig.yaml" "$state/config/dynamicconfig.yaml"
+  [ -f "$dynamic_config" ] || die "TEMPORAL_CLUSTER_DYNAMIC_CONFIG=$dynamic_config: no such file"
+  cp "$dynamic_config" "$state/config/dynamicconfig.yaml"
 }
 
 # ---- start / stop -----------------------------------------------------------------------------------

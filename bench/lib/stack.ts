@@ -1,22 +1,19 @@
 /**
- * The real stack for the benchmark: its own Temporal dev server (SQLite file), a fresh Postgres database,
+ * The real stack for the benchmark: its own Temporal server (the dev server on a SQLite file, or with
+ * `--temporal=cluster` Temporal server 1.29.1 on Postgres: bench/lib/temporal.ts), a fresh Postgres database,
  * and the worker and the API as separate child processes of the compiled build (`node main.js worker|api`),
  * so their resident memory is measured on its own.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdirSync, rmSync, statSync } from 'node:fs';
+import { mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { Client as PgClient } from 'pg';
 import { Client, Connection } from '@temporalio/client';
 import { Secret } from '../../src/config/secret';
 import { migrate } from '../../src/db/migrate';
 import { createPool } from '../../src/db/pool';
-import { findTemporalCli, freePort, projectRoot, startDevServer, type DevServer } from '../../dev/dev-server';
-
-export interface SqliteSettings {
-  journalMode: string;
-  synchronous: string;
-}
+import { freePort, projectRoot } from '../../dev/dev-server';
+import { clusterTemporal, devTemporal, type BenchTemporal, type ServerSettings, type TemporalKind } from './temporal';
 
 export interface Child {
   name: string;
@@ -31,14 +28,17 @@ export class BenchStack {
   readonly dbName = `probectl_notify_bench_${process.pid}_${Date.now()}`;
   readonly adminUrl = process.env.PG_ADMIN_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
   databaseUrl = '';
-  sqliteFile = '';
-  temporal!: DevServer;
+  temporal!: BenchTemporal;
   client!: Client;
   #connection?: Connection;
   children: Child[] = [];
 
-  /** `dynamicConfig`: extra `--dynamic-config-value key=value` settings for the dev server (A/B comparisons). */
-  constructor(readonly sqlite: SqliteSettings, readonly dynamicConfig: readonly string[] = []) {
+  /** `kind`: the dev server or the Temporal server on Postgres; `settings`: its settings (A/B comparisons). */
+  constructor(
+    readonly kind: TemporalKind,
+    readonly settings: ServerSettings,
+    private readonly log: (msg: string) => void = () => undefined,
+  ) {
     this.dir = join(this.root, 'test-artifacts', `bench-${process.pid}`);
   }
 
@@ -53,30 +53,11 @@ export class BenchStack {
     await migrate(pool);
     await pool.end();
 
-    this.sqliteFile = join(this.dir, 'temporal.sqlite');
-    this.temporal = await startDevServer({
-      cli: findTemporalCli(this.root),
-      root: this.root,
-      // The pragmas are passed here (not through dbFile, which fixes them) so they can be varied.
-      extraArgs: [
-        '--db-filename', this.sqliteFile,
-        '--sqlite-pragma', `journal_mode=${this.sqlite.journalMode}`,
-        '--sqlite-pragma', `synchronous=${this.sqlite.synchronous}`,
-        ...this.dynamicConfig.flatMap((kv) => ['--dynamic-config-value', kv]),
-      ],
-    });
+    this.temporal = this.kind === 'cluster'
+      ? await clusterTemporal(this.adminUrl, this.dir, this.dbName.slice('probectl_notify_bench_'.length), this.settings, this.log)
+      : await devTemporal(this.root, this.dir, this.settings);
     this.#connection = await Connection.connect({ address: this.temporal.address });
     this.client = new Client({ connection: this.#connection });
-  }
-
-  /** SQLite main file + WAL, bytes. */
-  sqliteBytes(): number {
-    let total = 0;
-    for (const suffix of ['', '-wal']) {
-      const f = this.sqliteFile + suffix;
-      if (existsSync(f)) total += statSync(f).size;
-    }
-    return total;
   }
 
   /** `node <build>/src/main.js <role>` with `env` (and nothing else from this process but PATH and HOME). */
@@ -137,7 +118,7 @@ export class BenchStack {
   async stop(keepFiles = false): Promise<void> {
     for (const c of [...this.children].reverse()) await c.stop().catch(() => undefined);
     await this.#connection?.close().catch(() => undefined);
-    await this.temporal?.stop().catch(() => undefined);
+    await this.temporal?.stop(keepFiles).catch((e: unknown) => this.log(`stopping the Temporal server: ${(e as Error).message}`));
     if (this.databaseUrl) {
       const admin = new PgClient({ connectionString: this.adminUrl });
       await admin.connect();

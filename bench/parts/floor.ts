@@ -86,6 +86,6 @@ export async function floorPart(ctx: PartContext, floor: StepSystem): Promise<Re
     kneeRatio: ratio(oursKnee, floorKnee),
     floorKneeIsLastStep: !floorOver && floorKnee === lastRate,
     floorWorkerRssMB: rssOf(worker.process.pid)?.rssMB,
-    what: 'start → six ordinary activities (the connectors\' open through the one HttpClient, the service\'s retry options, no heartbeat, no mirror record, no pacer) → done; started by the driver with WorkflowClient.start (no API in front), own task queue and workflow type, same dev server, worker options, cache, node arguments and environment',
+    what: 'start → six ordinary activities (the connectors\' open through the one HttpClient, the service\'s retry options, no heartbeat, no mirror record, no pacer) → done; started by the driver with WorkflowClient.start (no API in front), own task queue and workflow type, same Temporal server, worker options, cache, node arguments and environment',
   };
 }

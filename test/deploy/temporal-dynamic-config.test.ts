@@ -45,7 +45,9 @@ describe('the Temporal servers run the priority matcher', () => {
   });
 
   test('the cluster script copies it; the dev-server starters pass the setting', () => {
-    expect(read('scripts/temporal-cluster.sh')).toMatch(/cp "\$root\/deploy\/temporal\/dynamicconfig\.yaml" "\$state\/config\/dynamicconfig\.yaml"/);
+    // It copies TEMPORAL_CLUSTER_DYNAMIC_CONFIG, which defaults to the shipped file.
+    expect(read('scripts/temporal-cluster.sh')).toContain('dynamic_config="${TEMPORAL_CLUSTER_DYNAMIC_CONFIG:-$root/deploy/temporal/dynamicconfig.yaml}"');
+    expect(read('scripts/temporal-cluster.sh')).toMatch(/cp "\$dynamic_config" "\$state\/config\/dynamicconfig\.yaml"/);
     expect(read('scripts/temporal-dev-server.sh')).toContain('--dynamic-config-value matching.useNewMatcher=true');
     expect(read('dev/dev-server.ts')).toContain("'--dynamic-config-value', 'matching.useNewMatcher=true'");
     expect(read('scripts/temporal-dev-server.sh')).toContain('--dynamic-config-value matching.numTaskqueueWritePartitions=1');
