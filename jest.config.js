@@ -19,6 +19,7 @@ module.exports = {
   testPathIgnorePatterns: ['/node_modules/', '<rootDir>/test/cluster/', '<rootDir>/test/faults/', ...(phase === 'parallel' ? serialPaths : [])],
   testTimeout: 120_000,
   globalSetup: '<rootDir>/test/setup/global-setup.ts',
+  setupFilesAfterEnv: ['<rootDir>/test/setup/file-starts.ts'],
   globalTeardown: '<rootDir>/test/setup/global-teardown.ts',
   transform: { '^.+\\.ts$': ['ts-jest', { diagnostics: { warnOnly: false } }] },
   reporters: ['default', ['<rootDir>/test/setup/summary-reporter.js', {}]],

@@ -2,7 +2,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { Client } from 'pg';
-import { stackFile, type SharedStack } from '../setup/stack-file';
+import { buildDirOfRun, stackFile, type SharedStack } from '../setup/stack-file';
 import { clusterScript, type ClusterInfo } from './server';
 
 /**
@@ -36,6 +36,7 @@ export default async function clusterGlobalTeardown(): Promise<void> {
   } else {
     rmSync(artifactsDir, { recursive: true, force: true });
   }
+  rmSync(buildDirOfRun(), { recursive: true, force: true });
   rmSync(stackFile(), { force: true });
   const admin = new Client({ connectionString: stack.adminUrl });
   await admin.connect();

@@ -103,11 +103,6 @@ export async function startStack(opts: {
     PROBECTL_NOTIFY_HTTP_TIMEOUT: '5s',
     LOG_LEVEL: 'info',
     PROBECTL_NOTIFY_PACE_KEY_SECRET: 'test-pace-key-secret-0123456789abcdef',
-    // On the run's shared server, an inbound delivery's inline signal gets 3 s, not the shipped 300 ms: the e2e tests
-    // that assert an inline answer ({ outcome: 'accepted' } without `queued`) share two cores with another suite
-    // (scripts/test.sh), and a missed deadline there says nothing about the code. The queued path is tested with the
-    // shipped deadline on a server of the test's own (the fault matrix's outage plans) and by the tests that pass one.
-    ...(opts.temporalAddress === undefined && opts.inlineDeadlineMs === undefined ? { PROBECTL_NOTIFY_INBOUND_INLINE_DEADLINE: '3s' } : {}),
     ...opts.env,
   };
   const config = loadConfig(env);
@@ -144,7 +139,15 @@ export async function startStack(opts: {
     // asked for.
     dispatcher: opts.dispatcher ?? !(opts.temporalAddress !== undefined && config.databaseUrl?.reveal() === shared.databaseUrl),
     ...(opts.health ? { health: opts.health } : {}),
-    ...(opts.inlineDeadlineMs !== undefined ? { inlineDeadlineMs: opts.inlineDeadlineMs } : {}),
+    // The in-process API on the run's shared server gives an inbound delivery's inline signal 3 s, not the shipped
+    // 300 ms, unless the test sets one (inlineDeadlineMs or PROBECTL_NOTIFY_INBOUND_INLINE_DEADLINE): the e2e tests that
+    // assert an inline answer ({ outcome: 'accepted' } without `queued`) share two cores with another suite
+    // (scripts/test.sh), and a missed deadline there says nothing about the code. API processes spawned from stack.env
+    // keep the shipped default; the queued path is tested with it on servers of the tests' own (the fault matrix's
+    // outage plans, the outbox tests).
+    ...(opts.inlineDeadlineMs !== undefined
+      ? { inlineDeadlineMs: opts.inlineDeadlineMs }
+      : opts.temporalAddress === undefined && opts.env?.PROBECTL_NOTIFY_INBOUND_INLINE_DEADLINE === undefined ? { inlineDeadlineMs: 3000 } : {}),
   });
   const { app, client, incidents, mirror, health, inboundMetrics, dispatcher, beginGate } = api;
   await app.ready();

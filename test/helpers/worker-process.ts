@@ -1,19 +1,36 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
+import { buildDirOfRun } from '../setup/stack-file';
 
 const ROOT = join(__dirname, '..', '..');
-const BUILD_DIR = join(ROOT, 'test-artifacts', `build-${process.pid}`);
 
 /**
- * Compile src once per jest run into test-artifacts/build-<pid> (several runs may share a checkout).
+ * Compile src once per jest run into test-artifacts/build-<run> (several runs may share a checkout; global teardown
+ * removes it). The run's jest workers share it: the first to need it builds under a lock directory, the others wait.
  * Returns the path of the built main.js; the build folder is its directory (the CLI is cli/main.js there).
  */
 export function ensureBuild(): string {
-  const main = join(BUILD_DIR, 'main.js');
-  if (!existsSync(main)) {
-    const r = spawnSync('npx', ['tsc', '-p', 'tsconfig.build.json', '--outDir', BUILD_DIR], { cwd: ROOT, encoding: 'utf8' });
-    if (r.status !== 0) throw new Error(`build for the worker process failed:\n${r.stdout}\n${r.stderr}`);
+  const dir = buildDirOfRun();
+  const main = join(dir, 'main.js');
+  const lock = `${dir}.lock`;
+  const until = Date.now() + 5 * 60_000;
+  while (!existsSync(main)) {
+    try {
+      mkdirSync(lock);
+    } catch {
+      // Another worker of this run is building: wait for its main.js, or for its lock to go (a failed build).
+      if (Date.now() > until) throw new Error(`the worker build in ${dir} did not finish within 5 minutes (lock ${lock})`);
+      Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 200);
+      if (!existsSync(lock) && !existsSync(main)) throw new Error(`the worker build in ${dir} failed in another test worker`);
+      continue;
+    }
+    try {
+      const r = spawnSync('npx', ['tsc', '-p', 'tsconfig.build.json', '--outDir', dir], { cwd: ROOT, encoding: 'utf8' });
+      if (r.status !== 0) throw new Error(`build for the worker process failed:\n${r.stdout}\n${r.stderr}`);
+    } finally {
+      rmSync(lock, { recursive: true, force: true });
+    }
   }
   return main;
 }

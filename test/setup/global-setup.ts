@@ -1,4 +1,4 @@
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Client } from 'pg';
 import { migrate } from '../../src/db/migrate';
@@ -20,6 +20,9 @@ export default async function globalSetup(): Promise<void> {
   // checks them against docs/openapi.json after the last test (test/setup/answer-contract.js).
   process.env.PROBECTL_NOTIFY_ANSWER_LOG ??= join(artifacts, `answers-${process.pid}.jsonl`);
   writeFileSync(process.env.PROBECTL_NOTIFY_ANSWER_LOG, '');
+  // Every test file's start, so the summary reporter sees a file that a crashed jest worker made run twice.
+  process.env.PROBECTL_TEST_FILE_STARTS ??= join(artifacts, `file-starts-${process.pid}.log`);
+  writeFileSync(process.env.PROBECTL_TEST_FILE_STARTS, '');
 
   const adminUrl = process.env.PG_ADMIN_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
   const databaseName = `probectl_notify_test_${process.pid}_${Date.now()}`;
@@ -40,10 +43,19 @@ export default async function globalSetup(): Promise<void> {
   const dbFile = join(artifacts, `temporal-${process.pid}.sqlite`);
   // The workflow code is bundled once here, while the server starts, instead of once per test file (about 4 s each).
   const workflowBundleFile = join(artifacts, `workflow-bundle-${process.pid}.json`);
-  const [server] = await Promise.all([
+  const [started, bundled] = await Promise.allSettled([
     startDevServer({ cli, dbFile }),
     bundleWorkflows().then(({ code, sourceMap }) => writeFileSync(workflowBundleFile, JSON.stringify({ code, sourceMap }))),
   ]);
+  if (started.status === 'rejected' || bundled.status === 'rejected') {
+    // Jest runs no teardown after a failed setup: stop what did start and drop the database here.
+    if (started.status === 'fulfilled') await started.value.stop().catch(() => undefined);
+    rmSync(workflowBundleFile, { force: true });
+    const drop = new Client({ connectionString: adminUrl, connectionTimeoutMillis: 5000 });
+    await drop.connect().then(() => drop.query(`DROP DATABASE IF EXISTS ${databaseName} WITH (FORCE)`)).catch(() => undefined).finally(() => drop.end().catch(() => undefined));
+    throw started.status === 'rejected' ? started.reason : (bundled as PromiseRejectedResult).reason;
+  }
+  const server = started.value;
   const stack: SharedStack = {
     temporalAddress: server.address,
     temporalPid: server.process.pid,

@@ -1,4 +1,4 @@
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 
 /**
  * Where global setup leaves the addresses of the shared dev server and test database for test files: one
@@ -7,6 +7,14 @@ import { join } from 'node:path';
  */
 export function stackFile(): string {
   return process.env.PROBECTL_TEST_STACK_FILE ?? join(__dirname, '..', '..', 'test-artifacts', `stack-${process.pid}.json`);
+}
+
+/**
+ * test-artifacts/build-<run>: the compiled service the tests that spawn worker processes run (test/helpers/worker-process.ts),
+ * one per jest run (named after its stack file), shared by its workers; global teardown removes it.
+ */
+export function buildDirOfRun(): string {
+  return join(__dirname, '..', '..', 'test-artifacts', `build-${basename(stackFile(), '.json').replace(/^stack-/, '')}`);
 }
 
 export interface SharedStack {

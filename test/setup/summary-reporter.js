@@ -1,4 +1,4 @@
-const { rmSync } = require('node:fs');
+const { existsSync, readFileSync, rmSync } = require('node:fs');
 const { checkRun } = require('./answer-contract');
 
 /**
@@ -6,7 +6,8 @@ const { checkRun } = require('./answer-contract');
  * failed to run (setup error, compile error) counts its tests as failed, and at least one failure.
  * Before it, the answer contract (answer-contract.js): every answer an app gave during the run has a status
  * docs/openapi.json lists for its route; each offending (method, route, status) is printed and counted as a
- * failure, and fails the run.
+ * failure, and fails the run. A test file started more than once (file-starts.ts: a jest worker died under it and jest
+ * re-ran it) counts as one failure each.
  */
 class SummaryReporter {
   #error = undefined;
@@ -29,7 +30,19 @@ class SummaryReporter {
     } else if (contract.answers > 0) {
       process.stdout.write(`\nanswer contract: ${contract.answers} distinct (method, route, status) answers, all listed in docs/openapi.json\n`);
     }
-    let failed = results.numFailedTests;
+    // A file started more than once: a jest worker died under it and jest ran it again (test/setup/file-starts.ts).
+    const startsLog = process.env.PROBECTL_TEST_FILE_STARTS;
+    const starts = new Map();
+    if (startsLog && existsSync(startsLog)) {
+      for (const f of readFileSync(startsLog, 'utf8').split('\n').filter(Boolean)) starts.set(f, (starts.get(f) ?? 0) + 1);
+      rmSync(startsLog, { force: true });
+    }
+    const rerun = [...starts].filter(([, n]) => n > 1);
+    if (rerun.length > 0) {
+      process.stdout.write(`\ntest files started more than once (a jest worker died under them and jest ran them again), counted as failed:\n${rerun.map(([f, n]) => `  ${f} (${n} starts)`).join('\n')}\n`);
+      this.#error ??= new Error(`${rerun.length} test file(s) re-run after a worker died`);
+    }
+    let failed = results.numFailedTests + rerun.length;
     for (const suite of results.testResults) {
       if (suite.testExecError || (suite.failureMessage && suite.numFailingTests === 0 && suite.numPassingTests === 0)) {
         failed += Math.max(1, suite.testResults.length);
