@@ -155,7 +155,15 @@ async function main(): Promise<void> {
   const m: Machine = machine();
   log(`machine: ${m.cpuModel}, ${m.cores} cores, ${m.ramGiB} GiB, node ${m.node}; mode ${quick ? 'quick' : 'full'}`);
   const fleet = await new Fleet(runTag).start();
-  const stack = new BenchStack(O.temporal as 'dev' | 'cluster', { sqlite: O.sqlite, dynamicConfig: O.dynamicConfig, eagerActivities: O.eagerActivities }, log);
+  const stack = new BenchStack(O.temporal as 'dev' | 'cluster', { sqlite: O.sqlite, dynamicConfig: O.dynamicConfig, eagerActivities: O.eagerActivities, keep: O.keep }, log);
+  // Interrupted: the stack is stopped first (the cluster's server runs in its own session, so a Ctrl-C does not reach
+  // it; its databases are dropped unless --keep).
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+    process.once(signal, () => {
+      log(`${signal}: stopping the stack`);
+      void stack.stop(O.keep).finally(() => process.exit(130));
+    });
+  }
   const results: Record<string, unknown> = {};
   const problems: string[] = [];
   try {
@@ -693,7 +701,7 @@ function missingFigures(r: Record<string, any>): string[] {
     ['memory.workerRssMB', r.memory?.workerRssMB],
     ['memory.apiRssMB', r.memory?.apiRssMB],
     ['memory.postgres', r.memory?.postgres?.perIncidentBytes],
-    ['memory.temporalSqlite', r.memory?.temporalSqlite?.perIncidentBytes],
+    ['memory.temporalStorage', r.memory?.temporalStorage?.perIncidentBytes],
     ['history.inboundResolve', r.history?.inboundResolve?.events],
   );
   return need.filter(([, v]) => v === undefined || v === null || (typeof v === 'number' && !Number.isFinite(v))).map(([k]) => k);

@@ -18,7 +18,7 @@ export function renderMarkdown(r: Any): string {
       `Load average (1/5/15 min) at start ${m.loadAvgAtStart.join(' / ')}, at end ${(m.loadAvgAtEnd ?? []).join(' / ')}.`,
     `Command: \`${r.command}\`. Temporal: ${r.settings.temporalServer ?? `dev server, SQLite pragmas ${r.settings.sqlitePragmas}`}. ` +
       `${r.settings.tenants} tenants × 6 connectors, pacing ${r.settings.pacing}; worker and API log level ${r.settings.logLevel}; worker node arguments \`${r.settings.workerNodeArgs || 'none'}\` and environment \`${r.settings.workerEnv || 'none'}\`, workflow cache ${r.settings.maxCachedWorkflows || 'default'}` +
-      `${r.settings.dynamicConfig?.length ? `; dev server dynamic config ${r.settings.dynamicConfig.join(', ')}` : ''}` +
+      `${r.settings.dynamicConfig?.length ? `; dynamic config added: ${r.settings.dynamicConfig.join(', ')}` : ''}` +
       `${r.settings.env ? `; BENCH_ENV \`${r.settings.env}\`` : ''}.`,
     r.settings.coLocate
       ? 'Worker and API in **one process** (`main.js all`, `--co-locate`): its CPU and RSS are charged as the worker\'s; eager start as PROBECTL_NOTIFY_EAGER_START says (auto unless BENCH_ENV sets it).'

@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { Client as PgClient } from 'pg';
 import { findTemporalCli, projectRoot, startDevServer } from '../../dev/dev-server';
 import { clusterScript, freePortBlock } from '../../dev/temporal-cluster';
+import { EAGER_ACTIVITIES, clusterDynamicConfig } from './dynamic-config';
 
 export type TemporalKind = 'dev' | 'cluster';
 
@@ -37,9 +38,9 @@ export interface ServerSettings {
   dynamicConfig: readonly string[];
   /** Eager activity dispatch; false: the server's default, off (the cluster's shipped file leaves it so). */
   eagerActivities: boolean;
+  /** Leave the server's files (and the cluster's databases) after the run, or after a failed start. */
+  keep: boolean;
 }
-
-const EAGER = 'system.enableActivityEagerExecution';
 
 export async function devTemporal(root: string, dir: string, { sqlite, dynamicConfig, eagerActivities }: ServerSettings): Promise<BenchTemporal> {
   const file = join(dir, 'temporal.sqlite');
@@ -69,34 +70,6 @@ export async function devTemporal(root: string, dir: string, { sqlite, dynamicCo
   };
 }
 
-/** The dynamic config file's text without `key` (its line and the indented lines under it). */
-function withoutKey(text: string, key: string): string {
-  const out: string[] = [];
-  let skipping = false;
-  for (const line of text.split('\n')) {
-    if (line.startsWith(`${key}:`)) skipping = true;
-    else if (skipping && !/^\s/.test(line)) skipping = false;
-    if (!skipping) out.push(line);
-  }
-  return out.join('\n');
-}
-
-/**
- * The shipped dynamic config (deploy/temporal/dynamicconfig.yaml) with `extra` (`key=value`, a scalar each) added, as
- * the file's text. A key the shipped file sets already is refused: YAML would not say which one wins.
- */
-export function clusterDynamicConfig(shipped: string, extra: readonly string[]): string {
-  const lines = extra.map((kv) => {
-    const eq = kv.indexOf('=');
-    const key = kv.slice(0, eq).trim();
-    const value = kv.slice(eq + 1).trim();
-    if (eq <= 0 || !/^[A-Za-z][\w.]*$/.test(key) || !/^[\w.:-]+$/.test(value)) throw new Error(`--dynamic-config=${kv}: expected key=value with a plain scalar value`);
-    if (new RegExp(`^${key.replace(/\./g, '\\.')}:`, 'm').test(shipped)) throw new Error(`--dynamic-config=${kv}: deploy/temporal/dynamicconfig.yaml sets ${key} already`);
-    return `${key}:\n  - value: ${value}\n`;
-  });
-  return lines.length === 0 ? shipped : `${shipped.trimEnd()}\n# Added by the bench (--dynamic-config):\n${lines.join('')}`;
-}
-
 /**
  * Temporal server 1.29.1 on Postgres through scripts/temporal-cluster.sh: build (cached after the first, cold build of
  * several minutes, whose progress is printed), setup (two fresh databases), start. `extra`: dynamic config added to the
@@ -105,18 +78,14 @@ export function clusterDynamicConfig(shipped: string, extra: readonly string[]):
 export async function clusterTemporal(adminUrl: string, dir: string, runId: string, settings: ServerSettings, log: (msg: string) => void): Promise<BenchTemporal> {
   const extra = settings.dynamicConfig;
   const pg = new URL(adminUrl);
-  const port = await freePortBlock();
   const db = `temporal_bench_${runId}`;
   const state = join(dir, 'temporal-cluster');
   mkdirSync(dir, { recursive: true });
   const dynamicConfigFile = join(dir, 'dynamicconfig.yaml');
   const shipped = readFileSync(join(projectRoot(__dirname), 'deploy', 'temporal', 'dynamicconfig.yaml'), 'utf8');
-  // Eager dispatch on: added to the shipped file (which leaves it off); off: taken out should the file ever set it.
-  const base = settings.eagerActivities ? clusterDynamicConfig(withoutKey(shipped, EAGER), [`${EAGER}=true`]) : withoutKey(shipped, EAGER);
-  writeFileSync(dynamicConfigFile, clusterDynamicConfig(base, extra));
+  writeFileSync(dynamicConfigFile, clusterDynamicConfig(shipped, settings.eagerActivities, extra));
   const env: Record<string, string> = {
     TEMPORAL_CLUSTER_DYNAMIC_CONFIG: dynamicConfigFile,
-    TEMPORAL_CLUSTER_PORT: String(port),
     TEMPORAL_CLUSTER_DB: db,
     TEMPORAL_CLUSTER_STATE: state,
     TEMPORAL_CLUSTER_LOG_LEVEL: 'warn',
@@ -129,21 +98,35 @@ export async function clusterTemporal(adminUrl: string, dir: string, runId: stri
     await clusterScript(keep ? 'stop' : 'drop', env, { timeoutMs: 120_000 });
   };
   try {
-    for (const step of ['build', 'setup', 'start'] as const) {
+    for (const step of ['build', 'setup'] as const) {
       // The build prints "still building (Ns)" every 20 s: shown as it comes, so a cold build is not silent.
       const r = await clusterScript(step, env, { verbose: step === 'build' });
       log(`temporal-cluster.sh ${step}: ${r.seconds}s`);
     }
+    // The ten ports are picked just before the start (a cold build takes minutes), and picked again if another process
+    // took one in between.
+    for (let attempt = 1; ; attempt++) {
+      env.TEMPORAL_CLUSTER_PORT = String(await freePortBlock());
+      try {
+        const r = await clusterScript('start', env);
+        log(`temporal-cluster.sh start: ${r.seconds}s`);
+        break;
+      } catch (err) {
+        if (attempt >= 3 || !/is in use/.test((err as Error).message)) throw err;
+      }
+    }
   } catch (err) {
-    await stop(true).catch(() => undefined);
+    // Stopped, and its databases dropped unless --keep (the script's error above carries the log's last lines).
+    await stop(settings.keep).catch(() => undefined);
     throw err;
   }
+  const port = Number(env.TEMPORAL_CLUSTER_PORT);
   const pid = Number(readFileSync(join(state, 'server.pid'), 'utf8').trim());
   return {
     kind: 'cluster',
     address: `127.0.0.1:${port}`,
     pid,
-    describe: `Temporal server 1.29.1 on Postgres (scripts/temporal-cluster.sh: 4 history shards, deploy/temporal/dynamicconfig.yaml${settings.eagerActivities ? ` + ${EAGER}=true` : ''}${extra.length ? ` + ${extra.join(', ')}` : ''}, databases ${db} and ${db}_visibility)`,
+    describe: `Temporal server 1.29.1 on Postgres (scripts/temporal-cluster.sh: 4 history shards, the bench's task queues at the server's default of four write partitions, deploy/temporal/dynamicconfig.yaml${settings.eagerActivities ? ` + ${EAGER_ACTIVITIES}=true` : ''}${extra.length ? ` + ${extra.join(', ')}` : ''}, databases ${db} and ${db}_visibility)`,
     async storageBytes() {
       const c = new PgClient({ connectionString: adminUrl });
       await c.connect();
