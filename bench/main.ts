@@ -161,7 +161,7 @@ async function main(): Promise<void> {
   for (const signal of ['SIGINT', 'SIGTERM'] as const) {
     process.once(signal, () => {
       log(`${signal}: stopping the stack`);
-      void stack.stop(O.keep).finally(() => process.exit(130));
+      void stack.stop(O.keep).finally(() => process.exit(signal === 'SIGINT' ? 130 : 143));
     });
   }
   const results: Record<string, unknown> = {};

@@ -9,14 +9,13 @@ export const EAGER_ACTIVITIES = 'system.enableActivityEagerExecution';
 
 type DynamicConfig = Record<string, Array<{ value: unknown; constraints?: Record<string, unknown> }>>;
 
-/** `key=value`, the value a boolean, a number or a plain word. */
+/** `key=value`, the value a plain scalar read by YAML's own rules (as the file's values are: `5`, `.5`, `true`, `1s`). */
 function setting(kv: string): [string, unknown] {
   const eq = kv.indexOf('=');
   const key = kv.slice(0, eq).trim();
   const text = kv.slice(eq + 1).trim();
-  if (eq <= 0 || !/^[A-Za-z][\w.]*$/.test(key) || !/^[\w.:-]+$/.test(text)) throw new Error(`--dynamic-config=${kv}: expected key=value with a plain value`);
-  const value = text === 'true' ? true : text === 'false' ? false : /^-?\d+(\.\d+)?$/.test(text) ? Number(text) : text;
-  return [key, value];
+  if (eq <= 0 || !/^[A-Za-z][\w.]*$/.test(key) || !/^[\w.:+-]+$/.test(text)) throw new Error(`--dynamic-config=${kv}: expected key=value with a plain value`);
+  return [key, parse(text) as unknown];
 }
 
 /**
@@ -34,7 +33,7 @@ export function clusterDynamicConfig(shipped: string, eagerActivities: boolean, 
     const [key, value] = setting(kv);
     if (key === EAGER_ACTIVITIES) throw new Error(`--dynamic-config=${kv}: use --eager-activities=on|off`);
     if (given.has(key)) throw new Error(`--dynamic-config=${kv}: deploy/temporal/dynamicconfig.yaml sets ${key} already`);
-    if (key in doc) throw new Error(`--dynamic-config=${kv}: ${key} is given twice`);
+    if (Object.hasOwn(doc, key)) throw new Error(`--dynamic-config=${kv}: ${key} is given twice`);
     doc[key] = [{ value }];
   }
   return `# deploy/temporal/dynamicconfig.yaml as a bench run uses it (eager activities ${eagerActivities ? 'on' : 'off'}${extra.length ? `; ${extra.join(', ')}` : ''})\n${stringify(doc)}`;

@@ -29,6 +29,9 @@ export class BenchStack {
   readonly adminUrl = process.env.PG_ADMIN_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
   databaseUrl = '';
   temporal!: BenchTemporal;
+  /** How to stop the Temporal server while it is still starting (the cluster's). */
+  #stopStarting?: (keep: boolean) => Promise<void>;
+  #stopping?: Promise<void>;
   client!: Client;
   #connection?: Connection;
   children: Child[] = [];
@@ -54,7 +57,9 @@ export class BenchStack {
     await pool.end();
 
     this.temporal = this.kind === 'cluster'
-      ? await clusterTemporal(this.adminUrl, this.dir, this.dbName.slice('probectl_notify_bench_'.length), this.settings, this.log)
+      ? await clusterTemporal(this.adminUrl, this.dir, this.dbName.slice('probectl_notify_bench_'.length), this.settings, this.log, (stop) => {
+        this.#stopStarting = stop;
+      })
       : await devTemporal(this.root, this.dir, this.settings);
     this.#connection = await Connection.connect({ address: this.temporal.address });
     this.client = new Client({ connection: this.#connection });
@@ -115,10 +120,17 @@ export class BenchStack {
     }
   }
 
-  async stop(keepFiles = false): Promise<void> {
+  /** Once: a second call (an interrupt while the run's own end is stopping it) waits for the first. */
+  stop(keepFiles = false): Promise<void> {
+    this.#stopping ??= this.#stop(keepFiles);
+    return this.#stopping;
+  }
+
+  async #stop(keepFiles: boolean): Promise<void> {
     for (const c of [...this.children].reverse()) await c.stop().catch(() => undefined);
     await this.#connection?.close().catch(() => undefined);
-    await this.temporal?.stop(keepFiles).catch((e: unknown) => this.log(`stopping the Temporal server: ${(e as Error).message}`));
+    const stopTemporal = this.temporal ? (keep: boolean) => this.temporal.stop(keep) : this.#stopStarting;
+    await stopTemporal?.(keepFiles).catch((e: unknown) => this.log(`stopping the Temporal server: ${(e as Error).message}`));
     if (this.databaseUrl) {
       const admin = new PgClient({ connectionString: this.adminUrl });
       await admin.connect();

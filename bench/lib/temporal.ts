@@ -75,7 +75,15 @@ export async function devTemporal(root: string, dir: string, { sqlite, dynamicCo
  * several minutes, whose progress is printed), setup (two fresh databases), start. `extra`: dynamic config added to the
  * shipped file. `log` gets each step's time.
  */
-export async function clusterTemporal(adminUrl: string, dir: string, runId: string, settings: ServerSettings, log: (msg: string) => void): Promise<BenchTemporal> {
+export async function clusterTemporal(
+  adminUrl: string,
+  dir: string,
+  runId: string,
+  settings: ServerSettings,
+  log: (msg: string) => void,
+  /** Given the way to stop it before anything is created, so an interrupted start can be undone. */
+  onStoppable: (stop: (keep: boolean) => Promise<void>) => void = () => undefined,
+): Promise<BenchTemporal> {
   const extra = settings.dynamicConfig;
   const pg = new URL(adminUrl);
   const db = `temporal_bench_${runId}`;
@@ -97,6 +105,7 @@ export async function clusterTemporal(adminUrl: string, dir: string, runId: stri
   const stop = async (keep: boolean) => {
     await clusterScript(keep ? 'stop' : 'drop', env, { timeoutMs: 120_000 });
   };
+  onStoppable(stop);
   try {
     for (const step of ['build', 'setup'] as const) {
       // The build prints "still building (Ns)" every 20 s: shown as it comes, so a cold build is not silent.
@@ -112,7 +121,8 @@ export async function clusterTemporal(adminUrl: string, dir: string, runId: stri
         log(`temporal-cluster.sh start: ${r.seconds}s`);
         break;
       } catch (err) {
-        if (attempt >= 3 || !/is in use/.test((err as Error).message)) throw err;
+        // The script's own check ("port N is in use"), or a port taken between that check and the server's bind.
+        if (attempt >= 3 || !/port \d+ is in use|address already in use/.test((err as Error).message)) throw err;
       }
     }
   } catch (err) {

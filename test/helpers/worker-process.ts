@@ -1,38 +1,56 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdirSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { buildDirOfRun } from '../setup/stack-file';
 
 const ROOT = join(__dirname, '..', '..');
 
+/** The pid that holds the build lock, if it is still alive. */
+function lockOwnerAlive(lock: string): boolean {
+  try {
+    process.kill(Number(readFileSync(join(lock, 'owner'), 'utf8')), 0);
+    return true;
+  } catch (err) {
+    // No owner file yet (the lock was just made) counts as alive; a pid that is gone does not.
+    return (err as NodeJS.ErrnoException).code !== 'ESRCH';
+  }
+}
+
 /**
- * Compile src once per jest run into test-artifacts/build-<run> (several runs may share a checkout; global teardown
- * removes it). The run's jest workers share it: the first to need it builds under a lock directory, the others wait.
+ * Compile src once per jest run into test-artifacts/build-<run> (several runs may share a checkout; global setup clears
+ * what a killed run left, global teardown removes it). The run's jest workers share it: the first to need it builds
+ * into a folder of its own under a lock directory and renames it into place only when tsc succeeded, so the others,
+ * which wait for the folder, never see a build half written or failed; a lock whose owner died is broken.
  * Returns the path of the built main.js; the build folder is its directory (the CLI is cli/main.js there).
  */
 export function ensureBuild(): string {
   const dir = buildDirOfRun();
-  const main = join(dir, 'main.js');
   const lock = `${dir}.lock`;
   const until = Date.now() + 5 * 60_000;
-  while (!existsSync(main)) {
+  while (!existsSync(dir)) {
     try {
       mkdirSync(lock);
     } catch {
-      // Another worker of this run is building: wait for its main.js, or for its lock to go (a failed build).
+      // Another worker of this run is building: wait for its folder, or break its lock if it died.
+      if (!lockOwnerAlive(lock)) rmSync(lock, { recursive: true, force: true });
       if (Date.now() > until) throw new Error(`the worker build in ${dir} did not finish within 5 minutes (lock ${lock})`);
       Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 200);
-      if (!existsSync(lock) && !existsSync(main)) throw new Error(`the worker build in ${dir} failed in another test worker`);
       continue;
     }
+    const tmp = `${dir}.tmp-${process.pid}`;
     try {
-      const r = spawnSync('npx', ['tsc', '-p', 'tsconfig.build.json', '--outDir', dir], { cwd: ROOT, encoding: 'utf8' });
+      writeFileSync(join(lock, 'owner'), String(process.pid));
+      if (existsSync(dir)) break;
+      rmSync(tmp, { recursive: true, force: true });
+      const r = spawnSync('npx', ['tsc', '-p', 'tsconfig.build.json', '--outDir', tmp], { cwd: ROOT, encoding: 'utf8' });
       if (r.status !== 0) throw new Error(`build for the worker process failed:\n${r.stdout}\n${r.stderr}`);
+      renameSync(tmp, dir);
     } finally {
+      rmSync(tmp, { recursive: true, force: true });
       rmSync(lock, { recursive: true, force: true });
     }
   }
-  return main;
+  return join(dir, 'main.js');
 }
 
 export interface WorkerProcess {

@@ -5,8 +5,8 @@ import { migrate } from '../../src/db/migrate';
 import { bundleWorkflows } from '../../src/runtime/workflow-bundle';
 import { createPool } from '../../src/db/pool';
 import { Secret } from '../../src/config/secret';
-import { stackFile, type SharedStack } from './stack-file';
-import { findTemporalCli, startDevServer } from './temporal-server';
+import { buildDirOfRun, stackFile, type SharedStack } from './stack-file';
+import { findTemporalCli, startDevServer, type DevServer } from './temporal-server';
 
 /**
  * One Temporal dev server and one fresh Postgres database for the whole run. Postgres is the machine's
@@ -24,6 +24,10 @@ export default async function globalSetup(): Promise<void> {
   process.env.PROBECTL_TEST_FILE_STARTS ??= join(artifacts, `file-starts-${process.pid}.log`);
   writeFileSync(process.env.PROBECTL_TEST_FILE_STARTS, '');
 
+  // A killed run with this pid may have left its worker build (and lock): no worker exists yet, so clear them.
+  process.env.PROBECTL_TEST_STACK_FILE = stackFile();
+  for (const leftover of [buildDirOfRun(), `${buildDirOfRun()}.lock`]) rmSync(leftover, { recursive: true, force: true });
+
   const adminUrl = process.env.PG_ADMIN_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
   const databaseName = `probectl_notify_test_${process.pid}_${Date.now()}`;
   const admin = new Client({ connectionString: adminUrl, connectionTimeoutMillis: 5000 });
@@ -35,25 +39,33 @@ export default async function globalSetup(): Promise<void> {
   await admin.query(`CREATE DATABASE ${databaseName}`);
   await admin.end();
   const databaseUrl = adminUrl.replace(/\/[^/]*$/, `/${databaseName}`);
-  const pool = createPool(new Secret(databaseUrl));
-  await migrate(pool);
-  await pool.end();
-
   const cli = findTemporalCli();
   const dbFile = join(artifacts, `temporal-${process.pid}.sqlite`);
   // The workflow code is bundled once here, while the server starts, instead of once per test file (about 4 s each).
   const workflowBundleFile = join(artifacts, `workflow-bundle-${process.pid}.json`);
-  const [started, bundled] = await Promise.allSettled([
-    startDevServer({ cli, dbFile }),
-    bundleWorkflows().then(({ code, sourceMap }) => writeFileSync(workflowBundleFile, JSON.stringify({ code, sourceMap }))),
-  ]);
-  if (started.status === 'rejected' || bundled.status === 'rejected') {
-    // Jest runs no teardown after a failed setup: stop what did start and drop the database here.
-    if (started.status === 'fulfilled') await started.value.stop().catch(() => undefined);
-    rmSync(workflowBundleFile, { force: true });
+  let started: PromiseSettledResult<DevServer> | undefined;
+  try {
+    const pool = createPool(new Secret(databaseUrl));
+    try {
+      await migrate(pool);
+    } finally {
+      await pool.end();
+    }
+    let bundled: PromiseSettledResult<void>;
+    [started, bundled] = await Promise.allSettled([
+      startDevServer({ cli, dbFile }),
+      bundleWorkflows().then(({ code, sourceMap }) => writeFileSync(workflowBundleFile, JSON.stringify({ code, sourceMap }))),
+    ]);
+    if (started.status === 'rejected') throw started.reason;
+    if (bundled.status === 'rejected') throw bundled.reason;
+  } catch (err) {
+    // Jest runs no teardown after a failed setup: stop what did start, drop the database and the run's files here.
+    if (started?.status === 'fulfilled') await started.value.stop().catch(() => undefined);
+    for (const f of [workflowBundleFile, process.env.PROBECTL_NOTIFY_ANSWER_LOG, process.env.PROBECTL_TEST_FILE_STARTS]) if (f) rmSync(f, { force: true });
+    for (const suffix of ['', '-wal', '-shm']) rmSync(dbFile + suffix, { force: true });
     const drop = new Client({ connectionString: adminUrl, connectionTimeoutMillis: 5000 });
     await drop.connect().then(() => drop.query(`DROP DATABASE IF EXISTS ${databaseName} WITH (FORCE)`)).catch(() => undefined).finally(() => drop.end().catch(() => undefined));
-    throw started.status === 'rejected' ? started.reason : (bundled as PromiseRejectedResult).reason;
+    throw err;
   }
   const server = started.value;
   const stack: SharedStack = {
@@ -66,7 +78,6 @@ export default async function globalSetup(): Promise<void> {
     databaseName,
     workflowBundleFile,
   };
-  process.env.PROBECTL_TEST_STACK_FILE = stackFile();
   writeFileSync(stackFile(), JSON.stringify(stack, null, 2));
   (globalThis as Record<string, unknown>).__PROBECTL_DEV_SERVER__ = server;
 }

@@ -16,9 +16,11 @@ describe('the cluster dynamic config of a bench run', () => {
   test.each([
     ['off, nothing added: the shipped settings exactly', false, [], {}],
     ['on: the shipped settings and eager dispatch', true, [], { [EAGER_ACTIVITIES]: [{ value: true }] }],
-    ['a number, a word and a boolean added', false, ['history.x=5', 'frontend.y=some-word', 'matching.z=false'], {
-      'history.x': [{ value: 5 }], 'frontend.y': [{ value: 'some-word' }], 'matching.z': [{ value: false }],
+    ['numbers, a word, a duration and a boolean added, typed as YAML types them', false, ['history.x=5', 'history.w=.5', 'history.v=1e3', 'frontend.y=some-word', 'frontend.u=1s', 'matching.z=false'], {
+      'history.x': [{ value: 5 }], 'history.w': [{ value: 0.5 }], 'history.v': [{ value: 1000 }], 'frontend.y': [{ value: 'some-word' }],
+      'frontend.u': [{ value: '1s' }], 'matching.z': [{ value: false }],
     }],
+    ['a key named like an object property', false, ['constructor=1'], { constructor: [{ value: 1 }] }],
   ])('%s', (_what, eager, extra, added) => {
     expect(built(eager, extra)).toEqual({ ...shipped, ...added });
   });
