@@ -57,3 +57,14 @@ export async function freePortBlock(count = 10): Promise<number> {
   }
   throw new Error(`no block of ${count} free ports found`);
 }
+
+/** The script's Postgres settings (TEMPORAL_CLUSTER_PG_*) from a Postgres URL such as PG_ADMIN_URL. */
+export function clusterPgEnv(postgresUrl: string): Record<string, string> {
+  const pg = new URL(postgresUrl);
+  return {
+    TEMPORAL_CLUSTER_PG_HOST: pg.hostname,
+    TEMPORAL_CLUSTER_PG_PORT: pg.port || '5432',
+    TEMPORAL_CLUSTER_PG_USER: decodeURIComponent(pg.username || 'postgres'),
+    TEMPORAL_CLUSTER_PG_PASSWORD: decodeURIComponent(pg.password),
+  };
+}

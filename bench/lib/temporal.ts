@@ -8,7 +8,7 @@ import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'no
 import { join } from 'node:path';
 import { Client as PgClient } from 'pg';
 import { findTemporalCli, projectRoot, startDevServer } from '../../dev/dev-server';
-import { clusterScript, freePortBlock } from '../../dev/temporal-cluster';
+import { clusterPgEnv, clusterScript, freePortBlock } from '../../dev/temporal-cluster';
 import { EAGER_ACTIVITIES, clusterDynamicConfig } from './dynamic-config';
 
 export type TemporalKind = 'dev' | 'cluster';
@@ -85,7 +85,6 @@ export async function clusterTemporal(
   onStoppable: (stop: (keep: boolean) => Promise<void>) => void = () => undefined,
 ): Promise<BenchTemporal> {
   const extra = settings.dynamicConfig;
-  const pg = new URL(adminUrl);
   const db = `temporal_bench_${runId}`;
   const state = join(dir, 'temporal-cluster');
   mkdirSync(dir, { recursive: true });
@@ -97,10 +96,7 @@ export async function clusterTemporal(
     TEMPORAL_CLUSTER_DB: db,
     TEMPORAL_CLUSTER_STATE: state,
     TEMPORAL_CLUSTER_LOG_LEVEL: 'warn',
-    TEMPORAL_CLUSTER_PG_HOST: pg.hostname,
-    TEMPORAL_CLUSTER_PG_PORT: pg.port || '5432',
-    TEMPORAL_CLUSTER_PG_USER: decodeURIComponent(pg.username || 'postgres'),
-    TEMPORAL_CLUSTER_PG_PASSWORD: decodeURIComponent(pg.password),
+    ...clusterPgEnv(adminUrl),
   };
   const stop = async (keep: boolean) => {
     await clusterScript(keep ? 'stop' : 'drop', env, { timeoutMs: 120_000 });

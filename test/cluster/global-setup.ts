@@ -6,6 +6,7 @@ import { migrate } from '../../src/db/migrate';
 import { createPool } from '../../src/db/pool';
 import { stackFile, type SharedStack } from '../setup/stack-file';
 import clusterGlobalTeardown from './global-teardown';
+import { clusterPgEnv } from '../../dev/temporal-cluster';
 import { ROOT, clusterScript, freePortBlock, type ClusterInfo } from './server';
 
 /**
@@ -22,7 +23,6 @@ export default async function clusterGlobalSetup(): Promise<void> {
   process.env.PROBECTL_CLUSTER_OUTCOME_FILE = join(artifactsDir, 'outcome.json');
 
   const adminUrl = process.env.PG_ADMIN_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
-  const pg = new URL(adminUrl);
   const databaseName = `probectl_notify_cluster_${runId}`;
   const admin = new Client({ connectionString: adminUrl, connectionTimeoutMillis: 5000 });
   try {
@@ -42,10 +42,7 @@ export default async function clusterGlobalSetup(): Promise<void> {
     TEMPORAL_CLUSTER_PORT: String(port),
     TEMPORAL_CLUSTER_DB: `temporal_cluster_${runId}`,
     TEMPORAL_CLUSTER_STATE: join(artifactsDir, 'temporal'),
-    TEMPORAL_CLUSTER_PG_HOST: pg.hostname,
-    TEMPORAL_CLUSTER_PG_PORT: pg.port || '5432',
-    TEMPORAL_CLUSTER_PG_USER: decodeURIComponent(pg.username || 'postgres'),
-    TEMPORAL_CLUSTER_PG_PASSWORD: decodeURIComponent(pg.password),
+    ...clusterPgEnv(adminUrl),
   };
   const info: ClusterInfo = { scriptEnv, artifactsDir, timings: {} };
   const stack: SharedStack & { cluster: ClusterInfo } = {
