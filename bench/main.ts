@@ -42,7 +42,7 @@ if (flag('help')) {
   [--eager-activities=on|off] [--no-eager-activities] [--dynamic-config=key=value ...] [--max-cached-workflows=N] [--inbound-rate=N] [--inbound-seconds=S] [--inbound-concurrency=N]
   [--memory-incidents=N] [--memory-minutes=M] [--memory-settle-seconds=S] [--sqlite-sync=OFF|NORMAL] [--sqlite-journal=WAL] [--keep]
   [--only=PART,...] [--skip=PART,...]   parts: ${PARTS.join(', ')} (default: all)
-  [--temporal=dev|cluster] [--co-locate] [--knee-ms=1000] [--phase-rates=5,20] [--phase-seconds=S] [--am-group-interval=10m] [--am-repeat-interval=10m]\n`);
+  [--temporal=dev|cluster] [--co-locate] [--floor-activities=ordinary|local] [--knee-ms=1000] [--phase-rates=5,20] [--phase-seconds=S] [--am-group-interval=10m] [--am-repeat-interval=10m]\n`);
   process.exit(0);
 }
 const quick = flag('quick');
@@ -78,6 +78,11 @@ const O = {
   /** --dynamic-config=key=value (repeatable): settings added to the server's dynamic config. */
   dynamicConfig: argv.filter((a) => a.startsWith('--dynamic-config=')).map((a) => a.slice('--dynamic-config='.length)),
   keep: flag('keep'),
+  /**
+   * The floor's calls: `ordinary` activities (the floor as the issue defines it) or `local` activities in the first
+   * workflow task (the issue's local-activity lever, measured on the floor alone).
+   */
+  floorActivities: opt('floor-activities', 'ordinary'),
   /** Worker and API in one process (`main.js all`), as `npm start` runs them, instead of two. */
   coLocate: flag('co-locate'),
   only: opt('only', PARTS.join(',')).split(',').filter(Boolean),
@@ -98,6 +103,10 @@ for (const p of [...O.only, ...O.skip]) {
 }
 if (!['', 'on', 'off'].includes(opt('eager-activities', ''))) {
   process.stderr.write(`bench: --eager-activities=${opt('eager-activities', '')}: expected on or off\n`);
+  process.exit(2);
+}
+if (O.floorActivities !== 'ordinary' && O.floorActivities !== 'local') {
+  process.stderr.write(`bench: --floor-activities=${JSON.stringify(O.floorActivities)}: expected ordinary or local\n`);
   process.exit(2);
 }
 if (O.temporal !== 'dev' && O.temporal !== 'cluster') {
@@ -398,7 +407,7 @@ async function main(): Promise<void> {
     if (want('floor') || want('phases') || want('alertmanager')) {
       let floorWorker: ReturnType<typeof stack.spawnScript> | undefined;
       const floor: StepSystem = {
-        ...floorSystem(stack.client, tenants, runTag),
+        ...floorSystem(stack.client, tenants, runTag, O.floorActivities === 'local'),
         processes: () => ({ worker: floorWorker?.process.pid, temporal: stack.temporal.pid }),
       };
       const ctx: PartContext = {
@@ -424,7 +433,7 @@ async function main(): Promise<void> {
         },
       };
       try {
-        if (want('floor')) results.floor = await floorPart(ctx, floor);
+        if (want('floor')) results.floor = await floorPart(ctx, floor, O.floorActivities === 'local');
         if (want('phases')) results.phases = await phasesPart(ctx, floor, O.phaseRates, O.phaseSeconds);
       } finally {
         await floorWorker?.stop();

@@ -112,7 +112,7 @@ function peerLines(r: Any): string[] {
   const F = R.floor;
   if (F?.steps?.length) {
     lines.push(
-      `### Ours and the Temporal floor (${F.stepSeconds} s per step, interleaved)`, '',
+      `### Ours and the Temporal floor${F.activities === 'local' ? ' with local activities' : ''} (${F.stepSeconds} s per step, interleaved)`, '',
       `Knee: the highest offered rate with ${F.knee?.rule ?? '–'}. Ours ${F.oursKnee}/s, floor ${F.floorKnee}/s${F.floorKneeIsLastStep ? ' (its last step: the floor\'s knee is at least that)' : ''}; ours ÷ floor ${F.kneeRatio ?? '–'}. Latencies in ms, p50 / p99.`, '',
       '| offered /s | ours first page | floor first page | ours ÷ floor | ours all six | floor all six | ours ÷ floor | within the knee (ours / floor) | CPU ms per incident, ours / floor |',
       '|---|---|---|---|---|---|---|---|---|',

@@ -12,6 +12,15 @@ export type FloorProvider = (typeof FLOOR_PROVIDERS)[number];
 /** The incident as the service's API builds it. */
 export type FloorIncident = Incident;
 
+/**
+ * The floor workflow's input. `local`: the six calls run as local activities in the workflow task instead of
+ * ordinary activities (`--floor-activities=local`, the issue's local-activity lever measured on the floor itself).
+ */
+export interface FloorInput {
+  incident: FloorIncident;
+  local?: boolean;
+}
+
 export interface FloorOpenCall {
   incident: FloorIncident;
   provider: FloorProvider;

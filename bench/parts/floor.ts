@@ -13,7 +13,7 @@ import { settle, type PartContext } from './context';
 export const floorWorkflowId = (incidentId: string) => `bench-floor-${incidentId}`;
 
 /** The floor as a step system: the driver starts the floor workflow directly (no API in front). */
-export function floorSystem(client: Client, tenants: string[], runTag: string): StepSystem {
+export function floorSystem(client: Client, tenants: string[], runTag: string, local = false): StepSystem {
   return {
     name: 'floor',
     async start(tag, i) {
@@ -25,7 +25,7 @@ export function floorSystem(client: Client, tenants: string[], runTag: string): 
       const t0 = Date.now();
       const t = performance.now();
       try {
-        await client.workflow.start(FLOOR_WORKFLOW_TYPE, { taskQueue: FLOOR_TASK_QUEUE, workflowId: floorWorkflowId(id), args: [{ incident }] });
+        await client.workflow.start(FLOOR_WORKFLOW_TYPE, { taskQueue: FLOOR_TASK_QUEUE, workflowId: floorWorkflowId(id), args: [{ incident, ...(local ? { local } : {}) }] });
         return { id, t0, answerMs: performance.now() - t, status: 'started' };
       } catch (err) {
         return { id, t0, answerMs: performance.now() - t, status: (err as Error).name };
@@ -50,7 +50,7 @@ export async function oursAt(ctx: PartContext, rate: number): Promise<StepFigure
   return s;
 }
 
-export async function floorPart(ctx: PartContext, floor: StepSystem): Promise<Record<string, unknown>> {
+export async function floorPart(ctx: PartContext, floor: StepSystem, local = false): Promise<Record<string, unknown>> {
   const worker = await ctx.floorWorker();
   const rows: Array<Record<string, unknown>> = [];
   let oursKnee = 0;
@@ -86,6 +86,7 @@ export async function floorPart(ctx: PartContext, floor: StepSystem): Promise<Re
     kneeRatio: ratio(oursKnee, floorKnee),
     floorKneeIsLastStep: !floorOver && floorKnee === lastRate,
     floorWorkerRssMB: rssOf(worker.process.pid)?.rssMB,
-    what: 'start → six ordinary activities (the connectors\' open through the one HttpClient, the service\'s retry options, no heartbeat, no mirror record, no pacer) → done; started by the driver with WorkflowClient.start (no API in front), own task queue and workflow type, same Temporal server, worker options, cache, node arguments and environment',
+    activities: local ? 'local' : 'ordinary',
+    what: (local ? 'start → six local activities in the first workflow task' : 'start → six ordinary activities') + ' (the connectors\' open through the one HttpClient, the service\'s retry options, no heartbeat, no mirror record, no pacer) → done; started by the driver with WorkflowClient.start (no API in front), own task queue and workflow type, same Temporal server, worker options, cache, node arguments and environment',
   };
 }
