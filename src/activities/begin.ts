@@ -11,6 +11,7 @@ import { toRef } from '../config/connectors';
 import type { MirrorStore } from '../db/mirror-store';
 import type { Incident } from '../shared/contract';
 import { FIRST_RUN_CHECKED_V1 } from '../workflows/patches';
+import { LOCAL_FIRST_OPEN_MS } from '../workflows/v2/local-first-setting';
 import type { BeginResult } from './contract';
 
 /** The connectors and settings part for one tenant: from this process's configuration. */
@@ -23,6 +24,8 @@ function tenantSnapshot(config: AppConfig, tenantId: string): Omit<BeginResult, 
     reconcileIntervalMs: config.reconcileMode === 'per-connector' ? 0 : config.reconcileIntervalMs,
     // An attempt interrupted by a hand-over stops within the heartbeat timeout (10 s) plus one request.
     reissueGuardMs: 10_000 + config.httpTimeoutMs + 5_000,
+    // Only when on: a configuration with it off keeps the digest of the release before it.
+    ...(config.localFirstOpens ? { localFirstOpenMs: LOCAL_FIRST_OPEN_MS } : {}),
   };
   return { connectors, settings };
 }

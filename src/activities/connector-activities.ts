@@ -30,10 +30,12 @@ const HEARTBEAT_EVERY_MS = 1_000;
 
 /**
  * Run `fn` while heartbeating, so a killed worker is noticed within the heartbeat timeout and a
- * cancellation (a resolve overtaking an open) reaches the request as an abort.
+ * cancellation (a resolve overtaking an open) reaches the request as an abort. A local activity (an open's local
+ * first attempt) cannot heartbeat: its time limit bounds it, and a cancellation reaches it all the same.
  */
 async function withHeartbeat<T>(fn: () => Promise<T>): Promise<T> {
   const ctx = Context.current();
+  if (ctx.info.isLocal) return fn();
   ctx.heartbeat();
   const timer = setInterval(() => ctx.heartbeat(), HEARTBEAT_EVERY_MS);
   try {

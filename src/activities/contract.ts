@@ -20,7 +20,8 @@ export interface BeginResult {
   connectors: ConnectorRef[];
   /** What the mirror already holds for this incident; `available: false` when it could not be read. */
   mirror: { available: boolean; record?: MirroredIncident };
-  settings: { pagerReResolveDelayMs: number; reconcileIntervalMs: number; reissueGuardMs?: number };
+  /** `localFirstOpenMs`: PROBECTL_NOTIFY_LOCAL_FIRST_OPENS=on (absent when off, so the digest of an off configuration is unchanged). */
+  settings: { pagerReResolveDelayMs: number; reconcileIntervalMs: number; reissueGuardMs?: number; localFirstOpenMs?: number };
 }
 
 /**

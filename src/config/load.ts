@@ -55,6 +55,12 @@ export interface AppConfig {
    */
   eagerStart: boolean;
   /**
+   * PROBECTL_NOTIFY_LOCAL_FIRST_OPENS (on, the default; off): a new incident's opens make their first attempt as
+   * local activities in the run's first workflow task (src/workflows/v2/local-first.ts) when the run took the API's
+   * checked begin snapshot; carried in that snapshot and its digest, so the API and the workers must agree.
+   */
+  localFirstOpens: boolean;
+  /**
    * PROBECTL_NOTIFY_WORKFLOW_STACK_TRACES (off, the default; on): whether the SDK's workflow threads capture a stack
    * trace for every promise a workflow makes (the `__stack_trace` query). Applied by the thread preload
    * (src/runtime/workflow-thread-preload.ts), which the image's entrypoint and `npm start` load; without it, on.
@@ -134,6 +140,10 @@ const schema = z.object({
     (v) => (typeof v === 'string' && v.trim() === '' ? undefined : typeof v === 'string' ? v.trim() : v),
     z.enum(['auto', 'on', 'off'], { message: 'PROBECTL_NOTIFY_BEGIN_IN_START must be auto, on or off' }).default('auto'),
   ),
+  PROBECTL_NOTIFY_LOCAL_FIRST_OPENS: z.preprocess(
+    (v) => (typeof v === 'string' && v.trim() === '' ? undefined : typeof v === 'string' ? v.trim() : v),
+    z.enum(['on', 'off'], { message: 'PROBECTL_NOTIFY_LOCAL_FIRST_OPENS must be on or off' }).default('on'),
+  ),
   PROBECTL_NOTIFY_EAGER_START: z.preprocess(
     (v) => (typeof v === 'string' && v.trim() === '' ? undefined : typeof v === 'string' ? v.trim() : v),
     z.enum(['auto', 'off'], { message: 'PROBECTL_NOTIFY_EAGER_START must be auto or off' }).default('auto'),
@@ -203,6 +213,7 @@ export function loadConfig(env: Env = process.env): AppConfig {
     // `on` (what earlier releases called it) is `auto`: the snapshot is always checked now.
     beginInStart: e.PROBECTL_NOTIFY_BEGIN_IN_START !== 'off',
     eagerStart: e.PROBECTL_NOTIFY_EAGER_START !== 'off',
+    localFirstOpens: e.PROBECTL_NOTIFY_LOCAL_FIRST_OPENS === 'on',
     workflowStackTraces: e.PROBECTL_NOTIFY_WORKFLOW_STACK_TRACES,
     httpTimeoutMs: e.PROBECTL_NOTIFY_HTTP_TIMEOUT,
     shutdownDelayMs: e.PROBECTL_NOTIFY_SHUTDOWN_DELAY,

@@ -27,6 +27,8 @@ export interface InstrumentOptions {
 
 interface AttemptInfo {
   attempt: number;
+  /** A local activity: an open's local first attempt (src/workflows/v2/local-first.ts), which the workflow follows with the ordinary activity when retryable. */
+  isLocal?: boolean;
   scheduledTimestampMs: number;
   scheduleToCloseTimeoutMs: number;
   retryPolicy?: { initialInterval?: unknown; backoffCoefficient?: number; maximumInterval?: unknown; maximumAttempts?: number; nonRetryableErrorTypes?: string[] };
@@ -47,6 +49,8 @@ export function classifyFailure(err: unknown, info: AttemptInfo, cancelled: bool
   const policy = info.retryPolicy;
   if (err instanceof ApplicationFailure && err.nonRetryable) return { outcome: 'permanent', reason: type };
   if (policy?.nonRetryableErrorTypes?.includes(type)) return { outcome: 'permanent', reason: type };
+  // A local first attempt is one attempt only; the workflow goes on with the ordinary activity.
+  if (info.isLocal) return { outcome: 'retried', reason: type };
   if (policy?.maximumAttempts && info.attempt >= policy.maximumAttempts) return { outcome: 'permanent', reason: type };
   if (info.scheduleToCloseTimeoutMs > 0) {
     const initial = ms(policy?.initialInterval) ?? 1000;

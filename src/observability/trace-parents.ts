@@ -10,8 +10,9 @@
  *     the request that opened the incident. A run continued as new starts without that header, so the first run
  *     of the chain is asked then.
  *
- * Only activities of `incidentWorkflow` are looked up: local activities and every other workflow type (the
- * heartbeat canary above all: one new run per worker per interval) get no lookup and no parent.
+ * Only activities of `incidentWorkflow` are looked up: its local activities other than an open's local first attempt
+ * (src/workflows/v2/local-first.ts; parented like the ordinary open) and every other workflow type (the heartbeat
+ * canary above all: one new run per worker per interval) get no lookup and no parent.
  *
  * Cost, per worker: per incident run, one read of its first history event (and one more for a continued run's
  * first run), plus one read of at most 20 newest events per signal kind that caused a fan-out. Results are
@@ -30,6 +31,8 @@ const BUDGET_MS = 2_000;
 const NEGATIVE_TTL_MS = 30_000;
 const MAX_CACHED = 1_000;
 export const SIGNAL_SEARCH_EVENTS = 20;
+/** The one local activity looked up: an open's local first attempt. */
+const LOCAL_FIRST_OPEN = 'openConnector';
 /** Activities a signal causes, and that signal's name (src/workflows/messages.ts). */
 const SIGNAL_OF_ACTIVITY: Record<string, string> = { resolveConnector: 'resolve', acknowledgeConnector: 'acknowledge' };
 
@@ -82,7 +85,7 @@ export class RunTraceParents {
 
   /** The `_tracer-data` header this activity is parented on, if any (never throws). */
   async forActivity(a: ActivityIdentity): Promise<Payload | undefined> {
-    if (a.isLocal || a.workflowType !== TRACED_WORKFLOW_TYPE) return undefined;
+    if ((a.isLocal && a.activityType !== LOCAL_FIRST_OPEN) || a.workflowType !== TRACED_WORKFLOW_TYPE) return undefined;
     const deadline = this.#now() + this.#budgetMs;
     const signal = SIGNAL_OF_ACTIVITY[a.activityType];
     if (signal) {

@@ -32,6 +32,7 @@ export const PRELOADED_WORKFLOW_MODULES = [
   'workflows/v2/bounds',
   'workflows/v2/checked-begin',
   'workflows/v2/from-legacy',
+  'workflows/v2/local-first-setting',
   'workflows/v2/records',
   'workflows/v2/state',
   'workflows/v2/wake',

@@ -7,6 +7,7 @@
 import type { Duration } from '@temporalio/common';
 import {
   ActivityCancellationType, proxyActivities, proxyLocalActivities, type ActivityInterfaceFor, type ActivityOptions,
+  type LocalActivityInterfaceFor,
 } from '@temporalio/workflow';
 import type { Activities } from '../activities';
 import type { ConnectorRef } from '../config/connectors';
@@ -40,6 +41,20 @@ export const resolving = proxyActivities<Activities>(base('24 hours', '5 minutes
 /** The open budget by the connector's kind (its snapshot's caps): tickets 12 hours, pages and posts 30 minutes. */
 export function opening(ref: Pick<ConnectorRef, 'provider' | 'caps'>): ActivityInterfaceFor<Activities> {
   return isTicket(ref) ? openTicket : openPage;
+}
+
+/**
+ * Since `local-first-opens-v1`: an open's first attempt as a local activity, within `ms` (pacing wait included), one
+ * attempt only (what it does not finish goes on as the ordinary activity above: v2/local-first.ts). A resolve waits
+ * until the attempt has really stopped, as for the ordinary one.
+ */
+export function openingLocally(ms: number): LocalActivityInterfaceFor<Activities> {
+  return proxyLocalActivities<Activities>({
+    startToCloseTimeout: ms,
+    scheduleToCloseTimeout: ms,
+    cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
+    retry: { maximumAttempts: 1, nonRetryableErrorTypes: NON_RETRYABLE },
+  });
 }
 
 /** Reading the connector snapshot and the mirror at open: quick, and never blocks a page for long. */

@@ -33,6 +33,16 @@
  *                       an earlier release's workers carry another digest, and the API's gate stays shut while they poll.
  *                       A later patch asked by such a first task must change that digest the same way (name itself in
  *                       BEGIN_DIGEST_TAG), or a worker of this release would pass the gate while unable to replay.
+ *   local-first-opens-v1  state machine: an open's first attempt runs as a local activity in the workflow task that
+ *                       decided it, then, when that attempt neither succeeds nor fails for good, as the ordinary
+ *                       activity (v2/local-first.ts). Asked only by a first run that took the checked begin snapshot
+ *                       (first-run-checked-v1) carrying the setting (`localFirstOpenMs`, PROBECTL_NOTIFY_LOCAL_FIRST_OPENS,
+ *                       on by default), once, when it starts its first open; a snapshot the run read itself or took
+ *                       unchecked has the setting dropped, and runs without it ask nothing, so their histories are those
+ *                       of the release before. The setting is in the begin digest only when on, so the API's gate stays
+ *                       shut while a worker of an earlier release (or one with the setting off) polls: no run such a
+ *                       worker could not replay is begun. That stands in for naming the patch in BEGIN_DIGEST_TAG, which
+ *                       would change the digest of configurations with the setting off too.
  */
 export const LEAN_HISTORY_V1 = 'lean-history-v1';
 export const RECONCILIATION_V1 = 'reconciliation-v1';
@@ -40,3 +50,4 @@ export const STATE_MACHINE_V1 = 'state-machine-v1';
 export const BEGIN_IN_INPUT_V1 = 'begin-in-input-v1';
 export const BEGIN_CHECKED_V1 = 'begin-checked-v1';
 export const FIRST_RUN_CHECKED_V1 = 'first-run-checked-v1';
+export const LOCAL_FIRST_OPENS_V1 = 'local-first-opens-v1';

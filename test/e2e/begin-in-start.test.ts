@@ -20,13 +20,13 @@ const CHANGE_VERSION = defineSearchAttributeKey('TemporalChangeVersion', 'KEYWOR
 
 const scratch = join(__dirname, '..', '..', 'test-artifacts', `begin-in-start-${process.pid}`);
 
-/** The patches a run asked and its local activities, from its history. */
+/** The patches a run asked and its begin-snapshot reads (the `beginIncident` local activity), from its history. */
 async function pathOf(client: Client, id: string) {
   mkdirSync(scratch, { recursive: true });
   const file = join(scratch, `${id}.json`);
   writeFileSync(file, historyToJSON(await client.workflow.getHandle(`probectl-${id}`).fetchHistory()));
   const f = historyFacts(file);
-  return { patches: f.patches, localActivities: f.localActivities.length };
+  return { patches: f.patches, localActivities: f.localActivities.filter((t) => t === 'beginIncident').length };
 }
 
 const KEY = 'RKEY-begin-in-start-000000000000';
@@ -54,7 +54,7 @@ describe.each([['unset (auto)', undefined, true], ['auto', 'auto', true], ['on',
 
   const open = (inc: ReturnType<typeof incidentFor>) => stack.incidents.openIncident(inc);
 
-  test(`a new incident ${given ? 'is given its snapshot: no local activity' : 'reads its snapshot itself'}; the page goes out once`, async () => {
+  test(`a new incident ${given ? 'is given its snapshot: no begin read, the open a local first attempt' : 'reads its snapshot itself'}; the page goes out once`, async () => {
     const inc = incidentFor(tenant);
     await open(inc);
     await eventually(() => pd.alerts.some((a) => a.dedupKey === `probectl-${inc.id}`), { what: 'the page' });
@@ -73,8 +73,9 @@ describe.each([['unset (auto)', undefined, true], ['auto', 'auto', true], ['on',
     if (given) await eventually(async () => (await listed()) === 1, { what: 'the run listed by its patch' });
     await stack.incidents.resolve(inc.id, { tenantId: tenant, source: 'probectl', at: new Date().toISOString() });
     await stack.incidents.result(inc.id);
+    // Given the snapshot, the open's first attempt is local (PROBECTL_NOTIFY_LOCAL_FIRST_OPENS, on by default).
     expect(await pathOf(stack.client, inc.id)).toEqual(given
-      ? { patches: ['first-run-checked-v1'], localActivities: 0 }
+      ? { patches: ['first-run-checked-v1', 'local-first-opens-v1'], localActivities: 0 }
       : { patches: ['state-machine-v1'], localActivities: 1 });
     expect(pd.alerts.filter((a) => a.dedupKey === `probectl-${inc.id}`)).toHaveLength(1);
   });

@@ -1,12 +1,14 @@
 /**
  * The crash window per ticketing/paging provider: the double records the create and holds its answer, the
  * worker process is SIGKILLed before the link is recorded, a new worker retries the open → still exactly
- * one alert / ticket at the double, and the link points at it.
+ * one alert / ticket at the double, and the link points at it. For both kinds of first attempt: an ordinary activity
+ * and a local one (PROBECTL_NOTIFY_LOCAL_FIRST_OPENS, the default), whose workflow task times out instead.
  */
 import { JiraDouble } from '../../dev/doubles/jira';
 import { OpsgenieDouble } from '../../dev/doubles/opsgenie';
 import type { RecordedRequest } from '../../dev/doubles/server';
 import { ServiceNowDouble } from '../../dev/doubles/servicenow';
+import { localOpensOf } from '../helpers/local-opens';
 import { eventually, uniqueId } from '../helpers/shared';
 import { incidentFor, startStack, type TestStack } from '../helpers/stack';
 import { spawnWorker, type WorkerProcess } from '../helpers/worker-process';
@@ -15,7 +17,10 @@ const OG_KEY = 'c0ffee00-crash-4ba2-a551-1afdf565c889';
 const SN = { user: 'probectl.crash', password: 'Cr4sh-S3cret' };
 const JIRA = { email: 'crash@acme.com', apiToken: 'ATATTcrashT0ken0000' };
 
-describe('a worker killed with SIGKILL while the provider holds the create answer', () => {
+describe.each([
+  ['an ordinary first attempt', { PROBECTL_NOTIFY_LOCAL_FIRST_OPENS: 'off' }, false],
+  ['a local first attempt', {}, true],
+] as const)('a worker killed with SIGKILL while the provider holds the create answer to %s', (_mode, modeEnv, local) => {
   let og: OpsgenieDouble;
   let sn: ServiceNowDouble;
   let jira: JiraDouble;
@@ -35,6 +40,7 @@ describe('a worker killed with SIGKILL while the provider holds the create answe
           `${tenant.servicenow}|servicenow|${sn.url}|${SN.user}:${SN.password}`,
           `${tenant.jira}|jira|${jira.url}/rest/api/2/issue?project=OPS|${JIRA.email}:${JIRA.apiToken}`,
         ].join(','),
+        ...modeEnv,
       },
     });
   });
@@ -49,9 +55,12 @@ describe('a worker killed with SIGKILL while the provider holds the create answe
     double: { faults: { hold?: (r: RecordedRequest) => boolean }; waitHeld(n?: number): Promise<void>; releaseHeld(): void },
     isCreate: (r: RecordedRequest) => boolean,
   ) {
+    // Only the worker about to be killed polls: a worker left by the test before could take the task instead.
+    for (const w of workers.splice(0)) await w.kill();
     const first = spawnWorker(stack.env);
     workers.push(first);
     await first.ready;
+    if (local) await eventually(() => stack.beginGate!.refresh(), { what: 'the begin gate open' });
     const inc = incidentFor(tenant[provider]);
     let held = 0;
     double.faults.hold = (r) => isCreate(r) && held++ === 0;
@@ -66,6 +75,7 @@ describe('a worker killed with SIGKILL while the provider holds the create answe
       return s.links.find((l) => l.connectorId === provider && l.status === 'open');
     }, { timeoutMs: 60_000, what: `the ${provider} link after the retry` });
     double.releaseHeld();
+    expect(await localOpensOf(stack.client, inc.id)).toEqual(local ? { local: 1, ordinary: 0 } : { local: 0, ordinary: 1 });
     return { inc, link };
   }
 

@@ -128,17 +128,20 @@ describe('eager start on the worker of the same process', () => {
     expect(run.memo?.tenantId).toBe(tenant);
   });
 
-  test('an eager start takes the begin snapshot the API passed: no local activity in its first task', async () => {
+  test('an eager start takes the begin snapshot the API passed: no begin read in its first task, the open a local first attempt', async () => {
     const inc = incidentFor(tenant);
     expect(await stack.incidents.openIncident(inc)).toMatchObject({ outcome: 'started', eagerlyStarted: true });
     await eventually(() => pages(pd, inc.id) === 1, { what: 'the page' });
     const history = await stack.client.workflow.getHandle(`probectl-${inc.id}`).fetchHistory();
     const markers = (history.events ?? []).map((e) => e.markerRecordedEventAttributes).filter((m) => m != null);
-    // The patch a first run that takes the snapshot asks, and no local activity (core_local_activity marker).
-    expect(markers.map((m) => m.markerName)).toContain('core_patch');
-    expect(markers.map((m) => m.markerName)).not.toContain('core_local_activity');
+    // The patches a first run that takes the snapshot asks, no begin read (beginIncident local activity), and the one
+    // open's first attempt as a local activity (PROBECTL_NOTIFY_LOCAL_FIRST_OPENS, on by default).
+    expect(markers.map((m) => m.markerName).filter((n) => n === 'core_patch')).toHaveLength(2);
+    const localTypes = markers.filter((m) => m.markerName === 'core_local_activity')
+      .map((m) => (JSON.parse(Buffer.from(m.details!.data!.payloads![0]!.data!).toString('utf8')) as { activity_type: string }).activity_type);
+    expect(localTypes).toEqual(['openConnector']);
     const versions = (await stack.client.workflow.getHandle(`probectl-${inc.id}`).describe()).typedSearchAttributes.get(CHANGE_VERSION) ?? [];
-    expect(versions).toEqual(['first-run-checked-v1']);
+    expect(versions).toEqual(['first-run-checked-v1', 'local-first-opens-v1']);
   });
 
   test('while the worker is stopped, a start goes through matching and the run pages once a worker polls again', async () => {

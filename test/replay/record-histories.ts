@@ -58,8 +58,12 @@ if (process.env.RECORD_INTO?.trim() === 'begin-in-input-v1') {
 if (process.env.RECORD_INTO?.trim() === 'begin-checked-v1') {
   throw new Error('RECORD_INTO=begin-checked-v1: a first run that takes the checked snapshot asks first-run-checked-v1 now, so that path cannot be recorded again (its folder is complete; record into first-run-checked-v1)');
 }
-/** The folder of first runs that take the checked begin snapshot the API passes. */
+/** The folder of first runs that take the checked begin snapshot the API passes, their opens ordinary activities. */
 const CHECKED = process.env.RECORD_INTO?.trim() === 'first-run-checked-v1';
+/** The folder of first runs that take it with local first opens (PROBECTL_NOTIFY_LOCAL_FIRST_OPENS=on, the default). */
+const LOCAL_FIRST = process.env.RECORD_INTO?.trim() === 'local-first-opens-v1';
+/** The API passes the checked snapshot (both folders above). */
+const GIVEN = CHECKED || LOCAL_FIRST;
 const selected = selectLifecycles(LIFECYCLES, process.env.RECORD_ONLY) as LifecycleName[];
 // Fails the run before anything starts, naming every file that would be overwritten.
 if (WRITE) refuseOverwrite(OUT, selected);
@@ -137,13 +141,15 @@ describe('record incident lifecycles for the replay tests', () => {
         // the API's configuration, so its digest); every other folder with the runs reading it themselves. The
         // unchecked snapshot of begin-in-input-v1 is no longer passed by the API, and a run taking the checked one
         // no longer asks begin-checked-v1: those folders are complete.
-        PROBECTL_NOTIFY_BEGIN_IN_START: CHECKED ? 'auto' : 'off',
+        PROBECTL_NOTIFY_BEGIN_IN_START: GIVEN ? 'auto' : 'off',
+        // Local first opens only in their own folder: every other folder keeps the path it was recorded on.
+        PROBECTL_NOTIFY_LOCAL_FIRST_OPENS: LOCAL_FIRST ? 'on' : 'off',
       },
     });
   });
   beforeAll(async () => {
     // The API passes the checked snapshot once Temporal lists the stack's worker on the task queue.
-    if (CHECKED) await eventually(() => stack.beginGate!.refresh(), { what: 'the begin gate open' });
+    if (GIVEN) await eventually(() => stack.beginGate!.refresh(), { what: 'the begin gate open' });
   });
   afterEach(async () => {
     for (const s of extraStacks.splice(0)) await s.stop();
@@ -163,8 +169,10 @@ describe('record incident lifecycles for the replay tests', () => {
   });
 
   const startExtraStack = async (env: Record<string, string>) => {
-    const s = await startStack({ temporalAddress: server.address, env });
+    const s = await startStack({ temporalAddress: server.address, env: { PROBECTL_NOTIFY_LOCAL_FIRST_OPENS: LOCAL_FIRST ? 'on' : 'off', ...env } });
     extraStacks.push(s);
+    // In the local-first folder a lifecycle on its own stack takes the checked snapshot too, as on the main one.
+    if (LOCAL_FIRST) await eventually(() => s.beginGate!.refresh(), { what: 'the extra stack\'s begin gate open' });
     return s;
   };
 

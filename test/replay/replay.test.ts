@@ -38,8 +38,10 @@ const BEGIN_CHECKED = 'begin-checked-v1';
 const FIRST_RUN_CHECKED = 'first-run-checked-v1';
 /** The folders of first runs given a checked snapshot under their first task's digest, each on its own patches. */
 const CHECKED_FOLDERS = [[BEGIN_CHECKED, ['state-machine-v1', 'begin-checked-v1']], [FIRST_RUN_CHECKED, ['first-run-checked-v1']]] as const;
+/** First runs that took the checked snapshot with local first opens (`local-first-opens-v1`, src/workflows/v2/local-first.ts). */
+const LOCAL_FIRST = 'local-first-opens-v1';
 /** A recording of the state machine, in any of its folders. */
-const onStateMachine = (id: string) => [CURRENT, BEGIN_IN_INPUT, BEGIN_CHECKED, FIRST_RUN_CHECKED].some((folder) => id.startsWith(`${folder}/`));
+const onStateMachine = (id: string) => [CURRENT, BEGIN_IN_INPUT, BEGIN_CHECKED, FIRST_RUN_CHECKED, LOCAL_FIRST].some((folder) => id.startsWith(`${folder}/`));
 /** Histories recorded on the legacy path, kept because runs of that age must still replay. */
 const OLDER = ['before-lean-history-v1'];
 /** A later run of a continued chain (run 2, 3, … 10, …), not its first. */
@@ -182,6 +184,80 @@ describe('replay of recorded incident lifecycles', () => {
         .events.find((e) => e.workflowTaskCompletedEventAttributes)!.workflowTaskCompletedEventAttributes!.workerVersion?.buildId;
       expect({ id, buildId: first?.endsWith(`.begin-${input.checkedBegin?.configDigest}`) }).toEqual({ id, buildId: true });
     }
+  });
+
+  describe('local-first-opens-v1: each recording took its path', () => {
+    const lf = (id: string) => facts(join(LOCAL_FIRST, id));
+    const ids = () => recordingIds().filter((id) => id.startsWith(`${LOCAL_FIRST}/`)).map((id) => id.slice(LOCAL_FIRST.length + 1));
+    /** The local first attempts of a run: connector and outcome, from the markers' decoded data. */
+    const localOpens = (id: string) => {
+      const { events } = JSON.parse(readFileSync(join(HISTORIES, LOCAL_FIRST, `${id}.json`), 'utf8')) as { events: Array<{ markerRecordedEventAttributes?: { markerName: string; details?: Record<string, { payloads?: Array<{ data?: string }> }>; failure?: { message?: string } } }> };
+      return events.flatMap((e) => {
+        const m = e.markerRecordedEventAttributes;
+        if (m?.markerName !== 'core_local_activity') return [];
+        const data = JSON.parse(Buffer.from(m.details!.data!.payloads![0]!.data!, 'base64').toString('utf8')) as { activity_type: string };
+        return data.activity_type === 'openConnector' ? [m.failure ? `failed: ${m.failure.message ?? ''}` : 'completed'] : [];
+      });
+    };
+
+    /** Timers shorter than a minute (the fallbacks' back-offs; the read-back's are minutes), as `<seconds>s:<fired|canceled|open>`. */
+    const backoffs = (id: string) => {
+      const { events } = JSON.parse(readFileSync(join(HISTORIES, LOCAL_FIRST, `${id}.json`), 'utf8')) as { events: Array<{ eventId: string; timerStartedEventAttributes?: { startToFireTimeout?: string }; timerFiredEventAttributes?: { startedEventId: string }; timerCanceledEventAttributes?: { startedEventId: string } }> };
+      const ended = new Map<string, string>();
+      for (const e of events) {
+        if (e.timerFiredEventAttributes) ended.set(e.timerFiredEventAttributes.startedEventId, 'fired');
+        if (e.timerCanceledEventAttributes) ended.set(e.timerCanceledEventAttributes.startedEventId, 'canceled');
+      }
+      return events.filter((e) => e.timerStartedEventAttributes && parseFloat(e.timerStartedEventAttributes.startToFireTimeout ?? '0') < 60)
+        .map((e) => `${e.timerStartedEventAttributes!.startToFireTimeout}:${ended.get(e.eventId) ?? 'open'}`);
+    };
+
+    test('the folder holds its lifecycles; every first run asks both patches, reads no begin snapshot itself and opens locally first', () => {
+      expect(ids().filter((id) => !LATER_RUN.test(id)).map((id) => id.replace(/\.run-1$/, '')).sort())
+        .toEqual(['acknowledge', 'continue-as-new-in-flight', 'failed-open', 'plain-resolve', 'redrive', 'resolve-racing-open']);
+      for (const id of ids()) {
+        const f = lf(id);
+        const first = !LATER_RUN.test(id);
+        expect({ id, patches: f.patches }).toEqual({ id, patches: first ? ['first-run-checked-v1', 'local-first-opens-v1'] : [] });
+        expect({ id, begin: f.localActivities.includes('beginIncident') }).toEqual({ id, begin: false });
+        if (first) expect({ id, local: f.localActivities.filter((t) => t === 'openConnector').length > 0 }).toEqual({ id, local: true });
+        expect({ id, last: CLOSING.includes(f.last) }).toEqual({ id, last: true });
+      }
+    });
+
+    test('plain resolve and acknowledge: both opens local, no ordinary open', () => {
+      for (const id of ['plain-resolve', 'acknowledge']) {
+        expect({ id, local: localOpens(id) }).toEqual({ id, local: ['completed', 'completed'] });
+        expect({ id, ordinary: activitiesOf(lf(id), 'openConnector') }).toEqual({ id, ordinary: [] });
+      }
+      expect(activitiesOf(lf('acknowledge'), 'acknowledgeConnector').map((a) => a.connectorId).sort()).toEqual(['opsgenie', 'pagerduty']);
+    });
+
+    test('failed open: the refusal (401) of the local attempt is the outcome; no ordinary open follows', () => {
+      expect(localOpens('failed-open').sort()).toEqual(['completed', expect.stringMatching(/^failed: .*HTTP 401/)]);
+      expect(activitiesOf(lf('failed-open'), 'openConnector')).toEqual([]);
+    });
+
+    test('redrive: the refused local attempt, then the re-driven open is a local first attempt again', () => {
+      expect(localOpens('redrive')).toEqual([expect.stringMatching(/^failed: .*HTTP 400/), 'completed']);
+      expect(activitiesOf(lf('redrive'), 'openConnector')).toEqual([]);
+    });
+
+    test('resolve racing open: the held attempt reaches its limit; the resolve, applied in the next task, cancels the back-off: no ordinary open', () => {
+      const f = lf('resolve-racing-open');
+      expect(localOpens('resolve-racing-open').sort()).toEqual(['completed', expect.stringMatching(/^failed: /)]);
+      expect(activitiesOf(f, 'openConnector')).toEqual([]);
+      expect(backoffs('resolve-racing-open')).toEqual(['1s:canceled']);
+      expect(new Set(activitiesOf(f, 'resolveConnector').map((r) => r.connectorId))).toEqual(new Set(['pagerduty', 'opsgenie']));
+    });
+
+    test('continue-as-new in flight: the ticket\'s local attempt fails (503), the ordinary open after the back-off is retried across the switch', () => {
+      const first = lf('continue-as-new-in-flight.run-1');
+      expect(localOpens('continue-as-new-in-flight.run-1')).toEqual([expect.stringMatching(/^failed: .*503/)]);
+      expect(backoffs('continue-as-new-in-flight.run-1')[0]).toBe('1s:fired'); // the fallback's back-off, first of its short timers
+      expect(activitiesOf(first, 'openConnector', 'servicenow').length).toBe(1);
+      expect(first.last).toBe('WORKFLOW_EXECUTION_CONTINUED_AS_NEW');
+    });
   });
 
   describe('each legacy-path recording took its path', () => {
@@ -474,6 +550,21 @@ describe('replay of recorded incident lifecycles', () => {
       const err = results.get(id);
       expect({ id, failed: err !== undefined }).toEqual({ id, failed: true });
       expect(`${err?.name} ${err?.message}`).toMatch(/Determinism|Nondeterminism|TMPRL1100/i);
+    }
+  });
+
+  // The premise of the setting being in the begin digest (src/workflows/patches.ts): code that never asks the patch
+  // (the release before) cannot replay a run that took it, and still replays every other recording.
+  test('code that never asks local-first-opens-v1 fails its recordings\' first runs and replays everything else', async () => {
+    const before = await bundleModified(join(scratch, 'no-local-first'), {
+      'v2/calls.ts': (src) => src.replace('return this.s.settings.localFirstOpenMs !== undefined && patched(LOCAL_FIRST_OPENS_V1);', 'return false; // the release before the patch'),
+    });
+    const results = await replayAll(before);
+    expect(results.size).toBe(recordingIds().length);
+    for (const [id, err] of results) {
+      const fails = id.startsWith(`${LOCAL_FIRST}/`) && !LATER_RUN.test(id);
+      expect({ id, failed: err !== undefined }).toEqual({ id, failed: fails });
+      if (fails) expect(`${err?.name} ${err?.message}`).toMatch(/Determinism|Nondeterminism|TMPRL1100/i);
     }
   });
 

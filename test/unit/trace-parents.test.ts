@@ -88,13 +88,22 @@ describe('RunTraceParents: history reads per run', () => {
     ['the heartbeat canary', { workflowType: 'heartbeatCanaryWorkflow', activityType: 'heartbeatCanary' }],
     ['any other workflow type', { workflowType: 'someOtherWorkflow' }],
     ['an unknown workflow type', { workflowType: undefined }],
-    ['a local activity of the incident workflow', { isLocal: true }],
+    ['a local activity of the incident workflow (the begin snapshot read)', { isLocal: true, activityType: 'beginIncident' }],
+    ['a local mirror write', { isLocal: true, activityType: 'recordIncident' }],
     ['a local resolve', { isLocal: true, activityType: 'resolveConnector' }],
   ])('%s: no read at all', async (_what, extra) => {
     const fake = new FakeHistory({ r1: { start: header('open') } });
     const p = make(fake);
     for (let i = 0; i < 10; i++) expect(await p.forActivity(activity(`r${i}`, 'openConnector', extra))).toBeUndefined();
     expect(fake.reads).toBe(0);
+  });
+
+  test('an open\'s local first attempt is parented on the run\'s start, as the ordinary open is, with one read per run', async () => {
+    const fake = new FakeHistory({ r1: { start: header('open') } });
+    const p = make(fake);
+    for (let i = 0; i < 6; i++) expect(await p.forActivity(activity('r1', 'openConnector', { isLocal: true }))).toEqual(header('open'));
+    expect(await p.forActivity(activity('r1', 'openConnector'))).toEqual(header('open'));
+    expect(fake.reads).toBe(1);
   });
 
   test('the signal search reads a small reverse page', async () => {

@@ -1,21 +1,32 @@
 /**
  * Carries out the provider calls the state machine decided: one ordinary activity per call (its own retry
  * policy, timeout and heartbeat; one slow provider never holds up another), each open in its own cancellation
- * scope so a resolve can stop it. Every call carries what the workflow owes Postgres at that moment and records
+ * scope so a resolve can stop it. With the begin snapshot's `localFirstOpenMs`, an open's first attempt is a local
+ * activity (local-first.ts, patch local-first-opens-v1). Every call carries what the workflow owes Postgres at that moment and records
  * it with its own outcome; its result goes back to the state machine.
  */
-import { CancellationScope } from '@temporalio/workflow';
+import { CancellationScope, patched, sleep } from '@temporalio/workflow';
 import type { ConnectorRef } from '../../config/connectors';
-import type { RecordSpec } from '../../activities/contract';
-import { acknowledging, opening, resolving } from '../activity-options';
+import type { OpenOutcome, Recorded, RecordSpec } from '../../activities/contract';
+import { acknowledging, opening, openingLocally, resolving } from '../activity-options';
+import { LOCAL_FIRST_OPENS_V1 } from '../patches';
 import { isPager, isTicket } from '../capabilities';
 import { acknowledgeSummary, openSummary, openedDetail, resolveSummary } from '../ui';
 import { failureOutcome } from './failures';
+import { fallbackAfterMs } from './local-first';
 import { attach, confirm, release } from './records';
 import {
   ownFollowUps, reResolveKey, resolutionRef, settled, ticketCloseKey, type Action, type CallOutcome, type IncidentState,
 } from './state';
 import type { Wake } from './wake';
+
+/** A local first attempt in flight, with what its fallback needs. */
+interface LocalFirst {
+  a: Action;
+  ref: ConnectorRef;
+  record: RecordSpec;
+  promise: Promise<OpenOutcome & Recorded>;
+}
 
 export class Calls {
   readonly #scopes = new Map<string, CancellationScope>();
@@ -27,13 +38,20 @@ export class Calls {
     private readonly now: () => string,
   ) {}
 
-  /** Schedule every decided call that is not running yet. */
+  /**
+   * Schedule every decided call that is not running yet. Local first attempts (local-first.ts) decided together are
+   * settled together: their results are applied, and their fallbacks scheduled, only once every one of them has
+   * ended. They end in the workflow task that scheduled them, but not always in the same activation live and on
+   * replay (a replay may hand over their markers together), so nothing may issue a command between two of them.
+   */
   startDecided(): void {
+    const local: LocalFirst[] = [];
     for (const a of this.s.actions) {
       if (a.running) continue;
       if (a.kind === 'resolve' ? !this.s.resolving : this.s.resolution !== undefined) continue;
-      this.start(a);
+      this.start(a, local);
     }
+    if (local.length > 0) this.settleLocal(local);
   }
 
   /** A resolve overtook the opens: stop every running one (they are waited for; their results only mark links). */
@@ -50,21 +68,40 @@ export class Calls {
     this.#ended = true;
   }
 
-  private start(a: Action): void {
+  private start(a: Action, local: LocalFirst[]): void {
     const s = this.s;
     const ref = s.connectors.find((c) => c.id === a.connectorId);
     if (!ref) return;
     a.running = true;
+    // A first attempt: not re-issued after a hand-over (nor waiting for an interrupted one to stop).
+    const first = !a.reissue && !a.notBefore;
     delete a.reissue;
     const record: RecordSpec = { chain: s.chain, actionId: a.id, owed: attach(s.outbox, a.id) };
+    if (a.kind === 'open' && first && this.localFirst()) {
+      local.push(this.openLocally(a, ref, record));
+      return;
+    }
     const promise = a.kind === 'open' ? this.open(a, ref, record) : a.kind === 'acknowledge' ? this.acknowledge(ref, record) : this.resolve(ref, record);
+    this.whenDone(a, ref, promise);
+  }
+
+  private whenDone(a: Action, ref: ConnectorRef, promise: Promise<Recorded & Partial<OpenOutcome> | undefined>): void {
     void promise.then(
       (res) => this.done(a, ref, { ok: true, recorded: res?.recorded === true, ...res }),
       (err: unknown) => this.done(a, ref, failureOutcome(err)),
     );
   }
 
-  private open(a: Action, ref: ConnectorRef, record: RecordSpec) {
+  /** Whether an open's first attempt is local: the snapshot carried the setting (patch asked once, at the first such open). */
+  private localFirst(): boolean {
+    return this.s.settings.localFirstOpenMs !== undefined && patched(LOCAL_FIRST_OPENS_V1);
+  }
+
+  /**
+   * An open as an ordinary activity in its own cancellation scope; `afterMs`: after a workflow timer of that long (the
+   * fallback of a local first attempt), so a resolve that arrives meanwhile cancels it before it calls.
+   */
+  private open(a: Action, ref: ConnectorRef, record: RecordSpec, afterMs?: number) {
     const s = this.s;
     const scope = new CancellationScope();
     this.#scopes.set(a.id, scope);
@@ -72,9 +109,49 @@ export class Calls {
     // interrupted attempt has certainly stopped (state.ts handover), so the lookup finds its ticket instead of
     // creating another.
     const notBefore = a.notBefore;
-    return scope.run(() => opening(ref).openConnector.executeWithOptions({ summary: openSummary(ref, s.incident) }, [{
+    const call = () => opening(ref).openConnector.executeWithOptions({ summary: openSummary(ref, s.incident) }, [{
       incident: s.incident, connectorId: ref.id, record, ...(notBefore ? { notBefore } : {}),
+    }]);
+    // Without a timer, exactly as before local first opens (the same promise chain: recorded runs replay unchanged).
+    if (afterMs === undefined) return scope.run(call);
+    return scope.run(async () => {
+      await sleep(afterMs);
+      return call();
+    });
+  }
+
+  /** An open's first attempt as a local activity, in its own cancellation scope; settled with its batch. */
+  private openLocally(a: Action, ref: ConnectorRef, record: RecordSpec): LocalFirst {
+    const s = this.s;
+    const scope = new CancellationScope();
+    this.#scopes.set(a.id, scope);
+    const promise = scope.run(() => openingLocally(s.settings.localFirstOpenMs!).openConnector.executeWithOptions({ summary: openSummary(ref, s.incident) }, [{
+      incident: s.incident, connectorId: ref.id, record,
     }]));
+    return { a, ref, record, promise };
+  }
+
+  /**
+   * Once every local first attempt of a batch has ended, in the batch's order: a success or a failure for good is the
+   * call's outcome; anything else goes on as the ordinary activity after a timer of its back-off (a resolve that
+   * arrived meanwhile is applied first, in the next task, and cancels the timer: no request after it).
+   */
+  private settleLocal(batch: LocalFirst[]): void {
+    void Promise.allSettled(batch.map((b) => b.promise)).then((results) => {
+      for (const [i, b] of batch.entries()) {
+        const r = results[i]!;
+        if (r.status === 'fulfilled') {
+          this.whenDone(b.a, b.ref, Promise.resolve(r.value));
+          continue;
+        }
+        const afterMs = fallbackAfterMs(r.reason);
+        if (afterMs === undefined || this.#ended) {
+          this.whenDone(b.a, b.ref, Promise.reject(r.reason));
+          continue;
+        }
+        this.whenDone(b.a, b.ref, this.open(b.a, b.ref, b.record, afterMs));
+      }
+    });
   }
 
   private acknowledge(ref: ConnectorRef, record: RecordSpec) {

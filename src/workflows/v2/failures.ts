@@ -12,6 +12,10 @@ export function failureOutcome(err: unknown): Extract<CallOutcome, { ok: false }
     if (cause instanceof TimeoutFailure) reason = 'gave up: the retry window ran out (timed out)';
     else if (cause) reason = truncate(cause.message, 500);
     if (cause instanceof ApplicationFailure) type = cause.type ?? undefined;
+  } else if (err instanceof ApplicationFailure) {
+    // A local activity's failure (an open's local first attempt, v2/local-first.ts) comes unwrapped. No ordinary
+    // activity's does, so no recorded run reads this branch.
+    type = err.type ?? undefined;
   }
   return { ok: false, reason, ...(type ? { type } : {}) };
 }

@@ -13,6 +13,7 @@ import { BEGIN_CHECKED_V1, BEGIN_IN_INPUT_V1 } from '../patches';
 import { BEGIN_SUMMARY } from '../ui';
 import { offeredBegins, takesCheckedBegin } from './checked-begin';
 import { Calls } from './calls';
+import { withoutLocalFirst } from './local-first-setting';
 import { Flusher } from './flusher';
 import { OwnFollowUps } from './own-follow-ups';
 import { reconcileLoop } from './reconcile';
@@ -44,7 +45,8 @@ export async function incidentWorkflowV2(input: IncidentWorkflowInput, carried?:
       : checked && (info.unsafe.isReplaying || takesCheckedBegin(checked.configDigest, info)) && patched(BEGIN_CHECKED_V1)
         ? checked.begin
         : await beginningLocal.beginIncident.executeWithOptions({ summary: BEGIN_SUMMARY }, [{ incident: s.incident }]);
-    begin(s, b, now());
+    // Local first opens only for a run that took the checked snapshot (above, `taken`): local-first.ts.
+    begin(s, withoutLocalFirst(b), now());
   }
   const calls = new Calls(s, wake, now);
   const flusher = new Flusher(s, wake);

@@ -19,6 +19,7 @@ import { CORRELATE_DETAIL_CHARS, NOT_FOUND_YET, correlateKey, outcomeKey, type F
 import { truncate } from '../../shared/text';
 import { isPager, isReadable } from '../capabilities';
 import { CARRY_BUDGET_BYTES, encodedSize, fitCarried } from './bounds';
+import { localFirstSetting } from './local-first-setting';
 import { enqueue, type IncidentRowState, type Outbox } from './records';
 
 export const STATE_VERSION = 2;
@@ -38,6 +39,8 @@ export interface Settings {
   reconcileIntervalMs: number;
   /** How long a create interrupted by a hand-over may still be running (heartbeat timeout + request timeout). */
   reissueGuardMs: number;
+  /** The local first attempt's time limit (local-first.ts); absent: opens are ordinary activities from the start. */
+  localFirstOpenMs?: number;
 }
 
 /** Without a value from the worker: the 10 s heartbeat timeout, the default 10 s request timeout, a margin. */
@@ -214,7 +217,7 @@ function removeAction(s: IncidentState, id: string): void {
 
 export interface BeginInput {
   connectors: ConnectorRef[];
-  settings: { pagerReResolveDelayMs: number; reconcileIntervalMs?: number; reissueGuardMs?: number };
+  settings: { pagerReResolveDelayMs: number; reconcileIntervalMs?: number; reissueGuardMs?: number; localFirstOpenMs?: number };
   mirror: {
     available: boolean;
     record?: { status: IncidentStatus; resolvedAt?: string; resolutionSource?: string; resolutionActor?: string; links: Link[] };
@@ -233,6 +236,7 @@ export function begin(s: IncidentState, b: BeginInput, at: string): void {
     pagerReResolveDelayMs: b.settings.pagerReResolveDelayMs,
     reconcileIntervalMs: b.settings.reconcileIntervalMs ?? 0,
     reissueGuardMs: b.settings.reissueGuardMs ?? DEFAULT_REISSUE_GUARD_MS,
+    ...localFirstSetting(b.settings.localFirstOpenMs),
   };
   const mirrored = b.mirror.record;
   if (!b.mirror.available) note(s, at, 'mirror.unavailable', { detail: 'links could not be read; relying on provider-side idempotency keys' });

@@ -1,0 +1,240 @@
+/**
+ * PROBECTL_NOTIFY_LOCAL_FIRST_OPENS=on, the default (src/workflows/v2/local-first.ts, patch local-first-opens-v1), on
+ * the real dev server, Postgres and the six providers' doubles. A run given the API's checked begin snapshot makes
+ * every open's first attempt a local activity in its first workflow task; what that
+ * attempt does not finish for good — a 5xx, a 429 with Retry-After, a provider that does not answer within the
+ * limit — goes on as the ordinary activity after the back-off (or the provider's Retry-After), and still pages once;
+ * a refusal is the outcome; a resolve sent while the attempt runs waits for it and then closes everything. A run that
+ * reads its snapshot itself, and every run with the setting off, opens through ordinary activities and asks no patch.
+ */
+import { mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { historyFromJSON, historyToJSON } from '@temporalio/common/lib/proto-utils';
+import { Worker } from '@temporalio/worker';
+import { sharedWorkflowBundle } from '../helpers/shared-bundle';
+import { JiraDouble } from '../../dev/doubles/jira';
+import { OpsgenieDouble } from '../../dev/doubles/opsgenie';
+import { PagerDutyDouble } from '../../dev/doubles/pagerduty';
+import type { DoubleServer, RecordedRequest } from '../../dev/doubles/server';
+import { ServiceNowDouble } from '../../dev/doubles/servicenow';
+import { SlackDouble } from '../../dev/doubles/slack';
+import { TeamsDouble } from '../../dev/doubles/teams';
+import { LOCAL_FIRST_OPEN_MS } from '../../src/workflows/v2/local-first-setting';
+import { activitiesOf, historyFacts, type HistoryFacts } from '../replay/history-facts';
+import { eventually, uniqueId } from '../helpers/shared';
+import { incidentFor, startStack, type TestStack } from '../helpers/stack';
+
+jest.setTimeout(120_000);
+
+const scratch = join(__dirname, '..', '..', 'test-artifacts', `local-first-opens-${process.pid}`);
+const TEAMS_PATH = '/workflows/f00d/triggers/manual/paths/invoke';
+const SECRETS = { pd: 'RKEY-local-first-opens-00000001', og: 'og-key-local-first-opens-01', hook: '/services/TLFO/BLFO/LocalFirstHook01', sig: 'LocalFirstSig01', sn: 'svc.lfo:LocalFirstSnow01', jira: 'lfo@acme.com:LocalFirstJira01' };
+const CONNECTORS = ['pagerduty', 'opsgenie', 'slack', 'teams', 'servicenow', 'jira'];
+
+/** PagerDuty's trigger for an incident (the request the first page is). */
+const triggerOf = (id: string) => (r: RecordedRequest) => (r.json as { event_action?: string; dedup_key?: string } | undefined)?.event_action === 'trigger'
+  && (r.json as { dedup_key?: string }).dedup_key === `probectl-${id}`;
+
+/** The back-off timers of a run's fallbacks (the run's other timers are minutes long): duration and how each ended. */
+async function backoffTimers(stack: TestStack, id: string): Promise<Array<{ timeout: string; outcome: string }>> {
+  const events = (await stack.client.workflow.getHandle(`probectl-${id}`).fetchHistory()).events ?? [];
+  const ended = new Map<string, string>();
+  for (const e of events) {
+    if (e.timerFiredEventAttributes) ended.set(String(e.timerFiredEventAttributes.startedEventId), 'fired');
+    if (e.timerCanceledEventAttributes) ended.set(String(e.timerCanceledEventAttributes.startedEventId), 'canceled');
+  }
+  return events.filter((e) => e.timerStartedEventAttributes && Number(e.timerStartedEventAttributes.startToFireTimeout?.seconds ?? 0) < 60)
+    .map((e) => ({ timeout: `${Number(e.timerStartedEventAttributes!.startToFireTimeout!.seconds ?? 0)}s`, outcome: ended.get(String(e.eventId)) ?? 'open' }));
+}
+
+async function factsOf(stack: TestStack, id: string): Promise<HistoryFacts> {
+  mkdirSync(scratch, { recursive: true });
+  const file = join(scratch, `${id}.json`);
+  writeFileSync(file, historyToJSON(await stack.client.workflow.getHandle(`probectl-${id}`).fetchHistory()));
+  return historyFacts(file);
+}
+
+describe('local first opens: a run given the checked begin snapshot', () => {
+  let pd: PagerDutyDouble, og: OpsgenieDouble, sl: SlackDouble, tm: TeamsDouble, sn: ServiceNowDouble, jira: JiraDouble;
+  let stack: TestStack;
+  const tenant = uniqueId('lfo');
+
+  beforeAll(async () => {
+    pd = await new PagerDutyDouble().start();
+    og = await new OpsgenieDouble({ apiKey: SECRETS.og }).start();
+    sl = await new SlackDouble({ webhookPath: SECRETS.hook }).start();
+    tm = await new TeamsDouble({ sig: SECRETS.sig, path: TEAMS_PATH }).start();
+    const [snUser, snPass] = SECRETS.sn.split(':') as [string, string];
+    sn = await new ServiceNowDouble({ user: snUser, password: snPass }).start();
+    const [jiraEmail, jiraToken] = SECRETS.jira.split(':') as [string, string];
+    jira = await new JiraDouble({ email: jiraEmail, apiToken: jiraToken }).start();
+    const entries = [
+      `${tenant}|pagerduty|${pd.url}/v2/enqueue|${SECRETS.pd}`,
+      `${tenant}|opsgenie|${og.url}/v2/alerts|${SECRETS.og}`,
+      `${tenant}|slack|${sl.url}${SECRETS.hook}|`,
+      `${tenant}|teams|${tm.url}${TEAMS_PATH}?api-version=2016-06-01&sp=%2Ftriggers%2Fmanual%2Frun&sv=1.0&sig=${SECRETS.sig}|`,
+      `${tenant}|servicenow|${sn.url}|${SECRETS.sn}`,
+      `${tenant}|jira|${jira.url}/rest/api/2/issue?project=OPS|${SECRETS.jira}`,
+    ];
+    // The defaults: PROBECTL_NOTIFY_LOCAL_FIRST_OPENS and PROBECTL_NOTIFY_BEGIN_IN_START unset.
+    stack = await startStack({ env: { PROBECTL_NOTIFY_CONNECTORS: entries.join(',') } });
+    await eventually(() => stack.beginGate!.refresh(), { what: 'the begin gate open' });
+  });
+  afterEach(() => {
+    pd.faults = {};
+  });
+  afterAll(async () => {
+    await stack?.stop();
+    for (const d of [pd, og, sl, tm, sn, jira] as DoubleServer[]) await d?.stop();
+  });
+
+  async function resolveAll(id: string) {
+    await stack.incidents.resolve(id, { tenantId: tenant, source: 'probectl', at: new Date().toISOString() });
+    return stack.incidents.result(id);
+  }
+
+  const linkStatuses = async (id: string) => Object.fromEntries((await stack.incidents.getIncident(id)).links.map((l) => [l.connectorId, l.status]));
+
+  test('every open is a local activity in the first workflow task; nothing runs as an ordinary open; resolve closes all six', async () => {
+    const inc = incidentFor(tenant);
+    await stack.incidents.openIncident(inc);
+    await eventually(async () => Object.values(await linkStatuses(inc.id)).filter((s) => s === 'open').length === 6, { what: 'six links open' });
+    const result = await resolveAll(inc.id);
+    expect(Object.fromEntries(result.links.map((l) => [l.connectorId, l.status]))).toEqual(Object.fromEntries(CONNECTORS.map((c) => [c, 'resolved'])));
+    const f = await factsOf(stack, inc.id);
+    expect(f.patches).toEqual(['first-run-checked-v1', 'local-first-opens-v1']);
+    expect(f.localActivities.filter((t) => t === 'openConnector')).toHaveLength(6);
+    expect(activitiesOf(f, 'openConnector')).toHaveLength(0);
+    // One object per provider.
+    const key = `probectl-${inc.id}`;
+    expect([pd.alerts.filter((a) => a.dedupKey === key).length, og.byAlias(key).length, sn.byCorrelation(key).length, jira.byLabel(key).length]).toEqual([1, 1, 1, 1]);
+  });
+
+  // Each way the local attempt can end short of success, on PagerDuty's first trigger of the incident; the others page.
+  // [what, the double's answer, the back-off timer, the least time from the open's request to the second trigger, goes on]
+  test.each([
+    ['a 500 goes on as the ordinary activity after the back-off', () => ({ status: 500, body: { status: 'error' } }) as const, '1s', 1_000, true],
+    ['a 429 with Retry-After 3 s goes on after 3 s', () => ({ status: 429, headers: { 'retry-after': '3' }, body: { status: 'throttled' } }) as const, '3s', 3_000, true],
+    // The local attempt's limit counts from its scheduling, after the open's request to the API.
+    ['no answer within the limit goes on after the limit and the back-off', () => 'hang' as const, '1s', LOCAL_FIRST_OPEN_MS + 1_000, true],
+    ['a refusal (400) is the outcome: no ordinary activity, the link failed', () => ({ status: 400, body: { status: 'invalid event', errors: ['bad routing key'] } }) as const, undefined, undefined, false],
+  ])('%s', async (_what, reply, timer, afterOpenMs, goesOn) => {
+    const inc = incidentFor(tenant);
+    const opened = Date.now();
+    const isTrigger = triggerOf(inc.id);
+    let faulted = false;
+    pd.faults.before = (r) => {
+      if (faulted || !isTrigger(r)) return undefined;
+      faulted = true;
+      return reply();
+    };
+    await stack.incidents.openIncident(inc);
+    await eventually(async () => {
+      const s = await linkStatuses(inc.id);
+      if (Object.values(s).filter((x) => x === 'open').length === (goesOn ? 6 : 5) && (goesOn || s.pagerduty === 'failed')) return true;
+      const failedLink = (await stack.incidents.getIncident(inc.id)).links.find((l) => l.status === 'failed');
+      throw new Error(`links ${JSON.stringify(s)}; ${pd.requests.filter(isTrigger).length} trigger(s)${failedLink ? `; failed: ${JSON.stringify(failedLink)}` : ''}`);
+    }, { timeoutMs: 60_000, what: goesOn ? 'six links open' : 'five links open, PagerDuty failed' });
+    const triggers = pd.requests.filter(isTrigger);
+    const f = await factsOf(stack, inc.id);
+    expect(f.localActivities.filter((t) => t === 'openConnector')).toHaveLength(6);
+    const ordinary = activitiesOf(f, 'openConnector');
+    const timers = await backoffTimers(stack, inc.id);
+    if (goesOn) {
+      expect(triggers).toHaveLength(2);
+      expect(triggers[1]!.at - opened).toBeGreaterThanOrEqual(afterOpenMs! - 50);
+      expect(ordinary.map((a) => a.connectorId)).toEqual(['pagerduty']);
+      expect(ordinary[0]!.input.notBefore).toBeUndefined();
+      expect(timers).toEqual([{ timeout: timer, outcome: 'fired' }]);
+      expect(pd.alerts.filter((a) => a.dedupKey === `probectl-${inc.id}`)).toHaveLength(1);
+    } else {
+      expect(triggers).toHaveLength(1);
+      expect(ordinary).toHaveLength(0);
+      expect(timers).toEqual([]);
+    }
+    const result = await resolveAll(inc.id);
+    expect(Object.fromEntries(result.links.map((l) => [l.connectorId, l.status]))).toEqual(Object.fromEntries(CONNECTORS.map((c) => [c, 'resolved'])));
+  });
+
+  test('a resolve sent while the local attempt is held past its limit is applied before the back-off ends: no ordinary open, one trigger, every connector closed', async () => {
+    const inc = incidentFor(tenant);
+    const isTrigger = triggerOf(inc.id);
+    pd.faults.hold = isTrigger;
+    await stack.incidents.openIncident(inc);
+    await eventually(() => pd.requests.some(isTrigger), { what: 'the trigger held at the double' });
+    await stack.incidents.resolve(inc.id, { tenantId: tenant, source: 'probectl', at: new Date().toISOString() });
+    // The resolve waits for the local attempt's limit; it is applied in the next task and cancels the back-off timer.
+    const result = await stack.incidents.result(inc.id);
+    pd.releaseHeld();
+    expect(Object.fromEntries(result.links.map((l) => [l.connectorId, l.status]))).toEqual(Object.fromEntries(CONNECTORS.map((c) => [c, 'resolved'])));
+    const key = `probectl-${inc.id}`;
+    await eventually(() => pd.alerts.find((a) => a.dedupKey === key)?.status === 'resolved', { what: 'the page resolved' });
+    expect(pd.alerts.filter((a) => a.dedupKey === key)).toHaveLength(1);
+    expect(pd.requests.filter(isTrigger)).toHaveLength(1);
+    const f = await factsOf(stack, inc.id);
+    expect(f.localActivities.filter((t) => t === 'openConnector')).toHaveLength(6);
+    expect(activitiesOf(f, 'openConnector')).toEqual([]);
+    expect(await backoffTimers(stack, inc.id)).toEqual([{ timeout: '1s', outcome: 'canceled' }]);
+    expect((await stack.mirror.timeline(tenant, inc.id)).filter((e) => e.kind === 'connector.failed').map((e) => e.detail)).toEqual(['open cancelled: the incident was resolved first']);
+  });
+});
+
+describe.each([
+  ['the run reads its snapshot itself (PROBECTL_NOTIFY_BEGIN_IN_START=off)', { PROBECTL_NOTIFY_BEGIN_IN_START: 'off' }, ['state-machine-v1']],
+  ['the setting off (PROBECTL_NOTIFY_LOCAL_FIRST_OPENS=off)', { PROBECTL_NOTIFY_LOCAL_FIRST_OPENS: 'off' }, ['first-run-checked-v1']],
+  ['the API and the worker disagree (the API off): the gate stays shut, the run reads it', { API: 'off' }, ['state-machine-v1']],
+] as const)('ordinary opens: %s', (_name, env, patches) => {
+  let pd: PagerDutyDouble;
+  let stack: TestStack;
+  let api: TestStack | undefined;
+  const tenant = uniqueId('lfo-off');
+
+  beforeAll(async () => {
+    pd = await new PagerDutyDouble().start();
+    const connectors = `${tenant}|pagerduty|${pd.url}/v2/enqueue|${SECRETS.pd}`;
+    const own = 'API' in env ? {} : env;
+    stack = await startStack({ env: { PROBECTL_NOTIFY_CONNECTORS: connectors, ...own } });
+    if ('API' in env) {
+      // An API apart from the worker, on its task queue, with the setting off: its digest is not the worker's.
+      api = await startStack({ worker: false, env: { PROBECTL_NOTIFY_CONNECTORS: connectors, PROBECTL_NOTIFY_TASK_QUEUE: stack.env.PROBECTL_NOTIFY_TASK_QUEUE!, PROBECTL_NOTIFY_LOCAL_FIRST_OPENS: 'off' } });
+      expect(await api.beginGate!.refresh()).toBe(false);
+    } else if (!('PROBECTL_NOTIFY_BEGIN_IN_START' in env)) {
+      await eventually(() => stack.beginGate!.refresh(), { what: 'the begin gate open' });
+    }
+  });
+  afterAll(async () => {
+    await api?.stop();
+    await stack?.stop();
+    await pd?.stop();
+  });
+
+  test('the open is an ordinary activity and the run asks no local-first patch; one page', async () => {
+    const front = api ?? stack;
+    const inc = incidentFor(tenant);
+    await front.incidents.openIncident(inc);
+    await eventually(() => pd.alerts.some((a) => a.dedupKey === `probectl-${inc.id}`), { what: 'the page' });
+    await front.incidents.resolve(inc.id, { tenantId: tenant, source: 'probectl', at: new Date().toISOString() });
+    await front.incidents.result(inc.id);
+    const f = await factsOf(stack, inc.id);
+    expect(f.patches).toEqual(patches);
+    expect(f.localActivities.filter((t) => t === 'openConnector')).toHaveLength(0);
+    expect(activitiesOf(f, 'openConnector').map((a) => a.connectorId)).toEqual(['pagerduty']);
+    expect(pd.alerts.filter((a) => a.dedupKey === `probectl-${inc.id}`)).toHaveLength(1);
+  });
+});
+
+// Local first attempts end in the task that scheduled them, but a replay may hand their results to the workflow in
+// other activations than the live run did; the workflow must issue the same commands either way. Every history this
+// file made (successes, failures for good, fallbacks after a 5xx, a 429 and a time-out, a resolve during the attempts,
+// the ordinary paths) replays against the code under test.
+test('every history this file made replays against the workflow code', async () => {
+  const files = readdirSync(scratch).filter((f) => f.endsWith('.json'));
+  expect(files.length).toBeGreaterThanOrEqual(9);
+  const histories = files.map((f) => ({ workflowId: f, history: historyFromJSON(JSON.parse(readFileSync(join(scratch, f), 'utf8'))) }));
+  const failures: string[] = [];
+  for await (const r of Worker.runReplayHistories({ workflowBundle: await sharedWorkflowBundle() }, histories)) {
+    if (r.error) failures.push(`${r.workflowId}: ${r.error.message}`);
+  }
+  expect(failures).toEqual([]);
+  rmSync(scratch, { recursive: true, force: true });
+});

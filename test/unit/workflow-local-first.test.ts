@@ -1,0 +1,173 @@
+/**
+ * Local first opens (src/workflows/v2/local-first.ts): which failures of the local first attempt go on as the
+ * ordinary activity and after how long, and which snapshot values turn it on. Every failure class the SDK hands a
+ * workflow for a local activity, and every shape of setting a start input may carry.
+ */
+import { ActivityFailure, ApplicationFailure, CancelledFailure, DefaultFailureConverter, RetryState, ServerFailure, TerminatedFailure, TimeoutFailure, TimeoutType, defaultPayloadConverter } from '@temporalio/common';
+import { loadConfig } from '../../src/config/load';
+import { beginConfigDigest, beginSnapshot } from '../../src/activities/begin';
+import { fallbackAfterMs } from '../../src/workflows/v2/local-first';
+import { FALLBACK_AFTER_MS, LOCAL_FIRST_OPEN_MS, MAX_LOCAL_FIRST_OPEN_MS, localFirstSetting, withoutLocalFirst } from '../../src/workflows/v2/local-first-setting';
+import { begin, initialState } from '../../src/workflows/v2/state';
+import { failureOutcome } from '../../src/workflows/v2/failures';
+import { classifyFailure } from '../../src/observability/instrument';
+import type { Incident } from '../../src/shared/contract';
+
+const failed = (cause: Error | undefined) => new ActivityFailure('activity failed', 'openConnector', '1', RetryState.MAXIMUM_ATTEMPTS_REACHED, undefined, cause);
+const app = (type: string, nonRetryable = false, nextRetryDelay?: number) => ApplicationFailure.create({ type, message: `${type} failure`, nonRetryable, ...(nextRetryDelay !== undefined ? { nextRetryDelay } : {}) });
+/** A 429 as src/http/classify.ts makes it: the Retry-After in the first detail (what reaches a workflow) and as the next retry delay. */
+const throttled = (retryAfterMs: number, keepDelay = true) => ApplicationFailure.create({ type: 'RateLimited', message: 'HTTP 429', nonRetryable: false, ...(keepDelay ? { nextRetryDelay: retryAfterMs } : {}), details: [{ retryAfterMs }] });
+
+describe('after a failed local first attempt', () => {
+  test.each([
+    ['a start-to-close time-out goes on after the back-off', failed(new TimeoutFailure('timed out', undefined, TimeoutType.START_TO_CLOSE)), FALLBACK_AFTER_MS],
+    ['a schedule-to-close time-out goes on after the back-off', failed(new TimeoutFailure('timed out', undefined, TimeoutType.SCHEDULE_TO_CLOSE)), FALLBACK_AFTER_MS],
+    ['a transport error goes on', failed(app('TransportError')), FALLBACK_AFTER_MS],
+    ['a provider 5xx goes on', failed(app('ProviderUnavailable')), FALLBACK_AFTER_MS],
+    ['a malformed answer goes on', failed(app('MalformedResponse')), FALLBACK_AFTER_MS],
+    ['an unexpected error (a TypeError in the activity) goes on', failed(app('TypeError')), FALLBACK_AFTER_MS],
+    ['a 429 with Retry-After 30 s waits 30 s', failed(app('RateLimited', false, 30_000)), 30_000],
+    ['a 429 asking less than the back-off waits the back-off', failed(app('RateLimited', false, 200)), FALLBACK_AFTER_MS],
+    ['a 429 asking 0 waits the back-off', failed(app('RateLimited', false, 0)), FALLBACK_AFTER_MS],
+    ['a provider refusal is the outcome', failed(app('ProviderRejected', true)), undefined],
+    ['an auth refusal is the outcome', failed(app('AuthRejected', true)), undefined],
+    ['a removed connector is the outcome', failed(app('ConnectorRemoved', true)), undefined],
+    ['invalid input is the outcome', failed(app('InvalidInput', true)), undefined],
+    ['a non-retryable type marked retryable is still the outcome', failed(app('ProviderRejected', false)), undefined],
+    ['any failure marked non-retryable is the outcome', failed(app('Whatever', true)), undefined],
+    ['a cancellation (a resolve overtook the open) is the outcome', failed(new CancelledFailure('cancelled')), undefined],
+    ['a bare cancellation is the outcome', new CancelledFailure('cancelled'), undefined],
+    ['a terminated cause is the outcome', failed(new TerminatedFailure('terminated')), undefined],
+    ['a server failure cause is the outcome', failed(new ServerFailure('server', false)), undefined],
+    ['an activity failure without a cause is the outcome', failed(undefined), undefined],
+    // As the SDK hands a workflow a local activity's failure once its attempts are used up: unwrapped.
+    ['unwrapped: a 5xx goes on', app('ProviderUnavailable'), FALLBACK_AFTER_MS],
+    ['unwrapped: a 429 with Retry-After 4 s waits 4 s', app('RateLimited', false, 4_000), 4_000],
+    ['unwrapped: a time-out goes on', new TimeoutFailure('timed out', undefined, TimeoutType.START_TO_CLOSE), FALLBACK_AFTER_MS],
+    ['unwrapped: a refusal is the outcome', app('ProviderRejected', true), undefined],
+    ['a 429 whose Retry-After (3 s) is only in its details, as a workflow receives it', throttled(3_000, false), 3_000],
+    ['a 429 with Retry-After 3 s in both', throttled(3_000), 3_000],
+    ['wrapped: a 429 with Retry-After 10 s in its details', failed(throttled(10_000, false)), 10_000],
+    ['a 429 with Retry-After 0 waits the back-off', throttled(0, false), FALLBACK_AFTER_MS],
+    ['a malformed Retry-After detail falls back to the delay', ApplicationFailure.create({ type: 'RateLimited', nonRetryable: false, nextRetryDelay: 2_000, details: [{ retryAfterMs: 'soon' }] }), 2_000],
+    ['a detail that is not an object is ignored', ApplicationFailure.create({ type: 'RateLimited', nonRetryable: false, details: ['x'] }), FALLBACK_AFTER_MS],
+    ['unwrapped: a removed connector is the outcome', app('ConnectorRemoved', true), undefined],
+    ['unwrapped: a terminated failure is the outcome', new TerminatedFailure('terminated'), undefined],
+    ['something not a Temporal failure is the outcome', new Error('boom'), undefined],
+    ['a non-error is the outcome', 'boom', undefined],
+  ])('%s', (_what, err, expected) => {
+    expect(fallbackAfterMs(err)).toBe(expected);
+  });
+});
+
+describe('the setting as a snapshot carries it', () => {
+  test.each([
+    ['the shipped limit', LOCAL_FIRST_OPEN_MS, { localFirstOpenMs: LOCAL_FIRST_OPEN_MS }],
+    ['the largest limit taken', MAX_LOCAL_FIRST_OPEN_MS, { localFirstOpenMs: MAX_LOCAL_FIRST_OPEN_MS }],
+    ['the smallest limit taken', 100, { localFirstOpenMs: 100 }],
+    ['above the largest: off (the task would need heartbeats)', MAX_LOCAL_FIRST_OPEN_MS + 1, {}],
+    ['below the smallest: off', 99, {}],
+    ['zero: off', 0, {}],
+    ['negative: off', -5_000, {}],
+    ['a fraction: off', 5000.5, {}],
+    ['not finite: off', Number.POSITIVE_INFINITY, {}],
+    ['NaN: off', Number.NaN, {}],
+    ['a string: off', '5000', {}],
+    ['true: off', true, {}],
+    ['null: off', null, {}],
+    ['absent: off', undefined, {}],
+    ['an object: off', { ms: 5000 }, {}],
+  ])('%s', (_what, value, expected) => {
+    expect(localFirstSetting(value)).toEqual(expected);
+  });
+
+  const incident: Incident = { id: 'inc-1', tenantId: 't1', title: 't', severity: 'critical', openedAt: '2026-12-02T00:00:00.000Z' };
+  const base = { PROBECTL_NOTIFY_CONNECTORS: 't1|pagerduty|http://127.0.0.1:9/v2/enqueue|RKEY-local-first-000000000000001' };
+
+  test.each([
+    ['unset (on by default)', undefined, true],
+    ['off', 'off', false],
+    ['on', 'on', true],
+    [' on (spaces)', ' on ', true],
+    ['empty (the default)', '', true],
+  ])('PROBECTL_NOTIFY_LOCAL_FIRST_OPENS %s', (_what, value, on) => {
+    const config = loadConfig({ ...base, ...(value !== undefined ? { PROBECTL_NOTIFY_LOCAL_FIRST_OPENS: value } : {}) });
+    expect(config.localFirstOpens).toBe(on);
+    const settings = beginSnapshot(config, incident).settings;
+    expect(settings.localFirstOpenMs).toBe(on ? LOCAL_FIRST_OPEN_MS : undefined);
+    // Off leaves the digest of a configuration without the setting, so an earlier release's workers still match.
+    const offDigest = beginConfigDigest(loadConfig({ ...base, PROBECTL_NOTIFY_LOCAL_FIRST_OPENS: 'off' }));
+    expect(beginConfigDigest(config) === offDigest).toBe(!on);
+    // …because off adds nothing to the settings an earlier release's digest was computed over.
+    if (!on) expect(Object.keys(settings).sort()).toEqual(['pagerReResolveDelayMs', 'reconcileIntervalMs', 'reissueGuardMs']);
+    // The state machine keeps it as carried.
+    const s = initialState(incident, 'chain-1');
+    begin(s, { connectors: [], settings, mirror: { available: true } }, '2026-12-02T00:00:00.000Z');
+    expect(s.settings.localFirstOpenMs).toBe(on ? LOCAL_FIRST_OPEN_MS : undefined);
+  });
+
+  test.each(['yes', 'true', '1', 'ON', 'auto'])('PROBECTL_NOTIFY_LOCAL_FIRST_OPENS=%s is refused at start, naming the setting', (value) => {
+    expect(() => loadConfig({ ...base, PROBECTL_NOTIFY_LOCAL_FIRST_OPENS: value })).toThrow(/PROBECTL_NOTIFY_LOCAL_FIRST_OPENS must be on or off/);
+  });
+});
+
+describe('a snapshot the run did not take checked', () => {
+  const settings: { pagerReResolveDelayMs: number; reconcileIntervalMs: number; reissueGuardMs: number; localFirstOpenMs?: number } = { pagerReResolveDelayMs: 1_000, reconcileIntervalMs: 0, reissueGuardMs: 20_000 };
+  test.each([
+    ['with the setting: dropped, the rest kept', { connectors: [], mirror: { available: true }, settings: { ...settings, localFirstOpenMs: LOCAL_FIRST_OPEN_MS } }],
+    ['with a malformed setting: dropped', { connectors: [], mirror: { available: false }, settings: { ...settings, localFirstOpenMs: 'x' as unknown as number } }],
+    ['without it: unchanged', { connectors: [], mirror: { available: true }, settings }],
+  ])('%s', (_what, b) => {
+    const out = withoutLocalFirst(b);
+    expect(out.settings).toEqual(settings);
+    expect(out.connectors).toBe(b.connectors);
+    expect(out.mirror).toBe(b.mirror);
+    expect('localFirstOpenMs' in out.settings).toBe(false);
+  });
+});
+
+describe('what a local first attempt that failed for good means for the state machine (failures.ts)', () => {
+  test.each([
+    ['unwrapped refusal: failed, with its type', app('ProviderRejected', true), { ok: false, reason: 'ProviderRejected failure', type: 'ProviderRejected' }],
+    ['unwrapped removed connector: its type, so the link is orphaned', app('ConnectorRemoved', true), { ok: false, reason: 'ConnectorRemoved failure', type: 'ConnectorRemoved' }],
+    ['wrapped removed connector: the same', failed(app('ConnectorRemoved', true)), { ok: false, reason: 'ConnectorRemoved failure', type: 'ConnectorRemoved' }],
+    ['unwrapped cancellation: cancelled', new CancelledFailure('cancelled'), { ok: false, cancelled: true }],
+    ['wrapped cancellation: cancelled', failed(new CancelledFailure('cancelled')), { ok: false, cancelled: true }],
+  ])('%s', (_what, err, expected) => {
+    expect(failureOutcome(err)).toEqual(expected);
+  });
+});
+
+describe('the delivery metric of a local first attempt (src/observability/instrument.ts)', () => {
+  const local = { attempt: 1, isLocal: true, scheduledTimestampMs: 0, scheduleToCloseTimeoutMs: 5_000, retryPolicy: { maximumAttempts: 1, nonRetryableErrorTypes: ['ProviderRejected', 'AuthRejected', 'ConnectorRemoved', 'InvalidInput'] } };
+  const ordinaryLast = { ...local, isLocal: false };
+  test.each([
+    ['a 5xx: retried (the ordinary activity follows)', app('ProviderUnavailable'), local, 'retried'],
+    ['a 429: retried', app('RateLimited', false, 3_000), local, 'retried'],
+    ['a transport error: retried', app('TransportError'), local, 'retried'],
+    ['a refusal: permanent', app('ProviderRejected', true), local, 'permanent'],
+    ['a non-retryable type: permanent', app('AuthRejected'), local, 'permanent'],
+    ['cancelled: cancelled', new CancelledFailure('cancelled'), local, 'cancelled'],
+    ['an ordinary activity on its last allowed attempt: permanent, as before', app('ProviderUnavailable'), ordinaryLast, 'permanent'],
+  ])('%s', (_what, err, info, outcome) => {
+    expect(classifyFailure(err, info, false, 0).outcome).toBe(outcome);
+  });
+});
+
+// What a workflow really receives: the failure as the SDK's converter turns it into a payload and back.
+describe('a local attempt\'s failure through the failure converter, as the workflow receives it', () => {
+  const roundTrip = (err: Error) => {
+    const c = new DefaultFailureConverter();
+    return c.failureToError(c.errorToFailure(err, defaultPayloadConverter), defaultPayloadConverter);
+  };
+  test.each([
+    ['a 429 with Retry-After 3 s', throttled(3_000), 3_000],
+    ['a 429 with Retry-After 45 s', throttled(45_000), 45_000],
+    ['a 429 without Retry-After (only this call\'s delay)', app('RateLimited', false, 2_000), FALLBACK_AFTER_MS],
+    ['a 5xx', app('ProviderUnavailable'), FALLBACK_AFTER_MS],
+    ['a refusal', app('ProviderRejected', true), undefined],
+    ['a time-out', failed(new TimeoutFailure('timed out', undefined, TimeoutType.START_TO_CLOSE)), FALLBACK_AFTER_MS],
+  ])('%s', (_what, err, expected) => {
+    expect(fallbackAfterMs(roundTrip(err))).toBe(expected);
+  });
+});
