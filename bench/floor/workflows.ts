@@ -1,9 +1,10 @@
 /**
- * The Temporal floor: start → six ordinary activities (or, with `local`, six local activities in the first workflow
- * task), one per provider, each making the same HTTP calls as
- * the service's open (bench/floor/activities.ts) → done. No local activity, no mirror write, no search
- * attribute, no marker, no timer, no signal handling: what any Temporal design with one activity per
- * provider call cannot go below. Only types are imported from the activities.
+ * The Temporal floor: start → six ordinary activities, one per provider, each making the same HTTP calls as the
+ * service's open (bench/floor/activities.ts) → done. No local activity, no mirror write, no search attribute, no
+ * marker, no timer, no signal handling: what any Temporal design with one activity per provider call cannot go below.
+ * With `local` (`--floor-activities=local`), the six calls are local activities of the first workflow task instead,
+ * with the same options: the local-activity lever measured on the floor alone. Only types are imported from the
+ * activities.
  */
 import type { Duration } from '@temporalio/common';
 import { proxyActivities, proxyLocalActivities, type ActivityOptions, type LocalActivityOptions } from '@temporalio/workflow';

@@ -26,6 +26,11 @@ export interface ConnectorActivityDeps {
 }
 
 const HEARTBEAT_EVERY_MS = 1_000;
+/**
+ * The longest pacing wait of an open's local first attempt (src/workflows/v2/local-first.ts): its time limit is
+ * short, and a refused take sends nothing, so the ordinary activity goes on safely at the pacer's turn.
+ */
+const LOCAL_PACE_WAIT_MS = 500;
 
 
 /**
@@ -81,7 +86,8 @@ export function createConnectorActivities(deps: ConnectorActivityDeps) {
    */
   function paced<T>(ctx: CallContext, operation: PaceOperation, incident: Incident, fn: () => Promise<T>): Promise<T> {
     return withHeartbeat(async () => {
-      await pacer.take(ctx.connector, { cls: paceClass(ctx.connector.provider, operation, incident.severity), signal: Context.current().cancellationSignal });
+      const c = Context.current();
+      await pacer.take(ctx.connector, { cls: paceClass(ctx.connector.provider, operation, incident.severity), signal: c.cancellationSignal, ...(c.info.isLocal ? { maxWaitMs: LOCAL_PACE_WAIT_MS } : {}) });
       return holdOnRateLimit(pacer, ctx.connector, fn);
     });
   }
@@ -115,8 +121,17 @@ export function createConnectorActivities(deps: ConnectorActivityDeps) {
     return batch && recorder ? () => recorder.record(batch) : undefined;
   }
 
-  /** The early write is not made for an attempt the workflow cancelled (it then writes what it owes itself). */
-  const carryOpts = { cancelled: (err: unknown) => err instanceof CancelledFailure || Context.current().cancellationSignal.aborted };
+  /**
+   * The early write is not made for an attempt the workflow cancelled (it then writes what it owes itself); a local
+   * first attempt cut by its time limit is not cancelled by the workflow, which goes on with the ordinary activity.
+   */
+  const carryOpts = {
+    cancelled: (err: unknown) => {
+      const ctx = Context.current();
+      if (ctx.info.isLocal && ctx.cancellationDetails?.timedOut) return false;
+      return err instanceof CancelledFailure || ctx.cancellationSignal.aborted;
+    },
+  };
 
   const reported = (r: RecordResult | undefined): Recorded => (r ? { recorded: r.recorded, followUpsRecorded: r.followUpsRecorded } : {});
 

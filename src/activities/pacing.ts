@@ -5,7 +5,7 @@ import type { Provider } from '../shared/contract';
 import { MAX_RATE_PER_MIN, MIN_RATE_PER_MIN } from '../providers/rate';
 import { allProviders, definitionOf, isShipped } from '../providers/registry';
 import { MAX_RETRY_AFTER_MS, RATE_LIMIT_BASE_MS, providerRetryAfter } from '../http/classify';
-import { FailureType, retryable } from '../http/failures';
+import { FailureType } from '../http/failures';
 import { LEAST_URGENT, type PaceClass } from './pace-class';
 import { derivePaceKey, paceKeyMaterial, processPaceKeyMaterial, type PaceKeyMaterial } from './pace-key';
 import { WaiterQueue } from './pace-queue';
@@ -215,6 +215,8 @@ export interface TakeOptions {
   cls?: PaceClass;
   /** Ends the wait (the activity's cancellation, the runner's stop); the take rejects with its reason. */
   signal?: AbortSignal;
+  /** A shorter longest wait than the pacer's own (an open's local first attempt: its time limit is short). */
+  maxWaitMs?: number;
 }
 
 type Paced = Pick<ConnectorConfig, 'provider' | 'url' | 'credential' | 'settings' | 'ratePerMin' | 'id'>;
@@ -301,7 +303,8 @@ export class Pacer {
     const since = this.#now();
     const ahead = s.queue.aheadOfNew(cls);
     const estimate = ahead * this.#intervalMs(s) + Math.max(this.#tokenWait(s, cls, since), this.#reservedFor(s, cls, since));
-    if (estimate >= this.#maxWaitMs) return Promise.reject(this.#defer(c, s, cls, ahead));
+    const maxWaitMs = Math.min(opts.maxWaitMs ?? this.#maxWaitMs, this.#maxWaitMs);
+    if (estimate >= maxWaitMs) return Promise.reject(this.#defer(c, s, cls, ahead));
     return new Promise<number>((resolve, reject) => {
       const finish = () => {
         clearTimeout(timer);
@@ -321,7 +324,7 @@ export class Pacer {
         if (!s.queue.remove(w)) return;
         finish();
         reject(this.#defer(c, s, cls, before));
-      }, this.#maxWaitMs);
+      }, maxWaitMs);
       const onAbort = () => {
         if (!s.queue.remove(w)) return;
         finish();
@@ -406,7 +409,14 @@ export class Pacer {
     const delay = Math.max(1, Math.ceil(at - now));
     if (cls < LEAST_URGENT && this.#sharedActive()) void this.#reserveShared(s, cls, delay);
     this.#record(c.provider, 'deferred', cls);
-    return retryable(FailureType.RateLimited, `connector ${c.id}: paced to ${s.perMinute} calls/min; next slot in ${Math.ceil(delay / 1000)} s`, delay);
+    // `paced`: refused before anything was sent (a local first attempt's refusal is then not counted as a delivery).
+    return ApplicationFailure.create({
+      type: FailureType.RateLimited,
+      message: `connector ${c.id}: paced to ${s.perMinute} calls/min; next slot in ${Math.ceil(delay / 1000)} s`,
+      nonRetryable: false,
+      nextRetryDelay: delay,
+      details: [{ nextRetryDelayMs: delay, paced: true }],
+    });
   }
 
   /** Hands tokens to this key's waiters, most urgent first, until none is waiting (one pump per key at a time). */

@@ -26,11 +26,16 @@ export function permanent(type: string, message: string): ApplicationFailure {
   return ApplicationFailure.create({ type, message, nonRetryable: true });
 }
 
+/**
+ * A failure Temporal retries. `nextRetryDelayMs` is also carried as the first detail (`{ nextRetryDelayMs }`): a
+ * workflow gets a local activity's failure back with its details but without its next retry delay (the SDK's
+ * converter drops it), and an open's local first attempt needs it (src/workflows/v2/local-first.ts).
+ */
 export function retryable(type: string, message: string, nextRetryDelayMs?: number): ApplicationFailure {
   return ApplicationFailure.create({
     type,
     message,
     nonRetryable: false,
-    ...(nextRetryDelayMs !== undefined ? { nextRetryDelay: nextRetryDelayMs } : {}),
+    ...(nextRetryDelayMs !== undefined ? { nextRetryDelay: nextRetryDelayMs, details: [{ nextRetryDelayMs }] } : {}),
   });
 }

@@ -43,7 +43,9 @@ const ms = (v: unknown): number | undefined => {
 };
 
 /** The outcome of a failed attempt and its failure type. Exported for unit tests. */
-export function classifyFailure(err: unknown, info: AttemptInfo, cancelled: boolean, nowMs = Date.now()): { outcome: DeliveryOutcome; reason: string } {
+export function classifyFailure(err: unknown, info: AttemptInfo, cancelled: boolean, nowMs = Date.now(), timedOut = false): { outcome: DeliveryOutcome; reason: string } {
+  // A local first attempt cut by its time limit: the workflow goes on with the ordinary activity.
+  if (info.isLocal && timedOut) return { outcome: 'retried', reason: 'TimedOut' };
   if (cancelled || err instanceof CancelledFailure) return { outcome: 'cancelled', reason: 'Cancelled' };
   const type = err instanceof ApplicationFailure ? err.type ?? 'Error' : err instanceof Error ? err.name || 'Error' : 'Error';
   const policy = info.retryPolicy;
@@ -61,6 +63,12 @@ export function classifyFailure(err: unknown, info: AttemptInfo, cancelled: bool
     if (nowMs + next >= info.scheduledTimestampMs + info.scheduleToCloseTimeoutMs) return { outcome: 'permanent', reason: type };
   }
   return { outcome: 'retried', reason: type };
+}
+
+/** A pacer's refusal (src/activities/pacing.ts): nothing was sent. Exported for unit tests. */
+export function pacedBeforeSending(err: unknown): boolean {
+  const d: unknown = err instanceof ApplicationFailure ? err.details?.[0] : undefined;
+  return typeof d === 'object' && d !== null && (d as { paced?: unknown }).paced === true;
 }
 
 type ActivityFn = (...args: any[]) => Promise<any>;
@@ -95,8 +103,10 @@ export function instrument<T extends Record<string, ActivityFn>>(activities: T, 
         } catch {
           ctx = undefined;
         }
+        // A local first attempt the pacer refused sent nothing: the ordinary activity that follows makes the call.
+        if (ctx?.info.isLocal && pacedBeforeSending(err)) throw err;
         const info: AttemptInfo = ctx?.info ?? { attempt: 1, scheduledTimestampMs: 0, scheduleToCloseTimeoutMs: 0 };
-        const { outcome, reason } = classifyFailure(err, info, ctx?.cancellationSignal.aborted ?? false);
+        const { outcome, reason } = classifyFailure(err, info, ctx?.cancellationSignal.aborted ?? false, Date.now(), ctx?.cancellationDetails?.timedOut ?? false);
         opts.metrics.delivery({ provider, action, outcome, seconds: seconds(), reason });
         throw err;
       }

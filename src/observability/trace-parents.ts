@@ -31,6 +31,8 @@ const BUDGET_MS = 2_000;
 const NEGATIVE_TTL_MS = 30_000;
 const MAX_CACHED = 1_000;
 export const SIGNAL_SEARCH_EVENTS = 20;
+/** The budget of a local first attempt's lookup (ms): a cached run answers at once; a first lookup is one round trip. */
+export const LOCAL_BUDGET_MS = 100;
 /** The one local activity looked up: an open's local first attempt. */
 const LOCAL_FIRST_OPEN = 'openConnector';
 /** Activities a signal causes, and that signal's name (src/workflows/messages.ts). */
@@ -86,7 +88,8 @@ export class RunTraceParents {
   /** The `_tracer-data` header this activity is parented on, if any (never throws). */
   async forActivity(a: ActivityIdentity): Promise<Payload | undefined> {
     if ((a.isLocal && a.activityType !== LOCAL_FIRST_OPEN) || a.workflowType !== TRACED_WORKFLOW_TYPE) return undefined;
-    const deadline = this.#now() + this.#budgetMs;
+    // An open's local first attempt has a short time limit: it waits for the lookup only briefly.
+    const deadline = this.#now() + (a.isLocal ? Math.min(this.#budgetMs, LOCAL_BUDGET_MS) : this.#budgetMs);
     const signal = SIGNAL_OF_ACTIVITY[a.activityType];
     if (signal) {
       const fromSignal = await this.#cached(`${a.runId}/${signal}`, deadline, () => this.#signalHeader(a.workflowId, a.runId, signal, deadline));

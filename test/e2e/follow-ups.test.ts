@@ -204,7 +204,12 @@ describe('follow-ups carried out by the worker runner', () => {
     const rows = (await rowsOf(snTenant, inc.id)).filter((r) => r.kind === 'ticket-close');
     expect(rows.map((r) => `${r.key.replace(/^.*:ticket-close:/, '')}:${r.outcome}`)).toEqual(['servicenow:2:ok']);
     const events = await history(inc.id);
-    expect(events.filter((e) => e.eventType === EventType.EVENT_TYPE_TIMER_STARTED)).toEqual([]);
+    // No timer for the second pass (a follow-up, outside history). The one timer is the back-off of the create's local
+    // first attempt (cut by its limit; PROBECTL_NOTIFY_LOCAL_FIRST_OPENS), which the resolve cancelled.
+    const timers = events.filter((e) => e.eventType === EventType.EVENT_TYPE_TIMER_STARTED).map((e) => String(e.eventId));
+    const canceled = events.filter((e) => e.eventType === EventType.EVENT_TYPE_TIMER_CANCELED).map((e) => String(e.timerCanceledEventAttributes!.startedEventId));
+    expect(timers).toHaveLength(1);
+    expect(canceled).toEqual(timers);
     expect(scheduled(events, 'resolveConnector')).toHaveLength(1);
     // Neither the rows nor the history hold the ServiceNow credential.
     expect(JSON.stringify(rows)).not.toContain(SN_PASS);

@@ -30,10 +30,22 @@ const scratch = join(__dirname, '..', '..', 'test-artifacts', `local-first-opens
 const TEAMS_PATH = '/workflows/f00d/triggers/manual/paths/invoke';
 const SECRETS = { pd: 'RKEY-local-first-opens-00000001', og: 'og-key-local-first-opens-01', hook: '/services/TLFO/BLFO/LocalFirstHook01', sig: 'LocalFirstSig01', sn: 'svc.lfo:LocalFirstSnow01', jira: 'lfo@acme.com:LocalFirstJira01' };
 const CONNECTORS = ['pagerduty', 'opsgenie', 'slack', 'teams', 'servicenow', 'jira'];
+/** Opened locally first: the pagers and the tickets; chat posts (no provider-side key) are ordinary activities. */
+const LOCAL = ['jira', 'opsgenie', 'pagerduty', 'servicenow'];
+const CHAT = ['slack', 'teams'];
+const nonChat = (a: { connectorId?: string }) => !CHAT.includes(a.connectorId ?? '');
 
 /** PagerDuty's trigger for an incident (the request the first page is). */
 const triggerOf = (id: string) => (r: RecordedRequest) => (r.json as { event_action?: string; dedup_key?: string } | undefined)?.event_action === 'trigger'
   && (r.json as { dedup_key?: string }).dedup_key === `probectl-${id}`;
+
+/** How the run's failed local first attempt ended: 'timed out' (its limit), 'failed' (an answer), or 'none'. */
+async function localFailureOf(stack: TestStack, id: string): Promise<string> {
+  const events = (await stack.client.workflow.getHandle(`probectl-${id}`).fetchHistory()).events ?? [];
+  const failures = events.map((e) => e.markerRecordedEventAttributes).filter((m) => m?.markerName === 'core_local_activity' && m.failure).map((m) => m!.failure!);
+  if (failures.length === 0) return 'none';
+  return failures.some((f) => f.timeoutFailureInfo || f.cause?.timeoutFailureInfo) ? 'timed out' : 'failed';
+}
 
 /** The back-off timers of a run's fallbacks (the run's other timers are minutes long): duration and how each ended. */
 async function backoffTimers(stack: TestStack, id: string): Promise<Array<{ timeout: string; outcome: string }>> {
@@ -68,20 +80,24 @@ describe('local first opens: a run given the checked begin snapshot', () => {
     sn = await new ServiceNowDouble({ user: snUser, password: snPass }).start();
     const [jiraEmail, jiraToken] = SECRETS.jira.split(':') as [string, string];
     jira = await new JiraDouble({ email: jiraEmail, apiToken: jiraToken }).start();
+    // Pacing raised out of the way (a turn further than 0.5 s off would send a local attempt the ordinary way: the
+    // pacer's own test above), so what is measured here is the local attempt itself.
+    const fast = 'rate_per_min=6000';
     const entries = [
-      `${tenant}|pagerduty|${pd.url}/v2/enqueue|${SECRETS.pd}`,
-      `${tenant}|opsgenie|${og.url}/v2/alerts|${SECRETS.og}`,
-      `${tenant}|slack|${sl.url}${SECRETS.hook}|`,
-      `${tenant}|teams|${tm.url}${TEAMS_PATH}?api-version=2016-06-01&sp=%2Ftriggers%2Fmanual%2Frun&sv=1.0&sig=${SECRETS.sig}|`,
-      `${tenant}|servicenow|${sn.url}|${SECRETS.sn}`,
-      `${tenant}|jira|${jira.url}/rest/api/2/issue?project=OPS|${SECRETS.jira}`,
+      `${tenant}|pagerduty|${pd.url}/v2/enqueue?${fast}|${SECRETS.pd}`,
+      `${tenant}|opsgenie|${og.url}/v2/alerts?${fast}|${SECRETS.og}`,
+      `${tenant}|slack|${sl.url}${SECRETS.hook}?${fast}|`,
+      `${tenant}|teams|${tm.url}${TEAMS_PATH}?api-version=2016-06-01&sp=%2Ftriggers%2Fmanual%2Frun&sv=1.0&sig=${SECRETS.sig}&${fast}|`,
+      `${tenant}|servicenow|${sn.url}?${fast}|${SECRETS.sn}`,
+      `${tenant}|jira|${jira.url}/rest/api/2/issue?project=OPS&${fast}|${SECRETS.jira}`,
     ];
-    // The defaults: PROBECTL_NOTIFY_LOCAL_FIRST_OPENS and PROBECTL_NOTIFY_BEGIN_IN_START unset.
-    stack = await startStack({ env: { PROBECTL_NOTIFY_CONNECTORS: entries.join(',') } });
+    // The defaults: PROBECTL_NOTIFY_LOCAL_FIRST_OPENS and PROBECTL_NOTIFY_BEGIN_IN_START unset; the request timeout as
+    // shipped (10 s), longer than a local attempt's limit, so the limit is what cuts a provider that does not answer.
+    stack = await startStack({ env: { PROBECTL_NOTIFY_CONNECTORS: entries.join(','), PROBECTL_NOTIFY_HTTP_TIMEOUT: '10s' } });
     await eventually(() => stack.beginGate!.refresh(), { what: 'the begin gate open' });
   });
   afterEach(() => {
-    pd.faults = {};
+    for (const d of [pd, og, sn] as DoubleServer[]) d.faults = {};
   });
   afterAll(async () => {
     await stack?.stop();
@@ -95,7 +111,7 @@ describe('local first opens: a run given the checked begin snapshot', () => {
 
   const linkStatuses = async (id: string) => Object.fromEntries((await stack.incidents.getIncident(id)).links.map((l) => [l.connectorId, l.status]));
 
-  test('every open is a local activity in the first workflow task; nothing runs as an ordinary open; resolve closes all six', async () => {
+  test('the pagers\' and tickets\' opens are local activities in the first workflow task, the chat posts ordinary; resolve closes all six', async () => {
     const inc = incidentFor(tenant);
     await stack.incidents.openIncident(inc);
     await eventually(async () => Object.values(await linkStatuses(inc.id)).filter((s) => s === 'open').length === 6, { what: 'six links open' });
@@ -103,8 +119,8 @@ describe('local first opens: a run given the checked begin snapshot', () => {
     expect(Object.fromEntries(result.links.map((l) => [l.connectorId, l.status]))).toEqual(Object.fromEntries(CONNECTORS.map((c) => [c, 'resolved'])));
     const f = await factsOf(stack, inc.id);
     expect(f.patches).toEqual(['first-run-checked-v1', 'local-first-opens-v1']);
-    expect(f.localActivities.filter((t) => t === 'openConnector')).toHaveLength(6);
-    expect(activitiesOf(f, 'openConnector')).toHaveLength(0);
+    expect(f.localActivities.filter((t) => t === 'openConnector')).toHaveLength(LOCAL.length);
+    expect(activitiesOf(f, 'openConnector').map((a) => a.connectorId).sort()).toEqual(CHAT);
     // One object per provider.
     const key = `probectl-${inc.id}`;
     expect([pd.alerts.filter((a) => a.dedupKey === key).length, og.byAlias(key).length, sn.byCorrelation(key).length, jira.byLabel(key).length]).toEqual([1, 1, 1, 1]);
@@ -137,9 +153,11 @@ describe('local first opens: a run given the checked begin snapshot', () => {
     }, { timeoutMs: 60_000, what: goesOn ? 'six links open' : 'five links open, PagerDuty failed' });
     const triggers = pd.requests.filter(isTrigger);
     const f = await factsOf(stack, inc.id);
-    expect(f.localActivities.filter((t) => t === 'openConnector')).toHaveLength(6);
-    const ordinary = activitiesOf(f, 'openConnector');
+    expect(f.localActivities.filter((t) => t === 'openConnector')).toHaveLength(LOCAL.length);
+    const ordinary = activitiesOf(f, 'openConnector').filter(nonChat);
     const timers = await backoffTimers(stack, inc.id);
+    // What ended the local attempt: the limit (a time-out, not the request timeout) for the provider that never answers.
+    expect(await localFailureOf(stack, inc.id)).toEqual(timer === undefined ? 'failed' : reply() === 'hang' ? 'timed out' : 'failed');
     if (goesOn) {
       expect(triggers).toHaveLength(2);
       expect(triggers[1]!.at - opened).toBeGreaterThanOrEqual(afterOpenMs! - 50);
@@ -154,6 +172,45 @@ describe('local first opens: a run given the checked begin snapshot', () => {
     }
     const result = await resolveAll(inc.id);
     expect(Object.fromEntries(result.links.map((l) => [l.connectorId, l.status]))).toEqual(Object.fromEntries(CONNECTORS.map((c) => [c, 'resolved'])));
+  });
+
+  test('a ticket create that lands after the limit: the ordinary open waits the hand-over guard, then its lookup adopts the ticket: one ticket', async () => {
+    const inc = incidentFor(tenant);
+    const key = `probectl-${inc.id}`;
+    const isCreate = (r: RecordedRequest) => r.method === 'POST' && (r.json as { correlation_id?: string } | undefined)?.correlation_id === key;
+    let deferred = 0;
+    sn.faults.defer = (r) => isCreate(r) && deferred++ === 0;
+    await stack.incidents.openIncident(inc);
+    await sn.waitDeferred(1);
+    // Past the local attempt's limit, ServiceNow carries the create out.
+    await new Promise((r) => setTimeout(r, LOCAL_FIRST_OPEN_MS + 500));
+    sn.releaseDeferred();
+    const link = await eventually(async () => (await stack.incidents.getIncident(inc.id)).links.find((l) => l.connectorId === 'servicenow' && l.status === 'open'), { timeoutMs: 60_000, what: 'the ServiceNow link open' });
+    expect(sn.byCorrelation(key)).toHaveLength(1);
+    expect(link.externalRef).toBe(sn.byCorrelation(key)[0]!.sys_id);
+    expect(sn.requests.filter(isCreate)).toHaveLength(1); // adopted by the lookup, never created again
+    expect(await backoffTimers(stack, inc.id)).toEqual([{ timeout: '25s', outcome: 'fired' }]); // 10 s + the request timeout + 5 s
+    expect(await localFailureOf(stack, inc.id)).toBe('timed out');
+    sn.faults = {};
+    await resolveAll(inc.id);
+  });
+
+  test('two local attempts failing apart (PagerDuty 500, Opsgenie 503) both go on, each after its back-off; one page, one alert', async () => {
+    const inc = incidentFor(tenant);
+    const key = `probectl-${inc.id}`;
+    const isTrigger = triggerOf(inc.id);
+    let pdFaulted = false;
+    let ogFaulted = false;
+    pd.faults.before = (r) => (!pdFaulted && isTrigger(r) ? ((pdFaulted = true), { status: 500, body: { status: 'error' } }) : undefined);
+    og.faults.before = (r) => (!ogFaulted && r.method === 'POST' && (r.json as { alias?: string } | undefined)?.alias === key ? ((ogFaulted = true), { status: 503, body: { message: 'unavailable' } }) : undefined);
+    await stack.incidents.openIncident(inc);
+    await eventually(async () => Object.values(await linkStatuses(inc.id)).filter((x) => x === 'open').length === 6, { timeoutMs: 60_000, what: 'six links open' });
+    const f = await factsOf(stack, inc.id);
+    expect(activitiesOf(f, 'openConnector').filter(nonChat).map((a) => a.connectorId).sort()).toEqual(['opsgenie', 'pagerduty']);
+    expect(await backoffTimers(stack, inc.id)).toEqual([{ timeout: '1s', outcome: 'fired' }, { timeout: '1s', outcome: 'fired' }]);
+    expect([pd.alerts.filter((a) => a.dedupKey === key).length, og.byAlias(key).length]).toEqual([1, 1]);
+    og.faults = {};
+    await resolveAll(inc.id);
   });
 
   test('a resolve sent while the local attempt is held past its limit is applied before the back-off ends: no ordinary open, one trigger, every connector closed', async () => {
@@ -172,8 +229,8 @@ describe('local first opens: a run given the checked begin snapshot', () => {
     expect(pd.alerts.filter((a) => a.dedupKey === key)).toHaveLength(1);
     expect(pd.requests.filter(isTrigger)).toHaveLength(1);
     const f = await factsOf(stack, inc.id);
-    expect(f.localActivities.filter((t) => t === 'openConnector')).toHaveLength(6);
-    expect(activitiesOf(f, 'openConnector')).toEqual([]);
+    expect(f.localActivities.filter((t) => t === 'openConnector')).toHaveLength(LOCAL.length);
+    expect(activitiesOf(f, 'openConnector').filter(nonChat)).toEqual([]);
     expect(await backoffTimers(stack, inc.id)).toEqual([{ timeout: '1s', outcome: 'canceled' }]);
     expect((await stack.mirror.timeline(tenant, inc.id)).filter((e) => e.kind === 'connector.failed').map((e) => e.detail)).toEqual(['open cancelled: the incident was resolved first']);
   });

@@ -25,6 +25,8 @@ const SERIAL_SUITES = [
   // Deadlines of the first workflow task and of the pacing deferral, against the wall clock.
   'test/e2e/eager-start.test.ts',
   'test/deploy/exported-metrics.test.ts',
+  // Local first attempts within a 3 s limit on the wall clock, fallback back-offs measured at the doubles.
+  'test/e2e/local-first-opens.test.ts',
   // Its own dev server and 10,000 signals within a budget.
   'test/e2e/continue-as-new.test.ts',
   // Four Node lines, each replaying every recorded history under a timeout.

@@ -6,11 +6,14 @@
 import { ActivityFailure, ApplicationFailure, CancelledFailure, DefaultFailureConverter, RetryState, ServerFailure, TerminatedFailure, TimeoutFailure, TimeoutType, defaultPayloadConverter } from '@temporalio/common';
 import { loadConfig } from '../../src/config/load';
 import { beginConfigDigest, beginSnapshot } from '../../src/activities/begin';
-import { fallbackAfterMs } from '../../src/workflows/v2/local-first';
+import { fallbackOf } from '../../src/workflows/v2/local-first';
+import { retryable } from '../../src/http/failures';
 import { FALLBACK_AFTER_MS, LOCAL_FIRST_OPEN_MS, MAX_LOCAL_FIRST_OPEN_MS, localFirstSetting, withoutLocalFirst } from '../../src/workflows/v2/local-first-setting';
 import { begin, initialState } from '../../src/workflows/v2/state';
 import { failureOutcome } from '../../src/workflows/v2/failures';
-import { classifyFailure } from '../../src/observability/instrument';
+import { classifyFailure, pacedBeforeSending } from '../../src/observability/instrument';
+import { Pacer } from '../../src/activities/pacing';
+import { Secret } from '../../src/config/secret';
 import type { Incident } from '../../src/shared/contract';
 
 const failed = (cause: Error | undefined) => new ActivityFailure('activity failed', 'openConnector', '1', RetryState.MAXIMUM_ATTEMPTS_REACHED, undefined, cause);
@@ -18,17 +21,19 @@ const app = (type: string, nonRetryable = false, nextRetryDelay?: number) => App
 /** A 429 as src/http/classify.ts makes it: the Retry-After in the first detail (what reaches a workflow) and as the next retry delay. */
 const throttled = (retryAfterMs: number, keepDelay = true) => ApplicationFailure.create({ type: 'RateLimited', message: 'HTTP 429', nonRetryable: false, ...(keepDelay ? { nextRetryDelay: retryAfterMs } : {}), details: [{ retryAfterMs }] });
 
+const on = (afterMs: number, timedOut = false) => ({ afterMs, timedOut });
+
 describe('after a failed local first attempt', () => {
   test.each([
-    ['a start-to-close time-out goes on after the back-off', failed(new TimeoutFailure('timed out', undefined, TimeoutType.START_TO_CLOSE)), FALLBACK_AFTER_MS],
-    ['a schedule-to-close time-out goes on after the back-off', failed(new TimeoutFailure('timed out', undefined, TimeoutType.SCHEDULE_TO_CLOSE)), FALLBACK_AFTER_MS],
-    ['a transport error goes on', failed(app('TransportError')), FALLBACK_AFTER_MS],
-    ['a provider 5xx goes on', failed(app('ProviderUnavailable')), FALLBACK_AFTER_MS],
-    ['a malformed answer goes on', failed(app('MalformedResponse')), FALLBACK_AFTER_MS],
-    ['an unexpected error (a TypeError in the activity) goes on', failed(app('TypeError')), FALLBACK_AFTER_MS],
-    ['a 429 with Retry-After 30 s waits 30 s', failed(app('RateLimited', false, 30_000)), 30_000],
-    ['a 429 asking less than the back-off waits the back-off', failed(app('RateLimited', false, 200)), FALLBACK_AFTER_MS],
-    ['a 429 asking 0 waits the back-off', failed(app('RateLimited', false, 0)), FALLBACK_AFTER_MS],
+    ['a start-to-close time-out goes on after the back-off, its answer unknown', failed(new TimeoutFailure('timed out', undefined, TimeoutType.START_TO_CLOSE)), on(FALLBACK_AFTER_MS, true)],
+    ['a schedule-to-close time-out likewise', failed(new TimeoutFailure('timed out', undefined, TimeoutType.SCHEDULE_TO_CLOSE)), on(FALLBACK_AFTER_MS, true)],
+    ['a transport error goes on', failed(app('TransportError')), on(FALLBACK_AFTER_MS)],
+    ['a provider 5xx goes on', failed(app('ProviderUnavailable')), on(FALLBACK_AFTER_MS)],
+    ['a malformed answer goes on', failed(app('MalformedResponse')), on(FALLBACK_AFTER_MS)],
+    ['an unexpected error (a TypeError in the activity) goes on', failed(app('TypeError')), on(FALLBACK_AFTER_MS)],
+    ['a 429 with a next retry delay of 30 s waits 30 s', failed(app('RateLimited', false, 30_000)), on(30_000)],
+    ['a 429 asking less than the back-off waits the back-off', failed(app('RateLimited', false, 200)), on(FALLBACK_AFTER_MS)],
+    ['a 429 asking 0 waits the back-off', failed(app('RateLimited', false, 0)), on(FALLBACK_AFTER_MS)],
     ['a provider refusal is the outcome', failed(app('ProviderRejected', true)), undefined],
     ['an auth refusal is the outcome', failed(app('AuthRejected', true)), undefined],
     ['a removed connector is the outcome', failed(app('ConnectorRemoved', true)), undefined],
@@ -37,26 +42,27 @@ describe('after a failed local first attempt', () => {
     ['any failure marked non-retryable is the outcome', failed(app('Whatever', true)), undefined],
     ['a cancellation (a resolve overtook the open) is the outcome', failed(new CancelledFailure('cancelled')), undefined],
     ['a bare cancellation is the outcome', new CancelledFailure('cancelled'), undefined],
-    ['a terminated cause is the outcome', failed(new TerminatedFailure('terminated')), undefined],
-    ['a server failure cause is the outcome', failed(new ServerFailure('server', false)), undefined],
-    ['an activity failure without a cause is the outcome', failed(undefined), undefined],
+    // Unknown shapes go on: one more idempotent attempt costs less than a lost page.
+    ['a terminated cause goes on', failed(new TerminatedFailure('terminated')), on(FALLBACK_AFTER_MS)],
+    ['a server failure cause goes on', failed(new ServerFailure('server', false)), on(FALLBACK_AFTER_MS)],
+    ['an activity failure without a cause goes on', failed(undefined), on(FALLBACK_AFTER_MS)],
+    ['something not a Temporal failure goes on', new Error('boom'), on(FALLBACK_AFTER_MS)],
+    ['a non-error goes on', 'boom', on(FALLBACK_AFTER_MS)],
     // As the SDK hands a workflow a local activity's failure once its attempts are used up: unwrapped.
-    ['unwrapped: a 5xx goes on', app('ProviderUnavailable'), FALLBACK_AFTER_MS],
-    ['unwrapped: a 429 with Retry-After 4 s waits 4 s', app('RateLimited', false, 4_000), 4_000],
-    ['unwrapped: a time-out goes on', new TimeoutFailure('timed out', undefined, TimeoutType.START_TO_CLOSE), FALLBACK_AFTER_MS],
+    ['unwrapped: a 5xx goes on', app('ProviderUnavailable'), on(FALLBACK_AFTER_MS)],
+    ['unwrapped: a 429 with a next retry delay of 4 s waits 4 s', app('RateLimited', false, 4_000), on(4_000)],
+    ['unwrapped: a time-out goes on, its answer unknown', new TimeoutFailure('timed out', undefined, TimeoutType.START_TO_CLOSE), on(FALLBACK_AFTER_MS, true)],
     ['unwrapped: a refusal is the outcome', app('ProviderRejected', true), undefined],
-    ['a 429 whose Retry-After (3 s) is only in its details, as a workflow receives it', throttled(3_000, false), 3_000],
-    ['a 429 with Retry-After 3 s in both', throttled(3_000), 3_000],
-    ['wrapped: a 429 with Retry-After 10 s in its details', failed(throttled(10_000, false)), 10_000],
-    ['a 429 with Retry-After 0 waits the back-off', throttled(0, false), FALLBACK_AFTER_MS],
-    ['a malformed Retry-After detail falls back to the delay', ApplicationFailure.create({ type: 'RateLimited', nonRetryable: false, nextRetryDelay: 2_000, details: [{ retryAfterMs: 'soon' }] }), 2_000],
-    ['a detail that is not an object is ignored', ApplicationFailure.create({ type: 'RateLimited', nonRetryable: false, details: ['x'] }), FALLBACK_AFTER_MS],
     ['unwrapped: a removed connector is the outcome', app('ConnectorRemoved', true), undefined],
-    ['unwrapped: a terminated failure is the outcome', new TerminatedFailure('terminated'), undefined],
-    ['something not a Temporal failure is the outcome', new Error('boom'), undefined],
-    ['a non-error is the outcome', 'boom', undefined],
+    ['a 429 whose Retry-After (3 s) is only in its details, as a workflow receives it', throttled(3_000, false), on(3_000)],
+    ['a 429 with Retry-After 3 s in both', throttled(3_000), on(3_000)],
+    ['wrapped: a 429 with Retry-After 10 s in its details', failed(throttled(10_000, false)), on(10_000)],
+    ['a 429 with Retry-After 0 waits the back-off', throttled(0, false), on(FALLBACK_AFTER_MS)],
+    ['a failure made by retryable() with its delay (5 s) in its details', retryable('RateLimited', 'HTTP 429', 5_000), on(5_000)],
+    ['a malformed Retry-After detail falls back to the delay', ApplicationFailure.create({ type: 'RateLimited', nonRetryable: false, nextRetryDelay: 2_000, details: [{ retryAfterMs: 'soon' }] }), on(2_000)],
+    ['a detail that is not an object is ignored', ApplicationFailure.create({ type: 'RateLimited', nonRetryable: false, details: ['x'] }), on(FALLBACK_AFTER_MS)],
   ])('%s', (_what, err, expected) => {
-    expect(fallbackAfterMs(err)).toBe(expected);
+    expect(fallbackOf(err)).toEqual(expected);
   });
 });
 
@@ -90,14 +96,14 @@ describe('the setting as a snapshot carries it', () => {
     ['on', 'on', true],
     [' on (spaces)', ' on ', true],
     ['empty (the default)', '', true],
+    [' off (spaces)', ' off ', false],
   ])('PROBECTL_NOTIFY_LOCAL_FIRST_OPENS %s', (_what, value, on) => {
     const config = loadConfig({ ...base, ...(value !== undefined ? { PROBECTL_NOTIFY_LOCAL_FIRST_OPENS: value } : {}) });
     expect(config.localFirstOpens).toBe(on);
     const settings = beginSnapshot(config, incident).settings;
     expect(settings.localFirstOpenMs).toBe(on ? LOCAL_FIRST_OPEN_MS : undefined);
-    // Off leaves the digest of a configuration without the setting, so an earlier release's workers still match.
-    const offDigest = beginConfigDigest(loadConfig({ ...base, PROBECTL_NOTIFY_LOCAL_FIRST_OPENS: 'off' }));
-    expect(beginConfigDigest(config) === offDigest).toBe(!on);
+    // On changes the digest (a worker of an earlier release, or with it off, keeps the API's gate shut)…
+    if (on) expect(beginConfigDigest(config)).not.toBe(beginConfigDigest(loadConfig({ ...base, PROBECTL_NOTIFY_LOCAL_FIRST_OPENS: 'off' })));
     // …because off adds nothing to the settings an earlier release's digest was computed over.
     if (!on) expect(Object.keys(settings).sort()).toEqual(['pagerReResolveDelayMs', 'reconcileIntervalMs', 'reissueGuardMs']);
     // The state machine keeps it as carried.
@@ -147,10 +153,17 @@ describe('the delivery metric of a local first attempt (src/observability/instru
     ['a transport error: retried', app('TransportError'), local, 'retried'],
     ['a refusal: permanent', app('ProviderRejected', true), local, 'permanent'],
     ['a non-retryable type: permanent', app('AuthRejected'), local, 'permanent'],
-    ['cancelled: cancelled', new CancelledFailure('cancelled'), local, 'cancelled'],
+    ['cancelled by the workflow: cancelled', new CancelledFailure('cancelled'), local, 'cancelled'],
     ['an ordinary activity on its last allowed attempt: permanent, as before', app('ProviderUnavailable'), ordinaryLast, 'permanent'],
   ])('%s', (_what, err, info, outcome) => {
     expect(classifyFailure(err, info, false, 0).outcome).toBe(outcome);
+  });
+
+  test.each([
+    ['a local attempt cut by its time limit (its signal aborted): retried', local, true, 'retried'],
+    ['an ordinary attempt whose signal is aborted by a time-out: cancelled, as before', ordinaryLast, true, 'cancelled'],
+  ])('%s', (_what, info, timedOut, outcome) => {
+    expect(classifyFailure(new CancelledFailure('TIMED_OUT'), info, true, 0, timedOut).outcome).toBe(outcome);
   });
 });
 
@@ -161,13 +174,51 @@ describe('a local attempt\'s failure through the failure converter, as the workf
     return c.failureToError(c.errorToFailure(err, defaultPayloadConverter), defaultPayloadConverter);
   };
   test.each([
-    ['a 429 with Retry-After 3 s', throttled(3_000), 3_000],
-    ['a 429 with Retry-After 45 s', throttled(45_000), 45_000],
-    ['a 429 without Retry-After (only this call\'s delay)', app('RateLimited', false, 2_000), FALLBACK_AFTER_MS],
-    ['a 5xx', app('ProviderUnavailable'), FALLBACK_AFTER_MS],
+    ['a 429 with Retry-After 3 s', throttled(3_000), on(3_000)],
+    ['a 429 with Retry-After 45 s', throttled(45_000), on(45_000)],
+    ['a 429 without Retry-After, its back-off (5 s) as retryable() carries it', retryable('RateLimited', 'HTTP 429', 5_000), on(5_000)],
+    ['the pacer\'s refusal, its turn (7 s) as retryable() carries it', retryable('RateLimited', 'paced', 7_000), on(7_000)],
+    ['a delay carried only as the next retry delay is lost on the way (1 s)', app('RateLimited', false, 2_000), on(FALLBACK_AFTER_MS)],
+    ['a 5xx', app('ProviderUnavailable'), on(FALLBACK_AFTER_MS)],
     ['a refusal', app('ProviderRejected', true), undefined],
-    ['a time-out', failed(new TimeoutFailure('timed out', undefined, TimeoutType.START_TO_CLOSE)), FALLBACK_AFTER_MS],
+    ['a time-out', failed(new TimeoutFailure('timed out', undefined, TimeoutType.START_TO_CLOSE)), on(FALLBACK_AFTER_MS, true)],
   ])('%s', (_what, err, expected) => {
-    expect(fallbackAfterMs(roundTrip(err))).toBe(expected);
+    expect(fallbackOf(roundTrip(err))).toEqual(expected);
+  });
+});
+
+// A local first attempt's pacing wait is short (src/activities/connector-activities.ts): a turn further off is refused
+// at once, marked as refused before sending, with the turn in its details for the workflow's back-off.
+describe('the pacer\'s longest wait for one take', () => {
+  const c = { id: 'pd', provider: 'pagerduty' as const, url: new Secret('https://events.example/v2/enqueue'), credential: new Secret('R0UT1NG'), settings: {}, ratePerMin: 60 } as unknown as Parameters<Pacer['take']>[0];
+
+  test.each([100, 500, 900])('a turn further off than %i ms is refused at once; the pacer\'s own 2 s wait is not', async (maxWaitMs) => {
+    const pacer = new Pacer();
+    // Take the bucket's burst; then the next turn is about a second off (60/min).
+    let refusal: unknown;
+    for (let i = 0; i < 100 && refusal === undefined; i++) {
+      await pacer.take(c, { maxWaitMs }).catch((err: unknown) => { refusal = err; });
+    }
+    expect(refusal).toBeInstanceOf(ApplicationFailure);
+    const f = refusal as ApplicationFailure;
+    expect([f.type, pacedBeforeSending(f)]).toEqual(['RateLimited', true]);
+    const turn = (f.details?.[0] as { nextRetryDelayMs: number }).nextRetryDelayMs;
+    expect(turn).toBeGreaterThan(maxWaitMs);
+    expect(fallbackOf(f)).toEqual(on(turn));
+    // Without the short wait the same take waits in the queue (ended here by its signal).
+    const stop = new AbortController();
+    const waiting = pacer.take(c, { signal: stop.signal });
+    stop.abort(new Error('test over'));
+    await expect(waiting).rejects.toThrow('test over');
+  });
+
+  test.each([
+    ['a pacer refusal', { details: [{ nextRetryDelayMs: 800, paced: true }] }, true],
+    ['a 429 with Retry-After', { details: [{ retryAfterMs: 800 }] }, false],
+    ['a retryable failure with its delay', { details: [{ nextRetryDelayMs: 800 }] }, false],
+    ['no details', {}, false],
+    ['paced not true', { details: [{ paced: 'yes' }] }, false],
+  ])('refused before sending: %s → %p', (_what, extra, expected) => {
+    expect(pacedBeforeSending(ApplicationFailure.create({ type: 'RateLimited', nonRetryable: false, ...extra }))).toBe(expected);
   });
 });

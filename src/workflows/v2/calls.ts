@@ -5,7 +5,7 @@
  * activity (local-first.ts, patch local-first-opens-v1). Every call carries what the workflow owes Postgres at that moment and records
  * it with its own outcome; its result goes back to the state machine.
  */
-import { CancellationScope, patched, sleep } from '@temporalio/workflow';
+import { CancellationScope, patched, sleep, workflowInfo } from '@temporalio/workflow';
 import type { ConnectorRef } from '../../config/connectors';
 import type { OpenOutcome, Recorded, RecordSpec } from '../../activities/contract';
 import { acknowledging, opening, openingLocally, resolving } from '../activity-options';
@@ -13,12 +13,16 @@ import { LOCAL_FIRST_OPENS_V1 } from '../patches';
 import { isPager, isTicket } from '../capabilities';
 import { acknowledgeSummary, openSummary, openedDetail, resolveSummary } from '../ui';
 import { failureOutcome } from './failures';
-import { fallbackAfterMs } from './local-first';
+import { fallbackOf } from './local-first';
 import { attach, confirm, release } from './records';
 import {
   ownFollowUps, reResolveKey, resolutionRef, settled, ticketCloseKey, type Action, type CallOutcome, type IncidentState,
 } from './state';
 import type { Wake } from './wake';
+
+/** The ordinary open's longest back-off (src/workflows/activity-options.ts `maximumInterval`): pages and posts, tickets. */
+const PAGE_MAX_BACKOFF_MS = 60_000;
+const TICKET_MAX_BACKOFF_MS = 300_000;
 
 /** A local first attempt in flight, with what its fallback needs. */
 interface LocalFirst {
@@ -77,7 +81,9 @@ export class Calls {
     const first = !a.reissue && !a.notBefore;
     delete a.reissue;
     const record: RecordSpec = { chain: s.chain, actionId: a.id, owed: attach(s.outbox, a.id) };
-    if (a.kind === 'open' && first && this.localFirst()) {
+    // Not for a chat post (no provider-side key: one cut by the attempt's limit could be posted twice), nor in a task
+    // that ends the run (continue-as-new): the result would be dropped and the call made again by the next run.
+    if (a.kind === 'open' && first && (isPager(ref) || isTicket(ref)) && !workflowInfo().continueAsNewSuggested && this.localFirst()) {
       local.push(this.openLocally(a, ref, record));
       return;
     }
@@ -144,11 +150,16 @@ export class Calls {
           this.whenDone(b.a, b.ref, Promise.resolve(r.value));
           continue;
         }
-        const afterMs = fallbackAfterMs(r.reason);
-        if (afterMs === undefined || this.#ended) {
+        const fallback = fallbackOf(r.reason);
+        // A resolve overtook the open meanwhile (only when the attempts outlived their task): the failure is the outcome.
+        if (fallback === undefined || b.a.cancelled || this.#ended) {
           this.whenDone(b.a, b.ref, Promise.reject(r.reason));
           continue;
         }
+        // At most the ordinary retry's longest back-off; a ticket create cut by the limit may still land, so its lookup
+        // waits until it certainly has (the hand-over's guard).
+        let afterMs = Math.min(fallback.afterMs, isTicket(b.ref) ? TICKET_MAX_BACKOFF_MS : PAGE_MAX_BACKOFF_MS);
+        if (fallback.timedOut && !isPager(b.ref)) afterMs = Math.max(afterMs, this.s.settings.reissueGuardMs);
         this.whenDone(b.a, b.ref, this.open(b.a, b.ref, b.record, afterMs));
       }
     });

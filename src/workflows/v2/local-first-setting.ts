@@ -4,12 +4,16 @@
  * (src/runtime/workflow-preload.ts), and read by the snapshot builder (src/activities/begin.ts).
  *
  * The time limit keeps the first workflow task short: a signal that arrives meanwhile (a resolve) is applied when
- * the task ends, so it waits at most this long; below 80 % of the default 10 s workflow task timeout, the SDK never
- * has to heartbeat the task.
+ * the task ends, so it waits at most this long; and the SDK heartbeats a task 8 s (80 % of the default 10 s task
+ * timeout) after it reached the worker, so the attempts end before that unless the task's first activation started
+ * more than 5 s late (a worker far past its knee).
+ *
+ * Frozen once shipped: whether a snapshot's value is taken decides whether a run asks `local-first-opens-v1`, so a
+ * bound changed later would replay a recorded run down the other path. A new bound needs a new patch id.
  */
 
 /** The local attempt's time limit, pacing wait included, as the begin snapshot carries it when the setting is on. */
-export const LOCAL_FIRST_OPEN_MS = 5_000;
+export const LOCAL_FIRST_OPEN_MS = 3_000;
 /** The largest limit a snapshot may carry and still be taken (a longer one is ignored: the opens run as before). */
 export const MAX_LOCAL_FIRST_OPEN_MS = 7_000;
 /** The ordinary activity's back-off before its second attempt (src/workflows/activity-options.ts `initialInterval`). */

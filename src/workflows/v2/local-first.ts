@@ -16,31 +16,47 @@ import { FALLBACK_AFTER_MS } from './local-first-setting';
 /** Failure types the ordinary activity never retries (src/http/failures.ts NON_RETRYABLE). */
 const NON_RETRYABLE = ['ProviderRejected', 'AuthRejected', 'ConnectorRemoved', 'InvalidInput'];
 
-/**
- * After a failed local first attempt: the ordinary activity's wait before it starts (ms), or undefined when the
- * failure is the outcome (cancelled, or refused for good: a second attempt would get the same answer). A time-out
- * and every retryable failure go on; a provider's Retry-After (the failure's next retry delay) is honoured. A local
- * activity's failure reaches the workflow as the activity's own failure (an ApplicationFailure, as the SDK gives it
- * for a local activity whose attempts are used up) or wrapped in an ActivityFailure (a time-out): both are read.
- */
-export function fallbackAfterMs(err: unknown): number | undefined {
-  const cause = err instanceof ActivityFailure ? err.cause : err;
-  if (cause instanceof CancelledFailure) return undefined;
-  if (cause instanceof TimeoutFailure) return FALLBACK_AFTER_MS;
-  if (!(cause instanceof ApplicationFailure)) return undefined;
-  if (cause.nonRetryable || NON_RETRYABLE.includes(cause.type ?? '')) return undefined;
-  return Math.max(FALLBACK_AFTER_MS, retryAfterOf(cause) ?? 0);
+/** After a failed local first attempt: when the ordinary activity may start, and whether the attempt's answer is unknown. */
+export interface Fallback {
+  /** The back-off (ms): 1 s, or the delay the failure carries (a provider's Retry-After, the pacer's turn). */
+  afterMs: number;
+  /**
+   * The attempt was cut by its time limit: a request it sent may still land at the provider, so a create without a
+   * provider-side key waits until it certainly has (the caller's guard, as after a hand-over).
+   */
+  timedOut: boolean;
 }
 
 /**
- * The provider's Retry-After a 429 failure carries (ms): its first detail's `retryAfterMs`, as src/http/classify.ts
- * writes it — a workflow does not get the failure's next retry delay back (the SDK's converter drops it on the way
- * in), but it does get the details — else that delay, should a converter keep it.
+ * What follows a failed local first attempt: the ordinary activity (a Fallback), or nothing when the failure is the
+ * outcome — cancelled, or refused for good (a second attempt would get the same answer). Everything else goes on,
+ * an unknown failure shape included (one more idempotent attempt costs less than a lost page). A local activity's
+ * failure reaches the workflow as the activity's own failure (an ApplicationFailure, once its one attempt is used
+ * up) or wrapped in an ActivityFailure (a time-out): both are read.
  */
-function retryAfterOf(f: ApplicationFailure): number | undefined {
+export function fallbackOf(err: unknown): Fallback | undefined {
+  const cause = err instanceof ActivityFailure ? err.cause : err;
+  if (err instanceof CancelledFailure || cause instanceof CancelledFailure) return undefined;
+  if (cause instanceof TimeoutFailure) return { afterMs: FALLBACK_AFTER_MS, timedOut: true };
+  if (cause instanceof ApplicationFailure && (cause.nonRetryable || NON_RETRYABLE.includes(cause.type ?? ''))) return undefined;
+  const asked = cause instanceof ApplicationFailure ? delayOf(cause) : undefined;
+  return { afterMs: Math.max(FALLBACK_AFTER_MS, asked ?? 0), timedOut: false };
+}
+
+/**
+ * The delay a failure asks for (ms): a provider's Retry-After (`retryAfterMs`, src/http/classify.ts), else the delay a
+ * retryable failure carries (`nextRetryDelayMs`, src/http/failures.ts: a 429's back-off, the pacer's turn) — both in
+ * its first detail, because a workflow does not get the failure's next retry delay back (the SDK's converter drops
+ * it on the way in) — else that delay, should a converter keep it.
+ */
+function delayOf(f: ApplicationFailure): number | undefined {
   const d: unknown = f.details?.[0];
-  const fromDetail = typeof d === 'object' && d !== null && 'retryAfterMs' in d ? (d as { retryAfterMs: unknown }).retryAfterMs : undefined;
-  if (typeof fromDetail === 'number' && Number.isFinite(fromDetail) && fromDetail >= 0) return fromDetail;
+  if (typeof d === 'object' && d !== null) {
+    for (const key of ['retryAfterMs', 'nextRetryDelayMs']) {
+      const v = (d as Record<string, unknown>)[key];
+      if (typeof v === 'number' && Number.isFinite(v) && v >= 0) return v;
+    }
+  }
   try {
     return msOptionalToNumber(f.nextRetryDelay ?? undefined);
   } catch {
