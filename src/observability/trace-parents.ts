@@ -88,14 +88,17 @@ export class RunTraceParents {
   /** The `_tracer-data` header this activity is parented on, if any (never throws). */
   async forActivity(a: ActivityIdentity): Promise<Payload | undefined> {
     if ((a.isLocal && a.activityType !== LOCAL_FIRST_OPEN) || a.workflowType !== TRACED_WORKFLOW_TYPE) return undefined;
-    // An open's local first attempt has a short time limit: it waits for the lookup only briefly.
-    const deadline = this.#now() + (a.isLocal ? Math.min(this.#budgetMs, LOCAL_BUDGET_MS) : this.#budgetMs);
+    // The lookup itself always has the whole budget (its answer is cached for the run's other activities); an open's
+    // local first attempt, whose time limit is short, waits for it only briefly.
+    const now = this.#now();
+    const lookupDeadline = now + this.#budgetMs;
+    const deadline = a.isLocal ? now + Math.min(this.#budgetMs, LOCAL_BUDGET_MS) : lookupDeadline;
     const signal = SIGNAL_OF_ACTIVITY[a.activityType];
     if (signal) {
-      const fromSignal = await this.#cached(`${a.runId}/${signal}`, deadline, () => this.#signalHeader(a.workflowId, a.runId, signal, deadline));
+      const fromSignal = await this.#cached(`${a.runId}/${signal}`, deadline, () => this.#signalHeader(a.workflowId, a.runId, signal, lookupDeadline));
       if (fromSignal) return fromSignal;
     }
-    return this.#cached(a.runId, deadline, () => this.#lookup(a.workflowId, a.runId, deadline));
+    return this.#cached(a.runId, deadline, () => this.#lookup(a.workflowId, a.runId, lookupDeadline));
   }
 
   /** Cached results, newest use last (LRU). Nothing found is kept for the negative TTL only. */

@@ -31,9 +31,12 @@ const base = (scheduleToClose: Duration, maximumInterval: Duration): ActivityOpt
   },
 });
 
+/** The open's longest back-off (`maximumInterval`, ms): pages and posts, tickets. Also caps a local first attempt's fallback. */
+export const PAGE_MAX_BACKOFF_MS = 60_000;
+export const TICKET_MAX_BACKOFF_MS = 300_000;
 /** Opening: pages and posts for 30 minutes, tickets for 12 hours. */
-const openPage = proxyActivities<Activities>(base('30 minutes', '1 minute'));
-const openTicket = proxyActivities<Activities>(base('12 hours', '5 minutes'));
+const openPage = proxyActivities<Activities>(base('30 minutes', PAGE_MAX_BACKOFF_MS));
+const openTicket = proxyActivities<Activities>(base('12 hours', TICKET_MAX_BACKOFF_MS));
 /** Acknowledge for an hour; resolve for a day. */
 export const acknowledging = proxyActivities<Activities>(base('1 hour', '5 minutes'));
 export const resolving = proxyActivities<Activities>(base('24 hours', '5 minutes'));

@@ -38,7 +38,12 @@ async function starts(stack: TestStack): Promise<{ eager: number; task_queue: nu
  * timed out.
  */
 async function firstTaskPromptlyDone(stack: TestStack, id: string): Promise<void> {
-  const events = (await stack.client.workflow.getHandle(`probectl-${id}`).fetchHistory()).events ?? [];
+  // The page can reach the double before the task that sent it completes (the open's local first attempt runs inside
+  // that task): wait for the completion, then check when it came.
+  const events = await eventually(async () => {
+    const all = (await stack.client.workflow.getHandle(`probectl-${id}`).fetchHistory()).events ?? [];
+    return all.some((e) => e.eventType === EventType.EVENT_TYPE_WORKFLOW_TASK_COMPLETED || e.eventType === EventType.EVENT_TYPE_WORKFLOW_TASK_TIMED_OUT) ? all : undefined;
+  }, { timeoutMs: 15_000, what: 'the first workflow task completed or timed out' });
   const ms = (e: (typeof events)[number]) => Number(e.eventTime?.seconds ?? 0) * 1000 + Math.floor((e.eventTime?.nanos ?? 0) / 1e6);
   expect(events.some((e) => e.eventType === EventType.EVENT_TYPE_WORKFLOW_TASK_TIMED_OUT)).toBe(false);
   const completed = events.find((e) => e.eventType === EventType.EVENT_TYPE_WORKFLOW_TASK_COMPLETED);
@@ -132,6 +137,7 @@ describe('eager start on the worker of the same process', () => {
     const inc = incidentFor(tenant);
     expect(await stack.incidents.openIncident(inc)).toMatchObject({ outcome: 'started', eagerlyStarted: true });
     await eventually(() => pages(pd, inc.id) === 1, { what: 'the page' });
+    await firstTaskPromptlyDone(stack, inc.id); // the page leaves inside the first task: read its history once it completed
     const history = await stack.client.workflow.getHandle(`probectl-${inc.id}`).fetchHistory();
     const markers = (history.events ?? []).map((e) => e.markerRecordedEventAttributes).filter((m) => m != null);
     // The patches a first run that takes the snapshot asks, no begin read (beginIncident local activity), and the one

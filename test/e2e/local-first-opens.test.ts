@@ -1,7 +1,8 @@
 /**
  * PROBECTL_NOTIFY_LOCAL_FIRST_OPENS=on, the default (src/workflows/v2/local-first.ts, patch local-first-opens-v1), on
  * the real dev server, Postgres and the six providers' doubles. A run given the API's checked begin snapshot makes
- * every open's first attempt a local activity in its first workflow task; what that
+ * the first attempt of each pager's and ticket's open a local activity in its first workflow task (chat posts stay
+ * ordinary); what that
  * attempt does not finish for good — a 5xx, a 429 with Retry-After, a provider that does not answer within the
  * limit — goes on as the ordinary activity after the back-off (or the provider's Retry-After), and still pages once;
  * a refusal is the outcome; a resolve sent while the attempt runs waits for it and then closes everything. A run that
@@ -109,11 +110,17 @@ describe('local first opens: a run given the checked begin snapshot', () => {
     return stack.incidents.result(id);
   }
 
+  // A fresh gate answer for each open (a stale one is asked again within the start's 500 ms budget).
+  const openGiven = async (inc: ReturnType<typeof incidentFor>) => {
+    await eventually(() => stack.beginGate!.refresh(), { what: 'the begin gate open' });
+    await stack.incidents.openIncident(inc);
+  };
+
   const linkStatuses = async (id: string) => Object.fromEntries((await stack.incidents.getIncident(id)).links.map((l) => [l.connectorId, l.status]));
 
   test('the pagers\' and tickets\' opens are local activities in the first workflow task, the chat posts ordinary; resolve closes all six', async () => {
     const inc = incidentFor(tenant);
-    await stack.incidents.openIncident(inc);
+    await openGiven(inc);
     await eventually(async () => Object.values(await linkStatuses(inc.id)).filter((s) => s === 'open').length === 6, { what: 'six links open' });
     const result = await resolveAll(inc.id);
     expect(Object.fromEntries(result.links.map((l) => [l.connectorId, l.status]))).toEqual(Object.fromEntries(CONNECTORS.map((c) => [c, 'resolved'])));
@@ -144,7 +151,7 @@ describe('local first opens: a run given the checked begin snapshot', () => {
       faulted = true;
       return reply();
     };
-    await stack.incidents.openIncident(inc);
+    await openGiven(inc);
     await eventually(async () => {
       const s = await linkStatuses(inc.id);
       if (Object.values(s).filter((x) => x === 'open').length === (goesOn ? 6 : 5) && (goesOn || s.pagerduty === 'failed')) return true;
@@ -180,10 +187,11 @@ describe('local first opens: a run given the checked begin snapshot', () => {
     const isCreate = (r: RecordedRequest) => r.method === 'POST' && (r.json as { correlation_id?: string } | undefined)?.correlation_id === key;
     let deferred = 0;
     sn.faults.defer = (r) => isCreate(r) && deferred++ === 0;
-    await stack.incidents.openIncident(inc);
+    await openGiven(inc);
     await sn.waitDeferred(1);
-    // Past the local attempt's limit, ServiceNow carries the create out.
-    await new Promise((r) => setTimeout(r, LOCAL_FIRST_OPEN_MS + 500));
+    // ServiceNow carries the create out well past the limit, and past where an ordinary 1 s back-off's lookup would
+    // have looked (and, finding nothing, created a second ticket): only the guard keeps it to one.
+    await new Promise((r) => setTimeout(r, LOCAL_FIRST_OPEN_MS + 5_000));
     sn.releaseDeferred();
     const link = await eventually(async () => (await stack.incidents.getIncident(inc.id)).links.find((l) => l.connectorId === 'servicenow' && l.status === 'open'), { timeoutMs: 60_000, what: 'the ServiceNow link open' });
     expect(sn.byCorrelation(key)).toHaveLength(1);
@@ -203,7 +211,7 @@ describe('local first opens: a run given the checked begin snapshot', () => {
     let ogFaulted = false;
     pd.faults.before = (r) => (!pdFaulted && isTrigger(r) ? ((pdFaulted = true), { status: 500, body: { status: 'error' } }) : undefined);
     og.faults.before = (r) => (!ogFaulted && r.method === 'POST' && (r.json as { alias?: string } | undefined)?.alias === key ? ((ogFaulted = true), { status: 503, body: { message: 'unavailable' } }) : undefined);
-    await stack.incidents.openIncident(inc);
+    await openGiven(inc);
     await eventually(async () => Object.values(await linkStatuses(inc.id)).filter((x) => x === 'open').length === 6, { timeoutMs: 60_000, what: 'six links open' });
     const f = await factsOf(stack, inc.id);
     expect(activitiesOf(f, 'openConnector').filter(nonChat).map((a) => a.connectorId).sort()).toEqual(['opsgenie', 'pagerduty']);
@@ -217,7 +225,7 @@ describe('local first opens: a run given the checked begin snapshot', () => {
     const inc = incidentFor(tenant);
     const isTrigger = triggerOf(inc.id);
     pd.faults.hold = isTrigger;
-    await stack.incidents.openIncident(inc);
+    await openGiven(inc);
     await eventually(() => pd.requests.some(isTrigger), { what: 'the trigger held at the double' });
     await stack.incidents.resolve(inc.id, { tenantId: tenant, source: 'probectl', at: new Date().toISOString() });
     // The resolve waits for the local attempt's limit; it is applied in the next task and cancels the back-off timer.

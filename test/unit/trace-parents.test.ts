@@ -5,6 +5,7 @@
  */
 import type { Payload } from '@temporalio/common';
 import { RunTraceParents, SIGNAL_SEARCH_EVENTS, type ActivityIdentity, type HistoryService, type TraceParentOptions } from '../../src/observability/trace-parents';
+import { LOCAL_BUDGET_MS } from '../../src/observability/trace-parents';
 
 const header = (tag: string): Payload => ({ metadata: { encoding: new TextEncoder().encode('json/plain') }, data: new TextEncoder().encode(JSON.stringify({ traceparent: tag })) });
 
@@ -95,6 +96,17 @@ describe('RunTraceParents: history reads per run', () => {
     const p = make(fake);
     for (let i = 0; i < 10; i++) expect(await p.forActivity(activity(`r${i}`, 'openConnector', extra))).toBeUndefined();
     expect(fake.reads).toBe(0);
+  });
+
+  test('a local first attempt waits for a slow lookup only briefly, and the lookup goes on for the run\'s ordinary activities', async () => {
+    const fake = new FakeHistory({ r1: { start: header('open') } }, { delayMs: 400 });
+    const p = make(fake);
+    const t0 = Date.now();
+    expect(await p.forActivity(activity('r1', 'openConnector', { isLocal: true }))).toBeUndefined();
+    expect(Date.now() - t0).toBeLessThan(LOCAL_BUDGET_MS + 250);
+    // The same lookup, not a failure cached for the negative TTL: an ordinary activity of the run gets the parent.
+    expect(await p.forActivity(activity('r1', 'openConnector'))).toEqual(header('open'));
+    expect(fake.reads).toBe(1);
   });
 
   test('an open\'s local first attempt is parented on the run\'s start, as the ordinary open is, with one read per run', async () => {

@@ -177,7 +177,7 @@ describe('a local attempt\'s failure through the failure converter, as the workf
     ['a 429 with Retry-After 3 s', throttled(3_000), on(3_000)],
     ['a 429 with Retry-After 45 s', throttled(45_000), on(45_000)],
     ['a 429 without Retry-After, its back-off (5 s) as retryable() carries it', retryable('RateLimited', 'HTTP 429', 5_000), on(5_000)],
-    ['the pacer\'s refusal, its turn (7 s) as retryable() carries it', retryable('RateLimited', 'paced', 7_000), on(7_000)],
+    ['a retryable failure with a 7 s delay', retryable('RateLimited', 'paced', 7_000), on(7_000)],
     ['a delay carried only as the next retry delay is lost on the way (1 s)', app('RateLimited', false, 2_000), on(FALLBACK_AFTER_MS)],
     ['a 5xx', app('ProviderUnavailable'), on(FALLBACK_AFTER_MS)],
     ['a refusal', app('ProviderRejected', true), undefined],
@@ -196,15 +196,22 @@ describe('the pacer\'s longest wait for one take', () => {
     const pacer = new Pacer();
     // Take the bucket's burst; then the next turn is about a second off (60/min).
     let refusal: unknown;
+    let refusedAfterMs = Number.POSITIVE_INFINITY;
     for (let i = 0; i < 100 && refusal === undefined; i++) {
-      await pacer.take(c, { maxWaitMs }).catch((err: unknown) => { refusal = err; });
+      const t0 = Date.now();
+      await pacer.take(c, { maxWaitMs }).catch((err: unknown) => { refusal = err; refusedAfterMs = Date.now() - t0; });
     }
+    // Refused up front, not after waiting out the short wait.
+    expect(refusedAfterMs).toBeLessThan(maxWaitMs);
     expect(refusal).toBeInstanceOf(ApplicationFailure);
     const f = refusal as ApplicationFailure;
     expect([f.type, pacedBeforeSending(f)]).toEqual(['RateLimited', true]);
     const turn = (f.details?.[0] as { nextRetryDelayMs: number }).nextRetryDelayMs;
     expect(turn).toBeGreaterThan(maxWaitMs);
     expect(fallbackOf(f)).toEqual(on(turn));
+    // …and so does the workflow, which gets the refusal through the failure converter.
+    const conv = new DefaultFailureConverter();
+    expect(fallbackOf(conv.failureToError(conv.errorToFailure(f, defaultPayloadConverter), defaultPayloadConverter))).toEqual(on(turn));
     // Without the short wait the same take waits in the queue (ended here by its signal).
     const stop = new AbortController();
     const waiting = pacer.take(c, { signal: stop.signal });

@@ -5,10 +5,10 @@
  * activity (local-first.ts, patch local-first-opens-v1). Every call carries what the workflow owes Postgres at that moment and records
  * it with its own outcome; its result goes back to the state machine.
  */
-import { CancellationScope, patched, sleep, workflowInfo } from '@temporalio/workflow';
+import { CancellationScope, CancelledFailure, patched, sleep, workflowInfo } from '@temporalio/workflow';
 import type { ConnectorRef } from '../../config/connectors';
 import type { OpenOutcome, Recorded, RecordSpec } from '../../activities/contract';
-import { acknowledging, opening, openingLocally, resolving } from '../activity-options';
+import { PAGE_MAX_BACKOFF_MS, TICKET_MAX_BACKOFF_MS, acknowledging, opening, openingLocally, resolving } from '../activity-options';
 import { LOCAL_FIRST_OPENS_V1 } from '../patches';
 import { isPager, isTicket } from '../capabilities';
 import { acknowledgeSummary, openSummary, openedDetail, resolveSummary } from '../ui';
@@ -19,10 +19,6 @@ import {
   ownFollowUps, reResolveKey, resolutionRef, settled, ticketCloseKey, type Action, type CallOutcome, type IncidentState,
 } from './state';
 import type { Wake } from './wake';
-
-/** The ordinary open's longest back-off (src/workflows/activity-options.ts `maximumInterval`): pages and posts, tickets. */
-const PAGE_MAX_BACKOFF_MS = 60_000;
-const TICKET_MAX_BACKOFF_MS = 300_000;
 
 /** A local first attempt in flight, with what its fallback needs. */
 interface LocalFirst {
@@ -151,9 +147,14 @@ export class Calls {
           continue;
         }
         const fallback = fallbackOf(r.reason);
-        // A resolve overtook the open meanwhile (only when the attempts outlived their task): the failure is the outcome.
-        if (fallback === undefined || b.a.cancelled || this.#ended) {
+        if (fallback === undefined || this.#ended) {
           this.whenDone(b.a, b.ref, Promise.reject(r.reason));
+          continue;
+        }
+        // A resolve overtook the open meanwhile (only when the attempts outlived their task): cancelled, as an
+        // ordinary open the resolve stopped (its link stays pending; the resolve covers it).
+        if (b.a.cancelled) {
+          this.whenDone(b.a, b.ref, Promise.reject(new CancelledFailure('the incident was resolved before the open could go on')));
           continue;
         }
         // At most the ordinary retry's longest back-off; a ticket create cut by the limit may still land, so its lookup
