@@ -38,7 +38,7 @@
  *                       activity (v2/local-first.ts). Asked only by a first run that took the checked begin snapshot
  *                       (first-run-checked-v1) carrying the setting (`localFirstOpenMs`, PROBECTL_NOTIFY_LOCAL_FIRST_OPENS,
  *                       on by default), and by the runs it continues as new (they carry the setting), once, at the first
- *                       first attempt of a pager's or ticket's open in a task where continue-as-new is not suggested
+ *                       first attempt of an open in a task where continue-as-new is not suggested
  *                       (the first task, or a redrive's); a snapshot the run read itself or took
  *                       unchecked has the setting dropped, and runs without it ask nothing, so their histories are those
  *                       of the release before. The setting is in the begin digest only when on, so the API's gate stays

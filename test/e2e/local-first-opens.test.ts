@@ -1,8 +1,7 @@
 /**
  * PROBECTL_NOTIFY_LOCAL_FIRST_OPENS=on, the default (src/workflows/v2/local-first.ts, patch local-first-opens-v1), on
  * the real dev server, Postgres and the six providers' doubles. A run given the API's checked begin snapshot makes
- * the first attempt of each pager's and ticket's open a local activity in its first workflow task (chat posts stay
- * ordinary); what that
+ * every open's first attempt a local activity in its first workflow task; what that
  * attempt does not finish for good — a 5xx, a 429 with Retry-After, a provider that does not answer within the
  * limit — goes on as the ordinary activity after the back-off (or the provider's Retry-After), and still pages once;
  * a refusal is the outcome; a resolve sent while the attempt runs waits for it and then closes everything. A run that
@@ -31,10 +30,9 @@ const scratch = join(__dirname, '..', '..', 'test-artifacts', `local-first-opens
 const TEAMS_PATH = '/workflows/f00d/triggers/manual/paths/invoke';
 const SECRETS = { pd: 'RKEY-local-first-opens-00000001', og: 'og-key-local-first-opens-01', hook: '/services/TLFO/BLFO/LocalFirstHook01', sig: 'LocalFirstSig01', sn: 'svc.lfo:LocalFirstSnow01', jira: 'lfo@acme.com:LocalFirstJira01' };
 const CONNECTORS = ['pagerduty', 'opsgenie', 'slack', 'teams', 'servicenow', 'jira'];
-/** Opened locally first: the pagers and the tickets; chat posts (no provider-side key) are ordinary activities. */
-const LOCAL = ['jira', 'opsgenie', 'pagerduty', 'servicenow'];
-const CHAT = ['slack', 'teams'];
-const nonChat = (a: { connectorId?: string }) => !CHAT.includes(a.connectorId ?? '');
+/** Opened locally first: every connector. */
+const LOCAL = CONNECTORS;
+const nonChat = (_a: { connectorId?: string }) => true;
 
 /** PagerDuty's trigger for an incident (the request the first page is). */
 const triggerOf = (id: string) => (r: RecordedRequest) => (r.json as { event_action?: string; dedup_key?: string } | undefined)?.event_action === 'trigger'
@@ -118,7 +116,7 @@ describe('local first opens: a run given the checked begin snapshot', () => {
 
   const linkStatuses = async (id: string) => Object.fromEntries((await stack.incidents.getIncident(id)).links.map((l) => [l.connectorId, l.status]));
 
-  test('the pagers\' and tickets\' opens are local activities in the first workflow task, the chat posts ordinary; resolve closes all six', async () => {
+  test('every open is a local activity in the first workflow task; no ordinary open; resolve closes all six', async () => {
     const inc = incidentFor(tenant);
     await openGiven(inc);
     await eventually(async () => Object.values(await linkStatuses(inc.id)).filter((s) => s === 'open').length === 6, { what: 'six links open' });
@@ -127,7 +125,7 @@ describe('local first opens: a run given the checked begin snapshot', () => {
     const f = await factsOf(stack, inc.id);
     expect(f.patches).toEqual(['first-run-checked-v1', 'local-first-opens-v1']);
     expect(f.localActivities.filter((t) => t === 'openConnector')).toHaveLength(LOCAL.length);
-    expect(activitiesOf(f, 'openConnector').map((a) => a.connectorId).sort()).toEqual(CHAT);
+    expect(activitiesOf(f, 'openConnector')).toEqual([]);
     // One object per provider.
     const key = `probectl-${inc.id}`;
     expect([pd.alerts.filter((a) => a.dedupKey === key).length, og.byAlias(key).length, sn.byCorrelation(key).length, jira.byLabel(key).length]).toEqual([1, 1, 1, 1]);

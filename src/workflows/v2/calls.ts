@@ -77,9 +77,10 @@ export class Calls {
     const first = !a.reissue && !a.notBefore;
     delete a.reissue;
     const record: RecordSpec = { chain: s.chain, actionId: a.id, owed: attach(s.outbox, a.id) };
-    // Not for a chat post (no provider-side key: one cut by the attempt's limit could be posted twice), nor in a task
-    // that ends the run (continue-as-new): the result would be dropped and the call made again by the next run.
-    if (a.kind === 'open' && first && (isPager(ref) || isTicket(ref)) && !workflowInfo().continueAsNewSuggested && this.localFirst()) {
+    // Every first open of the task, or none: an ordinary activity scheduled beside local attempts would leave only when
+    // the slowest of them ends (the task's commands go out together). Not in a task that ends the run (continue-as-new):
+    // the result would be dropped and the call made again by the next run.
+    if (a.kind === 'open' && first && !workflowInfo().continueAsNewSuggested && this.localFirst()) {
       local.push(this.openLocally(a, ref, record));
       return;
     }
@@ -157,8 +158,8 @@ export class Calls {
           this.whenDone(b.a, b.ref, Promise.reject(new CancelledFailure('the incident was resolved before the open could go on')));
           continue;
         }
-        // At most the ordinary retry's longest back-off; a ticket create cut by the limit may still land, so its lookup
-        // waits until it certainly has (the hand-over's guard).
+        // At most the ordinary retry's longest back-off; a create without a provider-side key cut by the limit may still
+        // land, so it waits until it certainly has (the hand-over's guard): a ticket's lookup then adopts it.
         let afterMs = Math.min(fallback.afterMs, isTicket(b.ref) ? TICKET_MAX_BACKOFF_MS : PAGE_MAX_BACKOFF_MS);
         if (fallback.timedOut && !isPager(b.ref)) afterMs = Math.max(afterMs, this.s.settings.reissueGuardMs);
         this.whenDone(b.a, b.ref, this.open(b.a, b.ref, b.record, afterMs));

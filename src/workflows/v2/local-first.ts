@@ -1,6 +1,6 @@
 /**
- * Local first opens (patch `local-first-opens-v1`, PROBECTL_NOTIFY_LOCAL_FIRST_OPENS=on): a new incident's pager and
- * ticket opens make their first attempt as local activities in the workflow task that decided them (v2/calls.ts),
+ * Local first opens (patch `local-first-opens-v1`, PROBECTL_NOTIFY_LOCAL_FIRST_OPENS=on): a new incident's opens
+ * make their first attempt as local activities in the workflow task that decided them (v2/calls.ts),
  * so the first page leaves the worker without a round trip through the server and their results come back as one
  * marker each instead of three activity events and the workflow tasks that apply them. What does not succeed or fail for good within
  * the attempt's time limit goes on as the ordinary activity it would have been (its retries, heartbeats, pacing
