@@ -30,9 +30,6 @@ const scratch = join(__dirname, '..', '..', 'test-artifacts', `local-first-opens
 const TEAMS_PATH = '/workflows/f00d/triggers/manual/paths/invoke';
 const SECRETS = { pd: 'RKEY-local-first-opens-00000001', og: 'og-key-local-first-opens-01', hook: '/services/TLFO/BLFO/LocalFirstHook01', sig: 'LocalFirstSig01', sn: 'svc.lfo:LocalFirstSnow01', jira: 'lfo@acme.com:LocalFirstJira01' };
 const CONNECTORS = ['pagerduty', 'opsgenie', 'slack', 'teams', 'servicenow', 'jira'];
-/** Opened locally first: every connector. */
-const LOCAL = CONNECTORS;
-const nonChat = (_a: { connectorId?: string }) => true;
 
 /** PagerDuty's trigger for an incident (the request the first page is). */
 const triggerOf = (id: string) => (r: RecordedRequest) => (r.json as { event_action?: string; dedup_key?: string } | undefined)?.event_action === 'trigger'
@@ -124,7 +121,7 @@ describe('local first opens: a run given the checked begin snapshot', () => {
     expect(Object.fromEntries(result.links.map((l) => [l.connectorId, l.status]))).toEqual(Object.fromEntries(CONNECTORS.map((c) => [c, 'resolved'])));
     const f = await factsOf(stack, inc.id);
     expect(f.patches).toEqual(['first-run-checked-v1', 'local-first-opens-v1']);
-    expect(f.localActivities.filter((t) => t === 'openConnector')).toHaveLength(LOCAL.length);
+    expect(f.localActivities.filter((t) => t === 'openConnector')).toHaveLength(CONNECTORS.length);
     expect(activitiesOf(f, 'openConnector')).toEqual([]);
     // One object per provider.
     const key = `probectl-${inc.id}`;
@@ -158,8 +155,8 @@ describe('local first opens: a run given the checked begin snapshot', () => {
     }, { timeoutMs: 60_000, what: goesOn ? 'six links open' : 'five links open, PagerDuty failed' });
     const triggers = pd.requests.filter(isTrigger);
     const f = await factsOf(stack, inc.id);
-    expect(f.localActivities.filter((t) => t === 'openConnector')).toHaveLength(LOCAL.length);
-    const ordinary = activitiesOf(f, 'openConnector').filter(nonChat);
+    expect(f.localActivities.filter((t) => t === 'openConnector')).toHaveLength(CONNECTORS.length);
+    const ordinary = activitiesOf(f, 'openConnector');
     const timers = await backoffTimers(stack, inc.id);
     // What ended the local attempt: the limit (a time-out, not the request timeout) for the provider that never answers.
     expect(await localFailureOf(stack, inc.id)).toEqual(timer === undefined ? 'failed' : reply() === 'hang' ? 'timed out' : 'failed');
@@ -212,7 +209,7 @@ describe('local first opens: a run given the checked begin snapshot', () => {
     await openGiven(inc);
     await eventually(async () => Object.values(await linkStatuses(inc.id)).filter((x) => x === 'open').length === 6, { timeoutMs: 60_000, what: 'six links open' });
     const f = await factsOf(stack, inc.id);
-    expect(activitiesOf(f, 'openConnector').filter(nonChat).map((a) => a.connectorId).sort()).toEqual(['opsgenie', 'pagerduty']);
+    expect(activitiesOf(f, 'openConnector').map((a) => a.connectorId).sort()).toEqual(['opsgenie', 'pagerduty']);
     expect(await backoffTimers(stack, inc.id)).toEqual([{ timeout: '1s', outcome: 'fired' }, { timeout: '1s', outcome: 'fired' }]);
     expect([pd.alerts.filter((a) => a.dedupKey === key).length, og.byAlias(key).length]).toEqual([1, 1]);
     og.faults = {};
@@ -235,8 +232,8 @@ describe('local first opens: a run given the checked begin snapshot', () => {
     expect(pd.alerts.filter((a) => a.dedupKey === key)).toHaveLength(1);
     expect(pd.requests.filter(isTrigger)).toHaveLength(1);
     const f = await factsOf(stack, inc.id);
-    expect(f.localActivities.filter((t) => t === 'openConnector')).toHaveLength(LOCAL.length);
-    expect(activitiesOf(f, 'openConnector').filter(nonChat)).toEqual([]);
+    expect(f.localActivities.filter((t) => t === 'openConnector')).toHaveLength(CONNECTORS.length);
+    expect(activitiesOf(f, 'openConnector')).toEqual([]);
     expect(await backoffTimers(stack, inc.id)).toEqual([{ timeout: '1s', outcome: 'canceled' }]);
     expect((await stack.mirror.timeline(tenant, inc.id)).filter((e) => e.kind === 'connector.failed').map((e) => e.detail)).toEqual(['open cancelled: the incident was resolved first']);
   });
