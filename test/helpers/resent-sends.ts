@@ -5,6 +5,10 @@
  * executions and history: exactly one run of the id, in it exactly one activity of the type (of the connector, when
  * given), completed, with at least as many attempts as the double counted sends.
  *
+ * A local first attempt (src/workflows/v2/local-first.ts) is the same open: its marker (matched to the connector by the
+ * summary's label) counts its attempts, and the ordinary activity it fell back to, if any, adds its own. One local
+ * attempt and one ordinary activity of a connector are therefore one open; two of either are not.
+ *
  * How tight that is depends on the test. Attempts count every retry, a pacing deferral's too (an attempt that sent
  * nothing), so where calls are deferred — the pacing bursts, where most incidents wait at least once — the attempt
  * bound is nearly always met and the check is mostly "one run, one activity, completed". Where nothing defers (the
@@ -13,6 +17,7 @@
  */
 import type { Client } from '@temporalio/client';
 import type { RecordedRequest } from '../../dev/doubles/server';
+import { connectorLabel } from '../../src/workflows/ui';
 import { eventually } from './shared';
 
 /** The dedup key of each PagerDuty event the double recorded (the workflow id: `probectl-<incidentId>`). */
@@ -42,8 +47,34 @@ export interface ResendOptions {
   activityType?: string;
   /** Only that connector's activity: required when the tenant has several connectors. */
   connectorId?: string;
+  /**
+   * The connector's label in activity summaries ("PagerDuty: trigger …"), which is how a local attempt's marker is
+   * matched to it; default the label of a connector whose id is its provider's.
+   */
+  label?: string;
   /** One deadline for all keys together (they are checked side by side); default 60 s. */
   timeoutMs?: number;
+}
+
+/** A summary payload's text, or ''. */
+function summaryOf(e: { userMetadata?: { summary?: { data?: Uint8Array | null } | null } | null }): string {
+  const data = e.userMetadata?.summary?.data;
+  if (!data) return '';
+  try {
+    const v = JSON.parse(Buffer.from(data).toString('utf8')) as unknown;
+    return typeof v === 'string' ? v : '';
+  } catch {
+    return '';
+  }
+}
+
+/** The attempt a local activity's marker recorded, when it is one of `activityType`. */
+function localAttemptOf(marker: { markerName?: string | null; details?: Record<string, { payloads?: Array<{ data?: Uint8Array | null }> | null }> | null }, activityType: string): number | undefined {
+  if (marker.markerName !== 'core_local_activity') return undefined;
+  const data = marker.details?.data?.payloads?.[0]?.data;
+  if (!data) return undefined;
+  const v = JSON.parse(Buffer.from(data).toString('utf8')) as { activity_type?: unknown; attempt?: unknown };
+  return v.activity_type === activityType ? Number(v.attempt ?? 0) : undefined;
 }
 
 type Verdict = { final: true; ok: boolean; seen: string } | { final: false; seen: string };
@@ -54,6 +85,7 @@ type Verdict = { final: true; ok: boolean; seen: string } | { final: false; seen
  */
 export async function unexplainedResends(client: Client, sentWorkflowIds: readonly string[], opts: ResendOptions = {}): Promise<string[]> {
   const { activityType = 'openConnector', connectorId, timeoutMs = 60_000 } = opts;
+  const label = opts.label ?? (connectorId === undefined ? undefined : connectorLabel({ id: connectorId, provider: connectorId as never }));
   const what = connectorId === undefined ? activityType : `${activityType}(${connectorId})`;
 
   async function verdict(workflowId: string, sends: number): Promise<Verdict> {
@@ -66,12 +98,19 @@ export async function unexplainedResends(client: Client, sentWorkflowIds: readon
       .filter((e) => connectorId === undefined || connectorOf(e.activityTaskScheduledEventAttributes?.input) === connectorId)
       .map((e) => Number(e.eventId));
     const attempts = events.filter((e) => scheduled.includes(Number(e.activityTaskStartedEventAttributes?.scheduledEventId ?? -1))).map((e) => e.activityTaskStartedEventAttributes?.attempt ?? 0);
-    const completed = events.some((e) => scheduled.includes(Number(e.activityTaskCompletedEventAttributes?.scheduledEventId ?? -1)));
-    const seen = `${runs.length} run(s), ${scheduled.length} ${what} scheduled, attempts ${attempts.join('/') || 'none yet'}, ${completed ? 'completed' : 'not completed'}`;
+    const locals = events.flatMap((e) => {
+      const marker = e.markerRecordedEventAttributes;
+      const attempt = marker ? localAttemptOf(marker, activityType) : undefined;
+      if (attempt === undefined || (label !== undefined && !summaryOf(e).startsWith(`${label}: `))) return [];
+      return [{ attempt, ok: !marker!.failure }];
+    });
+    const completed = events.some((e) => scheduled.includes(Number(e.activityTaskCompletedEventAttributes?.scheduledEventId ?? -1))) || (scheduled.length === 0 && locals.length === 1 && locals[0]!.ok);
+    const local = locals.length ? `, local attempts ${locals.map((l) => `${l.attempt}${l.ok ? '' : ' (failed)'}`).join('/')}` : '';
+    const seen = `${runs.length} run(s), ${scheduled.length} ${what} scheduled, attempts ${attempts.join('/') || 'none yet'}${local}, ${completed ? 'completed' : 'not completed'}`;
     // Settled either way: another run or another activity is never explained, and a completed one will not change.
-    if (runs.length > 1 || scheduled.length > 1) return { final: true, ok: false, seen };
+    if (runs.length > 1 || scheduled.length > 1 || locals.length > 1) return { final: true, ok: false, seen };
     // No run listed yet is visibility lagging behind the history (it is written asynchronously): wait for it.
-    if (completed && runs.length === 1) return { final: true, ok: (attempts[0] ?? 0) >= sends, seen };
+    if (completed && runs.length === 1) return { final: true, ok: (attempts[0] ?? 0) + (locals[0]?.attempt ?? 0) >= sends, seen };
     return { final: false, seen };
   }
 

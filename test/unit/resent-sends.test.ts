@@ -11,6 +11,17 @@ const input = (connectorId: string) => ({ payloads: [{ data: Buffer.from(JSON.st
 const scheduled = (id: number, name = 'openConnector', connectorId = 'pagerduty'): Ev => ({ eventId: id, activityTaskScheduledEventAttributes: { activityType: { name }, input: input(connectorId) } });
 const started = (id: number, of: number, attempt: number): Ev => ({ eventId: id, activityTaskStartedEventAttributes: { scheduledEventId: of, attempt } });
 const completed = (id: number, of: number): Ev => ({ eventId: id, activityTaskCompletedEventAttributes: { scheduledEventId: of } });
+const json = (v: unknown) => ({ data: Buffer.from(JSON.stringify(v)) });
+/** A local first attempt's marker: its attempt, failed or not, and the summary that names its connector. */
+const local = (id: number, attempt: number, failed: boolean, summary = 'PagerDuty: trigger probectl-a', type = 'openConnector'): Ev => ({
+  eventId: id,
+  userMetadata: { summary: json(summary) },
+  markerRecordedEventAttributes: {
+    markerName: 'core_local_activity',
+    details: { data: { payloads: [json({ seq: 1, attempt, activity_type: type })] } },
+    ...(failed ? { failure: { message: 'PagerDuty trigger: HTTP 503' } } : {}),
+  },
+});
 /** `runs`: how many runs visibility lists for an id, or a function of the call count (visibility lagging). */
 const clientOf = (histories: Record<string, Ev[]>, runs: number | ((call: number) => number) = 1) => {
   let calls = 0;
@@ -50,6 +61,31 @@ describe('unexplainedResends', () => {
   ])('connectorId picks one connector among several: %s', async (_name, events, explained) => {
     const problems = await unexplainedResends(clientOf({ 'probectl-a': events }), ['probectl-a', 'probectl-a'], { connectorId: 'pagerduty', timeoutMs: 50 });
     expect(problems.length === 0).toBe(explained);
+  });
+
+  // A local first attempt and the ordinary activity it fell back to are one open: their attempts add up.
+  test.each<[string, Ev[], number, boolean]>([
+    ['a local attempt that succeeded, sent once', [local(5, 1, false)], 1, true],
+    ['a local attempt retried locally (attempt 2) that succeeded, sent twice', [local(5, 2, false)], 2, true],
+    ['a local attempt (attempt 1) that succeeded, sent twice', [local(5, 1, false)], 2, false],
+    ['a failed local attempt, then an ordinary activity on attempt 6, sent 7 times', [local(5, 1, true), scheduled(6), started(7, 6, 6), completed(8, 6)], 7, true],
+    ['a failed local attempt, then an ordinary activity on attempt 6, sent 8 times', [local(5, 1, true), scheduled(6), started(7, 6, 6), completed(8, 6)], 8, false],
+    ['a failed local attempt, its ordinary activity still running', [local(5, 1, true), scheduled(6)], 2, false],
+    ['a failed local attempt and nothing after it', [local(5, 1, true)], 2, false],
+    ['two local attempts of the connector', [local(5, 1, false), local(6, 1, false)], 2, false],
+    ["another connector's local attempt beside the connector's ordinary retry", [local(5, 3, false, 'Slack: post probectl-a'), scheduled(6), started(7, 6, 2), completed(8, 6)], 2, true],
+    ["another connector's local attempt only", [local(5, 3, false, 'Slack: post probectl-a')], 2, false],
+    ['a local attempt of another activity type', [local(5, 3, false, 'PagerDuty: resolve', 'resolveConnector')], 2, false],
+  ])('local first attempts: %s', async (_name, events, sends, explained) => {
+    const problems = await unexplainedResends(clientOf({ 'probectl-a': events }), Array(sends).fill('probectl-a'), { connectorId: 'pagerduty', timeoutMs: 50 });
+    expect(problems.length === 0).toBe(explained);
+    if (!explained) expect(problems[0]).toContain(`probectl-a: ${sends} sends`);
+  });
+
+  test('a named connector is matched by the label given', async () => {
+    const events = [local(5, 2, false, 'PagerDuty pd-eu: trigger probectl-a')];
+    expect(await unexplainedResends(clientOf({ 'probectl-a': events }), ['probectl-a', 'probectl-a'], { connectorId: 'pd-eu', label: 'PagerDuty pd-eu', timeoutMs: 50 })).toEqual([]);
+    expect(await unexplainedResends(clientOf({ 'probectl-a': events }), ['probectl-a', 'probectl-a'], { connectorId: 'pagerduty', timeoutMs: 50 })).toHaveLength(1);
   });
 
   test('six connectors and no connectorId: six activities are never one, even all retried', async () => {
