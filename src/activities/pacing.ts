@@ -304,7 +304,11 @@ export class Pacer {
     const ahead = s.queue.aheadOfNew(cls);
     const estimate = ahead * this.#intervalMs(s) + Math.max(this.#tokenWait(s, cls, since), this.#reservedFor(s, cls, since));
     const maxWaitMs = Math.min(opts.maxWaitMs ?? this.#maxWaitMs, this.#maxWaitMs);
-    if (estimate >= maxWaitMs) return Promise.reject(this.#defer(c, s, cls, ahead));
+    // Refused only for the caller's own shorter wait (a local first attempt): it comes back at its turn, when the
+    // ordinary open it goes on as waits in this queue like any other; a refusal past the pacer's own wait names a
+    // turn one interval beyond, as before.
+    const short = maxWaitMs < this.#maxWaitMs;
+    if (estimate >= maxWaitMs) return Promise.reject(this.#defer(c, s, cls, ahead, short ? estimate : undefined));
     return new Promise<number>((resolve, reject) => {
       const finish = () => {
         clearTimeout(timer);
@@ -323,7 +327,8 @@ export class Pacer {
         const before = s.queue.ahead(w);
         if (!s.queue.remove(w)) return;
         finish();
-        reject(this.#defer(c, s, cls, before));
+        const at = this.#now();
+        reject(this.#defer(c, s, cls, before, short ? before * this.#intervalMs(s) + Math.max(this.#tokenWait(s, cls, at), this.#reservedFor(s, cls, at)) : undefined));
       }, maxWaitMs);
       const onAbort = () => {
         if (!s.queue.remove(w)) return;
@@ -400,10 +405,11 @@ export class Pacer {
   }
 
   /** A refusal: the caller retries at its likely turn, later than every turn already promised to its class or a more urgent one. */
-  #defer(c: Paced, s: KeyState, cls: PaceClass, ahead: number) {
+  /** `turnInMs`: the caller's estimated turn, to come back at exactly (a short wait's refusal); else one interval past it. */
+  #defer(c: Paced, s: KeyState, cls: PaceClass, ahead: number, turnInMs?: number) {
     const now = this.#now();
     const interval = this.#intervalMs(s);
-    let at = now + (ahead + 1) * interval + Math.max(this.#tokenWait(s, cls, now), this.#reservedFor(s, cls, now));
+    let at = turnInMs !== undefined ? now + turnInMs : now + (ahead + 1) * interval + Math.max(this.#tokenWait(s, cls, now), this.#reservedFor(s, cls, now));
     for (let k = 0; k <= cls; k += 1) at = Math.max(at, s.deferredUntil[k]! + interval);
     s.deferredUntil[cls] = at;
     const delay = Math.max(1, Math.ceil(at - now));

@@ -28,7 +28,7 @@ jest.setTimeout(120_000);
 
 const scratch = join(__dirname, '..', '..', 'test-artifacts', `local-first-opens-${process.pid}`);
 const TEAMS_PATH = '/workflows/f00d/triggers/manual/paths/invoke';
-const SECRETS = { pd: 'RKEY-local-first-opens-00000001', og: 'og-key-local-first-opens-01', hook: '/services/TLFO/BLFO/LocalFirstHook01', sig: 'LocalFirstSig01', sn: 'svc.lfo:LocalFirstSnow01', jira: 'lfo@acme.com:LocalFirstJira01' };
+const SECRETS = { pdPaced: 'RKEY-local-first-opens-paced-01', pd: 'RKEY-local-first-opens-00000001', og: 'og-key-local-first-opens-01', hook: '/services/TLFO/BLFO/LocalFirstHook01', sig: 'LocalFirstSig01', sn: 'svc.lfo:LocalFirstSnow01', jira: 'lfo@acme.com:LocalFirstJira01' };
 const CONNECTORS = ['pagerduty', 'opsgenie', 'slack', 'teams', 'servicenow', 'jira'];
 
 /** PagerDuty's trigger for an incident (the request the first page is). */
@@ -66,6 +66,8 @@ describe('local first opens: a run given the checked begin snapshot', () => {
   let pd: PagerDutyDouble, og: OpsgenieDouble, sl: SlackDouble, tm: TeamsDouble, sn: ServiceNowDouble, jira: JiraDouble;
   let stack: TestStack;
   const tenant = uniqueId('lfo');
+  /** PagerDuty alone, paced to 6 a minute (a bucket of one): a second open within 10 s finds its turn too far off. */
+  const paced = uniqueId('lfo-paced');
 
   beforeAll(async () => {
     pd = await new PagerDutyDouble().start();
@@ -86,6 +88,8 @@ describe('local first opens: a run given the checked begin snapshot', () => {
       `${tenant}|teams|${tm.url}${TEAMS_PATH}?api-version=2016-06-01&sp=%2Ftriggers%2Fmanual%2Frun&sv=1.0&sig=${SECRETS.sig}&${fast}|`,
       `${tenant}|servicenow|${sn.url}?${fast}|${SECRETS.sn}`,
       `${tenant}|jira|${jira.url}/rest/api/2/issue?project=OPS&${fast}|${SECRETS.jira}`,
+      // Its own routing key: a pacing bucket of its own (one rate per URL and credential).
+      `${paced}|pagerduty|${pd.url}/v2/enqueue?rate_per_min=6|${SECRETS.pdPaced}`,
     ];
     // The defaults: PROBECTL_NOTIFY_LOCAL_FIRST_OPENS and PROBECTL_NOTIFY_BEGIN_IN_START unset; the request timeout as
     // shipped (10 s), longer than a local attempt's limit, so the limit is what cuts a provider that does not answer.
@@ -215,6 +219,37 @@ describe('local first opens: a run given the checked begin snapshot', () => {
     og.faults = {};
     await resolveAll(inc.id);
   });
+
+  test("a local attempt whose pacing turn is further off than its wait sends nothing and goes on after the pacer's turn: one page, the rate kept", async () => {
+    const a = incidentFor(paced);
+    const b = incidentFor(paced);
+    await openGiven(a);
+    await eventually(() => pd.requests.some(triggerOf(a.id)), { what: "the first incident's page (the bucket's one token)" });
+    await openGiven(b);
+    const link = await eventually(async () => (await stack.incidents.getIncident(b.id)).links.find((l) => l.status === 'open'), { timeoutMs: 60_000, what: "the second incident's page" });
+    expect(link.connectorId).toBe('pagerduty');
+    const [first] = pd.requests.filter(triggerOf(a.id));
+    const second = pd.requests.filter(triggerOf(b.id));
+    // The refused attempt sent nothing: one trigger, the ordinary open's, no sooner than the rate allows (6 a minute).
+    expect(second).toHaveLength(1);
+    expect(second[0]!.at - first!.at).toBeGreaterThanOrEqual(10_000 - 250);
+    const f = await factsOf(stack, b.id);
+    expect(f.localActivities.filter((t) => t === 'openConnector')).toHaveLength(1);
+    expect(activitiesOf(f, 'openConnector').map((o) => o.connectorId)).toEqual(['pagerduty']);
+    expect(await localFailureOf(stack, b.id)).toBe('failed');
+    // The back-off is the pacer's turn (under 10 s, past the 1 s default), not the limit.
+    const [timer, ...others] = await backoffTimers(stack, b.id);
+    expect(others).toEqual([]);
+    expect(timer!.outcome).toBe('fired');
+    expect(parseInt(timer!.timeout, 10)).toBeGreaterThanOrEqual(2);
+    expect(parseInt(timer!.timeout, 10)).toBeLessThanOrEqual(10);
+    expect(pd.alerts.filter((x) => x.dedupKey === `probectl-${b.id}`)).toHaveLength(1);
+    // Both resolves and their pagers' second resolves are paced too (a turn every 10 s): about a minute.
+    await Promise.all([a, b].map(async (inc) => {
+      await stack.incidents.resolve(inc.id, { tenantId: paced, source: 'probectl', at: new Date().toISOString() });
+      await stack.incidents.result(inc.id);
+    }));
+  }, 180_000);
 
   test('a resolve sent while the local attempt is held past its limit is applied before the back-off ends: no ordinary open, one trigger, every connector closed', async () => {
     const inc = incidentFor(tenant);

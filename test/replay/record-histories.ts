@@ -21,7 +21,10 @@ import { OpsgenieDouble } from '../../dev/doubles/opsgenie';
 import { PagerDutyDouble } from '../../dev/doubles/pagerduty';
 import { ProbectlDouble } from '../../dev/doubles/probectl';
 import type { RecordedRequest } from '../../dev/doubles/server';
+import { JiraDouble } from '../../dev/doubles/jira';
 import { ServiceNowDouble } from '../../dev/doubles/servicenow';
+import { SlackDouble } from '../../dev/doubles/slack';
+import { TeamsDouble } from '../../dev/doubles/teams';
 import { TENANT_MEMO_KEY } from '../../src/client';
 import { redriveSignal } from '../../src/workflows/messages';
 import { eventually, sharedStack, sleep, uniqueId } from '../helpers/shared';
@@ -41,6 +44,12 @@ const SN_USER = 'svc-recorder';
 const SN_PASSWORD = 'pa55-recorded-histories';
 const API_TOKEN = 'api-token-recorded-histories-000000000001';
 const CALLBACK_SECRET = 'callback-secret-recorded-histories-01';
+const PD_PACED_KEY = 'R0UT1NGKEYrecordedHistoriesPaced';
+const SLACK_HOOK = '/services/TREC/BREC/RecordedHistoriesHook01';
+const TEAMS_PATH = '/workflows/rec0/triggers/manual/paths/invoke';
+const TEAMS_SIG = 'RecordedHistoriesSig01';
+const JIRA_EMAIL = 'recorder@example.com';
+const JIRA_TOKEN = 'jira-token-recorded-histories-01';
 /** Server suggests continue-as-new past this many events: the continue-as-new lifecycles switch runs, the others (< 150 events) do not. */
 const SUGGEST_AT = 150;
 
@@ -49,6 +58,7 @@ const LIFECYCLES = [
   'one-connector-resolve', 'plain-resolve', 'inbound-resolve', 'continue-as-new',
   'acknowledge', 'redrive', 'reconciliation', 'failed-open', 'already-resolved', 'continue-as-new-in-flight', 'resolve-racing-open',
   'legacy-handover', 'postgres-down', 'refused-signals',
+  'six-connectors', 'ticket-create-late', 'paced-open',
 ] as const;
 type LifecycleName = (typeof LIFECYCLES)[number];
 
@@ -533,6 +543,82 @@ describe('record incident lifecycles for the replay tests', () => {
       },
     },
 
+
+    'six-connectors': {
+      title: 'six connectors: a page, an alert, two chat posts and two tickets opened together, then resolve from the API',
+      runs: 'one',
+      record: async () => {
+        const slack = await new SlackDouble({ webhookPath: SLACK_HOOK }).start();
+        const teams = await new TeamsDouble({ sig: TEAMS_SIG, path: TEAMS_PATH }).start();
+        const jira = await new JiraDouble({ email: JIRA_EMAIL, apiToken: JIRA_TOKEN }).start();
+        try {
+          const t = uniqueId('six');
+          const s = await startExtraStack({
+            PROBECTL_NOTIFY_CONNECTORS: [
+              `${t}|pagerduty|${pd.url}/v2/enqueue|${PD_KEY}`,
+              `${t}|opsgenie|${og.url}/v2/alerts|${OG_KEY}`,
+              `${t}|slack|${slack.url}${SLACK_HOOK}|`,
+              `${t}|teams|${teams.url}${TEAMS_PATH}?api-version=2016-06-01&sp=%2Ftriggers%2Fmanual%2Frun&sv=1.0&sig=${TEAMS_SIG}|`,
+              `${t}|servicenow|${sn.url}|${SN_USER}:${SN_PASSWORD}`,
+              `${t}|jira|${jira.url}/rest/api/2/issue?project=OPS|${JIRA_EMAIL}:${JIRA_TOKEN}`,
+            ].join(','),
+          });
+          const inc = await openAndWait({}, t, 6, s);
+          await s.incidents.resolve(inc.id, { tenantId: t, source: 'api', actor: 'gina', at: at() });
+          const result = await s.incidents.result(inc.id);
+          expect(result.links.map((l) => `${l.connectorId}:${l.status}`).sort())
+            .toEqual(['jira', 'opsgenie', 'pagerduty', 'servicenow', 'slack', 'teams'].map((c) => `${c}:resolved`));
+          const key = `probectl-${inc.id}`;
+          expect([pd.alerts.filter((a) => a.dedupKey === key).length, og.byAlias(key).length, sn.byCorrelation(key).length, jira.byLabel(key).length]).toEqual([1, 1, 1, 1]);
+          return key;
+        } finally {
+          await Promise.all([slack.stop(), teams.stop(), jira.stop()]);
+        }
+      },
+    },
+
+    'ticket-create-late': {
+      title: 'a ticket create that ServiceNow carries out after the local attempt\'s limit: the ordinary open waits the hand-over guard and its lookup adopts the ticket; then resolve',
+      runs: 'one',
+      record: async () => {
+        // The request timeout as shipped (10 s), longer than a local attempt's 3 s limit: the limit cuts the create.
+        const s = await startExtraStack({ PROBECTL_NOTIFY_CONNECTORS: `${ticket}|servicenow|${sn.url}|${SN_USER}:${SN_PASSWORD}`, PROBECTL_NOTIFY_HTTP_TIMEOUT: '10s' });
+        const inc = incidentFor(ticket);
+        const key = `probectl-${inc.id}`;
+        const isCreate = (r: RecordedRequest) => r.method === 'POST' && (r.json as { correlation_id?: string } | undefined)?.correlation_id === key;
+        let deferred = 0;
+        sn.faults.defer = (r) => isCreate(r) && deferred++ === 0;
+        await s.incidents.openIncident(inc);
+        await sn.waitDeferred(1);
+        await sleep(8_000);
+        sn.releaseDeferred();
+        await eventually(async () => (await s.incidents.getIncident(inc.id)).links[0]?.status === 'open', { timeoutMs: 60_000, what: 'the adopted ticket' });
+        expect(sn.byCorrelation(key)).toHaveLength(1);
+        expect(sn.requests.filter(isCreate)).toHaveLength(1);
+        await s.incidents.resolve(inc.id, { tenantId: ticket, source: 'probectl', at: at() });
+        await s.incidents.result(inc.id);
+        return key;
+      },
+    },
+
+    'paced-open': {
+      title: 'a paced open: PagerDuty paced to 6 a minute, a second incident\'s first attempt finds its turn too far off, sends nothing and goes on at that turn; then resolve',
+      runs: 'one',
+      record: async () => {
+        const t = uniqueId('paced');
+        const s = await startExtraStack({ PROBECTL_NOTIFY_CONNECTORS: `${t}|pagerduty|${pd.url}/v2/enqueue?rate_per_min=6|${PD_PACED_KEY}` });
+        const first = await openAndWait({}, t, 1, s);
+        const inc = await openAndWait({}, t, 1, s);
+        const triggers = (id: string) => pd.requests.filter((r) => (r.json as { event_action?: string } | undefined)?.event_action === 'trigger' && mentions(r, `probectl-${id}`));
+        expect(triggers(inc.id)).toHaveLength(1);
+        expect(triggers(inc.id)[0]!.at - triggers(first.id)[0]!.at).toBeGreaterThanOrEqual(10_000 - 250);
+        await Promise.all([first, inc].map(async (i) => {
+          await s.incidents.resolve(i.id, { tenantId: t, source: 'probectl', at: at() });
+          await s.incidents.result(i.id);
+        }));
+        return `probectl-${inc.id}`;
+      },
+    },
   };
 
   for (const name of selected) {

@@ -214,7 +214,7 @@ describe('replay of recorded incident lifecycles', () => {
 
     test('the folder holds its lifecycles; every first run asks both patches, reads no begin snapshot itself and opens locally first', () => {
       expect(ids().filter((id) => !LATER_RUN.test(id)).map((id) => id.replace(/\.run-1$/, '')).sort())
-        .toEqual(['acknowledge', 'continue-as-new-in-flight', 'failed-open', 'plain-resolve', 'redrive', 'resolve-racing-open']);
+        .toEqual(['acknowledge', 'continue-as-new-in-flight', 'failed-open', 'paced-open', 'plain-resolve', 'redrive', 'resolve-racing-open', 'six-connectors', 'ticket-create-late']);
       for (const id of ids()) {
         const f = lf(id);
         const first = !LATER_RUN.test(id);
@@ -249,6 +249,32 @@ describe('replay of recorded incident lifecycles', () => {
       expect(activitiesOf(f, 'openConnector')).toEqual([]);
       expect(backoffs('resolve-racing-open')).toEqual(['1s:canceled']);
       expect(new Set(activitiesOf(f, 'resolveConnector').map((r) => r.connectorId))).toEqual(new Set(['pagerduty', 'opsgenie']));
+    });
+
+    test('six connectors: the six first attempts (a page, an alert, two chat posts, two tickets) local in one task, all completed; no ordinary open', () => {
+      const f = lf('six-connectors');
+      expect(localOpens('six-connectors')).toEqual(Array(6).fill('completed'));
+      expect(activitiesOf(f, 'openConnector')).toEqual([]);
+      expect(activitiesOf(f, 'resolveConnector').map((r) => r.connectorId).sort()).toEqual(['jira', 'opsgenie', 'pagerduty', 'servicenow', 'slack', 'teams']);
+    });
+
+    test('ticket create late: the create cut by the limit (a time-out), the ordinary open after the 25 s hand-over guard adopts it', () => {
+      const f = lf('ticket-create-late');
+      expect(localOpens('ticket-create-late')).toEqual([expect.stringMatching(/^failed: .*timed out/i)]);
+      expect(backoffs('ticket-create-late')).toEqual(['25s:fired']);
+      expect(activitiesOf(f, 'openConnector', 'servicenow').map((o) => o.outcome)).toEqual(['completed']);
+    });
+
+    test('paced open: the attempt refused by the pacer (its turn 10 s off) sent nothing; the ordinary open after a timer of that turn', () => {
+      const f = lf('paced-open');
+      expect(localOpens('paced-open')).toEqual([expect.stringMatching(/^failed: connector pagerduty: paced to 6 calls\/min/)]);
+      const [timer, ...others] = backoffs('paced-open');
+      expect(others).toEqual([]);
+      expect(timer).toMatch(/^\d+(\.\d+)?s:fired$/);
+      // The pacer's turn, not the 1 s default back-off.
+      expect(parseFloat(timer!)).toBeGreaterThan(1);
+      expect(parseFloat(timer!)).toBeLessThanOrEqual(10);
+      expect(activitiesOf(f, 'openConnector', 'pagerduty').map((o) => o.outcome)).toEqual(['completed']);
     });
 
     test('continue-as-new in flight: the ticket\'s local attempt fails (503), the ordinary open after the back-off is retried across the switch', () => {

@@ -219,6 +219,37 @@ describe('the pacer\'s longest wait for one take', () => {
     await expect(waiting).rejects.toThrow('test over');
   });
 
+  // The short wait's refusal names the caller's turn itself: the ordinary open it goes on as then waits in the queue like
+  // any other. A refusal past the pacer's own wait (an ordinary attempt) names one interval beyond its turn, as before.
+  test.each([
+    ['the bucket just emptied (turn 10 s off)', 0, 10_000],
+    ['4 s after (turn 6 s off)', 4_000, 6_000],
+    ['9.9 s after (turn 0.1 s off: waited for, not refused)', 9_900, undefined],
+  ])('6 a minute, %s: a short wait is refused with its turn', async (_what, elapsedMs, turnMs) => {
+    let now = 1_000_000;
+    const pacer = new Pacer({ now: () => now, maxWaitMs: 30_000 });
+    const paced6 = { ...c, ratePerMin: 6 } as typeof c;
+    await pacer.take(paced6); // the bucket's one token
+    now += elapsedMs;
+    const stop = new AbortController();
+    const outcome = await Promise.race([
+      pacer.take(paced6, { maxWaitMs: 500, signal: stop.signal }).then(() => 'granted', (err: unknown) => err),
+      new Promise((r) => setTimeout(() => r('waiting'), 50)),
+    ]);
+    stop.abort(new Error('test over'));
+    if (turnMs === undefined) {
+      expect(outcome).toBe('waiting');
+      return;
+    }
+    expect((outcome as ApplicationFailure).details?.[0]).toEqual({ nextRetryDelayMs: turnMs, paced: true });
+    // The pacer's own wait refuses one interval past the turn (10 s at 6 a minute), so the caller does not come back
+    // before what is queued meanwhile.
+    const own = new Pacer({ now: () => now, maxWaitMs: 500 });
+    await own.take(paced6);
+    const refusal = await own.take(paced6).catch((err: unknown) => err as ApplicationFailure);
+    expect((refusal as ApplicationFailure).details?.[0]).toEqual({ nextRetryDelayMs: 20_000, paced: true });
+  });
+
   test.each([
     ['a pacer refusal', { details: [{ nextRetryDelayMs: 800, paced: true }] }, true],
     ['a 429 with Retry-After', { details: [{ retryAfterMs: 800 }] }, false],
