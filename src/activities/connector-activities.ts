@@ -4,6 +4,7 @@ import { toRef, type ConnectorDirectory, type ConnectorConfig } from '../config/
 import type { Incident, Link, TimelineKind } from '../shared/contract';
 import { NOT_FOUND_YET, outcomeKey, type FollowUpRecord, type KeyedEntry } from '../shared/records';
 import { openedDetail } from '../workflows/ui';
+import { FALLBACK_AFTER_MS } from '../workflows/v2/local-first-setting';
 import type { HttpClient } from '../http/client';
 import { TransportError } from '../http/client';
 import { FailureType, permanent, retryable } from '../http/failures';
@@ -31,6 +32,8 @@ const HEARTBEAT_EVERY_MS = 1_000;
  * short, and a refused take sends nothing, so the ordinary activity goes on safely at the pacer's turn.
  */
 const LOCAL_PACE_WAIT_MS = 500;
+/** Refused, a local attempt's ordinary open comes back at its turn, but never sooner than the workflow's shortest back-off. */
+export const LOCAL_COME_BACK = Object.freeze({ comeBackMs: FALLBACK_AFTER_MS });
 
 
 /**
@@ -87,7 +90,7 @@ export function createConnectorActivities(deps: ConnectorActivityDeps) {
   function paced<T>(ctx: CallContext, operation: PaceOperation, incident: Incident, fn: () => Promise<T>): Promise<T> {
     return withHeartbeat(async () => {
       const c = Context.current();
-      await pacer.take(ctx.connector, { cls: paceClass(ctx.connector.provider, operation, incident.severity), signal: c.cancellationSignal, ...(c.info.isLocal ? { maxWaitMs: LOCAL_PACE_WAIT_MS } : {}) });
+      await pacer.take(ctx.connector, { cls: paceClass(ctx.connector.provider, operation, incident.severity), signal: c.cancellationSignal, ...(c.info.isLocal ? { maxWaitMs: LOCAL_PACE_WAIT_MS, comeBackAtTurn: LOCAL_COME_BACK } : {}) });
       return holdOnRateLimit(pacer, ctx.connector, fn);
     });
   }

@@ -217,6 +217,12 @@ export interface TakeOptions {
   signal?: AbortSignal;
   /** A shorter longest wait than the pacer's own (an open's local first attempt: its time limit is short). */
   maxWaitMs?: number;
+  /**
+   * Refused, the caller comes back at its estimated turn (at least `comeBackMs` from now), not one interval past it:
+   * an open's local first attempt, whose ordinary open then waits in this queue like any other call. Its class's
+   * promised turn (and so the hold on less urgent classes) is that come-back time.
+   */
+  comeBackAtTurn?: { comeBackMs: number };
 }
 
 type Paced = Pick<ConnectorConfig, 'provider' | 'url' | 'credential' | 'settings' | 'ratePerMin' | 'id'>;
@@ -304,11 +310,8 @@ export class Pacer {
     const ahead = s.queue.aheadOfNew(cls);
     const estimate = ahead * this.#intervalMs(s) + Math.max(this.#tokenWait(s, cls, since), this.#reservedFor(s, cls, since));
     const maxWaitMs = Math.min(opts.maxWaitMs ?? this.#maxWaitMs, this.#maxWaitMs);
-    // Refused only for the caller's own shorter wait (a local first attempt): it comes back at its turn, when the
-    // ordinary open it goes on as waits in this queue like any other; a refusal past the pacer's own wait names a
-    // turn one interval beyond, as before.
-    const short = maxWaitMs < this.#maxWaitMs;
-    if (estimate >= maxWaitMs) return Promise.reject(this.#defer(c, s, cls, ahead, short ? estimate : undefined));
+    const atTurn = opts.comeBackAtTurn;
+    if (estimate >= maxWaitMs) return Promise.reject(this.#defer(c, s, cls, ahead, atTurn && Math.max(estimate, atTurn.comeBackMs)));
     return new Promise<number>((resolve, reject) => {
       const finish = () => {
         clearTimeout(timer);
@@ -328,7 +331,8 @@ export class Pacer {
         if (!s.queue.remove(w)) return;
         finish();
         const at = this.#now();
-        reject(this.#defer(c, s, cls, before, short ? before * this.#intervalMs(s) + Math.max(this.#tokenWait(s, cls, at), this.#reservedFor(s, cls, at)) : undefined));
+        const turn = before * this.#intervalMs(s) + Math.max(this.#tokenWait(s, cls, at), this.#reservedFor(s, cls, at));
+        reject(this.#defer(c, s, cls, before, atTurn && Math.max(turn, atTurn.comeBackMs)));
       }, maxWaitMs);
       const onAbort = () => {
         if (!s.queue.remove(w)) return;
@@ -404,8 +408,10 @@ export class Pacer {
     return 60_000 / (this.#sharedActive() ? s.perMinute : s.perMinute / this.#workers);
   }
 
-  /** A refusal: the caller retries at its likely turn, later than every turn already promised to its class or a more urgent one. */
-  /** `turnInMs`: the caller's estimated turn, to come back at exactly (a short wait's refusal); else one interval past it. */
+  /**
+   * A refusal: the caller retries at its likely turn, later than every turn already promised to its class or a more
+   * urgent one. `turnInMs`: when it comes back (TakeOptions.comeBackAtTurn); else one interval past its turn.
+   */
   #defer(c: Paced, s: KeyState, cls: PaceClass, ahead: number, turnInMs?: number) {
     const now = this.#now();
     const interval = this.#intervalMs(s);

@@ -230,9 +230,10 @@ describe('local first opens: a run given the checked begin snapshot', () => {
     expect(link.connectorId).toBe('pagerduty');
     const [first] = pd.requests.filter(triggerOf(a.id));
     const second = pd.requests.filter(triggerOf(b.id));
-    // The refused attempt sent nothing: one trigger, the ordinary open's, no sooner than the rate allows (6 a minute).
+    // The refused attempt sent nothing: one trigger, the ordinary open's, no sooner than the rate allows (6 a minute:
+    // grants 10 s apart; arrivals at the double trail their grants by amounts the pacer does not bound, hence the slack).
     expect(second).toHaveLength(1);
-    expect(second[0]!.at - first!.at).toBeGreaterThanOrEqual(10_000 - 250);
+    expect(second[0]!.at - first!.at).toBeGreaterThanOrEqual(10_000 - 2_000);
     const f = await factsOf(stack, b.id);
     expect(f.localActivities.filter((t) => t === 'openConnector')).toHaveLength(1);
     expect(activitiesOf(f, 'openConnector').map((o) => o.connectorId)).toEqual(['pagerduty']);

@@ -6,8 +6,12 @@
  * given), completed, with at least as many attempts as the double counted sends.
  *
  * A local first attempt (src/workflows/v2/local-first.ts) is the same open: its marker (matched to the connector by the
- * summary's label) counts its attempts, and the ordinary activity it fell back to, if any, adds its own. One local
- * attempt and one ordinary activity of a connector are therefore one open; two of either are not.
+ * summary's label) counts its attempts, and the ordinary activity it fell back to adds its own. Only a failed local
+ * attempt falls back, before its ordinary activity is scheduled, and a pacer's refusal sent nothing: so one local
+ * attempt that failed (its attempts counted unless the pacer refused it) and one later ordinary activity are one open;
+ * a local success beside an ordinary activity, or two of either, are not. A first workflow task run again (a worker
+ * that died in it) makes its local attempts again under attempt 1: such a resend is at-least-once by design but not
+ * explained here, so tests that kill workers do not use this check.
  *
  * How tight that is depends on the test. Attempts count every retry, a pacing deferral's too (an attempt that sent
  * nothing), so where calls are deferred — the pacing bursts, where most incidents wait at least once — the attempt
@@ -70,11 +74,23 @@ function summaryOf(e: { userMetadata?: { summary?: { data?: Uint8Array | null } 
 
 /** The attempt a local activity's marker recorded, when it is one of `activityType`. */
 function localAttemptOf(marker: { markerName?: string | null; details?: Record<string, { payloads?: Array<{ data?: Uint8Array | null }> | null }> | null }, activityType: string): number | undefined {
+  // (the marker's attempt: the local attempts it made, the last one's outcome recorded)
   if (marker.markerName !== 'core_local_activity') return undefined;
   const data = marker.details?.data?.payloads?.[0]?.data;
   if (!data) return undefined;
   const v = JSON.parse(Buffer.from(data).toString('utf8')) as { activity_type?: unknown; attempt?: unknown };
   return v.activity_type === activityType ? Number(v.attempt ?? 0) : undefined;
+}
+
+/** A pacer's refusal (src/activities/pacing.ts): its first detail says `paced: true`; nothing was sent. */
+function pacedRefusal(failure: { applicationFailureInfo?: { details?: { payloads?: Array<{ data?: Uint8Array | null }> | null } | null } | null } | null | undefined): boolean {
+  const data = failure?.applicationFailureInfo?.details?.payloads?.[0]?.data;
+  if (!data) return false;
+  try {
+    return (JSON.parse(Buffer.from(data).toString('utf8')) as { paced?: unknown }).paced === true;
+  } catch {
+    return false;
+  }
 }
 
 type Verdict = { final: true; ok: boolean; seen: string } | { final: false; seen: string };
@@ -102,15 +118,20 @@ export async function unexplainedResends(client: Client, sentWorkflowIds: readon
       const marker = e.markerRecordedEventAttributes;
       const attempt = marker ? localAttemptOf(marker, activityType) : undefined;
       if (attempt === undefined || (label !== undefined && !summaryOf(e).startsWith(`${label}: `))) return [];
-      return [{ attempt, ok: !marker!.failure }];
+      const failure = marker!.failure;
+      return [{ attempt, ok: !failure, paced: pacedRefusal(failure), eventId: Number(e.eventId) }];
     });
+    // A local attempt that fell back: failed, before the ordinary activity (when there is one).
+    const fellBack = locals.length === 1 && !locals[0]!.ok && (scheduled.length === 0 || locals[0]!.eventId < scheduled[0]!);
     const completed = events.some((e) => scheduled.includes(Number(e.activityTaskCompletedEventAttributes?.scheduledEventId ?? -1))) || (scheduled.length === 0 && locals.length === 1 && locals[0]!.ok);
     const local = locals.length ? `, local attempts ${locals.map((l) => `${l.attempt}${l.ok ? '' : ' (failed)'}`).join('/')}` : '';
     const seen = `${runs.length} run(s), ${scheduled.length} ${what} scheduled, attempts ${attempts.join('/') || 'none yet'}${local}, ${completed ? 'completed' : 'not completed'}`;
     // Settled either way: another run or another activity is never explained, and a completed one will not change.
-    if (runs.length > 1 || scheduled.length > 1 || locals.length > 1) return { final: true, ok: false, seen };
+    if (runs.length > 1 || scheduled.length > 1 || locals.length > 1 || (locals.length === 1 && scheduled.length === 1 && !fellBack)) return { final: true, ok: false, seen };
     // No run listed yet is visibility lagging behind the history (it is written asynchronously): wait for it.
-    if (completed && runs.length === 1) return { final: true, ok: (attempts[0] ?? 0) + (locals[0]?.attempt ?? 0) >= sends, seen };
+    // A pacer's refusal sent nothing: its attempt is not a send.
+    const localSends = locals[0] === undefined || locals[0].paced ? 0 : locals[0].attempt;
+    if (completed && runs.length === 1) return { final: true, ok: (attempts[0] ?? 0) + localSends >= sends, seen };
     return { final: false, seen };
   }
 

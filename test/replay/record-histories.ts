@@ -611,7 +611,7 @@ describe('record incident lifecycles for the replay tests', () => {
         const inc = await openAndWait({}, t, 1, s);
         const triggers = (id: string) => pd.requests.filter((r) => (r.json as { event_action?: string } | undefined)?.event_action === 'trigger' && mentions(r, `probectl-${id}`));
         expect(triggers(inc.id)).toHaveLength(1);
-        expect(triggers(inc.id)[0]!.at - triggers(first.id)[0]!.at).toBeGreaterThanOrEqual(10_000 - 250);
+        expect(triggers(inc.id)[0]!.at - triggers(first.id)[0]!.at).toBeGreaterThanOrEqual(10_000 - 2_000);
         await Promise.all([first, inc].map(async (i) => {
           await s.incidents.resolve(i.id, { tenantId: t, source: 'probectl', at: at() });
           await s.incidents.result(i.id);

@@ -254,6 +254,10 @@ describe('replay of recorded incident lifecycles', () => {
     test('six connectors: the six first attempts (a page, an alert, two chat posts, two tickets) local in one task, all completed; no ordinary open', () => {
       const f = lf('six-connectors');
       expect(localOpens('six-connectors')).toEqual(Array(6).fill('completed'));
+      const { events } = JSON.parse(readFileSync(join(HISTORIES, LOCAL_FIRST, 'six-connectors.json'), 'utf8')) as { events: Array<{ markerRecordedEventAttributes?: { markerName: string; workflowTaskCompletedEventId?: string } }> };
+      const tasks = events.flatMap((e) => (e.markerRecordedEventAttributes?.markerName === 'core_local_activity' ? [e.markerRecordedEventAttributes.workflowTaskCompletedEventId] : []));
+      expect(tasks).toHaveLength(6);
+      expect(new Set(tasks).size).toBe(1); // one workflow task made all six
       expect(activitiesOf(f, 'openConnector')).toEqual([]);
       expect(activitiesOf(f, 'resolveConnector').map((r) => r.connectorId).sort()).toEqual(['jira', 'opsgenie', 'pagerduty', 'servicenow', 'slack', 'teams']);
     });

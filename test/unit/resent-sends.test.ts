@@ -13,13 +13,14 @@ const started = (id: number, of: number, attempt: number): Ev => ({ eventId: id,
 const completed = (id: number, of: number): Ev => ({ eventId: id, activityTaskCompletedEventAttributes: { scheduledEventId: of } });
 const json = (v: unknown) => ({ data: Buffer.from(JSON.stringify(v)) });
 /** A local first attempt's marker: its attempt, failed or not, and the summary that names its connector. */
-const local = (id: number, attempt: number, failed: boolean, summary = 'PagerDuty: trigger probectl-a', type = 'openConnector'): Ev => ({
+const local = (id: number, attempt: number, failed: boolean | 'paced', summary = 'PagerDuty: trigger probectl-a', type = 'openConnector'): Ev => ({
   eventId: id,
   userMetadata: { summary: json(summary) },
   markerRecordedEventAttributes: {
     markerName: 'core_local_activity',
     details: { data: { payloads: [json({ seq: 1, attempt, activity_type: type })] } },
-    ...(failed ? { failure: { message: 'PagerDuty trigger: HTTP 503' } } : {}),
+    ...(failed === 'paced' ? { failure: { message: 'connector pagerduty: paced to 6 calls/min', applicationFailureInfo: { type: 'RateLimited', details: { payloads: [json({ nextRetryDelayMs: 9_000, paced: true })] } } } }
+      : failed ? { failure: { message: 'PagerDuty trigger: HTTP 503', applicationFailureInfo: { type: 'ProviderUnavailable' } } } : {}),
   },
 });
 /** `runs`: how many runs visibility lists for an id, or a function of the call count (visibility lagging). */
@@ -73,6 +74,10 @@ describe('unexplainedResends', () => {
     ['a failed local attempt, its ordinary activity still running', [local(5, 1, true), scheduled(6)], 2, false],
     ['a failed local attempt and nothing after it', [local(5, 1, true)], 2, false],
     ['two local attempts of the connector', [local(5, 1, false), local(6, 1, false)], 2, false],
+    ['a local success beside an ordinary activity (never a fallback), sent twice', [local(5, 1, false), scheduled(6), started(7, 6, 1), completed(8, 6)], 2, false],
+    ['an ordinary activity, then a failed local attempt (not its fallback), sent twice', [scheduled(5), started(6, 5, 1), completed(7, 5), local(8, 1, true)], 2, false],
+    ['a pacer-refused local attempt (sent nothing), then an ordinary activity on attempt 1, sent twice', [local(5, 1, 'paced'), scheduled(6), started(7, 6, 1), completed(8, 6)], 2, false],
+    ['a pacer-refused local attempt (sent nothing), then an ordinary activity on attempt 2, sent twice', [local(5, 1, 'paced'), scheduled(6), started(7, 6, 2), completed(8, 6)], 2, true],
     ["another connector's local attempt beside the connector's ordinary retry", [local(5, 3, false, 'Slack: post probectl-a'), scheduled(6), started(7, 6, 2), completed(8, 6)], 2, true],
     ["another connector's local attempt only", [local(5, 3, false, 'Slack: post probectl-a')], 2, false],
     ['a local attempt of another activity type', [local(5, 3, false, 'PagerDuty: resolve', 'resolveConnector')], 2, false],

@@ -12,6 +12,7 @@ import { FALLBACK_AFTER_MS, LOCAL_FIRST_OPEN_MS, MAX_LOCAL_FIRST_OPEN_MS, localF
 import { begin, initialState } from '../../src/workflows/v2/state';
 import { failureOutcome } from '../../src/workflows/v2/failures';
 import { classifyFailure, pacedBeforeSending } from '../../src/observability/instrument';
+import { LOCAL_COME_BACK } from '../../src/activities/connector-activities';
 import { Pacer } from '../../src/activities/pacing';
 import { Secret } from '../../src/config/secret';
 import type { Incident } from '../../src/shared/contract';
@@ -219,35 +220,50 @@ describe('the pacer\'s longest wait for one take', () => {
     await expect(waiting).rejects.toThrow('test over');
   });
 
-  // The short wait's refusal names the caller's turn itself: the ordinary open it goes on as then waits in the queue like
-  // any other. A refusal past the pacer's own wait (an ordinary attempt) names one interval beyond its turn, as before.
-  test.each([
-    ['the bucket just emptied (turn 10 s off)', 0, 10_000],
-    ['4 s after (turn 6 s off)', 4_000, 6_000],
-    ['9.9 s after (turn 0.1 s off: waited for, not refused)', 9_900, undefined],
-  ])('6 a minute, %s: a short wait is refused with its turn', async (_what, elapsedMs, turnMs) => {
-    let now = 1_000_000;
-    const pacer = new Pacer({ now: () => now, maxWaitMs: 30_000 });
-    const paced6 = { ...c, ratePerMin: 6 } as typeof c;
-    await pacer.take(paced6); // the bucket's one token
-    now += elapsedMs;
+  // A local attempt's refusal names its turn itself (at least the workflow's 1 s back-off): the ordinary open it goes on
+  // as then waits in the queue like any other. A refusal past the pacer's own wait names one interval beyond the turn.
+  const paced6 = { ...c, ratePerMin: 6 } as typeof c;
+  const takeNow = async (pacer: Pacer, opts: Parameters<Pacer['take']>[1]) => {
     const stop = new AbortController();
     const outcome = await Promise.race([
-      pacer.take(paced6, { maxWaitMs: 500, signal: stop.signal }).then(() => 'granted', (err: unknown) => err),
+      pacer.take(paced6, { ...opts, signal: stop.signal }).then(() => 'granted', (err: unknown) => err),
       new Promise((r) => setTimeout(() => r('waiting'), 50)),
     ]);
     stop.abort(new Error('test over'));
-    if (turnMs === undefined) {
-      expect(outcome).toBe('waiting');
-      return;
-    }
-    expect((outcome as ApplicationFailure).details?.[0]).toEqual({ nextRetryDelayMs: turnMs, paced: true });
-    // The pacer's own wait refuses one interval past the turn (10 s at 6 a minute), so the caller does not come back
-    // before what is queued meanwhile.
+    return outcome;
+  };
+  const told = (outcome: unknown) => (outcome as ApplicationFailure).details?.[0];
+
+  test.each([
+    ['the bucket just emptied (turn 10 s off)', 0, 10_000],
+    ['4 s after (turn 6 s off)', 4_000, 6_000],
+    ['9.3 s after (turn 0.7 s off): the workflow\'s 1 s back-off', 9_300, 1_000],
+    ['9.9 s after (turn 0.1 s off: waited for, not refused)', 9_900, undefined],
+  ])('6 a minute, %s: a local attempt is refused with its turn', async (_what, elapsedMs, turnMs) => {
+    expect(LOCAL_COME_BACK).toEqual({ comeBackMs: FALLBACK_AFTER_MS });
+    let now = 1_000_000;
+    const pacer = new Pacer({ now: () => now, maxWaitMs: 30_000 });
+    await pacer.take(paced6); // the bucket's one token
+    now += elapsedMs;
+    const outcome = await takeNow(pacer, { maxWaitMs: 500, comeBackAtTurn: LOCAL_COME_BACK });
+    if (turnMs === undefined) return expect(outcome).toBe('waiting');
+    expect(told(outcome)).toEqual({ nextRetryDelayMs: turnMs, paced: true });
+    // The same short wait without comeBackAtTurn, and the pacer's own wait, name one interval past the turn.
     const own = new Pacer({ now: () => now, maxWaitMs: 500 });
     await own.take(paced6);
-    const refusal = await own.take(paced6).catch((err: unknown) => err as ApplicationFailure);
-    expect((refusal as ApplicationFailure).details?.[0]).toEqual({ nextRetryDelayMs: 20_000, paced: true });
+    expect(told(await takeNow(own, {}))).toEqual({ nextRetryDelayMs: 20_000, paced: true });
+  });
+
+  test('the turn promised to a refused local page holds back less urgent classes until it has passed by the urgency window', async () => {
+    let now = 1_000_000;
+    const pacer = new Pacer({ now: () => now, maxWaitMs: 30_000 });
+    await pacer.take(paced6);
+    now += 4_000;
+    expect(told(await takeNow(pacer, { cls: 0, maxWaitMs: 500, comeBackAtTurn: LOCAL_COME_BACK }))).toEqual({ nextRetryDelayMs: 6_000, paced: true });
+    // Just past the token's time: a less urgent call waits (the page is on its way back); the page, back, is granted.
+    now += 6_100;
+    expect(await takeNow(pacer, { cls: 2 })).toBe('waiting');
+    expect(await takeNow(pacer, { cls: 0 })).toBe('granted');
   });
 
   test.each([
