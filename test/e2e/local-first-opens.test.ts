@@ -15,7 +15,7 @@ import { sharedWorkflowBundle } from '../helpers/shared-bundle';
 import { JiraDouble } from '../../dev/doubles/jira';
 import { OpsgenieDouble } from '../../dev/doubles/opsgenie';
 import { PagerDutyDouble } from '../../dev/doubles/pagerduty';
-import type { DoubleServer, RecordedRequest } from '../../dev/doubles/server';
+import type { DoubleServer, RecordedRequest, Reply } from '../../dev/doubles/server';
 import { ServiceNowDouble } from '../../dev/doubles/servicenow';
 import { SlackDouble } from '../../dev/doubles/slack';
 import { TeamsDouble } from '../../dev/doubles/teams';
@@ -97,7 +97,7 @@ describe('local first opens: a run given the checked begin snapshot', () => {
     await eventually(() => stack.beginGate!.refresh(), { what: 'the begin gate open' });
   });
   afterEach(() => {
-    for (const d of [pd, og, sn] as DoubleServer[]) d.faults = {};
+    for (const d of [pd, og, sl, tm, sn, jira] as DoubleServer[]) d.faults = {};
   });
   afterAll(async () => {
     await stack?.stop();
@@ -178,6 +178,58 @@ describe('local first opens: a run given the checked begin snapshot', () => {
     }
     const result = await resolveAll(inc.id);
     expect(Object.fromEntries(result.links.map((l) => [l.connectorId, l.status]))).toEqual(Object.fromEntries(CONNECTORS.map((c) => [c, 'resolved'])));
+  });
+
+  // The same ways to end short of success, on every other provider's first create of the incident (PagerDuty's above):
+  // a 5xx and a 429 with Retry-After go on after their back-off and leave one object; a refusal is the outcome. A chat
+  // post cut by the limit waits the hand-over guard like a ticket (ServiceNow's row below), then posts once.
+  // [provider, the double's answer, the back-off timer (undefined: a refusal)]
+  const creates: Record<string, { double: () => DoubleServer; isCreate: (r: RecordedRequest, id: string) => boolean; objects: (id: string) => number }> = {
+    opsgenie: { double: () => og, isCreate: (r, id) => r.method === 'POST' && (r.json as { alias?: string } | undefined)?.alias === `probectl-${id}`, objects: (id) => og.byAlias(`probectl-${id}`).length },
+    slack: { double: () => sl, isCreate: (r, id) => r.method === 'POST' && r.body.includes(id), objects: (id) => sl.topLevel().filter((m) => JSON.stringify(m).includes(id)).length },
+    teams: { double: () => tm, isCreate: (r, id) => r.method === 'POST' && r.body.includes(id), objects: (id) => tm.posts.filter((p) => JSON.stringify(p.card).includes(id)).length },
+    servicenow: { double: () => sn, isCreate: (r, id) => r.method === 'POST' && (r.json as { correlation_id?: string } | undefined)?.correlation_id === `probectl-${id}`, objects: (id) => sn.byCorrelation(`probectl-${id}`).length },
+    jira: { double: () => jira, isCreate: (r, id) => r.method === 'POST' && r.path.endsWith('/issue') && ((r.json as { fields?: { labels?: string[] } } | undefined)?.fields?.labels ?? []).includes(`probectl-${id}`), objects: (id) => jira.byLabel(`probectl-${id}`).length },
+  };
+  type Row = [provider: string, what: string, reply: () => Reply | 'hang', timer: string | undefined];
+  const http500 = (): Reply => ({ status: 500, body: { error: 'internal' } });
+  const http429 = (): Reply => ({ status: 429, headers: { 'retry-after': '2' }, body: { error: 'throttled' } });
+  const http400 = (): Reply => ({ status: 400, body: { error: 'invalid' } });
+  test.each<Row>([
+    ...['opsgenie', 'slack', 'teams', 'servicenow', 'jira'].flatMap((p): Row[] => [
+      [p, '500', http500, '1s'],
+      [p, '429 with Retry-After 2 s', http429, '2s'],
+      [p, '400', http400, undefined],
+    ]),
+    ['slack', 'no answer within the limit (the hand-over guard)', () => 'hang', '25s'],
+  ])('%s, %s: its first create goes on or fails as it would ordinarily; one object', async (provider, _what, reply, timer) => {
+    const inc = incidentFor(tenant);
+    const { double, isCreate, objects } = creates[provider]!;
+    let faulted = false;
+    double().faults.before = (r) => {
+      if (faulted || !isCreate(r, inc.id)) return undefined;
+      faulted = true;
+      return reply();
+    };
+    await openGiven(inc);
+    const goesOn = timer !== undefined;
+    await eventually(async () => {
+      const st = await linkStatuses(inc.id);
+      return Object.values(st).filter((x) => x === 'open').length === (goesOn ? 6 : 5) && (goesOn || st[provider] === 'failed');
+    }, { timeoutMs: 60_000, what: goesOn ? 'six links open' : `five links open, ${provider} failed` });
+    expect(faulted).toBe(true);
+    const f = await factsOf(stack, inc.id);
+    expect(f.localActivities.filter((t) => t === 'openConnector')).toHaveLength(CONNECTORS.length);
+    expect(activitiesOf(f, 'openConnector').map((o) => o.connectorId)).toEqual(goesOn ? [provider] : []);
+    expect(await backoffTimers(stack, inc.id)).toEqual(goesOn ? [{ timeout: timer, outcome: 'fired' }] : []);
+    expect(await localFailureOf(stack, inc.id)).toBe(reply() === 'hang' ? 'timed out' : 'failed');
+    expect(objects(inc.id)).toBe(goesOn ? 1 : 0);
+    double().faults = {};
+    const result = await resolveAll(inc.id);
+    // A failed link is resolved too (state.ts planResolve): a pager's resolve by its key and a chat post's resolution
+    // message succeed, a ticket's resolve finds no ticket to close and leaves the link failed.
+    const ticket = provider === 'servicenow' || provider === 'jira';
+    expect(result.links.find((l) => l.connectorId === provider)?.status).toBe(goesOn || !ticket ? 'resolved' : 'failed');
   });
 
   test('a ticket create that lands after the limit: the ordinary open waits the hand-over guard, then its lookup adopts the ticket: one ticket', async () => {
