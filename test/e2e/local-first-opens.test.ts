@@ -213,21 +213,31 @@ describe('local first opens: a run given the checked begin snapshot', () => {
     };
     await openGiven(inc);
     const goesOn = timer !== undefined;
+    const sentCreates = () => double().requests.filter((r) => isCreate(r, inc.id)).length;
     await eventually(async () => {
       const st = await linkStatuses(inc.id);
-      return Object.values(st).filter((x) => x === 'open').length === (goesOn ? 6 : 5) && (goesOn || st[provider] === 'failed');
+      if (Object.values(st).filter((x) => x === 'open').length === (goesOn ? 6 : 5) && (goesOn || st[provider] === 'failed')) return true;
+      throw new Error(`links ${JSON.stringify(st)}; ${sentCreates()} create(s) of ${provider}`);
     }, { timeoutMs: 60_000, what: goesOn ? 'six links open' : `five links open, ${provider} failed` });
     expect(faulted).toBe(true);
     const f = await factsOf(stack, inc.id);
     expect(f.localActivities.filter((t) => t === 'openConnector')).toHaveLength(CONNECTORS.length);
-    expect(activitiesOf(f, 'openConnector').map((o) => o.connectorId)).toEqual(goesOn ? [provider] : []);
-    expect(await backoffTimers(stack, inc.id)).toEqual(goesOn ? [{ timeout: timer, outcome: 'fired' }] : []);
-    expect(await localFailureOf(stack, inc.id)).toBe(reply() === 'hang' ? 'timed out' : 'failed');
+    // The provider's own path (another provider slowed past the limit by a loaded machine would add its own fallback).
+    expect(activitiesOf(f, 'openConnector', provider).length).toBe(goesOn ? 1 : 0);
+    const timers = await backoffTimers(stack, inc.id);
+    if (goesOn) expect(timers).toContainEqual({ timeout: timer, outcome: 'fired' });
+    else expect(activitiesOf(f, 'openConnector')).toEqual([]);
+    // Two creates when it goes on (the faulted one and the fallback's), one for a refusal; one object either way (the
+    // Opsgenie double merges a create into an open alert of the same alias, so the count of creates is the check there).
+    if (reply() === 'hang') expect(await localFailureOf(stack, inc.id)).toBe('timed out');
+    expect(sentCreates()).toBe(goesOn ? 2 : 1);
     expect(objects(inc.id)).toBe(goesOn ? 1 : 0);
     double().faults = {};
     const result = await resolveAll(inc.id);
-    // A failed link is resolved too (state.ts planResolve): a pager's resolve by its key and a chat post's resolution
-    // message succeed, a ticket's resolve finds no ticket to close and leaves the link failed.
+    // A failed link gets a resolve too (state.ts planResolve: a failed link may be one whose retries ran out after the
+    // object landed): a pager's resolve by its key and a chat post's resolution message succeed, so the link reads
+    // resolved; a ticket's resolve finds no ticket, the run's link stays failed and lookup-and-close passes follow
+    // (docs/workflow-contract.md, "Links": also after a refusal, where nothing landed — a known gap).
     const ticket = provider === 'servicenow' || provider === 'jira';
     expect(result.links.find((l) => l.connectorId === provider)?.status).toBe(goesOn || !ticket ? 'resolved' : 'failed');
   });
