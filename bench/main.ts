@@ -109,6 +109,12 @@ if (O.floorActivities !== 'ordinary' && O.floorActivities !== 'local') {
   process.stderr.write(`bench: --floor-activities=${JSON.stringify(O.floorActivities)}: expected ordinary or local\n`);
   process.exit(2);
 }
+// Each step's figures are keyed by its rate (the floor's steps are matched to ours by it): a rate twice, or one that is
+// not a positive number, would report another step's arrivals (negative latencies), so it is refused.
+if (O.steps.some((r) => !Number.isFinite(r) || r <= 0) || new Set(O.steps).size !== O.steps.length) {
+  process.stderr.write(`bench: --steps=${O.steps.join(',')}: expected distinct positive rates (incidents/s), each once\n`);
+  process.exit(2);
+}
 if (O.temporal !== 'dev' && O.temporal !== 'cluster') {
   process.stderr.write(`bench: --temporal=${JSON.stringify(O.temporal)}: expected dev or cluster\n`);
   process.exit(2);
