@@ -245,7 +245,7 @@ describe('local first opens: a run given the checked begin snapshot', () => {
   test('a ticket create that lands after the limit: the ordinary open waits the hand-over guard, then its lookup adopts the ticket: one ticket', async () => {
     const inc = incidentFor(tenant);
     const key = `probectl-${inc.id}`;
-    const isCreate = (r: RecordedRequest) => r.method === 'POST' && (r.json as { correlation_id?: string } | undefined)?.correlation_id === key;
+    const isCreate = (r: RecordedRequest) => creates.servicenow!.isCreate(r, inc.id);
     let deferred = 0;
     sn.faults.defer = (r) => isCreate(r) && deferred++ === 0;
     await openGiven(inc);
