@@ -45,6 +45,15 @@
  *                       shut while a worker of an earlier release (or one with the setting off) polls: no run such a
  *                       worker could not replay is begun. That stands in for naming the patch in BEGIN_DIGEST_TAG, which
  *                       would change the digest of configurations with the setting off too.
+ *   refused-opens-v1    state machine: the resolve fan-out leaves alone a failed link whose open the provider refused
+ *                       for good (v2/state.ts REFUSALS: 400/401/403, an Opsgenie request reported failed), where
+ *                       nothing was made, instead of sending it a resolve (a pager's resolve by key, a chat
+ *                       connector's standalone resolution message, a ticket's lookup-and-close passes). Asked by any
+ *                       run, once, when it decides the fan-out and such a link would otherwise get a resolve; runs
+ *                       without one ask nothing. Not in the begin digest (it decides nothing a run's begin depends
+ *                       on): a worker of an earlier release that meets the marker in a run's history fails that task
+ *                       (non-determinism, test/replay/replay.test.ts) until a worker of this release takes it, so
+ *                       during a mixed deploy such a resolve can be late, never sent to the refused link.
  */
 export const LEAN_HISTORY_V1 = 'lean-history-v1';
 export const RECONCILIATION_V1 = 'reconciliation-v1';
@@ -53,3 +62,4 @@ export const BEGIN_IN_INPUT_V1 = 'begin-in-input-v1';
 export const BEGIN_CHECKED_V1 = 'begin-checked-v1';
 export const FIRST_RUN_CHECKED_V1 = 'first-run-checked-v1';
 export const LOCAL_FIRST_OPENS_V1 = 'local-first-opens-v1';
+export const REFUSED_OPENS_V1 = 'refused-opens-v1';

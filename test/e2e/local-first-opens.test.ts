@@ -35,6 +35,9 @@ const CONNECTORS = ['pagerduty', 'opsgenie', 'slack', 'teams', 'servicenow', 'ji
 const triggerOf = (id: string) => (r: RecordedRequest) => (r.json as { event_action?: string; dedup_key?: string } | undefined)?.event_action === 'trigger'
   && (r.json as { dedup_key?: string }).dedup_key === `probectl-${id}`;
 
+/** A request that names the incident: in its body (pages, alerts, posts, creates), its path (Opsgenie's alias) or its query (lookups). */
+const mentionsIncident = (r: RecordedRequest, id: string) => r.body.includes(id) || r.path.includes(id) || r.query.toString().includes(id);
+
 /** How the run's failed local first attempt ended: 'timed out' (its limit), 'failed' (an answer), or 'none'. */
 async function localFailureOf(stack: TestStack, id: string): Promise<string> {
   const events = (await stack.client.workflow.getHandle(`probectl-${id}`).fetchHistory()).events ?? [];
@@ -176,8 +179,18 @@ describe('local first opens: a run given the checked begin snapshot', () => {
       expect(ordinary).toHaveLength(0);
       expect(timers).toEqual([]);
     }
+    const before = pd.requests.length;
     const result = await resolveAll(inc.id);
-    expect(Object.fromEntries(result.links.map((l) => [l.connectorId, l.status]))).toEqual(Object.fromEntries(CONNECTORS.map((c) => [c, 'resolved'])));
+    // A refused open made nothing: the resolve leaves that link alone (refused-opens-v1), and PagerDuty hears nothing more.
+    expect(Object.fromEntries(result.links.map((l) => [l.connectorId, l.status]))).toEqual(Object.fromEntries(CONNECTORS.map((c) => [c, goesOn || c !== 'pagerduty' ? 'resolved' : 'failed'])));
+    if (!goesOn) {
+      expect(pd.requests.slice(before).filter((r) => mentionsIncident(r, inc.id))).toEqual([]);
+      const after = await factsOf(stack, inc.id);
+      expect(activitiesOf(after, 'resolveConnector', 'pagerduty')).toEqual([]);
+      expect(after.patches).toEqual(['first-run-checked-v1', 'local-first-opens-v1', 'refused-opens-v1']);
+    } else {
+      expect((await factsOf(stack, inc.id)).patches).toEqual(['first-run-checked-v1', 'local-first-opens-v1']);
+    }
   });
 
   // The same ways to end short of success, on every other provider's first create of the incident (PagerDuty's above):
@@ -233,13 +246,21 @@ describe('local first opens: a run given the checked begin snapshot', () => {
     expect(sentCreates()).toBe(goesOn ? 2 : 1);
     expect(objects(inc.id)).toBe(goesOn ? 1 : 0);
     double().faults = {};
+    const before = double().requests.length;
     const result = await resolveAll(inc.id);
-    // A failed link gets a resolve too (state.ts planResolve: a failed link may be one whose retries ran out after the
-    // object landed): a pager's resolve by its key and a chat post's resolution message succeed, so the link reads
-    // resolved; a ticket's resolve finds no ticket, the run's link stays failed and lookup-and-close passes follow
-    // (docs/workflow-contract.md, "Links": also after a refusal, where nothing landed — a known gap).
-    const ticket = provider === 'servicenow' || provider === 'jira';
-    expect(result.links.find((l) => l.connectorId === provider)?.status).toBe(goesOn || !ticket ? 'resolved' : 'failed');
+    // A refused open made nothing: the resolve leaves the link failed and sends that provider nothing (no resolve by
+    // key, no standalone resolution post, no ticket lookup; refused-opens-v1, docs/workflow-contract.md "Links").
+    expect(result.links.find((l) => l.connectorId === provider)?.status).toBe(goesOn ? 'resolved' : 'failed');
+    if (!goesOn) {
+      // Every request after the resolve that names the incident (chat posts name it in the body, tickets in the query).
+      expect(double().requests.slice(before).filter((r) => mentionsIncident(r, inc.id)).map((r) => `${r.method} ${r.path}`)).toEqual([]);
+      // Nor later: no resolve was scheduled, so no pager's second resolve or ticket's lookup-and-close pass is owed.
+      const after = await factsOf(stack, inc.id);
+      expect(activitiesOf(after, 'resolveConnector', provider)).toEqual([]);
+      expect(after.patches).toEqual(['first-run-checked-v1', 'local-first-opens-v1', 'refused-opens-v1']);
+      const timeline = await stack.mirror.timeline(tenant, inc.id);
+      expect(timeline.filter((e) => e.kind === 'connector.skipped' && e.connectorId === provider).map((e) => e.detail)).toEqual([expect.stringMatching(/refused the open/)]);
+    }
   });
 
   test('a ticket create that lands after the limit: the ordinary open waits the hand-over guard, then its lookup adopts the ticket: one ticket', async () => {
@@ -307,11 +328,9 @@ describe('local first opens: a run given the checked begin snapshot', () => {
     expect(parseInt(timer!.timeout, 10)).toBeGreaterThanOrEqual(2);
     expect(parseInt(timer!.timeout, 10)).toBeLessThanOrEqual(10);
     expect(pd.alerts.filter((x) => x.dedupKey === `probectl-${b.id}`)).toHaveLength(1);
-    // Both resolves and their pagers' second resolves are paced too (a turn every 10 s): about a minute.
-    await Promise.all([a, b].map(async (inc) => {
-      await stack.incidents.resolve(inc.id, { tenantId: paced, source: 'probectl', at: new Date().toISOString() });
-      await stack.incidents.result(inc.id);
-    }));
+    // Their resolves would be paced too (a turn every 10 s, with the pagers' second resolves about a minute): what is
+    // checked here ends with the page, so the two runs are ended without resolving.
+    for (const inc of [a, b]) await stack.client.workflow.getHandle(`probectl-${inc.id}`).terminate('test: paced page checked');
   }, 180_000);
 
   test('a resolve sent while the local attempt is held past its limit is applied before the back-off ends: no ordinary open, one trigger, every connector closed', async () => {

@@ -148,7 +148,7 @@ describe('PagerDuty lifecycle on the real dev server and Postgres', () => {
     await stack.incidents.result(inc.id);
   });
 
-  test('double answers 400 → link failed with the reason, the incident still resolves', async () => {
+  test('double answers 400 → link failed with the reason, the incident still resolves; the refused page gets no resolve', async () => {
     const inc = incidentFor(tenant);
     pd.faults.before = (req) =>
       (req.json as { dedup_key?: string }).dedup_key === `probectl-${inc.id}` ? { status: 400, body: { status: 'invalid event', message: 'Event object is invalid', errors: ['bad'] } } : undefined;
@@ -161,5 +161,9 @@ describe('PagerDuty lifecycle on the real dev server and Postgres', () => {
     expect(result.source).toBe('api');
     const timeline = await stack.mirror.timeline(tenant, inc.id);
     expect(timeline.some((t) => t.kind === 'connector.failed' && t.detail?.includes('HTTP 400'))).toBe(true);
+    // Nothing was paged, so nothing is resolved there (refused-opens-v1): the link stays failed, no resolve event.
+    expect(result.links.map((l) => l.status)).toEqual(['failed']);
+    expect(eventsOf(inc.id, 'resolve')).toHaveLength(0);
+    expect(timeline.some((t) => t.kind === 'connector.skipped' && t.detail?.includes('refused the open'))).toBe(true);
   });
 });

@@ -144,7 +144,7 @@ describe('tenancy, row-level security and secrets', () => {
         : undefined;
     await as(tokenA, 'POST', '/v1/incidents', { id: inc.id, title: inc.title, severity: 'critical' });
     await eventually(async () => (await stack.incidents.getIncident(inc.id)).links[0]?.status === 'failed');
-    // The link error as Postgres holds it (the resolve below retries the link and clears it).
+    // The link error as Postgres holds it, read while the run is open.
     const mirrored = JSON.stringify(await eventually(async () => {
       const r = await stack.mirror.read(tenantA, inc.id);
       return r?.links[0]?.status === 'failed' ? r : undefined;

@@ -58,7 +58,7 @@ const LIFECYCLES = [
   'one-connector-resolve', 'plain-resolve', 'inbound-resolve', 'continue-as-new',
   'acknowledge', 'redrive', 'reconciliation', 'failed-open', 'already-resolved', 'continue-as-new-in-flight', 'resolve-racing-open',
   'legacy-handover', 'postgres-down', 'refused-signals',
-  'six-connectors', 'ticket-create-late', 'paced-open',
+  'six-connectors', 'ticket-create-late', 'paced-open', 'refused-opens',
 ] as const;
 type LifecycleName = (typeof LIFECYCLES)[number];
 
@@ -70,8 +70,11 @@ if (process.env.RECORD_INTO?.trim() === 'begin-checked-v1') {
 }
 /** The folder of first runs that take the checked begin snapshot the API passes, their opens ordinary activities. */
 const CHECKED = process.env.RECORD_INTO?.trim() === 'first-run-checked-v1';
-/** The folder of first runs that take it with local first opens (PROBECTL_NOTIFY_LOCAL_FIRST_OPENS=on, the default). */
-const LOCAL_FIRST = process.env.RECORD_INTO?.trim() === 'local-first-opens-v1';
+/**
+ * The folders of first runs that take it with local first opens (PROBECTL_NOTIFY_LOCAL_FIRST_OPENS=on, the default):
+ * local-first-opens-v1, and refused-opens-v1 (runs whose fan-out left a refused link alone, on the same settings).
+ */
+const LOCAL_FIRST = ['local-first-opens-v1', 'refused-opens-v1'].includes(process.env.RECORD_INTO?.trim() ?? '');
 /** The API passes the checked snapshot (both folders above). */
 const GIVEN = CHECKED || LOCAL_FIRST;
 const selected = selectLifecycles(LIFECYCLES, process.env.RECORD_ONLY) as LifecycleName[];
@@ -185,6 +188,28 @@ describe('record incident lifecycles for the replay tests', () => {
     if (LOCAL_FIRST) await eventually(() => s.beginGate!.refresh(), { what: 'the extra stack\'s begin gate open' });
     return s;
   };
+
+  /** Runs `fn` with chat and Jira doubles of its own (the recorded keys), stopped afterwards. */
+  const withOwnDoubles = async <T>(fn: (d: { slack: SlackDouble; teams: TeamsDouble; jira: JiraDouble }) => Promise<T>): Promise<T> => {
+    const slack = await new SlackDouble({ webhookPath: SLACK_HOOK }).start();
+    const teams = await new TeamsDouble({ sig: TEAMS_SIG, path: TEAMS_PATH }).start();
+    const jira = await new JiraDouble({ email: JIRA_EMAIL, apiToken: JIRA_TOKEN }).start();
+    try {
+      return await fn({ slack, teams, jira });
+    } finally {
+      await Promise.all([slack.stop(), teams.stop(), jira.stop()]);
+    }
+  };
+
+  /** The six providers for tenant `t`: the shared PagerDuty, Opsgenie and ServiceNow doubles and a lifecycle's own chat and Jira ones. */
+  const sixConnectors = (t: string, slack: SlackDouble, teams: TeamsDouble, jira: JiraDouble) => [
+    `${t}|pagerduty|${pd.url}/v2/enqueue|${PD_KEY}`,
+    `${t}|opsgenie|${og.url}/v2/alerts|${OG_KEY}`,
+    `${t}|slack|${slack.url}${SLACK_HOOK}|`,
+    `${t}|teams|${teams.url}${TEAMS_PATH}?api-version=2016-06-01&sp=%2Ftriggers%2Fmanual%2Frun&sv=1.0&sig=${TEAMS_SIG}|`,
+    `${t}|servicenow|${sn.url}|${SN_USER}:${SN_PASSWORD}`,
+    `${t}|jira|${jira.url}/rest/api/2/issue?project=OPS|${JIRA_EMAIL}:${JIRA_TOKEN}`,
+  ].join(',');
 
   const openAndWait = async (overrides = {}, t = tenant, links = 2, on: TestStack = stack) => {
     const inc = incidentFor(t, overrides);
@@ -547,34 +572,50 @@ describe('record incident lifecycles for the replay tests', () => {
     'six-connectors': {
       title: 'six connectors: a page, an alert, two chat posts and two tickets opened together, then resolve from the API',
       runs: 'one',
-      record: async () => {
-        const slack = await new SlackDouble({ webhookPath: SLACK_HOOK }).start();
-        const teams = await new TeamsDouble({ sig: TEAMS_SIG, path: TEAMS_PATH }).start();
-        const jira = await new JiraDouble({ email: JIRA_EMAIL, apiToken: JIRA_TOKEN }).start();
-        try {
-          const t = uniqueId('six');
-          const s = await startExtraStack({
-            PROBECTL_NOTIFY_CONNECTORS: [
-              `${t}|pagerduty|${pd.url}/v2/enqueue|${PD_KEY}`,
-              `${t}|opsgenie|${og.url}/v2/alerts|${OG_KEY}`,
-              `${t}|slack|${slack.url}${SLACK_HOOK}|`,
-              `${t}|teams|${teams.url}${TEAMS_PATH}?api-version=2016-06-01&sp=%2Ftriggers%2Fmanual%2Frun&sv=1.0&sig=${TEAMS_SIG}|`,
-              `${t}|servicenow|${sn.url}|${SN_USER}:${SN_PASSWORD}`,
-              `${t}|jira|${jira.url}/rest/api/2/issue?project=OPS|${JIRA_EMAIL}:${JIRA_TOKEN}`,
-            ].join(','),
-          });
-          const inc = await openAndWait({}, t, 6, s);
-          await s.incidents.resolve(inc.id, { tenantId: t, source: 'api', actor: 'gina', at: at() });
-          const result = await s.incidents.result(inc.id);
-          expect(result.links.map((l) => `${l.connectorId}:${l.status}`).sort())
-            .toEqual(['jira', 'opsgenie', 'pagerduty', 'servicenow', 'slack', 'teams'].map((c) => `${c}:resolved`));
-          const key = `probectl-${inc.id}`;
-          expect([pd.alerts.filter((a) => a.dedupKey === key).length, og.byAlias(key).length, sn.byCorrelation(key).length, jira.byLabel(key).length]).toEqual([1, 1, 1, 1]);
-          return key;
-        } finally {
-          await Promise.all([slack.stop(), teams.stop(), jira.stop()]);
-        }
-      },
+      record: () => withOwnDoubles(async ({ slack, teams, jira }) => {
+        const t = uniqueId('six');
+        const s = await startExtraStack({ PROBECTL_NOTIFY_CONNECTORS: sixConnectors(t, slack, teams, jira) });
+        const inc = await openAndWait({}, t, 6, s);
+        await s.incidents.resolve(inc.id, { tenantId: t, source: 'api', actor: 'gina', at: at() });
+        const result = await s.incidents.result(inc.id);
+        expect(result.links.map((l) => `${l.connectorId}:${l.status}`).sort())
+          .toEqual(['jira', 'opsgenie', 'pagerduty', 'servicenow', 'slack', 'teams'].map((c) => `${c}:resolved`));
+        const key = `probectl-${inc.id}`;
+        expect([pd.alerts.filter((a) => a.dedupKey === key).length, og.byAlias(key).length, sn.byCorrelation(key).length, jira.byLabel(key).length]).toEqual([1, 1, 1, 1]);
+        return key;
+      }),
+    },
+
+    'refused-opens': {
+      title: 'refused opens: of six connectors four providers refuse the open (PagerDuty 400, Slack 400, ServiceNow 403, Jira 400), two open; resolve from the API closes the two and leaves the four alone',
+      runs: 'one',
+      record: () => withOwnDoubles(async ({ slack, teams, jira }) => {
+        const t = uniqueId('refused');
+        const inc = incidentFor(t);
+        const key = `probectl-${inc.id}`;
+        pd.faults.before = (r) => (mentions(r, key) ? { status: 400, body: { status: 'invalid event', message: 'Event object is invalid', errors: ['routing rule rejects it'] } } : undefined);
+        slack.faults.before = (r) => (r.method === 'POST' && mentions(r, inc.id) ? { status: 400, body: 'invalid_blocks' } : undefined);
+        sn.faults.before = (r) => (r.method === 'POST' && mentions(r, key) ? { status: 403, body: { error: { message: 'Insufficient rights to insert data into incident' } } } : undefined);
+        jira.faults.before = (r) => (r.method === 'POST' && r.path.endsWith('/issue') && mentions(r, key) ? { status: 400, body: { errorMessages: [], errors: { project: 'project OPS is archived' } } } : undefined);
+        const s = await startExtraStack({ PROBECTL_NOTIFY_CONNECTORS: sixConnectors(t, slack, teams, jira) });
+        await s.incidents.openIncident(inc);
+        const statuses = async () => Object.fromEntries((await s.incidents.getIncident(inc.id)).links.map((l) => [l.connectorId, l.status]));
+        const opened = { pagerduty: 'failed', opsgenie: 'open', slack: 'failed', teams: 'open', servicenow: 'failed', jira: 'failed' };
+        await eventually(async () => {
+          const st = await statuses();
+          if (JSON.stringify(st) === JSON.stringify(opened)) return true;
+          throw new Error(`links ${JSON.stringify(st)}`);
+        }, { timeoutMs: 60_000, what: 'four refused, two open' });
+        const sent = [pd, slack, sn, jira].map((d) => d.requests.length);
+        await s.incidents.resolve(inc.id, { tenantId: t, source: 'api', actor: 'hana', at: at() });
+        const result = await s.incidents.result(inc.id);
+        expect(Object.fromEntries(result.links.map((l) => [l.connectorId, l.status])))
+          .toEqual({ ...opened, opsgenie: 'resolved', teams: 'resolved' });
+        // The four refused providers heard nothing more of the incident.
+        expect([pd, slack, sn, jira].map((d, i) => d.requests.slice(sent[i]).filter((r) => mentions(r, inc.id)).length)).toEqual([0, 0, 0, 0]);
+        expect((await kinds(s, inc.id)).filter((k) => k === 'connector.skipped')).toHaveLength(4);
+        return key;
+      }),
     },
 
     'ticket-create-late': {

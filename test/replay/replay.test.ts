@@ -40,8 +40,10 @@ const FIRST_RUN_CHECKED = 'first-run-checked-v1';
 const CHECKED_FOLDERS = [[BEGIN_CHECKED, ['state-machine-v1', 'begin-checked-v1']], [FIRST_RUN_CHECKED, ['first-run-checked-v1']]] as const;
 /** First runs that took the checked snapshot with local first opens (`local-first-opens-v1`, src/workflows/v2/local-first.ts). */
 const LOCAL_FIRST = 'local-first-opens-v1';
+/** First runs whose resolve fan-out left alone links whose open the provider refused (`refused-opens-v1`, v2/state.ts planResolve). */
+const REFUSED = 'refused-opens-v1';
 /** A recording of the state machine, in any of its folders. */
-const onStateMachine = (id: string) => [CURRENT, BEGIN_IN_INPUT, BEGIN_CHECKED, FIRST_RUN_CHECKED, LOCAL_FIRST].some((folder) => id.startsWith(`${folder}/`));
+const onStateMachine = (id: string) => [CURRENT, BEGIN_IN_INPUT, BEGIN_CHECKED, FIRST_RUN_CHECKED, LOCAL_FIRST, REFUSED].some((folder) => id.startsWith(`${folder}/`));
 /** Histories recorded on the legacy path, kept because runs of that age must still replay. */
 const OLDER = ['before-lean-history-v1'];
 /** A later run of a continued chain (run 2, 3, … 10, …), not its first. */
@@ -287,6 +289,26 @@ describe('replay of recorded incident lifecycles', () => {
       expect(backoffs('continue-as-new-in-flight.run-1')[0]).toBe('1s:fired'); // the fallback's back-off, first of its short timers
       expect(activitiesOf(first, 'openConnector', 'servicenow').length).toBe(1);
       expect(first.last).toBe('WORKFLOW_EXECUTION_CONTINUED_AS_NEW');
+    });
+  });
+
+  describe('refused-opens-v1: each recording took its path', () => {
+    test('the folder holds its lifecycle; its run asks the patch once, at the fan-out, and sends no resolve to the four refused links', () => {
+      const ids = recordingIds().filter((id) => id.startsWith(`${REFUSED}/`)).map((id) => id.slice(REFUSED.length + 1));
+      expect(ids).toEqual(['refused-opens']);
+      const f = facts(join(REFUSED, 'refused-opens'));
+      expect(f.patches).toEqual(['first-run-checked-v1', 'local-first-opens-v1', 'refused-opens-v1']);
+      const { events } = JSON.parse(readFileSync(join(HISTORIES, REFUSED, 'refused-opens.json'), 'utf8')) as { events: Array<{ eventType: string; markerRecordedEventAttributes?: { markerName: string; failure?: { message?: string } } }> };
+      // Six local first attempts: four refused (400, 400, 403, 400), two completed; no ordinary open.
+      const local = events.flatMap((e) => (e.markerRecordedEventAttributes?.markerName === 'core_local_activity' ? [e.markerRecordedEventAttributes.failure?.message?.match(/HTTP (\d+)/)?.[1] ?? 'completed'] : []));
+      expect(local.sort()).toEqual(['400', '400', '400', '403', 'completed', 'completed']);
+      expect(activitiesOf(f, 'openConnector')).toEqual([]);
+      // The patch is decided after the opens settled, before the resolves it decided: its marker precedes them.
+      const patchAt = events.findIndex((e, i) => e.markerRecordedEventAttributes?.markerName === 'core_patch' && i > events.findIndex((x) => x.markerRecordedEventAttributes?.markerName === 'core_local_activity'));
+      const firstResolve = events.findIndex((e) => e.eventType === 'EVENT_TYPE_ACTIVITY_TASK_SCHEDULED' && JSON.stringify(e).includes('resolveConnector'));
+      expect(patchAt).toBeGreaterThan(0);
+      expect(firstResolve).toBeGreaterThan(patchAt);
+      expect(activitiesOf(f, 'resolveConnector').map((r) => r.connectorId).sort()).toEqual(['opsgenie', 'teams']);
     });
   });
 
@@ -592,10 +614,38 @@ describe('replay of recorded incident lifecycles', () => {
     const results = await replayAll(before);
     expect(results.size).toBe(recordingIds().length);
     for (const [id, err] of results) {
-      const fails = id.startsWith(`${LOCAL_FIRST}/`) && !LATER_RUN.test(id);
+      // refused-opens-v1's run opened locally first too.
+      const fails = (id.startsWith(`${LOCAL_FIRST}/`) || id.startsWith(`${REFUSED}/`)) && !LATER_RUN.test(id);
       expect({ id, failed: err !== undefined }).toEqual({ id, failed: fails });
       if (fails) expect(`${err?.name} ${err?.message}`).toMatch(/Determinism|Nondeterminism|TMPRL1100/i);
     }
+  });
+
+  // What a worker of the release before this patch does with a run that took it (src/workflows/patches.ts): it fails
+  // the replay (so such a task waits for a worker of this release), and it still replays every other recording.
+  test('code that never asks refused-opens-v1 fails its recordings and replays everything else', async () => {
+    const before = await bundleModified(join(scratch, 'no-refused-opens'), {
+      'v2/incident-v2.ts': (src) => src.replace('const leavesRefused = (): boolean => patched(REFUSED_OPENS_V1);', 'const leavesRefused = (): boolean => false; // the release before the patch'),
+    });
+    const results = await replayAll(before);
+    expect(results.size).toBe(recordingIds().length);
+    for (const [id, err] of results) {
+      const fails = id.startsWith(`${REFUSED}/`);
+      expect({ id, failed: err !== undefined }).toEqual({ id, failed: fails });
+      if (fails) expect(`${err?.name} ${err?.message}`).toMatch(/Determinism|Nondeterminism|TMPRL1100/i);
+    }
+    // And the gate is needed: code that leaves refused links alone without asking the patch fails the runs recorded
+    // before it whose refused link got its resolve (Opsgenie's 401 in failed-open), and the patched run (no marker).
+    const ungated = await bundleModified(join(scratch, 'refused-opens-ungated'), {
+      'v2/incident-v2.ts': (src) => src.replace('const leavesRefused = (): boolean => patched(REFUSED_OPENS_V1);', 'const leavesRefused = (): boolean => true; // deliberate: no patch'),
+    });
+    const ungatedResults = await replayAll(ungated);
+    const refusedBefore = [join(CURRENT, 'failed-open'), join(LOCAL_FIRST, 'failed-open'), join(REFUSED, 'refused-opens')];
+    for (const id of refusedBefore) {
+      expect({ id, failed: ungatedResults.get(id) !== undefined }).toEqual({ id, failed: true });
+      expect(`${ungatedResults.get(id)?.message}`).toMatch(/Determinism|Nondeterminism|TMPRL1100/i);
+    }
+    for (const id of [join(CURRENT, 'plain-resolve'), join(LOCAL_FIRST, 'redrive'), join(LOCAL_FIRST, 'six-connectors')]) expect({ id, error: ungatedResults.get(id) }).toEqual({ id, error: undefined });
   });
 
   // A replay decides the checked begin by the run's patch marker, never by a Build ID: not by the replaying worker's,

@@ -8,8 +8,9 @@ import { initialState as legacyInitial } from '../../src/workflows/legacy/state-
 import { attach, confirm, payloadOf, release, unattached } from '../../src/workflows/v2/records';
 import {
   MAX_RECENT, MAX_SEEN_SIGNAL_IDS, MAX_TICKET_PASSES, acknowledge, begin, blockingResolve, correlate, correlateKey, finished, handover,
-  initialState, ownFollowUpDone, ownFollowUps, planResolve, reconciled, redrive, resolve, settled, view, type IncidentState,
+  initialState, ownFollowUpDone, ownFollowUps, planResolve, reconciled, redrive, resolve, settled, view, type CallOutcome, type IncidentState,
 } from '../../src/workflows/v2/state';
+import { FailureType } from '../../src/http/failures';
 import type { Incident } from '../../src/shared/contract';
 import type { ConnectorRef } from '../../src/config/connectors';
 
@@ -238,6 +239,113 @@ describe('resolve', () => {
     expect(s.links.pagerduty).toMatchObject({ status: 'failed', error: 'PagerDuty trigger: HTTP 400' });
     expect(s.links.opsgenie?.status).toBe('orphaned');
     expect(kinds(s).slice(-2)).toEqual(['connector.failed', 'connector.orphaned']);
+  });
+});
+
+describe('refused opens (refused-opens-v1)', () => {
+  /** Every way an open can end short of success; whether the provider refused it for good (nothing landed). */
+  const ENDINGS: Array<[string, CallOutcome, 'refused' | 'may have landed' | 'orphaned' | 'pending']> = [
+    ['400 (ProviderRejected)', { ok: false, reason: 'HTTP 400', type: FailureType.ProviderRejected }, 'refused'],
+    ['401/403 (AuthRejected)', { ok: false, reason: 'HTTP 401', type: FailureType.AuthRejected }, 'refused'],
+    ['retries ran out on 429 (RateLimited)', { ok: false, reason: 'HTTP 429', type: FailureType.RateLimited }, 'may have landed'],
+    ['retries ran out on 5xx (ProviderUnavailable)', { ok: false, reason: 'HTTP 503', type: FailureType.ProviderUnavailable }, 'may have landed'],
+    ['retries ran out on a transport error', { ok: false, reason: 'ECONNRESET', type: FailureType.Transport }, 'may have landed'],
+    ['retries ran out on a malformed answer', { ok: false, reason: 'not JSON', type: FailureType.MalformedResponse }, 'may have landed'],
+    ['timed out (no type)', { ok: false, reason: 'gave up: the retry window ran out (timed out)' }, 'may have landed'],
+    ['a type this build does not know', { ok: false, reason: 'x', type: 'SomethingNew' }, 'may have landed'],
+    ['the connector removed', { ok: false, reason: 'gone', type: FailureType.ConnectorRemoved }, 'orphaned'],
+    ['cancelled by the resolve', { ok: false, cancelled: true }, 'pending'],
+  ];
+
+  /** PagerDuty's open ends as given, the others open; resolved by the API; the fan-out planned with the patch answering `patched`. */
+  function planned(out: CallOutcome, patched: boolean) {
+    const s = begun();
+    run(s);
+    settled(s, idOf(s, 'open', 'pagerduty'), out, AT);
+    for (const c of ['opsgenie', 'servicenow']) settled(s, idOf(s, 'open', c), ok({ externalRef: `${c}-ref` }), AT);
+    resolve(s, { tenantId: 'acme', source: 'api', at: LATER }, LATER);
+    let asked = 0;
+    expect(planResolve(s, LATER, () => (asked++, patched))).toBe(true);
+    return { s, asked };
+  }
+
+  test.each(ENDINGS.flatMap(([what, out, kind]) => [true, false].map((patched) => [what, kind, patched, out] as const)))(
+    'an open ended by %s (%s), the patch answering %s: a resolve only where something may have landed',
+    (_what, kind, patched, out) => {
+      const { s, asked } = planned(out, patched);
+      const refused = kind === 'refused';
+      // The patch is asked exactly when a refused link would otherwise get a resolve, and never otherwise.
+      expect(asked).toBe(refused ? 1 : 0);
+      const left = refused && patched;
+      expect(actionsOf(s, 'resolve')).toEqual(kind === 'orphaned' || left ? ['opsgenie', 'servicenow'] : ['opsgenie', 'pagerduty', 'servicenow']);
+      expect(s.links.pagerduty?.status).toBe(kind === 'orphaned' ? 'orphaned' : kind === 'pending' ? 'pending' : 'failed');
+      const skipped = s.recent.filter((e) => e.kind === 'connector.skipped' && e.connectorId === 'pagerduty');
+      expect(skipped.map((e) => e.detail)).toEqual(left ? [expect.stringMatching(/refused the open/)] : []);
+      // The callback's links tell probectl the link failed.
+      expect(payloadOf(s.outbox).followUps.find((f) => f.kind === 'callback')).toBeDefined();
+    },
+  );
+
+  test('two refused links: the patch is asked once; the origin is never asked about', () => {
+    const s = begun();
+    run(s);
+    settled(s, idOf(s, 'open', 'pagerduty'), { ok: false, reason: 'HTTP 400', type: FailureType.ProviderRejected }, AT);
+    settled(s, idOf(s, 'open', 'opsgenie'), { ok: false, reason: 'HTTP 403', type: FailureType.AuthRejected }, AT);
+    settled(s, idOf(s, 'open', 'servicenow'), { ok: false, reason: 'HTTP 401', type: FailureType.AuthRejected }, AT);
+    resolve(s, { tenantId: 'acme', source: 'servicenow', at: LATER }, LATER);
+    let asked = 0;
+    planResolve(s, LATER, () => (asked++, true));
+    expect(asked).toBe(1);
+    expect(actionsOf(s, 'resolve')).toEqual([]);
+    expect(s.links.servicenow?.status).toBe('resolved'); // the origin, as ever: marked, never called
+    expect(s.recent.filter((e) => e.kind === 'connector.skipped' && /refused/.test(e.detail ?? '')).map((e) => e.connectorId).sort()).toEqual(['opsgenie', 'pagerduty']);
+  });
+
+  test('a re-driven link is no longer refused: open again, or pending when the resolve cancels it, it is resolved', () => {
+    for (const then of ['opened', 'cancelled', 'refused again', 'failed after retries'] as const) {
+      const s = begun();
+      run(s);
+      settled(s, idOf(s, 'open', 'pagerduty'), { ok: false, reason: 'HTTP 400', type: FailureType.ProviderRejected }, AT);
+      expect(s.refused).toEqual(['pagerduty']);
+      for (const c of ['opsgenie', 'servicenow']) settled(s, idOf(s, 'open', c), ok({ externalRef: 'r' }), AT);
+      expect(redrive(s, { tenantId: 'acme', connectorId: 'pagerduty', at: AT }, AT)).toBe('queued');
+      expect(s.refused).toBeUndefined();
+      run(s);
+      const id = idOf(s, 'open', 'pagerduty');
+      if (then === 'cancelled') resolve(s, { tenantId: 'acme', source: 'api', at: LATER }, LATER);
+      settled(s, id, then === 'opened' ? ok({ externalRef: 'k' }) : then === 'cancelled' ? { ok: false, cancelled: true }
+        : then === 'refused again' ? { ok: false, reason: 'HTTP 400', type: FailureType.ProviderRejected } : { ok: false, reason: 'HTTP 503', type: FailureType.ProviderUnavailable }, AT);
+      resolve(s, { tenantId: 'acme', source: 'api', at: LATER }, LATER);
+      planResolve(s, LATER, () => true);
+      expect({ then, resolves: actionsOf(s, 'resolve') }).toEqual({ then, resolves: then === 'refused again' ? ['opsgenie', 'servicenow'] : ['opsgenie', 'pagerduty', 'servicenow'] });
+    }
+  });
+
+  test('a refused resolve does not mark the link refused; the refusal is carried across continue-as-new', () => {
+    const s = begun();
+    run(s);
+    settled(s, idOf(s, 'open', 'pagerduty'), { ok: false, reason: 'HTTP 400', type: FailureType.ProviderRejected }, AT);
+    const next = handover(s, AT);
+    expect(next.refused).toEqual(['pagerduty']);
+    run(next);
+    for (const c of ['opsgenie', 'servicenow']) settled(next, idOf(next, 'open', c), ok({ externalRef: 'r' }), AT);
+    resolve(next, { tenantId: 'acme', source: 'api', at: LATER }, LATER);
+    planResolve(next, LATER, () => true);
+    expect(actionsOf(next, 'resolve')).toEqual(['opsgenie', 'servicenow']);
+    run(next);
+    settled(next, idOf(next, 'resolve', 'opsgenie'), { ok: false, reason: 'HTTP 403', type: FailureType.AuthRejected }, LATER);
+    expect(next.refused).toEqual(['pagerduty']);
+    // State of an earlier release (no list): every failed link is resolved, and the patch is never asked.
+    const old = begun();
+    run(old);
+    settled(old, idOf(old, 'open', 'pagerduty'), { ok: false, reason: 'HTTP 400', type: FailureType.ProviderRejected }, AT);
+    delete old.refused;
+    for (const c of ['opsgenie', 'servicenow']) settled(old, idOf(old, 'open', c), ok({ externalRef: 'r' }), AT);
+    resolve(old, { tenantId: 'acme', source: 'api', at: LATER }, LATER);
+    let asked = 0;
+    expect(planResolve(old, LATER, () => (asked++, true))).toBe(true);
+    expect(asked).toBe(0);
+    expect(actionsOf(old, 'resolve')).toContain('pagerduty');
   });
 });
 

@@ -6,6 +6,7 @@
  */
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
+import { ApplicationFailure } from '@temporalio/common';
 import type { ConnectorRef } from '../../src/config/connectors';
 import { initialState as legacyInitial } from '../../src/workflows/legacy/state-v1';
 import { eventually } from '../helpers/shared';
@@ -127,6 +128,36 @@ describe('the state machine on the dev server (stubbed activities)', () => {
     const result = await h.result(inc.id);
     expect(result.links.find((l: { connectorId: string }) => l.connectorId === 'jira')).toMatchObject({ status: 'resolved', externalRef: 'jira-ref' });
     expect(of(h.calls.filter((c) => c.input.incident?.id === inc.id), 'openConnector', 'jira')).toHaveLength(2);
+  });
+
+  test('refused opens (refused-opens-v1): no resolve to a link whose open the provider refused; one that failed otherwise still gets one', async () => {
+    const inc = incidentOf();
+    // The activity's own failure types as the workflow sees them once attempts stop (the last attempt's failure).
+    const endings: Record<string, ApplicationFailure> = {
+      pagerduty: refused('PagerDuty trigger: HTTP 400: invalid routing key'),
+      slack: ApplicationFailure.create({ type: 'AuthRejected', message: 'Slack post: HTTP 403', nonRetryable: true }),
+      jira: ApplicationFailure.create({ type: 'ProviderUnavailable', message: 'Jira create: HTTP 503 (attempts stopped)', nonRetryable: true }),
+    };
+    h.script.openConnector = (c) => {
+      const e = endings[c.input.connectorId as string];
+      if (e) throw e;
+      return { externalRef: `${c.input.connectorId}-ref`, recorded: true, followUpsRecorded: true };
+    };
+    await h.start(inc);
+    await eventually(async () => (await h.state(inc.id)).links.filter((l: { status: string }) => l.status === 'failed').length === 3, { what: 'three failed links' });
+    await h.signal(inc.id, 'resolve', { tenantId: 'acme', source: 'servicenow', at: at() });
+    const result = await h.result(inc.id);
+    const calls = h.calls.filter((c) => c.input.incident?.id === inc.id);
+    // The 503 may have landed: resolved like any link. The 400 and the 403 made nothing: left alone.
+    expect(of(calls, 'resolveConnector').map((c) => c.input.connectorId).sort()).toEqual(['jira', 'opsgenie', 'teams']);
+    expect(Object.fromEntries(result.links.map((l: { connectorId: string; status: string }) => [l.connectorId, l.status])))
+      .toMatchObject({ pagerduty: 'failed', slack: 'failed', servicenow: 'resolved', opsgenie: 'resolved', teams: 'resolved' });
+    const state = await h.state(inc.id);
+    const skipped = state.timeline.filter((e: { kind: string; detail?: string }) => e.kind === 'connector.skipped' && /refused/.test(e.detail ?? ''));
+    expect(skipped.map((e: { connectorId: string }) => e.connectorId).sort()).toEqual(['pagerduty', 'slack']);
+    // Asked once, at the fan-out; the pager's second resolve is not owed for a page that never existed.
+    expect((await h.history(inc.id)).patches.filter((p) => p === 'refused-opens-v1')).toHaveLength(1);
+    expect(of(calls, 'resolveConnector', 'pagerduty')).toEqual([]);
   });
 
   test('Postgres down: calls cannot record; the workflow writes what they could not and runs the follow-ups itself', async () => {

@@ -9,7 +9,7 @@ import type { IncidentResolution, IncidentWorkflowInput } from '../../shared/con
 import { signalProblems } from '../../shared/validate';
 import { beginningLocal } from '../activity-options';
 import { acknowledgeSignal, correlateSignal, redriveSignal, resolveSignal, stateQuery } from '../messages';
-import { BEGIN_CHECKED_V1, BEGIN_IN_INPUT_V1 } from '../patches';
+import { BEGIN_CHECKED_V1, BEGIN_IN_INPUT_V1, REFUSED_OPENS_V1 } from '../patches';
 import { BEGIN_SUMMARY } from '../ui';
 import { offeredBegins, takesCheckedBegin } from './checked-begin';
 import { Calls } from './calls';
@@ -25,6 +25,7 @@ import { UiSync } from './ui-sync';
 import { Wake } from './wake';
 
 const now = (): string => new Date().toISOString();
+const leavesRefused = (): boolean => patched(REFUSED_OPENS_V1);
 
 /** `taken`: the begin snapshot the entry already took (a first run on `first-run-checked-v1`, src/workflows/incident.ts). */
 export async function incidentWorkflowV2(input: IncidentWorkflowInput, carried?: IncidentState, taken?: BeginInput): Promise<IncidentResolution> {
@@ -64,7 +65,8 @@ export async function incidentWorkflowV2(input: IncidentWorkflowInput, carried?:
   for (;;) {
     wake.take();
     if (s.resolution) calls.cancelOpens();
-    if (!planResolve(s, now()) && s.resolveNotBefore && !s.resolving) wakeAt(s.resolveNotBefore);
+    // A link whose open the provider refused gets no resolve on refused-opens-v1 (asked only when there is one).
+    if (!planResolve(s, now(), leavesRefused) && s.resolveNotBefore && !s.resolving) wakeAt(s.resolveNotBefore);
     calls.startDecided();
     own.start();
     flusher.flush(s.resolving && s.actions.length === 0);

@@ -101,7 +101,21 @@ export interface IncidentState {
   outbox: Outbox;
   ownFollowUps: OwnFollowUp[];
   settings: Settings;
+  /**
+   * Connectors whose open the provider refused for good (REFUSALS): nothing landed there, so the resolve fan-out
+   * leaves them alone (under `refused-opens-v1`, planResolve). Carried; absent in state of earlier releases.
+   */
+  refused?: string[];
 }
+
+/**
+ * Failure types by which a provider refused an open for good: the request was answered 400/401/403 (or an
+ * accepted Opsgenie request was reported failed), so no object was made. Every attempt sends the same request
+ * (the same key, alias or correlation id), so a refusal on a later attempt means the earlier ones were refused
+ * or never reached the provider too. Retries that ran out (5xx, 429, time-outs) are not refusals: the object may
+ * have landed.
+ */
+export const REFUSALS: readonly string[] = ['ProviderRejected', 'AuthRejected'];
 
 const SEVERITY = SEVERITY_RANK;
 const opt = <K extends string, V>(k: K, v: V | undefined): Partial<Record<K, V>> => (v === undefined || v === '' ? {} : ({ [k]: v } as Record<K, V>));
@@ -339,6 +353,7 @@ export function redrive(s: IncidentState, sig: RedriveSignal, at: string): 'queu
   if (s.actions.some((a) => a.kind === 'open' && a.connectorId === ref.id)) return 'repeat';
   if (link.status !== 'failed') return refuse(`the link is ${link.status}; only a failed link is re-driven`);
   setLink(s, ref, at, 'pending', {}, false);
+  markRefused(s, ref.id, false);
   addAction(s, 'open', ref.id);
   note(s, at, 'connector.redriven', { connectorId: ref.id, ...opt('actor', sig.actor ? truncate(sig.actor, 256) : undefined) });
   return 'queued';
@@ -379,6 +394,7 @@ export function settled(s: IncidentState, actionId: string, out: CallOutcome, at
   if (!out.ok) {
     const removed = out.type === 'ConnectorRemoved';
     const what = action.kind === 'open' ? 'open' : action.kind;
+    if (action.kind === 'open' && REFUSALS.includes(out.type ?? '')) markRefused(s, ref.id, true);
     if (action.kind === 'open' || action.kind === 'resolve') {
       setLink(s, ref, at, removed ? 'orphaned' : 'failed', { error: removed ? 'the connector was removed from the configuration' : `${action.kind === 'resolve' ? 'resolve: ' : ''}${out.reason}` });
     }
@@ -388,6 +404,7 @@ export function settled(s: IncidentState, actionId: string, out: CallOutcome, at
   }
   if (action.kind === 'open') {
     if (action.cancelled && s.links[ref.id]?.status !== 'pending') return;
+    markRefused(s, ref.id, false);
     setLink(s, ref, at, 'open', { ...opt('externalRef', out.externalRef), ...opt('externalUrl', out.externalUrl) }, !out.recorded);
     const entry = outcomeEntry(s, action, at, openedDetail);
     show(s, entry);
@@ -416,6 +433,14 @@ export function settled(s: IncidentState, actionId: string, out: CallOutcome, at
   if (missing && out.followUpsRecorded !== true) {
     followUp(s, { key: ticketCloseKey(s, ref.id, 2), kind: 'ticket-close', dueAt: addMs(at, Math.max(delay, 1_000)), connectorId: ref.id, resolution: resolutionRef(s), pass: 2 });
   }
+}
+
+/** Whether the provider refused the connector's latest open for good (see REFUSALS). */
+function markRefused(s: IncidentState, connectorId: string, refused: boolean): void {
+  const rest = (s.refused ?? []).filter((id) => id !== connectorId);
+  if (refused) rest.push(connectorId);
+  if (rest.length > 0) s.refused = rest;
+  else delete s.refused;
 }
 
 export const reResolveKey = (s: IncidentState, connectorId: string) => `${s.chain}:re-resolve:${connectorId}`;
@@ -485,9 +510,13 @@ export function blockingResolve(s: IncidentState): boolean {
 
 /**
  * Once resolved and nothing is in flight that the resolve must wait for: the origin is marked, never called;
- * every other link whose open was attempted is resolved. Returns whether it decided the fan-out now.
+ * every other link whose open was attempted is resolved — except, when `leavesRefused()` says so, a failed link
+ * whose open the provider refused for good (nothing landed: no resolve, a `connector.skipped` entry says why).
+ * `leavesRefused` is asked at most once, and only when such a link would otherwise get a resolve (the shell asks
+ * the patch `refused-opens-v1` there, so runs without a refused link carry no marker). Returns whether it decided
+ * the fan-out now.
  */
-export function planResolve(s: IncidentState, at: string): boolean {
+export function planResolve(s: IncidentState, at: string, leavesRefused: () => boolean = () => false): boolean {
   if (!s.resolution || s.resolving || blockingResolve(s)) return false;
   if (s.resolveNotBefore && Date.parse(at) < Date.parse(s.resolveNotBefore)) return false;
   s.resolving = true;
@@ -497,9 +526,14 @@ export function planResolve(s: IncidentState, at: string): boolean {
     if (s.links[origin.id] && s.links[origin.id]!.status !== 'skipped') setLink(s, origin, at, 'resolved');
     note(s, at, 'origin.skipped', { connectorId: origin.id, detail: 'resolved at the origin; not called back' });
   }
+  let leaves: boolean | undefined;
   for (const ref of s.connectors) {
     if (ref.id === origin?.id) continue;
     const status = s.links[ref.id]?.status;
+    if (status === 'failed' && s.refused?.includes(ref.id) && (leaves ??= leavesRefused())) {
+      note(s, at, 'connector.skipped', { connectorId: ref.id, detail: 'not resolved: the provider refused the open, so nothing was made there' });
+      continue;
+    }
     if (status === 'open' || status === 'acknowledged' || status === 'pending' || status === 'failed') addAction(s, 'resolve', ref.id);
   }
   // probectl is told (unless it resolved it itself), decided now so the record rides with the resolve calls. The
