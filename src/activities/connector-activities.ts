@@ -7,7 +7,7 @@ import { openedDetail } from '../workflows/ui';
 import { FALLBACK_AFTER_MS } from '../workflows/v2/local-first-setting';
 import type { HttpClient } from '../http/client';
 import { TransportError } from '../http/client';
-import { FailureType, permanent, retryable } from '../http/failures';
+import { FailureType, permanent, retryable, withAttempt } from '../http/failures';
 import { holdOnRateLimit, type Pacer } from './pacing';
 import { paceClass, type PaceOperation } from './pace-class';
 import { scrub } from '../http/scrub';
@@ -156,7 +156,10 @@ export function createConnectorActivities(deps: ConnectorActivityDeps) {
       const raw = await carrying(owedWrite(call), async () => {
         await notBefore(call.notBefore);
         return paced(ctx, 'open', call.incident, () => connector.open(ctx, call.incident)).catch(rethrow);
-      }, carryOpts);
+      }, carryOpts).catch((err: unknown) => {
+        // A refusal names its attempt: the workflow leaves a link refused on its first attempt alone at the resolve.
+        throw withAttempt(err, ctx.attempt);
+      });
       // References come from the provider's answer and go to history, the mirror and the API: a provider that
       // echoes a credential into one must not carry it there.
       const secrets = secretsOf(ctx.connector);

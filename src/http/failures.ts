@@ -22,6 +22,24 @@ export const NON_RETRYABLE: string[] = [
   FailureType.InvalidInput,
 ];
 
+/**
+ * Failure types by which a provider refused a call for good: it answered 400/401/403 (or any other non-retryable
+ * status, src/http/classify.ts), or reported an accepted Opsgenie request failed. On an open's first attempt that
+ * means nothing was made (docs/workflow-contract.md, "Links"). Retries that ran out are not refusals.
+ */
+export const REFUSALS: readonly string[] = [FailureType.ProviderRejected, FailureType.AuthRejected];
+
+/**
+ * A refusal of an open carries the attempt it came on (a detail `{ attempt }`): only a refusal on the first attempt
+ * says that nothing was made, since an earlier attempt cut short may have landed. Anything else is returned as is.
+ */
+export function withAttempt(err: unknown, attempt: number): unknown {
+  if (!(err instanceof ApplicationFailure) || !REFUSALS.includes(err.type ?? '')) return err;
+  return ApplicationFailure.create({
+    type: err.type ?? undefined, message: err.message, nonRetryable: err.nonRetryable === true, details: [...(err.details ?? []), { attempt }], ...(err.cause ? { cause: err.cause } : {}),
+  });
+}
+
 export function permanent(type: string, message: string): ApplicationFailure {
   return ApplicationFailure.create({ type, message, nonRetryable: true });
 }

@@ -45,15 +45,17 @@
  *                       shut while a worker of an earlier release (or one with the setting off) polls: no run such a
  *                       worker could not replay is begun. That stands in for naming the patch in BEGIN_DIGEST_TAG, which
  *                       would change the digest of configurations with the setting off too.
- *   refused-opens-v1    state machine: the resolve fan-out leaves alone a failed link whose open the provider refused
- *                       for good (v2/state.ts REFUSALS: 400/401/403, an Opsgenie request reported failed), where
+ *   refused-opens-v1    state machine: the resolve fan-out leaves alone a failed link whose only open try the provider
+ *                       refused (v2/state.ts refusedForGood: the link's first open, refused on its first try), where
  *                       nothing was made, instead of sending it a resolve (a pager's resolve by key, a chat
  *                       connector's standalone resolution message, a ticket's lookup-and-close passes). Asked by any
- *                       run, once, when it decides the fan-out and such a link would otherwise get a resolve; runs
- *                       without one ask nothing. Not in the begin digest (it decides nothing a run's begin depends
- *                       on): a worker of an earlier release that meets the marker in a run's history fails that task
- *                       (non-determinism, test/replay/replay.test.ts) until a worker of this release takes it, so
- *                       during a mixed deploy such a resolve can be late, never sent to the refused link.
+ *                       run, once, in the task that decides the fan-out, when such a link would otherwise get a
+ *                       resolve; runs without one ask nothing. Not in the begin digest (it decides nothing a run's
+ *                       begin depends on). During a mixed deploy a fan-out decided by a worker of the earlier release
+ *                       resolves such a link, as that release did; a run whose history already has the marker fails
+ *                       its later tasks on such a worker (non-determinism, test/replay/replay.test.ts) until a worker
+ *                       of this release takes them: those tasks are late, nothing is sent twice. A rollback leaves
+ *                       such runs stuck the same way until a worker of this release polls again.
  */
 export const LEAN_HISTORY_V1 = 'lean-history-v1';
 export const RECONCILIATION_V1 = 'reconciliation-v1';

@@ -47,7 +47,12 @@ describe('six connectors on one tenant', () => {
     jira = await new JiraDouble({ email: A.jiraEmail, apiToken: A.jiraToken }).start();
     // Tenant C's providers refuse, echoing what they were sent: the failure messages must be scrubbed.
     jiraC = await new JiraDouble({ email: 'c@acme.com', apiToken: 'not-this-one' }).start();
-    jiraC.faults.before = (r) => ({ status: 400, body: { errorMessages: [`bad request with ${r.headers.authorization} on ${r.path}`] } });
+    // Jira's first request answers 503, every later one 400: its open is refused on a retry (the first attempt may have
+    // landed), so the resolve still goes to it and fails too, echoing again. Slack refuses the first try: no resolve.
+    let jiraCRequests = 0;
+    jiraC.faults.before = (r) => (jiraCRequests++ === 0
+      ? { status: 503, body: { errorMessages: [`unavailable with ${r.headers.authorization} on ${r.path}`] } }
+      : { status: 400, body: { errorMessages: [`bad request with ${r.headers.authorization} on ${r.path}`] } });
     slC = await new SlackDouble({ webhookPath: '/services/other' }).start();
     slC.faults.before = (r) => ({ status: 404, body: `no_service for ${r.path}` });
     const entries = [
@@ -141,8 +146,14 @@ describe('six connectors on one tenant', () => {
       return f.length === 2 ? f : undefined;
     }, { timeoutMs: 60_000, what: "tenant C's failed links" });
     expect(failed.map((l) => l.error).join(' ')).toContain('<secret>');
+    const [jiraBefore, slackBefore] = [jiraC.requests.length, slC.requests.length];
     await api(tokenC, 'POST', `/v1/incidents/${incC.id}/resolve`, {});
     await stack.incidents.result(incC.id).catch(() => undefined);
+    // The resolve went to Jira (refused on a retry) and failed, scrubbed; Slack (refused on its first try) heard nothing.
+    expect(jiraC.requests.length).toBeGreaterThan(jiraBefore);
+    expect(slC.requests.length).toBe(slackBefore);
+    const jiraLink = (await stack.incidents.getIncident(incC.id)).links.find((l) => l.provider === 'jira');
+    expect(jiraLink).toMatchObject({ status: 'failed', error: expect.stringMatching(/^resolve: .*<secret>/) });
 
     for (const id of [inc.id, incC.id]) {
       const history = historyText(await stack.client.workflow.getHandle(`probectl-${id}`).fetchHistory());

@@ -6,8 +6,8 @@
 import { ActivityFailure, ApplicationFailure, CancelledFailure, DefaultFailureConverter, RetryState, ServerFailure, TerminatedFailure, TimeoutFailure, TimeoutType, defaultPayloadConverter } from '@temporalio/common';
 import { loadConfig } from '../../src/config/load';
 import { beginConfigDigest, beginSnapshot } from '../../src/activities/begin';
-import { fallbackOf } from '../../src/workflows/v2/local-first';
-import { retryable } from '../../src/http/failures';
+import { fallbackOf, sentNothing } from '../../src/workflows/v2/local-first';
+import { permanent, retryable, withAttempt } from '../../src/http/failures';
 import { FALLBACK_AFTER_MS, LOCAL_FIRST_OPEN_MS, MAX_LOCAL_FIRST_OPEN_MS, localFirstSetting, withoutLocalFirst } from '../../src/workflows/v2/local-first-setting';
 import { begin, initialState } from '../../src/workflows/v2/state';
 import { failureOutcome } from '../../src/workflows/v2/failures';
@@ -169,6 +169,45 @@ describe('the delivery metric of a local first attempt (src/observability/instru
 });
 
 // What a workflow really receives: the failure as the SDK's converter turns it into a payload and back.
+// An open's refusal names its attempt (src/activities/connector-activities.ts): the state machine leaves a link alone at
+// the resolve only for a refusal on the first try (state.ts refusedForGood). Through the failure converter, wrapped
+// as an ordinary activity's failure and unwrapped as a local attempt's, exactly as the workflow receives it.
+describe('the attempt a refusal came on, as the workflow receives it', () => {
+  const conv = new DefaultFailureConverter();
+  const roundTrip = (err: Error) => conv.failureToError(conv.errorToFailure(err, defaultPayloadConverter), defaultPayloadConverter);
+  test.each([
+    ['a 400 on attempt 1', permanent('ProviderRejected', 'HTTP 400'), 1, 1],
+    ['a 401 on attempt 1', permanent('AuthRejected', 'HTTP 401'), 1, 1],
+    ['a 403 on attempt 7', permanent('AuthRejected', 'HTTP 403'), 7, 7],
+    ['a refusal with details of its own keeps them and adds the attempt', ApplicationFailure.create({ type: 'ProviderRejected', message: 'x', nonRetryable: true, details: [{ retryAfterMs: 5 }] }), 2, 2],
+    ['a removed connector: not a refusal, no attempt', permanent('ConnectorRemoved', 'gone'), 1, undefined],
+    ['a 5xx: not a refusal, no attempt', retryable('ProviderUnavailable', 'HTTP 503'), 1, undefined],
+    ['not an ApplicationFailure: as it is', new Error('boom'), 1, undefined],
+  ] as const)('%s', (_what, err, attempt, expected) => {
+    const named = withAttempt(err, attempt) as Error;
+    if (!(err instanceof ApplicationFailure) || !['ProviderRejected', 'AuthRejected'].includes(err.type ?? '')) expect(named).toBe(err);
+    else expect(named).toMatchObject({ type: err.type, message: err.message, nonRetryable: err.nonRetryable });
+    for (const received of [roundTrip(named), failed(roundTrip(named) as ApplicationFailure)]) {
+      const out = failureOutcome(received) as { attempt?: number; type?: string };
+      expect(out.attempt).toBe(expected);
+    }
+  });
+  test('a refusal without the detail (an activity of an earlier release) has no attempt', () => {
+    expect((failureOutcome(failed(app('ProviderRejected', true))) as { attempt?: number }).attempt).toBeUndefined();
+    expect((failureOutcome(app('AuthRejected', true)) as { attempt?: number }).attempt).toBeUndefined();
+  });
+});
+
+test.each([
+  ['a 429 with Retry-After', throttled(3_000)],
+  ['a 5xx', app('ProviderUnavailable')],
+  ['a time-out', failed(new TimeoutFailure('timed out', undefined, TimeoutType.START_TO_CLOSE))],
+  ['a retryable failure with a delay', retryable('RateLimited', 'HTTP 429', 5_000)],
+])('%s may have reached the provider: not "sent nothing"', (_what, err) => {
+  const conv = new DefaultFailureConverter();
+  expect(sentNothing(conv.failureToError(conv.errorToFailure(err, defaultPayloadConverter), defaultPayloadConverter))).toBe(false);
+});
+
 describe('a local attempt\'s failure through the failure converter, as the workflow receives it', () => {
   const roundTrip = (err: Error) => {
     const c = new DefaultFailureConverter();
@@ -213,6 +252,8 @@ describe('the pacer\'s longest wait for one take', () => {
     // …and so does the workflow, which gets the refusal through the failure converter.
     const conv = new DefaultFailureConverter();
     expect(fallbackOf(conv.failureToError(conv.errorToFailure(f, defaultPayloadConverter), defaultPayloadConverter))).toEqual(on(turn));
+    // It sent nothing, so the ordinary open after it is still the open's first try (a refusal there leaves the link alone).
+    expect(sentNothing(conv.failureToError(conv.errorToFailure(f, defaultPayloadConverter), defaultPayloadConverter))).toBe(true);
     // Without the short wait the same take waits in the queue (ended here by its signal).
     const stop = new AbortController();
     const waiting = pacer.take(c, { signal: stop.signal });

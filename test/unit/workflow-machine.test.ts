@@ -243,23 +243,26 @@ describe('resolve', () => {
 });
 
 describe('refused opens (refused-opens-v1)', () => {
-  /** Every way an open can end short of success; whether the provider refused it for good (nothing landed). */
+  const refusal = (type: string, firstTry: boolean | undefined, status = '400'): CallOutcome => ({ ok: false, reason: `HTTP ${status}`, type, ...(firstTry === undefined ? {} : { firstTry }) });
+  /** Every way an open can end short of success; whether it says that nothing was made at the provider. */
   const ENDINGS: Array<[string, CallOutcome, 'refused' | 'may have landed' | 'orphaned' | 'pending']> = [
-    ['400 (ProviderRejected)', { ok: false, reason: 'HTTP 400', type: FailureType.ProviderRejected }, 'refused'],
-    ['401/403 (AuthRejected)', { ok: false, reason: 'HTTP 401', type: FailureType.AuthRejected }, 'refused'],
-    ['retries ran out on 429 (RateLimited)', { ok: false, reason: 'HTTP 429', type: FailureType.RateLimited }, 'may have landed'],
-    ['retries ran out on 5xx (ProviderUnavailable)', { ok: false, reason: 'HTTP 503', type: FailureType.ProviderUnavailable }, 'may have landed'],
-    ['retries ran out on a transport error', { ok: false, reason: 'ECONNRESET', type: FailureType.Transport }, 'may have landed'],
-    ['retries ran out on a malformed answer', { ok: false, reason: 'not JSON', type: FailureType.MalformedResponse }, 'may have landed'],
-    ['timed out (no type)', { ok: false, reason: 'gave up: the retry window ran out (timed out)' }, 'may have landed'],
-    ['a type this build does not know', { ok: false, reason: 'x', type: 'SomethingNew' }, 'may have landed'],
-    ['the connector removed', { ok: false, reason: 'gone', type: FailureType.ConnectorRemoved }, 'orphaned'],
+    ['400 on its first try (ProviderRejected)', refusal(FailureType.ProviderRejected, true), 'refused'],
+    ['401/403 on its first try (AuthRejected)', refusal(FailureType.AuthRejected, true, '401'), 'refused'],
+    ['400 on a later try (a retry, a local attempt\'s fallback, a re-issue)', refusal(FailureType.ProviderRejected, false), 'may have landed'],
+    ['403 on a later try', refusal(FailureType.AuthRejected, false, '403'), 'may have landed'],
+    ['400 whose try is not known (an activity of an earlier release)', refusal(FailureType.ProviderRejected, undefined), 'may have landed'],
+    ['retries ran out on 429 (RateLimited)', { ok: false, reason: 'HTTP 429', type: FailureType.RateLimited, firstTry: false }, 'may have landed'],
+    ['retries ran out on 5xx (ProviderUnavailable)', { ok: false, reason: 'HTTP 503', type: FailureType.ProviderUnavailable, firstTry: false }, 'may have landed'],
+    ['retries ran out on a transport error', { ok: false, reason: 'ECONNRESET', type: FailureType.Transport, firstTry: false }, 'may have landed'],
+    ['retries ran out on a malformed answer', { ok: false, reason: 'not JSON', type: FailureType.MalformedResponse, firstTry: false }, 'may have landed'],
+    ['timed out (no type)', { ok: false, reason: 'gave up: the retry window ran out (timed out)', firstTry: false }, 'may have landed'],
+    ['a type this build does not know, on its first try', { ok: false, reason: 'x', type: 'SomethingNew', firstTry: true }, 'may have landed'],
+    ['the connector removed', { ok: false, reason: 'gone', type: FailureType.ConnectorRemoved, firstTry: true }, 'orphaned'],
     ['cancelled by the resolve', { ok: false, cancelled: true }, 'pending'],
   ];
 
   /** PagerDuty's open ends as given, the others open; resolved by the API; the fan-out planned with the patch answering `patched`. */
-  function planned(out: CallOutcome, patched: boolean) {
-    const s = begun();
+  function planned(out: CallOutcome, patched: boolean, s = begun()) {
     run(s);
     settled(s, idOf(s, 'open', 'pagerduty'), out, AT);
     for (const c of ['opsgenie', 'servicenow']) settled(s, idOf(s, 'open', c), ok({ externalRef: `${c}-ref` }), AT);
@@ -281,17 +284,25 @@ describe('refused opens (refused-opens-v1)', () => {
       expect(s.links.pagerduty?.status).toBe(kind === 'orphaned' ? 'orphaned' : kind === 'pending' ? 'pending' : 'failed');
       const skipped = s.recent.filter((e) => e.kind === 'connector.skipped' && e.connectorId === 'pagerduty');
       expect(skipped.map((e) => e.detail)).toEqual(left ? [expect.stringMatching(/refused the open/)] : []);
-      // The callback's links tell probectl the link failed.
-      expect(payloadOf(s.outbox).followUps.find((f) => f.kind === 'callback')).toBeDefined();
     },
   );
+
+  test('a first-try refusal of an open whose link the mirror already held (a run started again) is resolved', () => {
+    for (const status of ['pending', 'failed'] as const) {
+      const s = begun({ mirror: { available: true, record: { status: 'open', links: [{ connectorId: 'pagerduty', provider: 'pagerduty', status, updatedAt: AT }] } } });
+      expect(s.actions.find((a) => a.connectorId === 'pagerduty')?.first).toBeUndefined();
+      expect(s.actions.find((a) => a.connectorId === 'opsgenie')?.first).toBe(true);
+      const { asked } = planned(refusal(FailureType.ProviderRejected, true), true, s);
+      expect({ status, asked, resolves: actionsOf(s, 'resolve') }).toEqual({ status, asked: 0, resolves: ['opsgenie', 'pagerduty', 'servicenow'] });
+    }
+  });
 
   test('two refused links: the patch is asked once; the origin is never asked about', () => {
     const s = begun();
     run(s);
-    settled(s, idOf(s, 'open', 'pagerduty'), { ok: false, reason: 'HTTP 400', type: FailureType.ProviderRejected }, AT);
-    settled(s, idOf(s, 'open', 'opsgenie'), { ok: false, reason: 'HTTP 403', type: FailureType.AuthRejected }, AT);
-    settled(s, idOf(s, 'open', 'servicenow'), { ok: false, reason: 'HTTP 401', type: FailureType.AuthRejected }, AT);
+    settled(s, idOf(s, 'open', 'pagerduty'), refusal(FailureType.ProviderRejected, true), AT);
+    settled(s, idOf(s, 'open', 'opsgenie'), refusal(FailureType.AuthRejected, true, '403'), AT);
+    settled(s, idOf(s, 'open', 'servicenow'), refusal(FailureType.AuthRejected, true, '401'), AT);
     resolve(s, { tenantId: 'acme', source: 'servicenow', at: LATER }, LATER);
     let asked = 0;
     planResolve(s, LATER, () => (asked++, true));
@@ -301,48 +312,66 @@ describe('refused opens (refused-opens-v1)', () => {
     expect(s.recent.filter((e) => e.kind === 'connector.skipped' && /refused/.test(e.detail ?? '')).map((e) => e.connectorId).sort()).toEqual(['opsgenie', 'pagerduty']);
   });
 
-  test('a re-driven link is no longer refused: open again, or pending when the resolve cancels it, it is resolved', () => {
-    for (const then of ['opened', 'cancelled', 'refused again', 'failed after retries'] as const) {
+  // A redrive is a second open of the link: whatever the first did, its refusal no longer says nothing was made.
+  test.each([
+    ['opened', ok({ externalRef: 'k' }), ['opsgenie', 'pagerduty', 'servicenow']],
+    ['cancelled by the resolve', { ok: false, cancelled: true } as CallOutcome, ['opsgenie', 'pagerduty', 'servicenow']],
+    ['refused again on its first try', refusal(FailureType.ProviderRejected, true), ['opsgenie', 'pagerduty', 'servicenow']],
+    ['failed after retries', { ok: false, reason: 'HTTP 503', type: FailureType.ProviderUnavailable, firstTry: false } as CallOutcome, ['opsgenie', 'pagerduty', 'servicenow']],
+  ] as const)('first open refused, then re-driven and %s: resolved', (_what, then, resolves) => {
+    for (const first of [refusal(FailureType.ProviderRejected, true), { ok: false, reason: 'HTTP 503', type: FailureType.ProviderUnavailable, firstTry: false } as CallOutcome]) {
       const s = begun();
       run(s);
-      settled(s, idOf(s, 'open', 'pagerduty'), { ok: false, reason: 'HTTP 400', type: FailureType.ProviderRejected }, AT);
-      expect(s.refused).toEqual(['pagerduty']);
+      settled(s, idOf(s, 'open', 'pagerduty'), first, AT);
+      expect(s.refused).toEqual(first.ok === false && !first.cancelled && first.firstTry ? { pagerduty: AT } : undefined);
       for (const c of ['opsgenie', 'servicenow']) settled(s, idOf(s, 'open', c), ok({ externalRef: 'r' }), AT);
       expect(redrive(s, { tenantId: 'acme', connectorId: 'pagerduty', at: AT }, AT)).toBe('queued');
       expect(s.refused).toBeUndefined();
+      expect(s.actions.find((a) => a.connectorId === 'pagerduty')?.first).toBeUndefined();
       run(s);
       const id = idOf(s, 'open', 'pagerduty');
-      if (then === 'cancelled') resolve(s, { tenantId: 'acme', source: 'api', at: LATER }, LATER);
-      settled(s, id, then === 'opened' ? ok({ externalRef: 'k' }) : then === 'cancelled' ? { ok: false, cancelled: true }
-        : then === 'refused again' ? { ok: false, reason: 'HTTP 400', type: FailureType.ProviderRejected } : { ok: false, reason: 'HTTP 503', type: FailureType.ProviderUnavailable }, AT);
+      if (then.ok === false && then.cancelled) resolve(s, { tenantId: 'acme', source: 'api', at: LATER }, LATER);
+      settled(s, id, then, LATER);
       resolve(s, { tenantId: 'acme', source: 'api', at: LATER }, LATER);
-      planResolve(s, LATER, () => true);
-      expect({ then, resolves: actionsOf(s, 'resolve') }).toEqual({ then, resolves: then === 'refused again' ? ['opsgenie', 'servicenow'] : ['opsgenie', 'pagerduty', 'servicenow'] });
+      let asked = 0;
+      planResolve(s, LATER, () => (asked++, true));
+      expect({ asked, resolves: actionsOf(s, 'resolve') }).toEqual({ asked: 0, resolves });
     }
   });
 
-  test('a refused resolve does not mark the link refused; the refusal is carried across continue-as-new', () => {
+  test('the mark holds only while the link is still that failure; carried across continue-as-new; not set by a refused resolve', () => {
     const s = begun();
     run(s);
-    settled(s, idOf(s, 'open', 'pagerduty'), { ok: false, reason: 'HTTP 400', type: FailureType.ProviderRejected }, AT);
+    settled(s, idOf(s, 'open', 'pagerduty'), refusal(FailureType.ProviderRejected, true), AT);
     const next = handover(s, AT);
-    expect(next.refused).toEqual(['pagerduty']);
+    expect(next.refused).toEqual({ pagerduty: AT });
     run(next);
     for (const c of ['opsgenie', 'servicenow']) settled(next, idOf(next, 'open', c), ok({ externalRef: 'r' }), AT);
     resolve(next, { tenantId: 'acme', source: 'api', at: LATER }, LATER);
     planResolve(next, LATER, () => true);
     expect(actionsOf(next, 'resolve')).toEqual(['opsgenie', 'servicenow']);
     run(next);
-    settled(next, idOf(next, 'resolve', 'opsgenie'), { ok: false, reason: 'HTTP 403', type: FailureType.AuthRejected }, LATER);
-    expect(next.refused).toEqual(['pagerduty']);
-    // State of an earlier release (no list): every failed link is resolved, and the patch is never asked.
+    settled(next, idOf(next, 'resolve', 'opsgenie'), refusal(FailureType.AuthRejected, true, '403'), LATER);
+    expect(next.refused).toEqual({ pagerduty: AT });
+    // The link moved on without this build clearing the mark (a worker of an earlier release re-drove it, and the
+    // re-driven open failed after its retries): resolved.
+    const moved = begun();
+    run(moved);
+    settled(moved, idOf(moved, 'open', 'pagerduty'), refusal(FailureType.ProviderRejected, true), AT);
+    moved.links.pagerduty = { ...moved.links.pagerduty!, updatedAt: LATER, error: 'HTTP 503' };
+    for (const c of ['opsgenie', 'servicenow']) settled(moved, idOf(moved, 'open', c), ok({ externalRef: 'r' }), AT);
+    resolve(moved, { tenantId: 'acme', source: 'api', at: LATER }, LATER);
+    let asked = 0;
+    planResolve(moved, LATER, () => (asked++, true));
+    expect({ asked, resolves: actionsOf(moved, 'resolve') }).toEqual({ asked: 0, resolves: ['opsgenie', 'pagerduty', 'servicenow'] });
+    // State of an earlier release (no mark): every failed link is resolved, and the patch is never asked.
     const old = begun();
     run(old);
-    settled(old, idOf(old, 'open', 'pagerduty'), { ok: false, reason: 'HTTP 400', type: FailureType.ProviderRejected }, AT);
+    settled(old, idOf(old, 'open', 'pagerduty'), refusal(FailureType.ProviderRejected, true), AT);
     delete old.refused;
     for (const c of ['opsgenie', 'servicenow']) settled(old, idOf(old, 'open', c), ok({ externalRef: 'r' }), AT);
     resolve(old, { tenantId: 'acme', source: 'api', at: LATER }, LATER);
-    let asked = 0;
+    asked = 0;
     expect(planResolve(old, LATER, () => (asked++, true))).toBe(true);
     expect(asked).toBe(0);
     expect(actionsOf(old, 'resolve')).toContain('pagerduty');

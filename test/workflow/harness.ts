@@ -6,6 +6,7 @@
 import { Context } from '@temporalio/activity';
 import { Client, Connection } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
+import { withAttempt } from '../../src/http/failures';
 import { temporal } from '@temporalio/proto';
 import { DefaultLogger, NativeConnection, Runtime, Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import { sharedWorkflowBundle } from '../helpers/shared-bundle';
@@ -211,4 +212,5 @@ export const incidentOf = (tenantId = 'acme', over: Partial<Incident> = {}): Inc
 });
 
 /** A permanent provider refusal, as the HTTP classifier throws it. */
-export const refused = (message: string) => ApplicationFailure.create({ type: 'ProviderRejected', message, nonRetryable: true });
+/** A provider's refusal of an open as the activity throws it: naming its attempt (src/http/failures.ts withAttempt). */
+export const refused = (message: string, attempt = 1, type = 'ProviderRejected') => withAttempt(ApplicationFailure.create({ type, message, nonRetryable: true }), attempt) as ApplicationFailure;

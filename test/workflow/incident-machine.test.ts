@@ -133,25 +133,30 @@ describe('the state machine on the dev server (stubbed activities)', () => {
   test('refused opens (refused-opens-v1): no resolve to a link whose open the provider refused; one that failed otherwise still gets one', async () => {
     const inc = incidentOf();
     // The activity's own failure types as the workflow sees them once attempts stop (the last attempt's failure).
-    const endings: Record<string, ApplicationFailure> = {
-      pagerduty: refused('PagerDuty trigger: HTTP 400: invalid routing key'),
-      slack: ApplicationFailure.create({ type: 'AuthRejected', message: 'Slack post: HTTP 403', nonRetryable: true }),
-      jira: ApplicationFailure.create({ type: 'ProviderUnavailable', message: 'Jira create: HTTP 503 (attempts stopped)', nonRetryable: true }),
+    // The activity's own failures as the workflow sees them once attempts stop: refusals naming their attempt, as the
+    // activity throws them; a 503 on the last attempt (non-retryable here so that the stub stops at once).
+    const endings: Record<string, (attempt: number) => ApplicationFailure> = {
+      pagerduty: (n) => refused('PagerDuty trigger: HTTP 400: invalid routing key', n),
+      slack: (n) => refused('Slack post: HTTP 403', n, 'AuthRejected'),
+      jira: () => ApplicationFailure.create({ type: 'ProviderUnavailable', message: 'Jira create: HTTP 503 (attempts stopped)', nonRetryable: true }),
+      // A refusal on a retry: its first attempt (a 503) may have landed.
+      teams: (n) => (n === 1 ? ApplicationFailure.create({ type: 'ProviderUnavailable', message: 'Teams post: HTTP 503', nonRetryable: false }) : refused('Teams post: HTTP 400', n)),
     };
     h.script.openConnector = (c) => {
       const e = endings[c.input.connectorId as string];
-      if (e) throw e;
+      if (e) throw e(c.attempt);
       return { externalRef: `${c.input.connectorId}-ref`, recorded: true, followUpsRecorded: true };
     };
     await h.start(inc);
-    await eventually(async () => (await h.state(inc.id)).links.filter((l: { status: string }) => l.status === 'failed').length === 3, { what: 'three failed links' });
+    await eventually(async () => (await h.state(inc.id)).links.filter((l: { status: string }) => l.status === 'failed').length === 4, { timeoutMs: 30_000, what: 'four failed links' });
     await h.signal(inc.id, 'resolve', { tenantId: 'acme', source: 'servicenow', at: at() });
     const result = await h.result(inc.id);
     const calls = h.calls.filter((c) => c.input.incident?.id === inc.id);
-    // The 503 may have landed: resolved like any link. The 400 and the 403 made nothing: left alone.
+    // The 503 and the refusal on a retry may have landed: resolved like any link. The first-try 400 and 403 made nothing: left alone.
+    expect(of(calls, 'openConnector', 'teams').map((c) => c.attempt)).toEqual([1, 2]);
     expect(of(calls, 'resolveConnector').map((c) => c.input.connectorId).sort()).toEqual(['jira', 'opsgenie', 'teams']);
     expect(Object.fromEntries(result.links.map((l: { connectorId: string; status: string }) => [l.connectorId, l.status])))
-      .toMatchObject({ pagerduty: 'failed', slack: 'failed', servicenow: 'resolved', opsgenie: 'resolved', teams: 'resolved' });
+      .toMatchObject({ pagerduty: 'failed', slack: 'failed', servicenow: 'resolved', opsgenie: 'resolved', teams: 'resolved', jira: 'resolved' });
     const state = await h.state(inc.id);
     const skipped = state.timeline.filter((e: { kind: string; detail?: string }) => e.kind === 'connector.skipped' && /refused/.test(e.detail ?? ''));
     expect(skipped.map((e: { connectorId: string }) => e.connectorId).sort()).toEqual(['pagerduty', 'slack']);

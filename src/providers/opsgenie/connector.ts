@@ -29,7 +29,10 @@ async function confirm(ctx: CallContext, requestId: string, action: string): Pro
     await pause(ctx, POLL_DELAY_MS * (i === 0 ? 0.5 : 1));
     const res = await sendRaw(ctx, buildRequestStatus(url.reveal(), credential.reveal(), requestId));
     if (res.status === 404) continue;
-    if (res.status === 401 || res.status === 403) return 'unconfirmable';
+    // The request itself was accepted: a status read answered with anything but a 2xx or a retryable status (408,
+    // 429, 5xx) cannot say it failed, and must never turn the accepted request into a refusal (a refused open gets
+    // no resolve: docs/workflow-contract.md, "Links").
+    if ((res.status < 200 || res.status >= 300) && res.status !== 408 && res.status !== 429 && res.status < 500) return 'unconfirmable';
     classify(res, classifyOptions(ctx, { label: LABEL, action: `${action} status` }));
     const status = parseRequestStatus(parseJson(res, `${LABEL} ${action} status`));
     if (status) return status;

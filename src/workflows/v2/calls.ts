@@ -13,7 +13,7 @@ import { LOCAL_FIRST_OPENS_V1 } from '../patches';
 import { isPager, isTicket } from '../capabilities';
 import { acknowledgeSummary, openSummary, openedDetail, resolveSummary } from '../ui';
 import { failureOutcome } from './failures';
-import { fallbackOf } from './local-first';
+import { fallbackOf, sentNothing } from './local-first';
 import { attach, confirm, release } from './records';
 import {
   ownFollowUps, reResolveKey, resolutionRef, settled, ticketCloseKey, type Action, type CallOutcome, type IncidentState,
@@ -30,6 +30,8 @@ interface LocalFirst {
 
 export class Calls {
   readonly #scopes = new Map<string, CancellationScope>();
+  /** Opens started in this run as their first try: not re-issued after a hand-over, not a local attempt's fallback. */
+  readonly #firstTries = new Set<string>();
   #ended = false;
 
   constructor(
@@ -76,6 +78,7 @@ export class Calls {
     // A first attempt: not re-issued after a hand-over (nor waiting for an interrupted one to stop).
     const first = !a.reissue && !a.notBefore;
     delete a.reissue;
+    if (a.kind === 'open' && first) this.#firstTries.add(a.id);
     const record: RecordSpec = { chain: s.chain, actionId: a.id, owed: attach(s.outbox, a.id) };
     // Every first open of the task, or none: an ordinary activity scheduled beside local attempts would leave only when
     // the slowest of them ends (the task's commands go out together). Not in a task that ends the run (continue-as-new):
@@ -88,10 +91,16 @@ export class Calls {
     this.whenDone(a, ref, promise);
   }
 
-  private whenDone(a: Action, ref: ConnectorRef, promise: Promise<Recorded & Partial<OpenOutcome> | undefined>): void {
+  /** `local`: the outcome of a local first attempt itself (its one attempt), not of an ordinary activity. */
+  private whenDone(a: Action, ref: ConnectorRef, promise: Promise<Recorded & Partial<OpenOutcome> | undefined>, local = false): void {
     void promise.then(
       (res) => this.done(a, ref, { ok: true, recorded: res?.recorded === true, ...res }),
-      (err: unknown) => this.done(a, ref, failureOutcome(err)),
+      (err: unknown) => {
+        const out = failureOutcome(err);
+        // An open's first try: its local first attempt, or attempt 1 of the ordinary activity that was its first try.
+        if (a.kind === 'open' && !out.cancelled) out.firstTry = this.#firstTries.has(a.id) && (local || out.attempt === 1);
+        this.done(a, ref, out);
+      },
     );
   }
 
@@ -149,9 +158,12 @@ export class Calls {
         }
         const fallback = fallbackOf(r.reason);
         if (fallback === undefined || this.#ended) {
-          this.whenDone(b.a, b.ref, Promise.reject(r.reason));
+          this.whenDone(b.a, b.ref, Promise.reject(r.reason), true);
           continue;
         }
+        // What follows is not the open's first try, since the attempt may have landed (a 5xx, a time-out) — unless the
+        // pacer refused it before it sent anything.
+        if (!sentNothing(r.reason)) this.#firstTries.delete(b.a.id);
         // A resolve overtook the open meanwhile (only when the attempts outlived their task): cancelled, as an
         // ordinary open the resolve stopped (its link stays pending; the resolve covers it).
         if (b.a.cancelled) {
@@ -192,6 +204,7 @@ export class Calls {
   private done(a: Action, ref: ConnectorRef, out: CallOutcome): void {
     if (this.#ended) return;
     this.#scopes.delete(a.id);
+    this.#firstTries.delete(a.id);
     const s = this.s;
     if (out.ok && out.recorded) ownFollowUps(s, confirm(s.outbox, a.id, out.followUpsRecorded !== false));
     else release(s.outbox, a.id);

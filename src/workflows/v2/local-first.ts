@@ -28,6 +28,16 @@ export interface Fallback {
 }
 
 /**
+ * A local first attempt the pacer refused before it sent anything (src/activities/pacing.ts: `{ paced: true }` in the
+ * first detail): the ordinary activity that follows is then still the open's first try at the provider.
+ */
+export function sentNothing(err: unknown): boolean {
+  const cause = err instanceof ActivityFailure ? err.cause : err;
+  const d: unknown = cause instanceof ApplicationFailure ? cause.details?.[0] : undefined;
+  return typeof d === 'object' && d !== null && (d as { paced?: unknown }).paced === true;
+}
+
+/**
  * What follows a failed local first attempt: the ordinary activity (a Fallback), or nothing when the failure is the
  * outcome — cancelled, or refused for good (a second attempt would get the same answer). Everything else goes on,
  * an unknown failure shape included (one more idempotent attempt costs less than a lost page). A local activity's

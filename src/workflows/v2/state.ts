@@ -56,6 +56,8 @@ export interface Action {
   running: boolean;
   /** Carried over a continue-as-new while in flight: scheduled again in the next run (idempotent calls). */
   reissue?: boolean;
+  /** The link's first open: decided at begin for a connector the mirror held no link of (not a redrive's). */
+  first?: true;
   /** Cancelled (a resolve overtook this open): waited for, its result only marks the link. */
   cancelled?: boolean;
   /**
@@ -102,20 +104,25 @@ export interface IncidentState {
   ownFollowUps: OwnFollowUp[];
   settings: Settings;
   /**
-   * Connectors whose open the provider refused for good (REFUSALS): nothing landed there, so the resolve fan-out
-   * leaves them alone (under `refused-opens-v1`, planResolve). Carried; absent in state of earlier releases.
+   * Connectors whose link's only open try was refused for good (refusedForGood), each with the `updatedAt` of the
+   * failed link that refusal left: nothing was made there, so the resolve fan-out leaves that link alone while it is
+   * still that failure (under `refused-opens-v1`, planResolve). Carried; absent in state of earlier releases.
    */
-  refused?: string[];
+  refused?: Record<string, string>;
 }
 
-/**
- * Failure types by which a provider refused an open for good: the request was answered 400/401/403 (or an
- * accepted Opsgenie request was reported failed), so no object was made. Every attempt sends the same request
- * (the same key, alias or correlation id), so a refusal on a later attempt means the earlier ones were refused
- * or never reached the provider too. Retries that ran out (5xx, 429, time-outs) are not refusals: the object may
- * have landed.
- */
+/** Failure types by which a provider refused a call for good (src/http/failures.ts REFUSALS; workflows import no activity code). */
 export const REFUSALS: readonly string[] = ['ProviderRejected', 'AuthRejected'];
+
+/**
+ * Whether an open's failure says that nothing was made at the provider: a refusal (REFUSALS) on the first try of the
+ * link's first open. Not after anything that may have landed: an earlier attempt (a retry's refusal, the fallback of a
+ * local attempt cut short or answered 5xx, a re-issue after a hand-over), an earlier open of the link (a redrive; an
+ * open from a previous run the mirror holds), or a refusal whose activity did not name its attempt.
+ */
+function refusedForGood(action: Action, out: Extract<CallOutcome, { reason: string }>): boolean {
+  return action.kind === 'open' && action.first === true && out.firstTry === true && REFUSALS.includes(out.type ?? '');
+}
 
 const SEVERITY = SEVERITY_RANK;
 const opt = <K extends string, V>(k: K, v: V | undefined): Partial<Record<K, V>> => (v === undefined || v === '' ? {} : ({ [k]: v } as Record<K, V>));
@@ -281,7 +288,9 @@ export function begin(s: IncidentState, b: BeginInput, at: string): void {
     }
     if (s.resolution) continue; // resolved before anything was opened: never open
     setLink(s, ref, at, 'pending', {}, false);
-    addAction(s, 'open', ref.id);
+    // A link the mirror holds (pending or failed in a run before this one) may have had an open that landed.
+    const open = addAction(s, 'open', ref.id);
+    if (!mirrored?.links.some((l) => l.connectorId === ref.id)) open.first = true;
   }
   owesIncidentRow(s);
 }
@@ -353,7 +362,7 @@ export function redrive(s: IncidentState, sig: RedriveSignal, at: string): 'queu
   if (s.actions.some((a) => a.kind === 'open' && a.connectorId === ref.id)) return 'repeat';
   if (link.status !== 'failed') return refuse(`the link is ${link.status}; only a failed link is re-driven`);
   setLink(s, ref, at, 'pending', {}, false);
-  markRefused(s, ref.id, false);
+  markRefused(s, ref.id, undefined);
   addAction(s, 'open', ref.id);
   note(s, at, 'connector.redriven', { connectorId: ref.id, ...opt('actor', sig.actor ? truncate(sig.actor, 256) : undefined) });
   return 'queued';
@@ -368,7 +377,16 @@ export function rejectSignal(s: IncidentState, at: string, detail: string): void
 export type CallOutcome =
   | { ok: true; externalRef?: string; externalUrl?: string; recorded: boolean; followUpsRecorded?: boolean; found?: boolean }
   | { ok: false; cancelled: true }
-  | { ok: false; cancelled?: false; reason: string; type?: string };
+  | {
+    ok: false; cancelled?: false; reason: string; type?: string;
+    /** The attempt a refusal came on, when the activity named it (src/http/failures.ts withAttempt). */
+    attempt?: number;
+    /**
+     * Set by the shell (calls.ts) for an open: this outcome is its first try — a local first attempt, or an ordinary
+     * activity's attempt 1 — and not a re-issue after a hand-over or the fallback of a local attempt.
+     */
+    firstTry?: boolean;
+  };
 
 /** Details of the entry an action's successful call records (the activity builds the same one). */
 export function outcomeEntry(s: IncidentState, action: Action, at: string, detail?: string): KeyedEntry {
@@ -394,7 +412,7 @@ export function settled(s: IncidentState, actionId: string, out: CallOutcome, at
   if (!out.ok) {
     const removed = out.type === 'ConnectorRemoved';
     const what = action.kind === 'open' ? 'open' : action.kind;
-    if (action.kind === 'open' && REFUSALS.includes(out.type ?? '')) markRefused(s, ref.id, true);
+    if (action.kind === 'open') markRefused(s, ref.id, refusedForGood(action, out) ? at : undefined);
     if (action.kind === 'open' || action.kind === 'resolve') {
       setLink(s, ref, at, removed ? 'orphaned' : 'failed', { error: removed ? 'the connector was removed from the configuration' : `${action.kind === 'resolve' ? 'resolve: ' : ''}${out.reason}` });
     }
@@ -404,7 +422,7 @@ export function settled(s: IncidentState, actionId: string, out: CallOutcome, at
   }
   if (action.kind === 'open') {
     if (action.cancelled && s.links[ref.id]?.status !== 'pending') return;
-    markRefused(s, ref.id, false);
+    markRefused(s, ref.id, undefined);
     setLink(s, ref, at, 'open', { ...opt('externalRef', out.externalRef), ...opt('externalUrl', out.externalUrl) }, !out.recorded);
     const entry = outcomeEntry(s, action, at, openedDetail);
     show(s, entry);
@@ -435,11 +453,12 @@ export function settled(s: IncidentState, actionId: string, out: CallOutcome, at
   }
 }
 
-/** Whether the provider refused the connector's latest open for good (see REFUSALS). */
-function markRefused(s: IncidentState, connectorId: string, refused: boolean): void {
-  const rest = (s.refused ?? []).filter((id) => id !== connectorId);
-  if (refused) rest.push(connectorId);
-  if (rest.length > 0) s.refused = rest;
+/** The failed link's `updatedAt` when the provider refused the connector's only open try for good (refusedForGood), else nothing. */
+function markRefused(s: IncidentState, connectorId: string, failedAt: string | undefined): void {
+  const rest = { ...s.refused };
+  delete rest[connectorId];
+  if (failedAt !== undefined) rest[connectorId] = failedAt;
+  if (Object.keys(rest).length > 0) s.refused = rest;
   else delete s.refused;
 }
 
@@ -530,7 +549,9 @@ export function planResolve(s: IncidentState, at: string, leavesRefused: () => b
   for (const ref of s.connectors) {
     if (ref.id === origin?.id) continue;
     const status = s.links[ref.id]?.status;
-    if (status === 'failed' && s.refused?.includes(ref.id) && (leaves ??= leavesRefused())) {
+    // Still the failure the refusal left (a redrive, or a worker of an earlier release, moves the link on).
+    const refused = status === 'failed' && s.refused?.[ref.id] !== undefined && s.refused[ref.id] === s.links[ref.id]?.updatedAt;
+    if (refused && (leaves ??= leavesRefused())) {
       note(s, at, 'connector.skipped', { connectorId: ref.id, detail: 'not resolved: the provider refused the open, so nothing was made there' });
       continue;
     }

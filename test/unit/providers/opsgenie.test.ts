@@ -93,6 +93,22 @@ describe('Opsgenie connector', () => {
     await expect(opsgenie.open(callContext(c, f.http), GOLDEN_INCIDENT)).resolves.toEqual({ externalRef: 'probectl-INC-2041' });
   });
 
+  // The request was accepted (202): a status read answered with anything but a 2xx, 408, 429 or 5xx cannot say it failed, so the open
+  // keeps the 202 — never a refusal, which would leave the alert without its close (a refused open gets no resolve).
+  test('every status 100–599 on the status read after an accepted create', async () => {
+    const got: Record<number, string> = {};
+    const want: Record<number, string> = {};
+    for (const s of ALL_STATUSES) {
+      if (s === 404) continue; // "not processed yet": read again (above)
+      const f = fakeHttp((req) => (req.method === 'POST' ? accepted : s < 300 ? status(true, 'Created alert') : json(s, { message: 'x' })));
+      const r = await outcomeOf(() => opsgenie.open(callContext(c, f.http), GOLDEN_INCIDENT));
+      got[s] = `${r.outcome}${r.failure?.type ? ` ${r.failure.type}` : ''}`;
+      want[s] = s < 300 || (s < 500 && s !== 408 && s !== 429) ? 'ok' : s === 429 ? 'retried RateLimited' : 'retried ProviderUnavailable';
+    }
+    expect(got).toEqual(want);
+    for (const v of Object.values(got)) expect(v).not.toMatch(/ProviderRejected|AuthRejected/);
+  });
+
   test.each(['open', 'resolve', 'acknowledge'] as const)('every status 100–599 on %s', async (op) => {
     const got: Record<number, string> = {};
     const want: Record<number, string> = {};

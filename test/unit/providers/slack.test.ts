@@ -92,6 +92,19 @@ describe('Slack connector', () => {
     }
   });
 
+  // A 2xx body that is not one of Slack's error codes (a proxy's page, a cut body) counts as delivered: the post most
+  // likely went out, and a refusal would cost it its resolution post (docs/faults.md, F-3).
+  test.each([
+    ['ok', 'delivered'], ['', 'delivered'], ['  ok\n', 'delivered'],
+    ['<html><body>502 Bad Gateway (but 2xx)</body></html>', 'delivered'], ['OK', 'delivered'], ['{"ok":true}', 'delivered'], ['ok_', 'permanent'],
+    ['invalid_payload', 'permanent'], ['no_text', 'permanent'], ['channel_is_archived', 'permanent'], ['action_prohibited', 'permanent'], ['no_service', 'permanent'],
+  ] as const)('webhook 200 with body %j: %s', async (body, want) => {
+    const f = fakeHttp(() => text(200, body));
+    const r = await outcomeOf(() => slack.open(callContext(hook, f.http), GOLDEN_INCIDENT));
+    expect(r.outcome).toBe(want === 'delivered' ? 'ok' : 'permanent');
+    if (want === 'permanent') expect(r.failure?.type).toBe('ProviderRejected');
+  });
+
   test.each([['webhook', hook], ['web api', api]] as const)('every status 100–599 (%s)', async (_mode, c) => {
     const got: Record<number, string> = {};
     const want: Record<number, string> = {};
