@@ -1,5 +1,10 @@
 /** The markdown table of one benchmark run (bench/results/<date>.md; docs/benchmarks.md quotes it). */
+import { LOCAL_PHASES, PHASES, TOTALS } from './lib/phases';
 import type { Summary } from './lib/stats';
+
+/** Where a phase's row goes: the ordinary phases, then the local first attempt's, then the totals. */
+const PHASE_ROWS: readonly string[] = [...PHASES, ...LOCAL_PHASES, ...TOTALS];
+const phaseOrder = (name: string) => (PHASE_ROWS.includes(name) ? PHASE_ROWS.indexOf(name) : PHASE_ROWS.length);
 
 type Any = any;
 
@@ -126,17 +131,22 @@ function peerLines(r: Any): string[] {
   const P = R.phases;
   if (P?.runs?.length) {
     const runs = P.runs as Any[];
-    const names = Object.keys(runs[0].phases ?? {});
+    // Every run's phases, in order (ours with local first opens has the `local:` rows, the floor with ordinary activities not).
+    const names = [...new Set(runs.flatMap((x) => Object.keys(x.phases ?? {})))].sort((a, b) => phaseOrder(a) - phaseOrder(b));
     lines.push(
       `### Where the milliseconds of an open go (${P.seconds} s per rate; p50 / p99 ms)`, '',
       'Per incident: the first three rows; per open activity (six per incident): the next five; then the totals. ' +
         '"request sent" is the first request of the open (Jira and ServiceNow look the ticket up before they create it); ' +
-        '"answer at worker → activity completed" holds any further request of the open and, for ours, the outcome record in Postgres.', '',
+        '"answer at worker → activity completed" holds any further request of the open and, for ours, the outcome record in Postgres. ' +
+        'The `local:` rows are opens whose first attempt ran as a local activity in the first workflow task (ours by default): from that ' +
+        'task\'s start to the request, and from the answer to the completion of that task, which waits for its slowest attempt.', '',
       `| phase | ${runs.map((x) => `${x.system} ${x.rate}/s`).join(' | ')} |`,
       `|---|${runs.map(() => '---').join('|')}|`,
       ...names.map((n) => `| ${n} | ${runs.map((x) => pp(x.phases[n])).join(' | ')} |`),
       `| PagerDuty only: activity started → request sent | ${runs.map((x) => pp(x.firstPage?.['activity started → request sent'])).join(' | ')} |`,
       `| PagerDuty only: answer at worker → activity completed | ${runs.map((x) => pp(x.firstPage?.['answer at worker → activity completed'])).join(' | ')} |`,
+      `| PagerDuty only: local: first workflow task started → request sent | ${runs.map((x) => pp(x.firstPage?.['local: first workflow task started → request sent'])).join(' | ')} |`,
+      `| opens whose first attempt was local | ${runs.map((x) => (x.localOpens === undefined ? '–' : String(x.localOpens))).join(' | ')} |`,
       `| incidents / activities / unplaced samples | ${runs.map((x) => `${x.incidents} / ${x.activities} / ${Object.values(x.missing ?? {}).reduce((a: number, b) => a + Number(b), 0)}`).join(' | ')} |`,
       `| incidents begun with a local activity before the opens | ${runs.map((x) => (x.begunLocally === undefined ? '–' : String(x.begunLocally))).join(' | ')} |`,
       `| CPU ms per incident (worker, API, Temporal server, Postgres server) | ${runs.map((x) => cpu(x.step?.cpuMsPerIncident)).join(' | ')} |`,

@@ -11,7 +11,7 @@
  */
 import { temporal } from '@temporalio/proto';
 import type { Client } from '@temporalio/client';
-import type { BenchProvider, Fleet } from './fleet';
+import { PROVIDERS, type BenchProvider, type Fleet } from './fleet';
 import type { ProbeRecord } from './probe';
 import { summarize, type Summary } from './stats';
 
@@ -25,8 +25,19 @@ export const PHASES = [
   'double received → answer at worker',
   'answer at worker → activity completed',
 ] as const;
+/**
+ * An open whose first attempt ran as a local activity in the first workflow task (local first opens, the service's
+ * default): no activity events, so its phases run from that task's start to the request, and from the answer to the
+ * completion of the task that recorded the attempts (which waits for the task's slowest attempt).
+ */
+export const LOCAL_PHASES = [
+  'local: first workflow task started → request sent',
+  'local: request sent → double received it',
+  'local: double received → answer at worker',
+  'local: answer at worker → first task completed',
+] as const;
 export const TOTALS = ['sent → activity completed (all six)', 'sent → first page reached'] as const;
-export type Phase = (typeof PHASES)[number] | (typeof TOTALS)[number];
+export type Phase = (typeof PHASES)[number] | (typeof LOCAL_PHASES)[number] | (typeof TOTALS)[number];
 
 export interface PhaseInput {
   client: Client;
@@ -48,6 +59,8 @@ export interface PhaseFigures {
   phases: Record<string, Summary | null>;
   /** The same activity phases for PagerDuty alone (the first page). */
   firstPage: Record<string, Summary | null>;
+  /** Opens whose first attempt was local (LOCAL_PHASES), and the incidents whose first page was one. */
+  localOpens: number;
 }
 
 type HistoryEvent = temporal.api.history.v1.IHistoryEvent;
@@ -61,6 +74,18 @@ function providerOfInput(e: HistoryEvent): string | undefined {
     const call = JSON.parse(Buffer.from(data).toString('utf8')) as { connectorId?: string; provider?: string };
     // The service's connector id is the provider's name when a tenant has one connector of it (the bench's case).
     return call.provider ?? call.connectorId;
+  } catch {
+    return undefined;
+  }
+}
+
+/** The activity type of a local activity's marker (`core_local_activity`), from its `data` detail. */
+function localActivityType(e: HistoryEvent): string | undefined {
+  const m = e.markerRecordedEventAttributes;
+  const data = m?.markerName === 'core_local_activity' ? m.details?.data?.payloads?.[0]?.data : undefined;
+  if (!data) return undefined;
+  try {
+    return (JSON.parse(Buffer.from(data).toString('utf8')) as { activity_type?: string }).activity_type;
   } catch {
     return undefined;
   }
@@ -106,6 +131,7 @@ export async function phaseBreakdown(input: PhaseInput): Promise<PhaseFigures> {
   const first = firstRequests(input.fleet, input.probe);
   let activities = 0;
   let begunLocally = 0;
+  let localOpens = 0;
   const histories = await mapLimit(input.started, 8, async (s) => {
     try {
       return { s, events: (await input.client.workflow.getHandle(input.workflowId(s.id)).fetchHistory()).events ?? [] };
@@ -120,11 +146,15 @@ export async function phaseBreakdown(input: PhaseInput): Promise<PhaseFigures> {
     const opens = events.filter((e) => e.eventType === T.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED && e.activityTaskScheduledEventAttributes?.activityType?.name === input.activityType);
     const scheduledBy = opens[0] ? byId.get(Number(opens[0].activityTaskScheduledEventAttributes?.workflowTaskCompletedEventId)) : undefined;
     const firstOpenAt = opens[0] ? Number(opens[0].eventId) : Infinity;
-    if (events.some((e) => Number(e.eventId) < firstOpenAt && e.markerRecordedEventAttributes?.markerName === 'core_local_activity')) begunLocally += 1;
+    // A local activity other than an open's first attempt before the opens: ours reading its begin snapshot itself.
+    if (events.some((e) => Number(e.eventId) < firstOpenAt && e.markerRecordedEventAttributes?.markerName === 'core_local_activity' && localActivityType(e) !== input.activityType)) begunLocally += 1;
     add('sent → start accepted', startedAt === undefined ? undefined : startedAt - s.t0);
     add('start accepted → first workflow task started', firstTask === undefined || startedAt === undefined ? undefined : firstTask - startedAt);
-    add('first workflow task started → opens scheduled (task completed)', firstTask === undefined || !scheduledBy ? undefined : ms(scheduledBy)! - firstTask);
-    let lastCompleted: number | undefined = opens.length === 6 ? 0 : undefined;
+    // Only where an ordinary open was scheduled (all of them local: none).
+    if (opens.length > 0) add('first workflow task started → opens scheduled (task completed)', firstTask === undefined || !scheduledBy ? undefined : ms(scheduledBy)! - firstTask);
+    /** When each provider's open completed: its ordinary activity's completion, or its local attempt's task's. */
+    const doneAt = new Map<string, number | undefined>();
+    const d = (a: number | undefined, b: number | undefined) => (a === undefined || b === undefined ? undefined : b - a);
     for (const sch of opens) {
       activities += 1;
       const provider = providerOfInput(sch);
@@ -135,25 +165,49 @@ export async function phaseBreakdown(input: PhaseInput): Promise<PhaseFigures> {
       const actStarted = ms(startedEv);
       const actCompleted = ms(completedEv);
       const req = provider ? first.get(`${s.id}|${provider}`) : undefined;
+      if (provider) doneAt.set(provider, actCompleted);
+      // A first request sent before the ordinary activity started was a local first attempt's (placed below).
+      if (req?.sent !== undefined && actStarted !== undefined && req.sent < actStarted) continue;
       const atDouble = provider ? input.fleet.arrivals.get(s.id)?.first[provider as BenchProvider] : undefined;
-      const d = (a: number | undefined, b: number | undefined) => (a === undefined || b === undefined ? undefined : b - a);
       add('opens scheduled → activity started', d(scheduledAt, actStarted), provider);
       add('activity started → request sent', d(actStarted, req?.sent), provider);
       add('request sent → double received it', d(req?.sent, atDouble), provider);
       add('double received → answer at worker', d(atDouble, req?.answered), provider);
       add('answer at worker → activity completed', d(req?.answered, actCompleted), provider);
-      if (lastCompleted !== undefined) lastCompleted = actCompleted === undefined ? undefined : Math.max(lastCompleted, actCompleted);
     }
+    // Opens whose first attempt ran locally in the first task (the local activities of type `activityType`): every
+    // provider with no ordinary open, and those whose first request went out before their ordinary open started.
+    const localMarkers = events.filter((e) => localActivityType(e) === input.activityType);
+    const localTask = localMarkers[0] ? byId.get(Number(localMarkers[0].markerRecordedEventAttributes?.workflowTaskCompletedEventId)) : undefined;
+    if (localTask) {
+      const localDone = ms(localTask);
+      for (const provider of PROVIDERS) {
+        const req = first.get(`${s.id}|${provider}`);
+        const ordinaryOpen = opens.find((o) => providerOfInput(o) === provider);
+        const ordinaryStarted = ordinaryOpen ? ms(events.find((e) => e.eventType === T.EVENT_TYPE_ACTIVITY_TASK_STARTED && Number(e.activityTaskStartedEventAttributes?.scheduledEventId) === Number(ordinaryOpen.eventId))) : undefined;
+        if (ordinaryOpen && !(req?.sent !== undefined && ordinaryStarted !== undefined && req.sent < ordinaryStarted)) continue;
+        localOpens += 1;
+        if (!ordinaryOpen) doneAt.set(provider, localDone);
+        const atDouble = input.fleet.arrivals.get(s.id)?.first[provider];
+        add('local: first workflow task started → request sent', d(firstTask, req?.sent), provider);
+        add('local: request sent → double received it', d(req?.sent, atDouble), provider);
+        add('local: double received → answer at worker', d(atDouble, req?.answered), provider);
+        add('local: answer at worker → first task completed', d(req?.answered, localDone), provider);
+      }
+    }
+    const done = PROVIDERS.map((p) => doneAt.get(p));
+    const lastCompleted = done.every((t) => t !== undefined) ? Math.max(...(done as number[])) : undefined;
     add('sent → activity completed (all six)', lastCompleted === undefined ? undefined : lastCompleted - s.t0);
     add('sent → first page reached', input.fleet.latency(s.id, 'open', s.t0, 'pagerduty'));
   }
-  const order: Phase[] = [...PHASES, ...TOTALS];
+  const order: Phase[] = [...PHASES, ...(localOpens > 0 ? LOCAL_PHASES : []), ...TOTALS];
   return {
     incidents: input.started.length,
     activities,
+    localOpens,
     begunLocally,
     missing,
     phases: Object.fromEntries(order.map((p) => [p, summarize(samples.get(p) ?? [])])),
-    firstPage: Object.fromEntries(PHASES.slice(3).map((p) => [p, summarize(pdSamples.get(p) ?? [])])),
+    firstPage: Object.fromEntries([...PHASES.slice(3), ...(localOpens > 0 ? LOCAL_PHASES : [])].map((p) => [p, summarize(pdSamples.get(p) ?? [])])),
   };
 }
