@@ -683,7 +683,10 @@ function missingFigures(r: Record<string, any>): string[] {
     for (const rate of O.phaseRates) {
       for (const sys of ['ours', 'floor']) {
         const run = r.phases?.runs?.find((x: any) => x.system === sys && x.rate === rate);
-        for (const phase of ['sent → start accepted', 'opens scheduled → activity started', 'activity started → request sent', 'request sent → double received it', 'double received → answer at worker', 'answer at worker → activity completed']) {
+        // A system whose opens ran locally first (ours by default) has the local rows instead of the activity rows.
+        const activityRows = ['opens scheduled → activity started', 'activity started → request sent', 'request sent → double received it', 'double received → answer at worker', 'answer at worker → activity completed'];
+        const localRows = ['local: first workflow task started → request sent', 'local: request sent → double received it', 'local: double received → answer at worker', 'local: answer at worker → first task completed'];
+        for (const phase of ['sent → start accepted', ...((run?.localOpens ?? 0) > 0 && (run?.activities ?? 0) === 0 ? localRows : activityRows), 'sent → first page reached']) {
           need.push([`phases.${sys}@${rate}.${phase}`, run?.phases?.[phase]?.p50]);
         }
       }

@@ -146,6 +146,7 @@ function peerLines(r: Any): string[] {
       `| PagerDuty only: activity started → request sent | ${runs.map((x) => pp(x.firstPage?.['activity started → request sent'])).join(' | ')} |`,
       `| PagerDuty only: answer at worker → activity completed | ${runs.map((x) => pp(x.firstPage?.['answer at worker → activity completed'])).join(' | ')} |`,
       `| PagerDuty only: local: first workflow task started → request sent | ${runs.map((x) => pp(x.firstPage?.['local: first workflow task started → request sent'])).join(' | ')} |`,
+      `| PagerDuty only: local: of which request created → request sent | ${runs.map((x) => pp(x.firstPage?.['local: of which request created → request sent'])).join(' | ')} |`,
       `| opens whose first attempt was local | ${runs.map((x) => (x.localOpens === undefined ? '–' : String(x.localOpens))).join(' | ')} |`,
       `| incidents / activities / unplaced samples | ${runs.map((x) => `${x.incidents} / ${x.activities} / ${Object.values(x.missing ?? {}).reduce((a: number, b) => a + Number(b), 0)}`).join(' | ')} |`,
       `| incidents begun with a local activity before the opens | ${runs.map((x) => (x.begunLocally === undefined ? '–' : String(x.begunLocally))).join(' | ')} |`,

@@ -32,6 +32,7 @@ export const PHASES = [
  */
 export const LOCAL_PHASES = [
   'local: first workflow task started → request sent',
+  'local: of which request created → request sent',
   'local: request sent → double received it',
   'local: double received → answer at worker',
   'local: answer at worker → first task completed',
@@ -190,6 +191,8 @@ export async function phaseBreakdown(input: PhaseInput): Promise<PhaseFigures> {
         if (!ordinaryOpen) doneAt.set(provider, localDone);
         const atDouble = input.fleet.arrivals.get(s.id)?.first[provider];
         add('local: first workflow task started → request sent', d(firstTask, req?.sent), provider);
+        // The part inside the HTTP client: from the connector's call to the headers on the socket (a pooled connection or a new one).
+        add('local: of which request created → request sent', d(req?.created, req?.sent), provider);
         add('local: request sent → double received it', d(req?.sent, atDouble), provider);
         add('local: double received → answer at worker', d(atDouble, req?.answered), provider);
         add('local: answer at worker → first task completed', d(req?.answered, localDone), provider);
