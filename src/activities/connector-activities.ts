@@ -157,8 +157,10 @@ export function createConnectorActivities(deps: ConnectorActivityDeps) {
         await notBefore(call.notBefore);
         return paced(ctx, 'open', call.incident, () => connector.open(ctx, call.incident)).catch(rethrow);
       }, carryOpts).catch((err: unknown) => {
-        // A refusal names its attempt: the workflow leaves a link refused on its first attempt alone at the resolve.
-        throw withAttempt(err, ctx.attempt);
+        // A refusal names its attempt: the workflow leaves a link refused on its first attempt alone at the resolve. An
+        // attempt 1 scheduled after the activity was (an operator's activity reset) is not a first try.
+        const info = Context.current().info;
+        throw withAttempt(err, info.attempt === 1 && info.currentAttemptScheduledTimestampMs > info.scheduledTimestampMs ? 2 : ctx.attempt);
       });
       // References come from the provider's answer and go to history, the mirror and the API: a provider that
       // echoes a credential into one must not carry it there.

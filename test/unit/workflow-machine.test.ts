@@ -287,14 +287,19 @@ describe('refused opens (refused-opens-v1)', () => {
     },
   );
 
-  test('a first-try refusal of an open whose link the mirror already held (a run started again) is resolved', () => {
-    for (const status of ['pending', 'failed'] as const) {
-      const s = begun({ mirror: { available: true, record: { status: 'open', links: [{ connectorId: 'pagerduty', provider: 'pagerduty', status, updatedAt: AT }] } } });
-      expect(s.actions.find((a) => a.connectorId === 'pagerduty')?.first).toBeUndefined();
-      expect(s.actions.find((a) => a.connectorId === 'opsgenie')?.first).toBe(true);
-      const { asked } = planned(refusal(FailureType.ProviderRejected, true), true, s);
-      expect({ status, asked, resolves: actionsOf(s, 'resolve') }).toEqual({ status, asked: 0, resolves: ['opsgenie', 'pagerduty', 'servicenow'] });
-    }
+  // A run before this one (ended, terminated, reset) may have sent an open it never recorded: only a mirror that was read
+  // and holds no record of the incident at all makes the begin's opens the links' first.
+  test.each([
+    ['the mirror read, no record of the incident', true, { available: true }],
+    ['the mirror unreadable (Postgres down)', false, { available: false }],
+    ['a record with no links (a run before wrote the incident row only)', false, { available: true, record: { status: 'open' as const, links: [] } }],
+    ['a record holding the link pending', false, { available: true, record: { status: 'open' as const, links: [{ connectorId: 'pagerduty', provider: 'pagerduty' as const, status: 'pending' as const, updatedAt: AT }] } }],
+    ['a record holding the link failed', false, { available: true, record: { status: 'open' as const, links: [{ connectorId: 'pagerduty', provider: 'pagerduty' as const, status: 'failed' as const, updatedAt: AT }] } }],
+  ])('begin with %s: a first-try refusal is left alone: %s', (_what, leftAlone, mirror) => {
+    const s = begun({ mirror: mirror as Parameters<typeof begin>[1]['mirror'] });
+    expect(s.actions.filter((a) => a.kind === 'open').every((a) => a.first === (leftAlone ? true : undefined))).toBe(true);
+    const { asked } = planned(refusal(FailureType.ProviderRejected, true), true, s);
+    expect({ asked, resolves: actionsOf(s, 'resolve') }).toEqual({ asked: leftAlone ? 1 : 0, resolves: leftAlone ? ['opsgenie', 'servicenow'] : ['opsgenie', 'pagerduty', 'servicenow'] });
   });
 
   test('two refused links: the patch is asked once; the origin is never asked about', () => {

@@ -211,6 +211,5 @@ export const incidentOf = (tenantId = 'acme', over: Partial<Incident> = {}): Inc
   id: uniqueId('wf'), tenantId, title: 'Packet loss', severity: 'critical', openedAt: new Date().toISOString(), ...over,
 });
 
-/** A permanent provider refusal, as the HTTP classifier throws it. */
 /** A provider's refusal of an open as the activity throws it: naming its attempt (src/http/failures.ts withAttempt). */
 export const refused = (message: string, attempt = 1, type = 'ProviderRejected') => withAttempt(ApplicationFailure.create({ type, message, nonRetryable: true }), attempt) as ApplicationFailure;

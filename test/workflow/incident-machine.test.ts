@@ -132,7 +132,6 @@ describe('the state machine on the dev server (stubbed activities)', () => {
 
   test('refused opens (refused-opens-v1): no resolve to a link whose open the provider refused; one that failed otherwise still gets one', async () => {
     const inc = incidentOf();
-    // The activity's own failure types as the workflow sees them once attempts stop (the last attempt's failure).
     // The activity's own failures as the workflow sees them once attempts stop: refusals naming their attempt, as the
     // activity throws them; a 503 on the last attempt (non-retryable here so that the stub stops at once).
     const endings: Record<string, (attempt: number) => ApplicationFailure> = {
@@ -348,6 +347,42 @@ describe('continue-as-new under signals, with calls in flight (a dev server sugg
     expect(h.calls.filter((c) => c.input.incident?.id === inc.id && c.name !== 'recordIncident').flatMap((c) => c.input.record?.owed?.entries ?? [])
       .filter((e: { kind: string }) => e.kind === 'correlated')).toEqual([]);
     expect(state.correlationCount).toBeGreaterThanOrEqual(201);
+  });
+
+  test('an open re-issued after a switch and refused on its attempt 1 is still resolved: the interrupted attempt may have landed', async () => {
+    const inc = incidentOf();
+    let pdCalls = 0;
+    let releaseFirst!: () => void;
+    const firstHeld = new Promise<void>((r) => (releaseFirst = r));
+    h.script.openConnector = async (c) => {
+      if (c.input.connectorId === 'pagerduty' && c.input.incident?.id === inc.id) {
+        if (pdCalls++ === 0) {
+          await firstHeld; // the first run's attempt: its answer never reaches a run
+          throw refused('PagerDuty trigger: HTTP 400 (late)', c.attempt);
+        }
+        throw refused('PagerDuty trigger: HTTP 400', c.attempt); // the re-issued open, on its own attempt 1
+      }
+      return { externalRef: `${c.input.connectorId}-ref`, recorded: true, followUpsRecorded: true };
+    };
+    try {
+      await h.start(inc);
+      await openLinks(h, inc.id, 5);
+      for (let i = 0; i < 40; i++) await h.signal(inc.id, 'correlate', { tenantId: 'acme', signalId: `r-${i}`, at: at() });
+      await eventually(async () => (await h.history(inc.id)).runs > 1, { what: 'a continue-as-new while the page is held' });
+      await eventually(async () => (await h.state(inc.id)).links.find((l: { connectorId: string }) => l.connectorId === 'pagerduty')?.status === 'failed', { what: 'the re-issued open refused' });
+      const mine = () => h.calls.filter((c) => c.input.incident?.id === inc.id);
+      expect(of(mine(), 'openConnector', 'pagerduty').map((c) => c.attempt)).toEqual([1, 1]);
+      await h.signal(inc.id, 'resolve', { tenantId: 'acme', source: 'probectl', at: at() });
+      await h.result(inc.id);
+      // Resolved (once as an action; a further switch while it was in flight re-issues the same action).
+      const resolves = of(mine(), 'resolveConnector', 'pagerduty');
+      expect(resolves.length).toBeGreaterThanOrEqual(1);
+      expect(new Set(resolves.map((c) => c.input.record.actionId)).size).toBe(1);
+      expect((await h.history(inc.id)).patches).toEqual([]);
+    } finally {
+      releaseFirst();
+      delete h.script.openConnector;
+    }
   });
 
   test('a switch never waits for calls in flight: the next run re-issues them (a ticket create only after the guard)', async () => {

@@ -129,12 +129,12 @@ export function apiErrorAsHttp(res: HttpResponse, error: string): HttpResponse {
 }
 
 /**
- * A webhook answers 200 `ok`. A 2xx whose body is one of Slack's error codes (lowercase snake_case: `invalid_payload`,
- * `no_text`, `channel_is_archived`, …) is an error Slack sent with the wrong status and is decided like one; any other
+ * A webhook answers 200 `ok`. A 2xx whose body is one of Slack's error codes (lowercase words joined by underscores:
+ * `invalid_payload`, `no_text`, `channel_is_archived`, …; a lone word such as `success` from a relay is not one) is an error Slack sent with the wrong status and is decided like one; any other
  * 2xx body (an HTML page from a proxy, a truncated body) counts as delivered: the post most likely went out, and
  * calling it refused would leave it without its resolution post (docs/faults.md, F-3).
  */
 export function webhookBodyAsHttp(res: HttpResponse): HttpResponse | undefined {
   const body = res.text.trim();
-  return /^[a-z_]+$/.test(body) && body !== 'ok' ? { status: 400, headers: res.headers, text: body } : undefined;
+  return /^[a-z]+(_[a-z]+)+$/.test(body) ? { status: 400, headers: res.headers, text: body } : undefined;
 }

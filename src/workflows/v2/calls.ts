@@ -84,6 +84,10 @@ export class Calls {
     // the slowest of them ends (the task's commands go out together). Not in a task that ends the run (continue-as-new):
     // the result would be dropped and the call made again by the next run.
     if (a.kind === 'open' && first && !workflowInfo().continueAsNewSuggested && this.localFirst()) {
+      // A local attempt of a workflow task that was tried before (a worker died or lost the run holding it) is made
+      // again, and the earlier one may have landed: a first try only in a run's first task on its first try (its
+      // history the start and that task's two events; a signal before it also counts it out, which only resolves).
+      if (workflowInfo().historyLength > 3) this.#firstTries.delete(a.id);
       local.push(this.openLocally(a, ref, record));
       return;
     }

@@ -56,7 +56,7 @@ export interface Action {
   running: boolean;
   /** Carried over a continue-as-new while in flight: scheduled again in the next run (idempotent calls). */
   reissue?: boolean;
-  /** The link's first open: decided at begin for a connector the mirror held no link of (not a redrive's). */
+  /** The link's first open: decided at begin when the mirror was read and held no record of the incident (not a redrive's). */
   first?: true;
   /** Cancelled (a resolve overtook this open): waited for, its result only marks the link. */
   cancelled?: boolean;
@@ -117,8 +117,9 @@ export const REFUSALS: readonly string[] = ['ProviderRejected', 'AuthRejected'];
 /**
  * Whether an open's failure says that nothing was made at the provider: a refusal (REFUSALS) on the first try of the
  * link's first open. Not after anything that may have landed: an earlier attempt (a retry's refusal, the fallback of a
- * local attempt cut short or answered 5xx, a re-issue after a hand-over), an earlier open of the link (a redrive; an
- * open from a previous run the mirror holds), or a refusal whose activity did not name its attempt.
+ * local attempt cut short or answered 5xx, a re-issue after a hand-over, a local attempt made again after its workflow
+ * task was retried), an earlier open of the link (a redrive; a previous run of the incident the mirror holds, or a
+ * mirror that could not be read), or a refusal whose activity did not name its attempt.
  */
 function refusedForGood(action: Action, out: Extract<CallOutcome, { reason: string }>): boolean {
   return action.kind === 'open' && action.first === true && out.firstTry === true && REFUSALS.includes(out.type ?? '');
@@ -288,9 +289,10 @@ export function begin(s: IncidentState, b: BeginInput, at: string): void {
     }
     if (s.resolution) continue; // resolved before anything was opened: never open
     setLink(s, ref, at, 'pending', {}, false);
-    // A link the mirror holds (pending or failed in a run before this one) may have had an open that landed.
+    // The link's first open only when the mirror was read and holds no record of the incident at all: a run before this
+    // one (ended, terminated, reset) may have sent an open whose record or link it never wrote.
     const open = addAction(s, 'open', ref.id);
-    if (!mirrored?.links.some((l) => l.connectorId === ref.id)) open.first = true;
+    if (b.mirror.available && mirrored === undefined) open.first = true;
   }
   owesIncidentRow(s);
 }

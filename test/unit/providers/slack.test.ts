@@ -96,7 +96,8 @@ describe('Slack connector', () => {
   // likely went out, and a refusal would cost it its resolution post (docs/faults.md, F-3).
   test.each([
     ['ok', 'delivered'], ['', 'delivered'], ['  ok\n', 'delivered'],
-    ['<html><body>502 Bad Gateway (but 2xx)</body></html>', 'delivered'], ['OK', 'delivered'], ['{"ok":true}', 'delivered'], ['ok_', 'permanent'],
+    ['<html><body>502 Bad Gateway (but 2xx)</body></html>', 'delivered'], ['OK', 'delivered'], ['{"ok":true}', 'delivered'], ['ok_', 'delivered'],
+    ['success', 'delivered'], ['accepted', 'delivered'], ['true', 'delivered'], ['no_service_id', 'permanent'],
     ['invalid_payload', 'permanent'], ['no_text', 'permanent'], ['channel_is_archived', 'permanent'], ['action_prohibited', 'permanent'], ['no_service', 'permanent'],
   ] as const)('webhook 200 with body %j: %s', async (body, want) => {
     const f = fakeHttp(() => text(200, body));
