@@ -8,9 +8,9 @@ import { initialState as legacyInitial } from '../../src/workflows/legacy/state-
 import { attach, confirm, payloadOf, release, unattached } from '../../src/workflows/v2/records';
 import {
   MAX_RECENT, MAX_SEEN_SIGNAL_IDS, MAX_TICKET_PASSES, acknowledge, begin, blockingResolve, correlate, correlateKey, finished, handover,
-  initialState, ownFollowUpDone, ownFollowUps, planResolve, reconciled, redrive, resolve, settled, view, type CallOutcome, type IncidentState,
+  REFUSALS, initialState, ownFollowUpDone, ownFollowUps, planResolve, reconciled, redrive, resolve, settled, view, type CallOutcome, type IncidentState,
 } from '../../src/workflows/v2/state';
-import { FailureType } from '../../src/http/failures';
+import { FailureType, REFUSALS as ACTIVITY_REFUSALS } from '../../src/http/failures';
 import type { Incident } from '../../src/shared/contract';
 import type { ConnectorRef } from '../../src/config/connectors';
 
@@ -243,6 +243,10 @@ describe('resolve', () => {
 });
 
 describe('refused opens (refused-opens-v1)', () => {
+  test("the workflow's copy of the refusal types is the activities' (workflows import no activity code)", () => {
+    expect([...REFUSALS]).toEqual([...ACTIVITY_REFUSALS]);
+  });
+
   const refusal = (type: string, firstTry: boolean | undefined, status = '400'): CallOutcome => ({ ok: false, reason: `HTTP ${status}`, type, ...(firstTry === undefined ? {} : { firstTry }) });
   /** Every way an open can end short of success; whether it says that nothing was made at the provider. */
   const ENDINGS: Array<[string, CallOutcome, 'refused' | 'may have landed' | 'orphaned' | 'pending']> = [
