@@ -333,6 +333,28 @@ describe('local first opens: a run given the checked begin snapshot', () => {
     for (const inc of [a, b]) await stack.client.workflow.getHandle(`probectl-${inc.id}`).terminate('test: paced page checked');
   }, 180_000);
 
+  test("a local attempt the pacer refused sent nothing: the ordinary open after it, refused on its attempt 1, is still the first try, so the resolve leaves the link alone", async () => {
+    const a = incidentFor(paced);
+    const b = incidentFor(paced);
+    await openGiven(a);
+    await eventually(() => pd.requests.some(triggerOf(a.id)), { timeoutMs: 30_000, what: "the first incident's page (the bucket's one token)" });
+    pd.faults.before = (r) => (triggerOf(b.id)(r) ? { status: 400, body: { status: 'invalid event', errors: ['bad routing key'] } } : undefined);
+    await openGiven(b);
+    await eventually(async () => (await stack.incidents.getIncident(b.id)).links.find((l) => l.status === 'failed'), { timeoutMs: 60_000, what: "the second incident's refused page" });
+    const f = await factsOf(stack, b.id);
+    // The local attempt was refused by the pacer (nothing sent); the one trigger is the ordinary open's attempt 1.
+    expect(await localFailureOf(stack, b.id)).toBe('failed');
+    expect(activitiesOf(f, 'openConnector').map((o) => [o.connectorId, o.outcome])).toEqual([['pagerduty', 'failed']]);
+    expect(pd.requests.filter(triggerOf(b.id))).toHaveLength(1);
+    const before = pd.requests.length;
+    await stack.incidents.resolve(b.id, { tenantId: paced, source: 'probectl', at: new Date().toISOString() });
+    const result = await stack.incidents.result(b.id);
+    expect(result.links.map((l) => l.status)).toEqual(['failed']);
+    expect(pd.requests.slice(before).filter((r) => mentionsIncident(r, b.id))).toEqual([]);
+    expect((await factsOf(stack, b.id)).patches).toEqual(['first-run-checked-v1', 'local-first-opens-v1', 'refused-opens-v1']);
+    await stack.client.workflow.getHandle(`probectl-${a.id}`).terminate('test: paced page checked');
+  }, 120_000);
+
   test('a resolve sent while the local attempt is held past its limit is applied before the back-off ends: no ordinary open, one trigger, every connector closed', async () => {
     const inc = incidentFor(tenant);
     const isTrigger = triggerOf(inc.id);
