@@ -210,17 +210,18 @@ export class IncidentClient {
     const problems = incidentProblems(incident);
     if (problems.length > 0) throw new InvalidIncidentError(problems);
     const checkedBegin = await this.opts.checkedBegin?.(incident).catch(() => undefined);
-    const first = await this.tryStart(incident, checkedBegin, 'REJECT_DUPLICATE');
+    const first = await this.tryStart(incident, checkedBegin, 'REJECT_DUPLICATE', false);
     if (first) return first;
     const before = await this.tenantOf(incident.id);
     let again: OpenOutcome | undefined;
+    // Every start after a refusal says that a run of the id existed (`again`): it may have sent opens it never recorded.
     if (before === undefined) {
       // Refused, then gone (retention deleted it meanwhile): the id is free, but only to a start any run refuses.
-      again = await this.tryStart(incident, checkedBegin, 'REJECT_DUPLICATE');
+      again = await this.tryStart(incident, checkedBegin, 'REJECT_DUPLICATE', true);
     } else if (before.tenantId === incident.tenantId && ENDED_WITHOUT_COMPLETING.has(before.status)) {
       // The caller's own run ended without completing. No snapshot: the new run reads the mirror itself, with any
       // link the ended run recorded after this client's read, and adopts it rather than opening it again.
-      again = await this.tryStart(incident, undefined, 'ALLOW_DUPLICATE_FAILED_ONLY');
+      again = await this.tryStart(incident, undefined, 'ALLOW_DUPLICATE_FAILED_ONLY', true);
     } else {
       return this.answerExisting(incident, before);
     }
@@ -243,8 +244,11 @@ export class IncidentClient {
     throw new OpenUndecidedError(`Temporal describes the run of ${workflowId} as ${existing.status.slice(0, 40)}; retry the open`);
   }
 
-  /** Start a run of `incident` under `reusePolicy`; undefined when the server refuses it because a run of the id exists. */
-  private async tryStart(incident: Incident, checkedBegin: unknown, reusePolicy: 'REJECT_DUPLICATE' | 'ALLOW_DUPLICATE_FAILED_ONLY'): Promise<OpenOutcome | undefined> {
+  /**
+   * Start a run of `incident` under `reusePolicy`; undefined when the server refuses it because a run of the id exists.
+   * `again`: a run of the id existed before this start (the start input's `again`, docs/workflow-contract.md "Links").
+   */
+  private async tryStart(incident: Incident, checkedBegin: unknown, reusePolicy: 'REJECT_DUPLICATE' | 'ALLOW_DUPLICATE_FAILED_ONLY', again: boolean): Promise<OpenOutcome | undefined> {
     const workflowId = incidentWorkflowId(incident.id);
     try {
       // Through the worker of this process while it runs, asking for an eager start; else through matching.
@@ -253,7 +257,9 @@ export class IncidentClient {
         ...(eager ? { requestEagerStart: true } : {}),
         workflowId,
         taskQueue: this.opts.taskQueue,
-        args: [{ incident, ...(checkedBegin !== undefined ? { checkedBegin } : {}) }],
+        // Started after a run of the id ended: that run may have sent opens it never recorded, whose refusals on a
+        // retry the new run must not take for proof that nothing was made (docs/workflow-contract.md "Links").
+        args: [{ incident, ...(checkedBegin !== undefined ? { checkedBegin } : {}), ...(again ? { again: true } : {}) }],
         memo: { [TENANT_MEMO_KEY]: incident.tenantId },
         // FAIL rather than the contract's USE_EXISTING: the same single run either way, but a racing caller
         // learns that it did not start it and is answered "running", not "started".

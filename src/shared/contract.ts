@@ -45,6 +45,13 @@ export interface IncidentWorkflowInput {
    * wrong shape, the run reads the snapshot itself.
    */
   checkedBegin?: unknown;
+  /**
+   * `true` when a run of the id existed before this start (it ended without completing, or retention deleted it after a
+   * refused start): set by the service's client (src/client/index.ts) on every start that follows a refusal. That run
+   * may have sent opens it never recorded, so a refused open of this run still gets its resolve (patch
+   * `earlier-runs-resolve-v1`, docs/workflow-contract.md "Links"). Anything but `true` is the same as absent.
+   */
+  again?: boolean;
 }
 
 /** `source` of a signal: a connector id of the incident's tenant, `api`, or `probectl`. */

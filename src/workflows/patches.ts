@@ -56,6 +56,20 @@
  *                       its later tasks on such a worker (non-determinism, test/replay/replay.test.ts) until a worker
  *                       of this release takes them: those tasks are late, nothing is sent twice. A rollback leaves
  *                       such runs stuck the same way until a worker of this release polls again.
+ *   earlier-runs-resolve-v1  state machine: where opens the run's history does not hold may have been sent — a run
+ *                       started again after the incident's earlier run ended without completing (the start input's
+ *                       `again`, set by the service's client), a run made by `temporal workflow reset` (the reset drops
+ *                       what the run before it did after the reset point: an open's attempt, a redrive), and the runs
+ *                       either continues as new (state `earlier`) — a resolve fan-out decided in the run leaves no
+ *                       refused link alone: the refusal may follow such a request, which may have landed. Asked live
+ *                       only there, before refused-opens-v1, in the task that decides the fan-out when such a link would
+ *                       otherwise be left alone; on replay by every run at such a fan-out, where the marker decides (a
+ *                       replayer takes the start event's original run id for the run's own, so it cannot tell a reset
+ *                       run). A run recorded before the patch has no marker and goes on as it did: a fan-out a worker
+ *                       of the release before decided in such a run left the link alone (refused-opens-v1), and that
+ *                       stays so. Not in the begin digest. A worker of the release before cannot replay a run that
+ *                       recorded the marker (an unmatched patch marker): during a mixed deploy such a run's later tasks
+ *                       wait for a worker of this release, as for refused-opens-v1.
  */
 export const LEAN_HISTORY_V1 = 'lean-history-v1';
 export const RECONCILIATION_V1 = 'reconciliation-v1';
@@ -65,3 +79,4 @@ export const BEGIN_CHECKED_V1 = 'begin-checked-v1';
 export const FIRST_RUN_CHECKED_V1 = 'first-run-checked-v1';
 export const LOCAL_FIRST_OPENS_V1 = 'local-first-opens-v1';
 export const REFUSED_OPENS_V1 = 'refused-opens-v1';
+export const EARLIER_RUNS_RESOLVE_V1 = 'earlier-runs-resolve-v1';

@@ -58,7 +58,7 @@ const LIFECYCLES = [
   'one-connector-resolve', 'plain-resolve', 'inbound-resolve', 'continue-as-new',
   'acknowledge', 'redrive', 'reconciliation', 'failed-open', 'already-resolved', 'continue-as-new-in-flight', 'resolve-racing-open',
   'legacy-handover', 'postgres-down', 'refused-signals',
-  'six-connectors', 'ticket-create-late', 'paced-open', 'refused-opens',
+  'six-connectors', 'ticket-create-late', 'paced-open', 'refused-opens', 'reset-refused-open', 'again-refused-open',
 ] as const;
 type LifecycleName = (typeof LIFECYCLES)[number];
 
@@ -72,12 +72,19 @@ if (process.env.RECORD_INTO?.trim() === 'begin-checked-v1') {
 const CHECKED = process.env.RECORD_INTO?.trim() === 'first-run-checked-v1';
 /**
  * The folders of first runs that take it with local first opens (PROBECTL_NOTIFY_LOCAL_FIRST_OPENS=on, the default):
- * local-first-opens-v1, and refused-opens-v1 (runs whose fan-out left a refused link alone, on the same settings).
+ * local-first-opens-v1, refused-opens-v1 (runs whose fan-out left a refused link alone, on the same settings) and
+ * earlier-runs-resolve-v1 (a run started again, or made by a reset, whose fan-out resolves such a link; both of its
+ * lifecycles open as ordinary activities).
  */
-const LOCAL_FIRST = ['local-first-opens-v1', 'refused-opens-v1'].includes(process.env.RECORD_INTO?.trim() ?? '');
+const LOCAL_FIRST = ['local-first-opens-v1', 'refused-opens-v1', 'earlier-runs-resolve-v1'].includes(process.env.RECORD_INTO?.trim() ?? '');
+/** The lifecycles of earlier-runs-resolve-v1, which refused-opens-v1 holds as the release before that patch recorded them. */
+const EARLIER_RUNS = ['reset-refused-open', 'again-refused-open'];
 /** The API passes the checked snapshot (both folders above). */
 const GIVEN = CHECKED || LOCAL_FIRST;
 const selected = selectLifecycles(LIFECYCLES, process.env.RECORD_ONLY) as LifecycleName[];
+if (process.env.RECORD_INTO?.trim() === 'refused-opens-v1' && selected.some((n) => EARLIER_RUNS.includes(n))) {
+  throw new Error(`RECORD_INTO=refused-opens-v1 with ${EARLIER_RUNS.join(' or ')}: that folder holds them as the release before earlier-runs-resolve-v1 recorded them (the refused link left alone); this code resolves it, so record them into earlier-runs-resolve-v1`);
+}
 // Fails the run before anything starts, naming every file that would be overwritten.
 if (WRITE) refuseOverwrite(OUT, selected);
 
@@ -89,8 +96,9 @@ async function runsOf(client: Client, workflowId: string): Promise<{ runId: stri
   return runs.sort((a, b) => a.start - b.start);
 }
 
-async function save(client: Client, workflowId: string, name: string): Promise<number[]> {
-  const runs = await runsOf(client, workflowId);
+/** `last`: only the latest run (one a reset made, or one started again: the run before it ended without completing, as no recorded run may). */
+async function save(client: Client, workflowId: string, name: string, last = false): Promise<number[]> {
+  const runs = (await runsOf(client, workflowId)).slice(last ? -1 : 0);
   if (!WRITE) for (const f of existingRecordings(OUT, name)) rmSync(join(OUT, f)); // a dry run replaces its own scratch files
   const counts: number[] = [];
   for (const [i, r] of runs.entries()) {
@@ -246,7 +254,7 @@ describe('record incident lifecycles for the replay tests', () => {
   };
 
   /** Each lifecycle drives one incident and returns its workflow id; `runs` says whether it must continue-as-new. */
-  const recorders: Record<LifecycleName, { title: string; runs: 'one' | 'several'; record: () => Promise<string> }> = {
+  const recorders: Record<LifecycleName, { title: string; runs: 'one' | 'several' | 'last'; record: () => Promise<string> }> = {
     'one-connector-resolve': {
       title: 'one connector: open and resolve (the smallest history)',
       runs: 'one',
@@ -618,6 +626,74 @@ describe('record incident lifecycles for the replay tests', () => {
       }),
     },
 
+    'reset-refused-open': {
+      title: 'a run made by a reset: PagerDuty refused the ordinary open on its attempt 1 (400); an operator resets the run to its last workflow task (the one that took the refusal); the resolve from the API then decides the fan-out in the reset run (recorded: that run only)',
+      runs: 'last',
+      record: async () => {
+        const t = uniqueId('reset');
+        // An ordinary open, so that its refusal is taken in a task of its own after the first (a local attempt's is taken
+        // in the first task, and a reset to that task makes the attempt again, which is never a first try).
+        const s = await startExtraStack({ PROBECTL_NOTIFY_CONNECTORS: `${t}|pagerduty|${pd.url}/v2/enqueue|${PD_KEY}`, PROBECTL_NOTIFY_LOCAL_FIRST_OPENS: 'off' });
+        const inc = incidentFor(t);
+        const key = `probectl-${inc.id}`;
+        const isTrigger = (r: RecordedRequest) => mentions(r, key) && (r.json as { event_action?: string } | undefined)?.event_action === 'trigger';
+        pd.faults.before = (r) => (isTrigger(r) ? { status: 400, body: { status: 'invalid event', message: 'Event object is invalid', errors: ['routing rule rejects it'] } } : undefined);
+        try {
+          const started = await s.incidents.openIncident(inc);
+          await eventually(async () => (await s.incidents.getIncident(inc.id)).links[0]?.status === 'failed', { timeoutMs: 60_000, what: 'the refused page' });
+          const runId = (started as { runId: string }).runId;
+          const handle = s.client.workflow.getHandle(key);
+          const completed = ((await handle.fetchHistory()).events ?? []).filter((e) => e.workflowTaskCompletedEventAttributes);
+          await s.client.workflowService.resetWorkflowExecution({
+            namespace: 'default', workflowExecution: { workflowId: key, runId },
+            workflowTaskFinishEventId: completed.at(-1)!.eventId, requestId: `reset-${inc.id}`, reason: 'recorder: reset to the last workflow task',
+          });
+          await eventually(async () => (await handle.describe()).runId !== runId, { what: 'the reset run' });
+          await eventually(async () => (await s.incidents.getIncident(inc.id)).links[0]?.status === 'failed', { what: 'the reset run\'s state' });
+        } finally {
+          pd.faults = {};
+        }
+        await s.incidents.resolve(inc.id, { tenantId: t, source: 'api', actor: 'ivan', at: at() });
+        const result = await s.incidents.result(inc.id);
+        // The release before earlier-runs-resolve-v1 (its recording is in refused-opens-v1) left the refused page alone;
+        // this one resolves it, since a reset run's refusal may follow a request of the run before the reset.
+        expect(result.links.map((l) => `${l.connectorId}:${l.status}`)).toEqual(['pagerduty:resolved']);
+        expect(pd.events('resolve').filter((r) => mentions(r, key)).length).toBeGreaterThan(0);
+        return key;
+      },
+    },
+
+    'again-refused-open': {
+      title: 'a run started again after the incident\'s earlier run ended without completing (terminated before any worker took it): the client starts the id again with `again`; PagerDuty refuses the ordinary open on its attempt 1 (400); the resolve from the API',
+      runs: 'last',
+      record: async () => {
+        const t = uniqueId('again');
+        const s = await startExtraStack({ PROBECTL_NOTIFY_CONNECTORS: `${t}|pagerduty|${pd.url}/v2/enqueue|${PD_KEY}` });
+        const inc = incidentFor(t);
+        const key = `probectl-${inc.id}`;
+        // The earlier run: on a task queue no worker polls, terminated, so it wrote nothing anywhere (its own history is
+        // not recorded: the recording is the run the client starts again).
+        const earlier = await s.client.workflow.start('incidentWorkflow', {
+          workflowId: key, taskQueue: uniqueId('nobody-polls'), args: [{ incident: inc }], memo: { [TENANT_MEMO_KEY]: t },
+        });
+        await earlier.terminate('recorder: the earlier run ended without completing');
+        const isTrigger = (r: RecordedRequest) => mentions(r, key) && (r.json as { event_action?: string } | undefined)?.event_action === 'trigger';
+        pd.faults.before = (r) => (isTrigger(r) ? { status: 400, body: { status: 'invalid event', message: 'Event object is invalid', errors: ['routing rule rejects it'] } } : undefined);
+        try {
+          expect(await s.incidents.openIncident(inc)).toMatchObject({ outcome: 'started' });
+          await eventually(async () => (await s.incidents.getIncident(inc.id)).links[0]?.status === 'failed', { timeoutMs: 60_000, what: 'the refused page' });
+        } finally {
+          pd.faults = {};
+        }
+        await s.incidents.resolve(inc.id, { tenantId: t, source: 'api', actor: 'judy', at: at() });
+        const result = await s.incidents.result(inc.id);
+        // As for reset-refused-open: the release before left the page alone; this one resolves it.
+        expect(result.links.map((l) => `${l.connectorId}:${l.status}`)).toEqual(['pagerduty:resolved']);
+        expect(pd.events('resolve').filter((r) => mentions(r, key)).length).toBeGreaterThan(0);
+        return key;
+      },
+    },
+
     'ticket-create-late': {
       title: 'a ticket create that ServiceNow carries out after the local attempt\'s limit: the ordinary open waits the hand-over guard and its lookup adopts the ticket; then resolve',
       runs: 'one',
@@ -666,8 +742,8 @@ describe('record incident lifecycles for the replay tests', () => {
     const { title, runs, record } = recorders[name];
     test(`${name} — ${title}`, async () => {
       const workflowId = await record();
-      summary[name] = await save(stack.client, workflowId, name);
-      if (runs === 'one') expect(summary[name]).toHaveLength(1);
+      summary[name] = await save(stack.client, workflowId, name, runs === 'last');
+      if (runs !== 'several') expect(summary[name]).toHaveLength(1);
       else expect(summary[name]!.length).toBeGreaterThanOrEqual(2);
     });
   }

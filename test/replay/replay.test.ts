@@ -42,8 +42,16 @@ const CHECKED_FOLDERS = [[BEGIN_CHECKED, ['state-machine-v1', 'begin-checked-v1'
 const LOCAL_FIRST = 'local-first-opens-v1';
 /** First runs whose resolve fan-out left alone links whose open the provider refused (`refused-opens-v1`, v2/state.ts planResolve). */
 const REFUSED = 'refused-opens-v1';
+/**
+ * Runs that may follow opens their history does not hold — made by a reset, or started again after an ended run — whose
+ * fan-out resolves the link whose open was refused on attempt 1 (`earlier-runs-resolve-v1`).
+ */
+const EARLIER = 'earlier-runs-resolve-v1';
+/** The same two lifecycles recorded by the release before that patch (the second with a client of this release): the fan-out left the link alone. */
+const RESET_BEFORE = join(REFUSED, 'reset-refused-open');
+const AGAIN_BEFORE = join(REFUSED, 'again-refused-open');
 /** A recording of the state machine, in any of its folders. */
-const onStateMachine = (id: string) => [CURRENT, BEGIN_IN_INPUT, BEGIN_CHECKED, FIRST_RUN_CHECKED, LOCAL_FIRST, REFUSED].some((folder) => id.startsWith(`${folder}/`));
+const onStateMachine = (id: string) => [CURRENT, BEGIN_IN_INPUT, BEGIN_CHECKED, FIRST_RUN_CHECKED, LOCAL_FIRST, REFUSED, EARLIER].some((folder) => id.startsWith(`${folder}/`));
 /** Histories recorded on the legacy path, kept because runs of that age must still replay. */
 const OLDER = ['before-lean-history-v1'];
 /** A later run of a continued chain (run 2, 3, … 10, …), not its first. */
@@ -56,6 +64,13 @@ function startInput(id: string): { incident: { id: string }; carried?: Record<st
   return JSON.parse(Buffer.from(events[0]!.workflowExecutionStartedEventAttributes!.input!.payloads![0]!.data, 'base64').toString('utf8'));
 }
 const CLOSING = ['WORKFLOW_EXECUTION_COMPLETED', 'WORKFLOW_EXECUTION_CONTINUED_AS_NEW'];
+/** The line of v2/incident-v2.ts the refused-opens teeth below replace. */
+const LEAVES_REFUSED = 'const leavesRefused = (s: IncidentState) => (): boolean => !(mayFollowEarlier(s) && patched(EARLIER_RUNS_RESOLVE_V1)) && patched(REFUSED_OPENS_V1);';
+/** `src` with `line` replaced; a line no longer there fails the test instead of leaving the code unchanged. */
+function swapped(src: string, line: string, by: string): string {
+  if (!src.includes(line)) throw new Error(`the line to replace is no longer in the source: ${line}`);
+  return src.replace(line, by);
+}
 
 /** Every recording under test/histories/, folders included, as paths relative to it without `.json`. */
 function recordingIds(dir = ''): string[] {
@@ -292,10 +307,38 @@ describe('replay of recorded incident lifecycles', () => {
     });
   });
 
+  /** Where the run was reset (the task at the reset point failed by the reset; -1: none), and its opens' refusals with their attempts. */
+  function earlierRun(id: string) {
+    const { events } = JSON.parse(readFileSync(join(HISTORIES, `${id}.json`), 'utf8')) as { events: Array<{ eventType: string; workflowTaskFailedEventAttributes?: { cause?: string }; activityTaskFailedEventAttributes?: { failure?: { applicationFailureInfo?: { type?: string; details?: { payloads?: Array<{ data: string }> } } } } }> };
+    const resetAt = events.findIndex((e) => e.workflowTaskFailedEventAttributes?.cause === 'WORKFLOW_TASK_FAILED_CAUSE_RESET_WORKFLOW');
+    const refusals = events.flatMap((e, i) => {
+      const info = e.activityTaskFailedEventAttributes?.failure?.applicationFailureInfo;
+      if (!info) return [];
+      const attempt = (info.details?.payloads ?? []).map((p) => JSON.parse(Buffer.from(p.data, 'base64').toString('utf8')) as { attempt?: number }).find((d) => d.attempt !== undefined)?.attempt;
+      return [{ type: info.type, attempt, beforeReset: i < resetAt }];
+    });
+    return { resetAt, refusals, again: (startInput(id) as { again?: boolean }).again };
+  }
+  /** The two lifecycles' own shape: a reset after the open's refusal; a start input saying `again` and no reset. */
+  const EARLIER_SHAPES = {
+    'reset-refused-open': { resetAt: expect.any(Number), refusals: [{ type: 'ProviderRejected', attempt: 1, beforeReset: true }], again: undefined },
+    'again-refused-open': { resetAt: -1, refusals: [{ type: 'ProviderRejected', attempt: 1, beforeReset: false }], again: true },
+  };
+
   describe('refused-opens-v1: each recording took its path', () => {
-    test('the folder holds its lifecycle; its run asks the patch once, at the fan-out, and sends no resolve to the four refused links', () => {
+    test('the folder holds its lifecycles; the runs started again or made by a reset, recorded by the release before earlier-runs-resolve-v1, left the refused page alone', () => {
       const ids = recordingIds().filter((id) => id.startsWith(`${REFUSED}/`)).map((id) => id.slice(REFUSED.length + 1));
-      expect(ids).toEqual(['refused-opens']);
+      expect(ids).toEqual(['again-refused-open', 'refused-opens', 'reset-refused-open']);
+      for (const [name, shape] of Object.entries(EARLIER_SHAPES)) {
+        const id = join(REFUSED, name);
+        expect({ id, ...earlierRun(id) }).toEqual({ id, ...shape });
+        const f = facts(id);
+        expect({ id, patches: f.patches, resolves: activitiesOf(f, 'resolveConnector') }).toEqual({ id, patches: [name === 'again-refused-open' ? 'state-machine-v1' : 'first-run-checked-v1', 'refused-opens-v1'], resolves: [] });
+      }
+      expect(earlierRun(RESET_BEFORE).resetAt).toBeGreaterThan(0);
+    });
+
+    test('refused-opens: its run asks the patch once, at the fan-out, and sends no resolve to the four refused links', () => {
       const f = facts(join(REFUSED, 'refused-opens'));
       expect(f.patches).toEqual(['first-run-checked-v1', 'local-first-opens-v1', 'refused-opens-v1']);
       const { events } = JSON.parse(readFileSync(join(HISTORIES, REFUSED, 'refused-opens.json'), 'utf8')) as { events: Array<{ eventType: string; markerRecordedEventAttributes?: { markerName: string; failure?: { message?: string } } }> };
@@ -309,6 +352,20 @@ describe('replay of recorded incident lifecycles', () => {
       expect(patchAt).toBeGreaterThan(0);
       expect(firstResolve).toBeGreaterThan(patchAt);
       expect(activitiesOf(f, 'resolveConnector').map((r) => r.connectorId).sort()).toEqual(['opsgenie', 'teams']);
+    });
+  });
+
+  describe('earlier-runs-resolve-v1: each recording took its path', () => {
+    test('the folder holds its lifecycles; each run asks the patch at the fan-out (not refused-opens-v1) and resolves the refused page', () => {
+      const ids = recordingIds().filter((id) => id.startsWith(`${EARLIER}/`)).map((id) => id.slice(EARLIER.length + 1));
+      expect(ids).toEqual(['again-refused-open', 'reset-refused-open']);
+      for (const [name, shape] of Object.entries(EARLIER_SHAPES)) {
+        const id = join(EARLIER, name);
+        expect({ id, ...earlierRun(id) }).toEqual({ id, ...shape });
+        const f = facts(id);
+        expect({ id, patches: f.patches, resolves: activitiesOf(f, 'resolveConnector').map((r) => r.connectorId) })
+          .toEqual({ id, patches: [name === 'again-refused-open' ? 'state-machine-v1' : 'first-run-checked-v1', 'earlier-runs-resolve-v1'], resolves: ['pagerduty'] });
+      }
     });
   });
 
@@ -614,8 +671,9 @@ describe('replay of recorded incident lifecycles', () => {
     const results = await replayAll(before);
     expect(results.size).toBe(recordingIds().length);
     for (const [id, err] of results) {
-      // refused-opens-v1's run opened locally first too.
-      const fails = (id.startsWith(`${LOCAL_FIRST}/`) || id.startsWith(`${REFUSED}/`)) && !LATER_RUN.test(id);
+      // refused-opens-v1's refused-opens run opened locally first too; the runs started again or made by a reset (in both
+      // folders) opened as ordinary activities.
+      const fails = (id.startsWith(`${LOCAL_FIRST}/`) || id.startsWith(`${REFUSED}/`)) && !LATER_RUN.test(id) && ![RESET_BEFORE, AGAIN_BEFORE].includes(id);
       expect({ id, failed: err !== undefined }).toEqual({ id, failed: fails });
       if (fails) expect(`${err?.name} ${err?.message}`).toMatch(/Determinism|Nondeterminism|TMPRL1100/i);
     }
@@ -625,28 +683,59 @@ describe('replay of recorded incident lifecycles', () => {
   // the replay (so such a task waits for a worker of this release), and it still replays every other recording.
   test('code that never asks refused-opens-v1 fails its recordings and replays everything else', async () => {
     const before = await bundleModified(join(scratch, 'no-refused-opens'), {
-      'v2/incident-v2.ts': (src) => src.replace('const leavesRefused = (): boolean => patched(REFUSED_OPENS_V1);', 'const leavesRefused = (): boolean => false; // the release before the patch'),
+      'v2/incident-v2.ts': (src) => swapped(src, LEAVES_REFUSED, 'const leavesRefused = (_s: IncidentState) => (): boolean => false; // the release before the patch'),
     });
     const results = await replayAll(before);
     expect(results.size).toBe(recordingIds().length);
     for (const [id, err] of results) {
-      const fails = id.startsWith(`${REFUSED}/`);
+      // And the runs that asked earlier-runs-resolve-v1, a patch this code never asks.
+      const fails = id.startsWith(`${REFUSED}/`) || id.startsWith(`${EARLIER}/`);
       expect({ id, failed: err !== undefined }).toEqual({ id, failed: fails });
       if (fails) expect(`${err?.name} ${err?.message}`).toMatch(/Determinism|Nondeterminism|TMPRL1100/i);
     }
     // And the gate is needed: code that leaves refused links alone without asking the patch fails the run recorded
     // before it whose first-try refusal got its resolve (local-first-opens-v1's failed-open: Opsgenie's 401 on the local
-    // first attempt) and the patched run (no marker); every other recording replays. The ordinary activities of the
-    // release before named no attempt, so their refusals (state-machine-v1's failed-open) are resolved either way, and a
-    // redrive clears the mark (redrive).
+    // first attempt) and the patched runs (their markers unasked; the runs of earlier-runs-resolve-v1 also resolved
+    // their link); every other recording replays. The ordinary activities of the release before named no attempt, so their
+    // refusals (state-machine-v1's failed-open) are resolved either way, and a redrive clears the mark (redrive).
     const ungated = await bundleModified(join(scratch, 'refused-opens-ungated'), {
-      'v2/incident-v2.ts': (src) => src.replace('const leavesRefused = (): boolean => patched(REFUSED_OPENS_V1);', 'const leavesRefused = (): boolean => true; // deliberate: no patch'),
+      'v2/incident-v2.ts': (src) => swapped(src, LEAVES_REFUSED, 'const leavesRefused = (_s: IncidentState) => (): boolean => true; // deliberate: no patch'),
     });
     const ungatedResults = await replayAll(ungated);
     expect(ungatedResults.size).toBe(recordingIds().length);
-    const refusedFirstTry = [join(LOCAL_FIRST, 'failed-open'), join(REFUSED, 'refused-opens')];
+    const refusedFirstTry = [join(LOCAL_FIRST, 'failed-open'), join(REFUSED, 'refused-opens'), RESET_BEFORE, AGAIN_BEFORE, join(EARLIER, 'reset-refused-open'), join(EARLIER, 'again-refused-open')];
     for (const [id, err] of ungatedResults) {
       const fails = refusedFirstTry.includes(id);
+      expect({ id, failed: err !== undefined }).toEqual({ id, failed: fails });
+      if (fails) expect(`${err?.message}`).toMatch(/Determinism|Nondeterminism|TMPRL1100/i);
+    }
+  });
+
+  // What a worker of the release before earlier-runs-resolve-v1 does with the runs that took it: it fails their replay (an
+  // unmatched patch marker), so such a task waits for a worker of this release, and it replays everything else — among
+  // them the run it began itself with a client of this release (`again` in its input, the link left alone), which this
+  // code replays too. And the gate is needed: code that resolves such runs' refused links without asking the patch (on
+  // replay it cannot tell a reset run, so it resolves every such link) fails those recordings and every run that left a
+  // refused link alone, the two the release before recorded among them.
+  test('code that never asks earlier-runs-resolve-v1 fails its recordings and replays everything else; code that skips the gate fails the runs that left a link alone', async () => {
+    const before = await bundleModified(join(scratch, 'no-earlier-runs'), {
+      'v2/incident-v2.ts': (src) => swapped(src, LEAVES_REFUSED, 'const leavesRefused = (_s: IncidentState) => (): boolean => patched(REFUSED_OPENS_V1); // the release before the patch'),
+    });
+    const results = await replayAll(before);
+    expect(results.size).toBe(recordingIds().length);
+    for (const [id, err] of results) {
+      const fails = id.startsWith(`${EARLIER}/`);
+      expect({ id, failed: err !== undefined }).toEqual({ id, failed: fails });
+      if (fails) expect(`${err?.message}`).toMatch(/Determinism|Nondeterminism|TMPRL1100/i);
+    }
+    const ungated = await bundleModified(join(scratch, 'earlier-runs-ungated'), {
+      'v2/incident-v2.ts': (src) => swapped(src, LEAVES_REFUSED, 'const leavesRefused = (s: IncidentState) => (): boolean => !mayFollowEarlier(s) && patched(REFUSED_OPENS_V1); // deliberate: no patch'),
+    });
+    const ungatedResults = await replayAll(ungated);
+    expect(ungatedResults.size).toBe(recordingIds().length);
+    const leftAlone = [join(REFUSED, 'refused-opens'), RESET_BEFORE, AGAIN_BEFORE, join(EARLIER, 'reset-refused-open'), join(EARLIER, 'again-refused-open')];
+    for (const [id, err] of ungatedResults) {
+      const fails = leftAlone.includes(id);
       expect({ id, failed: err !== undefined }).toEqual({ id, failed: fails });
       if (fails) expect(`${err?.message}`).toMatch(/Determinism|Nondeterminism|TMPRL1100/i);
     }

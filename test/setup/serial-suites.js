@@ -21,6 +21,7 @@ const SERIAL_SUITES = [
   'test/e2e/shutdown.test.ts',
   'test/e2e/pagerduty-crash.test.ts',
   'test/e2e/connectors-crash.test.ts',
+  'test/e2e/refused-after-crash.test.ts',
   'test/e2e/heartbeat.test.ts',
   // Deadlines of the first workflow task and of the pacing deferral, against the wall clock.
   'test/e2e/eager-start.test.ts',

@@ -16,12 +16,12 @@ const incident: Incident = { id: 'inc-1', tenantId: 'tenant-a', title: 't', seve
 type Described = 'not found' | { status: WorkflowExecutionStatusName; tenantId?: string };
 
 function scripted(starts: Array<'refuse' | 'ok'>, describes: Described[]) {
-  const started: Array<{ policy: string; snapshot: boolean }> = [];
+  const started: Array<{ policy: string; snapshot: boolean; again: boolean }> = [];
   let described = 0;
   const client = {
     workflow: {
-      start: async (_type: string, o: { workflowId: string; workflowIdReusePolicy: string; args: Array<{ checkedBegin?: unknown }> }) => {
-        started.push({ policy: o.workflowIdReusePolicy, snapshot: o.args[0]!.checkedBegin !== undefined });
+      start: async (_type: string, o: { workflowId: string; workflowIdReusePolicy: string; args: Array<{ checkedBegin?: unknown; again?: unknown }> }) => {
+        started.push({ policy: o.workflowIdReusePolicy, snapshot: o.args[0]!.checkedBegin !== undefined, again: o.args[0]!.again === true });
         const next = starts.shift();
         if (next === undefined) throw new Error('unexpected start');
         if (next === 'refuse') throw new WorkflowExecutionAlreadyStartedError('already started', o.workflowId, 'incidentWorkflow');
@@ -55,7 +55,7 @@ const OPEN = new Set(['RUNNING', 'PAUSED']);
 test('a new id: one start, with the snapshot, under REJECT_DUPLICATE, and no describe', async () => {
   const { incidents, started, described } = scripted(['ok'], []);
   expect(await answer(incidents.openIncident(incident))).toMatchObject({ outcome: 'started', runId: 'new-run-1' });
-  expect(started).toEqual([{ policy: 'REJECT_DUPLICATE', snapshot: true }]);
+  expect(started).toEqual([{ policy: 'REJECT_DUPLICATE', snapshot: true, again: false }]);
   expect(described()).toBe(0);
 });
 
@@ -76,10 +76,11 @@ describe('refused: every status × whose run it is', () => {
     // closed or running: the API answers 503, retry.
     else expect(out).toEqual({ outcome: 'undecided' });
     // The only start under ALLOW_DUPLICATE_FAILED_ONLY follows the caller's own run that ended without completing,
-    // and it carries no snapshot (the new run reads the mirror itself).
+    // and it carries no snapshot (the new run reads the mirror itself) and `again` (that run may have sent opens it
+    // never recorded: no open of the new run is its link's first).
     expect(started).toEqual(restart
-      ? [{ policy: 'REJECT_DUPLICATE', snapshot: true }, { policy: 'ALLOW_DUPLICATE_FAILED_ONLY', snapshot: false }]
-      : [{ policy: 'REJECT_DUPLICATE', snapshot: true }]);
+      ? [{ policy: 'REJECT_DUPLICATE', snapshot: true, again: false }, { policy: 'ALLOW_DUPLICATE_FAILED_ONLY', snapshot: false, again: true }]
+      : [{ policy: 'REJECT_DUPLICATE', snapshot: true, again: false }]);
   });
 });
 
@@ -96,10 +97,10 @@ describe('the second start refused too: the run a racing caller started decides 
     }
   });
 
-  test('refused, then not found (retention deleted it): started again only under REJECT_DUPLICATE', async () => {
+  test('refused, then not found (retention deleted it): started again only under REJECT_DUPLICATE, saying a run existed', async () => {
     const { incidents, started } = scripted(['refuse', 'ok'], ['not found']);
     expect((await answer(incidents.openIncident(incident))).outcome).toBe('started');
-    expect(started.map((s) => s.policy)).toEqual(['REJECT_DUPLICATE', 'REJECT_DUPLICATE']);
+    expect(started).toEqual([{ policy: 'REJECT_DUPLICATE', snapshot: true, again: false }, { policy: 'REJECT_DUPLICATE', snapshot: true, again: true }]);
   });
 
   test('refused, not found, refused, and another tenant\'s run found: a conflict', async () => {
@@ -125,7 +126,7 @@ describe('the second start refused too: the run a racing caller started decides 
     const { incidents, started } = scripted(['refuse', 'refuse'], ['not found', { status: 'RUNNING', tenantId: 'tenant-a' }]);
     expect(await answer(incidents.openIncident(incident))).toMatchObject({ outcome: 'running', runId: 'old-run' });
     // The id was believed free: the second start carries the snapshot, and any run refuses it.
-    expect(started).toEqual([{ policy: 'REJECT_DUPLICATE', snapshot: true }, { policy: 'REJECT_DUPLICATE', snapshot: true }]);
+    expect(started).toEqual([{ policy: 'REJECT_DUPLICATE', snapshot: true, again: false }, { policy: 'REJECT_DUPLICATE', snapshot: true, again: true }]);
   });
 });
 

@@ -373,6 +373,11 @@ describe('refused opens (refused-opens-v1)', () => {
     let asked = 0;
     planResolve(moved, LATER, () => (asked++, true));
     expect({ asked, resolves: actionsOf(moved, 'resolve') }).toEqual({ asked: 0, resolves: ['opsgenie', 'pagerduty', 'servicenow'] });
+    // A run started again or made by a reset (`earlier`, set by the shell at its start) carries it across continue-as-new.
+    const earlier = begun();
+    earlier.earlier = true;
+    expect(handover(earlier, AT).earlier).toBe(true);
+    expect(handover(begun(), AT).earlier).toBeUndefined();
     // State of an earlier release (no mark): every failed link is resolved, and the patch is never asked.
     const old = begun();
     run(old);

@@ -87,6 +87,8 @@ export async function startHarness(opts: {
   taskQueue?: string;
   /** The worker's Build ID (default: the SDK's, which carries no begin digest). */
   buildId?: string;
+  /** 0: no workflow cache, so every task replays the run from its start (as after an eviction or a worker restart). */
+  maxCachedWorkflows?: number;
 }): Promise<Harness> {
   installRuntime();
   const address = opts.temporalAddress ?? sharedStack().temporalAddress;
@@ -134,6 +136,7 @@ export async function startHarness(opts: {
     connection: nativeConnection, taskQueue, workflowBundle: opts.workflowBundle ?? (await workflowBundle()), activities,
     shutdownGraceTime: '1 second',
     ...(opts.buildId !== undefined ? { buildId: opts.buildId } : {}),
+    ...(opts.maxCachedWorkflows !== undefined ? { maxCachedWorkflows: opts.maxCachedWorkflows } : {}),
   });
   const running = handled(worker.run(), 'the harness worker');
   const connection = await Connection.connect({ address });

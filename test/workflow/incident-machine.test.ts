@@ -164,6 +164,83 @@ describe('the state machine on the dev server (stubbed activities)', () => {
     expect(of(calls, 'resolveConnector', 'pagerduty')).toEqual([]);
   });
 
+  // The runs in which a refusal on attempt 1 may follow a request this history does not hold (docs/workflow-contract.md
+  // "Links", patch earlier-runs-resolve-v1): a run started again after the incident's earlier run ended without
+  // completing (the client's `again`), and a run made by a reset — whether the reset re-runs the open (to the first task)
+  // or keeps its refusal from before the reset point (to the last task before the resolve). Each on this harness's
+  // worker and on one with no workflow cache, whose every task replays the run from its start (after an eviction or a
+  // restart: a replay that must ask the patch as the live task did).
+  const pagerRefused = (on: Harness) => {
+    on.script.openConnector = (c) => {
+      if (c.input.connectorId === 'pagerduty') throw refused('PagerDuty trigger: HTTP 400: invalid routing key', c.attempt);
+      return { externalRef: `${c.input.connectorId}-ref`, recorded: true, followUpsRecorded: true };
+    };
+  };
+  const refusedAndFiveOpen = (on: Harness, id: string) => eventually(async () => {
+    const links = ((await on.state(id)) as { links: Array<{ connectorId: string; status: string }> }).links;
+    return links.find((l) => l.connectorId === 'pagerduty')?.status === 'failed' && links.filter((l) => l.status === 'open').length === 5;
+  }, { timeoutMs: 30_000, what: 'PagerDuty refused, five open' });
+  async function resolvedAll(on: Harness, id: string) {
+    await on.signal(id, 'resolve', { tenantId: 'acme', source: 'api', at: at() });
+    const result = await on.result(id);
+    expect(Object.fromEntries(result.links.map((l: { connectorId: string; status: string }) => [l.connectorId, l.status])))
+      .toEqual(Object.fromEntries(SIX.map((c) => [c.id, 'resolved'])));
+    const calls = on.calls.filter((c) => c.input.incident?.id === id);
+    expect(of(calls, 'resolveConnector', 'pagerduty')).toHaveLength(1);
+    const state = await on.state(id);
+    expect(state.timeline.filter((e: { kind: string }) => e.kind === 'connector.skipped')).toEqual([]);
+    return { calls, patches: (await on.history(id)).patches };
+  }
+  /** This harness, or one like it with no workflow cache (stopped afterwards). */
+  async function withWorker<T>(cache: 'cache' | 'no cache', fn: (on: Harness) => Promise<T>): Promise<T> {
+    if (cache === 'cache') return fn(h);
+    const uncached = await startHarness({ connectors: SIX, maxCachedWorkflows: 0 });
+    try {
+      return await fn(uncached);
+    } finally {
+      await uncached.stop();
+    }
+  }
+
+  test.each(['cache', 'no cache'] as const)('a run started again after an ended run (`again`), worker with %s: the refusal on attempt 1 is resolved (earlier-runs-resolve-v1)', async (cache) => {
+    await withWorker(cache, async (on) => {
+      const inc = incidentOf();
+      pagerRefused(on);
+      await on.start(inc, undefined, undefined, { again: true });
+      await refusedAndFiveOpen(on, inc.id);
+      const { calls, patches } = await resolvedAll(on, inc.id);
+      expect(of(calls, 'openConnector', 'pagerduty').map((c) => c.attempt)).toEqual([1]);
+      expect(patches).toEqual(['state-machine-v1', 'earlier-runs-resolve-v1']);
+    });
+  });
+
+  test.each([
+    ['the first workflow task', 'first', 'cache'], ['the last task before the resolve', 'last', 'cache'],
+    ['the first workflow task', 'first', 'no cache'], ['the last task before the resolve', 'last', 'no cache'],
+  ] as const)('a run made by a reset to %s (%s), worker with %s: the refusal on attempt 1 is resolved (earlier-runs-resolve-v1)', async (_what, point, cache) => {
+    await withWorker(cache, async (on) => {
+      const inc = incidentOf();
+      pagerRefused(on);
+      const runId = await on.start(inc);
+      await refusedAndFiveOpen(on, inc.id);
+      const handle = on.client.workflow.getHandle(`probectl-${inc.id}`);
+      const completed = ((await handle.fetchHistory()).events ?? []).filter((e) => e.workflowTaskCompletedEventAttributes);
+      const finish = point === 'first' ? completed[0]! : completed.at(-1)!;
+      await on.client.workflowService.resetWorkflowExecution({
+        namespace: 'default', workflowExecution: { workflowId: `probectl-${inc.id}`, runId },
+        workflowTaskFinishEventId: finish.eventId, requestId: `reset-${inc.id}`, reason: `test: reset to ${point}`,
+      });
+      await eventually(async () => (await handle.describe()).runId !== runId, { what: 'the reset run' });
+      const pagerOpens = () => of(on.calls.filter((c) => c.input.incident?.id === inc.id), 'openConnector', 'pagerduty');
+      // To the first task: the reset run begins again and makes the open again, refused on its own attempt 1.
+      if (point === 'first') await eventually(async () => pagerOpens().length === 2, { what: 'the open made again' });
+      await refusedAndFiveOpen(on, inc.id);
+      const { patches } = await resolvedAll(on, inc.id);
+      expect(pagerOpens().map((c) => c.attempt)).toEqual(point === 'first' ? [1, 1] : [1]);
+      expect(patches).toEqual(['state-machine-v1', 'earlier-runs-resolve-v1']);
+    });
+  });
+
   test('Postgres down: calls cannot record; the workflow writes what they could not and runs the follow-ups itself', async () => {
     const inc = incidentOf();
     let recordFailures = 0;
@@ -381,6 +458,38 @@ describe('continue-as-new under signals, with calls in flight (a dev server sugg
       expect((await h.history(inc.id)).patches).toEqual([]);
     } finally {
       releaseFirst();
+      delete h.script.openConnector;
+    }
+  });
+
+  test('a run started again (`again`) continues as new with its refused link: the next run, carrying `earlier`, still resolves it', async () => {
+    const inc = incidentOf();
+    h.script.openConnector = (c) => {
+      if (c.input.connectorId === 'pagerduty') throw refused('PagerDuty trigger: HTTP 400: invalid routing key', c.attempt);
+      return { externalRef: `${c.input.connectorId}-ref`, recorded: true, followUpsRecorded: true };
+    };
+    try {
+      await h.start(inc, undefined, undefined, { again: true });
+      await openLinks(h, inc.id, 5);
+      for (let i = 0; i < 40; i++) await h.signal(inc.id, 'correlate', { tenantId: 'acme', signalId: `e-${i}`, at: at() });
+      await eventually(async () => (await h.history(inc.id)).runs > 1, { what: 'a continue-as-new' });
+      // The continued run's start input has no `again`: what it knows comes from the carried state.
+      const started = ((await h.client.workflow.getHandle(`probectl-${inc.id}`).fetchHistory()).events ?? [])[0]!.workflowExecutionStartedEventAttributes!;
+      const input = JSON.parse(Buffer.from(started.input!.payloads![0]!.data!).toString('utf8')) as { again?: boolean; carried?: { earlier?: boolean; refused?: Record<string, string> } };
+      expect({ again: input.again, earlier: input.carried?.earlier, refused: Object.keys(input.carried?.refused ?? {}) }).toEqual({ again: undefined, earlier: true, refused: ['pagerduty'] });
+      await h.signal(inc.id, 'resolve', { tenantId: 'acme', source: 'probectl', at: at() });
+      await h.result(inc.id);
+      expect(of(h.calls.filter((c) => c.input.incident?.id === inc.id), 'resolveConnector', 'pagerduty').length).toBeGreaterThanOrEqual(1);
+      // Asked once in the whole chain, by the run that decided the fan-out (a later switch may re-issue its resolve).
+      const asked: string[] = [];
+      for await (const w of h.client.workflow.list({ query: `WorkflowId = 'probectl-${inc.id}'` })) {
+        for (const e of (await h.client.workflow.getHandle(`probectl-${inc.id}`, w.runId).fetchHistory()).events ?? []) {
+          const m = e.markerRecordedEventAttributes;
+          if (m?.markerName === 'core_patch') asked.push((JSON.parse(Buffer.from(m.details!['patch-data']!.payloads![0]!.data!).toString('utf8')) as { id: string }).id);
+        }
+      }
+      expect(asked.sort()).toEqual(['earlier-runs-resolve-v1', 'state-machine-v1']);
+    } finally {
       delete h.script.openConnector;
     }
   });

@@ -9,7 +9,7 @@ import type { IncidentResolution, IncidentWorkflowInput } from '../../shared/con
 import { signalProblems } from '../../shared/validate';
 import { beginningLocal } from '../activity-options';
 import { acknowledgeSignal, correlateSignal, redriveSignal, resolveSignal, stateQuery } from '../messages';
-import { BEGIN_CHECKED_V1, BEGIN_IN_INPUT_V1, REFUSED_OPENS_V1 } from '../patches';
+import { BEGIN_CHECKED_V1, BEGIN_IN_INPUT_V1, REFUSED_OPENS_V1, EARLIER_RUNS_RESOLVE_V1 } from '../patches';
 import { BEGIN_SUMMARY } from '../ui';
 import { offeredBegins, takesCheckedBegin } from './checked-begin';
 import { Calls } from './calls';
@@ -25,11 +25,26 @@ import { UiSync } from './ui-sync';
 import { Wake } from './wake';
 
 const now = (): string => new Date().toISOString();
-const leavesRefused = (): boolean => patched(REFUSED_OPENS_V1);
+/**
+ * Whether the fan-out leaves alone a link whose only open try was refused: on `refused-opens-v1`, except where opens this
+ * history does not hold may have been sent (`s.earlier`: a run started again, or made by a reset), where a refusal may
+ * follow such a request (`earlier-runs-resolve-v1`, asked first so such a run records only its marker; a run recorded
+ * before it has no marker and goes on as it did).
+ */
+const leavesRefused = (s: IncidentState) => (): boolean => !(mayFollowEarlier(s) && patched(EARLIER_RUNS_RESOLVE_V1)) && patched(REFUSED_OPENS_V1);
+/**
+ * `s.earlier`, as a live task sees it. On replay every run asks, and the marker decides: a replayer takes the run id from
+ * the start event's original run id, so it cannot tell a reset run (a missing marker on replay answers no and decides
+ * nothing, src/workflows/patches.ts).
+ */
+const mayFollowEarlier = (s: IncidentState): boolean => s.earlier === true || workflowInfo().unsafe.isReplaying;
 
 /** `taken`: the begin snapshot the entry already took (a first run on `first-run-checked-v1`, src/workflows/incident.ts). */
 export async function incidentWorkflowV2(input: IncidentWorkflowInput, carried?: IncidentState, taken?: BeginInput): Promise<IncidentResolution> {
   const s = carried ?? initialState(input.incident, workflowInfo().firstExecutionRunId);
+  // Started again after an ended run (the client's `again`; a continued run carries the flag instead), or made by a reset,
+  // which keeps the original run's start event and with it `originalExecutionRunId`. State only: no command.
+  if (input.again === true || workflowInfo().runId !== workflowInfo().originalExecutionRunId) s.earlier = true;
   const wake = new Wake();
   listen(s, wake);
   if (taken !== undefined && !s.begun) {
@@ -66,7 +81,7 @@ export async function incidentWorkflowV2(input: IncidentWorkflowInput, carried?:
     wake.take();
     if (s.resolution) calls.cancelOpens();
     // A link whose open the provider refused gets no resolve on refused-opens-v1 (asked only when there is one).
-    if (!planResolve(s, now(), leavesRefused) && s.resolveNotBefore && !s.resolving) wakeAt(s.resolveNotBefore);
+    if (!planResolve(s, now(), leavesRefused(s)) && s.resolveNotBefore && !s.resolving) wakeAt(s.resolveNotBefore);
     calls.startDecided();
     own.start();
     flusher.flush(s.resolving && s.actions.length === 0);

@@ -109,6 +109,15 @@ export interface IncidentState {
    * still that failure (under `refused-opens-v1`, planResolve). Carried; absent in state of earlier releases.
    */
   refused?: Record<string, string>;
+  /**
+   * Opens this history does not hold may have been sent for the incident: the run was started again after the
+   * incident's earlier run ended without completing (the start input's `again`), or made by a `temporal workflow
+   * reset` (what the run before the reset did after the reset point — an open's attempt, a redrive — is gone from this
+   * history), or this chain continued from such a run. Then no refusal is known to have made nothing, and the fan-out
+   * decided in such a run leaves no refused link alone (the shell's leavesRefused, under `earlier-runs-resolve-v1`).
+   * Set by the shell at the start of such a run; carried; absent in state of earlier releases.
+   */
+  earlier?: true;
 }
 
 /** Failure types by which a provider refused a call for good (src/http/failures.ts REFUSALS; workflows import no activity code). */
@@ -272,8 +281,8 @@ export function begin(s: IncidentState, b: BeginInput, at: string): void {
     owesIncidentRow(s);
     return;
   }
-  const again = (mirrored?.links.length ?? 0) > 0;
-  note(s, at, 'opened', { detail: truncate(again ? `${s.incident.title} (started again: existing links adopted)` : s.incident.title, 200) }, 'opened');
+  const adopts = (mirrored?.links.length ?? 0) > 0;
+  note(s, at, 'opened', { detail: truncate(adopts ? `${s.incident.title} (started again: existing links adopted)` : s.incident.title, 200) }, 'opened');
   for (const l of mirrored?.links ?? []) {
     const ref = connectorOf(s, l.connectorId);
     if (!ref || !['open', 'acknowledged', 'resolved'].includes(l.status)) continue;
@@ -290,7 +299,8 @@ export function begin(s: IncidentState, b: BeginInput, at: string): void {
     if (s.resolution) continue; // resolved before anything was opened: never open
     setLink(s, ref, at, 'pending', {}, false);
     // The link's first open only when the mirror was read and holds no record of the incident at all: a run before this
-    // one (ended, terminated, reset) may have sent an open whose record or link it never wrote.
+    // one (ended, terminated, reset) may have sent an open whose record or link it never wrote. (After a run that wrote
+    // nothing at all, or a reset: the shell's `earlier`, applied at the fan-out under its own patch.)
     const open = addAction(s, 'open', ref.id);
     if (b.mirror.available && mirrored === undefined) open.first = true;
   }
