@@ -48,6 +48,10 @@ type Incident struct {
 
 type WorkflowInput struct {
 	Incident Incident `json:"incident"`
+	// Again: set it when this start is known to follow an ended run of the same id (say, one this caller terminated):
+	// that run may have sent opens it never recorded, so the new run still resolves a link whose open the provider
+	// refused (docs/workflow-contract.md, "Links"). A single start under USE_EXISTING cannot tell, so it leaves it unset.
+	Again bool `json:"again,omitempty"`
 }
 
 type CorrelateSignal struct {

@@ -60,7 +60,7 @@
  *                       started again after the incident's earlier run ended without completing (the start input's
  *                       `again`, set by the service's client), a run made by `temporal workflow reset` (the reset drops
  *                       what the run before it did after the reset point: an open's attempt, a redrive), and the runs
- *                       either continues as new (state `earlier`) — a resolve fan-out decided in the run leaves no
+ *                       either of them continues as new (state `earlier`) — a fan-out decided in the run leaves no
  *                       refused link alone: the refusal may follow such a request, which may have landed. Asked live
  *                       only there, before refused-opens-v1, in the task that decides the fan-out when such a link would
  *                       otherwise be left alone; on replay by every run at such a fan-out, where the marker decides (a

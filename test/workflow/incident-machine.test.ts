@@ -7,6 +7,7 @@
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { ApplicationFailure } from '@temporalio/common';
+import type { temporal } from '@temporalio/proto';
 import type { ConnectorRef } from '../../src/config/connectors';
 import { initialState as legacyInitial } from '../../src/workflows/legacy/state-v1';
 import { eventually } from '../helpers/shared';
@@ -241,6 +242,42 @@ describe('the state machine on the dev server (stubbed activities)', () => {
     });
   });
 
+  // A reset to a task after the fan-out was decided (the release before decided it; or this release, in a run not
+  // made by a reset): the reset run replays that decision — the link left alone under refused-opens-v1 — and goes on;
+  // nothing is decided again, and a worker with no cache replays it the same way.
+  test.each(['cache', 'no cache'] as const)('a run reset to a task after its fan-out left a refused link alone, worker with %s: it stays alone; no nondeterminism', async (cache) => {
+    await withWorker(cache, async (on) => {
+      const inc = incidentOf();
+      pagerRefused(on);
+      const held = on.hold('resolveConnector', 'jira');
+      const runId = await on.start(inc);
+      await refusedAndFiveOpen(on, inc.id);
+      await on.signal(inc.id, 'resolve', { tenantId: 'acme', source: 'api', at: at() });
+      await eventually(async () => held.held() === 1, { what: 'the fan-out decided, Jira\'s resolve held' });
+      const handle = on.client.workflow.getHandle(`probectl-${inc.id}`);
+      // A task completed after the one that decided the fan-out (the one that scheduled the resolves): resetting to it
+      // keeps the decision in the reset run's history.
+      const after = await eventually(async () => {
+        const events = (await handle.fetchHistory()).events ?? [];
+        const decided = events.find((e) => e.activityTaskScheduledEventAttributes?.activityType?.name === 'resolveConnector')?.eventId;
+        return events.filter((e) => e.workflowTaskCompletedEventAttributes && decided && Number(e.eventId) > Number(decided)).at(-1)?.eventId ?? undefined;
+      }, { what: 'a task completed after the fan-out' });
+      await on.client.workflowService.resetWorkflowExecution({
+        namespace: 'default', workflowExecution: { workflowId: `probectl-${inc.id}`, runId },
+        workflowTaskFinishEventId: after, requestId: `reset-${inc.id}`, reason: 'test: reset after the fan-out',
+      });
+      await eventually(async () => (await handle.describe()).runId !== runId, { what: 'the reset run' });
+      held.release();
+      const result = await on.result(inc.id);
+      expect(Object.fromEntries(result.links.map((l: { connectorId: string; status: string }) => [l.connectorId, l.status])))
+        .toEqual({ ...Object.fromEntries(SIX.map((c) => [c.id, 'resolved'])), pagerduty: 'failed' });
+      expect(of(on.calls.filter((c) => c.input.incident?.id === inc.id), 'resolveConnector', 'pagerduty')).toEqual([]);
+      const hist = await on.history(inc.id);
+      expect(hist.patches).toEqual(['state-machine-v1', 'refused-opens-v1']);
+      expect(hist.types.filter((x) => x === 'WORKFLOW_TASK_FAILED')).toHaveLength(1); // the reset's own
+    });
+  });
+
   test('Postgres down: calls cannot record; the workflow writes what they could not and runs the follow-ups itself', async () => {
     const inc = incidentOf();
     let recordFailures = 0;
@@ -462,6 +499,41 @@ describe('continue-as-new under signals, with calls in flight (a dev server sugg
     }
   });
 
+  /** Every patch the chain asked, run by run from `firstRun` along each continue-as-new (no visibility query: it lags). */
+  async function chainPatches(id: string, firstRun: string): Promise<string[]> {
+    const asked: string[] = [];
+    for (let runId: string | undefined = firstRun; runId;) {
+      const events: temporal.api.history.v1.IHistoryEvent[] = (await h.client.workflow.getHandle(`probectl-${id}`, runId).fetchHistory()).events ?? [];
+      for (const e of events) {
+        const m = e.markerRecordedEventAttributes;
+        if (m?.markerName === 'core_patch') asked.push((JSON.parse(Buffer.from(m.details!['patch-data']!.payloads![0]!.data!).toString('utf8')) as { id: string }).id);
+      }
+      runId = events.find((e) => e.workflowExecutionContinuedAsNewEventAttributes)?.workflowExecutionContinuedAsNewEventAttributes?.newExecutionRunId ?? undefined;
+    }
+    return asked;
+  }
+
+  test('a chain with no earlier run continues as new with its refused link: a continued run is not taken for a reset, so the link is left alone', async () => {
+    const inc = incidentOf();
+    h.script.openConnector = (c) => {
+      if (c.input.connectorId === 'pagerduty') throw refused('PagerDuty trigger: HTTP 400: invalid routing key', c.attempt);
+      return { externalRef: `${c.input.connectorId}-ref`, recorded: true, followUpsRecorded: true };
+    };
+    try {
+      const firstRun = await h.start(inc);
+      await openLinks(h, inc.id, 5);
+      for (let i = 0; i < 40; i++) await h.signal(inc.id, 'correlate', { tenantId: 'acme', signalId: `p-${i}`, at: at() });
+      await eventually(async () => (await h.history(inc.id)).runs > 1, { what: 'a continue-as-new' });
+      await h.signal(inc.id, 'resolve', { tenantId: 'acme', source: 'probectl', at: at() });
+      const result = await h.result(inc.id);
+      expect(result.links.find((l: { connectorId: string }) => l.connectorId === 'pagerduty')?.status).toBe('failed');
+      expect(of(h.calls.filter((c) => c.input.incident?.id === inc.id), 'resolveConnector', 'pagerduty')).toEqual([]);
+      expect((await chainPatches(inc.id, firstRun)).sort()).toEqual(['refused-opens-v1', 'state-machine-v1']);
+    } finally {
+      delete h.script.openConnector;
+    }
+  });
+
   test('a run started again (`again`) continues as new with its refused link: the next run, carrying `earlier`, still resolves it', async () => {
     const inc = incidentOf();
     h.script.openConnector = (c) => {
@@ -469,7 +541,7 @@ describe('continue-as-new under signals, with calls in flight (a dev server sugg
       return { externalRef: `${c.input.connectorId}-ref`, recorded: true, followUpsRecorded: true };
     };
     try {
-      await h.start(inc, undefined, undefined, { again: true });
+      const firstRun = await h.start(inc, undefined, undefined, { again: true });
       await openLinks(h, inc.id, 5);
       for (let i = 0; i < 40; i++) await h.signal(inc.id, 'correlate', { tenantId: 'acme', signalId: `e-${i}`, at: at() });
       await eventually(async () => (await h.history(inc.id)).runs > 1, { what: 'a continue-as-new' });
@@ -481,14 +553,7 @@ describe('continue-as-new under signals, with calls in flight (a dev server sugg
       await h.result(inc.id);
       expect(of(h.calls.filter((c) => c.input.incident?.id === inc.id), 'resolveConnector', 'pagerduty').length).toBeGreaterThanOrEqual(1);
       // Asked once in the whole chain, by the run that decided the fan-out (a later switch may re-issue its resolve).
-      const asked: string[] = [];
-      for await (const w of h.client.workflow.list({ query: `WorkflowId = 'probectl-${inc.id}'` })) {
-        for (const e of (await h.client.workflow.getHandle(`probectl-${inc.id}`, w.runId).fetchHistory()).events ?? []) {
-          const m = e.markerRecordedEventAttributes;
-          if (m?.markerName === 'core_patch') asked.push((JSON.parse(Buffer.from(m.details!['patch-data']!.payloads![0]!.data!).toString('utf8')) as { id: string }).id);
-        }
-      }
-      expect(asked.sort()).toEqual(['earlier-runs-resolve-v1', 'state-machine-v1']);
+      expect((await chainPatches(inc.id, firstRun)).sort()).toEqual(['earlier-runs-resolve-v1', 'state-machine-v1']);
     } finally {
       delete h.script.openConnector;
     }

@@ -110,12 +110,14 @@ export interface IncidentState {
    */
   refused?: Record<string, string>;
   /**
-   * Opens this history does not hold may have been sent for the incident: the run was started again after the
-   * incident's earlier run ended without completing (the start input's `again`), or made by a `temporal workflow
-   * reset` (what the run before the reset did after the reset point — an open's attempt, a redrive — is gone from this
-   * history), or this chain continued from such a run. Then no refusal is known to have made nothing, and the fan-out
-   * decided in such a run leaves no refused link alone (the shell's leavesRefused, under `earlier-runs-resolve-v1`).
-   * Set by the shell at the start of such a run; carried; absent in state of earlier releases.
+   * Opens this history does not hold may have been sent for the incident: a run of the id existed before this one's
+   * start (the start input's `again`: it ended without completing, or retention deleted it after a refused start), or
+   * the run was made by a `temporal workflow reset` (what the run before the reset did after the reset point — an
+   * open's attempt, a redrive — is gone from this history), or this chain continued from such a run. Then no refusal
+   * is known to have made nothing, and the fan-out decided in such a run leaves no refused link alone (the shell's
+   * leavesRefused, under `earlier-runs-resolve-v1`). Set by the shell at the start of such a run; carried; absent in
+   * state of earlier releases. Only leavesRefused may read it: a replayer cannot tell a reset run (it leaves this unset
+   * there), which is harmless only because leavesRefused asks the patch on every replay.
    */
   earlier?: true;
 }
