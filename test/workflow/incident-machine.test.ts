@@ -29,6 +29,14 @@ const of = (calls: Call[], name: string, connectorId?: string) => calls.filter((
 const openLinks = async (h: Harness, id: string, n: number) =>
   eventually(async () => ((await h.state(id)) as { links: Array<{ status: string }> }).links.filter((l) => l.status === 'open').length === n, { what: `${n} open links` });
 
+/** PagerDuty refuses every open (400, naming its attempt); every other open succeeds. */
+const pagerRefused = (on: Harness) => {
+  on.script.openConnector = (c) => {
+    if (c.input.connectorId === 'pagerduty') throw refused('PagerDuty trigger: HTTP 400: invalid routing key', c.attempt);
+    return { externalRef: `${c.input.connectorId}-ref`, recorded: true, followUpsRecorded: true };
+  };
+};
+
 describe('the state machine on the dev server (stubbed activities)', () => {
   let h: Harness;
   beforeAll(async () => {
@@ -171,12 +179,6 @@ describe('the state machine on the dev server (stubbed activities)', () => {
   // or keeps its refusal from before the reset point (to the last task before the resolve). Each on this harness's
   // worker and on one with no workflow cache, whose every task replays the run from its start (after an eviction or a
   // restart: a replay that must ask the patch as the live task did).
-  const pagerRefused = (on: Harness) => {
-    on.script.openConnector = (c) => {
-      if (c.input.connectorId === 'pagerduty') throw refused('PagerDuty trigger: HTTP 400: invalid routing key', c.attempt);
-      return { externalRef: `${c.input.connectorId}-ref`, recorded: true, followUpsRecorded: true };
-    };
-  };
   const refusedAndFiveOpen = (on: Harness, id: string) => eventually(async () => {
     const links = ((await on.state(id)) as { links: Array<{ connectorId: string; status: string }> }).links;
     return links.find((l) => l.connectorId === 'pagerduty')?.status === 'failed' && links.filter((l) => l.status === 'open').length === 5;
@@ -520,10 +522,7 @@ describe('continue-as-new under signals, with calls in flight (a dev server sugg
 
   test('a chain with no earlier run continues as new with its refused link: a continued run is not taken for a reset, so the link is left alone', async () => {
     const inc = incidentOf();
-    h.script.openConnector = (c) => {
-      if (c.input.connectorId === 'pagerduty') throw refused('PagerDuty trigger: HTTP 400: invalid routing key', c.attempt);
-      return { externalRef: `${c.input.connectorId}-ref`, recorded: true, followUpsRecorded: true };
-    };
+    pagerRefused(h);
     try {
       const firstRun = await h.start(inc);
       await openLinks(h, inc.id, 5);
@@ -543,10 +542,7 @@ describe('continue-as-new under signals, with calls in flight (a dev server sugg
 
   test('a run started again (`again`) continues as new with its refused link: the next run, carrying `earlier`, still resolves it', async () => {
     const inc = incidentOf();
-    h.script.openConnector = (c) => {
-      if (c.input.connectorId === 'pagerduty') throw refused('PagerDuty trigger: HTTP 400: invalid routing key', c.attempt);
-      return { externalRef: `${c.input.connectorId}-ref`, recorded: true, followUpsRecorded: true };
-    };
+    pagerRefused(h);
     try {
       const firstRun = await h.start(inc, undefined, undefined, { again: true });
       await openLinks(h, inc.id, 5);
