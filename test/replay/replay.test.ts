@@ -98,6 +98,15 @@ async function replayAll(workflowBundle: WorkflowBundleWithSourceMap, histories 
   return results;
 }
 
+/** Replay results: exactly the recordings `fails` names failed, each on a nondeterminism; every other one replayed. */
+function expectFailing(results: Map<string, Error | undefined>, fails: (id: string) => boolean): void {
+  for (const [id, err] of results) {
+    const failing = fails(id);
+    expect({ id, failed: err !== undefined }).toEqual({ id, failed: failing });
+    if (failing) expect(`${err?.name} ${err?.message}`).toMatch(/Determinism|Nondeterminism|TMPRL1100/i);
+  }
+}
+
 /** The checked-begin recordings (both folders) without the Build ID Temporal recorded with each workflow task (a deprecated field). */
 const inCheckedFolder = (id: string) => CHECKED_FOLDERS.some(([folder]) => id.startsWith(`${folder}/`));
 function withoutBuildIds() {
@@ -670,13 +679,9 @@ describe('replay of recorded incident lifecycles', () => {
     });
     const results = await replayAll(before);
     expect(results.size).toBe(recordingIds().length);
-    for (const [id, err] of results) {
-      // refused-opens-v1's refused-opens run opened locally first too; the runs started again or made by a reset (in both
-      // folders) opened as ordinary activities.
-      const fails = (id.startsWith(`${LOCAL_FIRST}/`) || id.startsWith(`${REFUSED}/`)) && !LATER_RUN.test(id) && ![RESET_BEFORE, AGAIN_BEFORE].includes(id);
-      expect({ id, failed: err !== undefined }).toEqual({ id, failed: fails });
-      if (fails) expect(`${err?.name} ${err?.message}`).toMatch(/Determinism|Nondeterminism|TMPRL1100/i);
-    }
+    // refused-opens-v1's refused-opens run opened locally first too; the runs started again or made by a reset (in both
+    // folders) opened as ordinary activities.
+    expectFailing(results, (id) => (id.startsWith(`${LOCAL_FIRST}/`) || id.startsWith(`${REFUSED}/`)) && !LATER_RUN.test(id) && ![RESET_BEFORE, AGAIN_BEFORE].includes(id));
   });
 
   // What a worker of the release before this patch does with a run that took it (src/workflows/patches.ts): it fails
@@ -687,12 +692,8 @@ describe('replay of recorded incident lifecycles', () => {
     });
     const results = await replayAll(before);
     expect(results.size).toBe(recordingIds().length);
-    for (const [id, err] of results) {
-      // And the runs that asked earlier-runs-resolve-v1, a patch this code never asks.
-      const fails = id.startsWith(`${REFUSED}/`) || id.startsWith(`${EARLIER}/`);
-      expect({ id, failed: err !== undefined }).toEqual({ id, failed: fails });
-      if (fails) expect(`${err?.name} ${err?.message}`).toMatch(/Determinism|Nondeterminism|TMPRL1100/i);
-    }
+    // And the runs that asked earlier-runs-resolve-v1, a patch this code never asks.
+    expectFailing(results, (id) => id.startsWith(`${REFUSED}/`) || id.startsWith(`${EARLIER}/`));
     // And the gate is needed: code that leaves refused links alone without asking the patch fails the run recorded
     // before it whose first-try refusal got its resolve (local-first-opens-v1's failed-open: Opsgenie's 401 on the local
     // first attempt) and the patched runs (their markers unasked; the runs of earlier-runs-resolve-v1 also resolved
@@ -704,11 +705,7 @@ describe('replay of recorded incident lifecycles', () => {
     const ungatedResults = await replayAll(ungated);
     expect(ungatedResults.size).toBe(recordingIds().length);
     const refusedFirstTry = [join(LOCAL_FIRST, 'failed-open'), join(REFUSED, 'refused-opens'), RESET_BEFORE, AGAIN_BEFORE, join(EARLIER, 'reset-refused-open'), join(EARLIER, 'again-refused-open')];
-    for (const [id, err] of ungatedResults) {
-      const fails = refusedFirstTry.includes(id);
-      expect({ id, failed: err !== undefined }).toEqual({ id, failed: fails });
-      if (fails) expect(`${err?.message}`).toMatch(/Determinism|Nondeterminism|TMPRL1100/i);
-    }
+    expectFailing(ungatedResults, (id) => refusedFirstTry.includes(id));
   });
 
   // What a worker of the release before earlier-runs-resolve-v1 does with the runs that took it: it fails their replay (an
@@ -723,22 +720,14 @@ describe('replay of recorded incident lifecycles', () => {
     });
     const results = await replayAll(before);
     expect(results.size).toBe(recordingIds().length);
-    for (const [id, err] of results) {
-      const fails = id.startsWith(`${EARLIER}/`);
-      expect({ id, failed: err !== undefined }).toEqual({ id, failed: fails });
-      if (fails) expect(`${err?.message}`).toMatch(/Determinism|Nondeterminism|TMPRL1100/i);
-    }
+    expectFailing(results, (id) => id.startsWith(`${EARLIER}/`));
     const ungated = await bundleModified(join(scratch, 'earlier-runs-ungated'), {
       'v2/incident-v2.ts': (src) => swapped(src, LEAVES_REFUSED, 'const leavesRefused = (s: IncidentState) => (): boolean => !mayFollowEarlier(s) && patched(REFUSED_OPENS_V1); // deliberate: no patch'),
     });
     const ungatedResults = await replayAll(ungated);
     expect(ungatedResults.size).toBe(recordingIds().length);
     const leftAlone = [join(REFUSED, 'refused-opens'), RESET_BEFORE, AGAIN_BEFORE, join(EARLIER, 'reset-refused-open'), join(EARLIER, 'again-refused-open')];
-    for (const [id, err] of ungatedResults) {
-      const fails = leftAlone.includes(id);
-      expect({ id, failed: err !== undefined }).toEqual({ id, failed: fails });
-      if (fails) expect(`${err?.message}`).toMatch(/Determinism|Nondeterminism|TMPRL1100/i);
-    }
+    expectFailing(ungatedResults, (id) => leftAlone.includes(id));
   });
 
   // A replay decides the checked begin by the run's patch marker, never by a Build ID: not by the replaying worker's,
@@ -774,11 +763,7 @@ describe('replay of recorded incident lifecycles', () => {
     });
     const results = await replayAll(before, loadHistories().filter(({ workflowId }) => inCheckedFolder(workflowId)));
     expect(results.size).toBe(6);
-    for (const [id, err] of results) {
-      const fails = id.startsWith(`${FIRST_RUN_CHECKED}/`);
-      expect({ id, failed: err !== undefined }).toEqual({ id, failed: fails });
-      if (fails) expect(`${err?.name} ${err?.message}`).toMatch(/Determinism|Nondeterminism|TMPRL1100/i);
-    }
+    expectFailing(results, (id) => id.startsWith(`${FIRST_RUN_CHECKED}/`));
   });
 
   test('a deliberate non-deterministic change to the state machine\'s read-back (no timer before a read) fails the reconciliation replay, not the pager-only ones', async () => {
@@ -801,11 +786,7 @@ describe('replay of recorded incident lifecycles', () => {
         .replace('    const chain = workflowInfo().firstExecutionRunId;', "    if (legacy) await sleep('1 second'); // deliberate non-deterministic change\n    const chain = workflowInfo().firstExecutionRunId;"),
     });
     const results = await replayAll(bundle);
-    for (const [id, err] of results) {
-      const handover = id === join(CURRENT, 'legacy-handover');
-      expect({ id, failed: err !== undefined }).toEqual({ id, failed: handover });
-      if (handover) expect(`${err?.name} ${err?.message}`).toMatch(/Determinism|Nondeterminism|TMPRL1100/i);
-    }
+    expectFailing(results, (id) => id === join(CURRENT, 'legacy-handover'));
   });
 
   test('a deliberate non-deterministic change to the carried legacy state (begun forgotten, so it begins again) fails the hand-over replay', async () => {
