@@ -254,6 +254,21 @@ describe('record incident lifecycles for the replay tests', () => {
   };
 
   /** Each lifecycle drives one incident and returns its workflow id; `runs` says whether it must continue-as-new. */
+  /** PagerDuty refuses every trigger of `key` (400), as a routing rule would. */
+  const refuseTriggers = (key: string) => (r: RecordedRequest) =>
+    (mentions(r, key) && (r.json as { event_action?: string } | undefined)?.event_action === 'trigger'
+      ? { status: 400, body: { status: 'invalid event', message: 'Event object is invalid', errors: ['routing rule rejects it'] } }
+      : undefined);
+  /** Resolve from the API; the one PagerDuty link is resolved, and PagerDuty got the resolve. Returns the workflow id. */
+  const resolvedPage = async (s: TestStack, t: string, id: string, actor: string) => {
+    const key = `probectl-${id}`;
+    await s.incidents.resolve(id, { tenantId: t, source: 'api', actor, at: at() });
+    const result = await s.incidents.result(id);
+    expect(result.links.map((l) => `${l.connectorId}:${l.status}`)).toEqual(['pagerduty:resolved']);
+    expect(pd.events('resolve').filter((r) => mentions(r, key)).length).toBeGreaterThan(0);
+    return key;
+  };
+
   const recorders: Record<LifecycleName, { title: string; runs: 'one' | 'several' | 'last'; record: () => Promise<string> }> = {
     'one-connector-resolve': {
       title: 'one connector: open and resolve (the smallest history)',
@@ -636,8 +651,7 @@ describe('record incident lifecycles for the replay tests', () => {
         const s = await startExtraStack({ PROBECTL_NOTIFY_CONNECTORS: `${t}|pagerduty|${pd.url}/v2/enqueue|${PD_KEY}`, PROBECTL_NOTIFY_LOCAL_FIRST_OPENS: 'off' });
         const inc = incidentFor(t);
         const key = `probectl-${inc.id}`;
-        const isTrigger = (r: RecordedRequest) => mentions(r, key) && (r.json as { event_action?: string } | undefined)?.event_action === 'trigger';
-        pd.faults.before = (r) => (isTrigger(r) ? { status: 400, body: { status: 'invalid event', message: 'Event object is invalid', errors: ['routing rule rejects it'] } } : undefined);
+        pd.faults.before = refuseTriggers(key);
         try {
           const started = await s.incidents.openIncident(inc);
           await eventually(async () => (await s.incidents.getIncident(inc.id)).links[0]?.status === 'failed', { timeoutMs: 60_000, what: 'the refused page' });
@@ -653,13 +667,9 @@ describe('record incident lifecycles for the replay tests', () => {
         } finally {
           pd.faults = {};
         }
-        await s.incidents.resolve(inc.id, { tenantId: t, source: 'api', actor: 'ivan', at: at() });
-        const result = await s.incidents.result(inc.id);
         // The release before earlier-runs-resolve-v1 (its recording is in refused-opens-v1) left the refused page alone;
         // this one resolves it, since a reset run's refusal may follow a request of the run before the reset.
-        expect(result.links.map((l) => `${l.connectorId}:${l.status}`)).toEqual(['pagerduty:resolved']);
-        expect(pd.events('resolve').filter((r) => mentions(r, key)).length).toBeGreaterThan(0);
-        return key;
+        return resolvedPage(s, t, inc.id, 'ivan');
       },
     },
 
@@ -677,20 +687,15 @@ describe('record incident lifecycles for the replay tests', () => {
           workflowId: key, taskQueue: uniqueId('nobody-polls'), args: [{ incident: inc }], memo: { [TENANT_MEMO_KEY]: t },
         });
         await earlier.terminate('recorder: the earlier run ended without completing');
-        const isTrigger = (r: RecordedRequest) => mentions(r, key) && (r.json as { event_action?: string } | undefined)?.event_action === 'trigger';
-        pd.faults.before = (r) => (isTrigger(r) ? { status: 400, body: { status: 'invalid event', message: 'Event object is invalid', errors: ['routing rule rejects it'] } } : undefined);
+        pd.faults.before = refuseTriggers(key);
         try {
           expect(await s.incidents.openIncident(inc)).toMatchObject({ outcome: 'started' });
           await eventually(async () => (await s.incidents.getIncident(inc.id)).links[0]?.status === 'failed', { timeoutMs: 60_000, what: 'the refused page' });
         } finally {
           pd.faults = {};
         }
-        await s.incidents.resolve(inc.id, { tenantId: t, source: 'api', actor: 'judy', at: at() });
-        const result = await s.incidents.result(inc.id);
         // As for reset-refused-open: the release before left the page alone; this one resolves it.
-        expect(result.links.map((l) => `${l.connectorId}:${l.status}`)).toEqual(['pagerduty:resolved']);
-        expect(pd.events('resolve').filter((r) => mentions(r, key)).length).toBeGreaterThan(0);
-        return key;
+        return resolvedPage(s, t, inc.id, 'judy');
       },
     },
 
