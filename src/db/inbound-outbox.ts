@@ -26,8 +26,6 @@ export interface OutboxSignal {
   reason?: string;
   entryId: string;
   provider: string;
-  /** Found by the payload's probectl-<id> only: the workflow must belong to the tenant (docs/inbound.md, step 3). */
-  checkOwner: boolean;
 }
 
 /** A row held under a lease by whoever is trying it now. */
@@ -56,13 +54,12 @@ interface Row {
   reason: string | null;
   entry_id: string;
   provider: string;
-  check_owner: boolean;
   received_at: Date;
   attempts: number;
   lease_token: string;
 }
 
-const COLUMNS = 'id::text AS id, tenant_id, incident_id, kind, source, actor, reason, entry_id, provider, check_owner, received_at, attempts, lease_token';
+const COLUMNS = 'id::text AS id, tenant_id, incident_id, kind, source, actor, reason, entry_id, provider, received_at, attempts, lease_token';
 
 const toLeased = (r: Row): LeasedRow => ({
   id: r.id,
@@ -74,7 +71,6 @@ const toLeased = (r: Row): LeasedRow => ({
   ...(r.reason ? { reason: r.reason } : {}),
   entryId: r.entry_id,
   provider: r.provider,
-  checkOwner: r.check_owner,
   receivedAt: r.received_at.toISOString(),
   attempts: r.attempts,
   leaseToken: r.lease_token,
@@ -86,12 +82,14 @@ const toLeased = (r: Row): LeasedRow => ({
  * (the dispatcher's).
  */
 export async function insertOutboxRow(c: PoolClient, tenantId: string, s: OutboxSignal, leaseMs: number | undefined): Promise<LeasedRow> {
+  // check_owner (migrations/003) is written true on every row: every row's owner is checked (signal.ts), and a
+  // dispatcher of an earlier release, which checks only rows so marked, checks these too during a rolling deploy.
   const token = randomUUID();
   const r = await c.query<Row>(
     `INSERT INTO inbound_outbox (tenant_id, incident_id, kind, source, actor, reason, entry_id, provider, check_owner, attempts, next_attempt_at, lease_token)
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, now() + make_interval(secs => $11::double precision / 1000), $12)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, true, $9, now() + make_interval(secs => $10::double precision / 1000), $11)
      RETURNING ${COLUMNS}`,
-    [tenantId, s.incidentId, s.kind, s.source, s.actor ?? null, s.reason ?? null, s.entryId, s.provider, s.checkOwner,
+    [tenantId, s.incidentId, s.kind, s.source, s.actor ?? null, s.reason ?? null, s.entryId, s.provider,
       leaseMs === undefined ? 0 : 1, leaseMs ?? 0, leaseMs === undefined ? null : token],
   );
   return toLeased({ ...r.rows[0]!, lease_token: leaseMs === undefined ? '' : token });

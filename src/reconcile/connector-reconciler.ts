@@ -108,7 +108,6 @@ export function signalRow(connector: Pick<ConnectorConfig, 'tenantId' | 'id' | '
     ...(o.state === 'resolved' ? { reason: `resolved at ${connector.provider}, found by per-connector reconciliation` } : {}),
     entryId: `reconcile:${connector.id}`,
     provider: connector.provider,
-    checkOwner: true,
     receivedAt: o.updatedAt,
     attempts: 1,
     leaseToken: '',

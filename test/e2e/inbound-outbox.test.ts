@@ -106,7 +106,7 @@ describe('inbound outbox: Postgres down, and several API replicas', () => {
       const outbox = new InboundOutbox(direct);
       const tA = uniqueId('rls-a');
       const tB = uniqueId('rls-b');
-      const signal = (incidentId: string): OutboxSignal => ({ incidentId, kind: 'resolved', source: 'pd-a', entryId: 'pd-a', provider: 'pagerduty', checkOwner: false, actor: 'secret-free actor' });
+      const signal = (incidentId: string): OutboxSignal => ({ incidentId, kind: 'resolved', source: 'pd-a', entryId: 'pd-a', provider: 'pagerduty', actor: 'secret-free actor' });
       const enqueue = (t: string, incidentId: string, leaseMs?: number) =>
         mirror.inboundDelivery(t, undefined, (lookup) => lookup.enqueue(signal(incidentId), leaseMs)).then((o) => (o.duplicate ? undefined : o.value)!);
       const a1 = await enqueue(tA, 'inc-a1');
@@ -177,7 +177,7 @@ describe('inbound outbox: Postgres down, and several API replicas', () => {
         expect((await pool.query('SELECT rolsuper, rolbypassrls FROM pg_roles WHERE rolname = current_user')).rows).toEqual([{ rolsuper: false, rolbypassrls: false }]);
         expect(await migrate(pool)).toEqual(expect.arrayContaining(['003_inbound_outbox.sql']));
         const mirror = new MirrorStore(pool);
-        const signal = (incidentId: string): OutboxSignal => ({ incidentId, kind: 'acknowledged', source: 'pd-a', entryId: 'pd-a', provider: 'pagerduty', checkOwner: true });
+        const signal = (incidentId: string): OutboxSignal => ({ incidentId, kind: 'acknowledged', source: 'pd-a', entryId: 'pd-a', provider: 'pagerduty' });
         const ids: Record<string, string> = {};
         for (const t of ['t-one', 't-two']) {
           const o = await mirror.inboundDelivery(t, { provider: 'pagerduty', deliveryId: `d-${t}`, entryId: 'pd-a' }, (lookup) => lookup.enqueue(signal(`inc-${t}`), undefined));

@@ -112,10 +112,9 @@ export async function processDelivery(
     if (mirrored === 'resolved') return { answer: { outcome: 'duplicate', why: 'the incident is resolved' } };
     if (event.kind === 'acknowledged' && mirrored === 'acknowledged') return { answer: { outcome: 'duplicate', why: 'the incident is acknowledged' } };
 
-    // 3. Accepted: recorded with the delivery id, or not at all. Found by the payload's key only, the
-    // incident's workflow must still be shown to belong to the credential's tenant (fixed at start), as on
-    // /v1, before it is signalled (checkOwner). A mirror match needs no such call: the row is under this
-    // tenant's row-level security and was written by that very workflow.
+    // 3. Accepted: recorded with the delivery id, or not at all. Before it is signalled, the incident's workflow
+    // must be shown to belong to the credential's tenant (fixed at start), as on /v1 (signal.ts): also after a
+    // mirror match, whose link row may be older than the run that holds the id now.
     const row = await backing('the mirror', () =>
       lookup.enqueue(
         {
@@ -126,7 +125,6 @@ export async function processDelivery(
           ...(event.kind === 'resolved' ? { reason: `${event.kind} in ${entry.provider} (inbound ${entry.id})` } : {}),
           entryId: entry.id,
           provider: entry.provider,
-          checkOwner: matches.length === 0,
         },
         inline ? INLINE_LEASE_MS : undefined,
       ),

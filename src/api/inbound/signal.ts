@@ -1,7 +1,9 @@
 /**
- * The Temporal part of an accepted delivery, shared by the inline try and the dispatcher: after a fallback
- * match, the owner check (one describe: the workflow must belong to the tenant, docs/inbound.md step 3),
- * then the resolve or acknowledge signal. Every call runs under a deadline; no transaction is open.
+ * The Temporal part of an accepted delivery, shared by the inline try and the dispatcher: the owner check (one
+ * describe: the workflow must belong to the tenant, docs/inbound.md step 3), then the resolve or acknowledge signal.
+ * Every row is checked, a mirror match too: the mirror outlives Temporal's retention, so a link row of the tenant
+ * may name an incident id that another tenant's run holds now. Every call runs under a deadline; no transaction is
+ * open.
  */
 import { WorkflowNotFoundError } from '@temporalio/client';
 import type { IncidentClient } from '../../client';
@@ -11,12 +13,10 @@ export async function signalAccepted(incidents: IncidentClient, row: LeasedRow, 
   return incidents.withDeadline(
     deadlineMs,
     async () => {
-      if (row.checkOwner) {
-        const owner = await incidents.tenantOf(row.incidentId);
-        // Another tenant's incident does not exist for this one.
-        if (!owner || owner.tenantId !== row.tenantId) return 'not_owner';
-        if (owner.status !== 'RUNNING') return 'closed';
-      }
+      const owner = await incidents.tenantOf(row.incidentId);
+      // Another tenant's incident does not exist for this one.
+      if (!owner || owner.tenantId !== row.tenantId) return 'not_owner';
+      if (owner.status !== 'RUNNING') return 'closed';
       const signal = { tenantId: row.tenantId, source: row.source, ...(row.actor ? { actor: row.actor } : {}), at: row.receivedAt };
       try {
         if (row.kind === 'resolved') await incidents.resolve(row.incidentId, { ...signal, ...(row.reason ? { reason: row.reason } : {}) });
