@@ -7,7 +7,7 @@ import { openedDetail } from '../workflows/ui';
 import { FALLBACK_AFTER_MS } from '../workflows/v2/local-first-setting';
 import type { HttpClient } from '../http/client';
 import { TransportError } from '../http/client';
-import { FailureType, permanent, retryable, withAttempt } from '../http/failures';
+import { FailureType, permanent, retryable, scrubbedFailure, withAttempt } from '../http/failures';
 import { holdOnRateLimit, type Pacer } from './pacing';
 import { paceClass, type PaceOperation } from './pace-class';
 import { scrub } from '../http/scrub';
@@ -64,6 +64,11 @@ function rethrow(err: unknown): never {
   }
   throw err;
 }
+
+/** What leaves the activity as a failure carries none of the connector's secrets (failures.ts scrubbedFailure). */
+const scrubbedFor = (config: ConnectorConfig) => (err: unknown): never => {
+  throw scrubbedFailure(err, secretsOf(config));
+};
 
 /** A link as a call's outcome leaves it. */
 function linkOf(config: ConnectorConfig, status: Link['status'], patch: Partial<Link> = {}): Link {
@@ -160,7 +165,7 @@ export function createConnectorActivities(deps: ConnectorActivityDeps) {
         // A refusal names its attempt: the workflow leaves a link refused on its first attempt alone at the resolve. An
         // attempt 1 scheduled after the activity was (an operator's activity reset) is not a first try.
         const info = Context.current().info;
-        throw withAttempt(err, info.attempt === 1 && info.currentAttemptScheduledTimestampMs > info.scheduledTimestampMs ? 2 : ctx.attempt);
+        throw scrubbedFailure(withAttempt(err, info.attempt === 1 && info.currentAttemptScheduledTimestampMs > info.scheduledTimestampMs ? 2 : ctx.attempt), secretsOf(config));
       });
       // References come from the provider's answer and go to history, the mirror and the API: a provider that
       // echoes a credential into one must not carry it there.
@@ -178,7 +183,8 @@ export function createConnectorActivities(deps: ConnectorActivityDeps) {
       if (connector.acknowledge) {
         const ack = connector.acknowledge.bind(connector);
         await carrying(owedWrite(call), () =>
-          paced(ctx, 'acknowledge', call.incident, () => ack(ctx, call.incident, { ...(call.externalRef ? { externalRef: call.externalRef } : {}) }, call.actor)).catch(rethrow), carryOpts);
+          paced(ctx, 'acknowledge', call.incident, () => ack(ctx, call.incident, { ...(call.externalRef ? { externalRef: call.externalRef } : {}) }, call.actor)).catch(rethrow), carryOpts)
+          .catch(scrubbedFor(config));
       }
       if (!call.record) return;
       const rec = await recordOutcome(call, config, {
@@ -193,7 +199,7 @@ export function createConnectorActivities(deps: ConnectorActivityDeps) {
       const { connector, ctx, config } = resolveCall(call);
       const result = await carrying(owedWrite(call), () => paced(ctx, 'resolve', call.incident, () =>
         connector.resolve(ctx, call.incident, { ...(call.externalRef ? { externalRef: call.externalRef } : {}) }, call.resolution),
-      ).catch(rethrow), carryOpts);
+      ).catch(rethrow), carryOpts).catch(scrubbedFor(config));
       const found = result ? result.found : true;
       if (!call.record) return { found };
       const now = Date.now();
@@ -210,10 +216,11 @@ export function createConnectorActivities(deps: ConnectorActivityDeps) {
 
     /** Reconciliation: read what the connector opened; `unsupported` where the provider or credential cannot read. */
     async checkConnector(call: ConnectorCall): Promise<RemoteState | 'unsupported'> {
-      const { connector, ctx } = resolveCall(call);
+      const { connector, ctx, config } = resolveCall(call);
       if (!connector.status) return 'unsupported';
       const status = connector.status.bind(connector);
-      return paced(ctx, 'reconcile', call.incident, () => status(ctx, call.incident, { ...(call.externalRef ? { externalRef: call.externalRef } : {}) })).catch(rethrow);
+      return paced(ctx, 'reconcile', call.incident, () => status(ctx, call.incident, { ...(call.externalRef ? { externalRef: call.externalRef } : {}) }))
+        .catch(rethrow).catch(scrubbedFor(config));
     },
   };
 }

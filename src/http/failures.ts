@@ -1,4 +1,5 @@
 import { ApplicationFailure } from '@temporalio/common';
+import { scrub } from './scrub';
 
 /**
  * The failure types an activity can end with. Temporal's retry policy retries everything except the
@@ -56,4 +57,25 @@ export function retryable(type: string, message: string, nextRetryDelayMs?: numb
     nonRetryable: false,
     ...(nextRetryDelayMs !== undefined ? { nextRetryDelay: nextRetryDelayMs, details: [{ nextRetryDelayMs }] } : {}),
   });
+}
+
+/** How deep a failure's causes are scrubbed (a provider's error chain is one or two long). */
+const MAX_CAUSE_DEPTH = 5;
+
+/**
+ * The activity boundary's last pass: what an activity throws goes to history (message, stack trace, causes), the
+ * timeline, `/v1` and the SDK's own log, so every message and stack in the chain is scrubbed of the connector's
+ * secrets — also text a provider's answer put into a message outside classify's excerpt (an id or a key the
+ * provider echoed a credential into). Changed in place: the failure's type, details and retry hints stay as they are.
+ */
+export function scrubbedFailure(err: unknown, secrets: readonly string[], depth = 0): unknown {
+  if (!(err instanceof Error) || depth > MAX_CAUSE_DEPTH) return err;
+  const message = scrub(err.message, secrets);
+  if (message !== err.message) err.message = message;
+  if (typeof err.stack === 'string') {
+    const stack = scrub(err.stack, secrets);
+    if (stack !== err.stack) err.stack = stack;
+  }
+  if (err.cause !== undefined) scrubbedFailure(err.cause, secrets, depth + 1);
+  return err;
 }

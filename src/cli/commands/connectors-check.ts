@@ -31,6 +31,8 @@ export async function checkConnector(http: HttpClient, c: ConnectorConfig): Prom
   const checks = [await reachability(http, c)];
   const own = definitionOf(c.provider).liveCheck;
   if (own && checks[0]!.ok) checks.push(await own(http, c));
+  // A provider's own check may quote its answer (issue type names, say): scrubbed here, as every activity failure is.
+  for (const x of checks) x.detail = scrub(x.detail, secretsOf(c));
   return { tenant: c.tenantId, connector: c.id, provider: c.provider, ok: checks.every((x) => x.ok), checks };
 }
 

@@ -61,11 +61,13 @@ Exit: 0 opened and resolved, 1 the provider refused (the reason is printed, scru
       } catch (err) {
         throw new FailureError(`open on ${tenant}/${id} failed: ${reason(err)}`);
       }
-      io.out(`opened on ${tenant}/${id}: ${opened.externalRef}${opened.externalUrl ? ` ${opened.externalUrl}` : ''}`);
+      // The references come from the provider's answer: scrubbed, as the open activity scrubs them.
+      const ref = scrub(opened.externalRef, secretsOf(c));
+      io.out(`opened on ${tenant}/${id}: ${ref}${opened.externalUrl ? ` ${scrub(opened.externalUrl, secretsOf(c))}` : ''}`);
       try {
         await impl.resolve(ctx, incident, { externalRef: opened.externalRef }, { source: 'api', actor: 'probectl-notify connectors test', reason: 'connector test' });
       } catch (err) {
-        throw new FailureError(`resolve on ${tenant}/${id} failed (close ${opened.externalRef} by hand): ${reason(err)}`);
+        throw new FailureError(`resolve on ${tenant}/${id} failed (close ${ref} by hand): ${reason(err)}`);
       }
       io.out(`resolved on ${tenant}/${id}`);
       return EXIT.ok;
