@@ -1,8 +1,9 @@
 import { z } from 'zod';
-import { parseDuration } from '../shared/duration';
 import { parseApiTokens, type ApiToken } from './api-tokens';
 import { ConnectorDirectory, parseConnectors } from './connectors';
 import { ConfigError } from './errors';
+import { durationSetting, optionalWholeNumberSetting, plainTextProblem, wholeNumberSetting, type DurationRule } from './plain-settings';
+import { checkProxySettings } from './proxy';
 import { heartbeatSettings, type HeartbeatSettings } from './heartbeat';
 import { InboundDirectory, parseInbound } from './inbound';
 import { Secret } from './secret';
@@ -92,28 +93,47 @@ export interface AppConfig {
 
 type Env = Record<string, string | undefined>;
 
-const duration = (setting: string, fallback: string) =>
-  z
-    .string()
-    .default(fallback)
-    .transform((v, ctx) => {
-      const ms = parseDuration(v);
-      if (ms === undefined) {
-        ctx.addIssue({ code: 'custom', message: `${setting} must be a duration such as 250ms, 30s or 5m` });
-        return z.NEVER;
-      }
-      return ms;
-    });
+/**
+ * The ranges of the duration settings (docs/configuration.md). Every one stays far below MAX_TIMER_MS (Node's
+ * 2^31 - 1 ms timer limit), past which a setTimeout fires after 1 ms and AbortSignal.timeout throws.
+ */
+const DURATION_RULES = {
+  // One provider request. At least 100 ms (0 failed every request at once); at most 60 s, half an activity
+  // attempt's 2-minute limit, so an attempt still has room for a second request (a ticket's lookup and create);
+  // the hand-over guard is 10 s + this + 5 s.
+  PROBECTL_NOTIFY_HTTP_TIMEOUT: { min: 100, max: 60_000 },
+  // 0s: off. Else at least 1 s, the floor the connector reconciler already gives its lease and deadlines
+  // (src/reconcile/connector-reconciler.ts), at most a day.
+  PROBECTL_NOTIFY_RECONCILE_INTERVAL: { min: 1_000, max: 24 * 3_600_000, off: true },
+  // At most 10 min: a stop takes this delay + the last requests + up to 20 s, within the container's grace period.
+  PROBECTL_NOTIFY_SHUTDOWN_DELAY: { min: 0, max: 10 * 60_000 },
+  // 0s: no second resolve to pagers (a ticket's lookup-and-close passes are then 1 s apart). Else at least 1 s, the
+  // floor the ticket passes already take (Math.max(delay, 1_000) in the workflow and the follow-up runner).
+  PROBECTL_NOTIFY_PAGER_RERESOLVE_DELAY: { min: 1_000, max: 24 * 3_600_000, off: true },
+  PROBECTL_NOTIFY_INBOUND_INLINE_DEADLINE: { min: 50, max: 10_000 },
+} satisfies Record<string, DurationRule>;
+
+const duration = (setting: keyof typeof DURATION_RULES, fallback: string) => durationSetting(setting, fallback, DURATION_RULES[setting]);
+
+/**
+ * The callback's HMAC key: at least 16 characters, as since the first release (raising it would stop running
+ * deployments); docs/configuration.md recommends 32+ random characters.
+ */
+const MIN_CALLBACK_SECRET_LENGTH = 16;
+
+/** Plain text settings, checked before the schema (plainTextProblem): not blank, no whitespace at either end. */
+const TEXT_SETTINGS = ['PROBECTL_NOTIFY_TASK_QUEUE', 'PROBECTL_NOTIFY_API_HOST', 'PROBECTL_NOTIFY_METRICS_HOST'] as const;
 
 const schema = z.object({
   PROBECTL_NOTIFY_TASK_QUEUE: z.string().min(1).default('probectl-notify'),
   PROBECTL_NOTIFY_API_HOST: z.string().min(1).default('127.0.0.1'),
-  PROBECTL_NOTIFY_API_PORT: z.coerce.number().int().min(0).max(65535).default(8080),
+  // 0: any free port (the demo and the tests use it).
+  PROBECTL_NOTIFY_API_PORT: wholeNumberSetting('PROBECTL_NOTIFY_API_PORT', 8080, 0, 65535, ' (0: any free port)'),
   LOG_LEVEL: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info'),
   PROBECTL_NOTIFY_PAGER_RERESOLVE_DELAY: duration('PROBECTL_NOTIFY_PAGER_RERESOLVE_DELAY', '60s'),
   PROBECTL_NOTIFY_HTTP_TIMEOUT: duration('PROBECTL_NOTIFY_HTTP_TIMEOUT', '10s'),
   // Empty means unset (compose files pass `${VAR:-}`).
-  PROBECTL_NOTIFY_METRICS_PORT: z.preprocess((v) => (v === '' ? undefined : v), z.coerce.number().int().min(1).max(65535).optional()),
+  PROBECTL_NOTIFY_METRICS_PORT: optionalWholeNumberSetting('PROBECTL_NOTIFY_METRICS_PORT', 1, 65535, ', or empty (off)'),
   PROBECTL_NOTIFY_METRICS_HOST: z.string().min(1).default('127.0.0.1'),
   // Empty means unset, like the metrics port.
   PROBECTL_NOTIFY_SDK_METRICS_ADDRESS: z.preprocess(
@@ -127,10 +147,8 @@ const schema = z.object({
       .optional(),
   ),
   PROBECTL_NOTIFY_SHUTDOWN_DELAY: duration('PROBECTL_NOTIFY_SHUTDOWN_DELAY', '5s'),
-  PROBECTL_NOTIFY_INBOUND_INLINE_DEADLINE: duration('PROBECTL_NOTIFY_INBOUND_INLINE_DEADLINE', '300ms').refine((ms) => ms >= 50 && ms <= 10_000, {
-    message: 'PROBECTL_NOTIFY_INBOUND_INLINE_DEADLINE must be a duration from 50ms to 10s',
-  }),
-  PROBECTL_NOTIFY_MAX_CACHED_WORKFLOWS: z.coerce.number().int().min(0).max(100_000).default(250),
+  PROBECTL_NOTIFY_INBOUND_INLINE_DEADLINE: duration('PROBECTL_NOTIFY_INBOUND_INLINE_DEADLINE', '300ms'),
+  PROBECTL_NOTIFY_MAX_CACHED_WORKFLOWS: wholeNumberSetting('PROBECTL_NOTIFY_MAX_CACHED_WORKFLOWS', 250, 0, 100_000),
   PROBECTL_NOTIFY_RECONCILE_INTERVAL: duration('PROBECTL_NOTIFY_RECONCILE_INTERVAL', '5m'),
   PROBECTL_NOTIFY_RECONCILE_MODE: z.preprocess(
     (v) => (typeof v === 'string' && v.trim() === '' ? undefined : typeof v === 'string' ? v.trim() : v),
@@ -152,16 +170,17 @@ const schema = z.object({
     (v) => (typeof v === 'string' && v.trim() === '' ? undefined : typeof v === 'string' ? v.trim() : v),
     z.enum(['on', 'off'], { message: 'PROBECTL_NOTIFY_WORKFLOW_STACK_TRACES must be on or off' }).default('off'),
   ),
-  PROBECTL_NOTIFY_PACE_WORKERS: z.coerce.number({ message: 'PROBECTL_NOTIFY_PACE_WORKERS must be a whole number from 1 to 1000' })
-    .int('PROBECTL_NOTIFY_PACE_WORKERS must be a whole number from 1 to 1000')
-    .min(1, 'PROBECTL_NOTIFY_PACE_WORKERS must be a whole number from 1 to 1000')
-    .max(1_000, 'PROBECTL_NOTIFY_PACE_WORKERS must be a whole number from 1 to 1000')
-    .default(1),
+  PROBECTL_NOTIFY_PACE_WORKERS: wholeNumberSetting('PROBECTL_NOTIFY_PACE_WORKERS', 1, 1, 1_000),
   PROBECTL_NOTIFY_CALLBACK_SIGNATURE: z.enum(['timestamped', 'body'], { message: 'must be timestamped or body' }).default('timestamped'),
 });
 
 /** Read and validate the whole configuration once; throws ConfigError naming the setting. */
 export function loadConfig(env: Env = process.env): AppConfig {
+  for (const setting of TEXT_SETTINGS) {
+    const value = env[setting];
+    const problem = value === undefined ? undefined : plainTextProblem(setting, value);
+    if (problem) throw new ConfigError(setting, [problem]);
+  }
   const parsed = schema.safeParse(env);
   if (!parsed.success) {
     const issue = parsed.error.issues[0]!;
@@ -170,6 +189,7 @@ export function loadConfig(env: Env = process.env): AppConfig {
     throw new ConfigError(setting, parsed.error.issues.filter((i) => String(i.path[0]) === setting).map((i) => i.message));
   }
   const e = parsed.data;
+  checkProxySettings(env);
   const callbackUrl = env.PROBECTL_NOTIFY_CALLBACK_URL?.trim();
   const callbackSecret = secretSetting(env, 'PROBECTL_NOTIFY_CALLBACK_SECRET');
   let callback: AppConfig['callback'];
@@ -182,8 +202,15 @@ export function loadConfig(env: Env = process.env): AppConfig {
     }
     const problem = urlSchemeProblem(url);
     if (problem) throw new ConfigError('PROBECTL_NOTIFY_CALLBACK_URL', [problem]);
-    if (!callbackSecret || callbackSecret.length < 16) {
-      throw new ConfigError('PROBECTL_NOTIFY_CALLBACK_SECRET', ['required (at least 16 characters) when PROBECTL_NOTIFY_CALLBACK_URL is set']);
+    // The HTTP client (undici) does not send a URL's user:password: every callback would be refused (401) for its whole 7-day window.
+    if (url.username || url.password) {
+      throw new ConfigError('PROBECTL_NOTIFY_CALLBACK_URL', ['must not carry user:password (it is not sent); probectl authenticates the callback by its signature (PROBECTL_NOTIFY_CALLBACK_SECRET)']);
+    }
+    // As the API tokens and inbound secrets: whitespace in a key is a paste mistake (or 16 spaces).
+    if (!callbackSecret || callbackSecret.length < MIN_CALLBACK_SECRET_LENGTH || /\s/.test(callbackSecret)) {
+      throw new ConfigError('PROBECTL_NOTIFY_CALLBACK_SECRET', [
+        `required when PROBECTL_NOTIFY_CALLBACK_URL is set: at least ${MIN_CALLBACK_SECRET_LENGTH} characters without whitespace (32+ random characters recommended)`,
+      ]);
     }
     callback = { url: new Secret(url.toString()), secret: new Secret(callbackSecret), signature: e.PROBECTL_NOTIFY_CALLBACK_SIGNATURE };
   }
