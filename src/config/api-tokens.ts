@@ -15,8 +15,9 @@ export interface ApiToken {
 /** One entry, from `tenant:token` or from the JSON form `{"tenant","token"}`. */
 const tokenEntry = z.strictObject({
   tenant: z.string().regex(TENANT_ID_PATTERN, `the tenant must match ${TENANT_ID_PATTERN.source}`),
-  token: z.string().min(MIN_TOKEN_LENGTH, `the token must be at least ${MIN_TOKEN_LENGTH} characters without whitespace`)
-    .regex(/^\S+$/, `the token must be at least ${MIN_TOKEN_LENGTH} characters without whitespace`),
+  // Printable ASCII: a bearer token is a header value, which Node reads as latin1 — any other character never matches.
+  token: z.string().min(MIN_TOKEN_LENGTH, `the token must be at least ${MIN_TOKEN_LENGTH} printable ASCII characters without whitespace`)
+    .regex(/^[\x21-\x7e]+$/, `the token must be at least ${MIN_TOKEN_LENGTH} printable ASCII characters without whitespace`),
 });
 
 /**

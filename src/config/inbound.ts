@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { z } from 'zod';
 import { SHIPPED_INBOUND_PROVIDERS, hasInbound, isProvider, providerNames, type ShippedInboundProvider } from '../providers/registry';
 import { TENANT_ID_PATTERN } from '../shared/ids';
@@ -37,7 +38,28 @@ export interface InboundEntry {
   requireTimestamp: boolean;
 }
 
-const secretRule = `the secret must be at least ${MIN_INBOUND_SECRET_LENGTH} characters without whitespace`;
+const secretRule = `the secret must be at least ${MIN_INBOUND_SECRET_LENGTH} printable ASCII characters without whitespace`;
+/**
+ * Printable ASCII, no whitespace: the secret is sent as a header value (X-Probectl-Token, which Node reads as latin1,
+ * so any other character could never match) and is an HMAC key (where a NUL at its end, or two lone surrogates that
+ * encode to the same bytes, would make two different strings the same key).
+ */
+const SECRET_CHARACTERS = /^[\x21-\x7e]+$/;
+
+/**
+ * The HMAC-SHA256 key a secret stands for, as HMAC uses it: a key longer than the hash's 64-byte block is replaced by
+ * its digest, and a shorter one is padded with zero bytes — so two secrets with the same padded key sign alike.
+ */
+export function hmacKeyOf(secret: string): string {
+  const bytes = Buffer.from(secret, 'utf8');
+  const key = bytes.length > 64 ? createHash('sha256').update(bytes).digest() : bytes;
+  let end = key.length;
+  while (end > 0 && key[end - 1] === 0) end--;
+  return key.subarray(0, end).toString('hex');
+}
+
+/** The id as an error may quote it: only one that cannot be a secret written into the id's place (shorter than one). */
+const quotableId = (id: unknown): string | undefined => (typeof id === 'string' && id.length < MIN_INBOUND_SECRET_LENGTH ? id : undefined);
 
 /** One entry's fields; `quote` says whether the provider value may appear in a message (see list-setting.ts). */
 function entrySchema(quote: boolean) {
@@ -55,7 +77,7 @@ function entrySchema(quote: boolean) {
       ctx.addIssue({ code: 'custom', message });
       return z.NEVER;
     }),
-    secret: z.string().min(MIN_INBOUND_SECRET_LENGTH, secretRule).regex(/^\S+$/, secretRule),
+    secret: z.string().min(MIN_INBOUND_SECRET_LENGTH, secretRule).regex(SECRET_CHARACTERS, secretRule),
     require_timestamp: z.boolean().optional(),
   });
 }
@@ -79,7 +101,7 @@ function fields(text: string): Record<string, string> | string {
 export function parseInbound(raw: string | undefined): InboundEntry[] {
   const problems: string[] = [];
   const { form, entries: read } = readList(raw, fields, problems);
-  const valid = validateEntries(read, (e) => (mayQuote(e) ? QUOTED : UNQUOTED), (v) => [['id', typeof v.id === 'string' ? v.id : undefined]], problems);
+  const valid = validateEntries(read, (e) => (mayQuote(e) ? QUOTED : UNQUOTED), (v) => [['id', quotableId(v.id)]], problems);
   const entries: InboundEntry[] = [];
   const seenIds = new Map<string, number>();
   // Which tenant (and entry) first listed each secret: the {id} of the path is no secret, so a secret shared by
@@ -87,25 +109,27 @@ export function parseInbound(raw: string | undefined): InboundEntry[] {
   const secretOwners = new Map<string, { tenantId: string; position: number }>();
   for (const e of valid) {
     const { id, tenant: tenantId, provider, secret } = e.value;
-    const here = entryLabel(e, [['id', id]]);
+    const here = entryLabel(e, [['id', quotableId(id)]]);
     const clash = seenIds.get(id);
     const first = clash === undefined ? undefined : entries.find((x) => x.id === id)!;
     if (first && (first.tenantId !== tenantId || first.provider !== provider)) {
       problems.push(`${here}: the id is already used by entry #${clash} for another tenant or provider`);
       continue;
     }
-    const owner = secretOwners.get(secret);
+    // By the HMAC key it stands for: two spellings of one key would sign alike.
+    const key = hmacKeyOf(secret);
+    const owner = secretOwners.get(key);
     if (owner && owner.tenantId !== tenantId) {
       problems.push(`${here}: its secret is already used by entry #${owner.position} of another tenant; every tenant needs its own secrets`);
       continue;
     }
-    if (!owner) secretOwners.set(secret, { tenantId, position: e.position });
+    if (!owner) secretOwners.set(key, { tenantId, position: e.position });
     if (first) {
       // The same id twice, for the same tenant and provider, is a secret rotation: both secrets are accepted
       // until the old entry is removed.
       if (first.secrets.length >= MAX_SECRETS_PER_ENTRY) {
         problems.push(`${here}: an entry may carry at most ${MAX_SECRETS_PER_ENTRY} secrets at once (old and new, while rotating)`);
-      } else if (first.secrets.some((s) => s.reveal() === secret)) {
+      } else if (first.secrets.some((s) => hmacKeyOf(s.reveal()) === key)) {
         problems.push(`${here}: the same secret is listed twice for this id`);
       } else if ((e.value.require_timestamp ?? false) !== first.requireTimestamp) {
         problems.push(`${here}: require_timestamp differs from entry #${clash} of the same id`);

@@ -52,7 +52,7 @@ describe('PROBECTL_NOTIFY_INBOUND', () => {
       [`-x:acme:jira:${S}`, /entry #1: the id must match/],
       [`ok:acme:jira:${S},ok:beta:servicenow:${S}`, /entry #2: the id is already used by entry #1/],
       [JSON.stringify([{ id: 'ok', tenant: 'acme', provider: 'jira', secret: S }, { id: 'ok', tenant: 'beta', provider: 'servicenow', secret: S }]), /entry #2 \(id "ok"\): the id is already used by entry #1/],
-      ['short:acme:jira:tooShort123', /entry #1 \(id "short"\): the secret must be at least 16 characters/],
+      ['short:acme:jira:tooShort123', /entry #1 \(id "short"\): the secret must be at least 16 printable ASCII characters/],
       [`ok:acme:jira:${S},nocolons`, /entry #2: expected id:tenant:provider:secret/],
       [`ok:bad tenant!:jira:${S}`, /entry #1 \(id "ok"\): the tenant must match/],
     ];
