@@ -55,6 +55,10 @@ const BOOLEAN = new Map([['true', true], ['1', true], ['false', false], ['0', fa
 
 const isSet = (v: string | undefined): v is string => v !== undefined && v.trim() !== '';
 
+/** What a gRPC (HTTP/2) header value may hold: printable ASCII and spaces. */
+const HEADER_VALUE = /^[\x20-\x7e]*$/;
+const UNSENDABLE = 'holds a character a gRPC header cannot carry (a control character, a line break or a non-ASCII character); the value is not shown';
+
 /** A boolean variable as envconfig reads it (only `true`/`1` are true), checked first: `yes` or `TRUE` are errors here, not `false`. */
 function booleanVar(env: Env, name: string): boolean | undefined {
   const v = env[name];
@@ -140,6 +144,14 @@ function settingsFrom(p: ClientConfigProfile, env: Env, setAs: Record<string, st
   }
   const serverName = tlsCfg?.serverName?.trim();
   const apiKey = p.apiKey?.trim();
+  // Sent as gRPC header values: a character a header cannot carry makes the gRPC client throw with the whole value in
+  // its message, so it is refused here, by name, without the value.
+  if (apiKey && !HEADER_VALUE.test(apiKey)) throw new ConfigError(named(['TEMPORAL_API_KEY'], 'api_key')(), [UNSENDABLE]);
+  for (const [k, v] of Object.entries(p.grpcMeta ?? {})) {
+    if (HEADER_VALUE.test(v)) continue;
+    const envName = `TEMPORAL_GRPC_META_${k.toUpperCase().replace(/-/g, '_')}`;
+    throw new ConfigError(isSet(env[envName]) ? envName : profile ? profileKey(profile, `grpc_meta.${k}`) : 'TEMPORAL_GRPC_META_*', [UNSENDABLE]);
+  }
   if (tlsCfg?.disabled === true && (ca || crt || serverName || apiKey)) {
     throw new ConfigError(named(['TEMPORAL_TLS'], 'tls.disabled')(), ['turns TLS off, but TLS settings or an API key are set (an API key is never sent in plaintext)']);
   }

@@ -228,3 +228,32 @@ describe('Temporal client settings: the environment overrides the profile, setti
     expect(configError(() => loadConfig({ TEMPORAL_CONFIG_FILE: path })).setting).toBe(`profile "default" codec in ${path}`);
   });
 });
+
+describe('values sent as gRPC headers: a character a header cannot carry is refused by name, never echoed', () => {
+  const BAD: Array<[string, string]> = [
+    ['a tab', '\t'], ['a carriage return', '\r'], ['a line feed', '\n'], ['NUL', '\u0000'], ['DEL', '\u007f'], ['é', 'é'], ['U+2028', '\u2028'],
+  ];
+  const SECRET = 'Zq8vW3kP0mLx7Rt2Yb5Nc9Hd4';
+  test.each(BAD)('%s in the API key (environment, file, profile), env metadata or profile metadata', (_name, ch) => {
+    const value = `${SECRET}${ch}x`;
+    // TOML's basic string: every character outside printable ASCII written as an escape (a raw DEL is not valid TOML).
+    const tomlValue = JSON.stringify(value).replace(/[\u007f-\uffff]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+    const cases: Array<[string, () => unknown]> = [
+      ['TEMPORAL_API_KEY', () => loadConfig({ TEMPORAL_API_KEY: value })],
+      ['TEMPORAL_API_KEY', () => loadConfig({ TEMPORAL_API_KEY_FILE: file(`key-${value.length}-${ch.charCodeAt(0)}`, `${value}\n`) })],
+      ["profile \"default\" key 'api_key'", () => loadConfig({ HOME: fakeHome(`[profile.default]\napi_key = ${tomlValue}\n`), TEMPORAL_PROFILE: 'default' })],
+      ['TEMPORAL_GRPC_META_X_TEAM', () => loadConfig({ TEMPORAL_GRPC_META_X_TEAM: value })],
+      ["grpc_meta.x-team", () => loadConfig({ HOME: fakeHome(`[profile.default]\n[profile.default.grpc_meta]\nx-team = ${tomlValue}\n`), TEMPORAL_PROFILE: 'default' })],
+    ];
+    for (const [setting, load] of cases) {
+      const err = configError(load);
+      expect(err.message).toContain(setting.includes('grpc_meta') ? 'grpc_meta' : setting.startsWith('profile') ? 'api_key' : setting);
+      expect(err.message).toMatch(/a gRPC header cannot carry/);
+      expect(err.message).not.toContain(SECRET.slice(0, 8));
+    }
+  });
+  test('printable ASCII with spaces is sent as it is', () => {
+    const c = loadConfig({ TEMPORAL_API_KEY: `${SECRET}!~`, TEMPORAL_GRPC_META_X_TEAM: 'sre team ~!' });
+    expect(connectionOptions(c.temporal)).toMatchObject({ apiKey: `${SECRET}!~`, metadata: { 'x-team': 'sre team ~!' } });
+  });
+});
