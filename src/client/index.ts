@@ -140,6 +140,8 @@ export interface DescribedRun {
 
 /** Statuses of a run that is still open (a paused run is open: it is answered "running", never started again). */
 const STILL_OPEN = new Set(['RUNNING', 'PAUSED']);
+/** Whether a run of this status still takes signals: running, or paused (its signals wait for it). */
+export const isStillOpen = (status: string): boolean => STILL_OPEN.has(status);
 /** Statuses ALLOW_DUPLICATE_FAILED_ONLY starts again after: the run ended without completing. */
 const ENDED_WITHOUT_COMPLETING = new Set(['FAILED', 'TERMINATED', 'CANCELLED', 'TIMED_OUT']);
 

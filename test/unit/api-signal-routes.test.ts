@@ -17,10 +17,12 @@ import { createLogger } from '../../src/observability/logger';
 const TOKEN_A = 'tenant-a-token-0123456789abcdef';
 const ISO = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/;
 
-/** inc-running: tenant A, running; inc-closed: tenant A, completed; inc-gone: tenant A, closes under the signal; inc-b: tenant B's. */
+/** inc-running: tenant A, running; inc-closed: tenant A, completed; inc-paused: paused (it takes signals); inc-terminated; inc-gone: tenant A, closes under the signal; inc-b: tenant B's. */
 const OWNERS: Record<string, { tenantId: string; status: string }> = {
   'inc-running': { tenantId: 'tenant-a', status: 'RUNNING' },
   'inc-closed': { tenantId: 'tenant-a', status: 'COMPLETED' },
+  'inc-paused': { tenantId: 'tenant-a', status: 'PAUSED' },
+  'inc-terminated': { tenantId: 'tenant-a', status: 'TERMINATED' },
   'inc-gone': { tenantId: 'tenant-a', status: 'RUNNING' },
   'inc-b': { tenantId: 'tenant-b', status: 'RUNNING' },
 };
@@ -58,6 +60,9 @@ describe('acknowledge and resolve', () => {
     ['resolve', 'inc-running', { actor: 'alice', reason: 'fixed upstream' }, 202, { incidentId: 'inc-running', accepted: true }, { actor: 'alice', reason: 'fixed upstream' }],
     ['acknowledge', 'inc-closed', {}, 200, { incidentId: 'inc-closed', accepted: false, noop: true, status: 'COMPLETED' }, undefined],
     ['resolve', 'inc-closed', {}, 200, { incidentId: 'inc-closed', accepted: false, noop: true, status: 'COMPLETED' }, undefined],
+    ['acknowledge', 'inc-paused', {}, 202, { incidentId: 'inc-paused', accepted: true }, {}],
+    ['resolve', 'inc-paused', {}, 202, { incidentId: 'inc-paused', accepted: true }, {}],
+    ['resolve', 'inc-terminated', {}, 200, { incidentId: 'inc-terminated', accepted: false, noop: true, status: 'TERMINATED' }, undefined],
     ['acknowledge', 'inc-gone', {}, 200, { incidentId: 'inc-gone', accepted: false, noop: true, status: 'CLOSED' }, undefined],
     ['resolve', 'inc-gone', {}, 200, { incidentId: 'inc-gone', accepted: false, noop: true, status: 'CLOSED' }, undefined],
     ['acknowledge', 'inc-b', {}, 404, { error: 'not_found', message: 'no such incident' }, undefined],

@@ -6,7 +6,7 @@
  * open.
  */
 import { WorkflowNotFoundError } from '@temporalio/client';
-import type { IncidentClient } from '../../client';
+import { isStillOpen, type IncidentClient } from '../../client';
 import type { LeasedRow, OutboxOutcome } from '../../db/inbound-outbox';
 
 export async function signalAccepted(incidents: IncidentClient, row: LeasedRow, deadlineMs: number): Promise<OutboxOutcome> {
@@ -16,7 +16,7 @@ export async function signalAccepted(incidents: IncidentClient, row: LeasedRow, 
       const owner = await incidents.tenantOf(row.incidentId);
       // Another tenant's incident does not exist for this one.
       if (!owner || owner.tenantId !== row.tenantId) return 'not_owner';
-      if (owner.status !== 'RUNNING') return 'closed';
+      if (!isStillOpen(owner.status)) return 'closed';
       const signal = { tenantId: row.tenantId, source: row.source, ...(row.actor ? { actor: row.actor } : {}), at: row.receivedAt };
       try {
         if (row.kind === 'resolved') await incidents.resolve(row.incidentId, { ...signal, ...(row.reason ? { reason: row.reason } : {}) });

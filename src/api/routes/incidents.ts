@@ -2,7 +2,7 @@ import { WorkflowNotFoundError } from '@temporalio/client';
 import type { FastifyInstance, FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import { hasZodFastifySchemaValidationErrors, serializerCompiler, validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
 import type { z } from 'zod';
-import { InvalidIncidentError, TenantConflictError, type IncidentClient } from '../../client';
+import { InvalidIncidentError, TenantConflictError, isStillOpen, type IncidentClient } from '../../client';
 import type { MirrorStore } from '../../db/mirror-store';
 import type { Incident } from '../../shared/contract';
 import { CORRELATE_DETAIL_CHARS, correlateKey } from '../../shared/records';
@@ -174,7 +174,7 @@ export const incidentRoutes: FastifyPluginAsync<IncidentRouteDeps> = async (plug
   async function signal(req: FastifyRequest, reply: FastifyReply, id: string, send: (id: string, tenantId: string) => Promise<void>) {
     const inc = await owned(req, reply, id);
     if (!inc) return reply;
-    if (inc.status !== 'RUNNING') return reply.code(200).send({ incidentId: inc.id, accepted: false, noop: true, status: inc.status });
+    if (!isStillOpen(inc.status)) return reply.code(200).send({ incidentId: inc.id, accepted: false, noop: true, status: inc.status });
     try {
       await send(inc.id, inc.tenantId);
     } catch (err) {

@@ -6,6 +6,7 @@ import type { Link } from '../../shared/contract';
 import { required, str, type Command } from '../command';
 import { EXIT, FailureError, UsageError } from '../io';
 import { connectTemporal, within } from '../temporal';
+import { isStillOpen } from '../../client';
 import { lookup } from './incident-show';
 
 const QUERY_TIMEOUT = 'no worker answered the query within 15 s (is a worker running?)';
@@ -42,7 +43,7 @@ the link is not failed, or the new attempt failed too; 69 Temporal unavailable.
     const t = await connectTemporal(config, io);
     try {
       const { tenantId, status } = await lookup(t, id, str(values, 'tenant'));
-      if (status !== 'RUNNING') throw new FailureError(`probectl-${id} is ${status}; a closed incident cannot be re-driven`);
+      if (!isStillOpen(status)) throw new FailureError(`probectl-${id} is ${status}; a closed incident cannot be re-driven`);
       const linkOf = async (): Promise<Link | undefined> =>
         (await within(15_000, QUERY_TIMEOUT, t.incidents.getIncident(id))).links.find((l) => l.connectorId === connectorId);
       const before = await linkOf();

@@ -3,6 +3,7 @@ import { loadConfig } from '../../config/load';
 import { required, str, type Command } from '../command';
 import { EXIT } from '../io';
 import { connectTemporal, within } from '../temporal';
+import { isStillOpen } from '../../client';
 import { lookup } from './incident-show';
 
 export const incidentResolve: Command = {
@@ -31,7 +32,7 @@ Exit: 0 resolved (or already resolved), 1 no such incident, 69 Temporal unavaila
     const t = await connectTemporal(config, io);
     try {
       const { tenantId, status } = await lookup(t, id, str(values, 'tenant'));
-      if (status !== 'RUNNING') {
+      if (!isStillOpen(status)) {
         io.out(`already closed: probectl-${id} is ${status}; nothing to do`);
         return EXIT.ok;
       }

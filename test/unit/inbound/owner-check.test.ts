@@ -1,9 +1,10 @@
 /**
  * Whose incident an accepted inbound delivery may signal (src/api/inbound/process.ts, signal.ts): every way the
  * incident is found (a reverse-lookup match in the tenant's mirror, the payload's probectl-<id> fallback) × every
- * owner the incident's workflow can have (the entry's tenant, running or closed; another tenant, running or
- * closed; a run without a tenant memo; no run at all) × both ways the signal is sent (inline in the request, and by
- * the dispatcher from a queued row). A signal is sent exactly when the run is the entry's tenant's and running.
+ * owner the incident's workflow can have (the entry's tenant, running, paused or closed; another tenant,
+ * likewise; a run without a tenant memo; no run at all) × both ways the signal is sent (inline in the request, and by
+ * the dispatcher from a queued row). A signal is sent exactly when the run is the entry's tenant's and still open
+ * (running, or paused: a paused run takes signals).
  *
  * The mirror outlives Temporal's retention: tenant A's link row may name an id that tenant B opened after A's run
  * was deleted. Pure: the mirror and Temporal are recording fakes.
@@ -23,12 +24,14 @@ const INCIDENT = 'inc-42';
 const [entry] = parseInbound(`sn-a:${TENANT}:servicenow:${'s'.repeat(32)}`);
 const connectors = new ConnectorDirectory(parseConnectors(`${TENANT}|servicenow|https://a.service-now.com|admin:pw`));
 
-type Owner = 'same, running' | 'same, closed' | 'other, running' | 'other, closed' | 'no tenant memo' | 'no run';
-const OWNERS: Owner[] = ['same, running', 'same, closed', 'other, running', 'other, closed', 'no tenant memo', 'no run'];
+type Owner = 'same, running' | 'same, paused' | 'same, closed' | 'other, running' | 'other, paused' | 'other, closed' | 'no tenant memo' | 'no run';
+const OWNERS: Owner[] = ['same, running', 'same, paused', 'same, closed', 'other, running', 'other, paused', 'other, closed', 'no tenant memo', 'no run'];
+/** A paused run still takes signals (they wait for it): it is as open as a running one. */
+const OPEN: Owner[] = ['same, running', 'same, paused'];
 
 function describe_(owner: Owner): DescribedRun | undefined {
   if (owner === 'no run') return undefined;
-  const status = owner.endsWith('closed') ? 'COMPLETED' : 'RUNNING';
+  const status = owner.endsWith('closed') ? 'COMPLETED' : owner.endsWith('paused') ? 'PAUSED' : 'RUNNING';
   const tenantId = owner.startsWith('same') ? TENANT : owner.startsWith('other') ? 'tenant-b' : undefined;
   return { tenantId, status, runId: 'run-1' } as DescribedRun;
 }
@@ -72,11 +75,11 @@ const event = {
 };
 
 describe.each(['mirror match', 'fallback'] as const)('an accepted delivery found by %s', (found) => {
-  test.each(OWNERS)('owner %s: inline, a signal exactly when the run is the tenant\'s and running', async (owner) => {
+  test.each(OWNERS)('owner %s: inline, a signal exactly when the run is the tenant\'s and open', async (owner) => {
     const { incidents, calls } = fakeIncidents(owner);
     const { mirror } = fakeMirror(found);
     const answer: Answer = await processDelivery({ incidents, mirror, connectors, health: new TemporalHealth() }, entry!, event as never, undefined);
-    const signalled = owner === 'same, running';
+    const signalled = OPEN.includes(owner);
     expect(calls).toEqual([`describe ${INCIDENT}`, ...(signalled ? [`resolve ${INCIDENT} as ${TENANT}`] : [])]);
     if (signalled) expect(answer).toMatchObject({ outcome: 'accepted', incidentId: INCIDENT });
     else if (owner === 'same, closed') expect(answer).toEqual({ outcome: 'duplicate', why: 'the workflow is closed' });
@@ -94,7 +97,7 @@ describe.each(['mirror match', 'fallback'] as const)('an accepted delivery found
     expect(before).toEqual([]);
     const { incidents, calls } = fakeIncidents(owner);
     const outcome = await signalAccepted(incidents, rows[0]!, 1_000);
-    const expected = owner === 'same, running' ? 'signalled' : owner === 'same, closed' ? 'closed' : 'not_owner';
+    const expected = OPEN.includes(owner) ? 'signalled' : owner === 'same, closed' ? 'closed' : 'not_owner';
     expect(outcome).toBe(expected);
     expect(calls.filter((c) => !c.startsWith('describe'))).toEqual(expected === 'signalled' ? [`resolve ${INCIDENT} as ${TENANT}`] : []);
   });
