@@ -543,6 +543,11 @@ export async function holdOnRateLimit<T>(pacer: Pacer, c: Paced, fn: () => Promi
     if (err instanceof ApplicationFailure && err.type === FailureType.RateLimited) {
       const ms = providerRetryAfter(err);
       await pacer.hold(c, ms ?? shortHoldMs(rateFor(c)));
+    } else if (err instanceof ApplicationFailure && err.type === FailureType.ProviderUnavailable) {
+      // A 5xx that names a time to come back (Jira Cloud's 503 at a resource limit) holds the key until then; one
+      // that names none says nothing about the key and holds nothing (docs/providers.md, "A 503's Retry-After").
+      const ms = providerRetryAfter(err);
+      if (ms !== undefined) await pacer.hold(c, ms);
     }
     throw err;
   }

@@ -1,9 +1,10 @@
 import type { Incident } from '../../shared/contract';
 import { classify } from '../../http/classify';
-import { FailureType, permanent } from '../../http/failures';
+import { FailureType, permanent, retryable } from '../../http/failures';
+import { excerpt } from '../../http/scrub';
 import type { HttpRequest, HttpResponse } from '../../http/types';
 import { classifyOptions, malformed, parseJson, pause, sendChecked, sendRaw } from '../send';
-import type { CallContext, ChangeListing, Connector } from '../types';
+import { secretsOf, type CallContext, type ChangeListing, type Connector } from '../types';
 import {
   browseUrl, buildChangedSince, changesJql, minutesSince, parseChangedSince, type ChangesCursor, buildCreate, buildListTransitions, buildReadStatus, buildSearch, buildTransition,
   nextPageBound, pageBoundFrom, parseCreated, parseSearch, parseStatusCategory, parseTransitions, siteBase, type FoundIssue,
@@ -18,36 +19,57 @@ export const SEARCH_RETRIES = 3;
 export const SEARCH_RETRY_DELAY_MS = 1_500;
 const ISSUE_KEY = /^[A-Za-z][A-Za-z0-9_]*-\d+$/;
 
-/** Sites whose `/search/jql` answered 404/410 (Data Center): they get the classic search from then on. */
+/** Sites whose `/search/jql` answered 404/410 and whose classic `/search` then answered (Data Center): they get the classic search from then on. */
 const classicSites = new Set<string>();
 
 type Flavour = 'jql' | 'classic';
+
+const PATH: Record<Flavour, string> = { jql: '/search/jql', classic: '/search' };
+
+/** A flavour's "I have not got this": `/search/jql` 404/410 (Data Center), the classic `/search` 410 (Gone: Cloud). */
+function notHere(flavour: Flavour, status: number): boolean {
+  return status === 410 || (flavour === 'jql' && status === 404);
+}
 
 /**
  * One search request in the flavour the site is known to answer (or `pinned`: the flavour a listing's page cursor
  * belongs to, whatever another call has learned about the site since), and the other one once when it answers that
  * it has not got this one: Cloud's `/search/jql` 404/410 → the classic `/search` (Data Center); the classic search
- * 410 (Gone: Cloud removed it) → `/search/jql`, and the site is unlearned (it moved to Cloud, or the address is now
- * another Jira's). `beforeSwitch` runs before the second request. Answers with the flavour that answered.
+ * 410 (Gone: Cloud removed it) → `/search/jql`. `beforeSwitch` runs before the second request. Answers with the
+ * flavour that answered.
+ *
+ * What the site is learned as follows the second answer: the classic search that answers anything but 404/410 makes
+ * the site classic; the classic search's 410 makes it jql again (it moved to Cloud, or the address is another Jira's
+ * now). When the second answer says "not here" as well (`/search/jql` 404/410 then `/search` 410, or `/search` 410
+ * then `/search/jql` 404/410) neither endpoint can be trusted — Cloud's `/search/jql` answers a transient 404 now and
+ * then, and its classic `/search` is Gone — so the call fails retryably (ProviderUnavailable, never a refusal: a
+ * refused first attempt would say nothing was made) and the site is left as jql.
  */
 async function sendSearch(
-  ctx: Ctx, build: (flavour: Flavour) => HttpRequest, beforeSwitch: () => Promise<void> = async () => undefined, pinned?: Flavour,
+  ctx: Ctx, action: string, build: (flavour: Flavour) => HttpRequest, beforeSwitch: () => Promise<void> = async () => undefined, pinned?: Flavour,
 ): Promise<{ res: HttpResponse; flavour: Flavour }> {
   const site = siteBase(ctx.connector.url.reveal());
   const first: Flavour = pinned ?? (classicSites.has(site) ? 'classic' : 'jql');
   const res = await sendRaw(ctx, build(first));
-  const notHere = first === 'jql' ? res.status === 404 || res.status === 410 : res.status === 410;
-  if (!notHere) return { res, flavour: first };
-  if (first === 'jql') classicSites.add(site);
-  else classicSites.delete(site);
+  if (!notHere(first, res.status)) return { res, flavour: first };
   await beforeSwitch();
   const other: Flavour = first === 'jql' ? 'classic' : 'jql';
-  return { res: await sendRaw(ctx, build(other)), flavour: other };
+  const second = await sendRaw(ctx, build(other));
+  const neither = notHere(other, second.status);
+  // Classic only once the classic search answered as one that exists (a 404 there: no search at this address either).
+  if (other === 'classic' && !neither && second.status !== 404) classicSites.add(site);
+  else classicSites.delete(site);
+  if (neither) {
+    const body = excerpt(second.text, secretsOf(ctx.connector));
+    throw retryable(FailureType.ProviderUnavailable, `${LABEL} ${action}: neither search endpoint is there: ${PATH[first]} answered HTTP ${res.status}, `
+      + `then ${PATH[other]} HTTP ${second.status}${body ? `: ${body}` : ''} (a transient answer, or a site being moved); tried again later`);
+  }
+  return { res: second, flavour: other };
 }
 
 async function search(ctx: Ctx, incident: Incident): Promise<FoundIssue | undefined> {
   const { url, credential, settings } = ctx.connector;
-  const { res } = await sendSearch(ctx, (flavour) => buildSearch(url.reveal(), credential.reveal(), incident, settings.project, flavour));
+  const { res } = await sendSearch(ctx, 'search', (flavour) => buildSearch(url.reveal(), credential.reveal(), incident, settings.project, flavour));
   classify(res, classifyOptions(ctx, { label: LABEL, action: 'search' }));
   const found = parseSearch(parseJson(res, `${LABEL} search`));
   if (found === 'malformed') malformed(`${LABEL} search: the answer has no issues list`);
@@ -148,7 +170,7 @@ export async function listChanges(
   for (;;) {
     await beforeRequest();
     reads += 1;
-    const sent = await sendSearch(ctx, (f) => buildChangedSince(url.reveal(), credential.reveal(), jql, f, f === flavour ? page : undefined), async () => {
+    const sent = await sendSearch(ctx, 'list changes', (f) => buildChangedSince(url.reveal(), credential.reveal(), jql, f, f === flavour ? page : undefined), async () => {
       page = undefined;
       items.length = 0;
       latest = undefined;

@@ -208,6 +208,35 @@ describe('Pacer (in process)', () => {
   });
 });
 
+describe('a retried 5xx holds the key only when it names a time to come back', () => {
+  const unavailable = (status: number, retryAfter: string | undefined) =>
+    failureFor({ status, headers: retryAfter === undefined ? {} : { 'retry-after': retryAfter }, text: '' }, { label: 'Jira', action: 'search', secrets: [], attempt: 1 })!;
+  const cases = [500, 502, 503, 504].flatMap((status) => [undefined, '0', 'soon', '3', '45'].map((ra) => [status, ra] as const));
+
+  test.each(cases)('HTTP %i with Retry-After %s: a critical take afterwards waits for that time, or not at all', async (status, retryAfter) => {
+    jest.useFakeTimers({ now: 1_000_000 });
+    try {
+      const pacer = new Pacer({ maxWaitMs: 20 * 60_000 });
+      const c = pd(600, 300 + status);
+      const failure = unavailable(status, retryAfter);
+      expect(failure.type).toBe('ProviderUnavailable');
+      await expect(holdOnRateLimit(pacer, c, () => Promise.reject(failure))).rejects.toBe(failure);
+      const t0 = Date.now();
+      let waited: number | undefined;
+      void pacer.take(c, { cls: 0 }).then(() => (waited = Date.now() - t0));
+      while (waited === undefined) await jest.advanceTimersByTimeAsync(10);
+      const named = retryAfter !== undefined && /^[1-9]/.test(retryAfter) ? Number(retryAfter) * 1000 : undefined;
+      if (named === undefined) expect(waited).toBeLessThanOrEqual(10);
+      else {
+        expect(waited).toBeGreaterThanOrEqual(named);
+        expect(waited).toBeLessThanOrEqual(named + 10);
+      }
+    } finally {
+      jest.useRealTimers();
+    }
+  });
+});
+
 describe('a 429 holds the key', () => {
   // The provider's answer as the connectors classify it (src/http/classify.ts), at any activity attempt
   // (pacing deferrals count as attempts, so the attempt number says nothing about the key).
