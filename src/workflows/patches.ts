@@ -70,6 +70,29 @@
  *                       stays so. Not in the begin digest. A worker of the release before cannot replay a run that
  *                       recorded the marker (an unmatched patch marker): during a mixed deploy such a run's later tasks
  *                       wait for a worker of this release, as for refused-opens-v1.
+ *   cancelled-creates-wait-v1  state machine: when the resolve cancels (or drops before it was scheduled) the open of a
+ *                       create without a provider-side key (Slack, Teams, ServiceNow, Jira) while an earlier attempt of it
+ *                       may still land at the provider — a create re-issued after a hand-over that interrupted it (its
+ *                       `notBefore`) or the fallback of a local first attempt cut by its limit (the fallback timer's end,
+ *                       `landsUntil`) — the fan-out waits until that window has ended (v2/state.ts cancelledWindows,
+ *                       planResolve), so no chat post or ticket lands after its resolve. Asked by any run, once, in the
+ *                       task that would otherwise decide the fan-out, only when such a window (of a connector other than
+ *                       the origin) ends after now; the wait then becomes `resolveNotBefore` (a timer), which a continued
+ *                       run carries and honours without asking. Pagers never ask it (their second resolve covers a late
+ *                       trigger). Not in the begin digest: a first run cannot ask it in its first task (a resolve
+ *                       delivered there comes before the begin, so nothing opens; one that arrives while the first
+ *                       task's local attempts run is delivered in a later task), so no first task that took the checked
+ *                       snapshot holds it. A worker of the release before cannot replay a run that recorded
+ *                       it: such tasks wait for a worker of this release, as for refused-opens-v1.
+ *   adopted-links-acknowledged-v1  state machine: an acknowledge that reached the run before its begin (a signal
+ *                       delivered in the first task, when the handlers are registered, or while beginIncident ran) found
+ *                       no link; the begin then acknowledges the open pager links it adopts from the mirror (a run started
+ *                       again, or a start after retention) — the origin's own link is marked, never called. Asked by a
+ *                       first run, once, in the begin, only when such an acknowledge would be added (an acknowledged, not
+ *                       resolved incident with an adopted open pager other than the origin). It CAN be asked in a first
+ *                       task that took the checked begin snapshot (the snapshot carries the mirror's record), so by the
+ *                       rule above the begin digest names it (src/activities/begin.ts BEGIN_DIGEST_TAG), so a worker of
+ *                       the release before carries another digest and the API's gate stays shut while one polls.
  */
 export const LEAN_HISTORY_V1 = 'lean-history-v1';
 export const RECONCILIATION_V1 = 'reconciliation-v1';
@@ -80,3 +103,5 @@ export const FIRST_RUN_CHECKED_V1 = 'first-run-checked-v1';
 export const LOCAL_FIRST_OPENS_V1 = 'local-first-opens-v1';
 export const REFUSED_OPENS_V1 = 'refused-opens-v1';
 export const EARLIER_RUNS_RESOLVE_V1 = 'earlier-runs-resolve-v1';
+export const CANCELLED_CREATES_WAIT_V1 = 'cancelled-creates-wait-v1';
+export const ADOPTED_LINKS_ACKNOWLEDGED_V1 = 'adopted-links-acknowledged-v1';

@@ -8,7 +8,9 @@
  * test/histories/ (or to the folder test/histories/$RECORD_INTO/); without it they go to
  * test-artifacts/histories/ (a dry run).
  * Recordings are append-only: the recorder refuses, naming the file, to write any lifecycle that already has
- * a file in the target folder, so RECORD_ONLY must name only new lifecycles (LIFECYCLES below lists them all;
+ * a file in the target folder, and appends the SHA-256 line of every file it writes to test/replay/histories.sha256
+ * (histories-manifest.ts; it refuses to start while test/histories/ does not match that manifest), so RECORD_ONLY must
+ * name only new lifecycles (LIFECYCLES below lists them all;
  * without RECORD_ONLY every one is recorded). The file name is not `*.test.ts`, so the normal suite never runs
  * it. Histories are written with historyToJSON (proto3 JSON, int64 as strings), never JSON.stringify of the
  * proto objects.
@@ -25,12 +27,14 @@ import { JiraDouble } from '../../dev/doubles/jira';
 import { ServiceNowDouble } from '../../dev/doubles/servicenow';
 import { SlackDouble } from '../../dev/doubles/slack';
 import { TeamsDouble } from '../../dev/doubles/teams';
+import { beginInStart } from '../../src/activities/begin';
 import { TENANT_MEMO_KEY } from '../../src/client';
 import { redriveSignal } from '../../src/workflows/messages';
 import { eventually, sharedStack, sleep, uniqueId } from '../helpers/shared';
 import { CuttableProxy } from '../helpers/tcp-proxy';
 import { incidentFor, pastResolvedIncident, startStack, type TestStack } from '../helpers/stack';
 import { findTemporalCli, startDevServer, type DevServer } from '../setup/temporal-server';
+import { HISTORIES_DIR, MANIFEST, appendToManifest, manifestProblems } from './histories-manifest';
 import { existingRecordings, recordingDir, recordingFile, refuseOverwrite, selectLifecycles, writeNewRecording } from './recording-files';
 
 const ROOT = join(__dirname, '..', '..');
@@ -59,6 +63,7 @@ const LIFECYCLES = [
   'acknowledge', 'redrive', 'reconciliation', 'failed-open', 'already-resolved', 'continue-as-new-in-flight', 'resolve-racing-open',
   'legacy-handover', 'postgres-down', 'refused-signals',
   'six-connectors', 'ticket-create-late', 'paced-open', 'refused-opens', 'reset-refused-open', 'again-refused-open',
+  'ticket-create-cut-resolved', 'ticket-create-handed-over-resolved', 'acknowledged-before-begin',
 ] as const;
 type LifecycleName = (typeof LIFECYCLES)[number];
 
@@ -72,11 +77,12 @@ if (process.env.RECORD_INTO?.trim() === 'begin-checked-v1') {
 const CHECKED = process.env.RECORD_INTO?.trim() === 'first-run-checked-v1';
 /**
  * The folders of first runs that take it with local first opens (PROBECTL_NOTIFY_LOCAL_FIRST_OPENS=on, the default):
- * local-first-opens-v1, refused-opens-v1 (runs whose fan-out left a refused link alone, on the same settings) and
+ * local-first-opens-v1, refused-opens-v1 (runs whose fan-out left a refused link alone, on the same settings),
  * earlier-runs-resolve-v1 (a run started again, or made by a reset, whose fan-out resolves such a link; both of its
- * lifecycles open as ordinary activities).
+ * lifecycles open as ordinary activities), cancelled-creates-wait-v1 (a resolve that cancels a ticket create which may
+ * still land waits for it) and adopted-links-acknowledged-v1 (an acknowledge before the begin of a run started again).
  */
-const LOCAL_FIRST = ['local-first-opens-v1', 'refused-opens-v1', 'earlier-runs-resolve-v1'].includes(process.env.RECORD_INTO?.trim() ?? '');
+const LOCAL_FIRST = ['local-first-opens-v1', 'refused-opens-v1', 'earlier-runs-resolve-v1', 'cancelled-creates-wait-v1', 'adopted-links-acknowledged-v1'].includes(process.env.RECORD_INTO?.trim() ?? '');
 /** The lifecycles of earlier-runs-resolve-v1, which refused-opens-v1 holds as the release before that patch recorded them. */
 const EARLIER_RUNS = ['reset-refused-open', 'again-refused-open'];
 /** The API passes the checked snapshot (both folders above). */
@@ -85,8 +91,13 @@ const selected = selectLifecycles(LIFECYCLES, process.env.RECORD_ONLY) as Lifecy
 if (process.env.RECORD_INTO?.trim() === 'refused-opens-v1' && selected.some((n) => EARLIER_RUNS.includes(n))) {
   throw new Error(`RECORD_INTO=refused-opens-v1 with ${EARLIER_RUNS.join(' or ')}: that folder holds them as the release before earlier-runs-resolve-v1 recorded them (the refused link left alone); this code resolves it, so record them into earlier-runs-resolve-v1`);
 }
-// Fails the run before anything starts, naming every file that would be overwritten.
-if (WRITE) refuseOverwrite(OUT, selected);
+// Fails the run before anything starts, naming every file that would be overwritten; and unless the recordings match
+// their SHA-256 manifest, to which each new file's line is appended (test/replay/histories-manifest.ts).
+if (WRITE) {
+  refuseOverwrite(OUT, selected);
+  const problems = manifestProblems(HISTORIES_DIR, readFileSync(MANIFEST, 'utf8'));
+  if (problems.length > 0) throw new Error(`test/histories/ does not match ${MANIFEST}; fix that before recording:\n${problems.join('\n')}`);
+}
 
 jest.setTimeout(240_000);
 
@@ -101,18 +112,23 @@ async function save(client: Client, workflowId: string, name: string, last = fal
   const runs = (await runsOf(client, workflowId)).slice(last ? -1 : 0);
   if (!WRITE) for (const f of existingRecordings(OUT, name)) rmSync(join(OUT, f)); // a dry run replaces its own scratch files
   const counts: number[] = [];
+  const written: string[] = [];
   for (const [i, r] of runs.entries()) {
     const history = await client.workflow.getHandle(workflowId, r.runId).fetchHistory();
     // Stable ids in the committed files: the replayer takes the workflow id from the caller.
-    writeNewRecording(join(OUT, recordingFile(name, i + 1, runs.length)), `${JSON.stringify(JSON.parse(historyToJSON(history)), null, 1)}\n`);
+    const file = join(OUT, recordingFile(name, i + 1, runs.length));
+    writeNewRecording(file, `${JSON.stringify(JSON.parse(historyToJSON(history)), null, 1)}\n`);
+    written.push(file);
     counts.push(history.events?.length ?? 0);
   }
+  // Each new recording's SHA-256 line goes at the end of the manifest (a dry run writes none).
+  if (WRITE) appendToManifest(MANIFEST, HISTORIES_DIR, written);
   return counts;
 }
 
-/** The server has suggested continue-as-new to the current run (a workflow task started with the flag). */
-async function continueAsNewSuggested(client: Client, workflowId: string): Promise<boolean> {
-  const history = await client.workflow.getHandle(workflowId).fetchHistory();
+/** The server has suggested continue-as-new to the current run, or to run `runId` (a workflow task started with the flag). */
+async function continueAsNewSuggested(client: Client, workflowId: string, runId?: string): Promise<boolean> {
+  const history = await client.workflow.getHandle(workflowId, runId).fetchHistory();
   return (history.events ?? []).some((e) => e.workflowTaskStartedEventAttributes?.suggestContinueAsNew === true);
 }
 
@@ -719,6 +735,101 @@ describe('record incident lifecycles for the replay tests', () => {
         expect(sn.requests.filter(isCreate)).toHaveLength(1);
         await s.incidents.resolve(inc.id, { tenantId: ticket, source: 'probectl', at: at() });
         await s.incidents.result(inc.id);
+        return key;
+      },
+    },
+
+    'ticket-create-cut-resolved': {
+      title: 'a ticket create cut by the local attempt\'s limit (ServiceNow carries it out late); the resolve during the fallback\'s 25 s timer cancels it and the fan-out waits until that timer would have ended, so the lookup finds the late ticket and closes it (lookup-and-close passes 2 s apart)',
+      runs: 'one',
+      record: async () => {
+        // Passes 2 s apart: without the wait, three passes would miss a ticket that lands 9 s after the resolve.
+        const s = await startExtraStack({ PROBECTL_NOTIFY_CONNECTORS: `${ticket}|servicenow|${sn.url}|${SN_USER}:${SN_PASSWORD}`, PROBECTL_NOTIFY_HTTP_TIMEOUT: '10s', PROBECTL_NOTIFY_PAGER_RERESOLVE_DELAY: '2s' });
+        const inc = incidentFor(ticket);
+        const key = `probectl-${inc.id}`;
+        const isCreate = (r: RecordedRequest) => r.method === 'POST' && (r.json as { correlation_id?: string } | undefined)?.correlation_id === key;
+        let deferred = 0;
+        sn.faults.defer = (r) => isCreate(r) && deferred++ === 0;
+        await s.incidents.openIncident(inc);
+        await sn.waitDeferred(1);
+        const handle = s.client.workflow.getHandle(key);
+        await eventually(async () => ((await handle.fetchHistory()).events ?? []).some((e) => e.timerStartedEventAttributes), { timeoutMs: 30_000, what: 'the fallback\'s timer' });
+        await s.incidents.resolve(inc.id, { tenantId: ticket, source: 'api', actor: 'lena', at: at() });
+        const resolvedAt = Date.now();
+        await sleep(9_000);
+        sn.releaseDeferred(); // the cut create lands, after the resolve
+        await eventually(() => sn.byCorrelation(key).length === 1, { what: 'the late ticket' });
+        const result = await s.incidents.result(inc.id);
+        expect(result.links.map((l) => `${l.connectorId}:${l.status}`)).toEqual(['servicenow:resolved']);
+        // The late ticket was found and closed by the fan-out itself, which waited for the window.
+        expect(['6', '7']).toContain(sn.byCorrelation(key)[0]!.state);
+        const lookups = sn.requests.filter((r) => r.method === 'GET' && mentions(r, key) && r.at > resolvedAt);
+        expect(lookups.length).toBeGreaterThan(0);
+        expect(Math.min(...lookups.map((r) => r.at)) - resolvedAt).toBeGreaterThan(15_000);
+        expect(sn.requests.filter(isCreate)).toHaveLength(1);
+        return key;
+      },
+    },
+
+    'ticket-create-handed-over-resolved': {
+      title: 'a ticket create still being retried (503) when the run continues as new; the next run re-issues it not before the 25 s guard, and a resolve during that wait cancels it: the fan-out waits until the guard has passed',
+      runs: 'several',
+      record: async () => {
+        const inc = incidentFor(ticket, { severity: 'error' });
+        const key = `probectl-${inc.id}`;
+        let refused = 0;
+        sn.faults.before = (req) => {
+          if (req.method !== 'POST' || !mentions(req, key)) return undefined;
+          refused += 1;
+          return { status: 503, body: { error: { message: 'Service Unavailable', detail: 'the instance is hibernating' }, status: 'failure' } };
+        };
+        await stack.incidents.openIncident(inc);
+        await eventually(() => refused >= 1, { what: 'a refused open attempt' });
+        // Signals until the first run is told to continue as new (that run's own history: the next one is not pushed on).
+        const firstRun = (await stack.client.workflow.getHandle(key).describe()).runId;
+        for (let i = 0; !(await continueAsNewSuggested(stack.client, key, firstRun)); i++) {
+          if (i >= 200) throw new Error('continue-as-new was never suggested');
+          await stack.incidents.correlate(inc.id, { tenantId: ticket, signalId: `flap-${i}`, summary: `flap ${i}`, at: at() });
+          if (i % 5 === 4) await sleep(200);
+        }
+        await eventually(async () => (await runsOf(stack.client, key)).length >= 2, { timeoutMs: 60_000, intervalMs: 250, what: 'the switch while the open is refused' });
+        const runs = await runsOf(stack.client, key);
+        expect(runs).toHaveLength(2);
+        const switched = runs[1]!.start;
+        // The guard the next run waits for before it creates again (src/activities/begin.ts: heartbeat timeout, request timeout, margin).
+        const guard = 15_000 + stack.config.httpTimeoutMs;
+        await sleep(2_000);
+        const resolvedAt = Date.now();
+        await stack.incidents.resolve(inc.id, { tenantId: ticket, source: 'api', actor: 'mona', at: at() });
+        await stack.incidents.result(inc.id);
+        // Nothing was created; the resolve's lookup came only after the re-issued create's guard (25 s after the switch).
+        expect(sn.byCorrelation(key)).toHaveLength(0);
+        const lookups = sn.requests.filter((r) => r.method === 'GET' && mentions(r, key) && r.at > resolvedAt);
+        expect(lookups.length).toBeGreaterThan(0);
+        expect(Math.min(...lookups.map((r) => r.at)) - switched).toBeGreaterThan(guard - 1_000);
+        return key;
+      },
+    },
+
+    'acknowledged-before-begin': {
+      title: 'an incident started again after its run was terminated with PagerDuty and Opsgenie open; the acknowledge from the API comes with the start (signal-with-start, before the begin): the begin adopts both links from the checked snapshot and acknowledges them; then resolve (recorded: the latest run only)',
+      runs: 'last',
+      record: async () => {
+        const inc = await openAndWait();
+        const key = `probectl-${inc.id}`;
+        await stack.client.workflow.getHandle(key).terminate('recorder: the earlier run ended without completing, its links open');
+        const checkedBegin = await beginInStart(stack.config, stack.mirror, inc, 2_000);
+        expect(checkedBegin.begin.mirror.record?.links.map((l) => `${l.connectorId}:${l.status}`).sort()).toEqual(['opsgenie:open', 'pagerduty:open']);
+        await stack.client.workflow.signalWithStart('incidentWorkflow', {
+          workflowId: key, taskQueue: stack.config.temporal.taskQueue, args: [{ incident: inc, checkedBegin, again: true }],
+          memo: { [TENANT_MEMO_KEY]: tenant }, workflowIdReusePolicy: 'ALLOW_DUPLICATE_FAILED_ONLY',
+          signal: 'acknowledge', signalArgs: [{ tenantId: tenant, source: 'api', actor: 'kate', at: at() }],
+        });
+        await eventually(() => pd.alerts.find((a) => a.dedupKey === key)?.status === 'acknowledged' && og.byAlias(key)[0]?.acknowledged === true, { what: 'both adopted pagers acknowledged' });
+        expect([pd.alerts.filter((a) => a.dedupKey === key).length, og.byAlias(key).length]).toEqual([1, 1]);
+        await stack.incidents.resolve(inc.id, { tenantId: tenant, source: 'api', actor: 'kate', at: at() });
+        const result = await stack.incidents.result(inc.id);
+        expect(result.links.map((l) => `${l.connectorId}:${l.status}`).sort()).toEqual(['opsgenie:resolved', 'pagerduty:resolved']);
         return key;
       },
     },

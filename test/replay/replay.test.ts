@@ -13,6 +13,7 @@ import { DefaultLogger, Runtime, Worker, type WorkflowBundleWithSourceMap } from
 import { sharedWorkflowBundle } from '../helpers/shared-bundle';
 import { checkSearchAttributes, registerSearchAttributes } from '../../src/runtime/search-attributes';
 import { SEARCH_ATTRIBUTES } from '../../src/workflows/search-attributes';
+import { MANIFEST, listedHash, manifestProblems, sha256 } from './histories-manifest';
 import { activitiesOf, historyFacts } from './history-facts';
 import { bundleModified } from '../helpers/workflow-bundle';
 
@@ -47,11 +48,15 @@ const REFUSED = 'refused-opens-v1';
  * fan-out resolves the link whose open was refused on attempt 1 (`earlier-runs-resolve-v1`).
  */
 const EARLIER = 'earlier-runs-resolve-v1';
+/** Resolves that cancelled a ticket create which might still land, and waited for it (`cancelled-creates-wait-v1`). */
+const CANCELLED_WAIT = 'cancelled-creates-wait-v1';
+/** An acknowledge that reached a run started again before its begin, which then acknowledged the adopted pagers (`adopted-links-acknowledged-v1`). */
+const ADOPTED_ACKS = 'adopted-links-acknowledged-v1';
 /** The same two lifecycles recorded by the release before that patch (the second with a client of this release): the fan-out left the link alone. */
 const RESET_BEFORE = join(REFUSED, 'reset-refused-open');
 const AGAIN_BEFORE = join(REFUSED, 'again-refused-open');
 /** A recording of the state machine, in any of its folders. */
-const onStateMachine = (id: string) => [CURRENT, BEGIN_IN_INPUT, BEGIN_CHECKED, FIRST_RUN_CHECKED, LOCAL_FIRST, REFUSED, EARLIER].some((folder) => id.startsWith(`${folder}/`));
+const onStateMachine = (id: string) => [CURRENT, BEGIN_IN_INPUT, BEGIN_CHECKED, FIRST_RUN_CHECKED, LOCAL_FIRST, REFUSED, EARLIER, CANCELLED_WAIT, ADOPTED_ACKS].some((folder) => id.startsWith(`${folder}/`));
 /** Histories recorded on the legacy path, kept because runs of that age must still replay. */
 const OLDER = ['before-lean-history-v1'];
 /** A later run of a continued chain (run 2, 3, … 10, …), not its first. */
@@ -66,6 +71,9 @@ function startInput(id: string): { incident: { id: string }; carried?: Record<st
 const CLOSING = ['WORKFLOW_EXECUTION_COMPLETED', 'WORKFLOW_EXECUTION_CONTINUED_AS_NEW'];
 /** The line of v2/incident-v2.ts the refused-opens teeth below replace. */
 const LEAVES_REFUSED = 'const leavesRefused = (s: IncidentState) => (): boolean => !(mayFollowEarlier(s) && patched(EARLIER_RUNS_RESOLVE_V1)) && patched(REFUSED_OPENS_V1);';
+/** The lines of v2/incident-v2.ts the teeth of the two patches after it replace. */
+const WAITS_FOR_CANCELLED = 'const waitsForCancelled = (): boolean => patched(CANCELLED_CREATES_WAIT_V1);';
+const ACKNOWLEDGES_ADOPTED = 'const acknowledgesAdopted = (): boolean => patched(ADOPTED_LINKS_ACKNOWLEDGED_V1);';
 /** `src` with `line` replaced; a line no longer there fails the test instead of leaving the code unchanged. */
 function swapped(src: string, line: string, by: string): string {
   if (!src.includes(line)) throw new Error(`the line to replace is no longer in the source: ${line}`);
@@ -81,11 +89,22 @@ function recordingIds(dir = ''): string[] {
   });
 }
 
+/**
+ * A recording's text, its bytes checked against the committed SHA-256 manifest first (test/replay/histories-manifest.ts):
+ * nothing is replayed that is not what was recorded, whatever git is told to ignore.
+ */
+function recordingText(id: string): string {
+  const bytes = readFileSync(join(HISTORIES, `${id}.json`));
+  const path = `${id.split('\\').join('/')}.json`;
+  if (sha256(bytes) !== listedHash(readFileSync(MANIFEST, 'utf8'), path)) throw new Error(`test/histories/${path} does not match its SHA-256 in the manifest: the recording was changed`);
+  return bytes.toString('utf8');
+}
+
 /** Every recording: the top-level files (test/histories/*.json) and every folder (test/histories/<patch>/*.json). */
 function loadHistories(): HistoryAndWorkflowId[] {
   return recordingIds().map((workflowId) => ({
     workflowId,
-    history: historyFromJSON(JSON.parse(readFileSync(join(HISTORIES, `${workflowId}.json`), 'utf8'))),
+    history: historyFromJSON(JSON.parse(recordingText(workflowId))),
   }));
 }
 
@@ -111,7 +130,7 @@ function expectFailing(results: Map<string, Error | undefined>, fails: (id: stri
 const inCheckedFolder = (id: string) => CHECKED_FOLDERS.some(([folder]) => id.startsWith(`${folder}/`));
 function withoutBuildIds() {
   return recordingIds().filter(inCheckedFolder).map((workflowId) => {
-    const history = historyFromJSON(JSON.parse(readFileSync(join(HISTORIES, `${workflowId}.json`), 'utf8')));
+    const history = historyFromJSON(JSON.parse(recordingText(workflowId)));
     for (const e of history.events ?? []) if (e.workflowTaskCompletedEventAttributes) e.workflowTaskCompletedEventAttributes.workerVersion = null;
     return { workflowId, history };
   });
@@ -128,6 +147,12 @@ describe('replay of recorded incident lifecycles', () => {
     }
   });
   afterAll(() => rmSync(scratch, { recursive: true, force: true }));
+
+  // Before anything is replayed: the files are the recordings the manifest lists, byte for byte (git alone cannot say so:
+  // a file it is told to skip, `git update-index --skip-worktree`, shows no change). Its history: histories-manifest.test.ts.
+  test('every file under test/histories/ is the recording the committed SHA-256 manifest lists; nothing listed is missing', () => {
+    expect(manifestProblems(HISTORIES, readFileSync(MANIFEST, 'utf8'))).toEqual([]);
+  });
 
   test('the committed histories cover the three lifecycles, before and after each patch, and are real histories', () => {
     for (const dir of [CURRENT, '', ...OLDER]) {
@@ -375,6 +400,96 @@ describe('replay of recorded incident lifecycles', () => {
         expect({ id, patches: f.patches, resolves: activitiesOf(f, 'resolveConnector').map((r) => r.connectorId) })
           .toEqual({ id, patches: [name === 'again-refused-open' ? 'state-machine-v1' : 'first-run-checked-v1', 'earlier-runs-resolve-v1'], resolves: ['pagerduty'] });
       }
+    });
+  });
+
+  /** A recording's events as `<type>[:detail]`: markers by patch id or name, activities by type and connector, timers, signals. */
+  function eventsOf(id: string): string[] {
+    type E = {
+      eventType: string; markerRecordedEventAttributes?: { markerName: string; details?: Record<string, { payloads?: Array<{ data?: string }> }> };
+      activityTaskScheduledEventAttributes?: { activityType: { name: string }; input?: { payloads?: Array<{ data?: string }> } };
+      workflowExecutionSignaledEventAttributes?: { signalName: string };
+    };
+    const { events } = JSON.parse(recordingText(id)) as { events: E[] };
+    const decode = (d?: string) => JSON.parse(Buffer.from(d ?? '', 'base64').toString('utf8')) as Record<string, unknown>;
+    return events.map((e) => {
+      const t = e.eventType.replace(/^EVENT_TYPE_/, '');
+      const m = e.markerRecordedEventAttributes;
+      if (m) return `${t}:${m.markerName === 'core_patch' ? decode(m.details!['patch-data']!.payloads![0]!.data).id : m.markerName}`;
+      const a = e.activityTaskScheduledEventAttributes;
+      if (a) return `${t}:${a.activityType.name}:${String(decode(a.input?.payloads?.[0]?.data).connectorId ?? '')}`;
+      if (e.workflowExecutionSignaledEventAttributes) return `${t}:${e.workflowExecutionSignaledEventAttributes.signalName}`;
+      return t;
+    });
+  }
+
+  describe('cancelled-creates-wait-v1: each recording took its path', () => {
+    test('the folder holds its lifecycles; the runs that cancelled a create ask the patch, the others none of it', () => {
+      const ids = recordingIds().filter((id) => id.startsWith(`${CANCELLED_WAIT}/`)).map((id) => id.slice(CANCELLED_WAIT.length + 1));
+      expect(ids).toEqual(['ticket-create-cut-resolved', 'ticket-create-handed-over-resolved.run-1', 'ticket-create-handed-over-resolved.run-2']);
+      expect(ids.map((id) => facts(join(CANCELLED_WAIT, id)).patches)).toEqual([
+        ['first-run-checked-v1', 'local-first-opens-v1', CANCELLED_WAIT],
+        ['first-run-checked-v1', 'local-first-opens-v1'],
+        [CANCELLED_WAIT], // a continued run asks no other patch
+      ]);
+    });
+
+    // The order that makes the guard: the resolve, the create cancelled (its fallback timer, or the re-issued activity
+    // waiting for its guard), the patch, a timer until the window's end, and only after it fired the resolve.
+    test.each([
+      ['ticket-create-cut-resolved', 'TIMER_CANCELED'],
+      ['ticket-create-handed-over-resolved.run-2', 'ACTIVITY_TASK_CANCELED'],
+    ])('%s: the create cancelled after the resolve, then the patch and a timer; the lookup-and-close only once it fired', (name, cancelled) => {
+      const ev = eventsOf(join(CANCELLED_WAIT, name));
+      const at = (e: string, from = 0) => ev.indexOf(e, from);
+      const resolveSignal = at('WORKFLOW_EXECUTION_SIGNALED:resolve');
+      const cancel = at(cancelled, resolveSignal);
+      const patch = at(`MARKER_RECORDED:${CANCELLED_WAIT}`);
+      const wait = at('TIMER_STARTED', patch);
+      const fired = at('TIMER_FIRED', wait);
+      const resolve = at('ACTIVITY_TASK_SCHEDULED:resolveConnector:servicenow');
+      expect({ resolveSignal: resolveSignal > 0, order: [cancel, patch, wait, fired, resolve].every((x, i, all) => x > (i === 0 ? resolveSignal : all[i - 1]!)) })
+        .toEqual({ resolveSignal: true, order: true });
+      expect(ev.filter((e) => e.startsWith('ACTIVITY_TASK_SCHEDULED:resolveConnector'))).toEqual(['ACTIVITY_TASK_SCHEDULED:resolveConnector:servicenow']);
+    });
+
+    test('the cut create: a local attempt that timed out, its fallback timer of the 25 s guard cancelled by the resolve, no ordinary open', () => {
+      const f = facts(join(CANCELLED_WAIT, 'ticket-create-cut-resolved'));
+      expect(f.localActivities).toEqual(['openConnector']);
+      expect(activitiesOf(f, 'openConnector')).toEqual([]);
+      expect(eventsOf(join(CANCELLED_WAIT, 'ticket-create-cut-resolved')).filter((e) => e.startsWith('TIMER_'))).toEqual(['TIMER_STARTED', 'TIMER_CANCELED', 'TIMER_STARTED', 'TIMER_FIRED']);
+    });
+
+    test('the handed-over create: the first run continued as new with the open still being retried; the next run re-issued it not before its guard', () => {
+      const first = facts(join(CANCELLED_WAIT, 'ticket-create-handed-over-resolved.run-1'));
+      expect([first.last, activitiesOf(first, 'openConnector', 'servicenow').map((o) => o.outcome)]).toEqual(['WORKFLOW_EXECUTION_CONTINUED_AS_NEW', ['open']]);
+      const next = facts(join(CANCELLED_WAIT, 'ticket-create-handed-over-resolved.run-2'));
+      const [reissued] = activitiesOf(next, 'openConnector', 'servicenow');
+      expect([reissued?.outcome, typeof reissued?.input.notBefore]).toEqual(['canceled', 'string']);
+      expect(next.last).toBe('WORKFLOW_EXECUTION_COMPLETED');
+    });
+  });
+
+  describe('adopted-links-acknowledged-v1: each recording took its path', () => {
+    test('acknowledged before the begin of a run started again: the checked snapshot\'s adopted pagers are acknowledged in the first task, both patches asked there', () => {
+      const ids = recordingIds().filter((id) => id.startsWith(`${ADOPTED_ACKS}/`));
+      expect(ids).toEqual([join(ADOPTED_ACKS, 'acknowledged-before-begin')]);
+      const id = ids[0]!;
+      const input = startInput(id) as { again?: boolean; checkedBegin?: { begin?: { mirror?: { record?: { links?: Array<{ connectorId: string; status: string }> } } } } };
+      expect([input.again, input.checkedBegin?.begin?.mirror?.record?.links?.map((l) => `${l.connectorId}:${l.status}`).sort()]).toEqual([true, ['opsgenie:open', 'pagerduty:open']]);
+      const ev = eventsOf(id);
+      // The signal before the first task; the patches, then both acknowledges, as that task's commands; no open, no local activity.
+      const firstDone = ev.indexOf('WORKFLOW_TASK_COMPLETED');
+      expect(ev.indexOf('WORKFLOW_EXECUTION_SIGNALED:acknowledge')).toBeLessThan(firstDone);
+      const nextTask = ev.indexOf('WORKFLOW_TASK_SCHEDULED', firstDone);
+      const firstTask = ev.slice(firstDone, nextTask === -1 ? undefined : nextTask);
+      expect(firstTask.filter((e) => e.startsWith('MARKER_RECORDED') || e.includes('acknowledgeConnector'))).toEqual([
+        'MARKER_RECORDED:first-run-checked-v1', `MARKER_RECORDED:${ADOPTED_ACKS}`,
+        'ACTIVITY_TASK_SCHEDULED:acknowledgeConnector:pagerduty', 'ACTIVITY_TASK_SCHEDULED:acknowledgeConnector:opsgenie',
+      ]);
+      const f = facts(id);
+      expect([f.patches, f.localActivities, activitiesOf(f, 'openConnector')]).toEqual([['first-run-checked-v1', ADOPTED_ACKS], [], []]);
+      expect(activitiesOf(f, 'resolveConnector').map((r) => r.connectorId).sort()).toEqual(['opsgenie', 'pagerduty']);
     });
   });
 
@@ -679,9 +794,10 @@ describe('replay of recorded incident lifecycles', () => {
     });
     const results = await replayAll(before);
     expect(results.size).toBe(recordingIds().length);
-    // refused-opens-v1's refused-opens run opened locally first too; the runs started again or made by a reset (in both
-    // folders) opened as ordinary activities.
-    expectFailing(results, (id) => (id.startsWith(`${LOCAL_FIRST}/`) || id.startsWith(`${REFUSED}/`)) && !LATER_RUN.test(id) && ![RESET_BEFORE, AGAIN_BEFORE].includes(id));
+    // refused-opens-v1's refused-opens run opened locally first too, and so did the first runs of cancelled-creates-wait-v1;
+    // the runs started again or made by a reset (in both folders) opened as ordinary activities, and the run of
+    // adopted-links-acknowledged-v1 opened nothing.
+    expectFailing(results, (id) => [LOCAL_FIRST, REFUSED, CANCELLED_WAIT].some((f) => id.startsWith(`${f}/`)) && !LATER_RUN.test(id) && ![RESET_BEFORE, AGAIN_BEFORE].includes(id));
   });
 
   // What a worker of the release before this patch does with a run that took it (src/workflows/patches.ts): it fails
@@ -728,6 +844,31 @@ describe('replay of recorded incident lifecycles', () => {
     expect(ungatedResults.size).toBe(recordingIds().length);
     const leftAlone = [join(REFUSED, 'refused-opens'), RESET_BEFORE, AGAIN_BEFORE, join(EARLIER, 'reset-refused-open'), join(EARLIER, 'again-refused-open')];
     expectFailing(ungatedResults, (id) => leftAlone.includes(id));
+  });
+
+  // What a worker of the release before cancelled-creates-wait-v1 does with the runs that took it: it fails their replay (an
+  // unmatched marker, resolves scheduled before the wait's timer), so such a task waits for a worker of this release, and it
+  // replays everything else. Code that waits without asking the patch fails them too (their marker unasked): no recording
+  // made before the patch cancelled such a create, so it replays every other one.
+  test('code that never asks cancelled-creates-wait-v1 fails its recordings and replays everything else; so does code that waits without asking', async () => {
+    const withPatch = [join(CANCELLED_WAIT, 'ticket-create-cut-resolved'), join(CANCELLED_WAIT, 'ticket-create-handed-over-resolved.run-2')];
+    for (const [name, by] of [['no-cancelled-wait', 'false; // the release before the patch'], ['cancelled-wait-ungated', 'true; // deliberate: no patch']] as const) {
+      const bundle = await bundleModified(join(scratch, name), {
+        'v2/incident-v2.ts': (src) => swapped(src, WAITS_FOR_CANCELLED, `const waitsForCancelled = (): boolean => ${by}`),
+      });
+      const results = await replayAll(bundle);
+      expect(results.size).toBe(recordingIds().length);
+      expectFailing(results, (id) => withPatch.includes(id));
+    }
+  });
+
+  test('code that never asks adopted-links-acknowledged-v1 fails its recording and replays everything else', async () => {
+    const before = await bundleModified(join(scratch, 'no-adopted-acks'), {
+      'v2/incident-v2.ts': (src) => swapped(src, ACKNOWLEDGES_ADOPTED, 'const acknowledgesAdopted = (): boolean => false; // the release before the patch'),
+    });
+    const results = await replayAll(before);
+    expect(results.size).toBe(recordingIds().length);
+    expectFailing(results, (id) => id.startsWith(`${ADOPTED_ACKS}/`));
   });
 
   // A replay decides the checked begin by the run's patch marker, never by a Build ID: not by the replaying worker's,

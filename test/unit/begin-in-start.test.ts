@@ -9,7 +9,7 @@ import { BEGIN_DIGEST_TAG, beginConfigDigest, beginInStart, beginResult, beginSn
 import { loadConfig, type AppConfig } from '../../src/config/load';
 import { pollerAgreement } from '../../src/runtime/begin-gate';
 import { workerBuildId } from '../../src/runtime/build-id';
-import { FIRST_RUN_CHECKED_V1 } from '../../src/workflows/patches';
+import { ADOPTED_LINKS_ACKNOWLEDGED_V1, FIRST_RUN_CHECKED_V1 } from '../../src/workflows/patches';
 import type { Incident } from '../../src/shared/contract';
 
 const PD = 'acme|pagerduty|https://events.pagerduty.com/v2/enqueue|R0UT1NGKEYbeginInStart0000000001';
@@ -61,9 +61,10 @@ describe('beginConfigDigest', () => {
     expect(digest({})).toBe(base);
   });
 
-  // A run that takes the snapshot asks first-run-checked-v1, which a worker of the release before cannot replay; that
-  // release computed the digest the same way under the tag 'begin-config-v1'. With the same configuration its workers
-  // must carry another digest, so the API's gate stays shut while one polls — for every configuration here.
+  // A run that takes the snapshot asks first-run-checked-v1 (and may ask adopted-links-acknowledged-v1), which a worker
+  // of an earlier release cannot replay; those releases computed the digest the same way under the tags
+  // 'begin-config-v1' and 'begin-config:first-run-checked-v1'. With the same configuration their workers must carry
+  // another digest, so the API's gate stays shut while one polls — for every configuration here.
   test.each<[string, Record<string, string>]>([
     ['the base configuration', {}],
     ['no connector at all', { PROBECTL_NOTIFY_CONNECTORS: '' }],
@@ -72,16 +73,21 @@ describe('beginConfigDigest', () => {
   ])('%s: the digest names the first-run patch, so a worker of the release before carries another one and the gate is shut', (_what, over) => {
     const c = loadConfig({ ...BASE, ...over });
     expect(BEGIN_DIGEST_TAG).toContain(FIRST_RUN_CHECKED_V1);
+    expect(BEGIN_DIGEST_TAG).toContain(ADOPTED_LINKS_ACKNOWLEDGED_V1);
     const tenants = [...new Set(c.connectors.all.map((x) => x.tenantId))].sort();
     const part = (t: string) => beginSnapshot(c, incident(t));
-    const before = createHash('sha256').update(JSON.stringify(['begin-config-v1', part(''), tenants.map((t) => [t, part(t)])])).digest('hex').slice(0, 16);
+    const under = (tag: string) => createHash('sha256').update(JSON.stringify([tag, part(''), tenants.map((t) => [t, part(t)])])).digest('hex').slice(0, 16);
+    const before = under('begin-config-v1');
+    const lastRelease = under(`begin-config:${FIRST_RUN_CHECKED_V1}`);
     const now = createHash('sha256').update(JSON.stringify([BEGIN_DIGEST_TAG, part(''), tenants.map((t) => [t, part(t)])])).digest('hex').slice(0, 16);
     // The formula above is the one beginConfigDigest uses (else this test proves nothing about it).
     expect(beginConfigDigest(c)).toBe(now);
     expect(before).not.toBe(now);
+    expect(lastRelease).not.toBe(now);
     const poller = (digest: string, identity: string) => ({ identity, workerVersionCapabilities: { buildId: workerBuildId({ code: 'x' }, digest) } });
     expect(pollerAgreement([poller(now, 'new')], now).open).toBe(true);
     expect(pollerAgreement([poller(now, 'new'), poller(before, 'older')], now)).toMatchObject({ open: false });
+    expect(pollerAgreement([poller(now, 'new'), poller(lastRelease, 'last release')], now)).toMatchObject({ open: false });
   });
 
   test.each<[string, Record<string, string>]>([

@@ -168,16 +168,21 @@ export class Calls {
         // What follows is not the open's first try, since the attempt may have landed (a 5xx, a time-out) — unless the
         // pacer refused it before it sent anything.
         if (!sentNothing(r.reason)) this.#firstTries.delete(b.a.id);
+        // At most the ordinary retry's longest back-off; a create without a provider-side key cut by the limit may still
+        // land, so it waits until it certainly has (the hand-over's guard): a ticket's lookup then adopts it. Until then
+        // the cut attempt may land, and a resolve that cancels this open waits for it (state.ts cancelledWindows,
+        // cancelled-creates-wait-v1). State only: no command.
+        let afterMs = Math.min(fallback.afterMs, isTicket(b.ref) ? TICKET_MAX_BACKOFF_MS : PAGE_MAX_BACKOFF_MS);
+        if (fallback.timedOut && !isPager(b.ref)) {
+          afterMs = Math.max(afterMs, this.s.settings.reissueGuardMs);
+          b.a.landsUntil = new Date(Date.parse(this.now()) + afterMs).toISOString();
+        }
         // A resolve overtook the open meanwhile (only when the attempts outlived their task): cancelled, as an
         // ordinary open the resolve stopped (its link stays pending; the resolve covers it).
         if (b.a.cancelled) {
           this.whenDone(b.a, b.ref, Promise.reject(new CancelledFailure('the incident was resolved before the open could go on')));
           continue;
         }
-        // At most the ordinary retry's longest back-off; a create without a provider-side key cut by the limit may still
-        // land, so it waits until it certainly has (the hand-over's guard): a ticket's lookup then adopts it.
-        let afterMs = Math.min(fallback.afterMs, isTicket(b.ref) ? TICKET_MAX_BACKOFF_MS : PAGE_MAX_BACKOFF_MS);
-        if (fallback.timedOut && !isPager(b.ref)) afterMs = Math.max(afterMs, this.s.settings.reissueGuardMs);
         this.whenDone(b.a, b.ref, this.open(b.a, b.ref, b.record, afterMs));
       }
     });

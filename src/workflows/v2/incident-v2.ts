@@ -9,7 +9,7 @@ import type { IncidentResolution, IncidentWorkflowInput } from '../../shared/con
 import { signalProblems } from '../../shared/validate';
 import { beginningLocal } from '../activity-options';
 import { acknowledgeSignal, correlateSignal, redriveSignal, resolveSignal, stateQuery } from '../messages';
-import { BEGIN_CHECKED_V1, BEGIN_IN_INPUT_V1, REFUSED_OPENS_V1, EARLIER_RUNS_RESOLVE_V1 } from '../patches';
+import { ADOPTED_LINKS_ACKNOWLEDGED_V1, BEGIN_CHECKED_V1, BEGIN_IN_INPUT_V1, CANCELLED_CREATES_WAIT_V1, EARLIER_RUNS_RESOLVE_V1, REFUSED_OPENS_V1 } from '../patches';
 import { BEGIN_SUMMARY } from '../ui';
 import { offeredBegins, takesCheckedBegin } from './checked-begin';
 import { Calls } from './calls';
@@ -38,6 +38,14 @@ const leavesRefused = (s: IncidentState) => (): boolean => !(mayFollowEarlier(s)
  * nothing, src/workflows/patches.ts).
  */
 const mayFollowEarlier = (s: IncidentState): boolean => s.earlier === true || workflowInfo().unsafe.isReplaying;
+/**
+ * Whether the fan-out waits for a non-pager create the resolve cancelled while an earlier attempt of it may still land
+ * (state.ts cancelledWindows): asked only where that would move the fan-out later; a run recorded before the patch has no
+ * marker and goes on as it did.
+ */
+const waitsForCancelled = (): boolean => patched(CANCELLED_CREATES_WAIT_V1);
+/** Whether the begin acknowledges adopted open pagers of an incident acknowledged before it: asked only where one would be. */
+const acknowledgesAdopted = (): boolean => patched(ADOPTED_LINKS_ACKNOWLEDGED_V1);
 
 /** `taken`: the begin snapshot the entry already took (a first run on `first-run-checked-v1`, src/workflows/incident.ts). */
 export async function incidentWorkflowV2(input: IncidentWorkflowInput, carried?: IncidentState, taken?: BeginInput): Promise<IncidentResolution> {
@@ -48,7 +56,7 @@ export async function incidentWorkflowV2(input: IncidentWorkflowInput, carried?:
   const wake = new Wake();
   listen(s, wake);
   if (taken !== undefined && !s.begun) {
-    begin(s, taken, now());
+    begin(s, taken, now(), acknowledgesAdopted);
   } else if (!s.begun) {
     // A first run that took the checked snapshot under first-run-checked-v1 came in with it (`taken`, above). Here:
     // the unchecked snapshot earlier releases of the API passed (begin-in-input-v1); the checked one as runs begun
@@ -62,7 +70,7 @@ export async function incidentWorkflowV2(input: IncidentWorkflowInput, carried?:
         ? checked.begin
         : await beginningLocal.beginIncident.executeWithOptions({ summary: BEGIN_SUMMARY }, [{ incident: s.incident }]);
     // Local first opens only for a run that took the checked snapshot (above, `taken`): local-first.ts.
-    begin(s, withoutLocalFirst(b), now());
+    begin(s, withoutLocalFirst(b), now(), acknowledgesAdopted);
   }
   const calls = new Calls(s, wake, now);
   const flusher = new Flusher(s, wake);
@@ -80,8 +88,9 @@ export async function incidentWorkflowV2(input: IncidentWorkflowInput, carried?:
   for (;;) {
     wake.take();
     if (s.resolution) calls.cancelOpens();
-    // A link whose open the provider refused gets no resolve on refused-opens-v1 (asked only when there is one).
-    if (!planResolve(s, now(), leavesRefused(s)) && s.resolveNotBefore && !s.resolving) wakeAt(s.resolveNotBefore);
+    // A link whose open the provider refused gets no resolve on refused-opens-v1 (asked only when there is one); a
+    // cancelled create that may still land is waited for on cancelled-creates-wait-v1 (asked only when it would be).
+    if (!planResolve(s, now(), leavesRefused(s), waitsForCancelled) && s.resolveNotBefore && !s.resolving) wakeAt(s.resolveNotBefore);
     calls.startDecided();
     own.start();
     flusher.flush(s.resolving && s.actions.length === 0);

@@ -66,6 +66,12 @@ export interface Action {
    * often does not push the create back each time.
    */
   notBefore?: string;
+  /**
+   * The fallback of this open's local first attempt, cut by its time limit, of a create without a provider-side key (a
+   * chat post, a ticket): the cut attempt may still land at the provider until this time (ISO), when the fallback's
+   * timer ends (calls.ts settleLocal). Set by the shell; carried. Read only by windowOf (cancelled-creates-wait-v1).
+   */
+  landsUntil?: string;
 }
 
 /** A follow-up the workflow carries out itself because Postgres could not take it (see shared/records.ts). */
@@ -96,6 +102,16 @@ export interface IncidentState {
    * be under way on some worker until this time (ISO), and the fan-out waits for it (no trigger after its resolve).
    */
   resolveNotBefore?: string;
+  /**
+   * Opens of non-pager connectors (a chat post, a ticket create: no provider-side key) that the resolve cancelled, or
+   * dropped before they were scheduled, while an earlier attempt of theirs may still land at the provider — a create
+   * re-issued after a hand-over (`notBefore`) or the fallback of a local first attempt cut by its limit (`landsUntil`) —
+   * each connector with the time that window ends (ISO). The fan-out waits until then (no post or ticket after its
+   * resolve) under `cancelled-creates-wait-v1`, which planResolve asks only when one of them would move the fan-out
+   * later; the wait then becomes `resolveNotBefore`, which every later run honours without asking. Carried; absent in
+   * state of earlier releases. Pagers are never here: their second resolve covers a late trigger.
+   */
+  cancelledWindows?: Record<string, string>;
   correlation: { count: number; seen: string[] };
   /** The latest entries, for the `state` query. */
   recent: TimelineEntry[];
@@ -260,9 +276,11 @@ export interface BeginInput {
 /**
  * The connector snapshot and what the mirror already holds. Decides: already resolved (nothing opens), links to
  * adopt (a re-started run or a re-open after retention never opens again what exists), connectors below their
- * min_severity, and the opens.
+ * min_severity, and the opens. An acknowledgement that came before the begin acknowledges the adopted open pagers
+ * when `acknowledgesAdopted()` says so — asked at most once, only when such an acknowledge would be added (the shell
+ * asks `adopted-links-acknowledged-v1`; the default is this release's behaviour).
  */
-export function begin(s: IncidentState, b: BeginInput, at: string): void {
+export function begin(s: IncidentState, b: BeginInput, at: string, acknowledgesAdopted: () => boolean = () => true): void {
   s.begun = true;
   s.connectors = b.connectors;
   s.settings = {
@@ -306,6 +324,15 @@ export function begin(s: IncidentState, b: BeginInput, at: string): void {
     const open = addAction(s, 'open', ref.id);
     if (b.mirror.available && mirrored === undefined) open.first = true;
   }
+  // Acknowledged before the begin (a signal delivered before the run's first task, or while beginIncident ran), when no
+  // link was known yet: the adopted open pagers get the acknowledgement now, the origin's is marked. Under
+  // `adopted-links-acknowledged-v1`, asked at most once, only when an acknowledge would be added (opens of this run are
+  // acknowledged once they land, as ever: settled).
+  if (s.acknowledgement && !s.resolution) {
+    let acks: boolean | undefined;
+    const gate = () => (acks ??= acknowledgesAdopted());
+    for (const ref of s.connectors) acknowledgeLink(s, ref, at, gate);
+  }
   owesIncidentRow(s);
 }
 
@@ -339,15 +366,18 @@ export function acknowledge(s: IncidentState, sig: AcknowledgeSignal, at: string
   return true;
 }
 
-/** An open pager link of an acknowledged incident: acknowledged at the provider, or marked if it is the origin. */
-function acknowledgeLink(s: IncidentState, ref: ConnectorRef, at: string): void {
+/**
+ * An open pager link of an acknowledged incident: acknowledged at the provider, or marked if it is the origin.
+ * `allowed`: asked only when an acknowledge would be added (the begin's patch gate).
+ */
+function acknowledgeLink(s: IncidentState, ref: ConnectorRef, at: string, allowed: () => boolean = () => true): void {
   const link = s.links[ref.id];
   if (!s.acknowledgement || s.resolution || !isPager(ref) || link?.status !== 'open') return;
   if (ref.id === s.acknowledgement.source) {
     setLink(s, ref, at, 'acknowledged'); // the origin acknowledged it itself: never echo it back
     return;
   }
-  addAction(s, 'acknowledge', ref.id);
+  if (allowed()) addAction(s, 'acknowledge', ref.id);
 }
 
 /** The first resolution wins. Opens still running are cancelled by the shell (cancelOpens). */
@@ -357,7 +387,9 @@ export function resolve(s: IncidentState, sig: ResolveSignal, at: string, detail
   s.resolution = { source: sig.source, ...opt('actor', sig.actor), ...opt('reason', typeof sig.reason === 'string' ? truncate(sig.reason, 1000) : undefined), at };
   note(s, at, 'resolved', { source: sig.source, ...opt('actor', sig.actor), ...opt('detail', detail ?? s.resolution.reason) });
   owesIncidentRow(s);
-  // Opens not yet scheduled never will be; acknowledgements not yet scheduled are moot.
+  // Opens not yet scheduled never will be; acknowledgements not yet scheduled are moot. An open dropped here may still
+  // have an earlier attempt under way (a create re-issued after a hand-over): the fan-out may wait for it (planResolve).
+  for (const a of s.actions) if (a.kind === 'open' && !a.running) noteWindow(s, a);
   s.actions = s.actions.filter((a) => a.running || a.kind === 'resolve');
   for (const a of s.actions) if (a.kind === 'open') a.cancelled = true;
   return true;
@@ -420,7 +452,10 @@ export function settled(s: IncidentState, actionId: string, out: CallOutcome, at
   const ref = connectorOf(s, action.connectorId);
   if (!ref) return;
   if (!out.ok && out.cancelled) {
-    if (action.kind === 'open') note(s, at, 'connector.failed', { connectorId: ref.id, detail: 'open cancelled: the incident was resolved first' });
+    if (action.kind === 'open') {
+      note(s, at, 'connector.failed', { connectorId: ref.id, detail: 'open cancelled: the incident was resolved first' });
+      noteWindow(s, action); // an earlier attempt of it may still land: the fan-out may wait for it (planResolve)
+    }
     return; // the link stays pending; the resolve fan-out covers it
   }
   if (!out.ok) {
@@ -536,6 +571,26 @@ export function ownFollowUpDone(s: IncidentState, key: string, out: { ok: boolea
 
 // ---- the resolve fan-out --------------------------------------------------------------------------------
 
+const later = (a: string | undefined, b: string | undefined): string | undefined => (a === undefined ? b : b === undefined ? a : Date.parse(b) > Date.parse(a) ? b : a);
+
+/**
+ * Until when an earlier attempt of this open may still land at its provider, for a create without a provider-side key
+ * (a chat post, a ticket): re-issued after a hand-over that interrupted it (`notBefore`: the interrupted attempt has
+ * certainly stopped then), or the fallback of a local first attempt cut by its limit (`landsUntil`). Pagers: never
+ * (a late trigger is covered by their second resolve).
+ */
+function windowOf(s: IncidentState, a: Action): string | undefined {
+  if (a.kind !== 'open' || isPager(refOf(s, a.connectorId))) return undefined;
+  return later(a.notBefore, a.landsUntil);
+}
+
+/** An open the resolve cancelled or dropped: remember the end of its window, if any (cancelledWindows). */
+function noteWindow(s: IncidentState, a: Action): void {
+  const until = windowOf(s, a);
+  if (until === undefined) return;
+  s.cancelledWindows = { ...s.cancelledWindows, [a.connectorId]: later(s.cancelledWindows?.[a.connectorId], until)! };
+}
+
 /** Opens or acknowledgements still running: the resolve fan-out waits for them (no trigger after its resolve). */
 export function blockingResolve(s: IncidentState): boolean {
   return s.actions.some((a) => a.running && (a.kind === 'open' || a.kind === 'acknowledge'));
@@ -546,12 +601,24 @@ export function blockingResolve(s: IncidentState): boolean {
  * every other link whose open was attempted is resolved — except, when `leavesRefused()` says so, a failed link
  * whose open the provider refused for good (nothing landed: no resolve, a `connector.skipped` entry says why).
  * `leavesRefused` is asked at most once, and only when such a link would otherwise get a resolve (the shell asks
- * the patch `refused-opens-v1` there, so runs without a refused link carry no marker). Returns whether it decided
- * the fan-out now.
+ * the patch `refused-opens-v1` there, so runs without a refused link carry no marker). Before that, when an open the
+ * resolve cancelled may still land at its provider after now (cancelledWindows, not the origin's), `waitsForCancelled()`
+ * is asked, once (the shell asks `cancelled-creates-wait-v1`; the default is this release's behaviour): yes, and the
+ * fan-out waits until the last such window has ended (`resolveNotBefore`, which the shell wakes for and a continued run
+ * carries); no (a run recorded before the patch), and it goes on as it did. Returns whether it decided the fan-out now.
  */
-export function planResolve(s: IncidentState, at: string, leavesRefused: () => boolean = () => false): boolean {
+export function planResolve(s: IncidentState, at: string, leavesRefused: () => boolean = () => false, waitsForCancelled: () => boolean = () => true): boolean {
   if (!s.resolution || s.resolving || blockingResolve(s)) return false;
   if (s.resolveNotBefore && Date.parse(at) < Date.parse(s.resolveNotBefore)) return false;
+  if (s.cancelledWindows) {
+    const source = s.resolution.source;
+    const until = Object.entries(s.cancelledWindows).filter(([id, t]) => id !== source && Date.parse(t) > Date.parse(at)).map(([, t]) => t).reduce<string | undefined>(later, undefined);
+    delete s.cancelledWindows;
+    if (until !== undefined && waitsForCancelled()) {
+      s.resolveNotBefore = until;
+      return false;
+    }
+  }
   s.resolving = true;
   s.actions = s.actions.filter((a) => a.kind === 'resolve');
   const origin = connectorOf(s, s.resolution.source);
