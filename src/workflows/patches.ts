@@ -88,11 +88,13 @@
  *                       delivered in the first task, when the handlers are registered, or while beginIncident ran) found
  *                       no link; the begin then acknowledges the open pager links it adopts from the mirror (a run started
  *                       again, or a start after retention) — the origin's own link is marked, never called. Asked by a
- *                       first run, once, in the begin, only when such an acknowledge would be added (an acknowledged, not
- *                       resolved incident with an adopted open pager other than the origin). It CAN be asked in a first
- *                       task that took the checked begin snapshot (the snapshot carries the mirror's record), so by the
- *                       rule above the begin digest names it (src/activities/begin.ts BEGIN_DIGEST_TAG), so a worker of
- *                       the release before carries another digest and the API's gate stays shut while one polls.
+ *                       first run, once, in the begin, only when such an acknowledge would be added or the origin's adopted
+ *                       link marked (an acknowledged, not resolved incident with an adopted open pager). It CAN be asked in
+ *                       a first task that took the checked begin snapshot (the snapshot carries the mirror's record), so
+ *                       by the rule above the begin digest names it (src/activities/begin.ts BEGIN_DIGEST_TAG): a worker of
+ *                       the release before carries another digest and the API's gate stays shut while one polls. A begin
+ *                       that reads its own snapshot may ask it too (in a later task when beginIncident outlived the first):
+ *                       there a worker of the release before fails the later tasks until one of this release takes them.
  */
 export const LEAN_HISTORY_V1 = 'lean-history-v1';
 export const RECONCILIATION_V1 = 'reconciliation-v1';

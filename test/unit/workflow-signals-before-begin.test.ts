@@ -112,17 +112,27 @@ describe('adopted-links-acknowledged-v1: acknowledged before a begin that adopts
     expect(s.actions.filter((a) => a.kind === 'acknowledge').map((a) => a.connectorId)).toEqual(['opsgenie']);
   });
 
-  test('the patch answering no (a run recorded before it): no acknowledge, as before; the origin still marked', () => {
+  test('the patch answering no (a run recorded before it): no acknowledge and the origin left open, as before', () => {
     const s = run(BEGINS.adopt!, 'acknowledge from pagerduty', true, () => false);
     expect(s.actions.filter((a) => a.kind === 'acknowledge')).toEqual([]);
+    expect(s.links.pagerduty?.status).toBe('open');
+    expect(s.outbox.map((i) => i.key)).not.toContain('link:pagerduty');
+  });
+
+  test('only the origin adopted open: asked once, for the mark alone (a state a run before the patch did not reach)', () => {
+    let asked = 0;
+    const s = initialState(incident, 'run-1');
+    deliver['acknowledge from pagerduty'](s);
+    begin(s, { connectors: CONNECTORS, settings, mirror: { available: true, record: { status: 'open' as const, links: [link('pagerduty', 'pagerduty', 'open')] } } }, AT, () => (asked++, true));
+    expect(asked).toBe(1);
     expect(s.links.pagerduty?.status).toBe('acknowledged');
+    expect(s.actions.filter((a) => a.kind === 'acknowledge')).toEqual([]);
   });
 
   test.each([
     ['a fresh begin (its opens are acknowledged once they land)', BEGINS.fresh!, 'acknowledge' as Signal],
     ['a begin that cannot read the mirror', BEGINS['mirror down']!, 'acknowledge' as Signal],
     ['a begin that finds the incident resolved', BEGINS['mirror resolved']!, 'acknowledge' as Signal],
-    ['only the origin adopted open', { available: true, record: { status: 'open' as const, links: [link('pagerduty', 'pagerduty', 'open')] } }, 'acknowledge from pagerduty' as Signal],
     ['adopted pagers already acknowledged', { available: true, record: { status: 'acknowledged' as const, links: [link('pagerduty', 'pagerduty', 'acknowledged'), link('opsgenie', 'opsgenie', 'acknowledged')] } }, 'acknowledge' as Signal],
     ['adopted post and ticket only', { available: true, record: { status: 'open' as const, links: [link('slack', 'slack', 'open'), link('servicenow', 'servicenow', 'open')] } }, 'acknowledge' as Signal],
     ['resolved before the begin too', BEGINS.adopt!, 'resolve' as Signal],

@@ -326,8 +326,8 @@ export function begin(s: IncidentState, b: BeginInput, at: string, acknowledgesA
   }
   // Acknowledged before the begin (a signal delivered before the run's first task, or while beginIncident ran), when no
   // link was known yet: the adopted open pagers get the acknowledgement now, the origin's is marked. Under
-  // `adopted-links-acknowledged-v1`, asked at most once, only when an acknowledge would be added (opens of this run are
-  // acknowledged once they land, as ever: settled).
+  // `adopted-links-acknowledged-v1`, asked at most once, only when an acknowledge would be added or the origin marked
+  // (opens of this run are acknowledged once they land, as ever: settled).
   if (s.acknowledgement && !s.resolution) {
     let acks: boolean | undefined;
     const gate = () => (acks ??= acknowledgesAdopted());
@@ -368,16 +368,18 @@ export function acknowledge(s: IncidentState, sig: AcknowledgeSignal, at: string
 
 /**
  * An open pager link of an acknowledged incident: acknowledged at the provider, or marked if it is the origin.
- * `allowed`: asked only when an acknowledge would be added (the begin's patch gate).
+ * `allowed`: asked only when either would happen (the begin's patch gate: marking the origin changes the state a run
+ * recorded before the patch replays to, so it waits for the patch too).
  */
 function acknowledgeLink(s: IncidentState, ref: ConnectorRef, at: string, allowed: () => boolean = () => true): void {
   const link = s.links[ref.id];
   if (!s.acknowledgement || s.resolution || !isPager(ref) || link?.status !== 'open') return;
+  if (!allowed()) return;
   if (ref.id === s.acknowledgement.source) {
     setLink(s, ref, at, 'acknowledged'); // the origin acknowledged it itself: never echo it back
     return;
   }
-  if (allowed()) addAction(s, 'acknowledge', ref.id);
+  addAction(s, 'acknowledge', ref.id);
 }
 
 /** The first resolution wins. Opens still running are cancelled by the shell (cancelOpens). */
