@@ -35,8 +35,16 @@ export class Secret {
   }
 }
 
-/** `abcd…` style hint for operators: the last four characters of long secrets, nothing of short ones. */
+/**
+ * `<secret>…abcd` style hint for operators, to tell long tokens apart: the last four characters of a secret of 16
+ * or more characters, nothing of a shorter one. Of a `user:password` credential (Jira `email:token`, ServiceNow
+ * basic: a colon, and no URL) nothing of the password, whatever its length — its last four characters would be
+ * the credential's, the whole password when it has four or fewer —, and of the user part the same hint as of a
+ * token: `<secret>:<secret>`, or `<secret>…abcd:<secret>` for a user of 16 or more characters.
+ */
 export function maskHint(secret: Secret): string {
   const v = secret.reveal();
-  return v.length >= 16 ? `${MASK}…${v.slice(-4)}` : MASK;
+  const hint = (s: string) => (s.length >= 16 ? `${MASK}…${s.slice(-4)}` : MASK);
+  const colon = /^[a-z][a-z0-9+.-]*:\/\//i.test(v) ? -1 : v.indexOf(':');
+  return colon >= 0 ? `${hint(v.slice(0, colon))}:${MASK}` : hint(v);
 }

@@ -31,7 +31,8 @@ Usage: probectl-notify connectors list [--tenant T] [--json]
 
 Lists PROBECTL_NOTIFY_CONNECTORS by tenant: connector id, provider, endpoint and options. Credentials
 show as <secret>…abcd (the last four characters of secrets of 16 or more characters, nothing of shorter
-ones); Slack and Teams webhook URLs are credentials, so only their host is shown.
+ones); a user:password credential as <secret>:<secret> (<secret>…abcd:<secret> for a user of 16 or more
+characters: nothing of the password ever); Slack and Teams webhook URLs are credentials, so only their host is shown.
 
   --tenant T   only this tenant
   --json       one JSON document instead of the table
