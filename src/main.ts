@@ -6,6 +6,7 @@
  * embedded PGlite database in DIR (default .data/pglite) instead; it is ignored when DATABASE_URL is set.
  */
 import { loadConfig } from './config/load';
+import { proxyFromEnv } from './http/client';
 import { ConfigError } from './config/errors';
 import { migrate } from './db/migrate';
 import { startEmbeddedDb, type EmbeddedDb } from './runtime/embedded-db';
@@ -25,6 +26,8 @@ async function main(): Promise<void> {
     process.exit(2);
   }
   const config = loadConfig();
+  // A worker calls providers: its proxy variables are checked now, before any connection (src/config/proxy.ts).
+  if (role === 'all' || role === 'worker') proxyFromEnv(process.env);
   const log = createLogger(config.logLevel);
   for (const notice of config.notices) log.warn(notice);
   log.info({ address: config.temporal.address, namespace: config.temporal.namespace, tls: Boolean(config.temporal.tls), apiKey: Boolean(config.temporal.apiKey), from: config.temporal.source }, 'Temporal client settings');

@@ -3,7 +3,6 @@ import { parseApiTokens, type ApiToken } from './api-tokens';
 import { ConnectorDirectory, parseConnectors } from './connectors';
 import { ConfigError } from './errors';
 import { durationSetting, optionalWholeNumberSetting, plainTextProblem, wholeNumberSetting, type DurationRule } from './plain-settings';
-import { checkProxySettings } from './proxy';
 import { heartbeatSettings, type HeartbeatSettings } from './heartbeat';
 import { InboundDirectory, parseInbound } from './inbound';
 import { Secret } from './secret';
@@ -189,7 +188,6 @@ export function loadConfig(env: Env = process.env): AppConfig {
     throw new ConfigError(setting, parsed.error.issues.filter((i) => String(i.path[0]) === setting).map((i) => i.message));
   }
   const e = parsed.data;
-  checkProxySettings(env);
   const callbackUrl = env.PROBECTL_NOTIFY_CALLBACK_URL?.trim();
   const callbackSecret = secretSetting(env, 'PROBECTL_NOTIFY_CALLBACK_SECRET');
   let callback: AppConfig['callback'];
@@ -209,7 +207,7 @@ export function loadConfig(env: Env = process.env): AppConfig {
     // As the API tokens and inbound secrets: whitespace in a key is a paste mistake (or 16 spaces).
     if (!callbackSecret || callbackSecret.length < MIN_CALLBACK_SECRET_LENGTH || /\s/.test(callbackSecret)) {
       throw new ConfigError('PROBECTL_NOTIFY_CALLBACK_SECRET', [
-        `required when PROBECTL_NOTIFY_CALLBACK_URL is set: at least ${MIN_CALLBACK_SECRET_LENGTH} characters without whitespace (32+ random characters recommended)`,
+        `required when PROBECTL_NOTIFY_CALLBACK_URL is set: at least ${MIN_CALLBACK_SECRET_LENGTH} characters without whitespace, also at either end (a _FILE's one final newline is dropped; 32+ random characters recommended)`,
       ]);
     }
     callback = { url: new Secret(url.toString()), secret: new Secret(callbackSecret), signature: e.PROBECTL_NOTIFY_CALLBACK_SIGNATURE };

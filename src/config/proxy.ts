@@ -1,17 +1,18 @@
 /**
- * The outbound proxy variables, checked at start-up. The HTTP client reads them itself (proxyFromEnv in
- * src/http/client.ts: `HTTPS_PROXY`, else `https_proxy`, and the same for HTTP; an empty value counts as unset) and
- * hands them to undici's proxy agent, which takes only http:// and https:// proxies: a value without a scheme
- * (`proxy:3128`) made the worker die at its first client with "Invalid URL protocol", naming no variable, and a
- * `socks5://` one was taken silently although the service promises HTTP CONNECT (docs/configuration.md). Here the
- * variable that would be used is checked and a refusal names it. A proxy URL may carry `user:password`, so no
- * message ever quotes any part of the value. Pure.
+ * The outbound proxy variables, checked where a provider HTTP client is built (proxyFromEnv in src/http/client.ts: the
+ * worker, its heartbeat, the CLI's connectors commands) — a process that never builds one (the API role, migrate,
+ * incident commands) is not stopped by a host's proxy variable it never uses. The client reads `HTTPS_PROXY`, else
+ * `https_proxy`, and the same for HTTP (an empty value counts as unset) and hands them to undici's proxy agent, which
+ * takes http://, https:// and (experimental in undici) socks5:// proxies: a value without a scheme (`proxy:3128`) made
+ * the worker die at its first client with "Invalid URL protocol", naming no variable. Here the variable that would be
+ * used is checked and a refusal names it. A proxy URL may carry `user:password`, so no message ever quotes any part of
+ * the value. Pure.
  */
 import { ConfigError } from './errors';
 
 type Env = Record<string, string | undefined>;
 
-const USAGE = 'must be an http:// or https:// proxy URL such as http://proxy.internal:3128 (a scheme is required; SOCKS is not supported)';
+const USAGE = 'must be an http://, https:// or socks5:// proxy URL such as http://proxy.internal:3128 (a scheme is required)';
 
 /** The name proxyFromEnv reads for this variable: the upper-case one when set and non-empty, else the lower-case one. */
 function inUse(env: Env, name: string): string | undefined {
@@ -20,7 +21,7 @@ function inUse(env: Env, name: string): string | undefined {
   return env[lower] ? lower : undefined;
 }
 
-/** Throws a ConfigError naming the proxy variable in use when its value is not an http:// or https:// URL. */
+/** Throws a ConfigError naming the proxy variable in use when its value is not an http://, https:// or socks5:// URL. */
 export function checkProxySettings(env: Env): void {
   for (const name of ['HTTPS_PROXY', 'HTTP_PROXY']) {
     const setting = inUse(env, name);
@@ -33,6 +34,6 @@ export function checkProxySettings(env: Env): void {
     } catch {
       throw new ConfigError(setting, [USAGE]);
     }
-    if ((url.protocol !== 'http:' && url.protocol !== 'https:') || url.hostname === '') throw new ConfigError(setting, [USAGE]);
+    if (!['http:', 'https:', 'socks5:'].includes(url.protocol) || url.hostname === '') throw new ConfigError(setting, [USAGE]);
   }
 }

@@ -3,8 +3,16 @@ import { FailureType, permanent, retryable } from './failures';
 import { excerpt } from './scrub';
 import type { HttpResponse, SecretList } from './types';
 
-/** Longest Retry-After we honour; a larger one is capped (the retry policy's maximumInterval caps it too). */
+/**
+ * Longest Retry-After of a 429 we honour; a larger one is capped. The retry policy's maximumInterval does NOT cap it:
+ * the server honours a failure's next-retry delay beyond maximumInterval (checked on server 1.29.1).
+ */
 export const MAX_RETRY_AFTER_MS = 10 * 60_000;
+/**
+ * Longest Retry-After of a retried 5xx or 408 we honour: the page open's longest back-off (PAGE_MAX_BACKOFF_MS), so an
+ * outage answer never delays a call, or holds its pacing key, longer than the retry policy itself would.
+ */
+export const MAX_UNAVAILABLE_RETRY_AFTER_MS = 60_000;
 /** Shortest Retry-After we honour: a positive hint below it (`0.2`, a date a few ms ahead) is waited for 1 s. */
 export const MIN_RETRY_AFTER_MS = 1_000;
 /** Back-off for a 429 without Retry-After: base × 2^(attempt-1), capped. */
@@ -131,7 +139,7 @@ export function failureFor(res: HttpResponse, opts: ClassifyOptions): Applicatio
   if (status === 408 || status >= 500 || opts.retryStatuses?.includes(status)) {
     const retryAfter = parseRetryAfter(res.headers['retry-after']);
     if (retryAfter === undefined) return retryable(FailureType.ProviderUnavailable, message);
-    return afterRetryAfter(FailureType.ProviderUnavailable, message, retryAfter);
+    return afterRetryAfter(FailureType.ProviderUnavailable, message, Math.min(retryAfter, MAX_UNAVAILABLE_RETRY_AFTER_MS));
   }
   if (status === 401 || status === 403) return permanent(FailureType.AuthRejected, message);
   return permanent(FailureType.ProviderRejected, message);

@@ -1,3 +1,4 @@
+import { checkProxySettings } from '../config/proxy';
 import { Agent, EnvHttpProxyAgent, request, type Dispatcher } from 'undici';
 import { urlSchemeProblem } from '../config/url-policy';
 import { withClientSpan, type CallTags } from '../observability/tracing';
@@ -25,6 +26,7 @@ export interface ProxySettings {
 
 /** Proxy settings from the conventional variables (upper or lower case); undefined when none is set. */
 export function proxyFromEnv(env: Record<string, string | undefined>): ProxySettings | undefined {
+  checkProxySettings(env); // a ConfigError naming the variable, where a value could not be used (src/config/proxy.ts)
   const pick = (name: string) => env[name] || env[name.toLowerCase()] || undefined;
   const httpsProxy = pick('HTTPS_PROXY');
   const httpProxy = pick('HTTP_PROXY');

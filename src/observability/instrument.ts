@@ -59,7 +59,8 @@ export function classifyFailure(err: unknown, info: AttemptInfo, cancelled: bool
     const max = ms(policy?.maximumInterval) ?? initial * 100;
     const backoff = Math.min(initial * Math.pow(policy?.backoffCoefficient ?? 2, Math.max(info.attempt - 1, 0)), max);
     const hinted = err instanceof ApplicationFailure ? ms(err.nextRetryDelay) : undefined;
-    const next = hinted !== undefined ? Math.min(hinted, max) : backoff;
+    // A failure's own delay is honoured as given: the server does not cap it by maximumInterval.
+    const next = hinted !== undefined ? hinted : backoff;
     if (nowMs + next >= info.scheduledTimestampMs + info.scheduleToCloseTimeoutMs) return { outcome: 'permanent', reason: type };
   }
   return { outcome: 'retried', reason: type };

@@ -16,11 +16,12 @@ import { ApplicationFailure, msOptionalToNumber } from '@temporalio/common';
 import type { ConnectorConfig, ConnectorDirectory } from '../config/connectors';
 import type { HttpClient } from '../http/client';
 import { FailureType } from '../http/failures';
+import { scrub } from '../http/scrub';
 import { LEAST_URGENT } from '../activities/pace-class';
 import { holdOnRateLimit, type Pacer } from '../activities/pacing';
 import type { ChangeLister } from '../providers/definition';
 import { findProvider } from '../providers/registry';
-import type { CallContext, ChangeListing, ChangedObject } from '../providers/types';
+import { secretsOf, type CallContext, type ChangeListing, type ChangedObject } from '../providers/types';
 import type { LeasedRow, OutboxOutcome } from '../db/inbound-outbox';
 import type { CursorLease } from '../db/reconcile-cursor-store';
 import type { Provider } from '../shared/contract';
@@ -210,7 +211,8 @@ export class ConnectorReconciler {
     try {
       listing = await this.#list(c, since, lease.resume);
     } catch (err) {
-      log.warn({ connector: c.id, tenant: c.tenantId, err: { message: firstLine(err) } }, 'reconciliation read failed; the next interval tries again');
+      // Scrubbed as an activity's failure is: a listing's error may quote the provider's answer (src/http/failures.ts).
+      log.warn({ connector: c.id, tenant: c.tenantId, err: { message: firstLine(err, secretsOf(c)) } }, 'reconciliation read failed; the next interval tries again');
       return { ...base, outcome: 'read-failed' };
     }
     const report = { ...base, reads: listing.reads, found: listing.items.length, since };
@@ -303,7 +305,8 @@ function abortableSleep(ms: number, signal: AbortSignal): Promise<void> {
   });
 }
 
-function firstLine(err: unknown): string {
+/** The error's first line, scrubbed of `secrets` when given — before it is cut (a cut secret no longer matches). */
+function firstLine(err: unknown, secrets: readonly string[] = []): string {
   const m = (err as { message?: unknown } | undefined)?.message;
-  return typeof m === 'string' ? m.split('\n')[0]!.slice(0, 200) : 'unknown error';
+  return typeof m === 'string' ? scrub(m.split('\n')[0]!, secrets).slice(0, 200) : 'unknown error';
 }

@@ -25,7 +25,7 @@ const base = (scheduleToClose: Duration, maximumInterval: Duration): ActivityOpt
   retry: {
     initialInterval: '1 second',
     backoffCoefficient: 2,
-    // Also caps an honoured Retry-After.
+    // Not a cap on an honoured Retry-After: the server honours a failure's next-retry delay beyond it (classify.ts).
     maximumInterval,
     nonRetryableErrorTypes: NON_RETRYABLE,
   },

@@ -6,6 +6,7 @@
  */
 import fc from 'fast-check';
 import { ConfigError } from '../../src/config/errors';
+import { proxyFromEnv } from '../../src/http/client';
 import { loadConfig, type AppConfig } from '../../src/config/load';
 import { fuzzParams } from '../faults/fuzz';
 
@@ -187,7 +188,7 @@ describe('PROBECTL_NOTIFY_CALLBACK_URL and PROBECTL_NOTIFY_CALLBACK_SECRET', () 
   ])('a secret with %s is refused, naming the rule, not the secret', (_what, secret) => {
     const err = refusal({ PROBECTL_NOTIFY_CALLBACK_URL: URL_OK, PROBECTL_NOTIFY_CALLBACK_SECRET: secret });
     expect(err.setting).toBe('PROBECTL_NOTIFY_CALLBACK_SECRET');
-    expect(err.message).toBe('PROBECTL_NOTIFY_CALLBACK_SECRET: required when PROBECTL_NOTIFY_CALLBACK_URL is set: at least 16 characters without whitespace (32+ random characters recommended)');
+    expect(err.message).toBe('PROBECTL_NOTIFY_CALLBACK_SECRET: required when PROBECTL_NOTIFY_CALLBACK_URL is set: at least 16 characters without whitespace, also at either end (a _FILE\'s one final newline is dropped; 32+ random characters recommended)');
     if (secret.trim().length > 3) expect(err.message).not.toContain(secret.trim().slice(0, 8));
   });
 
@@ -198,13 +199,24 @@ describe('PROBECTL_NOTIFY_CALLBACK_URL and PROBECTL_NOTIFY_CALLBACK_SECRET', () 
   });
 });
 
-describe('HTTPS_PROXY / HTTP_PROXY (either case): an http:// or https:// URL, checked at start-up', () => {
-  const RULE = 'must be an http:// or https:// proxy URL such as http://proxy.internal:3128 (a scheme is required; SOCKS is not supported)';
+describe('HTTPS_PROXY / HTTP_PROXY (either case): an http://, https:// or socks5:// URL, checked where a provider client is built', () => {
+  const RULE = 'must be an http://, https:// or socks5:// proxy URL such as http://proxy.internal:3128 (a scheme is required)';
+  /** What the worker, its heartbeat and the CLI's connectors commands build their client from. */
+  const refusal = (env: Env): ConfigError => {
+    let err: unknown;
+    try {
+      proxyFromEnv(env);
+    } catch (e) {
+      err = e;
+    }
+    expect(err).toBeInstanceOf(ConfigError);
+    return err as ConfigError;
+  };
   const NAMES = ['HTTPS_PROXY', 'https_proxy', 'HTTP_PROXY', 'http_proxy'];
 
   test.each(NAMES.flatMap((n) => [
-    [n, 'proxy:3128'], [n, 'proxy.internal'], [n, 'socks5://proxy.internal:1080'], [n, 'socks://proxy.internal:1080'],
-    [n, 'ftp://proxy.internal'], [n, 'http://'], [n, 'alice:S3cretPw1@proxy.internal:3128'], [n, 'socks5://alice:S3cretPw1@proxy.internal:1080'],
+    [n, 'proxy:3128'], [n, 'proxy.internal'], [n, 'socks://proxy.internal:1080'], [n, 'socks4://proxy.internal:1080'],
+    [n, 'ftp://proxy.internal'], [n, 'http://'], [n, 'alice:S3cretPw1@proxy.internal:3128'], [n, 'socks://alice:S3cretPw1@proxy.internal:1080'],
   ]))('%s=%j is refused with the configuration error, naming the variable and nothing of the value', (name, value) => {
     const err = refusal({ [name]: value });
     expect(err.setting).toBe(name);
@@ -217,16 +229,21 @@ describe('HTTPS_PROXY / HTTP_PROXY (either case): an http:// or https:// URL, ch
     expect(err.message).toMatch(new RegExp(`^${name}: is blank`));
   });
 
-  test.each(NAMES.flatMap((n) => [[n, 'http://proxy.internal:3128'], [n, 'https://proxy.internal:3129'], [n, 'http://alice:S3cretPw1@proxy.internal:3128'], [n, '']]))(
+  test.each(NAMES.flatMap((n) => [[n, 'http://proxy.internal:3128'], [n, 'https://proxy.internal:3129'], [n, 'http://alice:S3cretPw1@proxy.internal:3128'], [n, 'socks5://proxy.internal:1080'], [n, '']]))(
     '%s=%j is accepted', (name, value) => {
-      expect(() => loadConfig({ [name]: value })).not.toThrow();
+      expect(() => proxyFromEnv({ [name]: value })).not.toThrow();
     });
 
   test('only the variable the client reads is checked: the upper-case one when set, else the lower-case one', () => {
-    expect(() => loadConfig({ HTTPS_PROXY: 'http://proxy.internal:3128', https_proxy: 'proxy:3128' })).not.toThrow();
+    expect(() => proxyFromEnv({ HTTPS_PROXY: 'http://proxy.internal:3128', https_proxy: 'proxy:3128' })).not.toThrow();
     expect(refusal({ HTTPS_PROXY: '', https_proxy: 'proxy:3128' }).setting).toBe('https_proxy');
-    expect(refusal({ HTTPS_PROXY: 'http://proxy.internal:3128', HTTP_PROXY: 'socks5://p:1080' }).setting).toBe('HTTP_PROXY');
+    expect(refusal({ HTTPS_PROXY: 'http://proxy.internal:3128', HTTP_PROXY: 'ftp://p:1080' }).setting).toBe('HTTP_PROXY');
   });
+
+  test.each(NAMES.flatMap((n) => [[n, 'proxy:3128'], [n, 'socks://p:1080'], [n, '   ']]))(
+    'a process that builds no provider client is not stopped by %s=%j (the API role, migrate, incident commands load the configuration only)', (name, value) => {
+      expect(() => loadConfig({ [name]: value })).not.toThrow();
+    });
 });
 
 describe('property: no accepted duration reaches the timer limit', () => {

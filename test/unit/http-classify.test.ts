@@ -1,7 +1,8 @@
+import { PAGE_MAX_BACKOFF_MS } from '../../src/workflows/activity-options';
 import { ApplicationFailure } from '@temporalio/common';
 import fc from 'fast-check';
 import {
-  classify, failureFor, parseHttpDate, parseRetryAfter, providerRetryAfter, rateLimitDelay, MAX_RETRY_AFTER_MS, MIN_RETRY_AFTER_MS,
+  classify, failureFor, parseHttpDate, parseRetryAfter, providerRetryAfter, rateLimitDelay, MAX_RETRY_AFTER_MS, MAX_UNAVAILABLE_RETRY_AFTER_MS, MIN_RETRY_AFTER_MS,
 } from '../../src/http/classify';
 import { fuzzParams } from '../faults/fuzz';
 
@@ -105,14 +106,16 @@ describe('Retry-After: what counts as a wait, on every retried status', () => {
     expect(f.type).toBe(status === 429 ? 'RateLimited' : 'ProviderUnavailable');
     // The wait: the provider's when it named one, else the path's own back-off (a 429's growing one; the policy's for the rest).
     const delay = f.nextRetryDelay === undefined || f.nextRetryDelay === null ? undefined : Number(f.nextRetryDelay);
-    expect(delay).toBe(hint ?? (status === 429 ? rateLimitDelay(attempt) : undefined));
+    // A 5xx's or 408's time at most the page open's longest back-off: the server does not cap it by maximumInterval.
+    const honoured = hint === undefined || status === 429 ? hint : Math.min(hint, MAX_UNAVAILABLE_RETRY_AFTER_MS);
+    expect(delay).toBe(honoured ?? (status === 429 ? rateLimitDelay(attempt) : undefined));
     if (delay !== undefined) {
       expect(delay).toBeGreaterThan(0);
-      expect(delay).toBeLessThanOrEqual(MAX_RETRY_AFTER_MS);
+      expect(delay).toBeLessThanOrEqual(status === 429 ? MAX_RETRY_AFTER_MS : MAX_UNAVAILABLE_RETRY_AFTER_MS);
     }
     // The provider's own time (which holds the key, and a local first attempt waits for) only when it gave one.
     expect((f.details ?? []).some((d) => typeof d === 'object' && d !== null && 'retryAfterMs' in d)).toBe(hint !== undefined);
-    expect(providerRetryAfter(f)).toBe(hint);
+    expect(providerRetryAfter(f)).toBe(honoured);
     expect(parseRetryAfter(header)).toBe(hint);
   });
 
@@ -122,6 +125,10 @@ describe('Retry-After: what counts as a wait, on every retried status', () => {
       expect(f.nonRetryable).toBe(true);
       expect(f.nextRetryDelay ?? undefined).toBeUndefined();
     }
+  });
+
+  test('the 5xx cap is the page open\'s longest back-off (a 5xx never delays a page longer than its retry policy would)', () => {
+    expect(MAX_UNAVAILABLE_RETRY_AFTER_MS).toBe(PAGE_MAX_BACKOFF_MS);
   });
 
   test('a status a provider lists as transient honours its Retry-After too', () => {

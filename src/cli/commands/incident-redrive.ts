@@ -44,6 +44,8 @@ the link is not failed, or the new attempt failed too; 69 Temporal unavailable.
     try {
       const { tenantId, status } = await lookup(t, id, str(values, 'tenant'));
       if (!isStillOpen(status)) throw new FailureError(`probectl-${id} is ${status}; a closed incident cannot be re-driven`);
+      // This command waits for the link to move; a paused run moves nothing until it is unpaused.
+      if (status === 'PAUSED') throw new FailureError(`probectl-${id} is PAUSED; unpause it first (temporal workflow unpause --workflow-id probectl-${id}), then re-drive`);
       const linkOf = async (): Promise<Link | undefined> =>
         (await within(15_000, QUERY_TIMEOUT, t.incidents.getIncident(id))).links.find((l) => l.connectorId === connectorId);
       const before = await linkOf();
