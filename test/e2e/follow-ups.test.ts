@@ -204,12 +204,19 @@ describe('follow-ups carried out by the worker runner', () => {
     const rows = (await rowsOf(snTenant, inc.id)).filter((r) => r.kind === 'ticket-close');
     expect(rows.map((r) => `${r.key.replace(/^.*:ticket-close:/, '')}:${r.outcome}`)).toEqual(['servicenow:2:ok']);
     const events = await history(inc.id);
-    // No timer for the second pass (a follow-up, outside history). The one timer is the back-off of the create's local
-    // first attempt (cut by its limit; PROBECTL_NOTIFY_LOCAL_FIRST_OPENS), which the resolve cancelled.
+    // No timer for the second pass (a follow-up, outside history). Two timers: the back-off of the create's local first
+    // attempt (cut by its limit; PROBECTL_NOTIFY_LOCAL_FIRST_OPENS), which the resolve cancelled; then the fan-out's wait
+    // for the cut attempt's window (cancelled-creates-wait-v1: the cut create may still land until then), which fired —
+    // the double held the create longer still, so the lookup found nothing and the runner's second pass closed it.
     const timers = events.filter((e) => e.eventType === EventType.EVENT_TYPE_TIMER_STARTED).map((e) => String(e.eventId));
     const canceled = events.filter((e) => e.eventType === EventType.EVENT_TYPE_TIMER_CANCELED).map((e) => String(e.timerCanceledEventAttributes!.startedEventId));
-    expect(timers).toHaveLength(1);
-    expect(canceled).toEqual(timers);
+    const fired = events.filter((e) => e.eventType === EventType.EVENT_TYPE_TIMER_FIRED).map((e) => String(e.timerFiredEventAttributes!.startedEventId));
+    expect(timers).toHaveLength(2);
+    expect(canceled).toEqual([timers[0]]);
+    expect(fired).toEqual([timers[1]]);
+    const patches = events.map((e) => e.markerRecordedEventAttributes).filter((m) => m?.markerName === 'core_patch')
+      .map((m) => (JSON.parse(Buffer.from(m!.details!['patch-data']!.payloads![0]!.data!).toString('utf8')) as { id: string }).id);
+    expect(patches).toContain('cancelled-creates-wait-v1');
     expect(scheduled(events, 'resolveConnector')).toHaveLength(1);
     // Neither the rows nor the history hold the ServiceNow credential.
     expect(JSON.stringify(rows)).not.toContain(SN_PASS);
