@@ -13,10 +13,11 @@ import { fuzzParams } from '../faults/fuzz';
 type Env = Record<string, string | undefined>;
 
 /** The ConfigError loadConfig throws for `env`; fails the test when it accepts or throws anything else. */
-function refusal(env: Env): ConfigError {
+/** The ConfigError `load` (loadConfig unless told) throws for `env`. */
+function refusal(env: Env, load: (env: Env) => unknown = loadConfig): ConfigError {
   let err: unknown;
   try {
-    loadConfig(env);
+    load(env);
   } catch (e) {
     err = e;
   }
@@ -202,29 +203,20 @@ describe('PROBECTL_NOTIFY_CALLBACK_URL and PROBECTL_NOTIFY_CALLBACK_SECRET', () 
 describe('HTTPS_PROXY / HTTP_PROXY (either case): an http://, https:// or socks5:// URL, checked where a provider client is built', () => {
   const RULE = 'must be an http://, https:// or socks5:// proxy URL such as http://proxy.internal:3128 (a scheme is required)';
   /** What the worker, its heartbeat and the CLI's connectors commands build their client from. */
-  const refusal = (env: Env): ConfigError => {
-    let err: unknown;
-    try {
-      proxyFromEnv(env);
-    } catch (e) {
-      err = e;
-    }
-    expect(err).toBeInstanceOf(ConfigError);
-    return err as ConfigError;
-  };
+  const proxyRefusal = (env: Env): ConfigError => refusal(env, proxyFromEnv);
   const NAMES = ['HTTPS_PROXY', 'https_proxy', 'HTTP_PROXY', 'http_proxy'];
 
   test.each(NAMES.flatMap((n) => [
     [n, 'proxy:3128'], [n, 'proxy.internal'], [n, 'socks://proxy.internal:1080'], [n, 'socks4://proxy.internal:1080'],
     [n, 'ftp://proxy.internal'], [n, 'http://'], [n, 'alice:S3cretPw1@proxy.internal:3128'], [n, 'socks://alice:S3cretPw1@proxy.internal:1080'],
   ]))('%s=%j is refused with the configuration error, naming the variable and nothing of the value', (name, value) => {
-    const err = refusal({ [name]: value });
+    const err = proxyRefusal({ [name]: value });
     expect(err.setting).toBe(name);
     expect(err.message).toBe(`${name}: ${RULE}`);
   });
 
   test.each(NAMES)('%s blank (spaces) is refused: the client would take it and fail', (name) => {
-    const err = refusal({ [name]: '   ' });
+    const err = proxyRefusal({ [name]: '   ' });
     expect(err.setting).toBe(name);
     expect(err.message).toMatch(new RegExp(`^${name}: is blank`));
   });
@@ -236,8 +228,8 @@ describe('HTTPS_PROXY / HTTP_PROXY (either case): an http://, https:// or socks5
 
   test('only the variable the client reads is checked: the upper-case one when set, else the lower-case one', () => {
     expect(() => proxyFromEnv({ HTTPS_PROXY: 'http://proxy.internal:3128', https_proxy: 'proxy:3128' })).not.toThrow();
-    expect(refusal({ HTTPS_PROXY: '', https_proxy: 'proxy:3128' }).setting).toBe('https_proxy');
-    expect(refusal({ HTTPS_PROXY: 'http://proxy.internal:3128', HTTP_PROXY: 'ftp://p:1080' }).setting).toBe('HTTP_PROXY');
+    expect(proxyRefusal({ HTTPS_PROXY: '', https_proxy: 'proxy:3128' }).setting).toBe('https_proxy');
+    expect(proxyRefusal({ HTTPS_PROXY: 'http://proxy.internal:3128', HTTP_PROXY: 'ftp://p:1080' }).setting).toBe('HTTP_PROXY');
   });
 
   test.each(NAMES.flatMap((n) => [[n, 'proxy:3128'], [n, 'socks://p:1080'], [n, '   ']]))(
