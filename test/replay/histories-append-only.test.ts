@@ -6,10 +6,11 @@
  * proves the check has teeth on throwaway repositories.
  */
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, renameSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, renameSync, unlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import { appendOnlyViolations } from './append-only';
+import { throwawayGit } from './throwaway-git';
 
 const ROOT = join(__dirname, '..', '..');
 const HISTORIES = 'test/histories';
@@ -22,26 +23,8 @@ describe('recorded histories are append-only', () => {
 });
 
 describe('the append-only check has teeth (throwaway repositories)', () => {
-  const dirs: string[] = [];
-  afterAll(() => {
-    for (const d of dirs) rmSync(d, { recursive: true, force: true });
-  });
-
-  // Isolated from the machine's git configuration; a fixed identity.
-  const env = {
-    ...process.env,
-    GIT_CONFIG_GLOBAL: '/dev/null', GIT_CONFIG_NOSYSTEM: '1',
-    GIT_AUTHOR_NAME: 'Recorder', GIT_AUTHOR_EMAIL: 'recorder@example.invalid', GIT_COMMITTER_NAME: 'Recorder', GIT_COMMITTER_EMAIL: 'recorder@example.invalid',
-  };
-  const git = (repo: string, ...args: string[]) => execFileSync('git', ['-C', repo, ...args], { env, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
-  const write = (repo: string, file: string, text: string) => {
-    mkdirSync(dirname(join(repo, file)), { recursive: true });
-    writeFileSync(join(repo, file), text);
-  };
-  const commit = (repo: string, message: string) => {
-    git(repo, 'add', '-A');
-    git(repo, 'commit', '-q', '--no-gpg-sign', '-m', message);
-  };
+  const { dirs, env, git, write, commit, cleanup } = throwawayGit();
+  afterAll(cleanup);
   /** A repository with one recording committed, then the guard marker committed. */
   const guarded = (opts: { beforeGuard?: (repo: string) => void } = {}) => {
     const repo = mkdtempSync(join(tmpdir(), 'append-only-'));

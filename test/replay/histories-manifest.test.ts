@@ -7,8 +7,9 @@
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import { appendOnlyViolations } from './append-only';
+import { throwawayGit } from './throwaway-git';
 import {
   HISTORIES_DIR, MANIFEST, MANIFEST_PATH, appendToManifest, filesUnder, manifestAppendViolations, manifestProblems, parseManifest, sha256,
 } from './histories-manifest';
@@ -74,24 +75,8 @@ describe('the manifest check has teeth (throwaway folders)', () => {
 });
 
 describe('the manifest is append-only in git (throwaway repositories)', () => {
-  const dirs: string[] = [];
-  afterAll(() => {
-    for (const d of dirs) rmSync(d, { recursive: true, force: true });
-  });
-  const env = {
-    ...process.env,
-    GIT_CONFIG_GLOBAL: '/dev/null', GIT_CONFIG_NOSYSTEM: '1',
-    GIT_AUTHOR_NAME: 'Recorder', GIT_AUTHOR_EMAIL: 'recorder@example.invalid', GIT_COMMITTER_NAME: 'Recorder', GIT_COMMITTER_EMAIL: 'recorder@example.invalid',
-  };
-  const git = (repo: string, ...args: string[]) => execFileSync('git', ['-C', repo, ...args], { env, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
-  const write = (repo: string, file: string, text: string) => {
-    mkdirSync(dirname(join(repo, file)), { recursive: true });
-    writeFileSync(join(repo, file), text);
-  };
-  const commit = (repo: string, message: string) => {
-    git(repo, 'add', '-A');
-    git(repo, 'commit', '-q', '--no-gpg-sign', '-m', message);
-  };
+  const { dirs, env, git, write, commit, cleanup } = throwawayGit();
+  afterAll(cleanup);
   const line = (name: string) => `${sha256(name)}  ${name}.json\n`;
   /** A repository with two recordings listed in the manifest, and the append-only guard's marker. */
   const repoWith = () => {
