@@ -15,7 +15,7 @@ import { SIGNATURE_HEADER, TIMESTAMP_HEADER, probectlSignature, unixTimestamp } 
 import type { CallbackEvent } from './contract';
 import type { HttpClient } from '../http/client';
 import { TransportError } from '../http/client';
-import { parseRetryAfter } from '../http/classify';
+import { MAX_UNAVAILABLE_RETRY_AFTER_MS, parseRetryAfter } from '../http/classify';
 import { FailureType, retryable } from '../http/failures';
 import { excerpt } from '../http/scrub';
 import type { HttpRequest } from '../http/types';
@@ -53,9 +53,11 @@ export function buildCallbackRequest(url: string, secret: string, event: Callbac
 export function callbackFailure(status: number, text: string, retryAfter: string | undefined, secrets: readonly string[]): ApplicationFailure {
   const body = excerpt(text, secrets, CALLBACK_EXCERPT);
   const message = `probectl callback: HTTP ${status}${body ? `: ${body}` : ''}`;
-  // probectl is the system of record: whatever it answers, we keep trying until it takes the event.
-  if (status === 429) return retryable(FailureType.RateLimited, message, parseRetryAfter(retryAfter));
-  return retryable(FailureType.ProviderUnavailable, message);
+  // probectl is the system of record: whatever it answers, we keep trying until it takes the event. A Retry-After is
+  // honoured on every answer (a 503's as much as a 429's), an outage's capped as classify caps a provider's.
+  const wait = parseRetryAfter(retryAfter);
+  if (status === 429) return retryable(FailureType.RateLimited, message, wait);
+  return retryable(FailureType.ProviderUnavailable, message, wait === undefined ? undefined : Math.min(wait, MAX_UNAVAILABLE_RETRY_AFTER_MS));
 }
 
 export function createCallbackActivities(deps: CallbackActivityDeps) {

@@ -39,6 +39,35 @@ describe('callback request', () => {
     expect(callbackFailure(429, '', '7', []).nextRetryDelay).toBe(7000);
   });
 
+  // Every status probectl may answer × every kind of Retry-After: the wait is honoured on each (a 503's as much as a
+  // 429's), capped at 10 min on a 429 and 60 s otherwise, and a value that names no wait leaves the runner's back-off.
+  const statuses = [400, 404, 408, 409, 429, 500, 502, 503, 504];
+  const hints: [string | undefined, number | undefined][] = [
+    [undefined, undefined],
+    ['7', 7_000],
+    [' 30 ', 30_000],
+    ['0.2', 1_000],
+    ['45', 45_000],
+    ['90', 90_000],
+    ['3600', 3_600_000],
+    ['0', undefined],
+    ['-1', undefined],
+    ['soon', undefined],
+    ['Sun, 06 Nov 1994 08:49:37 GMT', undefined],
+  ];
+  test.each(statuses.flatMap((status) => hints.map(([hint, ms]) => [status, hint, ms] as const)))(
+    'HTTP %i with Retry-After %p: retried, after the wait it names (capped)',
+    (status, hint, ms) => {
+      const f = callbackFailure(status, 'busy', hint, []);
+      expect(f.nonRetryable).toBe(false);
+      const cap = status === 429 ? 600_000 : 60_000;
+      const expected = ms === undefined ? undefined : Math.min(ms, cap);
+      expect(f.nextRetryDelay).toBe(expected);
+      expect(f.details ?? []).toEqual(expected === undefined ? [] : [{ nextRetryDelayMs: expected }]);
+      expect(f.type).toBe(status === 429 ? 'RateLimited' : 'ProviderUnavailable');
+    },
+  );
+
   test('no callback configured: the activity does nothing', async () => {
     const http = new HttpClient({ timeoutMs: 1000 });
     const send = jest.spyOn(http, 'send');
