@@ -1,4 +1,5 @@
 const { existsSync, readFileSync, rmSync } = require('node:fs');
+const { relative } = require('node:path');
 const { checkRun } = require('./answer-contract');
 
 /**
@@ -9,6 +10,9 @@ const { checkRun } = require('./answer-contract');
  * failure, and fails the run. A test file started more than once (file-starts.ts: a jest worker died under it and jest
  * re-ran it) counts as one failure each.
  */
+/** How many of the slowest test files the summary names. */
+const SLOWEST_SHOWN = 15;
+
 class SummaryReporter {
   #error = undefined;
 
@@ -41,6 +45,16 @@ class SummaryReporter {
     if (rerun.length > 0) {
       process.stdout.write(`\ntest files started more than once (a jest worker died under them and jest ran them again), counted as failed:\n${rerun.map(([f, n]) => `  ${f} (${n} starts)`).join('\n')}\n`);
       this.#error ??= new Error(`${rerun.length} test file(s) re-run after a worker died`);
+    }
+    // Where the run's time went: the slowest files, so a run over its budget names what to look at first.
+    const timed = results.testResults
+      .map((suite) => ({ file: relative(process.cwd(), suite.testFilePath), ms: (suite.perfStats?.end ?? 0) - (suite.perfStats?.start ?? 0) }))
+      .filter((t) => t.ms > 0)
+      .sort((a, b) => b.ms - a.ms);
+    if (timed.length > 1) {
+      const total = timed.reduce((sum, t) => sum + t.ms, 0);
+      const lines = timed.slice(0, SLOWEST_SHOWN).map((t) => `  ${(t.ms / 1000).toFixed(1).padStart(7)} s  ${t.file}`);
+      process.stdout.write(`\nslowest test files (of ${timed.length}, ${(total / 1000).toFixed(0)} s in all, summed over workers):\n${lines.join('\n')}\n`);
     }
     let failed = results.numFailedTests + rerun.length;
     for (const suite of results.testResults) {
