@@ -5,7 +5,7 @@ import { createActivities } from './activities';
 import { HttpClient, proxyFromEnv } from './http/client';
 import { connectorFor } from './providers/registry';
 import { ConfigError } from './config/errors';
-import { connectionOptions } from './config/temporal';
+import { clientConnectionOptions, connectionOptions } from './config/temporal';
 import type { AppConfig } from './config/load';
 import { FollowUpStore } from './db/follow-up-store';
 import { MirrorStore } from './db/mirror-store';
@@ -185,7 +185,7 @@ async function startConnectorReconciler(
   deps: { http: HttpClient; pacer: Pacer; mirror: MirrorStore },
 ): Promise<{ stop(): Promise<void> }> {
   const { config, log, metrics } = opts;
-  const connection = await Connection.connect(connectionOptions(config.temporal));
+  const connection = await Connection.connect(clientConnectionOptions(config.temporal));
   const incidents = new IncidentClient({ client: new Client({ connection, namespace: config.temporal.namespace }), taskQueue: config.temporal.taskQueue });
   const reconciler = new ConnectorReconciler({
     connectors: config.connectors,

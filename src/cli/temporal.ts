@@ -2,7 +2,7 @@ import { Client, Connection } from '@temporalio/client';
 import { within as withinMs } from '../shared/within';
 import { IncidentClient } from '../client';
 import type { AppConfig } from '../config/load';
-import { connectionOptions } from '../config/temporal';
+import { clientConnectionOptions } from '../config/temporal';
 import { UnavailableError, reach, type Io } from './io';
 
 export interface TemporalSession {
@@ -24,7 +24,7 @@ export function printNotices(config: AppConfig, io: Io): void {
 export async function connectTemporal(config: AppConfig, io: Io): Promise<TemporalSession> {
   printNotices(config, io);
   const connection = await reach(`Temporal at ${config.temporal.address}`, () =>
-    Connection.connect({ ...connectionOptions(config.temporal), connectTimeout: '5s' }),
+    Connection.connect({ ...clientConnectionOptions(config.temporal), connectTimeout: '5s' }),
   );
   try {
     await reach(`Temporal at ${config.temporal.address}`, () => connection.workflowService.getSystemInfo({}));

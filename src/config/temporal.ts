@@ -186,7 +186,24 @@ function settingsFrom(p: ClientConfigProfile, env: Env, setAs: Record<string, st
   };
 }
 
-/** Options for Connection.connect / NativeConnection.connect. */
+/**
+ * Channel arguments of every client connection (grpc-js) to Temporal: no proxy. grpc-js would otherwise send Temporal
+ * traffic through a host's lower-case `grpc_proxy`/`https_proxy`/`http_proxy` (unless `no_grpc_proxy`/`no_proxy`
+ * names the address), while the worker's NativeConnection never uses them: the API role and the CLI could then fail to
+ * reach a server the worker reaches, or send Temporal's API key through a proxy meant for provider calls. The proxy
+ * variables are for provider calls only (docs/configuration.md).
+ */
+const TEMPORAL_CHANNEL_ARGS = { 'grpc.enable_http_proxy': 0 } as const;
+
+/** Options for a client's Connection.connect (grpc-js): connectionOptions, no proxy, and the caller's channel arguments. */
+export function clientConnectionOptions(
+  t: TemporalSettings,
+  channelArgs: Record<string, number | string> = {},
+): ReturnType<typeof connectionOptions> & { channelArgs: Record<string, number | string> } {
+  return { ...connectionOptions(t), channelArgs: { ...channelArgs, ...TEMPORAL_CHANNEL_ARGS } };
+}
+
+/** Options for NativeConnection.connect (the worker's; it never uses the proxy variables), and the base of clientConnectionOptions. */
 export function connectionOptions(t: TemporalSettings): { address: string; tls?: TemporalTls; apiKey?: string; metadata?: Record<string, string> } {
   return {
     address: t.address,

@@ -8,7 +8,7 @@ import { InboundDispatcher, InboundMetrics, TemporalHealth, type DispatcherOptio
 import type { ReadinessCheck } from '../api/routes/health';
 import { IncidentClient } from '../client';
 import type { AppConfig } from '../config/load';
-import { connectionOptions } from '../config/temporal';
+import { clientConnectionOptions } from '../config/temporal';
 import { MirrorStore } from '../db/mirror-store';
 import { beginConfigDigest, beginInStart } from '../activities/begin';
 import type { Incident } from '../shared/contract';
@@ -90,7 +90,7 @@ export interface ApiParts {
 /** The API role's composition root: the Temporal client, the mirror, the app and its outbox dispatcher. */
 export async function buildApi(opts: ApiOptions): Promise<ApiParts> {
   const { config, pool, log, metrics } = opts;
-  const connection = await Connection.connect({ ...connectionOptions(config.temporal), channelArgs: API_CHANNEL_ARGS });
+  const connection = await Connection.connect(clientConnectionOptions(config.temporal, API_CHANNEL_ARGS));
   // While tracing is on: start/signal/query spans, and the trace context in the start and signal headers.
   const interceptors = clientTracingInterceptors();
   const client = new Client({ connection, namespace: config.temporal.namespace, ...(interceptors ? { interceptors } : {}) });

@@ -3,7 +3,7 @@ import type { Pool } from 'pg';
 import { beginConfigDigest } from '../activities/begin';
 import type { AppConfig } from '../config/load';
 import type { Secret } from '../config/secret';
-import { connectionOptions } from '../config/temporal';
+import { clientConnectionOptions } from '../config/temporal';
 import type { Logger } from '../observability/logger';
 import { NotifyMetrics } from '../observability/metrics';
 import { createPool } from '../db/pool';
@@ -82,7 +82,7 @@ export async function runWorker({ config, pool, log, metrics }: ProcessParts): P
   const runtime = installSdkRuntime(log, { metricsAddress: config.sdkMetricsAddress });
   if (runtime === 'installed' && config.sdkMetricsAddress !== undefined) log.info({ address: config.sdkMetricsAddress }, 'Temporal SDK metrics listening');
   // Fail at start, naming the command to run, rather than on the first upsert of every incident.
-  const probe = await Connection.connect(connectionOptions(config.temporal));
+  const probe = await Connection.connect(clientConnectionOptions(config.temporal));
   try {
     await checkSearchAttributes(probe, config.temporal.namespace);
   } finally {
@@ -106,7 +106,7 @@ export async function runWorker({ config, pool, log, metrics }: ProcessParts): P
 /** The dead man's switch of a worker process: its own Temporal connection and HTTP client, closed at stop. */
 async function startHeartbeat(config: AppConfig, settings: HeartbeatSettings, log: Logger, metrics: NotifyMetrics): Promise<Running> {
   // Reconnects as soon as the API's channel does: the pings resume soon after Temporal is back.
-  const connection = await Connection.connect({ ...connectionOptions(config.temporal), channelArgs: API_CHANNEL_ARGS });
+  const connection = await Connection.connect(clientConnectionOptions(config.temporal, API_CHANNEL_ARGS));
   const client = new Client({ connection, namespace: config.temporal.namespace });
   const proxy = proxyFromEnv(process.env);
   const http = new HttpClient({ timeoutMs: 10_000, ...(proxy ? { proxy } : {}) });

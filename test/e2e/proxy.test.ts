@@ -1,7 +1,11 @@
+import { Connection } from '@temporalio/client';
+import { NativeConnection } from '@temporalio/worker';
+import { loadConfig } from '../../src/config/load';
+import { clientConnectionOptions, connectionOptions } from '../../src/config/temporal';
 import { HttpClient, proxyFromEnv } from '../../src/http/client';
 import { PagerDutyDouble } from '../../dev/doubles/pagerduty';
 import { ConnectProxy } from '../helpers/connect-proxy';
-import { eventually, uniqueId } from '../helpers/shared';
+import { eventually, sharedStack, uniqueId } from '../helpers/shared';
 import { incidentFor, startStack } from '../helpers/stack';
 
 describe('outbound through an HTTP(S) proxy', () => {
@@ -57,5 +61,62 @@ describe('outbound through an HTTP(S) proxy', () => {
     } finally {
       await stack.stop();
     }
+  });
+
+  // grpc-js reads these (lower-case only) when a channel is made; the Rust core of NativeConnection reads none.
+  describe('Temporal connections never use the proxy variables (they are for provider calls)', () => {
+    const VARIABLES = ['grpc_proxy', 'https_proxy', 'http_proxy'] as const;
+    const ALL = [...VARIABLES, 'no_grpc_proxy', 'no_proxy', 'HTTPS_PROXY', 'HTTP_PROXY', 'NO_PROXY'];
+    const saved = Object.fromEntries(ALL.map((k) => [k, process.env[k]]));
+    const temporal = () => loadConfig({ TEMPORAL_ADDRESS: sharedStack().temporalAddress }).temporal;
+    const withOnly = async <T>(name: string, fn: () => Promise<T>): Promise<T> => {
+      for (const k of ALL) delete process.env[k];
+      process.env[name] = proxy.url;
+      try {
+        return await fn();
+      } finally {
+        for (const k of ALL) {
+          if (saved[k] === undefined) delete process.env[k];
+          else process.env[k] = saved[k];
+        }
+      }
+    };
+    const reach = async (connection: Connection) => {
+      try {
+        await connection.workflowService.getSystemInfo({});
+      } finally {
+        await connection.close();
+      }
+    };
+
+    test('control: a plain grpc-js connection does go through `http_proxy` (so the cases below can fail)', async () => {
+      const before = proxy.tunnels.length;
+      await withOnly('http_proxy', async () => reach(await Connection.connect({ address: sharedStack().temporalAddress })));
+      expect(proxy.tunnels.slice(before)).toContain(sharedStack().temporalAddress.replace('localhost', '127.0.0.1'));
+    });
+
+    test.each(VARIABLES)('a client connection (API, CLI, the worker\'s client) with only `%s` set goes direct', async (name) => {
+      const before = proxy.tunnels.length;
+      await withOnly(name, async () => reach(await Connection.connect(clientConnectionOptions(temporal(), { 'grpc.initial_reconnect_backoff_ms': 250 }))));
+      expect(proxy.tunnels.slice(before)).toEqual([]);
+    });
+
+    test.each(VARIABLES)('the worker\'s NativeConnection with only `%s` set goes direct', async (name) => {
+      const before = proxy.tunnels.length;
+      await withOnly(name, async () => {
+        const native = await NativeConnection.connect(connectionOptions(temporal()));
+        try {
+          await native.workflowService.getSystemInfo({});
+        } finally {
+          await native.close();
+        }
+      });
+      expect(proxy.tunnels.slice(before)).toEqual([]);
+    });
+
+    test('the caller\'s channel arguments are kept, and cannot turn the proxy back on', () => {
+      const opts = clientConnectionOptions(temporal(), { 'grpc.max_reconnect_backoff_ms': 2_000, 'grpc.enable_http_proxy': 1 });
+      expect(opts.channelArgs).toEqual({ 'grpc.max_reconnect_backoff_ms': 2_000, 'grpc.enable_http_proxy': 0 });
+    });
   });
 });

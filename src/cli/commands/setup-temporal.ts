@@ -1,5 +1,5 @@
 import { Connection } from '@temporalio/client';
-import { connectionOptions } from '../../config/temporal';
+import { clientConnectionOptions } from '../../config/temporal';
 import { loadConfig } from '../../config/load';
 import { printNotices } from '../temporal';
 import { SearchAttributesMissingError, registerSearchAttributes, searchAttributeStatus } from '../../runtime/search-attributes';
@@ -33,7 +33,7 @@ Exit: 0 all present, 1 a type conflict or the server refused, 69 Temporal unavai
     printNotices(config, io);
     const namespace = str(values, 'namespace') ?? config.temporal.namespace;
     const where = `Temporal at ${config.temporal.address}`;
-    const connection = await reach(where, () => Connection.connect({ ...connectionOptions(config.temporal), connectTimeout: '5s' }));
+    const connection = await reach(where, () => Connection.connect({ ...clientConnectionOptions(config.temporal), connectTimeout: '5s' }));
     try {
       if (values['dry-run']) {
         const s = await reach(where, () => searchAttributeStatus(connection, namespace));
