@@ -10,7 +10,7 @@ import type { AppConfig } from '../config/load';
 import { toRef } from '../config/connectors';
 import type { MirrorStore } from '../db/mirror-store';
 import type { Incident } from '../shared/contract';
-import { ADOPTED_LINKS_ACKNOWLEDGED_V1, FIRST_RUN_CHECKED_V1 } from '../workflows/patches';
+import { ADOPTED_LINKS_ACKNOWLEDGED_V1, FIRST_RUN_CHECKED_V1, RESOLVED_LEFT_OPEN_V1 } from '../workflows/patches';
 import { LOCAL_FIRST_OPEN_MS } from '../workflows/v2/local-first-setting';
 import type { BeginResult } from './contract';
 
@@ -38,7 +38,7 @@ export function beginSnapshot(config: AppConfig, incident: Incident): Omit<Begin
 const digests = new WeakMap<AppConfig, string>();
 
 /** What the digest starts with: the patch a first run that takes the snapshot asks (src/workflows/patches.ts). */
-export const BEGIN_DIGEST_TAG = `begin-config:${FIRST_RUN_CHECKED_V1}+${ADOPTED_LINKS_ACKNOWLEDGED_V1}`;
+export const BEGIN_DIGEST_TAG = `begin-config:${FIRST_RUN_CHECKED_V1}+${ADOPTED_LINKS_ACKNOWLEDGED_V1}+${RESOLVED_LEFT_OPEN_V1}`;
 
 /**
  * The digest of everything `beginSnapshot` reads from a configuration: every configured tenant's part, computed by

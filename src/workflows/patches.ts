@@ -95,6 +95,14 @@
  *                       the release before carries another digest and the API's gate stays shut while one polls. A begin
  *                       that reads its own snapshot may ask it too (in a later task when beginIncident outlived the first):
  *                       there a worker of the release before fails the later tasks until one of this release takes them.
+ *   resolved-left-open-v1  state machine: a begin that finds the incident resolved in the mirror while links of
+ *                       configured connectors other than the resolution's origin are still open, acknowledged, pending or
+ *                       failed there (an earlier run was terminated, failed or timed out during its resolve fan-out, and
+ *                       the incident was started again) resolves those links through the ordinary fan-out — second
+ *                       resolves of pagers, ticket passes and probectl's callback (same event id) included — instead of
+ *                       ending at once with every such page left open. Asked once, in the begin, only when such a link
+ *                       exists. It can be asked in a first task that took the checked begin snapshot, so the begin digest
+ *                       names it, as adopted-links-acknowledged-v1.
  */
 export const LEAN_HISTORY_V1 = 'lean-history-v1';
 export const RECONCILIATION_V1 = 'reconciliation-v1';
@@ -107,3 +115,4 @@ export const REFUSED_OPENS_V1 = 'refused-opens-v1';
 export const EARLIER_RUNS_RESOLVE_V1 = 'earlier-runs-resolve-v1';
 export const CANCELLED_CREATES_WAIT_V1 = 'cancelled-creates-wait-v1';
 export const ADOPTED_LINKS_ACKNOWLEDGED_V1 = 'adopted-links-acknowledged-v1';
+export const RESOLVED_LEFT_OPEN_V1 = 'resolved-left-open-v1';

@@ -63,7 +63,7 @@ const LIFECYCLES = [
   'acknowledge', 'redrive', 'reconciliation', 'failed-open', 'already-resolved', 'continue-as-new-in-flight', 'resolve-racing-open',
   'legacy-handover', 'postgres-down', 'refused-signals',
   'six-connectors', 'ticket-create-late', 'paced-open', 'refused-opens', 'reset-refused-open', 'again-refused-open',
-  'ticket-create-cut-resolved', 'ticket-create-handed-over-resolved', 'acknowledged-before-begin',
+  'ticket-create-cut-resolved', 'ticket-create-handed-over-resolved', 'acknowledged-before-begin', 'resolved-left-open',
 ] as const;
 type LifecycleName = (typeof LIFECYCLES)[number];
 
@@ -80,9 +80,10 @@ const CHECKED = process.env.RECORD_INTO?.trim() === 'first-run-checked-v1';
  * local-first-opens-v1, refused-opens-v1 (runs whose fan-out left a refused link alone, on the same settings),
  * earlier-runs-resolve-v1 (a run started again, or made by a reset, whose fan-out resolves such a link; both of its
  * lifecycles open as ordinary activities), cancelled-creates-wait-v1 (a resolve that cancels a ticket create which may
- * still land waits for it) and adopted-links-acknowledged-v1 (an acknowledge before the begin of a run started again).
+ * still land waits for it), adopted-links-acknowledged-v1 (an acknowledge before the begin of a run started again) and
+ * resolved-left-open-v1 (a run started again after one that ended during its resolve fan-out).
  */
-const LOCAL_FIRST = ['local-first-opens-v1', 'refused-opens-v1', 'earlier-runs-resolve-v1', 'cancelled-creates-wait-v1', 'adopted-links-acknowledged-v1'].includes(process.env.RECORD_INTO?.trim() ?? '');
+const LOCAL_FIRST = ['local-first-opens-v1', 'refused-opens-v1', 'earlier-runs-resolve-v1', 'cancelled-creates-wait-v1', 'adopted-links-acknowledged-v1', 'resolved-left-open-v1'].includes(process.env.RECORD_INTO?.trim() ?? '');
 /** The lifecycles of earlier-runs-resolve-v1, which refused-opens-v1 holds as the release before that patch recorded them. */
 const EARLIER_RUNS = ['reset-refused-open', 'again-refused-open'];
 /** The API passes the checked snapshot (both folders above). */
@@ -830,6 +831,40 @@ describe('record incident lifecycles for the replay tests', () => {
         await stack.incidents.resolve(inc.id, { tenantId: tenant, source: 'api', actor: 'kate', at: at() });
         const result = await stack.incidents.result(inc.id);
         expect(result.links.map((l) => `${l.connectorId}:${l.status}`).sort()).toEqual(['opsgenie:resolved', 'pagerduty:resolved']);
+        return key;
+      },
+    },
+
+    'resolved-left-open': {
+      title: 'a run terminated during its resolve fan-out (PagerDuty resolved, Opsgenie\'s close refused with 503 again and again), then the incident opened again: the begin finds it resolved with Opsgenie still open and resolves it (recorded: the latest run only)',
+      runs: 'last',
+      record: async () => {
+        const inc = await openAndWait();
+        const key = `probectl-${inc.id}`;
+        let refusedCloses = 0;
+        og.faults.before = (r) => {
+          if (r.method !== 'POST' || !r.path.includes('/close') || !mentions(r, key)) return undefined;
+          refusedCloses += 1;
+          return { status: 503, body: { message: 'Service Unavailable', took: 0.01 } };
+        };
+        try {
+          await stack.incidents.resolve(inc.id, { tenantId: tenant, source: 'api', actor: 'olga', at: at() });
+          await eventually(async () => {
+            const v = await stack.incidents.getIncident(inc.id);
+            const links = v.links.map((l) => `${l.connectorId}:${l.status}`).sort().join(',');
+            return v.status === 'resolved' && links === 'opsgenie:open,pagerduty:resolved' && refusedCloses >= 2;
+          }, { timeoutMs: 60_000, what: 'the incident resolved in the mirror, PagerDuty resolved, Opsgenie\'s close refused twice' });
+          await stack.client.workflow.getHandle(key).terminate('recorder: the run ended during its resolve fan-out');
+        } finally {
+          og.faults = {};
+        }
+        expect(og.byAlias(key)[0]?.status).toBe('open');
+        // Opened again, as an operator would after the terminated run: the client starts it again (`again`).
+        expect(await stack.incidents.openIncident(inc)).toMatchObject({ outcome: 'started' });
+        const result = await stack.incidents.result(inc.id);
+        expect(result.links.map((l) => `${l.connectorId}:${l.status}`).sort()).toEqual(['opsgenie:resolved', 'pagerduty:resolved']);
+        expect(og.byAlias(key)[0]?.status).toBe('closed');
+        expect(pd.alerts.filter((a) => a.dedupKey === key)).toHaveLength(1);
         return key;
       },
     },

@@ -52,11 +52,13 @@ const EARLIER = 'earlier-runs-resolve-v1';
 const CANCELLED_WAIT = 'cancelled-creates-wait-v1';
 /** An acknowledge that reached a run started again before its begin, which then acknowledged the adopted pagers (`adopted-links-acknowledged-v1`). */
 const ADOPTED_ACKS = 'adopted-links-acknowledged-v1';
+/** A run started again after one that ended during its resolve fan-out, which resolved the links left open (`resolved-left-open-v1`). */
+const LEFT_OPEN = 'resolved-left-open-v1';
 /** The same two lifecycles recorded by the release before that patch (the second with a client of this release): the fan-out left the link alone. */
 const RESET_BEFORE = join(REFUSED, 'reset-refused-open');
 const AGAIN_BEFORE = join(REFUSED, 'again-refused-open');
 /** A recording of the state machine, in any of its folders. */
-const onStateMachine = (id: string) => [CURRENT, BEGIN_IN_INPUT, BEGIN_CHECKED, FIRST_RUN_CHECKED, LOCAL_FIRST, REFUSED, EARLIER, CANCELLED_WAIT, ADOPTED_ACKS].some((folder) => id.startsWith(`${folder}/`));
+const onStateMachine = (id: string) => [CURRENT, BEGIN_IN_INPUT, BEGIN_CHECKED, FIRST_RUN_CHECKED, LOCAL_FIRST, REFUSED, EARLIER, CANCELLED_WAIT, ADOPTED_ACKS, LEFT_OPEN].some((folder) => id.startsWith(`${folder}/`));
 /** Histories recorded on the legacy path, kept because runs of that age must still replay. */
 const OLDER = ['before-lean-history-v1'];
 /** A later run of a continued chain (run 2, 3, … 10, …), not its first. */
@@ -74,6 +76,7 @@ const LEAVES_REFUSED = 'const leavesRefused = (s: IncidentState) => (): boolean 
 /** The lines of v2/incident-v2.ts the teeth of the two patches after it replace. */
 const WAITS_FOR_CANCELLED = 'const waitsForCancelled = (): boolean => patched(CANCELLED_CREATES_WAIT_V1);';
 const ACKNOWLEDGES_ADOPTED = 'const acknowledgesAdopted = (): boolean => patched(ADOPTED_LINKS_ACKNOWLEDGED_V1);';
+const RESOLVES_LEFT_OPEN = 'const resolvesLeftOpen = (): boolean => patched(RESOLVED_LEFT_OPEN_V1);';
 /** `src` with `line` replaced; a line no longer there fails the test instead of leaving the code unchanged. */
 function swapped(src: string, line: string, by: string): string {
   if (!src.includes(line)) throw new Error(`the line to replace is no longer in the source: ${line}`);
@@ -493,6 +496,25 @@ describe('replay of recorded incident lifecycles', () => {
     });
   });
 
+  describe('resolved-left-open-v1: each recording took its path', () => {
+    test('a run terminated during its fan-out, opened again: the begin finds it resolved with Opsgenie open, asks the patch there and resolves only Opsgenie', () => {
+      const ids = recordingIds().filter((id) => id.startsWith(`${LEFT_OPEN}/`));
+      expect(ids).toEqual([join(LEFT_OPEN, 'resolved-left-open')]);
+      const id = ids[0]!;
+      expect((startInput(id) as { again?: boolean }).again).toBe(true);
+      const f = facts(id);
+      expect(f.patches).toEqual(['state-machine-v1', LEFT_OPEN]);
+      expect(activitiesOf(f, 'openConnector')).toEqual([]);
+      expect(activitiesOf(f, 'resolveConnector').map((r) => r.connectorId)).toEqual(['opsgenie']);
+      // Decided in the first task, with the begin: the patch, then the resolve, before the first task's completion is followed by another.
+      const ev = eventsOf(id);
+      const second = ev.indexOf('WORKFLOW_TASK_SCHEDULED', ev.indexOf('WORKFLOW_TASK_COMPLETED'));
+      expect(ev.slice(0, second).filter((e) => e.startsWith('MARKER_RECORDED:resolved') || e.includes('resolveConnector'))).toEqual([
+        `MARKER_RECORDED:${LEFT_OPEN}`, 'ACTIVITY_TASK_SCHEDULED:resolveConnector:opsgenie',
+      ]);
+    });
+  });
+
   describe('each legacy-path recording took its path', () => {
     test('acknowledge: an API acknowledgement fans out to both pagers and is reported to probectl, then the API resolves', () => {
       const f = facts('acknowledge');
@@ -869,6 +891,15 @@ describe('replay of recorded incident lifecycles', () => {
     const results = await replayAll(before);
     expect(results.size).toBe(recordingIds().length);
     expectFailing(results, (id) => id.startsWith(`${ADOPTED_ACKS}/`));
+  });
+
+  test('code that never asks resolved-left-open-v1 fails its recording and replays everything else', async () => {
+    const before = await bundleModified(join(scratch, 'no-left-open'), {
+      'v2/incident-v2.ts': (src) => swapped(src, RESOLVES_LEFT_OPEN, 'const resolvesLeftOpen = (): boolean => false; // the release before the patch'),
+    });
+    const results = await replayAll(before);
+    expect(results.size).toBe(recordingIds().length);
+    expectFailing(results, (id) => id.startsWith(`${LEFT_OPEN}/`));
   });
 
   // A replay decides the checked begin by the run's patch marker, never by a Build ID: not by the replaying worker's,

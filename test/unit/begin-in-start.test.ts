@@ -9,7 +9,7 @@ import { BEGIN_DIGEST_TAG, beginConfigDigest, beginInStart, beginResult, beginSn
 import { loadConfig, type AppConfig } from '../../src/config/load';
 import { pollerAgreement } from '../../src/runtime/begin-gate';
 import { workerBuildId } from '../../src/runtime/build-id';
-import { ADOPTED_LINKS_ACKNOWLEDGED_V1, FIRST_RUN_CHECKED_V1 } from '../../src/workflows/patches';
+import { ADOPTED_LINKS_ACKNOWLEDGED_V1, FIRST_RUN_CHECKED_V1, RESOLVED_LEFT_OPEN_V1 } from '../../src/workflows/patches';
 import type { Incident } from '../../src/shared/contract';
 
 const PD = 'acme|pagerduty|https://events.pagerduty.com/v2/enqueue|R0UT1NGKEYbeginInStart0000000001';
@@ -74,20 +74,24 @@ describe('beginConfigDigest', () => {
     const c = loadConfig({ ...BASE, ...over });
     expect(BEGIN_DIGEST_TAG).toContain(FIRST_RUN_CHECKED_V1);
     expect(BEGIN_DIGEST_TAG).toContain(ADOPTED_LINKS_ACKNOWLEDGED_V1);
+    expect(BEGIN_DIGEST_TAG).toContain(RESOLVED_LEFT_OPEN_V1);
     const tenants = [...new Set(c.connectors.all.map((x) => x.tenantId))].sort();
     const part = (t: string) => beginSnapshot(c, incident(t));
     const under = (tag: string) => createHash('sha256').update(JSON.stringify([tag, part(''), tenants.map((t) => [t, part(t)])])).digest('hex').slice(0, 16);
     const before = under('begin-config-v1');
     const lastRelease = under(`begin-config:${FIRST_RUN_CHECKED_V1}`);
+    const releaseBefore = under(`begin-config:${FIRST_RUN_CHECKED_V1}+${ADOPTED_LINKS_ACKNOWLEDGED_V1}`);
     const now = createHash('sha256').update(JSON.stringify([BEGIN_DIGEST_TAG, part(''), tenants.map((t) => [t, part(t)])])).digest('hex').slice(0, 16);
     // The formula above is the one beginConfigDigest uses (else this test proves nothing about it).
     expect(beginConfigDigest(c)).toBe(now);
     expect(before).not.toBe(now);
     expect(lastRelease).not.toBe(now);
+    expect(releaseBefore).not.toBe(now);
     const poller = (digest: string, identity: string) => ({ identity, workerVersionCapabilities: { buildId: workerBuildId({ code: 'x' }, digest) } });
     expect(pollerAgreement([poller(now, 'new')], now).open).toBe(true);
     expect(pollerAgreement([poller(now, 'new'), poller(before, 'older')], now)).toMatchObject({ open: false });
     expect(pollerAgreement([poller(now, 'new'), poller(lastRelease, 'last release')], now)).toMatchObject({ open: false });
+    expect(pollerAgreement([poller(now, 'new'), poller(releaseBefore, 'release before resolved-left-open-v1')], now)).toMatchObject({ open: false });
   });
 
   test.each<[string, Record<string, string>]>([

@@ -60,6 +60,60 @@ describe('begin', () => {
     expect(finished(s)).toBe(true);
   });
 
+  // An earlier run ended during its resolve fan-out (terminated, failed, timed out): the incident row says resolved,
+  // some links never were. Every link status × origin or not × configured or not × the patch's answer.
+  describe('the mirror holds it resolved with links left open (resolved-left-open-v1)', () => {
+    const STATUSES = ['open', 'acknowledged', 'pending', 'failed', 'resolved', 'skipped'] as const;
+    const LEFT_OPEN = ['open', 'acknowledged', 'pending', 'failed'];
+    const cases = STATUSES.flatMap((status) => (['servicenow', 'pagerduty', 'jira'] as const).flatMap((where) => [true, false].map((gate) => [status, where, gate] as const)));
+    // servicenow: configured, not the origin; pagerduty: the origin (resolved there); jira: no longer configured.
+    test.each(cases)('a %s link of %s, the patch answering %p', (status, where, gate) => {
+      let asked = 0;
+      const s = initialState(incident, 'run-2');
+      const links = [
+        { connectorId: 'pagerduty', provider: 'pagerduty' as const, status: where === 'pagerduty' ? status : 'resolved', updatedAt: AT },
+        { connectorId: 'opsgenie', provider: 'opsgenie' as const, status: 'resolved' as const, updatedAt: AT },
+        { connectorId: 'servicenow', provider: 'servicenow' as const, status: where === 'servicenow' ? status : 'resolved', updatedAt: AT },
+        ...(where === 'jira' ? [{ connectorId: 'jira', provider: 'jira' as const, status, updatedAt: AT }] : []),
+      ];
+      begin(s, { connectors: CONNECTORS, settings, mirror: { available: true, record: { status: 'resolved', resolutionSource: 'pagerduty', links } } }, AT, () => true, () => {
+        asked += 1;
+        return gate;
+      });
+      const leftOpen = where === 'servicenow' && LEFT_OPEN.includes(status);
+      // Asked once, and only when a configured non-origin link was left open.
+      expect(asked).toBe(leftOpen ? 1 : 0);
+      expect(s.status).toBe('resolved');
+      expect(s.resolution?.source).toBe('pagerduty');
+      expect(s.actions).toEqual([]);
+      expect(kinds(s)).toEqual(['already.resolved']);
+      const resolvesNow = leftOpen && gate;
+      expect(s.resolving).toBe(!resolvesNow);
+      if (resolvesNow) expect(s.recent[0]!.detail).toMatch(/still open there, resolved now: servicenow$/);
+      expect(planResolve(s, LATER)).toBe(resolvesNow);
+      // The fan-out calls exactly the link left open; the origin is marked, never called; probectl is told again (same event id).
+      expect(actionsOf(s, 'resolve')).toEqual(resolvesNow ? ['servicenow'] : []);
+      if (resolvesNow) {
+        expect(kinds(s)).toContain('origin.skipped');
+        expect(s.links.pagerduty?.status).toBe('resolved');
+      }
+    });
+
+    test('two links left open, the origin\'s own open link never called: one question, both resolved', () => {
+      let asked = 0;
+      const s = initialState(incident, 'run-2');
+      begin(s, { connectors: CONNECTORS, settings, mirror: { available: true, record: { status: 'resolved', resolutionSource: 'servicenow', links: [
+        { connectorId: 'pagerduty', provider: 'pagerduty', status: 'open', updatedAt: AT },
+        { connectorId: 'opsgenie', provider: 'opsgenie', status: 'acknowledged', updatedAt: AT },
+        { connectorId: 'servicenow', provider: 'servicenow', status: 'open', updatedAt: AT },
+      ] } } }, AT, () => true, () => (asked += 1) > 0);
+      expect(asked).toBe(1);
+      expect(planResolve(s, LATER)).toBe(true);
+      expect(actionsOf(s, 'resolve')).toEqual(['opsgenie', 'pagerduty']);
+      expect(s.links.servicenow?.status).toBe('resolved');
+    });
+  });
+
   test('a re-started run adopts what exists and opens only the rest', () => {
     const s = begun({ mirror: { available: true, record: { status: 'open', links: [
       { connectorId: 'pagerduty', provider: 'pagerduty', status: 'open', externalRef: 'probectl-inc-1', updatedAt: AT },

@@ -361,6 +361,31 @@ describe('the state machine on the dev server (stubbed activities)', () => {
       expect(hist.activities).toEqual(['recordIncident']);
       expect(hist.workflowTasks).toBe(2);
       expect(of(h2.calls, 'recordIncident')[0]!.input.payload.entries.map((e: { kind: string }) => e.kind)).toEqual(['already.resolved']);
+      expect(hist.patches).not.toContain('resolved-left-open-v1');
+    } finally {
+      await h2.stop();
+    }
+  });
+
+  test('resolved in the mirror with links left open (an earlier run ended mid-fan-out): those links are resolved, the origin is not called, probectl is told', async () => {
+    const links = [
+      { connectorId: 'jira', provider: 'jira', status: 'resolved', externalRef: 'OPS-1', updatedAt: at() },
+      { connectorId: 'pagerduty', provider: 'pagerduty', status: 'open', externalRef: 'probectl-x', updatedAt: at() },
+      { connectorId: 'opsgenie', provider: 'opsgenie', status: 'resolved', updatedAt: at() },
+      { connectorId: 'servicenow', provider: 'servicenow', status: 'acknowledged', externalRef: 'INC0001', updatedAt: at() },
+    ];
+    const h2 = await startHarness({ connectors: SIX, mirror: { available: true, record: { status: 'resolved', resolutionSource: 'jira', links } } });
+    try {
+      const inc = incidentOf();
+      await h2.start(inc);
+      expect((await h2.result(inc.id)).source).toBe('jira');
+      expect(of(h2.calls, 'openConnector')).toEqual([]);
+      expect(of(h2.calls, 'resolveConnector').map((c) => c.input.connectorId).sort()).toEqual(['pagerduty', 'servicenow']);
+      const followUps = of(h2.calls, 'resolveConnector').flatMap((c) => c.input.record.owed.followUps.map((f: { kind: string; event?: { eventId: string } }) => `${f.kind}:${f.event?.eventId ?? ''}`));
+      // The same event id the earlier run's callback had: probectl takes it once.
+      expect([...new Set(followUps)]).toEqual([`callback:probectl-${inc.id}/incident.resolved`]);
+      const hist = await h2.history(inc.id);
+      expect(hist.patches).toContain('resolved-left-open-v1');
     } finally {
       await h2.stop();
     }

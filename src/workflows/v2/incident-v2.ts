@@ -9,7 +9,7 @@ import type { IncidentResolution, IncidentWorkflowInput } from '../../shared/con
 import { signalProblems } from '../../shared/validate';
 import { beginningLocal } from '../activity-options';
 import { acknowledgeSignal, correlateSignal, redriveSignal, resolveSignal, stateQuery } from '../messages';
-import { ADOPTED_LINKS_ACKNOWLEDGED_V1, BEGIN_CHECKED_V1, BEGIN_IN_INPUT_V1, CANCELLED_CREATES_WAIT_V1, EARLIER_RUNS_RESOLVE_V1, REFUSED_OPENS_V1 } from '../patches';
+import { ADOPTED_LINKS_ACKNOWLEDGED_V1, BEGIN_CHECKED_V1, BEGIN_IN_INPUT_V1, CANCELLED_CREATES_WAIT_V1, EARLIER_RUNS_RESOLVE_V1, REFUSED_OPENS_V1, RESOLVED_LEFT_OPEN_V1 } from '../patches';
 import { BEGIN_SUMMARY } from '../ui';
 import { offeredBegins, takesCheckedBegin } from './checked-begin';
 import { Calls } from './calls';
@@ -46,6 +46,8 @@ const mayFollowEarlier = (s: IncidentState): boolean => s.earlier === true || wo
 const waitsForCancelled = (): boolean => patched(CANCELLED_CREATES_WAIT_V1);
 /** Whether the begin acknowledges adopted open pagers of an incident acknowledged before it: asked only where one would be. */
 const acknowledgesAdopted = (): boolean => patched(ADOPTED_LINKS_ACKNOWLEDGED_V1);
+/** Whether a begin that finds the incident resolved with links still open resolves them: asked only where there is one. */
+const resolvesLeftOpen = (): boolean => patched(RESOLVED_LEFT_OPEN_V1);
 
 /** `taken`: the begin snapshot the entry already took (a first run on `first-run-checked-v1`, src/workflows/incident.ts). */
 export async function incidentWorkflowV2(input: IncidentWorkflowInput, carried?: IncidentState, taken?: BeginInput): Promise<IncidentResolution> {
@@ -56,7 +58,7 @@ export async function incidentWorkflowV2(input: IncidentWorkflowInput, carried?:
   const wake = new Wake();
   listen(s, wake);
   if (taken !== undefined && !s.begun) {
-    begin(s, taken, now(), acknowledgesAdopted);
+    begin(s, taken, now(), acknowledgesAdopted, resolvesLeftOpen);
   } else if (!s.begun) {
     // A first run that took the checked snapshot under first-run-checked-v1 came in with it (`taken`, above). Here:
     // the unchecked snapshot earlier releases of the API passed (begin-in-input-v1); the checked one as runs begun
@@ -70,7 +72,7 @@ export async function incidentWorkflowV2(input: IncidentWorkflowInput, carried?:
         ? checked.begin
         : await beginningLocal.beginIncident.executeWithOptions({ summary: BEGIN_SUMMARY }, [{ incident: s.incident }]);
     // Local first opens only for a run that took the checked snapshot (above, `taken`): local-first.ts.
-    begin(s, withoutLocalFirst(b), now(), acknowledgesAdopted);
+    begin(s, withoutLocalFirst(b), now(), acknowledgesAdopted, resolvesLeftOpen);
   }
   const calls = new Calls(s, wake, now);
   const flusher = new Flusher(s, wake);

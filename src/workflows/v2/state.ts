@@ -273,14 +273,27 @@ export interface BeginInput {
   };
 }
 
+/** Link states a resolve fan-out would still call: an incident resolved in the mirror with one of these was left half done. */
+const LEFT_OPEN: readonly string[] = ['open', 'acknowledged', 'pending', 'failed'];
+
 /**
  * The connector snapshot and what the mirror already holds. Decides: already resolved (nothing opens), links to
  * adopt (a re-started run or a re-open after retention never opens again what exists), connectors below their
  * min_severity, and the opens. An acknowledgement that came before the begin acknowledges the adopted open pagers
  * when `acknowledgesAdopted()` says so — asked at most once, only when such an acknowledge would be added (the shell
- * asks `adopted-links-acknowledged-v1`; the default is this release's behaviour).
+ * asks `adopted-links-acknowledged-v1`; the default is this release's behaviour). A mirror that holds the incident
+ * resolved while links of configured connectors other than the resolution's origin are still open, acknowledged,
+ * pending or failed (an earlier run ended during its resolve fan-out): when `resolvesLeftOpen()` says so — asked once,
+ * only then (the shell asks `resolved-left-open-v1`) — the run resolves those links through the ordinary fan-out
+ * (planResolve) instead of ending at once.
  */
-export function begin(s: IncidentState, b: BeginInput, at: string, acknowledgesAdopted: () => boolean = () => true): void {
+export function begin(
+  s: IncidentState,
+  b: BeginInput,
+  at: string,
+  acknowledgesAdopted: () => boolean = () => true,
+  resolvesLeftOpen: () => boolean = () => true,
+): void {
   s.begun = true;
   s.connectors = b.connectors;
   s.settings = {
@@ -296,6 +309,16 @@ export function begin(s: IncidentState, b: BeginInput, at: string, acknowledgesA
     s.status = 'resolved';
     s.resolution = { source: mirrored.resolutionSource ?? 'probectl', ...opt('actor', mirrored.resolutionActor), at: mirrored.resolvedAt ?? at };
     for (const l of mirrored.links) s.links[l.connectorId] = l;
+    const source = s.resolution.source;
+    const leftOpen = mirrored.links.filter((l) => l.connectorId !== source && connectorOf(s, l.connectorId) && LEFT_OPEN.includes(l.status));
+    if (leftOpen.length > 0 && resolvesLeftOpen()) {
+      // An earlier run ended during its fan-out: the incident row says resolved, these links never were. planResolve
+      // resolves them in this task (the origin marked, never called), with their follow-ups and probectl's callback.
+      const ids = leftOpen.map((l) => l.connectorId).join(', ');
+      note(s, at, 'already.resolved', { detail: truncate(`the mirror holds this incident as resolved; nothing was opened; still open there, resolved now: ${ids}`, 200) });
+      owesIncidentRow(s);
+      return;
+    }
     note(s, at, 'already.resolved', { detail: 'the mirror holds this incident as resolved; nothing was opened' });
     s.resolving = true;
     owesIncidentRow(s);
