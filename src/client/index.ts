@@ -209,7 +209,10 @@ export class IncidentClient {
    * start again, which Temporal cannot make a start conditional on.
    */
   async openIncident(incident: Incident): Promise<OpenOutcome> {
-    const problems = incidentProblems(incident);
+    // An id made only of dots (`.`, `..`) passes the workflow's pattern, but as a path segment a client's URL
+    // normalisation removes it: such an incident could never be read or signalled over /v1. Refused for every caller
+    // of this client (the API, the CLI), not in the workflow (its checks replay as recorded).
+    const problems = [...incidentProblems(incident), ...(typeof incident.id === 'string' && /^\.+$/.test(incident.id) ? ['incident.id must not be made only of dots'] : [])];
     if (problems.length > 0) throw new InvalidIncidentError(problems);
     const checkedBegin = await this.opts.checkedBegin?.(incident).catch(() => undefined);
     const first = await this.tryStart(incident, checkedBegin, 'REJECT_DUPLICATE', false);

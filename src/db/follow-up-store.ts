@@ -10,7 +10,7 @@ import type { Pool, PoolClient } from 'pg';
 import type { Incident } from '../shared/contract';
 import type { CallbackEventRecord, FollowUpRecord, ResolutionRef } from '../shared/records';
 import type { FollowUpWriter } from './mirror-store';
-import { storable } from './storable';
+import { storable, storableTime } from './storable';
 import { claimUnderTenant, dueOverTenants, withServiceRole, withTenant } from './tenant-tx';
 
 export type FollowUpKind = FollowUpRecord['kind'];
@@ -133,7 +133,7 @@ export class FollowUpStore implements FollowUpWriter {
         `INSERT INTO follow_ups (tenant_id, incident_id, task_queue, key, kind, incident, payload, due_at)
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
          ON CONFLICT (tenant_id, incident_id, key) DO NOTHING`,
-        [incident.tenantId, incident.id, this.taskQueue, payload.key, payload.kind, JSON.stringify(stored), JSON.stringify(payload), payload.dueAt],
+        [incident.tenantId, incident.id, this.taskQueue, payload.key, payload.kind, JSON.stringify(stored), JSON.stringify(payload), storableTime(payload.dueAt)],
       );
     }
   }

@@ -4,7 +4,7 @@ import type { FollowUpRecord, KeyedEntry } from '../shared/records';
 import { InboundOutbox, insertOutboxRow, pruneDoneOutbox, type LeasedRow, type OutboxSignal } from './inbound-outbox';
 import { inOneRoundTrip } from './one-round-trip';
 import { LINK_UPSERT, entriesStatement, linksInStatement, recordStatement } from './record-statement';
-import { storable } from './storable';
+import { storable, storableTime } from './storable';
 import { withTenant } from './tenant-tx';
 
 /** What the workflow writes in one batch. Idempotent: a retried batch changes nothing twice. */
@@ -23,7 +23,8 @@ export type { KeyedEntry };
  * What one writer records at once (a provider-call activity its outcome, the workflow its decisions, the API
  * what it received). Idempotent: the incident row only ever moves forward (open → acknowledged → resolved), a
  * terminal link is never moved back, and an entry whose key exists is skipped. Strings are stored as storable()
- * makes them (a NUL character becomes U+FFFD).
+ * makes them (a NUL character or a lone surrogate becomes U+FFFD), times as storableTime() does (the same instant,
+ * held within years 0001–9999).
  */
 export interface RecordBatch {
   incident: Incident;
@@ -163,8 +164,8 @@ export class MirrorStore {
            resolution_actor = COALESCE(incidents.resolution_actor, EXCLUDED.resolution_actor),
            updated_at = now()`,
         [
-          incident.tenantId, incident.id, incident.title, incident.severity, batch.status, incident.openedAt,
-          batch.acknowledgedAt ?? null, batch.resolution?.at ?? null, batch.resolution?.source ?? null, batch.resolution?.actor ?? null,
+          incident.tenantId, incident.id, incident.title, incident.severity, batch.status, storableTime(incident.openedAt),
+          storableTime(batch.acknowledgedAt) ?? null, storableTime(batch.resolution?.at) ?? null, batch.resolution?.source ?? null, batch.resolution?.actor ?? null,
         ],
       );
       for (const l of batch.links) await upsertLink(c, incident, l);
@@ -172,7 +173,7 @@ export class MirrorStore {
         await c.query(
           `INSERT INTO incident_timeline (tenant_id, incident_id, seq, at, kind, connector_id, source, actor, detail)
            VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT DO NOTHING`,
-          [incident.tenantId, incident.id, t.seq, t.at, t.kind, t.connectorId ?? null, t.source ?? null, t.actor ?? null, t.detail ?? null],
+          [incident.tenantId, incident.id, t.seq, storableTime(t.at), t.kind, t.connectorId ?? null, t.source ?? null, t.actor ?? null, t.detail ?? null],
         );
       }
     });
@@ -302,7 +303,7 @@ async function upsertLink(c: PoolClient, incident: Incident, l: Link): Promise<v
     `INSERT INTO incident_integrations (tenant_id, incident_id, connector_id, provider, status, external_ref, external_url, last_error, updated_at)
      VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
      ${LINK_UPSERT}`,
-    [incident.tenantId, incident.id, l.connectorId, l.provider, l.status, l.externalRef ?? null, l.externalUrl ?? null, l.error ?? null, l.updatedAt],
+    [incident.tenantId, incident.id, l.connectorId, l.provider, l.status, l.externalRef ?? null, l.externalUrl ?? null, l.error ?? null, storableTime(l.updatedAt)],
   );
 }
 

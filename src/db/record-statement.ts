@@ -20,10 +20,11 @@
  *   acknowledgement or resolution of the incident in progress (its conflict check waits on the row's updater), but
  *   before it has taken any link.
  * Arrays travel as text arrays (the driver encodes the strings as UTF-8, as it does single parameters), each value
- * cast in the statement.
+ * cast in the statement. Times go as storableTime() makes them (src/db/storable.ts), so none can fail the cast.
  */
 import type { Incident, Link } from '../shared/contract';
 import type { KeyedEntry } from '../shared/records';
+import { storableTime } from './storable';
 
 /** What happens to an existing link row on a new write (the same rule for the statement and the row-by-row path). */
 export const LINK_UPSERT = `ON CONFLICT (tenant_id, incident_id, connector_id) DO UPDATE SET
@@ -108,7 +109,7 @@ export function raisesIncident(b: Pick<RecordRows, 'status' | 'acknowledgedAt' |
 const col = <T>(xs: readonly T[], f: (x: T) => string | undefined | null): Array<string | null> => xs.map((x) => f(x) ?? null);
 
 const entryColumns = (entries: readonly KeyedEntry[]) => [
-  col(entries, (e) => e.key), col(entries, (e) => e.at), col(entries, (e) => e.kind), col(entries, (e) => e.connectorId),
+  col(entries, (e) => e.key), col(entries, (e) => storableTime(e.at)), col(entries, (e) => e.kind), col(entries, (e) => e.connectorId),
   col(entries, (e) => e.source), col(entries, (e) => e.actor), col(entries, (e) => e.detail),
 ];
 
@@ -123,10 +124,10 @@ export function recordStatement(rows: RecordRows): { text: string; values: unkno
   return {
     text: raisesIncident(rows) ? TEXT.raise : TEXT.keep,
     values: [
-      incident.tenantId, incident.id, incident.title, incident.severity, rows.status ?? 'open', incident.openedAt,
-      rows.acknowledgedAt ?? null, rows.resolution?.at ?? null, rows.resolution?.source ?? null, rows.resolution?.actor ?? null,
+      incident.tenantId, incident.id, incident.title, incident.severity, rows.status ?? 'open', storableTime(incident.openedAt),
+      storableTime(rows.acknowledgedAt) ?? null, storableTime(rows.resolution?.at) ?? null, rows.resolution?.source ?? null, rows.resolution?.actor ?? null,
       col(links, (l) => l.connectorId), col(links, (l) => l.provider), col(links, (l) => l.status), col(links, (l) => l.externalRef),
-      col(links, (l) => l.externalUrl), col(links, (l) => l.error), col(links, (l) => l.updatedAt),
+      col(links, (l) => l.externalUrl), col(links, (l) => l.error), col(links, (l) => storableTime(l.updatedAt)),
       ...entryColumns(entries),
     ],
   };

@@ -27,7 +27,7 @@ declare module 'fastify' {
 }
 
 /** The longest timeline entry key the mirror stores (migrations/004_timeline_keys.sql, incident_timeline_key_length). */
-const MAX_ENTRY_KEY_LENGTH = 300;
+const MAX_ENTRY_KEY_LENGTH = 500;
 
 const NOT_FOUND = { error: 'not_found', message: 'no such incident' };
 const UNAUTHORIZED = { error: 'unauthorized', message: 'a valid bearer token is required' };
@@ -158,15 +158,17 @@ export const incidentRoutes: FastifyPluginAsync<IncidentRouteDeps> = async (plug
       operationId: 'getTimeline', tags: TAGS, security: BEARER,
       summary: 'The whole timeline, from Postgres (also after Temporal\'s retention)',
       params: incidentIdParam,
-      response: { 200: answer('the timeline', timelineSchema), ...REFUSALS, 404: NOT_FOUND_ANSWER },
+      response: { 200: answer('the timeline (empty while a running incident\'s first records are on their way)', timelineSchema), ...REFUSALS, 404: NOT_FOUND_ANSWER },
     },
   }, async (req, reply) => {
     const tenantId = callerTenant(req);
     if (!tenantId) return reply.code(401).header('www-authenticate', 'Bearer').send(UNAUTHORIZED);
     const params = req.params;
-    // The mirror outlives Temporal's retention; row-level security scopes it to the caller's tenant.
+    // The mirror outlives Temporal's retention; row-level security scopes it to the caller's tenant. No rows yet (a
+    // run whose first records are still on their way): the caller's own incident answers an empty timeline, as
+    // GET /incidents/{id} answers its state; a missing or another tenant's one answers 404, the same way (owned()).
     const timeline = await deps.mirror.timeline(tenantId, params.id);
-    if (timeline.length === 0) return reply.code(404).send(NOT_FOUND);
+    if (timeline.length === 0 && !(await owned(req, reply, params.id))) return reply;
     return reply.send({ incidentId: params.id, timeline: timeline as z.output<typeof timelineSchema>['timeline'] });
   });
 
