@@ -75,7 +75,17 @@ export async function startWorker(opts: StartWorkerOptions): Promise<WorkerHandl
   const followUps = new FollowUpStore(opts.pool, config.temporal.taskQueue);
   const mirror = new MirrorStore(opts.pool, followUps);
   const recorder = new OutcomeRecorder(mirror, {
-    onError: (err) => log.warn({ err: { message: (err as Error).message?.split('\n')[0]?.slice(0, 200) } }, 'recording a call outcome failed; the workflow records it later'),
+    onError: (err, kind) => {
+      metrics.outcomeRecordFailure(kind);
+      // A refusal's message can quote the refused value (a tenant's text or date): only its SQLSTATE and the names
+      // Postgres gives are logged. An outage's first line names the host or the errno, as before.
+      const e = err as { code?: unknown; message?: unknown; table?: unknown; column?: unknown; constraint?: unknown };
+      if (kind === 'refused') {
+        log.warn({ err: { code: e.code, table: e.table, column: e.column, constraint: e.constraint } }, 'recording a call outcome was refused by Postgres (a data error); the workflow records it later');
+      } else {
+        log.warn({ err: { message: String(e.message ?? '').split('\n')[0]?.slice(0, 200) } }, 'recording a call outcome failed; the workflow records it later');
+      }
+    },
   });
   // Pacing: one bucket per connector key for the whole deployment in Postgres (its own small pool with short
   // timeouts); while that store fails, this process paces on its own share (rate ÷ PROBECTL_NOTIFY_PACE_WORKERS).

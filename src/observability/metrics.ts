@@ -112,6 +112,13 @@ export class NotifyMetrics {
     registers: [this.registry],
   });
 
+  readonly outcomeRecordFailures = new Counter({
+    name: 'probectl_notify_outcome_record_failures_total',
+    help: 'Call outcomes this worker could not record in Postgres (the workflow records them later), by kind: unavailable (the database could not be reached; recording pauses 5 s) or refused (the database refused that batch: a data error).',
+    labelNames: ['kind'] as const,
+    registers: [this.registry],
+  });
+
   readonly pacingFallbackTakes = new Counter({
     name: 'probectl_notify_pacing_fallback_takes_total',
     help: 'Pacing tokens this worker granted from its own per-process share because the shared pacing store was unreachable, by provider.',
@@ -255,6 +262,10 @@ export class NotifyMetrics {
   reconcilePass(provider: string, outcome: string, reads: number): void {
     this.reconcilePasses.inc({ provider: providerLabel(provider), outcome });
     if (reads > 0) this.reconcileReads.inc({ provider: providerLabel(provider) }, reads);
+  }
+
+  outcomeRecordFailure(kind: 'unavailable' | 'refused'): void {
+    this.outcomeRecordFailures.inc({ kind });
   }
 
   pacingFallbackTake(provider: string): void {
