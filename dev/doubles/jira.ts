@@ -194,7 +194,11 @@ export class JiraDouble extends DoubleServer {
     if (!f) return { status: 400, body: { errorMessages: ['Can not deserialize the request body.'], errors } };
     if (!(this.opts.projects ?? ['OPS']).includes(f.project?.key)) errors.project = 'project is required';
     if (typeof f.summary !== 'string' || f.summary.trim() === '') errors.summary = 'You must specify a summary of the issue.';
-    else if (Array.from(f.summary).length > 255) errors.summary = 'Summary must be less than 255 characters.';
+    // Jira is Java: its limits count UTF-16 units (String.length), not code points.
+    else if (f.summary.length > 255) errors.summary = 'Summary must be less than 255 characters.';
+    // eslint-disable-next-line no-control-regex -- line breaks are what this pattern is about
+    else if (/[\r\n\u000b\u000c\u0085\u2028\u2029]/.test(f.summary)) errors.summary = 'Field \'summary\' cannot contain newline characters.';
+    if (typeof f.description === 'string' && f.description.length > 32_767) errors.description = 'Description is too long: it must be less than 32767 characters.';
     if (!ISSUE_TYPES.includes(f.issuetype?.name)) errors.issuetype = 'Specify a valid issue type';
     if (f.priority !== undefined && !PRIORITIES.includes(f.priority?.name)) errors.priority = 'Specify a valid priority';
     if (Array.isArray(f.labels) && f.labels.some((l: unknown) => typeof l !== 'string' || /\s/.test(l))) errors.labels = 'Labels cannot contain spaces.';

@@ -152,11 +152,15 @@ export class OpsgenieDouble extends DoubleServer {
     const invalid = (message: string, status = 422): Reply => ({ status, body: { message, took: 0.001, requestId: randomUUID() } });
     if (!b || typeof b !== 'object') return invalid('Invalid JSON', 400);
     if (typeof b.message !== 'string' || b.message.trim() === '') return invalid('Message can not be empty.');
-    if (Array.from(b.message).length > 130) return invalid('Message can not be longer than 130 characters.');
+    // Opsgenie is Java: its limits count UTF-16 units (String.length), not code points.
+    if (b.message.length > 130) return invalid('Message can not be longer than 130 characters.');
     if (b.alias !== undefined && (typeof b.alias !== 'string' || b.alias.length > 512)) return invalid('Alias can not be longer than 512 characters.');
     if (b.priority !== undefined && !/^P[1-5]$/.test(b.priority)) return invalid('Priority should be one of [P1, P2, P3, P4, P5]');
-    if (typeof b.description === 'string' && Array.from(b.description).length > 15_000) return invalid('Description can not be longer than 15000 characters.');
+    if (typeof b.description === 'string' && b.description.length > 15_000) return invalid('Description can not be longer than 15000 characters.');
     if (Array.isArray(b.tags) && b.tags.length > 20) return invalid('Tags can not be more than 20.');
+    if (Array.isArray(b.tags) && b.tags.some((t: unknown) => typeof t !== 'string' || t.length > 50)) return invalid('Tags can not be longer than 50 characters.');
+    if (typeof b.entity === 'string' && b.entity.length > 512) return invalid('Entity can not be longer than 512 characters.');
+    if (b.details !== undefined && JSON.stringify(b.details).length > 8_000) return invalid('Details can not be longer than 8000 characters.');
     const alias = typeof b.alias === 'string' ? b.alias : randomUUID();
     const open = this.alerts.find((a) => a.alias === alias && a.status === 'open');
     if (open) {

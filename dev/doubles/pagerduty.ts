@@ -13,10 +13,12 @@ export interface PagerDutyAlert {
 }
 
 const SEVERITIES = new Set(['critical', 'error', 'warning', 'info']);
+/** The Events API's limit on one event (its JSON), in bytes. */
+export const MAX_EVENT_BYTES = 512 * 1024;
 
 /**
  * PagerDuty Events API v2 as the docs describe it: 202 for accepted events; 400 "invalid event" for a bad
- * body; a trigger with the dedup_key of an open alert is coalesced into it; acknowledge and resolve act on
+ * body (summary over 1024 UTF-16 units, an event over 512 KB); a trigger with the dedup_key of an open alert is coalesced into it; acknowledge and resolve act on
  * the open alert with that key (same routing key) and are dropped otherwise; after a resolve a new trigger
  * opens a new alert.
  */
@@ -41,6 +43,7 @@ export class PagerDutyDouble extends DoubleServer {
     if (req.method !== 'POST' || !req.path.endsWith('/v2/enqueue')) return { status: 404, body: { status: 'not found' } };
     const invalid = (errors: string[]): Reply => ({ status: 400, body: { status: 'invalid event', message: 'Event object is invalid', errors } });
     const e = req.json as Record<string, any> | undefined;
+    if (req.bytes > MAX_EVENT_BYTES) return invalid([`the event is larger than ${MAX_EVENT_BYTES} bytes`]);
     if (!e || typeof e !== 'object') return invalid(['body is not JSON']);
     if (typeof e.routing_key !== 'string' || e.routing_key.length === 0) return invalid(["'routing_key' is missing or blank"]);
     const action = e.event_action;

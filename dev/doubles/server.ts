@@ -10,6 +10,8 @@ export interface RecordedRequest {
   query: URLSearchParams;
   headers: Record<string, string>;
   body: string;
+  /** The body's size on the wire, in bytes (what providers' size limits count). */
+  bytes: number;
   json: unknown;
 }
 
@@ -109,7 +111,8 @@ export class DoubleServer {
   async #serve(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const chunks: Buffer[] = [];
     for await (const c of req) chunks.push(c as Buffer);
-    const body = Buffer.concat(chunks).toString('utf8');
+    const raw = Buffer.concat(chunks);
+    const body = raw.toString('utf8');
     const url = new URL(req.url ?? '/', 'http://double');
     let json: unknown;
     try {
@@ -119,7 +122,7 @@ export class DoubleServer {
     }
     const headers: Record<string, string> = {};
     for (const [k, v] of Object.entries(req.headers)) if (typeof v === 'string') headers[k] = v;
-    const rec: RecordedRequest = { at: Date.now(), method: req.method ?? 'GET', path: url.pathname, query: url.searchParams, headers, body, json };
+    const rec: RecordedRequest = { at: Date.now(), method: req.method ?? 'GET', path: url.pathname, query: url.searchParams, headers, body, bytes: raw.length, json };
     this.requests.push(rec);
 
     const fault = this.faults.before?.(rec);

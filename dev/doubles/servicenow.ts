@@ -62,7 +62,8 @@ const failure = (status: number, message: string, detail: string): Reply => ({ s
  * (`sysparm_query=correlation_id=…`, `sysparm_fields`, `sysparm_limit`) answering `{"result":[…]}`;
  * POST → 201 with Location; GET/PATCH by sys_id (404 "No Record found"). Like an instance with the usual
  * data policy: resolving (state 6) needs close_code and close_notes (403 otherwise), and a Closed (7)
- * ticket is read-only (403). Stricter than a real instance: a short_description over 160 characters is 400.
+ * ticket is read-only (403). Stricter than a real instance (which cuts an over-long value): a short_description over
+ * 160 UTF-16 units, a description or close_notes over 4000, is 400.
  */
 export class ServiceNowDouble extends DoubleServer {
   readonly tickets: ServiceNowTicket[] = [];
@@ -121,9 +122,11 @@ export class ServiceNowDouble extends DoubleServer {
     if (path === TABLE && req.method === 'POST') {
       const b = req.json as Record<string, string> | undefined;
       if (!b || typeof b !== 'object') return failure(400, 'Exception while reading request', 'The payload is not valid JSON.');
-      if (typeof b.short_description === 'string' && Array.from(b.short_description).length > 160) {
+      // ServiceNow is Java: field lengths count UTF-16 units (String.length), not code points.
+      if (typeof b.short_description === 'string' && b.short_description.length > 160) {
         return failure(400, 'Invalid field length', 'short_description is longer than 160 characters');
       }
+      if (typeof b.description === 'string' && b.description.length > 4_000) return failure(400, 'Invalid field length', 'description is longer than 4000 characters');
       const t: ServiceNowTicket = {
         ...b, sys_id: randomBytes(16).toString('hex'), number: `INC${String(10_001 + this.tickets.length).padStart(7, '0')}`,
         state: '1', short_description: b.short_description ?? '', sys_updated_on: glideNow(), createdAt: Date.now(),
@@ -137,6 +140,7 @@ export class ServiceNowDouble extends DoubleServer {
     if (req.method === 'PATCH' || req.method === 'PUT') {
       const b = (req.json ?? {}) as Record<string, string>;
       if (t.state === '7') return failure(403, 'Operation Failed', 'Closed incidents cannot be modified');
+      if (typeof b.close_notes === 'string' && b.close_notes.length > 4_000) return failure(400, 'Invalid field length', 'close_notes is longer than 4000 characters');
       if (String(b.state) === '6' && (!b.close_code || !b.close_notes)) {
         return failure(403, 'Operation Failed', 'Data Policy Exception: the following fields are mandatory: Resolution code, Resolution notes');
       }

@@ -8,8 +8,12 @@ export interface TeamsPost {
 /**
  * A Teams Workflows webhook ("When a Teams webhook request is received"): the signed URL's `sig` query
  * parameter must match (401 otherwise); the body must be the message envelope with an Adaptive Card
- * attachment (version ≤ 1.5), else 400; accepted posts answer 202 with an empty body.
+ * attachment (version ≤ 1.5), else 400; accepted posts answer 202 with an empty body. Stricter than the real service,
+ * which answers 202 to a post over its ~28 KB and drops it silently: 413 here, so a test sees the post that would be lost.
  */
+/** Teams' limit on one post, in bytes. */
+export const MAX_POST_BYTES = 28 * 1024;
+
 export class TeamsDouble extends DoubleServer {
   readonly posts: TeamsPost[] = [];
 
@@ -28,6 +32,7 @@ export class TeamsDouble extends DoubleServer {
       return { status: 401, body: { error: { code: 'DirectApiAuthorizationRequired', message: 'The request must be authenticated.' } } };
     }
     if (req.method !== 'POST') return { status: 405, body: { error: { code: 'MethodNotAllowed' } } };
+    if (req.bytes > MAX_POST_BYTES) return { status: 413, body: { error: { code: 'MessageSizeExceeded', message: `The message is larger than ${MAX_POST_BYTES} bytes.` } } };
     const b = req.json as Record<string, any> | undefined;
     const att = Array.isArray(b?.attachments) ? b!.attachments[0] : undefined;
     const card = att?.content;

@@ -1,12 +1,12 @@
 import type { Incident, Severity } from '../../shared/contract';
 import { incidentIdFromKey, incidentKey } from '../../shared/ids';
-import { truncate } from '../../shared/text';
+import { truncateUnits, wellFormed } from '../../shared/text';
 import type { HttpRequest } from '../../http/types';
 import { basicAuth, describe } from '../format';
 import type { ChangePage, ChangedObject } from '../types';
 import type { JiraOptions } from './options';
 
-/** Jira summary is limited to 255 characters; a description to 32,767. */
+/** Jira summary is limited to 255 characters; a description to 32,767 (both UTF-16 units: Jira is Java). */
 export const MAX_SUMMARY = 255;
 export const MAX_DESCRIPTION = 32_767;
 export const DEFAULT_ISSUE_TYPE = 'Task';
@@ -58,6 +58,49 @@ export function priorityFor(severity: Severity, options: Pick<JiraOptions, 'prio
   return options.priorities?.[severity];
 }
 
+/** What ends a line (Jira's summary is one line): CR, LF, VT, FF, NEL, LS, PS and the other C0 controls. */
+// eslint-disable-next-line no-control-regex -- control characters are what this pattern is about
+const LINE_BREAKS = /[\u0000-\u001f\u007f\u0085\u2028\u2029]+/g;
+
+/**
+ * The summary: one line (every line break and control character a space), at most MAX_SUMMARY UTF-16 units; a title
+ * that is blank then (Jira refuses a blank summary) is replaced by the incident's id.
+ */
+export function summaryLine(incident: Pick<Incident, 'id' | 'title'>): string {
+  const line = incident.title.replace(LINE_BREAKS, ' ');
+  return truncateUnits(line.trim() === '' ? `probectl incident ${incident.id}` : line, MAX_SUMMARY);
+}
+
+/**
+ * User text for the description, which REST v2 renders as wiki markup: the characters that make links, images,
+ * mentions and macros (`[x|https://…]`, `!https://…/p.png!`, `[~user]`, `{html}`) and the escape itself are escaped
+ * with `\`, so they show as typed.
+ */
+export function escapeWiki(text: string): string {
+  return wellFormed(text).replace(/[\\[\]{}!|]/g, (c) => `\\${c}`);
+}
+
+/** A URL for the description: the wiki characters percent-encoded, so it stays one link that leads to the same place. */
+function wikiUrl(url: string): string {
+  return wellFormed(url).replace(/[\\[\]{}!|\s]/g, (c) => (c === '!' ? '%21' : encodeURIComponent(c)));
+}
+
+/**
+ * The description: the shared plain-text block with every user-supplied part escaped for wiki markup, cut to
+ * MAX_DESCRIPTION UTF-16 units (a cut after an escape's `\` only escapes the ellipsis).
+ */
+export function wikiDescription(incident: Incident): string {
+  const labels = incident.labels ? Object.fromEntries(Object.entries(incident.labels).map(([k, v]) => [escapeWiki(k), escapeWiki(v)])) : undefined;
+  return truncateUnits(describe({
+    ...incident,
+    title: escapeWiki(incident.title),
+    ...(incident.summary !== undefined ? { summary: escapeWiki(incident.summary) } : {}),
+    ...(incident.source !== undefined ? { source: escapeWiki(incident.source) } : {}),
+    ...(incident.url !== undefined ? { url: wikiUrl(incident.url) } : {}),
+    ...(labels ? { labels } : {}),
+  }), MAX_DESCRIPTION);
+}
+
 export function buildCreate(configured: string, credential: string, incident: Incident, options: JiraOptions): HttpRequest {
   const fields: Record<string, unknown> = {};
   const priority = priorityFor(incident.severity, options);
@@ -66,8 +109,8 @@ export function buildCreate(configured: string, credential: string, incident: In
   Object.assign(fields, options.fields, {
     project: { key: options.project },
     issuetype: { name: options.issueType },
-    summary: truncate(incident.title.replace(/[\r\n]+/g, ' '), MAX_SUMMARY),
-    description: truncate(describe(incident), MAX_DESCRIPTION),
+    summary: summaryLine(incident),
+    description: wikiDescription(incident),
     labels: ['probectl', incidentKey(incident.id)],
   });
   return { method: 'POST', url: `${siteBase(configured)}/rest/api/2/issue`, headers: headers(credential, true), body: JSON.stringify({ fields }) };

@@ -1,17 +1,24 @@
 import type { Incident, Severity } from '../../shared/contract';
 import { incidentIdFromKey, incidentKey } from '../../shared/ids';
-import { truncate } from '../../shared/text';
+import { fitStrings, jsonUnits, truncateUnits, wellFormed } from '../../shared/text';
 import type { HttpRequest } from '../../http/types';
 import { describe } from '../format';
 import type { ChangePage, ChangedObject } from '../types';
 import type { OpsgenieOptions, Responder } from './options';
 
-/** Opsgenie Alert API limits (docs.opsgenie.com/docs/alert-api). */
+/** Opsgenie Alert API limits (docs.opsgenie.com/docs/alert-api), in UTF-16 units (Opsgenie is Java). */
 export const MAX_MESSAGE = 130;
 export const MAX_DESCRIPTION = 15_000;
 export const MAX_TAG = 50;
 export const MAX_TAGS = 20;
+export const MAX_ENTITY = 512;
+export const MAX_NOTE = 25_000;
 export const MAX_DETAIL_VALUE = 1_000;
+/**
+ * `details` is limited to 8,000 characters in all. Counted here as the map's JSON (keys, values, quotes and escapes:
+ * more than any reading of the limit counts).
+ */
+export const MAX_DETAILS = 8_000;
 
 export const DEFAULT_PRIORITY: Record<Severity, string> = { critical: 'P1', error: 'P2', warning: 'P3', info: 'P5' };
 export const isPriority = (v: string): boolean => /^P[1-5]$/.test(v);
@@ -55,21 +62,45 @@ export function responders(list: readonly Responder[]): Array<Record<string, str
   return list.map(({ type, name }): Record<string, string> => (type === 'user' ? { type, username: name } : { type, name }));
 }
 
+/**
+ * `details`: the incident's id, tenant and severity, then its source, URL and labels (`label.<key>`), within
+ * MAX_DETAILS: the longest values are cut first (to one common cap); labels whose keys alone would not fit are left
+ * out, from the last, and counted in `labels_omitted`.
+ */
+export function details(incident: Incident): Record<string, string> {
+  const fixed: Record<string, string> = { incident_id: incident.id, tenant: incident.tenantId, severity: incident.severity };
+  const entries: Array<[string, string]> = [];
+  if (incident.source) entries.push(['source', truncateUnits(incident.source, MAX_DETAIL_VALUE)]);
+  if (incident.url) entries.push(['url', truncateUnits(incident.url, MAX_DETAIL_VALUE)]);
+  for (const [k, v] of Object.entries(incident.labels ?? {})) entries.push([`label.${wellFormed(k)}`, truncateUnits(v, MAX_DETAIL_VALUE)]);
+  const labelCount = entries.filter(([k]) => k.startsWith('label.')).length;
+  const assemble = (kept: Array<[string, string]>, values: readonly string[]) => {
+    const omitted = labelCount - kept.filter(([k]) => k.startsWith('label.')).length;
+    return { ...fixed, ...Object.fromEntries(kept.map(([k], i) => [k, values[i] ?? ''])), ...(omitted > 0 ? { labels_omitted: String(omitted) } : {}) };
+  };
+  // Keys first: leave labels out, from the last, until the kept keys (with empty values) take at most 3/4 of the budget.
+  let kept = entries;
+  while (kept.length > 0 && JSON.stringify(assemble(kept, [])).length > (MAX_DETAILS * 3) / 4) kept = kept.slice(0, -1);
+  const rest = JSON.stringify(assemble(kept, [])).length;
+  return assemble(kept, fitStrings(kept.map(([, v]) => v), MAX_DETAILS - rest, jsonUnits));
+}
+
+/** A message Opsgenie takes: not blank (it refuses one), at most MAX_MESSAGE units. */
+function message(incident: Incident): string {
+  return truncateUnits(incident.title.trim() === '' ? `probectl incident ${incident.id}` : incident.title, MAX_MESSAGE);
+}
+
 export function buildCreate(endpoint: string, apiKey: string, incident: Incident, options: OpsgenieOptions = DEFAULT_OPTIONS): HttpRequest {
-  const details: Record<string, string> = { incident_id: incident.id, tenant: incident.tenantId, severity: incident.severity };
-  if (incident.source) details.source = truncate(incident.source, MAX_DETAIL_VALUE);
-  if (incident.url) details.url = truncate(incident.url, MAX_DETAIL_VALUE);
-  for (const [k, v] of Object.entries(incident.labels ?? {})) details[`label.${k}`] = truncate(v, MAX_DETAIL_VALUE);
-  const tags = ['probectl', `severity:${incident.severity}`, ...options.tags].map((t) => truncate(t, MAX_TAG)).slice(0, MAX_TAGS);
+  const tags = ['probectl', `severity:${incident.severity}`, ...options.tags].map((t) => truncateUnits(t, MAX_TAG)).slice(0, MAX_TAGS);
   const body: Record<string, unknown> = {
-    message: truncate(incident.title, MAX_MESSAGE),
+    message: message(incident),
     alias: incidentKey(incident.id),
-    description: truncate(describe(incident), MAX_DESCRIPTION),
+    description: truncateUnits(describe(incident), MAX_DESCRIPTION),
     priority: options.priorities[incident.severity],
     source: 'probectl',
-    entity: truncate(incident.source ?? 'probectl', 512),
+    entity: truncateUnits(incident.source ?? 'probectl', MAX_ENTITY),
     tags,
-    details,
+    details: details(incident),
   };
   const r = responders(options.responders);
   if (r.length > 0) body.responders = r;
@@ -84,7 +115,7 @@ export function buildAliasAction(endpoint: string, apiKey: string, incident: Inc
     method: 'POST',
     url: u.toString(),
     headers: headers(apiKey, true),
-    body: JSON.stringify({ user: 'probectl', source: 'probectl', note: truncate(note, 25_000) }),
+    body: JSON.stringify({ user: 'probectl', source: 'probectl', note: truncateUnits(note, MAX_NOTE) }),
   };
 }
 

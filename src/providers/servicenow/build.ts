@@ -1,12 +1,12 @@
 import type { Incident, Severity } from '../../shared/contract';
 import { incidentIdFromKey, incidentKey } from '../../shared/ids';
-import { truncate } from '../../shared/text';
+import { truncateUnits } from '../../shared/text';
 import type { HttpRequest } from '../../http/types';
 import { basicAuth, describe } from '../format';
 import type { ChangePage, ChangedObject, RemoteState } from '../types';
 import type { ServiceNowOptions } from './options';
 
-/** incident.short_description is 160 characters; description is 4000 on a default instance. */
+/** incident.short_description is 160 characters; description is 4000 on a default instance (UTF-16 units: Java). */
 export const MAX_SHORT_DESCRIPTION = 160;
 export const MAX_DESCRIPTION = 4_000;
 export const MAX_CLOSE_NOTES = 4_000;
@@ -70,8 +70,8 @@ export function buildCreate(configured: string, credential: string, incident: In
   const u = tableEndpoint(configured);
   u.searchParams.set('sysparm_fields', 'sys_id,number,state');
   const body: Record<string, string> = {
-    short_description: truncate(incident.title, MAX_SHORT_DESCRIPTION),
-    description: truncate(describe(incident), MAX_DESCRIPTION),
+    short_description: truncateUnits(incident.title, MAX_SHORT_DESCRIPTION),
+    description: truncateUnits(describe(incident), MAX_DESCRIPTION),
     correlation_id: incidentKey(incident.id),
     correlation_display: 'probectl',
     urgency: options.urgency[incident.severity],
@@ -91,7 +91,7 @@ export function buildResolve(configured: string, credential: string, sysId: stri
     method: 'PATCH',
     url: u.toString(),
     headers: headers(credential, true),
-    body: JSON.stringify({ state: '6', close_code: options.closeCode, close_notes: truncate(closeNotes, MAX_CLOSE_NOTES) }),
+    body: JSON.stringify({ state: '6', close_code: options.closeCode, close_notes: truncateUnits(closeNotes, MAX_CLOSE_NOTES) }),
   };
 }
 

@@ -1,11 +1,12 @@
 import type { Incident } from '../../shared/contract';
-import { truncate } from '../../shared/text';
+import { cutRendered, truncateUnits, wellFormed } from '../../shared/text';
 import type { HttpRequest, HttpResponse } from '../../http/types';
 
-/** Block Kit limits: header text 150, section text 3000, button url 3000; top-level text kept to 3000. */
+/** Block Kit limits, in UTF-16 units: header text 150, section and context text 3000, button url 3000; top-level text kept to 3000. */
 export const MAX_HEADER = 150;
 export const MAX_SECTION = 3_000;
 export const MAX_TEXT = 3_000;
+export const MAX_URL = 3_000;
 
 const SEVERITY_EMOJI: Record<string, string> = { critical: ':red_circle:', error: ':large_orange_circle:', warning: ':large_yellow_circle:', info: ':large_blue_circle:' };
 
@@ -16,7 +17,18 @@ export function isWebApi(url: string, options: { channel?: string }): boolean {
 
 /** Slack mrkdwn needs &, < and > escaped. */
 export function escapeMrkdwn(text: string): string {
-  return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+  return text.replace(/[&<>]/g, escapeChar);
+}
+
+const ENTITY: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;' };
+const escapeChar = (c: string): string => ENTITY[c] ?? c;
+
+/**
+ * User text for a `mrkdwn` field or the top-level `text` (both parse `<…>` as links and mentions): escaped, then cut
+ * to `max` UTF-16 units between two escapes (never inside `&amp;`), the ellipsis included.
+ */
+function mrkdwn(text: string, max: number): string {
+  return cutRendered(text, max, { render: escapeChar });
 }
 
 export interface Resolution {
@@ -25,27 +37,29 @@ export interface Resolution {
 
 /** The incident as Block Kit: header, facts, optional link button; with `resolved` it shows the resolution. */
 export function incidentBlocks(incident: Incident, resolved?: Resolution): unknown[] {
+  // plain_text: shown as is, nothing to escape
   const head = resolved ? `:white_check_mark: Resolved: ${incident.title}` : `${SEVERITY_EMOJI[incident.severity] ?? ''} ${incident.title}`.trim();
-  const facts = [`*Severity:* ${incident.severity}`, `*Incident:* ${escapeMrkdwn(incident.id)}`, `*Opened:* ${incident.openedAt}`];
-  if (resolved) facts.push(`*Status:* ${escapeMrkdwn(resolved.note)}`);
+  const facts = [`*Severity:* ${incident.severity}`, `*Incident:* ${escapeMrkdwn(incident.id)}`, `*Opened:* ${escapeMrkdwn(incident.openedAt)}`].join('\n');
+  const status = resolved ? `\n*Status:* ${mrkdwn(resolved.note, MAX_SECTION - facts.length - '\n*Status:* '.length)}` : '';
   const blocks: unknown[] = [
-    { type: 'header', text: { type: 'plain_text', text: truncate(head, MAX_HEADER), emoji: true } },
-    { type: 'section', text: { type: 'mrkdwn', text: truncate(facts.join('\n'), MAX_SECTION) } },
+    { type: 'header', text: { type: 'plain_text', text: truncateUnits(head, MAX_HEADER), emoji: true } },
+    { type: 'section', text: { type: 'mrkdwn', text: `${facts}${status}` } },
   ];
-  if (incident.summary && !resolved) blocks.push({ type: 'section', text: { type: 'mrkdwn', text: truncate(escapeMrkdwn(incident.summary), MAX_SECTION) } });
-  blocks.push({ type: 'context', elements: [{ type: 'mrkdwn', text: truncate(`probectl${incident.source ? ` · ${escapeMrkdwn(incident.source)}` : ''}`, MAX_SECTION) }] });
-  if (incident.url) {
-    blocks.push({ type: 'actions', elements: [{ type: 'button', text: { type: 'plain_text', text: 'Open in probectl' }, url: truncate(incident.url, 3_000) }] });
+  if (incident.summary && !resolved) blocks.push({ type: 'section', text: { type: 'mrkdwn', text: mrkdwn(incident.summary, MAX_SECTION) } });
+  blocks.push({ type: 'context', elements: [{ type: 'mrkdwn', text: `probectl${incident.source ? ` · ${mrkdwn(incident.source, MAX_SECTION - 'probectl · '.length)}` : ''}` }] });
+  // A URL is never cut (a cut one leads elsewhere): one over Slack's limit leaves the button out.
+  if (incident.url && incident.url.length <= MAX_URL) {
+    blocks.push({ type: 'actions', elements: [{ type: 'button', text: { type: 'plain_text', text: 'Open in probectl' }, url: wellFormed(incident.url) }] });
   }
   return blocks;
 }
 
-/** The notification / fallback text. */
+/** The notification / fallback text (mrkdwn: the incident's text escaped, then cut to MAX_TEXT units). */
 export function fallbackText(incident: Incident, resolved?: Resolution): string {
   const text = resolved
     ? `Resolved: ${incident.title} (${resolved.note})`
     : `[${incident.severity.toUpperCase()}] ${incident.title}${incident.summary ? ` — ${incident.summary}` : ''}`;
-  return truncate(text, MAX_TEXT);
+  return mrkdwn(text, MAX_TEXT);
 }
 
 const JSON_HEADERS = { 'content-type': 'application/json; charset=utf-8' };

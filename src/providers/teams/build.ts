@@ -1,23 +1,33 @@
 import type { Incident } from '../../shared/contract';
-import { truncate } from '../../shared/text';
+import { fitStrings, jsonBytes, truncateUnits, wellFormed } from '../../shared/text';
 import type { HttpRequest } from '../../http/types';
 
-/** Teams posts are limited to about 28 KB; each text block is kept well inside that. */
+/** Each text block is kept well inside a Teams post, in UTF-16 units. */
 export const MAX_TITLE = 256;
 export const MAX_TEXT = 4_000;
+/**
+ * Teams posts are limited to about 28 KB, and a Workflows webhook answers 202 to a larger one and drops it: the
+ * encoded body is kept to this many bytes, cutting the summary (or the resolution note) first and the title last.
+ */
+export const MAX_BODY_BYTES = 27_000;
 
 const SEVERITY_COLOR: Record<string, string> = { critical: 'Attention', error: 'Attention', warning: 'Warning', info: 'Accent' };
 
-/** An Adaptive Card 1.4 for the incident, opened or resolved. */
-export function adaptiveCard(incident: Incident, resolvedNote?: string): Record<string, unknown> {
+/** The card's free texts: the title block, and the summary (opened) or the resolution note (resolved). */
+interface CardText {
+  title: string;
+  text?: string;
+}
+
+function card(incident: Incident, resolvedNote: string | undefined, t: CardText, withUrl: boolean): Record<string, unknown> {
   const body: unknown[] = [
     {
       type: 'TextBlock',
       size: 'Large',
       weight: 'Bolder',
       wrap: true,
-      color: resolvedNote ? 'Good' : (SEVERITY_COLOR[incident.severity] ?? 'Default'),
-      text: truncate(resolvedNote ? `Resolved: ${incident.title}` : incident.title, MAX_TITLE),
+      color: resolvedNote !== undefined ? 'Good' : (SEVERITY_COLOR[incident.severity] ?? 'Default'),
+      text: t.title,
     },
     {
       type: 'FactSet',
@@ -25,19 +35,46 @@ export function adaptiveCard(incident: Incident, resolvedNote?: string): Record<
         { title: 'Severity', value: incident.severity },
         { title: 'Incident', value: incident.id },
         { title: 'Opened', value: incident.openedAt },
-        ...(resolvedNote ? [{ title: 'Status', value: truncate(resolvedNote, MAX_TEXT) }] : []),
+        ...(resolvedNote !== undefined ? [{ title: 'Status', value: t.text ?? '' }] : []),
       ],
     },
   ];
-  if (incident.summary && !resolvedNote) body.push({ type: 'TextBlock', wrap: true, text: truncate(incident.summary, MAX_TEXT) });
-  const card: Record<string, unknown> = {
+  if (resolvedNote === undefined && t.text !== undefined) body.push({ type: 'TextBlock', wrap: true, text: t.text });
+  const out: Record<string, unknown> = {
     $schema: 'http://adaptivecards.io/schemas/adaptive-card.json',
     type: 'AdaptiveCard',
     version: '1.4',
     body,
   };
-  if (incident.url) card.actions = [{ type: 'Action.OpenUrl', title: 'Open in probectl', url: incident.url }];
-  return card;
+  if (incident.url && withUrl) out.actions = [{ type: 'Action.OpenUrl', title: 'Open in probectl', url: wellFormed(incident.url) }];
+  return out;
+}
+
+const envelope = (content: Record<string, unknown>) => ({
+  type: 'message',
+  attachments: [{ contentType: 'application/vnd.microsoft.card.adaptive', contentUrl: null, content }],
+});
+const bytesOf = (content: Record<string, unknown>) => Buffer.byteLength(JSON.stringify(envelope(content)), 'utf8');
+
+/**
+ * An Adaptive Card 1.4 for the incident, opened or resolved, whose message envelope stays within MAX_BODY_BYTES: the
+ * summary (or the note) is cut to what the rest leaves, then the title; the link is left out only if it alone would
+ * not fit (an API-valid incident always fits with it).
+ */
+export function adaptiveCard(incident: Incident, resolvedNote?: string): Record<string, unknown> {
+  const title = truncateUnits(resolvedNote !== undefined ? `Resolved: ${incident.title}` : incident.title, MAX_TITLE);
+  const free = resolvedNote !== undefined ? resolvedNote : incident.summary || undefined;
+  const text = free === undefined ? undefined : truncateUnits(free, MAX_TEXT);
+  const fit = (withUrl: boolean) => {
+    const rest = bytesOf(card(incident, resolvedNote, { title: '', text: text === undefined ? undefined : '' }, withUrl));
+    // The title first (it is short and says what happened); the text gets what it leaves; the title gives only when it
+    // alone is over.
+    const [cutTitle = ''] = fitStrings([title], MAX_BODY_BYTES - rest);
+    const [cutText = ''] = fitStrings([text ?? ''], MAX_BODY_BYTES - rest - jsonBytes(cutTitle));
+    return card(incident, resolvedNote, { title: cutTitle, text: text === undefined ? undefined : cutText }, withUrl);
+  };
+  const withUrl = fit(true);
+  return bytesOf(withUrl) <= MAX_BODY_BYTES ? withUrl : fit(false);
 }
 
 /**
@@ -49,9 +86,6 @@ export function buildCardPost(webhookUrl: string, incident: Incident, resolvedNo
     method: 'POST',
     url: webhookUrl,
     headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({
-      type: 'message',
-      attachments: [{ contentType: 'application/vnd.microsoft.card.adaptive', contentUrl: null, content: adaptiveCard(incident, resolvedNote) }],
-    }),
+    body: JSON.stringify(envelope(adaptiveCard(incident, resolvedNote))),
   };
 }
