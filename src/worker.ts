@@ -157,6 +157,7 @@ export async function startWorker(opts: StartWorkerOptions): Promise<WorkerHandl
       connectors: config.connectors, http, pacer, pagerReResolveDelayMs: config.pagerReResolveDelayMs,
       ...(config.callback ? { callback: config.callback } : {}),
       links: async (tenantId, incidentId) => (await mirror.read(tenantId, incidentId))?.links,
+      callbacks: (tenantId, incidentId) => followUps.callbacks(tenantId, incidentId),
     },
     log,
     metrics,

@@ -114,6 +114,16 @@ export function storedIncident(i: Incident): Incident {
   };
 }
 
+/** One callback row of an incident, as the callback handler weighs it (FollowUpStore.callbacks). */
+export interface CallbackState {
+  /** `incident.resolved` or `incident.acknowledged`. */
+  type: string;
+  /** Done and taken by probectl. */
+  delivered: boolean;
+  /** Not done yet (due, leased or backing off). */
+  owed: boolean;
+}
+
 export class FollowUpStore implements FollowUpWriter {
   constructor(
     private readonly pool: Pool,
@@ -193,6 +203,21 @@ export class FollowUpStore implements FollowUpWriter {
       ),
     );
     return (r.rowCount ?? 0) > 0;
+  }
+
+  /**
+   * The incident's callbacks to probectl, every run's: the event type, and whether it was delivered (done, `ok`) or is
+   * still owed (not done). The callback handler keeps probectl's order with it: no acknowledgement after the resolution.
+   */
+  async callbacks(tenantId: string, incidentId: string): Promise<CallbackState[]> {
+    return withTenant(this.pool, tenantId, async (c) => {
+      const r = await c.query<{ type: string | null; done: boolean; outcome: string | null }>(
+        `SELECT payload->'event'->>'type' AS type, done_at IS NOT NULL AS done, outcome
+           FROM follow_ups WHERE tenant_id = $1 AND incident_id = $2 AND kind = 'callback'`,
+        [tenantId, incidentId],
+      );
+      return r.rows.map((row) => ({ type: row.type ?? '', delivered: row.done && row.outcome === 'ok', owed: !row.done }));
+    });
   }
 
   /** Delete the tenant's done rows older than `days` (bounded batch); returns how many went. Undone rows stay. */

@@ -34,6 +34,17 @@ export const callback: FollowUpHandler = {
     const cb = deps.callback;
     if (!cb) return { outcome: 'skipped', sent: false };
     let event = f.event;
+    // probectl's order: an acknowledgement never reaches it after the resolution. The resolution waits (as for its
+    // links, at most SETTLE_WAIT_MS after it was first due) while an acknowledgement of the incident is still owed
+    // (backing off after a failure, say); an acknowledgement whose resolution was delivered first is not sent at all
+    // (the resolution says more, and probectl would take the later event for the incident's state).
+    const others = deps.callbacks ? await deps.callbacks(row.tenantId, row.incidentId) : [];
+    if (event.type === 'incident.acknowledged' && others.some((o) => o.type === 'incident.resolved' && o.delivered)) {
+      return { outcome: 'skipped', sent: false };
+    }
+    if (event.type === 'incident.resolved' && others.some((o) => o.type === 'incident.acknowledged' && o.owed) && Date.now() < Date.parse(row.firstDueAt) + SETTLE_WAIT_MS) {
+      return { outcome: 'ok', sent: false, deferMs: SETTLE_POLL_MS };
+    }
     if (event.type === 'incident.resolved' && deps.links) {
       const links = await deps.links(row.tenantId, row.incidentId);
       const unsettled = links?.some((l) => UNSETTLED.has(l.status) && l.connectorId !== event.source);

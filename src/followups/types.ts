@@ -3,7 +3,7 @@ import type { Pacer } from '../activities/pacing';
 import type { HttpClient } from '../http/client';
 import type { AppConfig } from '../config/load';
 import type { ConnectorDirectory } from '../config/connectors';
-import type { FollowUpOutcome, LeasedFollowUp } from '../db/follow-up-store';
+import type { CallbackState, FollowUpOutcome, LeasedFollowUp } from '../db/follow-up-store';
 import type { RecordBatch } from '../db/mirror-store';
 import type { DeliveryAction } from '../observability/metrics';
 import type { Link } from '../shared/contract';
@@ -18,6 +18,8 @@ export interface FollowUpDeps {
   pagerReResolveDelayMs: number;
   /** The incident's links as the mirror holds them now (the callback reports them once they have settled). */
   links?: (tenantId: string, incidentId: string) => Promise<Link[] | undefined>;
+  /** The incident's callbacks to probectl, every run's (the callback keeps their order: no acknowledgement after the resolution). */
+  callbacks?: (tenantId: string, incidentId: string) => Promise<CallbackState[]>;
 }
 
 /** A run that did not throw, or a failure that ends the row: how the row ends and what the mirror records. */

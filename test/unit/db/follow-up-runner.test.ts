@@ -67,7 +67,7 @@ interface Setup {
   tried: Array<{ row: LeasedFollowUp; outcome: TryOutcome }>;
 }
 
-function setup(opts: { connectors?: (tenant: string) => string; callback?: boolean; stopGraceMs?: number } = {}): Setup {
+function setup(opts: { connectors?: (tenant: string) => string; callback?: boolean; stopGraceMs?: number; callbackOrder?: boolean } = {}): Setup {
   const tenant = uniqueId('run');
   const store = new FollowUpStore(pool, uniqueId('tq'));
   const mirror = new MirrorStore(pool, store);
@@ -81,6 +81,7 @@ function setup(opts: { connectors?: (tenant: string) => string; callback?: boole
     deps: {
       connectors: new ConnectorDirectory(parseConnectors(entries)), http, pacer: new Pacer(), pagerReResolveDelayMs: 0,
       ...(opts.callback === false ? {} : { callback: { url: new Secret(`${probectl.url}/api/notify/events`), secret: new Secret(CALLBACK_SECRET), signature: 'timestamped' as const } }),
+      ...(opts.callbackOrder ? { callbacks: (tenantId: string, incidentId: string) => store.callbacks(tenantId, incidentId) } : {}),
     },
     onTried: (row, outcome) => tried.push({ row, outcome }),
   });
@@ -245,6 +246,76 @@ describe('ticket-close', () => {
 });
 
 describe('callback', () => {
+  // probectl's order for one incident: an acknowledgement never after the resolution. Every state the other callback
+  // can be in when one is tried (none, owed and backing off, delivered, given up) × the resolution inside or past its
+  // wait; the events probectl took, in order, and how each row ended.
+  describe('acknowledgement and resolution keep their order at probectl', () => {
+    const acknowledged = (inc: Incident, dueAt = ago(100)): FollowUpRecord => ({
+      key: 'chain-1:callback:acknowledged', kind: 'callback', dueAt,
+      event: { type: 'incident.acknowledged', eventId: `probectl-${inc.id}/incident.acknowledged`, incidentId: inc.id, tenantId: inc.tenantId, source: 'api', at: dueAt },
+    });
+    const SETTLE = 5 * 60_000;
+    const tookFor = (inc: Incident) => probectl.events.filter((e) => e.incidentId === inc.id).map((e) => e.type.replace('incident.', ''));
+    const outcomes = async (t: Setup, inc: Incident) => (await rowsOf(t.tenant, inc)).map((r) => `${r.key.split(':').pop()}:${r.outcome ?? 'owed'}`).sort();
+
+    type Case = [string, (t: Setup, inc: Incident) => Promise<void>, string[], string[]];
+    const cases: Case[] = [
+      ['no acknowledgement: the resolution goes', async (t, inc) => {
+        await t.mirror.record({ incident: inc, followUps: [callback(inc)] });
+      }, ['resolved'], ['resolved:ok']],
+      ['both due in one pass: the acknowledgement first', async (t, inc) => {
+        await t.mirror.record({ incident: inc, followUps: [acknowledged(inc, ago(200)), callback(inc, ago(100))] });
+      }, ['acknowledged', 'resolved'], ['acknowledged:ok', 'resolved:ok']],
+      ['the acknowledgement owed (backing off): the resolution waits', async (t, inc) => {
+        await t.mirror.record({ incident: inc, followUps: [acknowledged(inc, ago(-60_000)), callback(inc)] });
+      }, [], ['acknowledged:owed', 'resolved:owed']],
+      ['the acknowledgement owed, the resolution past its wait: the resolution goes', async (t, inc) => {
+        await t.mirror.record({ incident: inc, followUps: [acknowledged(inc, ago(-60_000)), callback(inc, ago(SETTLE + 1_000))] });
+      }, ['resolved'], ['acknowledged:owed', 'resolved:ok']],
+      ['the acknowledgement delivered before: the resolution goes', async (t, inc) => {
+        await t.mirror.record({ incident: inc, followUps: [acknowledged(inc)] });
+        await t.runner.step();
+        await t.mirror.record({ incident: inc, followUps: [callback(inc)] });
+      }, ['acknowledged', 'resolved'], ['acknowledged:ok', 'resolved:ok']],
+      ['the resolution delivered first: the acknowledgement is not sent', async (t, inc) => {
+        await t.mirror.record({ incident: inc, followUps: [callback(inc, ago(SETTLE + 1_000)), acknowledged(inc, ago(-60_000))] });
+        await t.runner.step();
+        await withTenant(pool, t.tenant, (c) => c.query("UPDATE follow_ups SET due_at = now() - interval '1 second' WHERE tenant_id = $1 AND incident_id = $2 AND done_at IS NULL", [t.tenant, inc.id]));
+      }, ['resolved'], ['acknowledged:skipped', 'resolved:ok']],
+      ['the resolution given up (not delivered): the acknowledgement still goes', async (t, inc) => {
+        probectl.faults.before = () => ({ status: 503, body: { error: 'down' } });
+        await t.mirror.record({ incident: inc, followUps: [callback(inc, ago(7 * DAY + 1_000))] });
+        await t.runner.step();
+        probectl.faults = {};
+        await t.mirror.record({ incident: inc, followUps: [acknowledged(inc)] });
+      }, ['acknowledged'], ['acknowledged:ok', 'resolved:expired']],
+    ];
+
+    test.each(cases)('%s', async (_what, arrange, took, ended) => {
+      const t = setup({ callbackOrder: true });
+      const inc = incidentOf(t.tenant);
+      await arrange(t, inc);
+      await t.runner.step();
+      expect(tookFor(inc)).toEqual(took);
+      expect(await outcomes(t, inc)).toEqual(ended);
+    });
+
+    test('the reported order: acknowledgement backing off through an outage, resolution recorded later, then probectl back — never resolved before acknowledged', async () => {
+      const t = setup({ callbackOrder: true });
+      const inc = incidentOf(t.tenant);
+      probectl.faults.before = () => ({ status: 503, body: { error: 'down' } });
+      await t.mirror.record({ incident: inc, followUps: [acknowledged(inc)] });
+      await t.runner.step(); // refused: backing off
+      await t.mirror.record({ incident: inc, followUps: [callback(inc)] });
+      probectl.faults = {};
+      await t.runner.step(); // the resolution is due; the acknowledgement is not yet
+      expect(tookFor(inc)).toEqual([]);
+      await withTenant(pool, t.tenant, (c) => c.query("UPDATE follow_ups SET due_at = now() - interval '1 second' WHERE tenant_id = $1 AND incident_id = $2 AND done_at IS NULL", [t.tenant, inc.id]));
+      await t.runner.step();
+      expect(tookFor(inc)).toEqual(['acknowledged', 'resolved']);
+    });
+  });
+
   test('not taken for 7 days: given up, counted as a lost callback, an error logged', async () => {
     const t = setup();
     const inc = incidentOf(t.tenant);
