@@ -38,11 +38,29 @@ export function parseCommandArgs(cmd: Command, argv: string[]): { values: Values
       strict: true,
       allowPositionals: cmd.positionals ?? false,
     });
+    rejectBlank(cmd, values as Values, positionals);
     return { values: values as Values, positionals };
   } catch (err) {
+    if (err instanceof UsageError) throw err;
     // parseArgs names the option, never a value.
     throw new UsageError(`${(err as Error).message}\nsee: probectl-notify ${cmd.path.join(' ')} --help`);
   }
+}
+
+const blank = (v: string) => v.trim() === '';
+
+/**
+ * An option given with an empty or blank value is a usage error naming it, for every option of every command: an
+ * unset variable (`--tenant "$T"`) must not read as "option not given" — for `--tenant` that would mean every tenant.
+ */
+function rejectBlank(cmd: Command, values: Values, positionals: string[]): void {
+  for (const [name, v] of Object.entries(values)) {
+    const given = typeof v === 'string' ? [v] : Array.isArray(v) ? v : [];
+    if (given.some(blank)) {
+      throw new UsageError(`--${name} was given an empty or blank value; give a value or leave the option out\nsee: probectl-notify ${cmd.path.join(' ')} --help`);
+    }
+  }
+  if (positionals.some(blank)) throw new UsageError(`an argument is empty or blank\nsee: probectl-notify ${cmd.path.join(' ')} --help`);
 }
 
 export function str(values: Values, key: string): string | undefined {

@@ -65,7 +65,7 @@ Exit: 0 every check passed, 1 one failed.
     const config = loadConfig(env);
     const tenant = str(values, 'tenant');
     const id = str(values, 'connector');
-    const selected = config.connectors.all.filter((c) => (!tenant || c.tenantId === tenant) && (!id || c.id === id));
+    const selected = config.connectors.all.filter((c) => (tenant === undefined || c.tenantId === tenant) && (id === undefined || c.id === id));
     if (selected.length === 0) throw new FailureError('no connector matches (see: probectl-notify connectors list)');
     const http = cliHttpClient(config, env, Math.min(config.httpTimeoutMs, 10_000));
     try {

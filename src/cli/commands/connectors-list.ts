@@ -44,13 +44,13 @@ Example:
   async run({ values, env, io }) {
     const config = loadConfig(env);
     const tenant = str(values, 'tenant');
-    const rows = config.connectors.all.filter((c) => !tenant || c.tenantId === tenant).map(describeConnector);
+    const rows = config.connectors.all.filter((c) => tenant === undefined || c.tenantId === tenant).map(describeConnector);
     if (values.json) {
       io.out(JSON.stringify(rows, null, 2));
       return EXIT.ok;
     }
     if (rows.length === 0) {
-      io.out(tenant ? `no connectors for tenant ${tenant}` : 'no connectors configured (PROBECTL_NOTIFY_CONNECTORS is unset: nothing is ever sent)');
+      io.out(tenant !== undefined ? `no connectors for tenant ${tenant}` : 'no connectors configured (PROBECTL_NOTIFY_CONNECTORS is unset: nothing is ever sent)');
       return EXIT.ok;
     }
     let current = '';

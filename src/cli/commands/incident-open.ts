@@ -5,6 +5,23 @@ import { required, str, type Command } from '../command';
 import { EXIT, FailureError, UsageError } from '../io';
 import { connectTemporal } from '../temporal';
 
+/**
+ * `--label k=v …` as an object without a prototype: any key is an own entry (`__proto__`, `constructor` too), never
+ * a prototype setter that would drop it. A key given twice or a blank key is a usage error; the value may hold `=`.
+ */
+export function parseLabels(given: readonly string[] | undefined): Record<string, string> | undefined {
+  if (!given || given.length === 0) return undefined;
+  const labels = Object.create(null) as Record<string, string>;
+  for (const l of given) {
+    const at = l.indexOf('=');
+    const key = at < 0 ? '' : l.slice(0, at);
+    if (key.trim() === '') throw new UsageError('--label takes key=value with a non-blank key');
+    if (Object.hasOwn(labels, key)) throw new UsageError(`--label ${JSON.stringify(key)} is given twice`);
+    labels[key] = l.slice(at + 1);
+  }
+  return labels;
+}
+
 export const incidentOpen: Command = {
   path: ['incident', 'open'],
   summary: 'open an incident (starts its workflow; idempotent)',
@@ -17,6 +34,7 @@ PROBECTL_NOTIFY_TASK_QUEUE) exactly as probectl does: a second open while it run
 resolved incident is refused by Temporal and reported as already closed.
 
   --severity S   critical | error | warning | info (default critical)
+  --label k=v    a label (repeatable); the value may hold '=', a key may not be blank or given twice
 
 Example:
   probectl-notify incident open --tenant acme --incident inc-42 --title "Packet loss on edge-3"
@@ -34,17 +52,12 @@ Exit: 0 started, running or already closed; 1 the id belongs to another tenant o
     const title = required(values, 'title', incidentOpen);
     const severity = str(values, 'severity') ?? 'critical';
     if (!(SEVERITIES as readonly string[]).includes(severity)) throw new UsageError(`--severity must be one of ${SEVERITIES.join(', ')}`);
-    const labels: Record<string, string> = {};
-    for (const l of (values.label as string[] | undefined) ?? []) {
-      const at = l.indexOf('=');
-      if (at <= 0) throw new UsageError('--label takes key=value');
-      labels[l.slice(0, at)] = l.slice(at + 1);
-    }
+    const labels = parseLabels(values.label as string[] | undefined);
     const incident: Incident = {
       id, tenantId, title, severity: severity as Incident['severity'], source: 'probectl-notify-cli', openedAt: new Date().toISOString(),
       ...(str(values, 'summary') ? { summary: str(values, 'summary')! } : {}),
       ...(str(values, 'url') ? { url: str(values, 'url')! } : {}),
-      ...(Object.keys(labels).length > 0 ? { labels } : {}),
+      ...(labels ? { labels } : {}),
     };
     const config = loadConfig(env);
     const t = await connectTemporal(config, io);

@@ -11,7 +11,10 @@ import { connectTemporal, within, type TemporalSession } from '../temporal';
  */
 export async function lookup(t: TemporalSession, id: string, tenant: string | undefined): Promise<{ tenantId: string; status: string }> {
   const found = await t.incidents.tenantOf(id);
-  if (!found || !found.tenantId || (tenant && found.tenantId !== tenant)) throw new FailureError(`no incident ${id}${tenant ? ` for tenant ${tenant}` : ''}`);
+  // `undefined` alone means "any tenant": '' is a tenant no incident has (parseCommandArgs refuses it before this).
+  if (!found || !found.tenantId || (tenant !== undefined && found.tenantId !== tenant)) {
+    throw new FailureError(`no incident ${id}${tenant !== undefined ? ` for tenant ${tenant}` : ''}`);
+  }
   return { tenantId: found.tenantId, status: found.status };
 }
 
