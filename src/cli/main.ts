@@ -18,6 +18,7 @@ import { replayCheck } from './commands/replay-check';
 import { setupTemporal } from './commands/setup-temporal';
 import { sign } from './commands/sign';
 import { EXIT, describeError, processIo, type Io } from './io';
+import { forTerminal, line, terminalIo } from './terminal';
 
 export const COMMANDS: Command[] = [
   configValidate, connectorsList, connectorsCheck, connectorsTest,
@@ -38,8 +39,12 @@ function overview(): string {
   ].join('\n');
 }
 
-/** Run one invocation; returns the exit code. Never throws. */
-export async function runCli(argv: string[], env: Record<string, string | undefined> = process.env, io: Io = processIo): Promise<number> {
+/**
+ * Run one invocation; returns the exit code. Never throws. Everything it prints goes through terminalIo: no control
+ * character reaches the terminal raw (see terminal.ts).
+ */
+export async function runCli(argv: string[], env: Record<string, string | undefined> = process.env, streams: Io = processIo): Promise<number> {
+  const io = terminalIo(streams);
   if (argv.length === 0 || argv[0] === '--help' || argv[0] === '-h' || argv[0] === 'help') {
     io.out(overview());
     return argv.length === 0 ? EXIT.usage : EXIT.ok;
@@ -54,7 +59,7 @@ export async function runCli(argv: string[], env: Record<string, string | undefi
       io.out(`Usage: probectl-notify ${argv[0]} <${group.map((c) => c.path[1]).join('|')}> [options]\n\n${group.map((c) => `  ${c.path.join(' ')}  ${c.summary}`).join('\n')}`);
       return argv.length === 1 ? EXIT.usage : EXIT.ok;
     }
-    io.err(`unknown command: ${argv.slice(0, 2).join(' ').slice(0, 80)}\n\n${overview()}`);
+    io.err(`${line`unknown command: ${argv.slice(0, 2).join(' ').slice(0, 80)}`}\n\n${overview()}`);
     return EXIT.usage;
   }
   try {
@@ -77,7 +82,7 @@ if (require.main === module) {
       process.exitCode = code;
     },
     (err: unknown) => {
-      process.stderr.write(`fatal: ${err instanceof Error ? err.message : String(err)}\n`);
+      process.stderr.write(`fatal: ${forTerminal(err instanceof Error ? err.message : String(err))}\n`);
       process.exitCode = EXIT.failure;
     },
   );

@@ -131,6 +131,33 @@ describe('probectl-notify CLI against the real stack', () => {
     expect((await run(['incident', 'show', '--incident', uniqueId('missing')])).code).toBe(1);
   });
 
+  test('a hostile title and actor print escaped; a blank --tenant is refused, not "any tenant"; a __proto__ label is kept', async () => {
+    const id = uniqueId('cli-hostile');
+    const title = 'Loss \u001b]52;c;Y3VybCBldmlsfHNo\u0007\u001b[2J\u009b31m \u202etxt.exe\u202c 🚨 на edge';
+    const open = await run(['incident', 'open', '--tenant', tenant, '--incident', id, '--title', title, '--label', '__proto__=x', '--label', 'team=net']);
+    expect(open.code).toBe(0);
+    const RAW = /[\u0000-\u0009\u000b-\u001f\u007f-\u009f\u2028\u2029\u202a-\u202e\u2066-\u2069]/; // eslint-disable-line no-control-regex
+    const json = await run(['incident', 'show', '--incident', id, '--json']);
+    expect(json.code).toBe(0);
+    expect(json.out).not.toMatch(RAW);
+    expect(JSON.parse(json.out).incident).toMatchObject({ title, labels: JSON.parse('{"__proto__":"x","team":"net"}') });
+    for (const blank of ['', ' ', '\t']) {
+      for (const cmd of [['incident', 'show'], ['incident', 'resolve'], ['incident', 'redrive', '--connector', 'pagerduty']]) {
+        const r = await run([...cmd, '--incident', id, '--tenant', blank]);
+        expect({ cmd, blank, code: r.code }).toEqual({ cmd, blank, code: 2 });
+        expect(r.err).toContain('--tenant was given an empty or blank value');
+        expect(r.out + r.err).not.toContain('Loss');
+      }
+    }
+    const resolved = await run(['incident', 'resolve', '--incident', id, '--tenant', tenant, '--actor', 'eve\u001b]8;;https://evil.example\u0007ok', '--wait']);
+    expect(resolved.code).toBe(0);
+    const show = await run(['incident', 'show', '--incident', id]);
+    expect(show.code).toBe(0);
+    expect(show.out + show.err).not.toMatch(RAW);
+    expect(show.out).toContain('  Loss \\u001b]52;c;Y3VybCBldmlsfHNo\\u0007\\u001b[2J\\u009b31m \\u202etxt.exe\\u202c 🚨 на edge\n');
+    expect(show.out).toContain('actor=eve\\u001b]8;;https://evil.example\\u0007ok');
+  });
+
   test('incident redrive re-opens a failed connector once the cause is fixed', async () => {
     const id = uniqueId('cli-redrive');
     pd.faults.before = (req) =>

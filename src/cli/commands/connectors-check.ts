@@ -6,7 +6,8 @@ import type { ConnectorConfig } from '../../config/connectors';
 import { loadConfig } from '../../config/load';
 import { str, type Command } from '../command';
 import { cliHttpClient } from '../http';
-import { EXIT, FailureError } from '../io';
+import { EXIT, FailureError, type Io } from '../io';
+import { line } from '../terminal';
 
 export interface CheckResult {
   tenant: string;
@@ -34,6 +35,11 @@ export async function checkConnector(http: HttpClient, c: ConnectorConfig): Prom
   // A provider's own check may quote its answer (issue type names, say): scrubbed here, as every activity failure is.
   for (const x of checks) x.detail = scrub(x.detail, secretsOf(c));
   return { tenant: c.tenantId, connector: c.id, provider: c.provider, ok: checks.every((x) => x.ok), checks };
+}
+
+/** One connector's checks on one line; a detail may quote the provider's answer, so each value is {@link line}d. */
+export function printCheck(io: Io, r: CheckResult): void {
+  io.out(`${line`${r.tenant}/${r.connector} (${r.provider}): `}${r.ok ? 'ok' : 'FAILED'} — ${r.checks.map((x) => line`${x.name}: ${x.detail}`).join('; ')}`);
 }
 
 export const connectorsCheck: Command = {
@@ -73,7 +79,7 @@ Exit: 0 every check passed, 1 one failed.
       for (const c of selected) {
         const r = await checkConnector(http, c);
         results.push(r);
-        if (!values.json) io.out(`${r.tenant}/${r.connector} (${r.provider}): ${r.ok ? 'ok' : 'FAILED'} — ${r.checks.map((x) => `${x.name}: ${x.detail}`).join('; ')}`);
+        if (!values.json) printCheck(io, r);
       }
       if (values.json) io.out(JSON.stringify(results, null, 2));
       return results.every((r) => r.ok) ? EXIT.ok : EXIT.failure;

@@ -4,7 +4,8 @@ import { loadConfig } from '../../config/load';
 import { definitionOf } from '../../providers/registry';
 import { connectorFor } from '../../providers/registry';
 import { str, type Command } from '../command';
-import { EXIT } from '../io';
+import { EXIT, type Io } from '../io';
+import { line } from '../terminal';
 
 /** What an operator may see of a connector: identity, host, options; secrets as a masked hint. */
 export function describeConnector(c: ConnectorConfig) {
@@ -21,6 +22,19 @@ export function describeConnector(c: ConnectorConfig) {
     options: { ...c.options },
     implemented: connectorFor(c.provider) !== undefined,
   };
+}
+
+/** The table of `connectors list`, one heading per tenant. */
+export function printConnectors(io: Io, rows: ReadonlyArray<ReturnType<typeof describeConnector>>): void {
+  let current: string | undefined;
+  for (const r of rows) {
+    if (r.tenant !== current) {
+      current = r.tenant;
+      io.out(line`tenant ${current}`);
+    }
+    const opts = Object.entries(r.options).map(([k, v]) => line`${k}=${v}`).join(' ');
+    io.out(`  ${line`${r.id.padEnd(14)} ${r.provider.padEnd(11)} ${r.endpoint}  credential ${r.credential}`}${opts ? `  ${opts}` : ''}${r.implemented ? '' : '  (not implemented)'}`);
+  }
 }
 
 export const connectorsList: Command = {
@@ -50,18 +64,10 @@ Example:
       return EXIT.ok;
     }
     if (rows.length === 0) {
-      io.out(tenant !== undefined ? `no connectors for tenant ${tenant}` : 'no connectors configured (PROBECTL_NOTIFY_CONNECTORS is unset: nothing is ever sent)');
+      io.out(tenant !== undefined ? line`no connectors for tenant ${tenant}` : 'no connectors configured (PROBECTL_NOTIFY_CONNECTORS is unset: nothing is ever sent)');
       return EXIT.ok;
     }
-    let current = '';
-    for (const r of rows) {
-      if (r.tenant !== current) {
-        current = r.tenant;
-        io.out(`tenant ${current}`);
-      }
-      const opts = Object.entries(r.options).map(([k, v]) => `${k}=${v}`).join(' ');
-      io.out(`  ${r.id.padEnd(14)} ${r.provider.padEnd(11)} ${r.endpoint}  credential ${r.credential}${opts ? `  ${opts}` : ''}${r.implemented ? '' : '  (not implemented)'}`);
-    }
+    printConnectors(io, rows);
     return EXIT.ok;
   },
 };

@@ -6,6 +6,7 @@ import type { Incident } from '../../shared/contract';
 import { required, type Command } from '../command';
 import { cliHttpClient } from '../http';
 import { EXIT, FailureError, UsageError } from '../io';
+import { line, oneLine } from '../terminal';
 
 export const connectorsTest: Command = {
   path: ['connectors', 'test'],
@@ -53,7 +54,7 @@ Exit: 0 opened and resolved, 1 the provider refused (the reason is printed, scru
     };
     const http = cliHttpClient(config, env);
     const ctx = { connector: c, http, attempt: 1 };
-    const reason = (err: unknown) => scrub(err instanceof Error ? err.message : String(err), secretsOf(c));
+    const reason = (err: unknown) => oneLine(scrub(err instanceof Error ? err.message : String(err), secretsOf(c)));
     try {
       let opened;
       try {
@@ -63,11 +64,11 @@ Exit: 0 opened and resolved, 1 the provider refused (the reason is printed, scru
       }
       // The references come from the provider's answer: scrubbed, as the open activity scrubs them.
       const ref = scrub(opened.externalRef, secretsOf(c));
-      io.out(`opened on ${tenant}/${id}: ${ref}${opened.externalUrl ? ` ${scrub(opened.externalUrl, secretsOf(c))}` : ''}`);
+      io.out(`${line`opened on ${tenant}/${id}: ${ref}`}${opened.externalUrl ? line` ${scrub(opened.externalUrl, secretsOf(c))}` : ''}`);
       try {
         await impl.resolve(ctx, incident, { externalRef: opened.externalRef }, { source: 'api', actor: 'probectl-notify connectors test', reason: 'connector test' });
       } catch (err) {
-        throw new FailureError(`resolve on ${tenant}/${id} failed (close ${ref} by hand): ${reason(err)}`);
+        throw new FailureError(`resolve on ${tenant}/${id} failed (close ${oneLine(ref)} by hand): ${reason(err)}`);
       }
       io.out(`resolved on ${tenant}/${id}`);
       return EXIT.ok;

@@ -7,7 +7,8 @@ import { required, str, type Command } from '../command';
 import { EXIT, FailureError, UsageError } from '../io';
 import { connectTemporal, within } from '../temporal';
 import { isStillOpen } from '../../client';
-import { lookup } from './incident-show';
+import { lookup, printLink } from './incident-show';
+import { line } from '../terminal';
 
 const QUERY_TIMEOUT = 'no worker answered the query within 15 s (is a worker running?)';
 
@@ -53,7 +54,7 @@ the link is not failed, or the new attempt failed too; 69 Temporal unavailable.
       if (before.status !== 'failed') throw new FailureError(`${connectorId} is ${before.status}; only a failed link can be re-driven`);
       const actor = str(values, 'actor') ?? 'probectl-notify-cli';
       await t.client.workflow.getHandle(incidentWorkflowId(id)).signal(redriveSignal, { tenantId, connectorId, actor, at: new Date().toISOString() });
-      io.out(`redrive sent: ${id}/${connectorId}`);
+      io.out(line`redrive sent: ${id}/${connectorId}`);
       if (waitMs === 0) return EXIT.ok;
       // The link goes pending as soon as the workflow takes the signal, then open or failed.
       const deadline = Date.now() + waitMs;
@@ -62,11 +63,11 @@ the link is not failed, or the new attempt failed too; 69 Temporal unavailable.
         const link = await linkOf();
         if (link?.status === 'pending') sawPending = true;
         if (link && link.status !== 'pending' && (sawPending || link.updatedAt !== before.updatedAt)) {
-          io.out(`${connectorId}: ${link.status}${link.externalRef ? ` ${link.externalRef}` : ''}${link.externalUrl ? ` ${link.externalUrl}` : ''}${link.error ? `  error: ${link.error}` : ''}`);
+          printLink(io, link);
           return link.status === 'failed' ? EXIT.failure : EXIT.ok;
         }
         if (Date.now() > deadline) {
-          io.out(`${connectorId}: still ${link?.status ?? 'unknown'} after ${waitRaw} s; see: probectl-notify incident show --incident ${id}`);
+          io.out(line`${connectorId}: still ${link?.status ?? 'unknown'} after ${waitRaw} s; see: probectl-notify incident show --incident ${id}`);
           return EXIT.failure;
         }
         await new Promise((r) => setTimeout(r, 250));

@@ -4,7 +4,7 @@ import { required, str, type Command } from '../command';
 import { EXIT } from '../io';
 import { connectTemporal, within } from '../temporal';
 import { isStillOpen } from '../../client';
-import { lookup } from './incident-show';
+import { lookup, printLinks } from './incident-show';
 
 export const incidentResolve: Command = {
   path: ['incident', 'resolve'],
@@ -46,7 +46,7 @@ Exit: 0 resolved (or already resolved), 1 no such incident, 69 Temporal unavaila
       if (values.wait) {
         const result = await within(120_000, 'the workflow did not complete within 2 minutes (is a worker running?)', t.incidents.result(id));
         if (values.json) io.out(JSON.stringify(result, null, 2));
-        else for (const l of result.links) io.out(`  ${l.connectorId.padEnd(14)} ${l.status}${l.error ? `  error: ${l.error}` : ''}`);
+        else printLinks(io, result.links);
       }
       return EXIT.ok;
     } catch (err) {

@@ -1,9 +1,10 @@
 import { WorkflowNotFoundError } from '@temporalio/client';
 import { loadConfig } from '../../config/load';
-import type { IncidentStateView } from '../../shared/contract';
+import type { IncidentStateView, Link } from '../../shared/contract';
 import { required, str, type Command } from '../command';
 import { EXIT, FailureError, type Io } from '../io';
 import { connectTemporal, within, type TemporalSession } from '../temporal';
+import { line } from '../terminal';
 
 /**
  * The incident's tenant (from the memo) and status; FailureError when there is no such incident or it
@@ -18,18 +19,29 @@ export async function lookup(t: TemporalSession, id: string, tenant: string | un
   return { tenantId: found.tenantId, status: found.status };
 }
 
+/** `incident show`: titles, actors, references and errors come from callers and providers, so each is {@link line}d. */
 export function printState(io: Io, s: IncidentStateView): void {
-  io.out(`incident ${s.incident.id} · tenant ${s.incident.tenantId} · ${s.incident.severity} · ${s.status}`);
-  io.out(`  ${s.incident.title}`);
+  io.out(line`incident ${s.incident.id} · tenant ${s.incident.tenantId} · ${s.incident.severity} · ${s.status}`);
+  io.out(line`  ${s.incident.title}`);
   io.out('links:');
   if (s.links.length === 0) io.out('  (none)');
   for (const l of s.links) {
-    io.out(`  ${l.connectorId.padEnd(14)} ${l.provider.padEnd(11)} ${l.status.padEnd(12)} ${l.externalRef ?? ''}${l.externalUrl ? ` ${l.externalUrl}` : ''}${l.error ? `  error: ${l.error}` : ''}`);
+    io.out(`  ${line`${l.connectorId.padEnd(14)} ${l.provider.padEnd(11)} ${l.status.padEnd(12)} ${l.externalRef ?? ''}`}${l.externalUrl ? line` ${l.externalUrl}` : ''}${l.error ? line`  error: ${l.error}` : ''}`);
   }
   io.out('timeline (latest):');
   for (const e of s.timeline.slice(-15)) {
-    io.out(`  ${String(e.seq).padStart(3)} ${e.at} ${e.kind}${e.connectorId ? ` ${e.connectorId}` : ''}${e.source ? ` source=${e.source}` : ''}${e.actor ? ` actor=${e.actor}` : ''}${e.detail ? ` — ${e.detail}` : ''}`);
+    io.out(`  ${line`${String(e.seq).padStart(3)} ${e.at} ${e.kind}`}${e.connectorId ? line` ${e.connectorId}` : ''}${e.source ? line` source=${e.source}` : ''}${e.actor ? line` actor=${e.actor}` : ''}${e.detail ? line` — ${e.detail}` : ''}`);
   }
+}
+
+/** One link's final status, as `incident redrive` prints it once the new attempt has settled. */
+export function printLink(io: Io, l: Link): void {
+  io.out(`${line`${l.connectorId}: ${l.status}`}${l.externalRef ? line` ${l.externalRef}` : ''}${l.externalUrl ? line` ${l.externalUrl}` : ''}${l.error ? line`  error: ${l.error}` : ''}`);
+}
+
+/** Each link's final status, as `incident resolve --wait` prints them. */
+export function printLinks(io: Io, links: readonly Link[]): void {
+  for (const l of links) io.out(`  ${line`${l.connectorId.padEnd(14)} ${l.status}`}${l.error ? line`  error: ${l.error}` : ''}`);
 }
 
 export const incidentShow: Command = {

@@ -6,6 +6,7 @@ import { WORKFLOW_TYPE } from '../../workflows/messages';
 import { str, type Command } from '../command';
 import { EXIT, FailureError, UsageError } from '../io';
 import { connectTemporal } from '../temporal';
+import { line } from '../terminal';
 
 const DEFAULT_LIMIT = 1000;
 
@@ -69,7 +70,7 @@ Exit: 0 every history replayed, 1 at least one did not (or no bundle), 2 usage, 
         replayed += 1;
         if (r.error) {
           failed.push(r.workflowId);
-          io.out(`FAIL ${r.workflowId}: ${(r.error as Error).message.split('\n')[0]!.slice(0, 300)}`);
+          io.out(line`FAIL ${r.workflowId}: ${(r.error as Error).message.split('\n')[0]!.slice(0, 300)}`);
         }
       }
       const seconds = ((Date.now() - started) / 1000).toFixed(1);
