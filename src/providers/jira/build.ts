@@ -1,6 +1,6 @@
 import type { Incident, Severity } from '../../shared/contract';
 import { incidentIdFromKey, incidentKey } from '../../shared/ids';
-import { truncateUnits, wellFormed } from '../../shared/text';
+import { truncateUnits, wellFormed } from '../text-limits';
 import type { HttpRequest } from '../../http/types';
 import { basicAuth, describe } from '../format';
 import type { ChangePage, ChangedObject } from '../types';
@@ -71,13 +71,19 @@ export function summaryLine(incident: Pick<Incident, 'id' | 'title'>): string {
   return truncateUnits(line.trim() === '' ? `probectl incident ${incident.id}` : line, MAX_SUMMARY);
 }
 
+/** Wiki markup that acts only at the start of a line: headings, quotes, rules, lists. */
+const LINE_START_MARKUP = /^(?:h[1-6]\.|bq\.|-{4,}|[*#]|-(?=\s))/gim;
+
 /**
  * User text for the description, which REST v2 renders as wiki markup: the characters that make links, images,
- * mentions and macros (`[x|https://…]`, `!https://…/p.png!`, `[~user]`, `{html}`) and the escape itself are escaped
- * with `\`, so they show as typed.
+ * mentions and macros (`[x|https://…]`, `!https://…/p.png!`, `[~user]`, `{html}`) are escaped with `\`, and so is
+ * markup that acts at the start of a line (`h1.`, `bq.`, `----`, `*`, `#`, `- `), so they show as typed. A backslash
+ * is written `&#92;` (the renderer shows the entity as `\`; `\\` would be a forced line break).
  */
 export function escapeWiki(text: string): string {
-  return wellFormed(text).replace(/[\\[\]{}!|]/g, (c) => `\\${c}`);
+  return wellFormed(text)
+    .replace(/[\\[\]{}!|]/g, (c) => (c === '\\' ? '&#92;' : `\\${c}`))
+    .replace(LINE_START_MARKUP, (m) => `\\${m}`);
 }
 
 /** A URL for the description: the wiki characters percent-encoded, so it stays one link that leads to the same place. */

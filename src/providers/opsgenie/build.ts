@@ -1,6 +1,6 @@
 import type { Incident, Severity } from '../../shared/contract';
 import { incidentIdFromKey, incidentKey } from '../../shared/ids';
-import { fitStrings, jsonUnits, truncateUnits, wellFormed } from '../../shared/text';
+import { fitStrings, jsonUnits, truncateUnits, wellFormed } from '../text-limits';
 import type { HttpRequest } from '../../http/types';
 import { describe } from '../format';
 import type { ChangePage, ChangedObject } from '../types';

@@ -1,6 +1,6 @@
 import type { Incident } from '../../shared/contract';
 import { incidentKey } from '../../shared/ids';
-import { fitStrings, truncateUnits, wellFormed } from '../../shared/text';
+import { fitStrings, truncateUnits, wellFormed } from '../text-limits';
 import type { HttpRequest } from '../../http/types';
 
 /** https://developer.pagerduty.com/docs/events-API-v2/trigger-events/ : payload.summary is limited to 1024. */

@@ -1,6 +1,6 @@
 import type { Incident, Severity } from '../../shared/contract';
 import { incidentIdFromKey, incidentKey } from '../../shared/ids';
-import { truncateUnits } from '../../shared/text';
+import { truncateUnits } from '../text-limits';
 import type { HttpRequest } from '../../http/types';
 import { basicAuth, describe } from '../format';
 import type { ChangePage, ChangedObject, RemoteState } from '../types';

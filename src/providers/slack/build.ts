@@ -1,5 +1,5 @@
 import type { Incident } from '../../shared/contract';
-import { cutRendered, truncateUnits, wellFormed } from '../../shared/text';
+import { cutRendered, truncateUnits, wellFormed } from '../text-limits';
 import type { HttpRequest, HttpResponse } from '../../http/types';
 
 /** Block Kit limits, in UTF-16 units: header text 150, section and context text 3000, button url 3000; top-level text kept to 3000. */

@@ -1,5 +1,5 @@
 import type { Incident } from '../../shared/contract';
-import { fitStrings, jsonBytes, truncateUnits, wellFormed } from '../../shared/text';
+import { fitStrings, jsonBytes, truncateUnits, wellFormed } from '../text-limits';
 import type { HttpRequest } from '../../http/types';
 
 /** Each text block is kept well inside a Teams post, in UTF-16 units. */

@@ -293,3 +293,29 @@ describe('provider builders keep every documented limit, for any incident the AP
     }), withWorst);
   });
 });
+
+// Jira wiki markup that acts at the start of a line, and the backslash: every construct × at the text's start and
+// after a line break, in the summary (the description's first line) and in a label key (a line of its own).
+describe('Jira description: line-start markup and backslashes show as typed', () => {
+  const CONSTRUCTS = ['h1. Heading', 'H3. heading', 'bq. quoted', '---- rule', '----', '* bullet', '** nested', '# numbered', '- dash item', '-- two'];
+  const options = jiraOptions.parse({ project: 'OPS' });
+  const base: Incident = { id: 'inc-wiki', tenantId: 'acme', title: 'Packet loss', severity: 'critical', openedAt: '2026-12-03T10:00:00Z' };
+  const description = (inc: Incident) => bodyOf(jiraCreate('https://acme.atlassian.net/rest/api/2/issue', 'a@b.c:t', inc, options)).fields.description as string;
+  const starts = ['h1.', 'h3.', 'bq.', '----', '*', '#', '- '];
+  const markupStart = (line: string) => starts.some((m) => line.toLowerCase().startsWith(m));
+
+  test.each(CONSTRUCTS.flatMap((c) => [[c, 'at the start'], [c, 'after a line break']] as const))('%p %s', (construct, where) => {
+    const text = where === 'at the start' ? construct : `first line\n${construct}`;
+    for (const inc of [{ ...base, summary: text }, { ...base, labels: { [text.replace(/\n/g, ' ')]: 'v' } }, { ...base, summary: `x\n${text}` }]) {
+      const lines = description(inc).split('\n');
+      expect(lines.filter(markupStart)).toEqual([]);
+    }
+  });
+
+  test.each(['C:\\temp', '\\\\server\\share', 'end\\', '\\[x|https://evil.example]'])('%p: a backslash is an entity, never a forced line break (\\\\) nor an escape of what follows', (text) => {
+    const d = description({ ...base, summary: text });
+    expect(d).not.toMatch(/\\\\/);
+    expect(d.split('\n')[0]).toContain('&#92;');
+    expect(unescapedWiki(d)).toEqual([]);
+  });
+});
