@@ -96,8 +96,9 @@
  *                       that reads its own snapshot may ask it too (in a later task when beginIncident outlived the first):
  *                       there a worker of the release before fails the later tasks until one of this release takes them.
  *   resolved-left-open-v1  state machine: a begin that finds the incident resolved in the mirror while links of
- *                       configured connectors other than the resolution's origin are still open, acknowledged, pending or
- *                       failed there (an earlier run was terminated, failed or timed out during its resolve fan-out, and
+ *                       configured connectors other than the resolution's origin are still open, acknowledged or pending
+ *                       there — states no completed fan-out leaves (a failed link is left alone: a completed run leaves
+ *                       one on purpose, its open or resolve refused for good) — (an earlier run was terminated, failed or timed out during its resolve fan-out, and
  *                       the incident was started again) resolves those links through the ordinary fan-out — second
  *                       resolves of pagers, ticket passes and probectl's callback (same event id) included — instead of
  *                       ending at once with every such page left open. Asked once, in the begin, only when such a link

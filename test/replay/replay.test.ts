@@ -902,6 +902,38 @@ describe('replay of recorded incident lifecycles', () => {
     expectFailing(results, (id) => id.startsWith(`${LEFT_OPEN}/`));
   });
 
+  // No run before the patch met a left-open mirror in a recording, so one is derived in memory from a real one: the
+  // unchecked-snapshot `already-resolved` with an Opsgenie connector whose link is still open in the snapshot's mirror
+  // record. Such a run of the release before ended at once (no marker); it must replay so, and code that takes the new
+  // branch without asking must fail it.
+  function leftOpenBeforeThePatch(): HistoryAndWorkflowId[] {
+    const h = JSON.parse(recordingText('begin-in-input-v1/already-resolved')) as {
+      events: Array<{ workflowExecutionStartedEventAttributes?: { input?: { payloads?: Array<{ data: string }> } } }>;
+    };
+    const payload = h.events[0]!.workflowExecutionStartedEventAttributes!.input!.payloads![0]!;
+    const input = JSON.parse(Buffer.from(payload.data, 'base64').toString('utf8')) as {
+      begin: { connectors: Array<Record<string, unknown>>; mirror: { record: { links: Array<Record<string, unknown>> } } };
+    };
+    const pd = input.begin.connectors.find((c) => c.provider === 'pagerduty');
+    expect(pd).toBeDefined();
+    input.begin.connectors.push({ ...pd, id: 'opsgenie', provider: 'opsgenie' });
+    input.begin.mirror.record.links.push({ connectorId: 'opsgenie', provider: 'opsgenie', status: 'open', externalRef: 'probectl-x', updatedAt: '2026-12-01T11:00:02.546Z' });
+    payload.data = Buffer.from(JSON.stringify(input)).toString('base64');
+    return [{ workflowId: 'derived/left-open-before-the-patch', history: historyFromJSON(h) }];
+  }
+
+  test('a run of the release before that met a left-open mirror (derived) replays on its old path; taking the branch without asking fails it', async () => {
+    const now = await replayAll(await sharedWorkflowBundle(), leftOpenBeforeThePatch());
+    expect([...now.values()]).toEqual([undefined]);
+    const unasked = await bundleModified(join(scratch, 'left-open-unasked'), {
+      'v2/incident-v2.ts': (src) => swapped(src, RESOLVES_LEFT_OPEN, 'const resolvesLeftOpen = (): boolean => true; // the branch, never asked'),
+    });
+    const failed = await replayAll(unasked, leftOpenBeforeThePatch());
+    expectFailing(failed, () => true);
+    // And the recording that asked it fails without asking too (the marker has no command).
+    expectFailing(await replayAll(unasked, loadHistories().filter(({ workflowId }) => workflowId.startsWith(`${LEFT_OPEN}/`))), () => true);
+  });
+
   // A replay decides the checked begin by the run's patch marker, never by a Build ID: not by the replaying worker's,
   // and not by the one history records with each task (WorkflowTaskCompleted.workerVersion, deprecated in the API).
   test('checked-begin recordings (both patches) replay without their recorded Build IDs; code that decides a replay by the Build ID fails them', async () => {

@@ -64,7 +64,8 @@ describe('begin', () => {
   // some links never were. Every link status × origin or not × configured or not × the patch's answer.
   describe('the mirror holds it resolved with links left open (resolved-left-open-v1)', () => {
     const STATUSES = ['open', 'acknowledged', 'pending', 'failed', 'resolved', 'skipped'] as const;
-    const LEFT_OPEN = ['open', 'acknowledged', 'pending', 'failed'];
+    // Not `failed`: a completed run leaves a link failed on purpose (a refused open, a refused resolve).
+    const LEFT_OPEN = ['open', 'acknowledged', 'pending'];
     const cases = STATUSES.flatMap((status) => (['servicenow', 'pagerduty', 'jira'] as const).flatMap((where) => [true, false].map((gate) => [status, where, gate] as const)));
     // servicenow: configured, not the origin; pagerduty: the origin (resolved there); jira: no longer configured.
     test.each(cases)('a %s link of %s, the patch answering %p', (status, where, gate) => {

@@ -273,8 +273,12 @@ export interface BeginInput {
   };
 }
 
-/** Link states a resolve fan-out would still call: an incident resolved in the mirror with one of these was left half done. */
-const LEFT_OPEN: readonly string[] = ['open', 'acknowledged', 'pending', 'failed'];
+/**
+ * Link states no completed fan-out leaves behind (a resolve ends its link resolved, or failed for good): an incident
+ * resolved in the mirror with one of these was left half done. `failed` is not among them: a completed run leaves a link
+ * failed on purpose (its open refused for good, so nothing was made there; or its resolve refused for good).
+ */
+const LEFT_OPEN: readonly string[] = ['open', 'acknowledged', 'pending'];
 
 /**
  * The connector snapshot and what the mirror already holds. Decides: already resolved (nothing opens), links to
@@ -282,8 +286,8 @@ const LEFT_OPEN: readonly string[] = ['open', 'acknowledged', 'pending', 'failed
  * min_severity, and the opens. An acknowledgement that came before the begin acknowledges the adopted open pagers
  * when `acknowledgesAdopted()` says so — asked at most once, only when such an acknowledge would be added (the shell
  * asks `adopted-links-acknowledged-v1`; the default is this release's behaviour). A mirror that holds the incident
- * resolved while links of configured connectors other than the resolution's origin are still open, acknowledged,
- * pending or failed (an earlier run ended during its resolve fan-out): when `resolvesLeftOpen()` says so — asked once,
+ * resolved while links of configured connectors other than the resolution's origin are still open, acknowledged or
+ * pending (an earlier run ended during its resolve fan-out): when `resolvesLeftOpen()` says so — asked once,
  * only then (the shell asks `resolved-left-open-v1`) — the run resolves those links through the ordinary fan-out
  * (planResolve) instead of ending at once.
  */
