@@ -24,6 +24,7 @@ import type { Logger } from '../observability/logger';
 import type { DeliveryOutcome, NotifyMetrics } from '../observability/metrics';
 import { reportBacklog } from './backlog-gauge';
 import { callback } from './callback';
+import { FailureType } from '../http/failures';
 import { backoffMs, readFailure } from './failure';
 import { reResolve } from './re-resolve';
 import { ticketClose } from './ticket-close';
@@ -203,7 +204,12 @@ export class FollowUpRunner {
       }
       // Cut by the per-try deadline (the lease is about to run out): a transport failure like a timeout.
       if (f.cancelled) Object.assign(f, { type: 'TransportError', reason: 'no result before the lease ran out' });
-      const delay = backoffMs(row.attempts, handler.maxBackoffMs, f.delayMs);
+      // A 5xx's Retry-After is a floor under the back-off, never a shortcut: `503 Retry-After: 1` from a load balancer in
+      // front of a dead service must not turn every owed row into one try a second for days. A 429's (and a pacing
+      // deferral's) delay is the provider's own schedule, taken as it is.
+      const delay = f.type === FailureType.ProviderUnavailable && f.delayMs !== undefined
+        ? Math.max(f.delayMs, backoffMs(row.attempts, handler.maxBackoffMs))
+        : backoffMs(row.attempts, handler.maxBackoffMs, f.delayMs);
       const windowEnds = Date.parse(row.firstDueAt) + handler.retryWindowMs;
       const expired = f.retryable && Date.now() + delay >= windowEnds;
       if (f.retryable && !expired) {

@@ -120,9 +120,17 @@ export function classify(res: HttpResponse, opts: ClassifyOptions): void {
   if (failure) throw failure;
 }
 
-/** A retryable failure that waits for the provider's Retry-After, carried as the detail `{ retryAfterMs }` too. */
-function afterRetryAfter(type: string, message: string, retryAfterMs: number): ApplicationFailure {
-  return ApplicationFailure.create({ type, message, nonRetryable: false, nextRetryDelay: retryAfterMs, details: [{ retryAfterMs }] });
+/**
+ * A retryable failure that waits for the provider's Retry-After (at least `floorMs`), the provider's own time carried as
+ * the detail `{ retryAfterMs }` (what holds the pacing key and a local first attempt's fallback waits for).
+ */
+function afterRetryAfter(type: string, message: string, retryAfterMs: number, floorMs = 0): ApplicationFailure {
+  return ApplicationFailure.create({ type, message, nonRetryable: false, nextRetryDelay: Math.max(retryAfterMs, floorMs), details: [{ retryAfterMs }] });
+}
+
+/** The retry policies' back-off before attempt `attempt + 1` (1 s × 2^(attempt−1)), within a 5xx hint's cap. */
+export function unavailableBackoff(attempt = 1): number {
+  return Math.min(1_000 * 2 ** Math.max(attempt - 1, 0), MAX_UNAVAILABLE_RETRY_AFTER_MS);
 }
 
 export function failureFor(res: HttpResponse, opts: ClassifyOptions): ApplicationFailure | undefined {
@@ -139,7 +147,9 @@ export function failureFor(res: HttpResponse, opts: ClassifyOptions): Applicatio
   if (status === 408 || status >= 500 || opts.retryStatuses?.includes(status)) {
     const retryAfter = parseRetryAfter(res.headers['retry-after']);
     if (retryAfter === undefined) return retryable(FailureType.ProviderUnavailable, message);
-    return afterRetryAfter(FailureType.ProviderUnavailable, message, Math.min(retryAfter, MAX_UNAVAILABLE_RETRY_AFTER_MS));
+    // A floor under the policy's back-off, never a shortcut: a `Retry-After: 1` on every 503 (a load balancer in front of
+    // a dead service) must not make a call retry each second until its window ends.
+    return afterRetryAfter(FailureType.ProviderUnavailable, message, Math.min(retryAfter, MAX_UNAVAILABLE_RETRY_AFTER_MS), unavailableBackoff(opts.attempt));
   }
   if (status === 401 || status === 403) return permanent(FailureType.AuthRejected, message);
   return permanent(FailureType.ProviderRejected, message);

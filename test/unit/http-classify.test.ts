@@ -2,7 +2,7 @@ import { PAGE_MAX_BACKOFF_MS } from '../../src/workflows/activity-options';
 import { ApplicationFailure } from '@temporalio/common';
 import fc from 'fast-check';
 import {
-  classify, failureFor, parseHttpDate, parseRetryAfter, providerRetryAfter, rateLimitDelay, MAX_RETRY_AFTER_MS, MAX_UNAVAILABLE_RETRY_AFTER_MS, MIN_RETRY_AFTER_MS,
+  classify, failureFor, parseHttpDate, parseRetryAfter, providerRetryAfter, rateLimitDelay, unavailableBackoff, MAX_RETRY_AFTER_MS, MAX_UNAVAILABLE_RETRY_AFTER_MS, MIN_RETRY_AFTER_MS,
 } from '../../src/http/classify';
 import { fuzzParams } from '../faults/fuzz';
 
@@ -108,7 +108,9 @@ describe('Retry-After: what counts as a wait, on every retried status', () => {
     const delay = f.nextRetryDelay === undefined || f.nextRetryDelay === null ? undefined : Number(f.nextRetryDelay);
     // A 5xx's or 408's time at most the page open's longest back-off: the server does not cap it by maximumInterval.
     const honoured = hint === undefined || status === 429 ? hint : Math.min(hint, MAX_UNAVAILABLE_RETRY_AFTER_MS);
-    expect(delay).toBe(honoured ?? (status === 429 ? rateLimitDelay(attempt) : undefined));
+    // A 5xx's time is a floor under the policy's back-off (1 s × 2^(attempt−1)), never a shortcut.
+    const waited = honoured === undefined || status === 429 ? honoured : Math.max(honoured, unavailableBackoff(attempt));
+    expect(delay).toBe(waited ?? (status === 429 ? rateLimitDelay(attempt) : undefined));
     if (delay !== undefined) {
       expect(delay).toBeGreaterThan(0);
       expect(delay).toBeLessThanOrEqual(status === 429 ? MAX_RETRY_AFTER_MS : MAX_UNAVAILABLE_RETRY_AFTER_MS);
@@ -117,6 +119,15 @@ describe('Retry-After: what counts as a wait, on every retried status', () => {
     expect((f.details ?? []).some((d) => typeof d === 'object' && d !== null && 'retryAfterMs' in d)).toBe(hint !== undefined);
     expect(providerRetryAfter(f)).toBe(honoured);
     expect(parseRetryAfter(header)).toBe(hint);
+  });
+
+  // The family the callback's and the follow-ups' retries share: a short Retry-After repeated on every 5xx never makes
+  // the retries come faster than the back-off without one, at every attempt.
+  test('a 5xx\'s Retry-After is a floor under the back-off: `Retry-After: 1` on every attempt still backs off', () => {
+    const delays = Array.from({ length: 12 }, (_, i) => Number(failureFor(res(503, '', { 'retry-after': '1' }), { ...opts, attempt: i + 1 })!.nextRetryDelay));
+    expect(delays).toEqual([1, 2, 4, 8, 16, 32, 60, 60, 60, 60, 60, 60].map((s) => s * 1000));
+    // The provider's own time is still what it said (the pacing key is held for that long, no longer).
+    expect(providerRetryAfter(failureFor(res(503, '', { 'retry-after': '1' }), { ...opts, attempt: 9 })!)).toBe(1000);
   });
 
   test.each([400, 404, 409, 410, 422, 401, 403])('a refusal (HTTP %i) stays a refusal whatever its Retry-After', (status) => {

@@ -330,6 +330,23 @@ describe('callback', () => {
     expect(t.logLines.join('\n')).not.toContain(CALLBACK_SECRET);
   });
 
+  // `Retry-After: 1` on every answer: a 5xx's is a floor under the back-off (a load balancer in front of a dead
+  // probectl must not make each owed row try once a second for 7 days); a 429's is probectl's own schedule.
+  test.each([[503, 240_000], [502, 240_000], [429, 1_000]])('HTTP %i with Retry-After: 1 on the 10th try: due again no sooner than %i ms', async (status, atLeast) => {
+    const t = setup();
+    const inc = incidentOf(t.tenant);
+    probectl.faults.before = () => ({ status, headers: { 'retry-after': '1' }, body: { error: 'busy' } });
+    await t.mirror.record({ incident: inc, followUps: [callback(inc)] });
+    await withTenant(pool, t.tenant, (c) => c.query('UPDATE follow_ups SET attempts = 9 WHERE tenant_id = $1 AND incident_id = $2', [t.tenant, inc.id]));
+    const before = Date.now();
+    await t.runner.step();
+    const [row] = await rowsOf(t.tenant, inc);
+    expect(row!.outcome).toBeNull();
+    const wait = row!.due_at.getTime() - before;
+    expect(wait).toBeGreaterThanOrEqual(atLeast - 1_000);
+    if (status === 429) expect(wait).toBeLessThan(5_000);
+  });
+
   test('no callback URL configured: nothing sent, nothing counted, the row done as skipped', async () => {
     const t = setup({ callback: false });
     const inc = incidentOf(t.tenant);
