@@ -59,9 +59,18 @@ export const resolveBody = z.strictObject({
   reason: text().max(1000).optional(),
 });
 
+/**
+ * A reason's path: the field names as they are, but a key the caller chose (a label's) only when it is a plain short
+ * name — a rejected key (too long, a control character, anything odd) is the rejected value, so it shows as `<key>`.
+ */
+function pathOf(path: ReadonlyArray<PropertyKey>): string {
+  if (path.length === 0) return 'body';
+  return path.map((p, i) => (i > 0 && path[0] === 'labels' && !(typeof p === 'string' && /^[A-Za-z0-9_.-]{1,40}$/.test(p)) ? '<key>' : String(p))).join('.');
+}
+
 /** zod issues as short reasons: the path and the rule, never the rejected value. */
 export function reasons(error: z.ZodError): string[] {
-  return error.issues.map((i) => `${i.path.length > 0 ? i.path.join('.') : 'body'}: ${i.message}`);
+  return error.issues.map((i) => `${pathOf(i.path)}: ${i.message}`);
 }
 
 /**
@@ -70,7 +79,7 @@ export function reasons(error: z.ZodError): string[] {
  */
 export function validationReasons(issues: ReadonlyArray<{ instancePath: string; message?: string }>): string[] {
   return issues.map((i) => {
-    const path = i.instancePath.split('/').slice(1).filter((s) => s.length > 0).join('.');
-    return `${path.length > 0 ? path : 'body'}: ${i.message ?? 'invalid'}`;
+    const segments = i.instancePath.split('/').slice(1).filter((s) => s.length > 0).map((s) => s.replace(/~1/g, '/').replace(/~0/g, '~'));
+    return `${pathOf(segments)}: ${i.message ?? 'invalid'}`;
   });
 }

@@ -153,3 +153,27 @@ describe('GET /incidents/{id}/timeline agrees with GET /incidents/{id}', () => {
     for (const a of answers) expect(a).toEqual(answers[0]);
   });
 });
+
+// A rejected label key is the rejected value: it never comes back in a reason (a plain short key still names the field).
+describe('label keys in 400 reasons', () => {
+  const bad = { long: 'k'.repeat(200), nul: 'SECRET\u0000KEY', control: 'tok\u001b[2Jen', html: '<script>x</script>', spaced: 'has space' };
+  // Each key with a valid value, and with a value too long (then the key is in the failing path).
+  const cases = Object.entries(bad).flatMap(([what, key]) => [[what, key, 'v'], [what, key, 'v'.repeat(2000)]] as const).filter(([, key, value]) => value !== 'v' || key.length > 128 || key.includes('\u0000'));
+  test.each(cases)('a %s key: 400, the key not echoed', async (_what, key, value) => {
+    const res = await post('/v1/incidents', { id: 'inc-label', title: 't', severity: 'critical', labels: { [key]: value } });
+    expect(res.statusCode).toBe(400);
+    const reasons = (res.json() as { reasons: string[] }).reasons;
+    expect(reasons.length).toBeGreaterThan(0);
+    for (const r of reasons) {
+      expect(r).not.toContain(key);
+      for (let i = 0; i + 6 <= key.length; i++) expect(r).not.toContain(key.slice(i, i + 6));
+    }
+    expect(calls).toEqual([]);
+  });
+
+  test('a plain key with a value too long: named, so the caller knows which label', async () => {
+    const res = await post('/v1/incidents', { id: 'inc-label', title: 't', severity: 'critical', labels: { team: 'v'.repeat(2000) } });
+    expect(res.statusCode).toBe(400);
+    expect((res.json() as { reasons: string[] }).reasons.some((r) => r.startsWith('labels.team:'))).toBe(true);
+  });
+});
