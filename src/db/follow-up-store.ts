@@ -105,12 +105,15 @@ export function storedFollowUp(f: FollowUpRecord): FollowUpRecord {
   }
 }
 
-/** The incident as stored beside its follow-ups (what a connector call needs): its known fields only. Pure. */
+/** An incident's optional text as it was sent: an empty string stays one (a connector call reads it as the workflow did). */
+const given = <K extends string>(k: K, v: unknown): Partial<Record<K, string>> => (typeof v === 'string' ? ({ [k]: v } as Record<K, string>) : {});
+
+/** The incident as stored beside its follow-ups (what a connector call needs): its known fields only, as sent. Pure. */
 export function storedIncident(i: Incident): Incident {
   const labels = i.labels && typeof i.labels === 'object' ? Object.fromEntries(Object.entries(i.labels).map(([k, v]) => [k, String(v)])) : undefined;
   return {
     id: i.id, tenantId: i.tenantId, title: String(i.title), severity: i.severity, openedAt: String(i.openedAt),
-    ...opt('summary', i.summary), ...opt('source', i.source), ...opt('url', i.url), ...(labels ? { labels } : {}),
+    ...given('summary', i.summary), ...given('source', i.source), ...given('url', i.url), ...(labels ? { labels } : {}),
   };
 }
 

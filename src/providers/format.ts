@@ -38,7 +38,7 @@ export function listOption(raw: string | undefined): string[] {
 
 /** A plain-text description block shared by tickets and pages. */
 export function describe(incident: { id: string; title: string; severity: string; summary?: string; source?: string; url?: string; openedAt: string; labels?: Record<string, string> }): string {
-  const lines = [incident.summary ?? incident.title, '', `Severity: ${incident.severity}`, `Opened: ${incident.openedAt}`, `probectl incident: ${incident.id}`];
+  const lines = [incident.summary || incident.title, '', `Severity: ${incident.severity}`, `Opened: ${incident.openedAt}`, `probectl incident: ${incident.id}`];
   if (incident.source) lines.push(`Source: ${incident.source}`);
   if (incident.url) lines.push(`Link: ${incident.url}`);
   for (const [k, v] of Object.entries(incident.labels ?? {})) lines.push(`${k}: ${v}`);
