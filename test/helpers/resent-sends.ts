@@ -9,9 +9,11 @@
  * summary's label) counts its attempts, and the ordinary activity it fell back to adds its own. Only a failed local
  * attempt falls back, before its ordinary activity is scheduled, and a pacer's refusal sent nothing: so one local
  * attempt that failed (its attempts counted unless the pacer refused it) and one later ordinary activity are one open;
- * a local success beside an ordinary activity, or two of either, are not. A first workflow task run again (a worker
- * that died in it) makes its local attempts again under attempt 1: such a resend is at-least-once by design but not
- * explained here, so tests that kill workers do not use this check.
+ * a local success beside an ordinary activity, or two of either, are not. A first workflow task run again makes its
+ * local attempts again under attempt 1 (at-least-once by design, src/workflows/v2/calls.ts): a task the history shows
+ * timed out or failed before the marker explains one more send each (a worker too slow under load, or one that lost
+ * the task); a worker killed inside the task may leave no such event in time, so tests that kill workers do not use
+ * this check.
  *
  * How tight that is depends on the test. Attempts count every retry, a pacing deferral's too (an attempt that sent
  * nothing), so where calls are deferred — the pacing bursts, where most incidents wait at least once — the attempt
@@ -121,16 +123,21 @@ export async function unexplainedResends(client: Client, sentWorkflowIds: readon
       const failure = marker!.failure;
       return [{ attempt, ok: !failure, paced: pacedRefusal(failure), eventId: Number(e.eventId) }];
     });
+    // Workflow tasks tried again before the local attempt's marker (a task timed out or failed: the worker holding it
+    // was too slow or lost it): each try ran the task's local first attempts again (one attempt each: they never retry
+    // locally), and an earlier try's send may have landed — the next try's pacer then refuses for the token it used.
+    const marker = locals[0]?.eventId ?? 0;
+    const retriedTasks = events.filter((e) => Number(e.eventId) < marker && (e.workflowTaskTimedOutEventAttributes || e.workflowTaskFailedEventAttributes)).length;
     // A local attempt that fell back: failed, before the ordinary activity (when there is one).
     const fellBack = locals.length === 1 && !locals[0]!.ok && (scheduled.length === 0 || locals[0]!.eventId < scheduled[0]!);
     const completed = events.some((e) => scheduled.includes(Number(e.activityTaskCompletedEventAttributes?.scheduledEventId ?? -1))) || (scheduled.length === 0 && locals.length === 1 && locals[0]!.ok);
-    const local = locals.length ? `, local attempts ${locals.map((l) => `${l.attempt}${l.ok ? '' : ' (failed)'}`).join('/')}` : '';
+    const local = locals.length ? `, local attempts ${locals.map((l) => `${l.attempt}${l.ok ? '' : l.paced ? ' (paced)' : ' (failed)'}`).join('/')}${retriedTasks ? ` after ${retriedTasks} workflow task(s) tried again` : ''}` : '';
     const seen = `${runs.length} run(s), ${scheduled.length} ${what} scheduled, attempts ${attempts.join('/') || 'none yet'}${local}, ${completed ? 'completed' : 'not completed'}`;
     // Settled either way: another run or another activity is never explained, and a completed one will not change.
     if (runs.length > 1 || scheduled.length > 1 || locals.length > 1 || (locals.length === 1 && scheduled.length === 1 && !fellBack)) return { final: true, ok: false, seen };
     // No run listed yet is visibility lagging behind the history (it is written asynchronously): wait for it.
-    // A pacer's refusal sent nothing: its attempt is not a send.
-    const localSends = locals[0] === undefined || locals[0].paced ? 0 : locals[0].attempt;
+    // A pacer's refusal sent nothing: its attempt is not a send. A task tried again may have sent once per earlier try.
+    const localSends = locals[0] === undefined ? 0 : retriedTasks + (locals[0].paced ? 0 : locals[0].attempt);
     if (completed && runs.length === 1) return { final: true, ok: (attempts[0] ?? 0) + localSends >= sends, seen };
     return { final: false, seen };
   }
