@@ -10,10 +10,10 @@
  * attempt falls back, before its ordinary activity is scheduled, and a pacer's refusal sent nothing: so one local
  * attempt that failed (its attempts counted unless the pacer refused it) and one later ordinary activity are one open;
  * a local success beside an ordinary activity, or two of either, are not. A first workflow task run again makes its
- * local attempts again under attempt 1 (at-least-once by design, src/workflows/v2/calls.ts): a task the history shows
- * timed out or failed before the marker explains one more send each (a worker too slow under load, or one that lost
- * the task); a worker killed inside the task may leave no such event in time, so tests that kill workers do not use
- * this check.
+ * local attempts again under attempt 1 (at-least-once by design, src/workflows/v2/calls.ts): each try of a workflow
+ * task before the marker that did not complete (the attempt of the task scheduled after them, less one) explains one
+ * more send (a worker too slow under load, or one that lost the task). An upper bound: a try the pacer refused sent
+ * nothing, and a sticky task that timed out before any worker took it ran nothing.
  *
  * How tight that is depends on the test. Attempts count every retry, a pacing deferral's too (an attempt that sent
  * nothing), so where calls are deferred — the pacing bursts, where most incidents wait at least once — the attempt
@@ -126,8 +126,11 @@ export async function unexplainedResends(client: Client, sentWorkflowIds: readon
     // Workflow tasks tried again before the local attempt's marker (a task timed out or failed: the worker holding it
     // was too slow or lost it): each try ran the task's local first attempts again (one attempt each: they never retry
     // locally), and an earlier try's send may have landed — the next try's pacer then refuses for the token it used.
+    // The server writes only the first failure of a sequence as an event; the task scheduled after the sequence carries
+    // its attempt (N: N − 1 tries before it), so the tries are read from the scheduled tasks' attempts.
     const marker = locals[0]?.eventId ?? 0;
-    const retriedTasks = events.filter((e) => Number(e.eventId) < marker && (e.workflowTaskTimedOutEventAttributes || e.workflowTaskFailedEventAttributes)).length;
+    const retriedTasks = events.filter((e) => Number(e.eventId) < marker)
+      .reduce((n, e) => n + Math.max(0, Number(e.workflowTaskScheduledEventAttributes?.attempt ?? 1) - 1), 0);
     // A local attempt that fell back: failed, before the ordinary activity (when there is one).
     const fellBack = locals.length === 1 && !locals[0]!.ok && (scheduled.length === 0 || locals[0]!.eventId < scheduled[0]!);
     const completed = events.some((e) => scheduled.includes(Number(e.activityTaskCompletedEventAttributes?.scheduledEventId ?? -1))) || (scheduled.length === 0 && locals.length === 1 && locals[0]!.ok);

@@ -23,8 +23,8 @@ const local = (id: number, attempt: number, failed: boolean | 'paced', summary =
       : failed ? { failure: { message: 'PagerDuty trigger: HTTP 503', applicationFailureInfo: { type: 'ProviderUnavailable' } } } : {}),
   },
 });
-/** A workflow task that timed out, or failed (the next try runs the task's local attempts again). */
-const taskTimedOut = (id: number): Ev => ({ eventId: id, workflowTaskTimedOutEventAttributes: { scheduledEventId: id - 2, timeoutType: 'TIMEOUT_TYPE_START_TO_CLOSE' } });
+/** A workflow task scheduled at an attempt (N − 1 tries before it did not complete), and a task's (first) failure. */
+const taskScheduled = (id: number, attempt: number): Ev => ({ eventId: id, workflowTaskScheduledEventAttributes: { attempt } });
 const taskFailed = (id: number): Ev => ({ eventId: id, workflowTaskFailedEventAttributes: { scheduledEventId: id - 2 } });
 /** `runs`: how many runs visibility lists for an id, or a function of the call count (visibility lagging). */
 const clientOf = (histories: Record<string, Ev[]>, runs: number | ((call: number) => number) = 1) => {
@@ -83,12 +83,12 @@ describe('unexplainedResends', () => {
     ['a pacer-refused local attempt (sent nothing), then an ordinary activity on attempt 2, sent twice', [local(5, 1, 'paced'), scheduled(6), started(7, 6, 2), completed(8, 6)], 2, true],
     // A first workflow task tried again (timed out, or failed) ran its local attempt again: the earlier try's send
     // used the pacing token, so the next try's pacer refused, and the ordinary activity sent once more.
-    ['a task timed out, then a pacer-refused local attempt and an ordinary activity on attempt 1, sent twice', [taskTimedOut(4), local(8, 1, 'paced'), scheduled(9), started(10, 9, 1), completed(11, 9)], 2, true],
-    ['a task failed, then a pacer-refused local attempt and an ordinary activity on attempt 1, sent twice', [taskFailed(4), local(8, 1, 'paced'), scheduled(9), started(10, 9, 1), completed(11, 9)], 2, true],
-    ['a task timed out, then a pacer-refused local attempt and an ordinary activity on attempt 1, sent three times', [taskTimedOut(4), local(8, 1, 'paced'), scheduled(9), started(10, 9, 1), completed(11, 9)], 3, false],
-    ['a task timed out, then a local success, sent twice', [taskTimedOut(4), local(8, 1, false)], 2, true],
-    ['a task timed out after the marker (not the one that ran it), a pacer-refused local attempt, sent twice', [local(5, 1, 'paced'), taskTimedOut(6), scheduled(9), started(10, 9, 1), completed(11, 9)], 2, false],
-    ['two tasks timed out, then a local success, sent three times', [taskTimedOut(4), taskTimedOut(7), local(10, 1, false)], 3, true],
+    ['a task tried twice (scheduled again at attempt 2), a pacer-refused local attempt, an ordinary activity on attempt 1, sent twice', [taskFailed(4), taskScheduled(5, 2), local(8, 1, 'paced'), scheduled(9), started(10, 9, 1), completed(11, 9)], 2, true],
+    ['a task tried twice, a pacer-refused local attempt, an ordinary activity on attempt 1, sent three times', [taskFailed(4), taskScheduled(5, 2), local(8, 1, 'paced'), scheduled(9), started(10, 9, 1), completed(11, 9)], 3, false],
+    ['a task tried three times (only the first failure is an event; attempt 3), a local success, sent three times', [taskFailed(4), taskScheduled(5, 3), local(8, 1, false)], 3, true],
+    ['a task tried three times, a local success, sent four times', [taskFailed(4), taskScheduled(5, 3), local(8, 1, false)], 4, false],
+    ['a failure event with no task scheduled again before the marker explains nothing, sent twice', [taskFailed(4), local(8, 1, 'paced'), scheduled(9), started(10, 9, 1), completed(11, 9)], 2, false],
+    ['a task tried again after the marker (not the one that ran it), a pacer-refused local attempt, sent twice', [local(5, 1, 'paced'), taskScheduled(6, 2), scheduled(9), started(10, 9, 1), completed(11, 9)], 2, false],
     ["another connector's local attempt beside the connector's ordinary retry", [local(5, 3, false, 'Slack: post probectl-a'), scheduled(6), started(7, 6, 2), completed(8, 6)], 2, true],
     ["another connector's local attempt only", [local(5, 3, false, 'Slack: post probectl-a')], 2, false],
     ['a local attempt of another activity type', [local(5, 3, false, 'PagerDuty: resolve', 'resolveConnector')], 2, false],
