@@ -123,8 +123,10 @@ const anyFields = {
 /** Every field valid: printable text (non-ASCII included), dates inside 0001–9999. */
 const safeText = (min: number, max: number) => fc.string({ unit: fc.constantFrom('a', 'Z', '0', ' ', '-', 'é', '😀', '"', '\\', '<', '&'), minLength: min, maxLength: max });
 const validFields = {
-  id: fc.stringMatching(/^[A-Za-z0-9_-]{1,16}$/), title: safeText(1, 40).map((t) => `t${t}`), severity: fc.constantFrom('critical', 'warning'),
-  summary: opt(safeText(0, 200)), source: opt(safeText(1, 40)), url: opt(fc.webUrl()),
+  id: fc.oneof(fc.stringMatching(/^[A-Za-z0-9_-]{1,16}$/), fc.constant('i'.repeat(128))),
+  title: fc.oneof(safeText(1, 40).map((t) => `t${t}`), fc.constant('t'.repeat(4096))), severity: fc.constantFrom('critical', 'warning'),
+  // At each maximum too: accepted there, and stored as sent.
+  summary: opt(fc.oneof(safeText(0, 200), fc.constant('s'.repeat(65_536)))), source: opt(fc.oneof(safeText(1, 40), fc.constant('p'.repeat(255)))), url: opt(fc.webUrl()),
   openedAt: opt(fc.date({ min: new Date(FIRST), max: new Date(LAST), noInvalidDate: true }).map((d) => d.toISOString())),
   labels: opt(fc.dictionary(safeText(1, 20).map((k) => `k${k}`), safeText(0, 40), { maxKeys: 3 })),
 };
