@@ -215,11 +215,8 @@ export function objectsAt(providers: Providers, p: ProviderKey, incidentId: stri
       return { objects: mine.length - resolved, open: 0, resolvedPosts: resolved };
     }
     case 'teams': {
-      const mine = providers.teams.posts.filter((p2) => {
-        const facts = (p2.card.body as Array<{ facts?: Array<{ title: string; value: string }> }> | undefined)?.[1]?.facts ?? [];
-        return facts.some((f) => f.title === 'Incident' && f.value === incidentId);
-      });
-      const resolved = mine.filter((p2) => String((p2.card.body as Array<{ text?: string }>)[0]?.text ?? '').startsWith('Resolved:')).length;
+      const mine = providers.teams.posts.filter((p2) => p2.lines.includes(`Incident: ${incidentId}`));
+      const resolved = mine.filter((p2) => (p2.lines[0] ?? '').startsWith('Resolved:')).length;
       return { objects: mine.length - resolved, open: 0, resolvedPosts: resolved };
     }
   }

@@ -13,33 +13,33 @@ export const MAX_BODY_BYTES = 27_000;
 
 const SEVERITY_COLOR: Record<string, string> = { critical: 'Attention', error: 'Attention', warning: 'Warning', info: 'Accent' };
 
-/** The card's free texts: the title block, and the summary (opened) or the resolution note (resolved). */
+/** The card's free texts: the title, and the summary (opened) or the resolution note (resolved). */
 interface CardText {
   title: string;
   text?: string;
 }
 
+/**
+ * Text shown as typed. Teams renders `TextBlock.text` and a FactSet's titles and values as Markdown (`[x](https://…)`
+ * is a link, `**x**`, `_x_`, `- `/`1. ` at a line start restyle); a `TextRun` in a `RichTextBlock` (card 1.2+) is never
+ * parsed ("Markdown is not supported"), so every string that carries incident or resolution text — the title, the
+ * id, openedAt (the workflow takes anything `Date.parse` reads: `[x](https://…) 2026` is one), the summary, the note —
+ * is a TextRun, and the card has no TextBlock or FactSet at all. A line break in a run is a line break.
+ */
+const run = (text: string, style: Record<string, string> = {}) => ({ type: 'TextRun', text, ...style });
+const richText = (...inlines: ReturnType<typeof run>[]) => ({ type: 'RichTextBlock', inlines });
+/** One fact line, `Label: value` (what the FactSet showed, the label in bold, the value as typed). */
+const fact = (label: string, value: string) => richText(run(`${label}: `, { weight: 'Bolder' }), run(value));
+
 function card(incident: Incident, resolvedNote: string | undefined, t: CardText, withUrl: boolean): Record<string, unknown> {
   const body: unknown[] = [
-    {
-      type: 'TextBlock',
-      size: 'Large',
-      weight: 'Bolder',
-      wrap: true,
-      color: resolvedNote !== undefined ? 'Good' : (SEVERITY_COLOR[incident.severity] ?? 'Default'),
-      text: t.title,
-    },
-    {
-      type: 'FactSet',
-      facts: [
-        { title: 'Severity', value: incident.severity },
-        { title: 'Incident', value: incident.id },
-        { title: 'Opened', value: incident.openedAt },
-        ...(resolvedNote !== undefined ? [{ title: 'Status', value: t.text ?? '' }] : []),
-      ],
-    },
+    richText(run(t.title, { size: 'Large', weight: 'Bolder', color: resolvedNote !== undefined ? 'Good' : (SEVERITY_COLOR[incident.severity] ?? 'Default') })),
+    fact('Severity', incident.severity),
+    fact('Incident', wellFormed(incident.id)),
+    fact('Opened', wellFormed(incident.openedAt)),
   ];
-  if (resolvedNote === undefined && t.text !== undefined) body.push({ type: 'TextBlock', wrap: true, text: t.text });
+  if (resolvedNote !== undefined) body.push(fact('Status', t.text ?? ''));
+  else if (t.text !== undefined) body.push(richText(run(t.text)));
   const out: Record<string, unknown> = {
     $schema: 'http://adaptivecards.io/schemas/adaptive-card.json',
     type: 'AdaptiveCard',
@@ -59,7 +59,7 @@ const bytesOf = (content: Record<string, unknown>) => Buffer.byteLength(JSON.str
 /**
  * An Adaptive Card 1.4 for the incident, opened or resolved, whose message envelope stays within MAX_BODY_BYTES: the
  * summary (or the note) is cut to what the rest leaves, then the title; the link is left out only if it alone would
- * not fit (an API-valid incident always fits with it).
+ * not fit (an API-valid incident always fits with it). No string of it is read as Markdown (see `run`).
  */
 export function adaptiveCard(incident: Incident, resolvedNote?: string): Record<string, unknown> {
   const title = truncateUnits(resolvedNote !== undefined ? `Resolved: ${incident.title}` : incident.title, MAX_TITLE);

@@ -72,7 +72,7 @@ const slackBody = (over: { header?: string; section?: string; text?: string; url
 const SLACK_API = { authorization: 'Bearer xoxb-t' };
 const teamsPost = (text: string) => ({
   type: 'message',
-  attachments: [{ contentType: 'application/vnd.microsoft.card.adaptive', content: { type: 'AdaptiveCard', version: '1.4', body: [{ type: 'TextBlock', text }] } }],
+  attachments: [{ contentType: 'application/vnd.microsoft.card.adaptive', content: { type: 'AdaptiveCard', version: '1.4', body: [{ type: 'RichTextBlock', inlines: [{ type: 'TextRun', text }] }] } }],
 });
 const SN_AUTH = { authorization: `Basic ${Buffer.from('u:p').toString('base64')}` };
 const JIRA_AUTH = { authorization: `Basic ${Buffer.from('a@b.c:t').toString('base64')}` };

@@ -5,7 +5,7 @@
  * provider counts (UTF-16 units for the Java-based ones and Block Kit; bytes of encoded JSON for whole bodies), no
  * string is left with a lone surrogate, Slack text and mrkdwn hold no `<` or `&` but the escapes the builder wrote,
  * the Jira summary is one line and its (wiki markup) description holds no link, image or macro markup from user
- * text. A 400 from a provider is permanent: the page or ticket is lost. The limits here are the documented ones
+ * text, and the Teams card has no string Teams reads as Markdown (every text is a TextRun). A 400 from a provider is permanent: the page or ticket is lost. The limits here are the documented ones
  * (docs/providers.md), written out, not read from the builders.
  */
 import fc from 'fast-check';
@@ -20,6 +20,7 @@ import { buildCreate as snCreate, buildResolve as snResolve } from '../../../src
 import { buildPostMessage, buildUpdate, buildWebhookPost } from '../../../src/providers/slack/build';
 import { buildCardPost } from '../../../src/providers/teams/build';
 import type { Incident } from '../../../src/shared/contract';
+import { cardStrings } from '../../helpers/adaptive-card';
 import type { HttpRequest } from '../../../src/http/types';
 
 // ---- the documented limits -------------------------------------------------------------------------------------
@@ -256,7 +257,11 @@ describe('provider builders keep every documented limit, for any incident the AP
         seen('teams', r);
         expect(bytes(r)).toBeLessThanOrEqual(TEAMS_BODY_BYTES);
         const card = bodyOf(r).attachments[0].content;
-        within(card.body[0].text, 256, 'title');
+        within(card.body[0].inlines[0].text, 256, 'title');
+        // the summary or the note: the last run of the last block (an opened card without a summary ends with openedAt)
+        within(card.body.at(-1).inlines.at(-1).text, 4_000, 'summary or note');
+        // no incident text where Teams reads Markdown (TextBlock.text, fact titles and values): every text is a TextRun
+        expect(cardStrings(card).markdown).toEqual([]);
         expectWellFormed(bodyOf(r));
       }
     }), withWorstPair);

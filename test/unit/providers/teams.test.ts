@@ -14,7 +14,7 @@ describe('Teams', () => {
 
   test('a long title is truncated', () => {
     const card = JSON.parse(buildCardPost(FLOW, { ...GOLDEN_INCIDENT, title: 'Q'.repeat(2000) }).body!).attachments[0].content;
-    expect(Array.from(card.body[0].text as string)).toHaveLength(MAX_TITLE);
+    expect(Array.from(card.body[0].inlines[0].text as string)).toHaveLength(MAX_TITLE);
   });
 
   test("the URL's own query (its signature) is sent intact; our options are not", async () => {

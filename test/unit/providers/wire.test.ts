@@ -118,7 +118,7 @@ test('Teams: opened and resolved cards; the signature in the query is what authe
   const c = ctx(`acme|teams|${url}&min_severity=info|`);
   await teams.open(c, inc('tm-1'));
   await teams.resolve(c, inc('tm-1'), {}, by);
-  expect(tm.posts.map((p) => p.card.body[0].text)).toEqual([GOLDEN_INCIDENT.title, `Resolved: ${GOLDEN_INCIDENT.title}`]);
+  expect(tm.posts.map((p) => p.lines[0])).toEqual([GOLDEN_INCIDENT.title, `Resolved: ${GOLDEN_INCIDENT.title}`]);
   const bad = await outcomeOf(() => teams.open(ctx(`acme|teams|${url.replace('GoldenSig', 'forged')}|`), inc('tm-2')));
   expect([bad.outcome, bad.failure?.type]).toEqual(['permanent', 'AuthRejected']);
   expect(await sendFixture(tm, 'teams', 'opened')).toBe(202);
