@@ -1,4 +1,5 @@
 const { SERIAL_SUITES } = require('./test/setup/serial-suites');
+const { LONG_SUITES } = require('./test/setup/long-suites');
 
 /**
  * PROBECTL_TEST_PHASE (set by scripts/test.sh): `parallel` leaves out the suites of test/setup/serial-suites.js,
@@ -7,6 +8,7 @@ const { SERIAL_SUITES } = require('./test/setup/serial-suites');
 const phase = process.env.PROBECTL_TEST_PHASE;
 if (phase !== undefined && phase !== 'parallel' && phase !== 'serial') throw new Error(`PROBECTL_TEST_PHASE=${phase}: expected parallel or serial`);
 const serialPaths = SERIAL_SUITES.map((f) => `<rootDir>/${f}`);
+const longPaths = LONG_SUITES.map((f) => `<rootDir>/${f}`);
 
 /** @type {import('jest').Config} */
 module.exports = {
@@ -15,8 +17,9 @@ module.exports = {
   roots: ['<rootDir>/test'],
   testMatch: phase === 'serial' ? serialPaths : ['**/*.test.ts'],
   // The cluster suite has its own config (jest.cluster.config.js, `npm run test:cluster`); the fault matrix its own
-  // command (jest.faults.config.js, `npm run test:faults`, reduced, and `npm run faults`, full). CI runs all three.
-  testPathIgnorePatterns: ['/node_modules/', '<rootDir>/test/cluster/', '<rootDir>/test/faults/', ...(phase === 'parallel' ? serialPaths : [])],
+  // command (jest.faults.config.js, `npm run test:faults`, reduced, and `npm run faults`, full); the long-wait suites
+  // of test/setup/long-suites.js theirs (jest.long.config.js, `npm run test:long`). CI runs all four.
+  testPathIgnorePatterns: ['/node_modules/', '<rootDir>/test/cluster/', '<rootDir>/test/faults/', ...longPaths, ...(phase === 'parallel' ? serialPaths : [])],
   testTimeout: 120_000,
   globalSetup: '<rootDir>/test/setup/global-setup.ts',
   setupFilesAfterEnv: ['<rootDir>/test/setup/file-starts.ts'],

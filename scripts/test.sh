@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# The test command: builds (the SIGKILL tests run the compiled worker), then runs every jest suite against the
-# real Temporal dev server and the local Postgres, but the fault matrix (`npm run test:faults`) and the cluster
-# suite (`npm run test:cluster`), which have their own commands.
+# The test command: builds (the tests that spawn the service run the compiled worker), then runs every jest suite
+# against the real Temporal dev server and the local Postgres, but the fault matrix (`npm run test:faults`), the
+# long-wait suites of test/setup/long-suites.js (`npm run test:long`) and the cluster suite (`npm run test:cluster`),
+# which have their own commands.
 #
 # Two phases, each with its own dev server and database (jest.config.js, PROBECTL_TEST_PHASE):
 #   parallel  every suite not in test/setup/serial-suites.js, two jest workers at a time (most of a suite's time

@@ -4,8 +4,10 @@
  * to itself: pacing rates and grant counts, deadlines and timeouts measured against the wall clock, kills and
  * restarts of processes, or CPU-heavy work on four Node lines. Everything else shares the two cores with one
  * other suite: each test file has its own task queue, tenants and incident ids (test/helpers/shared.ts uniqueId),
- * so suites do not see each other's work. test/unit/serial-suites.test.ts checks that every entry names a file
- * `npm test` runs. Plain JavaScript: jest.config.js loads it.
+ * so suites do not see each other's work. The long-wait suites of that kind (worker kills, the SIGTERM drain, the
+ * 10,000-signal continue-as-new) are not here: `npm run test:long` runs them (test/setup/long-suites.js).
+ * test/unit/serial-suites.test.ts checks that every entry names a file `npm test` runs. Plain JavaScript: jest.config.js
+ * loads it.
  */
 const SERIAL_SUITES = [
   // Pacing: rates, grant counts and spacing at the doubles; pace-store also locks the shared pace_buckets table.
@@ -17,19 +19,13 @@ const SERIAL_SUITES = [
   'test/e2e/task-queue-priority.test.ts',
   // Reads per reconciliation pass, passes against elapsed time.
   'test/e2e/reconcile-per-connector.test.ts',
-  // Kills, restarts and drains of worker processes; heartbeat timing.
-  'test/e2e/shutdown.test.ts',
-  'test/e2e/pagerduty-crash.test.ts',
-  'test/e2e/connectors-crash.test.ts',
-  'test/e2e/refused-after-crash.test.ts',
+  // Heartbeat timing of a worker process. (Its kills and drains have their own command: test/setup/long-suites.js.)
   'test/e2e/heartbeat.test.ts',
   // Deadlines of the first workflow task and of the pacing deferral, against the wall clock.
   'test/e2e/eager-start.test.ts',
   'test/deploy/exported-metrics.test.ts',
   // Local first attempts within a 3 s limit on the wall clock, fallback back-offs measured at the doubles.
   'test/e2e/local-first-opens.test.ts',
-  // Its own dev server and 10,000 signals within a budget.
-  'test/e2e/continue-as-new.test.ts',
   // Four Node lines, each replaying every recorded history under a timeout.
   'test/deploy/workflow-thread-preload.test.ts',
   // Locks the shared incident_integrations table, stalling every other suite's mirror.
