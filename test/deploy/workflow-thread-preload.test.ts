@@ -6,7 +6,7 @@
  * SDK's own installer (the one its workflow threads run) makes of it. And every entry point that starts the service
  * — the image, `npm start`, the bench — loads the file the build writes.
  */
-import { execFileSync, spawnSync } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { parse } from 'yaml';
@@ -23,8 +23,37 @@ interface Seen {
   preloadedMark: boolean;
 }
 
+/** A child process and what it printed. */
+function run(node: string, args: string[], env: NodeJS.ProcessEnv, timeout: number): Promise<{ status: number | null; signal: NodeJS.Signals | null; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    execFile(node, args, { env, encoding: 'utf8', cwd: ROOT, maxBuffer: 32 * 1024 * 1024, timeout }, (err, stdout, stderr) => {
+      const e = err as (Error & { code?: unknown; signal?: NodeJS.Signals | null }) | null;
+      resolve({ status: e ? (typeof e.code === 'number' ? e.code : null) : 0, signal: e?.signal ?? null, stdout, stderr });
+    });
+  });
+}
+
+/**
+ * At most two of this file's child processes at a time: the suite has the machine to itself (npm test's serial phase),
+ * which has two cores, and each child is one process doing one thing. Each result is awaited by its own test.
+ */
+const twoAtATime = (() => {
+  let running = 0;
+  const waiting: Array<() => void> = [];
+  return async <T>(job: () => Promise<T>): Promise<T> => {
+    if (running >= 2) await new Promise<void>((r) => waiting.push(r));
+    running += 1;
+    try {
+      return await job();
+    } finally {
+      running -= 1;
+      waiting.shift()?.();
+    }
+  };
+})();
+
 /** Runs in a fresh node: tries createHook in the main thread, in a plain worker thread, and the SDK's installer in another. */
-function observe(node: string, preload: string | undefined, value: string | undefined): Seen {
+async function observe(node: string, preload: string | undefined, value: string | undefined): Promise<Seen> {
   const script = `
     const { Worker } = require('node:worker_threads');
     const v8 = require('node:v8');
@@ -49,22 +78,29 @@ function observe(node: string, preload: string | undefined, value: string | unde
   `;
   const env: NodeJS.ProcessEnv = { PATH: process.env.PATH ?? '' };
   if (value !== undefined) env.PROBECTL_NOTIFY_WORKFLOW_STACK_TRACES = value;
-  const out = execFileSync(node, [...(preload ? ['--require', preload] : []), '-e', script], { env, encoding: 'utf8', cwd: ROOT, timeout: 60_000 });
-  return JSON.parse(out.trim().split('\n').pop()!) as Seen;
+  const r = await run(node, [...(preload ? ['--require', preload] : []), '-e', script], env, 60_000);
+  if (r.status !== 0) throw new Error(`the observing process exited with ${r.status}${r.signal ? ` (${r.signal}: timed out?)` : ''}:\n${r.stdout}\n${r.stderr}`);
+  return JSON.parse(r.stdout.trim().split('\n').pop()!) as Seen;
 }
 
 describe.each(NODE_LINES.map((l) => [l.name, l] as const))('the workflow-thread preload in real threads, Node %s', (_name, line) => {
   const preload = join(dirname(ensureBuild()), 'runtime', 'workflow-thread-preload.js');
   let node: string;
+  const refused = 'refused: left out by probectl-notify (PROBECTL_NOTIFY_WORKFLOW_STACK_TRACES=off)';
+  const PRELOADED: Array<[string | undefined, boolean]> = [[undefined, false], ['', false], ['off', false], [' off ', false], ['on', true], [' on\n', true]];
+  const NOT_PRELOADED = [undefined, 'off', 'on'];
+  // Every process of this line is started here, two at a time; each test awaits its own (and fails on its own).
+  const seenOf = new Map<string, Promise<Seen>>();
+  const key = (preloaded: boolean, value: string | undefined) => JSON.stringify([preloaded, value ?? null]);
   beforeAll(() => {
     node = line.bin();
+    for (const [value] of PRELOADED) seenOf.set(key(true, value), twoAtATime(() => observe(node, preload, value)));
+    for (const value of NOT_PRELOADED) seenOf.set(key(false, value), twoAtATime(() => observe(node, undefined, value)));
+    for (const p of seenOf.values()) p.catch(() => undefined); // awaited (and reported) by its test
   });
-  const refused = 'refused: left out by probectl-notify (PROBECTL_NOTIFY_WORKFLOW_STACK_TRACES=off)';
 
-  test.each<[string | undefined, boolean]>([
-    [undefined, false], ['', false], ['off', false], [' off ', false], ['on', true], [' on\n', true],
-  ])('preloaded, setting %p: the main thread keeps its hooks; worker threads have them exactly when on (%p)', (value, on) => {
-    const seen = observe(node, preload, value);
+  test.each<[string | undefined, boolean]>(PRELOADED)('preloaded, setting %p: the main thread keeps its hooks; worker threads have them exactly when on (%p)', async (value, on) => {
+    const seen = await seenOf.get(key(true, value))!;
     expect(seen.main).toBe('works');
     expect(seen.thread).toEqual({ promiseHook: on ? 'works' : refused, als: 'kept', asyncHook: 'works' });
     // The SDK's installer: with the hook refused it runs without it (and says so once), as on a runtime without promise hooks.
@@ -72,8 +108,8 @@ describe.each(NODE_LINES.map((l) => [l.name, l] as const))('the workflow-thread 
     expect(seen.preloadedMark).toBe(true);
   });
 
-  test.each([undefined, 'off', 'on'])('not preloaded, setting %p: nothing changes anywhere (the SDK default)', (value) => {
-    const seen = observe(node, undefined, value);
+  test.each(NOT_PRELOADED)('not preloaded, setting %p: nothing changes anywhere (the SDK default)', async (value) => {
+    const seen = await seenOf.get(key(false, value))!;
     expect(seen).toEqual({ main: 'works', thread: { promiseHook: 'works', als: 'kept', asyncHook: 'works' }, sdk: { installed: true, warned: false }, preloadedMark: false });
   });
 });
@@ -97,34 +133,41 @@ describe.each(NODE_LINES.map((l) => [l.name, l] as const))('every recorded histo
   // This build's workflow code, bundled once as `npm run build` bundles it; each process loads it as a worker loads
   // the prebuilt bundle. Not named workflow-bundle.js: the workers other tests spawn from this build bundle at start.
   const bundle = join(build, 'replay-check-bundle.js');
+  const script = `
+    const { DefaultLogger, Runtime, Worker } = require('@temporalio/worker');
+    const { historyFromJSON } = require('@temporalio/common/lib/proto-utils');
+    const { readFileSync } = require('node:fs');
+    Runtime.install({ logger: new DefaultLogger('ERROR'), shutdownSignals: [] });
+    const files = ${JSON.stringify(files)};
+    (async () => {
+      const failed = [];
+      let replayed = 0;
+      const histories = files.map((f) => ({ workflowId: f, history: historyFromJSON(JSON.parse(readFileSync(f, 'utf8'))) }));
+      for await (const r of Worker.runReplayHistories({ workflowBundle: { codePath: ${JSON.stringify(bundle)} }, debugMode: false }, histories)) {
+        replayed += 1;
+        if (r.error) failed.push(r.workflowId + ': ' + String(r.error.message).split('\\n')[0]);
+      }
+      console.log(JSON.stringify({ replayed, failed }));
+    })().catch((e) => { console.error(e); process.exit(1); });
+  `;
+  const SETTINGS = ['off', 'on'];
+  // The processes of both settings are started here, side by side (two at a time); each test awaits its own.
+  const replays = new Map<string, ReturnType<typeof run>>();
   beforeAll(async () => {
     if (!existsSync(bundle)) {
       const { writeWorkflowBundle } = await import('../../src/runtime/workflow-bundle');
       await writeWorkflowBundle(bundle);
     }
+    const node = line.bin();
+    for (const value of SETTINGS) {
+      const env: NodeJS.ProcessEnv = { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', PROBECTL_NOTIFY_WORKFLOW_STACK_TRACES: value };
+      // The child's own timeout bounds a hang.
+      replays.set(value, twoAtATime(() => run(node, ['--require', preload, '-e', script], env, 100_000)));
+    }
   }, 120_000);
 
-  test.each(['off', 'on'])('PROBECTL_NOTIFY_WORKFLOW_STACK_TRACES=%s: none fails, and the hook is there exactly when on', (value) => {
-    const script = `
-      const { DefaultLogger, Runtime, Worker } = require('@temporalio/worker');
-      const { historyFromJSON } = require('@temporalio/common/lib/proto-utils');
-      const { readFileSync } = require('node:fs');
-      Runtime.install({ logger: new DefaultLogger('ERROR'), shutdownSignals: [] });
-      const files = ${JSON.stringify(files)};
-      (async () => {
-        const failed = [];
-        let replayed = 0;
-        const histories = files.map((f) => ({ workflowId: f, history: historyFromJSON(JSON.parse(readFileSync(f, 'utf8'))) }));
-        for await (const r of Worker.runReplayHistories({ workflowBundle: { codePath: ${JSON.stringify(bundle)} }, debugMode: false }, histories)) {
-          replayed += 1;
-          if (r.error) failed.push(r.workflowId + ': ' + String(r.error.message).split('\\n')[0]);
-        }
-        console.log(JSON.stringify({ replayed, failed }));
-      })().catch((e) => { console.error(e); process.exit(1); });
-    `;
-    const env: NodeJS.ProcessEnv = { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', PROBECTL_NOTIFY_WORKFLOW_STACK_TRACES: value };
-    // spawnSync blocks jest's own timer: the child's timeout is what bounds a hang.
-    const r = spawnSync(line.bin(), ['--require', preload, '-e', script], { env, encoding: 'utf8', cwd: ROOT, maxBuffer: 32 * 1024 * 1024, timeout: 100_000 });
+  test.each(SETTINGS)('PROBECTL_NOTIFY_WORKFLOW_STACK_TRACES=%s: none fails, and the hook is there exactly when on', async (value) => {
+    const r = await replays.get(value)!;
     if (r.status !== 0) throw new Error(`the replay process exited with ${r.status}${r.signal ? ` (${r.signal}: timed out?)` : ''}:\n${r.stdout}\n${r.stderr}`);
     const seen = JSON.parse(r.stdout.trim().split('\n').pop()!) as { replayed: number; failed: string[] };
     expect(files.length).toBeGreaterThan(40);
