@@ -28,7 +28,7 @@ jest.setTimeout(120_000);
 
 const scratch = join(__dirname, '..', '..', 'test-artifacts', `local-first-opens-${process.pid}`);
 const TEAMS_PATH = '/workflows/f00d/triggers/manual/paths/invoke';
-const SECRETS = { pdPaced: 'RKEY-local-first-opens-paced-01', pd: 'RKEY-local-first-opens-00000001', og: 'og-key-local-first-opens-01', hook: '/services/TLFO/BLFO/LocalFirstHook01', sig: 'LocalFirstSig01', sn: 'svc.lfo:LocalFirstSnow01', jira: 'lfo@acme.com:LocalFirstJira01' };
+const SECRETS = { pdPaced: 'RKEY-local-first-opens-paced-01', pdPacedAgain: 'RKEY-local-first-opens-paced-02', pd: 'RKEY-local-first-opens-00000001', og: 'og-key-local-first-opens-01', hook: '/services/TLFO/BLFO/LocalFirstHook01', sig: 'LocalFirstSig01', sn: 'svc.lfo:LocalFirstSnow01', jira: 'lfo@acme.com:LocalFirstJira01' };
 const CONNECTORS = ['pagerduty', 'opsgenie', 'slack', 'teams', 'servicenow', 'jira'];
 
 /** PagerDuty's trigger for an incident (the request the first page is). */
@@ -71,6 +71,11 @@ describe('local first opens: a run given the checked begin snapshot', () => {
   const tenant = uniqueId('lfo');
   /** PagerDuty alone, paced to 6 a minute (a bucket of one): a second open within 10 s finds its turn too far off. */
   const paced = uniqueId('lfo-paced');
+  /**
+   * The same for the second paced test, with a bucket of its own (another routing key): its first open takes the
+   * bucket's one token at once instead of waiting out the turn the first test's two pages used up.
+   */
+  const pacedAgain = uniqueId('lfo-paced-again');
 
   beforeAll(async () => {
     pd = await new PagerDutyDouble().start();
@@ -93,6 +98,7 @@ describe('local first opens: a run given the checked begin snapshot', () => {
       `${tenant}|jira|${jira.url}/rest/api/2/issue?project=OPS&${fast}|${SECRETS.jira}`,
       // Its own routing key: a pacing bucket of its own (one rate per URL and credential).
       `${paced}|pagerduty|${pd.url}/v2/enqueue?rate_per_min=6|${SECRETS.pdPaced}`,
+      `${pacedAgain}|pagerduty|${pd.url}/v2/enqueue?rate_per_min=6|${SECRETS.pdPacedAgain}`,
     ];
     // The defaults: PROBECTL_NOTIFY_LOCAL_FIRST_OPENS and PROBECTL_NOTIFY_BEGIN_IN_START unset; the request timeout as
     // shipped (10 s), longer than a local attempt's limit, so the limit is what cuts a provider that does not answer.
@@ -334,8 +340,8 @@ describe('local first opens: a run given the checked begin snapshot', () => {
   }, 180_000);
 
   test("a local attempt the pacer refused sent nothing: the ordinary open after it, refused on its attempt 1, is still the first try, so the resolve leaves the link alone", async () => {
-    const a = incidentFor(paced);
-    const b = incidentFor(paced);
+    const a = incidentFor(pacedAgain);
+    const b = incidentFor(pacedAgain);
     await openGiven(a);
     await eventually(() => pd.requests.some(triggerOf(a.id)), { timeoutMs: 30_000, what: "the first incident's page (the bucket's one token)" });
     pd.faults.before = (r) => (triggerOf(b.id)(r) ? { status: 400, body: { status: 'invalid event', errors: ['bad routing key'] } } : undefined);
@@ -347,7 +353,7 @@ describe('local first opens: a run given the checked begin snapshot', () => {
     expect(activitiesOf(f, 'openConnector').map((o) => [o.connectorId, o.outcome])).toEqual([['pagerduty', 'failed']]);
     expect(pd.requests.filter(triggerOf(b.id))).toHaveLength(1);
     const before = pd.requests.length;
-    await stack.incidents.resolve(b.id, { tenantId: paced, source: 'probectl', at: new Date().toISOString() });
+    await stack.incidents.resolve(b.id, { tenantId: pacedAgain, source: 'probectl', at: new Date().toISOString() });
     const result = await stack.incidents.result(b.id);
     expect(result.links.map((l) => l.status)).toEqual(['failed']);
     expect(pd.requests.slice(before).filter((r) => mentionsIncident(r, b.id))).toEqual([]);

@@ -89,15 +89,18 @@ describe('the begin snapshot in the start input', () => {
   });
 });
 
-/** The code before begin-in-input-v1, as far as these runs are concerned: the start input's snapshot is not read. */
-const olderWorkerCode = (dir: string) => bundleModified(dir, {
+/**
+ * The code before begin-in-input-v1, as far as these runs are concerned: the start input's snapshot is not read.
+ * Bundled once, for both tests below.
+ */
+let olderBundle: ReturnType<typeof bundleModified> | undefined;
+const olderWorkerCode = () => (olderBundle ??= bundleModified(join(__dirname, '..', '..', 'test-artifacts', `older-worker-${process.pid}`), {
   'v2/checked-begin.ts': (s) => s.replace('const given = input.begin !== undefined ? beginFromInput(input.begin) : undefined;', 'const given = undefined as ReturnType<typeof beginFromInput>;'),
-});
+}));
 
 describe('rolling deploy: a run an older worker began continues on a new one', () => {
   test('the older worker ignored the snapshot (local activity); the new worker replays that and finishes the run', async () => {
-    const scratch = join(__dirname, '..', '..', 'test-artifacts', `older-worker-${process.pid}`);
-    const older = await olderWorkerCode(scratch);
+    const older = await olderWorkerCode();
     const old = await startHarness({ connectors: THREE, settings: SETTINGS, workflowBundle: older });
     const inc = incidentOf();
     try {
@@ -124,7 +127,7 @@ describe('rolling deploy: a run an older worker began continues on a new one', (
 
   test('and the guard has teeth: the new code without the patch check fails to replay that run', async () => {
     const scratch = join(__dirname, '..', '..', 'test-artifacts', `older-worker-teeth-${process.pid}`);
-    const older = await olderWorkerCode(`${scratch}-old`);
+    const older = await olderWorkerCode();
     const unpatched = await bundleModified(`${scratch}-new`, {
       'v2/incident-v2.ts': (s) => s.replace('given && patched(BEGIN_IN_INPUT_V1)', 'given'),
     });
