@@ -7,16 +7,26 @@
 # Two phases, each with its own dev server and database (jest.config.js, PROBECTL_TEST_PHASE):
 #   parallel  every suite not in test/setup/serial-suites.js, two jest workers at a time (most of a suite's time
 #             is waiting on the server, timers and sockets, so two share two cores well);
-#   serial    the suites listed there, one at a time: timing bounds, pacing rates, kills and the Node-line checks,
+#   serial    the suites listed there, one at a time: timing bounds, pacing rates, a worker's heartbeat and the Node-line checks,
 #             which measure the machine and must not share it with another suite.
 # Each phase's closing line is printed as `[phase] N passed, M failed`; the last line is the sum, in the plain form
-# CI reads. With arguments (`npm test -- <path or jest option>`) it is one in-band jest run of what they select.
+# CI reads. Jest transpiles each file without checking its types (tsconfig.jest.json), so the types of the whole
+# project are checked first, once (`npm run typecheck`): a type error counts as one failure. With arguments
+# (`npm test -- <path or jest option>`) it is one in-band jest run of what they select, without that check.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 npm run -s build
 if [ "$#" -gt 0 ]; then exec npx jest --runInBand "$@"; fi
 
 passed=0; failed=0
+echo "== npm test, typecheck (tsc over src, dev, test, bench, scripts)"
+t0=$(date +%s)
+if npm run -s typecheck; then
+  echo "== typecheck: passed in $(( $(date +%s) - t0 ))s"
+else
+  echo "!! typecheck failed: counted as one failure"
+  failed=1
+fi
 run_phase() {
   local phase=$1; shift
   local log status line p f t0
