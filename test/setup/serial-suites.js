@@ -5,7 +5,7 @@
  * restarts of processes, or CPU-heavy work on four Node lines. Everything else shares the two cores with one
  * other suite: each test file has its own task queue, tenants and incident ids (test/helpers/shared.ts uniqueId),
  * so suites do not see each other's work. The long-wait suites of that kind (worker kills, the SIGTERM drain, the
- * 10,000-signal continue-as-new) are not here: `npm run test:long` runs them (test/setup/long-suites.js).
+ * 10,000-signal continue-as-new, per-connector reconciliation's 200 incidents) are not here: `npm run test:long` runs them (test/setup/long-suites.js).
  * test/unit/serial-suites.test.ts checks that every entry names a file `npm test` runs. Plain JavaScript: jest.config.js
  * loads it.
  */
@@ -17,8 +17,6 @@ const SERIAL_SUITES = [
   'test/unit/db/pace-store.test.ts',
   'test/e2e/routing-and-fairness.test.ts',
   'test/e2e/task-queue-priority.test.ts',
-  // Reads per reconciliation pass, passes against elapsed time.
-  'test/e2e/reconcile-per-connector.test.ts',
   // Heartbeat timing of a worker process. (Its kills and drains have their own command: test/setup/long-suites.js.)
   'test/e2e/heartbeat.test.ts',
   // Deadlines of the first workflow task and of the pacing deferral, against the wall clock.
