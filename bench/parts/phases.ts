@@ -47,7 +47,9 @@ export async function phasesPart(ctx: PartContext, floor: StepSystem, rates: num
         [floor, floorWorker, 'floorOpen', floorWorkflowId],
       ] as const) {
         const { result: step, probe } = await probed(ctx, worker, async () => {
-          const s = await runStep(ctx.fleet, sys, `${sys.name === 'floor' ? 'pf' : 'po'}${rate}`, rate, seconds, ctx.knee);
+          // The tag goes into the incident ids, which the doubles' observer matches as [0-9a-z]+: a rate below 1/s
+          // (a quiet spell between opens, e.g. 0.025 for one every 40 s) is written 0p025.
+          const s = await runStep(ctx.fleet, sys, `${sys.name === 'floor' ? 'pf' : 'po'}${String(rate).replace('.', 'p')}`, rate, seconds, ctx.knee);
           await settle(2000); // the opens' completions (and ours' records) land after the last arrival
           return s;
         });
