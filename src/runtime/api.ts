@@ -149,10 +149,12 @@ export async function buildApi(opts: ApiOptions): Promise<ApiParts> {
     ...(gate ? { beginGate: gate } : {}),
     start: () => {
       dispatcher?.start();
-      // Learn (and log) at once whether new runs are given the snapshot, rather than on the first open.
-      void gate?.refresh();
+      // Learn (and log) at once whether new runs are given the snapshot, rather than on the first open, and keep the
+      // answer fresh so no open waits for the look (./begin-gate.ts).
+      gate?.start();
     },
     async close() {
+      gate?.stop();
       await app.close();
       await dispatcher?.stop();
       await connection.close();

@@ -12,6 +12,9 @@
  * few minutes after its last poll, so the snapshot is passed again that long after the last such worker is gone. An
  * answer is used for 5 s (1 s when closed), then refreshed behind the next open for as long again; an older one is
  * not used: the open waits for a fresh look (within the API's 500 ms for the whole snapshot, else no snapshot).
+ * While the API runs (`start()`), the answer is also looked at again every 4 s in the background, so an open after a
+ * quiet spell finds a fresh answer instead of waiting for the look — five calls to Temporal, about 20 ms of the first
+ * open after 40 s of quiet on the bench machine (docs/benchmarks.md, "The first page after a quiet spell").
  */
 import type { Logger } from '../observability/logger';
 import { beginDigestOfBuildId } from '../workflows/v2/checked-begin';
@@ -67,9 +70,21 @@ export function partitionNames(taskQueue: string, listed: readonly string[]): st
   return [...names];
 }
 
+/** How often the gate looks again in the background while the API runs: under the 5 s an open answer is used. */
+export const BACKGROUND_LOOK_MS = 4_000;
+
+/** Runs `fn` every `ms` until the returned function is called (the default: an unref'd interval). */
+export type Every = (fn: () => void, ms: number) => () => void;
+const every: Every = (fn, ms) => {
+  const timer = setInterval(fn, ms);
+  timer.unref();
+  return () => clearInterval(timer);
+};
+
 export class BeginGate {
   #answer: (Agreement & { at: number }) | undefined;
   #refreshing: Promise<boolean> | undefined;
+  #stopLooking: (() => void) | undefined;
 
   constructor(private readonly o: {
     service: TaskQueueDescriber;
@@ -86,7 +101,27 @@ export class BeginGate {
     /** Runs a look's calls under a deadline (the client's `withDeadline`), so a look that times out stops too. */
     withDeadline?: <T>(deadlineMs: number, fn: () => Promise<T>) => Promise<T>;
     now?: () => number;
+    /** The background looks' schedule (tests); the default is an unref'd interval. */
+    every?: Every;
+    /** Their period (default BACKGROUND_LOOK_MS). */
+    backgroundMs?: number;
   }) {}
+
+  /**
+   * Look now and then every BACKGROUND_LOOK_MS until `stop()`, so an open after a quiet spell is answered from a fresh
+   * look rather than waiting for one. A look still running is not started again (one request at a time).
+   */
+  start(): void {
+    if (this.#stopLooking) return;
+    void this.refresh();
+    this.#stopLooking = (this.o.every ?? every)(() => void this.refresh(), this.o.backgroundMs ?? BACKGROUND_LOOK_MS);
+  }
+
+  /** No more background looks (a look running finishes on its own; its answer is kept). */
+  stop(): void {
+    this.#stopLooking?.();
+    this.#stopLooking = undefined;
+  }
 
   /**
    * The cached answer while it is fresh; a little older (up to twice its refresh time), the same answer while a

@@ -5,7 +5,7 @@
  */
 import { Writable } from 'node:stream';
 import { workerBuildId } from '../../src/runtime/build-id';
-import { BeginGate, pollerAgreement, type PollerInfo } from '../../src/runtime/begin-gate';
+import { BACKGROUND_LOOK_MS, BeginGate, pollerAgreement, type Every, type PollerInfo } from '../../src/runtime/begin-gate';
 import { createLogger } from '../../src/observability/logger';
 
 const D = '0123456789abcdef';
@@ -40,7 +40,7 @@ describe('pollerAgreement', () => {
 
 describe('BeginGate', () => {
   /** Each answer is the pollers of every partition, partition by partition (or an error for the whole look). */
-  const setup = (answers: Array<PollerInfo[][] | Error>, opts: { listed?: number } = {}) => {
+  const setup = (answers: Array<PollerInfo[][] | Error>, opts: { listed?: number; every?: Every; backgroundMs?: number } = {}) => {
     let t = 0;
     const lines: string[] = [];
     const asked: number[] = [];
@@ -67,7 +67,10 @@ describe('BeginGate', () => {
       },
     };
     const log = createLogger('info', new Writable({ write(c: Buffer, _e, cb) { lines.push(c.toString()); cb(); } }));
-    const gate = new BeginGate({ service, namespace: 'default', taskQueue: 'tq', digest: D, log, now: () => t, lookTimeoutMs: 50 });
+    const gate = new BeginGate({
+      service, namespace: 'default', taskQueue: 'tq', digest: D, log, now: () => t, lookTimeoutMs: 50,
+      ...(opts.every ? { every: opts.every } : {}), ...(opts.backgroundMs ? { backgroundMs: opts.backgroundMs } : {}),
+    });
     return {
       gate, lines, asked, described,
       advance: (ms: number) => { t += ms; },
@@ -193,5 +196,94 @@ describe('BeginGate', () => {
     expect(s.asked).toHaveLength(1);
     s.release();
     expect(await Promise.all(calls)).toEqual([true, true, true]);
+  });
+
+  describe('the background looks while the API runs (start/stop)', () => {
+    /** A schedule the test fires by hand: `fire()` runs one background look. */
+    const manual = () => {
+      const runs: Array<() => void> = [];
+      let stopped = 0;
+      const every: Every = (fn, ms) => {
+        expect(ms).toBe(BACKGROUND_LOOK_MS);
+        runs.push(fn);
+        return () => { stopped += 1; };
+      };
+      return { every, fire: () => runs.forEach((r) => r()), scheduled: () => runs.length, stopped: () => stopped };
+    };
+
+    test.each([
+      ['10 s', 10_000],
+      ['a minute', 60_000],
+      ['an hour', 3_600_000],
+    ])('after %s of quiet, the open is answered from a background look, without a call to Temporal of its own', async (_name, quietMs) => {
+      const m = manual();
+      const s = setup([[[mine()]]], { every: m.every });
+      s.gate.start();
+      await tick();
+      for (let at = BACKGROUND_LOOK_MS; at <= quietMs; at += BACKGROUND_LOOK_MS) {
+        s.advance(BACKGROUND_LOOK_MS);
+        m.fire();
+        await tick();
+      }
+      s.advance(quietMs % BACKGROUND_LOOK_MS);
+      const asked = s.asked.length;
+      expect(asked).toBe(1 + Math.floor(quietMs / BACKGROUND_LOOK_MS));
+      // Any look the open made now would never answer: it must not wait for one.
+      s.holdAnswers();
+      const first = await Promise.race([s.gate.open(), tick().then(() => 'waited for a look')]);
+      expect(first).toBe(true);
+      expect(s.asked).toHaveLength(asked);
+      s.release();
+    });
+
+    test('a worker of an earlier release that starts polling closes it at the next background look, with no open to ask', async () => {
+      const m = manual();
+      const s = setup([[[mine()]], [[mine(), older()]]], { every: m.every });
+      s.gate.start();
+      await tick();
+      expect(await s.gate.open()).toBe(true);
+      s.advance(BACKGROUND_LOOK_MS);
+      m.fire();
+      await tick();
+      expect(await s.gate.open()).toBe(false);
+      expect(s.asked).toEqual([0, BACKGROUND_LOOK_MS]);
+    });
+
+    test('started twice, one schedule; stopped, no more looks; a look still running is not doubled', async () => {
+      const m = manual();
+      const s = setup([[[mine()]]], { every: m.every });
+      s.holdAnswers();
+      s.gate.start();
+      s.gate.start();
+      expect(m.scheduled()).toBe(1);
+      await tick();
+      // The look start() began has not answered: the background looks join it.
+      m.fire();
+      m.fire();
+      await tick();
+      expect(s.asked).toHaveLength(1);
+      s.release();
+      await tick();
+      s.gate.stop();
+      expect(m.stopped()).toBe(1);
+      s.gate.stop();
+      expect(m.stopped()).toBe(1);
+    });
+
+    test('the default schedule is a real interval that stop() ends (and that does not keep the process alive)', async () => {
+      const s = setup([[[mine()]]], { backgroundMs: 10 });
+      const handles = () => (process as unknown as { _getActiveHandles(): unknown[] })._getActiveHandles().length;
+      const before = handles();
+      s.gate.start();
+      const by = Date.now() + 5_000;
+      while (s.asked.length < 3 && Date.now() < by) await new Promise((r) => setTimeout(r, 5));
+      expect(s.asked.length).toBeGreaterThanOrEqual(3);
+      // Unref'd: the interval is not among the handles that keep Node running.
+      expect(handles()).toBe(before);
+      s.gate.stop();
+      const after = s.asked.length;
+      await new Promise((r) => setTimeout(r, 100));
+      expect(s.asked.length).toBe(after);
+    });
   });
 });
