@@ -1,4 +1,4 @@
-import type { Pool, QueryResultRow } from 'pg';
+import type { Pool, PoolConfig, QueryResultRow } from 'pg';
 import type { Secret } from '../config/secret';
 import type { PaceClass } from '../activities/pace-class';
 import { STORE_TIMEOUT_MS, type SharedPaceStore, type TakeAnswer } from '../activities/pacing';
@@ -143,13 +143,15 @@ export class PaceStore implements SharedPaceStore {
  * statement timeout (the pacer's 250 ms) are set per transaction by PaceStore (SET LOCAL), not as startup options;
  * query_timeout bounds the client's wait, and the pacer stops waiting at its own 250 ms. A connection whose statement
  * failed or timed out is discarded, so after a slow store the next take may open a new connection (which the pacer
- * bounds too: it falls back to its share meanwhile); idle connections close after 30 s.
+ * bounds too: it falls back to its share meanwhile); idle connections close after 30 s but one (src/db/pool.ts), so a
+ * page after a quiet spell does not wait for a new connection. `extra` is for the tests.
  */
-export function createPacePool(databaseUrl: Secret, timeoutMs = STORE_TIMEOUT_MS): Pool {
+export function createPacePool(databaseUrl: Secret, timeoutMs = STORE_TIMEOUT_MS, extra: Partial<PoolConfig> = {}): Pool {
   return createPool(databaseUrl, {
     max: 4,
     connectionTimeoutMillis: 5_000,
     query_timeout: 4 * timeoutMs,
     application_name: 'probectl-notify-pacing',
+    ...extra,
   });
 }
