@@ -11,7 +11,7 @@
  * provider call's outcome record and the read at open (src/db/mirror-store.ts).
  */
 import { escapeLiteral, type Pool, type PoolClient, type QueryResultRow } from 'pg';
-import { frameSql } from './tenant-tx';
+import { frameSql, type FrameOptions } from './tenant-tx';
 
 type Escape = (s: string) => string;
 
@@ -56,12 +56,12 @@ export function inlineParams(escape: Escape, sql: string, params: readonly unkno
  * timeout, a constraint) is rolled back and its connection returned to the pool; a connection that failed otherwise
  * is discarded.
  */
-export async function inOneRoundTrip<R extends QueryResultRow>(pool: Pool, tenantId: string | undefined, sql: string, params: readonly unknown[], timeoutMs?: number): Promise<R[]> {
+export async function inOneRoundTrip<R extends QueryResultRow>(pool: Pool, tenantId: string | undefined, sql: string, params: readonly unknown[], timeoutMs?: number, frame: FrameOptions = {}): Promise<R[]> {
   // Built before a connection is taken: a parameter that cannot be sent, or a tenant id that is not one, fails here.
   // One statement only, and no comment that could swallow the COMMIT after it (checked on the template, whose values
   // are inlined after as quoted literals, so a `;` or `--` inside a value is text).
   if (/;|--|\/\*/.test(sql)) throw new Error('a one-round-trip statement is one statement without a comment');
-  const script = `${frameSql({ escapeLiteral }, tenantId, timeoutMs)}; ${inlineParams(escapeLiteral, sql, params)}\n; COMMIT`;
+  const script = `${frameSql({ escapeLiteral }, tenantId, timeoutMs, frame)}; ${inlineParams(escapeLiteral, sql, params)}\n; COMMIT`;
   const client: PoolClient = await pool.connect();
   let broken: Error | undefined;
   // A connection lost mid-string emits 'error' on the client; without a listener Node would exit (docs/faults.md, F-4).

@@ -94,6 +94,9 @@ UPDATE pace_buckets SET
 FROM (SELECT clock_timestamp() + least(greatest($3::float8, 0), ${MAX_RETRY_AFTER_MS}) * interval '1 millisecond' AS turn) c
 WHERE key = $1::text AND $2::int BETWEEN 0 AND 2`;
 
+/** Connections of a worker's pacing pool (createPacePool), all kept open. */
+export const PACE_POOL_SIZE = 4;
+
 /** The longest wait a take may answer: the cap plus the longest urgency window. */
 export const MAX_WAIT_ANSWER_MS = MAX_RETRY_AFTER_MS + 2_000;
 
@@ -105,9 +108,17 @@ export class PaceStore implements SharedPaceStore {
    * the transaction, so neither an `options=` in DATABASE_URL nor a pooler (PgBouncer refuses startup options) can
    * change them — sent as one simple-protocol string, one round trip (src/db/one-round-trip.ts: the parameters are
    * inlined as checked literals; a client whose string failed or timed out is discarded).
+   *
+   * Committed without waiting for the WAL flush (`synchronous_commit = off`, this transaction only): a take sits on
+   * every provider call's path, a page's first included, and the flush was about a millisecond of each at p50 on the
+   * bench machine (docs/benchmarks.md). What it risks: a Postgres server crash (not a lost connection, which
+   * never loses a committed take) may forget the last takes, at most about three `wal_writer_delay`s (600 ms by
+   * default); the buckets then hold those tokens again once, on top of the workers' fallback shares while the server
+   * was down — the same kind of overshoot as any switch between the store and the shares (docs/providers.md,
+   * "Rate pacing"), and a provider's 429 holds the key as always. A bucket is pacing state, never a record.
    */
   #run<R extends QueryResultRow>(sql: string, params: unknown[]): Promise<R[]> {
-    return inOneRoundTrip<R>(this.pool, undefined, sql, params, this.timeoutMs);
+    return inOneRoundTrip<R>(this.pool, undefined, sql, params, this.timeoutMs, { asyncCommit: true });
   }
 
   async take(key: string, perMinute: number, cls: PaceClass, urgencyWindowMs: number, drain = false): Promise<TakeAnswer> {
@@ -121,12 +132,15 @@ export class PaceStore implements SharedPaceStore {
   }
 
   /**
-   * Open a connection ahead of the first take (best effort; the worker does not wait on it). Answers the session the
-   * statements run in: the role and the statement timeout (for the worker's start log and the tests).
+   * Open the pool's connections ahead of the first open's takes (best effort; the worker does not wait on it): an
+   * open takes a token per connector at once, and a take that finds no idle connection waits for a new one. Answers the session the
+   * statements run in: the role, the statement timeout and the commit mode (for the worker's start log and the tests).
    */
-  async warm(): Promise<{ role: string; statementTimeout: string }> {
-    const rows = await this.#run<{ role: string; timeout: string }>(`SELECT current_user AS role, current_setting('statement_timeout') AS timeout FROM (SELECT 1 FROM pace_buckets LIMIT 0) t RIGHT JOIN (SELECT 1) one ON true`, []);
-    return { role: rows[0]!.role, statementTimeout: rows[0]!.timeout };
+  async warm(connections = PACE_POOL_SIZE): Promise<{ role: string; statementTimeout: string; synchronousCommit: string }> {
+    const look = () => this.#run<{ role: string; timeout: string; sync: string }>(`SELECT current_user AS role, current_setting('statement_timeout') AS timeout, current_setting('synchronous_commit') AS sync FROM (SELECT 1 FROM pace_buckets LIMIT 0) t RIGHT JOIN (SELECT 1) one ON true`, []);
+    // At once, so each look holds a connection of its own: the pool opens that many (and keeps them, createPacePool).
+    const [rows] = await Promise.all(Array.from({ length: Math.max(1, connections) }, look));
+    return { role: rows![0]!.role, statementTimeout: rows![0]!.timeout, synchronousCommit: rows![0]!.sync };
   }
 
   async hold(key: string, perMinute: number, ms: number): Promise<void> {
@@ -143,13 +157,17 @@ export class PaceStore implements SharedPaceStore {
  * statement timeout (the pacer's 250 ms) are set per transaction by PaceStore (SET LOCAL), not as startup options;
  * query_timeout bounds the client's wait, and the pacer stops waiting at its own 250 ms. A connection whose statement
  * failed or timed out is discarded, so after a slow store the next take may open a new connection (which the pacer
- * bounds too: it falls back to its share meanwhile); idle connections close after 30 s but one (src/db/pool.ts), so a
+ * bounds too: it falls back to its share meanwhile). All four stay open when idle (the process pool keeps one), so a
  * page after a quiet spell does not wait for a new connection. `extra` is for the tests.
  */
 export function createPacePool(databaseUrl: Secret, timeoutMs = STORE_TIMEOUT_MS, extra: Partial<PoolConfig> = {}): Pool {
   return createPool(databaseUrl, {
-    max: 4,
+    max: PACE_POOL_SIZE,
     connectionTimeoutMillis: 5_000,
+    // Every connection kept through a quiet spell: an open takes a token per connector at once, and each take that
+    // found no idle connection waited for a new one (about 30 ms more on the first page after 40 s of quiet with one
+    // kept, 70 ms with none, in the bench's sparse runs; docs/benchmarks.md).
+    min: PACE_POOL_SIZE,
     query_timeout: 4 * timeoutMs,
     application_name: 'probectl-notify-pacing',
     ...extra,

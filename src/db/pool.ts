@@ -8,12 +8,12 @@ export const APP_ROLE = 'probectl_notify_app';
  * A pool with short timeouts: a Postgres outage must surface quickly (inbound lookups answer 503, mirror
  * writes are retried by Temporal) instead of hanging a request or an activity.
  *
- * It keeps one connection open when idle (`min: 1`; the others close after 30 s), with TCP keepalives so a NAT or
- * firewall on the way does not drop it silently. Incidents are sparse: without it, the first open after a quiet half
- * minute paid a new connection — TCP, startup and authentication, about 18 ms on the bench machine with trust auth
- * and more with SCRAM or TLS — on the API's read at open and again on the pacer's take before the page
- * (docs/benchmarks.md, "first page after a quiet spell"). A connection the server closed meanwhile is dropped from the
- * pool on its 'error' event and the next checkout opens a new one.
+ * It keeps one connection open when idle (`min: 1`, unless `extra` says more; the others close after 30 s), with TCP
+ * keepalives so a NAT or firewall on the way does not drop it silently. Incidents are sparse: without it, the first
+ * call after a quiet half minute paid a new connection — TCP, startup and authentication, 12.5–18 ms on the bench
+ * machine with trust auth, more with SCRAM or TLS (docs/benchmarks.md, "The first page after a quiet spell"; the
+ * pacer's pool keeps all of its connections, src/db/pace-store.ts). A connection the server closed meanwhile is
+ * dropped from the pool on its 'error' event and the next checkout opens a new one.
  */
 export function createPool(databaseUrl: Secret, extra: Partial<PoolConfig> = {}): Pool {
   const pool = new Pool({

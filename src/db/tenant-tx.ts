@@ -6,15 +6,25 @@ import { APP_ROLE } from './pool';
 /** Every statement of a service transaction is cancelled after this long unless the caller says otherwise. */
 const DEFAULT_TIMEOUT_MS = 5_000;
 
+export interface FrameOptions {
+  /**
+   * COMMIT without waiting for the WAL flush (`synchronous_commit = off` for this transaction only). Only for state
+   * whose loss in a Postgres server crash is harmless: the pacing store's buckets (src/db/pace-store.ts). Never for a
+   * record the workflow is told is written.
+   */
+  asyncCommit?: boolean;
+}
+
 /**
  * The opening of every service transaction as one simple-protocol string — one round trip where three separate
  * statements took three: BEGIN, the service role, the tenant (checked by isTenantId, then quoted by the driver) and the
  * statement timeout (5 s unless the caller says; a finite number of ms), all transaction-local. A failure in any part
  * fails the string and the transaction is rolled back.
  */
-export function frameSql(client: Pick<PoolClient, 'escapeLiteral'>, tenantId: string | undefined, timeoutMs = DEFAULT_TIMEOUT_MS): string {
+export function frameSql(client: Pick<PoolClient, 'escapeLiteral'>, tenantId: string | undefined, timeoutMs = DEFAULT_TIMEOUT_MS, opts: FrameOptions = {}): string {
   if (!Number.isFinite(timeoutMs)) throw new Error('invalid statement timeout');
   const settings = [`set_config('statement_timeout', '${Math.max(1, Math.floor(timeoutMs))}', true)`];
+  if (opts.asyncCommit) settings.push(`set_config('synchronous_commit', 'off', true)`);
   if (tenantId !== undefined) {
     if (!isTenantId(tenantId)) throw new Error('invalid tenant id');
     settings.unshift(`set_config('probectl.tenant_id', ${client.escapeLiteral(tenantId)}, true)`);

@@ -156,3 +156,24 @@ describe('a string that fails', () => {
     expect(after).not.toBe(before);
   });
 });
+
+describe('the commit mode (FrameOptions.asyncCommit): transaction-local, whatever the session says', () => {
+  const sessionDefaults = ['on', 'local', 'remote_write', 'remote_apply', 'off'];
+  test.each(sessionDefaults.flatMap((session) => [true, false].map((asyncCommit) => [session, asyncCommit] as const)))(
+    'session synchronous_commit=%s, asyncCommit %s: the statement sees its own mode and the connection keeps the session\'s',
+    async (session, asyncCommit) => {
+      const one = createPool(new Secret(sharedStack().databaseUrl), { max: 1 });
+      try {
+        const c = await one.connect();
+        await c.query(`SET synchronous_commit = ${session}`);
+        c.release();
+        const rows = await inOneRoundTrip<{ mode: string }>(one, undefined, `SELECT current_setting('synchronous_commit') AS mode`, [], undefined, asyncCommit ? { asyncCommit } : {});
+        expect(rows[0]!.mode).toBe(asyncCommit ? 'off' : session);
+        const after = await one.query<{ mode: string }>(`SELECT current_setting('synchronous_commit') AS mode`);
+        expect(after.rows[0]!.mode).toBe(session);
+      } finally {
+        await one.end();
+      }
+    },
+  );
+});

@@ -233,13 +233,14 @@ test.each([
   ['-c role=postgres', 'a role'],
   ['-c statement_timeout=0', 'no statement timeout'],
   ['-c role=postgres -c statement_timeout=60000', 'both'],
-])('DATABASE_URL with options=%s (%s): the pacing statements still run as the service role with the pacer\'s statement timeout', async (options) => {
+  ['-c synchronous_commit=remote_apply', 'a commit that waits for a standby'],
+])('DATABASE_URL with options=%s (%s): the pacing statements still run as the service role with the pacer\'s statement timeout, committed without waiting for the WAL flush', async (options) => {
   const url = new URL(sharedStack().databaseUrl);
   url.searchParams.set('options', options);
   const pool = createPacePool(new Secret(url.toString()));
   pools.push(pool);
   const store = new PaceStore(pool);
-  expect(await store.warm()).toEqual({ role: 'probectl_notify_app', statementTimeout: `${STORE_TIMEOUT_MS}ms` });
+  expect(await store.warm()).toEqual({ role: 'probectl_notify_app', statementTimeout: `${STORE_TIMEOUT_MS}ms`, synchronousCommit: 'off' });
   // The timeout is enforced: a take behind a lock fails by it (and the client is discarded, not reused broken).
   const key = paceKey(keyed(100), paceKeyMaterial(KEY_SECRET.reveal()));
   await store.take(key, 100, 1, 500);

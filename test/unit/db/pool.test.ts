@@ -6,7 +6,7 @@
 import type { Pool } from 'pg';
 import { Secret } from '../../../src/config/secret';
 import { createPool } from '../../../src/db/pool';
-import { createPacePool } from '../../../src/db/pace-store';
+import { PACE_POOL_SIZE, PaceStore, createPacePool } from '../../../src/db/pace-store';
 import { sharedStack } from '../../helpers/shared';
 
 const settle = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -18,9 +18,9 @@ afterAll(async () => {
 
 const backend = async (pool: Pool) => (await pool.query<{ pid: number }>('SELECT pg_backend_pid() AS pid')).rows[0]!.pid;
 
-/** Three connections at once, then a quiet spell three idle timeouts long: what is left, and whether it is reused. */
-async function quietSpell(pool: Pool, idleMs: number): Promise<{ before: number[]; left: number; after: number }> {
-  const clients = await Promise.all([pool.connect(), pool.connect(), pool.connect()]);
+/** `busy` connections at once, then a quiet spell three idle timeouts long: what is left, and whether it is reused. */
+async function quietSpell(pool: Pool, idleMs: number, busy: number): Promise<{ before: number[]; left: number; after: number }> {
+  const clients = await Promise.all(Array.from({ length: busy }, () => pool.connect()));
   const before = await Promise.all(clients.map(async (c) => (await c.query<{ pid: number }>('SELECT pg_backend_pid() AS pid')).rows[0]!.pid));
   for (const c of clients) c.release();
   await settle(3 * idleMs);
@@ -29,17 +29,18 @@ async function quietSpell(pool: Pool, idleMs: number): Promise<{ before: number[
 }
 
 test.each([
-  ['the process pool (API, worker, follow-ups)', (idle: number) => createPool(url(), { idleTimeoutMillis: idle })],
-  ['the pacer\'s pool', (idle: number) => createPacePool(url(), undefined, { idleTimeoutMillis: idle })],
-])('%s keeps one connection through a quiet spell and closes the others', async (_name, make) => {
+  ['the process pool (API, worker, follow-ups)', 5, 1, (idle: number) => createPool(url(), { idleTimeoutMillis: idle })],
+  // An open takes a token per connector at once: every connection of the pacer's pool is kept.
+  ['the pacer\'s pool', PACE_POOL_SIZE, PACE_POOL_SIZE, (idle: number) => createPacePool(url(), undefined, { idleTimeoutMillis: idle })],
+])('%s, %s connections busy at once, keeps %s through a quiet spell and closes the others', async (_name, busy, kept, make) => {
   const pool = make(150);
   pools.push(pool);
-  const { before, left, after } = await quietSpell(pool, 150);
-  expect(new Set(before).size).toBe(3);
-  expect(left).toBe(1);
+  const { before, left, after } = await quietSpell(pool, 150, busy);
+  expect(new Set(before).size).toBe(busy);
+  expect(left).toBe(kept);
   expect(before).toContain(after);
   // TCP keepalives on every connection of it (a NAT or firewall on the way would otherwise drop the kept one).
-  expect(pool.options).toMatchObject({ min: 1, keepAlive: true });
+  expect(pool.options).toMatchObject({ min: kept, keepAlive: true });
 });
 
 test('a kept connection the server ended is replaced on the next checkout', async () => {
@@ -57,4 +58,13 @@ test('a kept connection the server ended is replaced on the next checkout', asyn
   expect(pool.totalCount).toBe(0);
   const next = await backend(pool);
   expect(next).not.toBe(kept);
+});
+
+test('the pacer\'s store opens every connection of its pool at start (an open takes a token per connector at once)', async () => {
+  const pool = createPacePool(url());
+  pools.push(pool);
+  const info = await new PaceStore(pool).warm();
+  expect(info.role).toBe('probectl_notify_app');
+  expect(pool.totalCount).toBe(PACE_POOL_SIZE);
+  expect(pool.idleCount).toBe(PACE_POOL_SIZE);
 });

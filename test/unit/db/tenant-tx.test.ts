@@ -100,6 +100,8 @@ describe('the transaction frame (one round trip)', () => {
       expect(frameSql(client, undefined)).toBe(`BEGIN; SET LOCAL ROLE ${APP_ROLE}; SELECT set_config('statement_timeout', '5000', true)`);
       expect(frameSql(client, 'acme', 437.9)).toBe(`BEGIN; SET LOCAL ROLE ${APP_ROLE}; SELECT set_config('probectl.tenant_id', 'acme', true), set_config('statement_timeout', '437', true)`);
       expect(frameSql(client, 'acme', 0)).toContain("set_config('statement_timeout', '1', true)");
+      expect(frameSql(client, undefined, 250, { asyncCommit: true })).toBe(`BEGIN; SET LOCAL ROLE ${APP_ROLE}; SELECT set_config('statement_timeout', '250', true), set_config('synchronous_commit', 'off', true)`);
+      expect(frameSql(client, 'acme', 250, { asyncCommit: false })).not.toContain('synchronous_commit');
       for (const bad of [Number.NaN, Number.POSITIVE_INFINITY]) expect(() => frameSql(client, 'acme', bad)).toThrow('invalid statement timeout');
     } finally {
       client.release();
