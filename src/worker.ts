@@ -95,6 +95,17 @@ export async function startWorker(opts: StartWorkerOptions): Promise<WorkerHandl
   const pacePool = shared && config.databaseUrl ? createPacePool(config.databaseUrl) : undefined;
   const paceStore = shared ? new PaceStore(pacePool ?? opts.pool) : undefined;
   paceStore?.warm().catch(() => undefined);
+  // A start that fails from here on closes what it opened before the error goes on: the pacing pool keeps its
+  // connections open (src/db/pace-store.ts) and would keep an in-process caller (the demo, the tests) alive.
+  const opened: Array<() => Promise<unknown>> = [() => http.close(), ...(pacePool ? [() => pacePool.end()] : []), ...(ownConnection ? [() => connection.close()] : [])];
+  const orClose = async <T>(step: () => Promise<T>): Promise<T> => {
+    try {
+      return await step();
+    } catch (err) {
+      for (const close of opened.reverse()) await close().catch(() => undefined);
+      throw err;
+    }
+  };
   if (!shared) {
     log.warn({ workers: config.paceWorkers }, 'PROBECTL_NOTIFY_PACE_KEY_SECRET is unset: no shared pacing store; this worker paces each key on its own share (rate / PROBECTL_NOTIFY_PACE_WORKERS)');
   }
@@ -122,14 +133,14 @@ export async function startWorker(opts: StartWorkerOptions): Promise<WorkerHandl
   });
   const activities = createActivities({ config, connectors: config.connectors, http, mirror, recorder, pacer, metrics });
   // The build's bundle (dist/workflow-bundle.js) when running compiled; otherwise bundled here at start.
-  const workflowBundle = opts.workflowBundle ?? prebuiltBundle(__dirname) ?? (await bundleWorkflows());
+  const workflowBundle = await orClose(async () => opts.workflowBundle ?? prebuiltBundle(__dirname) ?? (await bundleWorkflows()));
   // While tracing is on: a span per activity attempt, in the trace of the incident's open. Activity side only —
   // workflow interceptors would change how recorded histories replay (src/observability/tracing.ts).
   const activityInterceptors = activityTracingInterceptors(new RunTraceParents(connection.workflowService, config.temporal.namespace));
   // With the digest of this worker's begin configuration: a first run takes the snapshot the API passed only when
   // it was read under the same configuration (src/workflows/v2/checked-begin.ts).
   const buildId = workerBuildId(workflowBundle, beginConfigDigest(config));
-  const worker = await Worker.create({
+  const worker = await orClose(() => Worker.create({
     connection,
     namespace: config.temporal.namespace,
     taskQueue: config.temporal.taskQueue,
@@ -143,7 +154,7 @@ export async function startWorker(opts: StartWorkerOptions): Promise<WorkerHandl
     // Bounds worker memory whatever the number of open incidents; an evicted incident is replayed from its
     // (short, continued-as-new) history on its next signal.
     maxCachedWorkflows: config.maxCachedWorkflows,
-  });
+  }));
   log.info({
     taskQueue: config.temporal.taskQueue, namespace: config.temporal.namespace, connectors: config.connectors.all.length, buildId,
     workflowCode: 'codePath' in workflowBundle ? workflowBundle.codePath : opts.workflowBundle ? 'prebuilt (in memory)' : 'bundled at start',
@@ -163,8 +174,9 @@ export async function startWorker(opts: StartWorkerOptions): Promise<WorkerHandl
     metrics,
   });
   runner.start();
+  opened.push(() => runner.stop());
   const reconciler = config.reconcileMode === 'per-connector' && config.reconcileIntervalMs > 0
-    ? await startConnectorReconciler(opts, { http, pacer, mirror })
+    ? await orClose(() => startConnectorReconciler(opts, { http, pacer, mirror }))
     : undefined;
   const done = worker.run().finally(async () => {
     await reconciler?.stop();

@@ -112,10 +112,11 @@ export class PaceStore implements SharedPaceStore {
    * Committed without waiting for the WAL flush (`synchronous_commit = off`, this transaction only): a take sits on
    * every provider call's path, a page's first included, and the flush was about a millisecond of each at p50 on the
    * bench machine (docs/benchmarks.md). What it risks: a Postgres server crash (not a lost connection, which
-   * never loses a committed take) may forget the last takes, at most about three `wal_writer_delay`s (600 ms by
-   * default); the buckets then hold those tokens again once, on top of the workers' fallback shares while the server
-   * was down — the same kind of overshoot as any switch between the store and the shares (docs/providers.md,
-   * "Rate pacing"), and a provider's 429 holds the key as always. A bucket is pacing state, never a record.
+   * never loses a committed take) may forget the last takes, holds and promised turns, at most about three
+   * `wal_writer_delay`s (600 ms by default; a failover to an asynchronous standby, its replication lag); the buckets
+   * then grant those tokens again once — the same kind of overshoot as any switch between the store and the shares
+   * (docs/providers.md, "Rate pacing") — and a lost hold lets one call reach the provider inside its Retry-After, whose
+   * 429 holds the key again. A bucket is pacing state, never a record.
    */
   #run<R extends QueryResultRow>(sql: string, params: unknown[]): Promise<R[]> {
     return inOneRoundTrip<R>(this.pool, undefined, sql, params, this.timeoutMs, { asyncCommit: true });

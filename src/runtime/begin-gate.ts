@@ -135,7 +135,11 @@ export class BeginGate {
     const fresh = known ? (known.open ? this.o.refreshMs ?? 5_000 : this.o.closedRefreshMs ?? 1_000) : 0;
     if (known && now - known.at < fresh) return known.open;
     const refreshed = this.refresh();
-    return known && now - known.at < 2 * fresh ? known.open : refreshed;
+    // While the background looks run, an answer is at most one period and one look old, open or closed: the open
+    // asks again behind it but does not wait (a closed gate during a rolling deploy would otherwise make about half
+    // of all opens wait for a look).
+    const usable = this.#stopLooking ? Math.max(2 * fresh, (this.o.backgroundMs ?? BACKGROUND_LOOK_MS) + (this.o.lookTimeoutMs ?? 2_000)) : 2 * fresh;
+    return known && now - known.at < usable ? known.open : refreshed;
   }
 
   /** Ask Temporal now (one request at a time); an error closes the gate until the next answer. */
@@ -157,7 +161,7 @@ export class BeginGate {
       next = { open: false, failed: true, reason: `the task queue's workers could not be listed (ListTaskQueuePartitions, DescribeTaskQueue): ${String((err as Error)?.message ?? err).slice(0, 200)}` };
     }
     const before = this.#answer;
-    if (!before || before.open !== next.open || before.reason !== next.reason) {
+    if (!before || changeKey(before) !== changeKey(next)) {
       const fields = { taskQueue: this.o.taskQueue, beginDigest: this.o.digest, passed: next.open, reason: next.reason };
       if (next.open) this.o.log.info(fields, 'begin snapshot: passed to new runs');
       else if (next.failed) this.o.log.warn(fields, 'begin snapshot: not passed to new runs (they read it on the worker)');
@@ -181,6 +185,14 @@ export class BeginGate {
     })));
     return answers.flatMap((a) => a.pollers ?? []);
   }
+}
+
+/**
+ * What decides whether an answer is news for the log: a failed look's text without its numbers (gRPC puts the
+ * elapsed time or a timestamp in its errors, so every failed background look would otherwise warn again).
+ */
+function changeKey(a: Agreement): string {
+  return `${a.open}|${a.failed === true}|${a.failed ? a.reason.replace(/\d+/g, '#') : a.reason}`;
 }
 
 function withTimeout<T>(p: Promise<T>, ms: number): Promise<T> {

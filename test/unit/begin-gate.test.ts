@@ -249,6 +249,53 @@ describe('BeginGate', () => {
       expect(s.asked).toEqual([0, BACKGROUND_LOOK_MS]);
     });
 
+    test.each([
+      ['an earlier release\'s worker polls (a rolling deploy)', [[[mine(), older()]]]],
+      ['no worker polls', [[[]]]],
+      ['Temporal refuses the look', [new Error('7 PERMISSION_DENIED: DescribeTaskQueue')]],
+    ] as Array<[string, Array<PollerInfo[][] | Error>]>)('closed because %s: an open between two background looks does not wait for a look of its own', async (_name, answers) => {
+      const m = manual();
+      const s = setup(answers, { every: m.every });
+      s.gate.start();
+      await tick();
+      for (let i = 0; i < 10; i += 1) {
+        s.advance(BACKGROUND_LOOK_MS);
+        m.fire();
+        await tick();
+      }
+      // Every point between two looks (and a look that took its whole 2 s): answered from the last one, asking behind it.
+      for (const after of [0, 999, 1_000, 2_000, 3_000, 3_999, BACKGROUND_LOOK_MS + 1_999]) {
+        const asked = s.asked.length;
+        s.advance(after);
+        s.holdAnswers();
+        const first = await Promise.race([s.gate.open(), tick().then(() => 'waited for a look')]);
+        expect(first).toBe(false);
+        s.release();
+        await tick();
+        expect(s.asked.length - asked).toBeLessThanOrEqual(1);
+        s.advance(-after);
+      }
+    });
+
+    test('a Temporal outage whose error text changes with every look (gRPC\'s "Deadline exceeded after 2.001s") warns once, not every 4 s', async () => {
+      let n = 0;
+      const varying = Array.from({ length: 16 }, () => new Error(`4 DEADLINE_EXCEEDED: Deadline exceeded after 2.00${(n += 1) % 10}s,LB pick at 2026-12-04T05:00:0${n % 10}.123Z`));
+      const m = manual();
+      const s = setup([...varying, [[mine()]]], { every: m.every });
+      s.gate.start();
+      await tick();
+      for (let i = 0; i < 15; i += 1) {
+        m.fire();
+        await tick();
+      }
+      // Then the outage ends: that is news again.
+      m.fire();
+      await tick();
+      const logged = s.lines.map((l) => JSON.parse(l) as { level: number; passed: boolean });
+      expect(logged.map((l) => [l.level, l.passed])).toEqual([[40, false], [30, true]]);
+      expect(s.asked).toHaveLength(17);
+    });
+
     test('started twice, one schedule; stopped, no more looks; a look still running is not doubled', async () => {
       const m = manual();
       const s = setup([[[mine()]]], { every: m.every });
@@ -272,14 +319,15 @@ describe('BeginGate', () => {
 
     test('the default schedule is a real interval that stop() ends (and that does not keep the process alive)', async () => {
       const s = setup([[[mine()]]], { backgroundMs: 10 });
-      const handles = () => (process as unknown as { _getActiveHandles(): unknown[] })._getActiveHandles().length;
-      const before = handles();
+      // Timers that keep Node running (an unref'd one is not listed; _getActiveHandles lists no timer at all).
+      const refTimers = () => process.getActiveResourcesInfo().filter((r) => r === 'Timeout').length;
+      const before = refTimers();
       s.gate.start();
+      // Unref'd: the interval adds no timer that keeps Node running (a ref'd one adds one here).
+      expect(refTimers()).toBe(before);
       const by = Date.now() + 5_000;
       while (s.asked.length < 3 && Date.now() < by) await new Promise((r) => setTimeout(r, 5));
       expect(s.asked.length).toBeGreaterThanOrEqual(3);
-      // Unref'd: the interval is not among the handles that keep Node running.
-      expect(handles()).toBe(before);
       s.gate.stop();
       const after = s.asked.length;
       await new Promise((r) => setTimeout(r, 100));
