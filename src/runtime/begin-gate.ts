@@ -82,7 +82,7 @@ const every: Every = (fn, ms) => {
 };
 
 export class BeginGate {
-  #answer: (Agreement & { at: number }) | undefined;
+  #answer: (Looked & { at: number }) | undefined;
   #refreshing: Promise<boolean> | undefined;
   #stopLooking: (() => void) | undefined;
 
@@ -151,14 +151,21 @@ export class BeginGate {
   }
 
   async #ask(): Promise<boolean> {
-    let next: Agreement;
+    let next: Looked;
     try {
       const ms = this.o.lookTimeoutMs ?? 2_000;
       const look = this.o.withDeadline ? this.o.withDeadline((this.o.now ?? Date.now)() + ms, () => this.#pollers()) : this.#pollers();
       next = pollerAgreement(await withTimeout(look, ms), this.o.digest);
     } catch (err) {
       // A warning: a proxy or authorizer that refuses these calls keeps the snapshot off for good.
-      next = { open: false, failed: true, reason: `the task queue's workers could not be listed (ListTaskQueuePartitions, DescribeTaskQueue): ${String((err as Error)?.message ?? err).slice(0, 200)}` };
+      const message = String((err as Error)?.message ?? err);
+      next = {
+        open: false, failed: true,
+        reason: `the task queue's workers could not be listed (ListTaskQueuePartitions, DescribeTaskQueue): ${message.slice(0, 200)}`,
+        // Numbers out before the cut: a number one digit longer would otherwise shift the cut and make the same
+        // error news again.
+        key: message.replace(/\d+/g, '#').slice(0, 200),
+      };
     }
     const before = this.#answer;
     if (!before || changeKey(before) !== changeKey(next)) {
@@ -187,12 +194,15 @@ export class BeginGate {
   }
 }
 
+/** An answer as the gate keeps it: a failed look carries the key its log line is compared by. */
+type Looked = Agreement & { key?: string };
+
 /**
  * What decides whether an answer is news for the log: a failed look's text without its numbers (gRPC puts the
  * elapsed time or a timestamp in its errors, so every failed background look would otherwise warn again).
  */
-function changeKey(a: Agreement): string {
-  return `${a.open}|${a.failed === true}|${a.failed ? a.reason.replace(/\d+/g, '#') : a.reason}`;
+function changeKey(a: Looked): string {
+  return `${a.open}|${a.failed === true}|${a.key ?? a.reason}`;
 }
 
 function withTimeout<T>(p: Promise<T>, ms: number): Promise<T> {

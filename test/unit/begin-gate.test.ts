@@ -249,33 +249,39 @@ describe('BeginGate', () => {
       expect(s.asked).toEqual([0, BACKGROUND_LOOK_MS]);
     });
 
-    test.each([
+    const closedCauses = [
       ['an earlier release\'s worker polls (a rolling deploy)', [[[mine(), older()]]]],
       ['no worker polls', [[[]]]],
       ['Temporal refuses the look', [new Error('7 PERMISSION_DENIED: DescribeTaskQueue')]],
-    ] as Array<[string, Array<PollerInfo[][] | Error>]>)('closed because %s: an open between two background looks does not wait for a look of its own', async (_name, answers) => {
-      const m = manual();
-      const s = setup(answers, { every: m.every });
-      s.gate.start();
-      await tick();
-      for (let i = 0; i < 10; i += 1) {
-        s.advance(BACKGROUND_LOOK_MS);
-        m.fire();
+    ] as Array<[string, Array<PollerInfo[][] | Error>]>;
+    // The setup's looks may take 50 ms (lookTimeoutMs), so a closed answer is usable while younger than 4,000 + 50 ms.
+    const LIMIT = BACKGROUND_LOOK_MS + 50;
+    // Every age of the last answer from just made to the limit, and the limit itself: each row its own gate, so the
+    // age is exactly the one named.
+    const ages: Array<[number, boolean]> = [[0, false], [999, false], [1_000, false], [2_000, false], [3_999, false], [BACKGROUND_LOOK_MS, false], [LIMIT - 1, false], [LIMIT, true], [LIMIT + 1_000, true]];
+    test.each(closedCauses.flatMap(([name, answers]) => ages.map(([age, waits]) => [name, age, waits, answers] as const)))(
+      'closed because %s, the last background look %p ms old: waits for a look of its own %p',
+      async (_name, age, waits, answers) => {
+        const m = manual();
+        const s = setup([...answers], { every: m.every });
+        s.gate.start();
         await tick();
-      }
-      // Every point between two looks (and a look that took its whole 2 s): answered from the last one, asking behind it.
-      for (const after of [0, 999, 1_000, 2_000, 3_000, 3_999, BACKGROUND_LOOK_MS + 1_999]) {
+        for (let i = 0; i < 3; i += 1) {
+          s.advance(BACKGROUND_LOOK_MS);
+          m.fire();
+          await tick();
+        }
         const asked = s.asked.length;
-        s.advance(after);
+        s.advance(age);
         s.holdAnswers();
         const first = await Promise.race([s.gate.open(), tick().then(() => 'waited for a look')]);
-        expect(first).toBe(false);
+        expect(first).toBe(waits ? 'waited for a look' : false);
+        // Either way one look behind it at most (none while the answer is under its 1 s).
+        expect(s.asked.length - asked).toBe(age < 1_000 ? 0 : 1);
         s.release();
         await tick();
-        expect(s.asked.length - asked).toBeLessThanOrEqual(1);
-        s.advance(-after);
-      }
-    });
+      },
+    );
 
     test('a Temporal outage whose error text changes with every look (gRPC\'s "Deadline exceeded after 2.001s") warns once, not every 4 s', async () => {
       let n = 0;
@@ -294,6 +300,42 @@ describe('BeginGate', () => {
       const logged = s.lines.map((l) => JSON.parse(l) as { level: number; passed: boolean });
       expect(logged.map((l) => [l.level, l.passed])).toEqual([[40, false], [30, true]]);
       expect(s.asked).toHaveLength(17);
+    });
+
+    test('another failure\'s text is news: each kind of outage warns once, and again when it comes back after another', async () => {
+      const deadline = (n: number) => new Error(`4 DEADLINE_EXCEEDED: Deadline exceeded after 2.00${n}s`);
+      const refused = (port: number) => new Error(`14 UNAVAILABLE: No connection established. Last error: connect ECONNREFUSED 127.0.0.1:${port}`);
+      const m = manual();
+      const s = setup([deadline(1), deadline(2), refused(7233), refused(7234), deadline(3), [[mine()]]], { every: m.every });
+      s.gate.start();
+      await tick();
+      for (let i = 0; i < 5; i += 1) {
+        m.fire();
+        await tick();
+      }
+      const logged = s.lines.map((l) => JSON.parse(l) as { level: number; reason: string });
+      expect(logged.map((l) => l.level)).toEqual([40, 40, 40, 30]);
+      const prefix = 'the task queue\'s workers could not be listed (ListTaskQueuePartitions, DescribeTaskQueue): ';
+      expect(logged.map((l) => l.reason.replace(prefix, ''))).toEqual([
+        '4 DEADLINE_EXCEEDED: Deadline exceeded after 2.001s',
+        '14 UNAVAILABLE: No connection established. Last error: connect ECONNREFUSED 127.0.0.1:7233',
+        '4 DEADLINE_EXCEEDED: Deadline exceeded after 2.003s',
+        'all 1 workers polling the task queue have this digest',
+      ]);
+    });
+
+    test.each([0, 100, 185, 190, 200])('an error longer than the logged 200 characters whose number (%p characters in) grows by a digit is the same outage', async (at) => {
+      const long = (n: number) => new Error(`${'x'.repeat(at)} after ${n}ms; ${'tail of the message '.repeat(10)}`);
+      const m = manual();
+      const s = setup([long(9), long(10), long(999), long(1000)], { every: m.every });
+      s.gate.start();
+      await tick();
+      for (let i = 0; i < 3; i += 1) {
+        m.fire();
+        await tick();
+      }
+      expect(s.asked).toHaveLength(4);
+      expect(s.lines).toHaveLength(1);
     });
 
     test('started twice, one schedule; stopped, no more looks; a look still running is not doubled', async () => {
