@@ -140,6 +140,11 @@ export async function startWorker(opts: StartWorkerOptions): Promise<WorkerHandl
   // With the digest of this worker's begin configuration: a first run takes the snapshot the API passed only when
   // it was read under the same configuration (src/workflows/v2/checked-begin.ts).
   const buildId = workerBuildId(workflowBundle, beginConfigDigest(config));
+  // Before the Worker: a start that fails after Worker.create could not close its connection (the Worker holds it).
+  const reconciler = config.reconcileMode === 'per-connector' && config.reconcileIntervalMs > 0
+    ? await orClose(() => startConnectorReconciler(opts, { http, pacer, mirror }))
+    : undefined;
+  if (reconciler) opened.push(() => reconciler.stop());
   const worker = await orClose(() => Worker.create({
     connection,
     namespace: config.temporal.namespace,
@@ -174,10 +179,6 @@ export async function startWorker(opts: StartWorkerOptions): Promise<WorkerHandl
     metrics,
   });
   runner.start();
-  opened.push(() => runner.stop());
-  const reconciler = config.reconcileMode === 'per-connector' && config.reconcileIntervalMs > 0
-    ? await orClose(() => startConnectorReconciler(opts, { http, pacer, mirror }))
-    : undefined;
   const done = worker.run().finally(async () => {
     await reconciler?.stop();
     await runner.stop();
