@@ -94,10 +94,14 @@ export async function startWorker(opts: StartWorkerOptions): Promise<WorkerHandl
   const shared = config.paceKeySecret !== undefined;
   const pacePool = shared && config.databaseUrl ? createPacePool(config.databaseUrl) : undefined;
   const paceStore = shared ? new PaceStore(pacePool ?? opts.pool) : undefined;
-  paceStore?.warm().catch(() => undefined);
+  // Its own pool's connections kept open and refilled after one is lost; a pool shared with the caller (tests) is
+  // warmed once.
+  let stopWarming: (() => void) | undefined;
+  if (pacePool) stopWarming = paceStore!.keepWarm();
+  else paceStore?.warm().catch(() => undefined);
   // A start that fails from here on closes what it opened before the error goes on: the pacing pool keeps its
   // connections open (src/db/pace-store.ts) and would keep an in-process caller (the demo, the tests) alive.
-  const opened: Array<() => Promise<unknown>> = [() => http.close(), ...(pacePool ? [() => pacePool.end()] : []), ...(ownConnection ? [() => connection.close()] : [])];
+  const opened: Array<() => Promise<unknown>> = [() => http.close(), ...(pacePool ? [async () => { stopWarming?.(); await pacePool.end(); }] : []), ...(ownConnection ? [() => connection.close()] : [])];
   const orClose = async <T>(step: () => Promise<T>): Promise<T> => {
     try {
       return await step();
@@ -183,6 +187,7 @@ export async function startWorker(opts: StartWorkerOptions): Promise<WorkerHandl
     await reconciler?.stop();
     await runner.stop();
     await http.close();
+    stopWarming?.();
     await pacePool?.end();
     if (ownConnection) await connection.close();
   });

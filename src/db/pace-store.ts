@@ -144,6 +144,52 @@ export class PaceStore implements SharedPaceStore {
     return { role: rows![0]!.role, statementTimeout: rows![0]!.timeout, synchronousCommit: rows![0]!.sync };
   }
 
+  /**
+   * Keep the pool's connections open (a page after a quiet spell takes a token per connector at once): warm now, and
+   * again `delayMs` after a connection is lost (pg-pool's `min` keeps connections but never opens one again: after a
+   * Postgres restart or a dropped connection, the next open's takes would each wait for a new one). A warm that
+   * fails (Postgres down, or a statement refused) is tried again after `retryMs`, doubling up to `maxRetryMs`, until
+   * one succeeds; the connections such a warm loses do not start another. Timers are unref'd; the returned function
+   * stops it (before the pool is ended). Best effort: a take never waits for it.
+   */
+  keepWarm(opts: { delayMs?: number; retryMs?: number; maxRetryMs?: number; onWarm?: (ok: boolean) => void } = {}): () => void {
+    const delayMs = opts.delayMs ?? 1_000;
+    const retryMs = opts.retryMs ?? 5_000;
+    const maxRetryMs = opts.maxRetryMs ?? 60_000;
+    let timer: NodeJS.Timeout | undefined;
+    let warming = false;
+    let failures = 0;
+    let stopped = false;
+    const later = (ms: number) => {
+      if (stopped || this.pool.ending || timer) return;
+      timer = setTimeout(run, ms);
+      timer.unref();
+    };
+    function settle(ok: boolean) {
+      warming = false;
+      failures = ok ? 0 : failures + 1;
+      opts.onWarm?.(ok);
+      if (!ok) later(Math.min(maxRetryMs, retryMs * 2 ** (failures - 1)));
+    }
+    const run = () => {
+      timer = undefined;
+      if (stopped || this.pool.ending || warming) return;
+      warming = true;
+      this.warm().then(() => settle(true), () => settle(false));
+    };
+    // A lost connection while a warm runs or a retry waits is that warm's or that retry's to replace.
+    const lost = () => {
+      if (!warming && failures === 0) later(delayMs);
+    };
+    this.pool.on('remove', lost);
+    run();
+    return () => {
+      stopped = true;
+      if (timer) clearTimeout(timer);
+      this.pool.off('remove', lost);
+    };
+  }
+
   async hold(key: string, perMinute: number, ms: number): Promise<void> {
     await this.#run(HOLD_SQL, [key, perMinute, ms]);
   }
