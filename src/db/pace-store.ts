@@ -177,9 +177,10 @@ export class PaceStore implements SharedPaceStore {
       warming = true;
       this.warm().then(() => settle(true), () => settle(false));
     };
-    // A lost connection while a warm runs or a retry waits is that warm's or that retry's to replace.
+    // A lost connection while a warm runs is that warm's to replace (or its retry's); while a retry waits, `later`
+    // keeps that retry's time.
     const lost = () => {
-      if (!warming && failures === 0) later(delayMs);
+      if (!warming) later(delayMs);
     };
     this.pool.on('remove', lost);
     run();
